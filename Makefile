@@ -1,0 +1,42 @@
+# mamoru — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8600
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: set up, initialize the workspace, load the demo organization if empty, serve on 127.0.0.1:$(PORT)
+run: $(STAMP)
+	$(BIN)/mamoru init
+	$(BIN)/mamoru demo --if-empty
+	$(BIN)/mamoru serve --host 127.0.0.1 --port $(PORT)
+
+## test: set up, lint, type-check and run the whole test suite
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+## bench: run every benchmark in bench/
+bench: $(STAMP)
+	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+clean:
+	rm -rf $(VENV) .mamoru .pytest_cache .mypy_cache .ruff_cache

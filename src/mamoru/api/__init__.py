@@ -1,0 +1,1 @@
+"""FastAPI application and routers: thin adapters over the services."""

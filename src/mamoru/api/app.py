@@ -1,0 +1,47 @@
+"""The FastAPI application: portal, JSON API and health, over one opened workspace."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from mamoru import __version__
+from mamoru.api import v1
+from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.errors import MamoruError
+from mamoru.policy.service import is_current
+from mamoru.web import portal
+from mamoru.workspace import Workspace
+
+
+def create_app(workspace: Workspace) -> FastAPI:
+    """Build the application over an opened workspace (key and policy already checked)."""
+    app = FastAPI(
+        title="mamoru",
+        version=__version__,
+        description="Personal-information protection management system / 個人情報保護マネジメントシステム",
+    )
+    app.state.workspace = workspace
+
+    @app.exception_handler(MamoruError)
+    async def mamoru_error(_request: Request, exc: MamoruError) -> JSONResponse:
+        # The one place where errors become HTTP statuses; messages carry no personal values.
+        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and the policy in force")
+    def healthz(ws: CurrentWorkspace, session: DbSession) -> v1.HealthOut:
+        return v1.HealthOut(
+            status="ok",
+            policy_version=ws.policy.policy.version,
+            policy_sha256=ws.policy.sha256,
+            notice_current=is_current(session, ws.policy),
+        )
+
+    static = resources.files("mamoru.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(v1.router)
+    app.include_router(portal.router)
+    return app

@@ -1,0 +1,89 @@
+"""The `mamoru` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mamoru import __version__
+from mamoru.cli import policy
+from mamoru.cli.common import emit_json, fail, opened_workspace, out
+from mamoru.demo import is_empty, load_demo
+from mamoru.errors import MamoruError
+from mamoru.settings import Settings
+from mamoru.vault.service import Vault
+from mamoru.workspace import initialize
+
+app = typer.Typer(
+    help="mamoru — personal-information protection management system. / 個人情報保護マネジメントシステム。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(policy.app, name="policy")
+
+
+@app.command()
+def version() -> None:
+    """Print mamoru's version."""
+    out.print(__version__)
+
+
+@app.command()
+def init(
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was created as JSON.")] = False,
+) -> None:
+    """Create the workspace: key file (0600), settings, policy, database schema, published notice. Idempotent."""
+    try:
+        report = initialize(Settings())
+    except MamoruError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        emit_json(
+            {"home": str(report.home), "created": report.created, "notice_version": report.notice_version}
+        )
+        return
+    if not report.created:
+        out.print(f"workspace {report.home} is ready (nothing to do)")
+    for line in report.created:
+        out.print(f"created {line}", highlight=False)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same organization.")] = 1,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if the workspace has data.")
+    ] = False,
+) -> None:
+    """Fill the workspace with a deterministic synthetic demo organization (Faker, ja_JP)."""
+    with opened_workspace() as ws, ws.db.session() as session:
+        if if_empty and not is_empty(session):
+            out.print("the workspace already has data; demo not loaded")
+            return
+        try:
+            plan = load_demo(session, Vault(ws.master_key), ws.policy.policy, seed)
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(
+        f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
+) -> None:
+    """Serve the portal, the staff console and the API (refuses to start without a key or a valid policy)."""
+    import uvicorn
+
+    from mamoru.api.app import create_app
+
+    with opened_workspace() as ws:
+        out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")
+        uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Statutory rules as pure functions: no database, no clock, no network."""

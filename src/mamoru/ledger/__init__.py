@@ -1,0 +1,1 @@
+"""Ledger entries, data subjects, acquisitions, consents and retention."""

@@ -1,0 +1,1 @@
+"""Staff, roles, pledges, training, internal rules, entry/exit events and inquiries."""

@@ -1,0 +1,59 @@
+"""Staff members and their roles."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mamoru.store.db import Base, utcnow
+
+
+class Role(StrEnum):
+    """Roles a staff member may hold. Permissions hang on these, never on people."""
+
+    PROTECTION_MANAGER = "protection_manager"  # 個人情報保護管理者
+    AUDIT_MANAGER = "audit_manager"  # 個人情報保護監査責任者
+    PRIVACY_STAFF = "privacy_staff"  # privacy office staff
+    DEPARTMENT_USER = "department_user"  # uses personal data for a stated purpose
+    MY_NUMBER_HANDLER = "my_number_handler"  # 事務取扱担当者
+    AUDITOR = "auditor"  # reads the audit trail and reports
+    ADMINISTRATOR = "administrator"  # runs the system; no access to personal data by this role alone
+
+
+class Staff(Base):
+    """A person who works for the organization.
+
+    The login is an opaque handle, never a name; the person's own values (name, e-mail) are those of
+    the linked data subject, encrypted in the vault.
+    """
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    subject_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("data_subjects.id", ondelete="SET NULL"), default=None
+    )
+    department: Mapped[str] = mapped_column(String(64))
+    joined_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    roles: Mapped[list[StaffRole]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(r.role for r in self.roles)
+
+
+class StaffRole(Base):
+    __tablename__ = "staff_roles"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    staff: Mapped[Staff] = relationship(back_populates="roles")

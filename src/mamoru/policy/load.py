@@ -1,0 +1,157 @@
+"""Reading a policy file: YAML with line numbers, then the model, then the rules.
+
+Every problem is reported with the file, the line and the field, all at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mamoru.policy.errors import Path, PolicyError, PolicyIssue
+from mamoru.policy.model import Policy
+from mamoru.policy.rules import publication_issues, reference_issues
+
+REFERENCE_PACK = "reference"
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A valid policy together with the exact text it came from and that text's SHA-256."""
+
+    policy: Policy
+    source: str
+    sha256: str
+    file: str
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML, but dates stay text so that the model reports a bad date with its field and line."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def _compose_and_construct(source: str) -> tuple[yaml.Node | None, Any]:
+    loader = _Loader(source)
+    try:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _line_map(node: yaml.Node, path: Path, lines: dict[Path, int], issues: list[PolicyIssue]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in seen:
+                issues.append(PolicyIssue(child, "duplicate key", key_node.start_mark.line + 1))
+            seen.add(key)
+            lines[child] = key_node.start_mark.line + 1
+            _line_map(value_node, child, lines, issues)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, (*path, index), lines, issues)
+
+
+def _line_of(path: Path, lines: dict[Path, int]) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _pydantic_issues(error: ValidationError) -> list[PolicyIssue]:
+    issues = []
+    for item in error.errors():
+        loc: Path = tuple(p for p in item["loc"] if isinstance(p, str | int) and p != "[key]")
+        message = item["msg"]
+        if item["type"] == "missing":
+            message = "required field is missing"
+        elif item["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif item["type"] == "enum" and "affairs" in loc:
+            message = (
+                f"'{item.get('input')}' is not a statutory affair the Individual Number may be used for "
+                f"(MN-1); {message[0].lower()}{message[1:]}"
+            )
+        elif item["type"] == "enum":
+            message = f"{message} (got '{item.get('input')}')"
+        issues.append(PolicyIssue(loc, message))
+    return issues
+
+
+def parse_policy(source: str, file: str = "<policy>", *, for_publication: bool = True) -> LoadedPolicy:
+    """Parse and check policy text. Raises :class:`PolicyError` listing every issue with its line.
+
+    ``for_publication`` also requires what a published notice needs (revision date, inquiry contact,
+    security measures); the product only ever runs on a publishable policy.
+    """
+    try:
+        root, data = _compose_and_construct(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None:
+            problem += f" ({context} started on line {context_mark.line + 1})"
+        raise PolicyError(file, [PolicyIssue((), f"not valid YAML: {problem}", line)]) from None
+    if root is None or not isinstance(data, dict):
+        raise PolicyError(file, [PolicyIssue((), "a policy file must be a YAML mapping", 1)])
+
+    lines: dict[Path, int] = {}
+    issues: list[PolicyIssue] = []
+    _line_map(root, (), lines, issues)
+    policy: Policy | None = None
+    if not issues:
+        try:
+            policy = Policy.model_validate(data)
+        except ValidationError as exc:
+            issues.extend(_pydantic_issues(exc))
+    if policy is not None:
+        issues.extend(reference_issues(policy))
+        if for_publication:
+            issues.extend(publication_issues(policy))
+    if issues or policy is None:
+        located = [PolicyIssue(i.path, i.message, i.line or _line_of(i.path, lines)) for i in issues]
+        located.sort(key=lambda i: (i.line or 0, i.field))
+        raise PolicyError(file, located)
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    return LoadedPolicy(policy=policy, source=source, sha256=digest, file=file)
+
+
+def load_policy(path: str | FsPath, *, for_publication: bool = True) -> LoadedPolicy:
+    """Read and check a policy file from disk."""
+    fs_path = FsPath(path)
+    try:
+        source = fs_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(str(path), [PolicyIssue((), "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(str(path), [PolicyIssue((), f"not UTF-8 text: {exc.reason}")]) from None
+    return parse_policy(source, str(path), for_publication=for_publication)
+
+
+def pack_source(name: str = REFERENCE_PACK) -> str:
+    """The text of a policy pack shipped with mamoru."""
+    return resources.files("mamoru.policy").joinpath("packs", f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def load_pack(name: str = REFERENCE_PACK) -> LoadedPolicy:
+    """Load a policy pack shipped with mamoru (the reference organization by default)."""
+    return parse_policy(pack_source(name), f"packs/{name}.yaml")

@@ -1,0 +1,196 @@
+"""The privacy policy as a typed model.
+
+One file describes the organization, its purposes of use, data categories, subject kinds, processors,
+recipients, retention, request procedure and security measures. The public notice is rendered from
+it and the guard enforces it, so there is exactly one source of truth.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mamoru.law.mynumber import StatutoryAffair
+from mamoru.law.requests import RequestKind
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{0,63}$", min_length=1, max_length=64)
+]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+SCHEMA_ID = "mamoru.policy/1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Frozen):
+    """A text a person reads, in Japanese and English; both are required."""
+
+    ja: NonEmpty
+    en: NonEmpty
+
+    def in_(self, lang: str) -> str:
+        return self.ja if lang == "ja" else self.en
+
+
+class Contact(_Frozen):
+    """Where people send inquiries, requests and complaints."""
+
+    desk: Text
+    address: Text
+    phone: NonEmpty | None = None
+    email: NonEmpty | None = None
+    hours: Text | None = None
+
+
+class Organization(_Frozen):
+    name: Text
+    address: Text
+    representative: Text = Field(description="Title and name of top management (JIS-5, APPI-32).")
+    protection_manager: Text = Field(description="Who administers the handling of personal information.")
+    inquiry_contact: Contact | None = None
+    accredited_organization: Text | None = Field(
+        default=None, description="Accredited personal-information protection organization, if any."
+    )
+
+
+class Category(_Frozen):
+    """A data category. The flags drive the guard, breach classification and notices."""
+
+    id: Identifier
+    name: Text
+    special_care: bool = False  # 要配慮個人情報 (APPI Art. 2(3))
+    my_number: bool = False  # 個人番号・特定個人情報
+    referable: bool = False  # 個人関連情報 (APPI Art. 2(7))
+    financial_risk: bool = False  # misuse could cause financial damage (Rules Art. 7(ii))
+
+
+class SubjectKind(_Frozen):
+    id: Identifier
+    name: Text
+
+
+class MyNumberUse(_Frozen):
+    """The statutory affairs a My Number purpose is restricted to (closed list, MN-1)."""
+
+    affairs: Annotated[list[StatutoryAffair], Field(min_length=1)]
+
+
+class Purpose(_Frozen):
+    id: Identifier
+    text: Text
+    subject_kinds: Annotated[list[Identifier], Field(min_length=1)]
+    categories: Annotated[list[Identifier], Field(min_length=1)]
+    my_number: MyNumberUse | None = None
+    effective_from: date
+    version: Annotated[int, Field(ge=1)] = 1
+
+
+class Processor(_Frozen):
+    """A declared entrustee (委託先) and the work entrusted to it."""
+
+    id: Identifier
+    name: Text
+    entrusted_work: Text
+    country: CountryCode = "JP"
+    purposes: Annotated[list[Identifier], Field(min_length=1)]
+    categories: Annotated[list[Identifier], Field(min_length=1)]
+
+
+class Recipient(_Frozen):
+    """A declared third party to which personal data may be provided, and on what basis."""
+
+    id: Identifier
+    name: Text
+    country: CountryCode = "JP"
+    basis: Literal["consent", "law"]
+    purposes: Annotated[list[Identifier], Field(min_length=1)]
+    categories: Annotated[list[Identifier], Field(min_length=1)]
+
+
+class RetentionStart(StrEnum):
+    ACQUISITION = "acquisition"
+    END_OF_USE = "end_of_use"
+    END_OF_CONTRACT = "end_of_contract"
+    END_OF_EMPLOYMENT = "end_of_employment"
+    FILING_DEADLINE = "filing_deadline"
+
+
+class RetentionRule(_Frozen):
+    id: Identifier
+    categories: list[Identifier] = Field(default_factory=list)
+    purposes: list[Identifier] = Field(default_factory=list)
+    years: Annotated[int, Field(ge=0, le=100)] = 0
+    months: Annotated[int, Field(ge=0, le=1200)] = 0
+    days: Annotated[int, Field(ge=0, le=36500)] = 0
+    starting: RetentionStart
+    description: Text
+
+
+class RequestProcedure(_Frozen):
+    """How people make requests (APPI Art. 37) and what they cost (Art. 38)."""
+
+    where: Text
+    how: Text
+    identity_verification: Text
+    agents: Text
+    fees: dict[RequestKind, Annotated[int, Field(ge=0, le=100_000)]] = Field(default_factory=dict)
+    fee_payment: Text | None = None
+
+
+class SecurityArea(StrEnum):
+    """The blocks of security control measures in the PPC general guideline, section 10."""
+
+    BASIC_POLICY = "basic_policy"
+    RULES = "rules"
+    ORGANIZATIONAL = "organizational"
+    HUMAN = "human"
+    PHYSICAL = "physical"
+    TECHNICAL = "technical"
+    EXTERNAL_ENVIRONMENT = "external_environment"
+
+
+class SecurityMeasure(_Frozen):
+    area: SecurityArea
+    text: Text
+
+
+class Policy(_Frozen):
+    """A whole privacy policy, as loaded from its YAML file."""
+
+    schema_id: Literal["mamoru.policy/1"] = Field(alias="schema")
+    version: NonEmpty
+    effective_from: date
+    enacted_on: date
+    revised_on: date | None = None
+    organization: Organization
+    principles: Annotated[list[Text], Field(min_length=1)]
+    categories: Annotated[list[Category], Field(min_length=1)]
+    subject_kinds: Annotated[list[SubjectKind], Field(min_length=1)]
+    purposes: Annotated[list[Purpose], Field(min_length=1)]
+    processors: list[Processor] = Field(default_factory=list)
+    recipients: list[Recipient] = Field(default_factory=list)
+    retention: list[RetentionRule] = Field(default_factory=list)
+    requests: RequestProcedure
+    security_measures: list[SecurityMeasure] = Field(default_factory=list)
+
+    def category(self, category_id: str) -> Category:
+        return next(c for c in self.categories if c.id == category_id)
+
+    def purpose(self, purpose_id: str) -> Purpose:
+        return next(p for p in self.purposes if p.id == purpose_id)
+
+    def subject_kind(self, kind_id: str) -> SubjectKind:
+        return next(k for k in self.subject_kinds if k.id == kind_id)
+
+    def my_number_purposes(self) -> list[Purpose]:
+        return [p for p in self.purposes if p.my_number is not None]
+
+    def general_purposes(self) -> list[Purpose]:
+        return [p for p in self.purposes if p.my_number is None]

@@ -1,0 +1,175 @@
+"""The public notice (公表事項), rendered from the policy in Japanese or English, as HTML or Markdown.
+
+It carries everything APPI Art. 32 requires to be knowable by the person, and what JIS Q 15001
+requires of an external privacy policy. Pure: the same policy gives the same text.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from typing import Literal
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from mamoru.law.requests import RequestKind
+from mamoru.policy.errors import NoticeIncomplete
+from mamoru.policy.model import Policy
+from mamoru.policy.rules import publication_issues
+
+Lang = Literal["ja", "en"]
+Format = Literal["html", "md"]
+LANGS: tuple[Lang, ...] = ("ja", "en")
+
+LABELS: dict[str, dict[Lang, str]] = {
+    "title": {"ja": "個人情報保護方針", "en": "Privacy Policy"},
+    "principles": {"ja": "基本方針", "en": "Basic policy"},
+    "dates": {"ja": "制定日・改定日", "en": "Enactment and revision"},
+    "enacted": {"ja": "制定", "en": "Enacted"},
+    "revised": {"ja": "最終改定", "en": "Last revised"},
+    "effective": {"ja": "本版の施行日", "en": "This version in force from"},
+    "version": {"ja": "版", "en": "Version"},
+    "organization": {"ja": "個人情報取扱事業者", "en": "The business handling personal information"},
+    "org_name": {"ja": "名称", "en": "Name"},
+    "org_address": {"ja": "住所", "en": "Address"},
+    "representative": {"ja": "代表者", "en": "Representative"},
+    "protection_manager": {"ja": "個人情報保護管理者", "en": "Personal information protection manager"},
+    "purposes": {"ja": "保有個人データの利用目的", "en": "Purposes of use of retained personal data"},
+    "purposes_lead": {
+        "ja": "取得した個人情報は、次の目的の範囲内でのみ利用します。取得の際に個別に利用目的を示した場合は、その目的に従います。",
+        "en": "We use the personal information we acquire only within the following purposes. "
+        "Where a purpose was stated separately when the information was acquired, that purpose applies.",
+    },
+    "data": {"ja": "取り扱う情報", "en": "Information used"},
+    "persons": {"ja": "対象となる方", "en": "Whose information"},
+    "my_number": {
+        "ja": "個人番号（マイナンバー）の利用目的",
+        "en": "Purposes of use of the Individual Number (My Number)",
+    },
+    "my_number_lead": {
+        "ja": "個人番号及び特定個人情報は、法令で定められた次の事務に限って利用します。ご本人の同意があっても、これ以外の目的には利用しません。",
+        "en": "The Individual Number and specific personal information are used only for the following affairs "
+        "set by law, and never for anything else, even with the person's consent.",
+    },
+    "provision": {"ja": "第三者提供", "en": "Provision to third parties"},
+    "provision_lead": {
+        "ja": "本人の同意がある場合又は法令に基づく場合を除き、個人データを第三者に提供しません。",
+        "en": "We do not provide personal data to third parties except with the person's consent or as the law provides.",
+    },
+    "basis_consent": {"ja": "本人の同意に基づく", "en": "with the person's consent"},
+    "basis_law": {"ja": "法令に基づく", "en": "as the law provides"},
+    "entrustment": {"ja": "取扱いの委託", "en": "Entrusting the handling"},
+    "entrustment_lead": {
+        "ja": "業務の一部を委託する場合は、委託先の管理体制を事前に確認し、契約を締結したうえで必要かつ適切な監督を行います。",
+        "en": "When we entrust part of our work to another business, we check its protection in advance, "
+        "conclude a contract and supervise it as needed.",
+    },
+    "country": {"ja": "所在国", "en": "Country"},
+    "retention": {"ja": "保存期間", "en": "Retention"},
+    "requests": {"ja": "開示等の請求の手続", "en": "How to make a request"},
+    "requests_lead": {
+        "ja": "利用目的の通知、開示（第三者提供記録の開示を含む）、訂正・追加・削除、利用停止・消去、第三者提供の停止を請求できます。",
+        "en": "You may ask us to notify the purposes of use, disclose your data (including the records of "
+        "provision to third parties), correct, add to or delete it, stop using or erase it, or stop providing it to third parties.",
+    },
+    "where": {"ja": "請求先", "en": "Where to apply"},
+    "how": {"ja": "請求の方法", "en": "How to apply"},
+    "identity": {"ja": "本人確認", "en": "Identity verification"},
+    "agents": {"ja": "代理人による請求", "en": "Requests by an agent"},
+    "fees": {"ja": "手数料", "en": "Fees"},
+    "free": {"ja": "無料", "en": "free of charge"},
+    "yen": {"ja": "円", "en": " yen"},
+    "security": {"ja": "安全管理のために講じた措置", "en": "Security measures taken"},
+    "contact": {"ja": "苦情・お問い合わせ窓口", "en": "Complaints and inquiries"},
+    "phone": {"ja": "電話", "en": "Phone"},
+    "email": {"ja": "電子メール", "en": "E-mail"},
+    "hours": {"ja": "受付時間", "en": "Hours"},
+    "accredited": {
+        "ja": "認定個人情報保護団体",
+        "en": "Accredited personal information protection organization",
+    },
+    "accredited_none": {
+        "ja": "対象事業者として所属している認定個人情報保護団体はありません。",
+        "en": "We are not a member of any accredited personal information protection organization.",
+    },
+}
+
+REQUEST_LABELS: dict[RequestKind, dict[Lang, str]] = {
+    RequestKind.PURPOSE_NOTIFICATION: {"ja": "利用目的の通知", "en": "Notification of purposes"},
+    RequestKind.DISCLOSURE: {"ja": "開示", "en": "Disclosure"},
+    RequestKind.PROVISION_RECORD_DISCLOSURE: {
+        "ja": "第三者提供記録の開示",
+        "en": "Disclosure of provision records",
+    },
+    RequestKind.CORRECTION: {"ja": "訂正・追加・削除", "en": "Correction, addition or deletion"},
+    RequestKind.STOP_USE: {"ja": "利用停止", "en": "Cessation of use"},
+    RequestKind.ERASE: {"ja": "消去", "en": "Erasure"},
+    RequestKind.STOP_PROVISION: {"ja": "第三者提供の停止", "en": "Cessation of provision to third parties"},
+}
+
+AFFAIR_LABELS: dict[str, dict[Lang, str]] = {
+    "withholding_slip": {
+        "ja": "源泉徴収票・扶養控除等申告書の作成",
+        "en": "Withholding tax slips and dependants' declarations",
+    },
+    "payment_report": {"ja": "支払調書の作成", "en": "Payment reports"},
+    "health_insurance": {"ja": "健康保険の届出", "en": "Health insurance filings"},
+    "welfare_pension": {"ja": "厚生年金保険の届出", "en": "Welfare pension filings"},
+    "national_pension_category3": {
+        "ja": "国民年金第3号被保険者の届出",
+        "en": "National Pension category 3 filings",
+    },
+    "employment_insurance": {"ja": "雇用保険の届出", "en": "Employment insurance filings"},
+    "workers_compensation": {"ja": "労災保険の請求", "en": "Workers' accident insurance claims"},
+    "property_savings": {"ja": "財形貯蓄の申告", "en": "Property accumulation savings declarations"},
+}
+
+
+def format_date(value: date, lang: Lang) -> str:
+    if lang == "ja":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value.strftime("%B %-d, %Y")
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("mamoru.policy", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = format_date
+    return env
+
+
+def ensure_publishable(policy: Policy) -> None:
+    """Refuse a policy whose notice would lack a revision date, an inquiry contact or the measures."""
+    missing = [issue.field for issue in publication_issues(policy)]
+    if missing:
+        raise NoticeIncomplete(missing)
+
+
+def render_notice(policy: Policy, lang: Lang = "ja", fmt: Format = "html") -> str:
+    """The notice text. For HTML, an ``<article>`` fragment; :func:`render_document` wraps it."""
+    ensure_publishable(policy)
+    if lang not in LANGS:
+        raise ValueError(f"unknown language '{lang}'; use one of {', '.join(LANGS)}")
+    template = _environment().get_template("notice.html.j2" if fmt == "html" else "notice.md.j2")
+    return template.render(
+        p=policy,
+        lang=lang,
+        L={key: value[lang] for key, value in LABELS.items()},
+        request_labels={kind.value: label[lang] for kind, label in REQUEST_LABELS.items()},
+        affair_labels={key: label[lang] for key, label in AFFAIR_LABELS.items()},
+        kinds=list(RequestKind),
+    )
+
+
+def render_document(policy: Policy, lang: Lang = "ja") -> str:
+    """A standalone HTML page of the notice, for saving or printing."""
+    body = render_notice(policy, lang, "html")
+    title = f"{LABELS['title'][lang]} — {policy.organization.name.in_(lang)}"
+    return _environment().get_template("standalone.html.j2").render(lang=lang, title=title, body=body)

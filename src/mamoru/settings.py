@@ -1,0 +1,60 @@
+"""Settings: environment variables prefixed ``MAMORU_`` over ``mamoru.toml`` in the workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_HOME = ".mamoru"
+CONFIG_FILE = "mamoru.toml"
+
+
+def _home_from_env() -> Path:
+    return Path(os.environ.get("MAMORU_HOME", DEFAULT_HOME))
+
+
+class Settings(BaseSettings):
+    """Where the workspace is and how to reach the database, the keys and the policy."""
+
+    model_config = SettingsConfigDict(env_prefix="MAMORU_", extra="ignore")
+
+    home: Path = Field(default_factory=_home_from_env, description="Workspace folder.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite in the workspace if unset."
+    )
+    key_file: Path | None = Field(default=None, description="Master key file; <home>/master.key if unset.")
+    master_key: SecretStr | None = Field(default=None, description="Master key, base64; overrides key_file.")
+    policy_file: Path | None = Field(default=None, description="Policy YAML; <home>/policy.yaml if unset.")
+    base_url: str = "http://127.0.0.1:8600"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_home_from_env() / CONFIG_FILE)
+        return (init_settings, env_settings, toml)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'mamoru.db').resolve()}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.home / "master.key"
+
+    @property
+    def resolved_policy_file(self) -> Path:
+        return self.policy_file or self.home / "policy.yaml"

@@ -1,0 +1,10 @@
+"""Every table, gathered so that Alembic and the tests see one metadata."""
+
+from mamoru.ledger import tables as _ledger
+from mamoru.people import tables as _people
+from mamoru.policy import tables as _policy
+from mamoru.store.db import Base
+from mamoru.vault import tables as _vault
+
+metadata = Base.metadata
+__all__ = ["_ledger", "_people", "_policy", "_vault", "metadata"]

@@ -1,0 +1,89 @@
+"""The public portal: the notice in force, its earlier versions, in Japanese or English."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.policy.notice import Lang
+from mamoru.policy.service import current_notice, notice_version, notice_versions
+from mamoru.policy.tables import PublishedNotice
+from mamoru.web.i18n import LANG_COOKIE, choose_lang, labels
+
+router = APIRouter(include_in_schema=False)
+Language = Annotated[Lang, Depends(choose_lang)]
+
+
+@cache
+def templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("mamoru.web", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2")),
+    )
+
+
+def page(
+    request: Request, ws: CurrentWorkspace, lang: Lang, name: str, title: str, **context: object
+) -> HTMLResponse:
+    other = "en" if lang == "ja" else "ja"
+    switch = request.url.include_query_params(lang=other)
+    html = (
+        templates()
+        .get_template(name)
+        .render(
+            lang=lang,
+            other_lang=other,
+            switch_url=f"{switch.path}?{switch.query}",
+            T=labels(lang),
+            title=title,
+            org_name=ws.policy.policy.organization.name.in_(lang),
+            **context,
+        )
+    )
+    response = HTMLResponse(html)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def _notice_page(
+    request: Request, ws: CurrentWorkspace, lang: Lang, notice: PublishedNotice | None, archived: bool
+) -> HTMLResponse:
+    return page(
+        request,
+        ws,
+        lang,
+        "notice.html.j2",
+        labels(lang)["notice"],
+        archived=archived,
+        notice_html=(notice.html_ja if lang == "ja" else notice.html_en) if notice else None,
+        version=notice.policy_version if notice else "",
+        effective_from=notice.effective_from if notice else "",
+        sha256=notice.policy_sha256 if notice else "",
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language) -> HTMLResponse:
+    return _notice_page(request, ws, lang, current_notice(session), archived=False)
+
+
+@router.get("/notice/versions", response_class=HTMLResponse)
+def versions(request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language) -> HTMLResponse:
+    return page(
+        request, ws, lang, "versions.html.j2", labels(lang)["versions"], versions=notice_versions(session)
+    )
+
+
+@router.get("/notice/versions/{notice_id}", response_class=HTMLResponse)
+def version(
+    notice_id: int, request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language
+) -> HTMLResponse:
+    notice = notice_version(session, notice_id)
+    current = current_notice(session)
+    return _notice_page(request, ws, lang, notice, archived=current is None or current.id != notice.id)

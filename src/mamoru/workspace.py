@@ -1,0 +1,121 @@
+"""The workspace: settings, master key, database and the policy in force, opened together.
+
+mamoru fails closed: it refuses to open without a usable key or with a policy that does not validate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mamoru.errors import ConfigurationError
+from mamoru.policy.load import LoadedPolicy, load_policy, pack_source
+from mamoru.policy.service import current_notice, publish
+from mamoru.settings import CONFIG_FILE, Settings
+from mamoru.store.db import Database
+from mamoru.vault.keys import MasterKey, read_key_file, write_key_file
+
+SYSTEM_ACTOR = "system:init"
+
+_CONFIG_TEMPLATE = """\
+# mamoru workspace settings. Environment variables prefixed MAMORU_ override these.
+# database_url = "postgresql://mamoru@127.0.0.1:5432/mamoru"
+# base_url = "http://127.0.0.1:8600"
+"""
+
+
+def load_master_key(settings: Settings) -> MasterKey:
+    """The master key from MAMORU_MASTER_KEY, else from the key file; never a default."""
+    if settings.master_key is not None:
+        return MasterKey.decode(settings.master_key.get_secret_value(), origin="MAMORU_MASTER_KEY")
+    return read_key_file(settings.resolved_key_file)
+
+
+@dataclass
+class InitReport:
+    """What ``mamoru init`` created; an empty report means the workspace was already complete."""
+
+    home: Path
+    created: list[str] = field(default_factory=list)
+    notice_version: str = ""
+
+
+def initialize(settings: Settings) -> InitReport:
+    """Create what is missing: folder, key file (0600), config, policy file, schema, published notice.
+
+    Idempotent: running it again on a complete workspace changes nothing.
+    """
+    report = InitReport(home=settings.home)
+    if not settings.home.exists():
+        settings.home.mkdir(parents=True, mode=0o700)
+        report.created.append(f"workspace {settings.home}")
+    if settings.master_key is None and not settings.resolved_key_file.exists():
+        write_key_file(settings.resolved_key_file, MasterKey.generate())
+        report.created.append(f"master key {settings.resolved_key_file} (mode 0600)")
+    load_master_key(settings)
+    config = settings.home / CONFIG_FILE
+    if not config.exists():
+        config.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+        report.created.append(f"settings {config}")
+    policy_file = settings.resolved_policy_file
+    if not policy_file.exists():
+        policy_file.write_text(pack_source(), encoding="utf-8")
+        report.created.append(f"policy {policy_file} (reference pack)")
+    loaded = load_policy(policy_file)
+    db = Database(settings.resolved_database_url)
+    try:
+        before = db.current_revision()
+        db.migrate()
+        _make_private(db)
+        if db.current_revision() != before:
+            report.created.append(f"database schema at {db.current_revision()}")
+        with db.session() as session:
+            previous = current_notice(session)
+            notice = publish(session, loaded, SYSTEM_ACTOR)
+            if previous is None or previous.id != notice.id:
+                report.created.append(f"published notice {notice.policy_version}")
+            report.notice_version = notice.policy_version
+    finally:
+        db.dispose()
+    return report
+
+
+def _make_private(db: Database) -> None:
+    """An embedded SQLite file holds ciphertexts and references only, but is still nobody else's to read."""
+    path = db.engine.url.database
+    if db.engine.dialect.name == "sqlite" and path and Path(path).exists():
+        Path(path).chmod(0o600)
+
+
+@dataclass
+class Workspace:
+    """An opened workspace: what every service and adapter works with."""
+
+    settings: Settings
+    db: Database
+    policy: LoadedPolicy
+    master_key: MasterKey = field(repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Workspace:
+        """Open the workspace, refusing to run without a key, a valid policy or a migrated database."""
+        settings = settings or Settings()
+        master_key = load_master_key(settings)
+        loaded = load_policy(settings.resolved_policy_file)
+        db = Database(settings.resolved_database_url)
+        if db.current_revision() is None:
+            db.dispose()
+            raise ConfigurationError(f"{_redact(db.url)}: the database has no schema; run `mamoru init`")
+        return cls(settings=settings, db=db, policy=loaded, master_key=master_key)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url

@@ -1,0 +1,87 @@
+"""The web application: portal in Japanese and English, notice versions, health, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mamoru.api.app import create_app
+from mamoru.policy.load import parse_policy
+from mamoru.policy.service import publish
+from mamoru.workspace import Workspace
+
+
+@pytest.fixture
+def client(workspace: Workspace) -> Iterator[TestClient]:
+    with TestClient(create_app(workspace)) as test_client:
+        yield test_client
+
+
+def test_portal_serves_the_notice_in_japanese_by_default(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<html lang="ja">' in page.text
+    assert "個人情報保護方針" in page.text and "利用目的" in page.text
+
+
+def test_portal_switches_to_english_and_remembers_it(client: TestClient) -> None:
+    page = client.get("/?lang=en")
+    assert '<html lang="en">' in page.text and "Purposes of use" in page.text
+    assert client.cookies.get("mamoru_lang") == "en"
+    assert '<html lang="en">' in client.get("/").text
+
+
+def test_portal_follows_accept_language(client: TestClient) -> None:
+    assert '<html lang="en">' in client.get("/", headers={"accept-language": "en-US,en;q=0.9"}).text
+
+
+def test_portal_lists_versions_and_marks_earlier_ones(client: TestClient, workspace: Workspace) -> None:
+    newer = parse_policy(
+        workspace.policy.source.replace('version: "2026.11"', 'version: "2026.12"').replace(
+            "revised_on: 2026-11-01", "revised_on: 2026-12-01"
+        )
+    )
+    with workspace.db.session() as session:
+        publish(session, newer, "tester")
+    listing = client.get("/notice/versions?lang=en")
+    assert "2026.12" in listing.text and "2026.11" in listing.text
+    versions = client.get("/api/v1/notice/versions").json()
+    assert [v["policy_version"] for v in versions] == ["2026.12", "2026.11"]
+    assert versions[0]["current"] and not versions[1]["current"]
+    old = client.get(f"/notice/versions/{versions[1]['id']}?lang=en")
+    assert "This is not the policy in force." in old.text
+    current = client.get(f"/notice/versions/{versions[0]['id']}?lang=en")
+    assert "This is not the policy in force." not in current.text
+
+
+def test_unknown_version_is_404_with_a_reason(client: TestClient) -> None:
+    response = client.get("/api/v1/notice/versions/999")
+    assert response.status_code == 404
+    assert response.json()["error"] == "NotFound"
+
+
+def test_healthz_reports_the_policy_in_force(client: TestClient, workspace: Workspace) -> None:
+    body = client.get("/healthz").json()
+    assert body == {
+        "status": "ok",
+        "policy_version": "2026.11",
+        "policy_sha256": workspace.policy.sha256,
+        "notice_current": True,
+    }
+
+
+def test_openapi_is_served(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert "/api/v1/policy" in schema["paths"]
+
+
+def test_api_policy_returns_the_policy(client: TestClient) -> None:
+    body = client.get("/api/v1/policy").json()
+    assert body["schema"] == "mamoru.policy/1"
+    assert len(body["purposes"]) == 11
+
+
+def test_static_stylesheet_is_served_locally(client: TestClient) -> None:
+    assert client.get("/static/portal.css").status_code == 200

@@ -1,0 +1,40 @@
+"""Every command answers --help in Japanese and English; the README documents every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mamoru.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = [prefix]
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found.extend(_commands(command, (*prefix, name)))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+COMMANDS = _commands(typer.main.get_command(app))
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "mamoru")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+@pytest.mark.parametrize("path", [p for p in COMMANDS if p], ids=lambda p: " ".join(p))
+def test_every_command_is_in_the_operator_docs(path: tuple[str, ...]) -> None:
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert f"mamoru {' '.join(path)}" in docs

@@ -1,0 +1,68 @@
+"""The store on SQLite and PostgreSQL: migrations, published notice versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from mamoru.policy.load import LoadedPolicy, parse_policy
+from mamoru.policy.service import VersionConflict, current_notice, is_current, notice_versions, publish
+from mamoru.store.db import Database
+from mamoru.store.tables import metadata
+
+from .conftest import CASES
+
+
+def test_migrations_reach_head_and_match_the_models(db: Database) -> None:
+    assert db.current_revision() == "0001"
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_migrating_twice_changes_nothing(db: Database) -> None:
+    db.migrate()
+    assert db.current_revision() == "0001"
+
+
+def test_publish_keeps_each_version_with_hash_and_effective_date(
+    db: Database, reference: LoadedPolicy
+) -> None:
+    with db.session() as session:
+        first = publish(session, reference, "tester")
+    second_source = (CASES / "minimal.yaml").read_text(encoding="utf-8")
+    second = parse_policy(second_source)
+    with db.session() as session:
+        publish(session, second, "tester")
+    with db.session() as session:
+        versions = notice_versions(session)
+        assert [v.policy_sha256 for v in versions] == [second.sha256, reference.sha256]
+        assert versions[1].effective_from == reference.policy.effective_from
+        assert versions[1].id == first.id
+        current = current_notice(session)
+        assert current is not None and current.policy_sha256 == second.sha256
+        assert current.published_at.tzinfo is not None
+        assert current.published_at <= datetime.now(UTC)
+        assert is_current(session, second) and not is_current(session, reference)
+
+
+def test_publishing_the_same_text_again_is_a_no_op(db: Database, reference: LoadedPolicy) -> None:
+    with db.session() as session:
+        a = publish(session, reference, "tester")
+    with db.session() as session:
+        b = publish(session, reference, "tester")
+        assert a.id == b.id and len(notice_versions(session)) == 1
+
+
+def test_changed_content_under_a_published_version_label_is_refused(
+    db: Database, reference: LoadedPolicy
+) -> None:
+    with db.session() as session:
+        publish(session, reference, "tester")
+    changed = parse_policy(reference.source.replace("Weekdays 9:30-17:30", "Weekdays 10:00-17:00"))
+    with pytest.raises(VersionConflict), db.session() as session:
+        publish(session, changed, "tester")
+    with db.session() as session:
+        assert len(notice_versions(session)) == 1

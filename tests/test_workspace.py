@@ -1,0 +1,96 @@
+"""The workspace: `mamoru init` is idempotent; mamoru refuses to start without a key or a valid policy."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+
+import pytest
+from pydantic import SecretStr
+
+from mamoru.errors import ConfigurationError
+from mamoru.policy.errors import PolicyError
+from mamoru.settings import Settings
+from mamoru.vault.errors import KeyUnavailable
+from mamoru.workspace import Workspace, initialize
+
+
+def test_init_creates_key_0600_config_policy_schema_and_notice(settings: Settings) -> None:
+    report = initialize(settings)
+    key_file = settings.resolved_key_file
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(base64.b64decode(key_file.read_text())) == 32
+    assert settings.resolved_policy_file.exists()
+    assert (settings.home / "mamoru.toml").exists()
+    assert report.notice_version == "2026.11"
+    assert any("published notice" in line for line in report.created)
+
+
+def test_init_is_idempotent(settings: Settings) -> None:
+    initialize(settings)
+    key = settings.resolved_key_file.read_bytes()
+    again = initialize(settings)
+    assert again.created == []
+    assert settings.resolved_key_file.read_bytes() == key
+
+
+def test_two_workspaces_get_different_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    a, b = Settings(home=tmp_path / "a"), Settings(home=tmp_path / "b")
+    initialize(a)
+    initialize(b)
+    assert a.resolved_key_file.read_bytes() != b.resolved_key_file.read_bytes()
+
+
+def test_refuses_to_open_without_a_key(settings: Settings) -> None:
+    initialize(settings)
+    settings.resolved_key_file.unlink()
+    with pytest.raises(KeyUnavailable, match="no master key"):
+        Workspace.open(settings)
+
+
+def test_refuses_a_key_file_others_can_read(settings: Settings) -> None:
+    initialize(settings)
+    os.chmod(settings.resolved_key_file, 0o644)
+    with pytest.raises(KeyUnavailable, match="readable by others"):
+        Workspace.open(settings)
+
+
+@pytest.mark.parametrize("value", ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "bm90LWEta2V5", "%%%"])
+def test_refuses_a_placeholder_or_malformed_master_key(settings: Settings, value: str) -> None:
+    initialize(settings)
+    unsafe = settings.model_copy(update={"master_key": SecretStr(value)})
+    with pytest.raises(KeyUnavailable):
+        Workspace.open(unsafe)
+
+
+def test_refuses_to_open_with_an_invalid_policy(settings: Settings) -> None:
+    initialize(settings)
+    policy = settings.resolved_policy_file
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace("erase: 0", "") + "\nbogus: 1\n", encoding="utf-8"
+    )
+    with pytest.raises(PolicyError, match="bogus"):
+        Workspace.open(settings)
+
+
+def test_refuses_to_open_an_unmigrated_database(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    initialize(settings)
+    other = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'empty.db'}"})
+    with pytest.raises(ConfigurationError, match="run `mamoru init`"):
+        Workspace.open(other)
+
+
+def test_master_key_from_environment_needs_no_key_file(settings: Settings) -> None:
+    from mamoru.vault.keys import MasterKey
+
+    with_env = settings.model_copy(update={"master_key": SecretStr(MasterKey.generate().encode())})
+    initialize(with_env)
+    assert not with_env.resolved_key_file.exists()
+    Workspace.open(with_env).close()
+
+
+def test_database_file_is_private(settings: Settings) -> None:
+    initialize(settings)
+    db_file = settings.home / "mamoru.db"
+    assert stat.S_IMODE(db_file.stat().st_mode) & 0o077 == 0
