@@ -15,16 +15,18 @@ from mamoru.store.tables import metadata
 
 from .conftest import CASES
 
+HEAD_REVISION = "0002"
+
 
 def test_migrations_reach_head_and_match_the_models(db: Database) -> None:
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == HEAD_REVISION
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
 def test_migrating_twice_changes_nothing(db: Database) -> None:
     db.migrate()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == HEAD_REVISION
 
 
 def test_publish_keeps_each_version_with_hash_and_effective_date(

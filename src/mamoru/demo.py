@@ -14,6 +14,8 @@ from faker import Faker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
 from mamoru.errors import MamoruError
 from mamoru.ledger.tables import DataSubject
 from mamoru.people.tables import Role, Staff, StaffRole
@@ -35,6 +37,8 @@ STAFF_PLAN: tuple[tuple[str, str, tuple[Role, ...], str], ...] = (
     ("rd01", "research", (Role.DEPARTMENT_USER,), "employee"),
     ("it01", "information_systems", (Role.ADMINISTRATOR,), "employee"),
 )
+
+DEMO_ACTOR = "system:demo"
 
 #: How many demo subjects of each kind (kinds not listed get DEFAULT_PER_KIND).
 PER_KIND = {"customer": 40, "patent_person": 20, "collaborator": 15, "survey_respondent": 15, "visitor": 10}
@@ -144,4 +148,26 @@ def load_demo(session: Session, vault: Vault, policy: Policy, seed: int) -> Demo
                 roles=[StaffRole(role=role.value) for role in member.roles],
             )
         )
+    events = [
+        AuditEvent(
+            actor=DEMO_ACTOR, action="subject.create", subjects=(p.subject_id,), objects=(f"kind:{p.kind}",)
+        )
+        for p in plan.all_people()
+    ]
+    events += [
+        AuditEvent(
+            actor=DEMO_ACTOR, action="staff.grant_role", objects=(f"staff:{m.login}", f"role:{role.value}")
+        )
+        for m in plan.staff
+        for role in m.roles
+    ]
+    events.append(
+        AuditEvent(
+            actor=DEMO_ACTOR,
+            action="demo.load",
+            counts={"seed": seed, "staff": len(plan.staff), "subjects": len(plan.subjects)},
+            policy_version=policy.version,
+        )
+    )
+    append(session, events)
     return plan

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     key_file: Path | None = Field(default=None, description="Master key file; <home>/master.key if unset.")
     master_key: SecretStr | None = Field(default=None, description="Master key, base64; overrides key_file.")
+    signing_key_file: Path | None = Field(
+        default=None, description="Audit checkpoint signing key; <home>/audit-signing.key."
+    )
     policy_file: Path | None = Field(default=None, description="Policy YAML; <home>/policy.yaml if unset.")
     base_url: str = "http://127.0.0.1:8600"
 
@@ -54,6 +57,10 @@ class Settings(BaseSettings):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.home / "master.key"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return self.signing_key_file or self.home / "audit-signing.key"
 
     @property
     def resolved_policy_file(self) -> Path:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mamoru.audit.log import AuditWriter
+from mamoru.audit.signing import Signer, ensure_key_file, load_signer
 from mamoru.errors import ConfigurationError
 from mamoru.policy.load import LoadedPolicy, load_policy, pack_source
 from mamoru.policy.service import current_notice, publish
@@ -53,6 +55,8 @@ def initialize(settings: Settings) -> InitReport:
         write_key_file(settings.resolved_key_file, MasterKey.generate())
         report.created.append(f"master key {settings.resolved_key_file} (mode 0600)")
     load_master_key(settings)
+    if ensure_key_file(settings.resolved_signing_key_file):
+        report.created.append(f"audit signing key {settings.resolved_signing_key_file} (mode 0600)")
     config = settings.home / CONFIG_FILE
     if not config.exists():
         config.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
@@ -95,20 +99,33 @@ class Workspace:
     db: Database
     policy: LoadedPolicy
     master_key: MasterKey = field(repr=False)
+    signer: Signer = field(repr=False)
+    _writer: AuditWriter | None = field(default=None, repr=False)
+
+    @property
+    def audit_writer(self) -> AuditWriter:
+        """The group-commit writer for high-volume entries (decisions); started on first use."""
+        if self._writer is None:
+            self._writer = AuditWriter(self.db, signer=self.signer)
+        return self._writer
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:
         """Open the workspace, refusing to run without a key, a valid policy or a migrated database."""
         settings = settings or Settings()
         master_key = load_master_key(settings)
+        signer = load_signer(settings.resolved_signing_key_file)
         loaded = load_policy(settings.resolved_policy_file)
         db = Database(settings.resolved_database_url)
         if db.current_revision() is None:
             db.dispose()
             raise ConfigurationError(f"{_redact(db.url)}: the database has no schema; run `mamoru init`")
-        return cls(settings=settings, db=db, policy=loaded, master_key=master_key)
+        return cls(settings=settings, db=db, policy=loaded, master_key=master_key, signer=signer)
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self.db.dispose()
 
 

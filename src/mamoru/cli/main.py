@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mamoru import __version__
-from mamoru.cli import policy
+from mamoru.cli import audit, policy
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(policy.app, name="policy")
+app.add_typer(audit.app, name="audit")
 
 
 @app.command()

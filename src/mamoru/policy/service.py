@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
 from mamoru.policy.load import LoadedPolicy
 from mamoru.policy.notice import ensure_publishable, render_notice
@@ -43,6 +45,17 @@ def publish(session: Session, loaded: LoadedPolicy, published_by: str) -> Publis
     )
     session.add(notice)
     session.flush()
+    append(
+        session,
+        [
+            AuditEvent(
+                actor=published_by,
+                action="notice.publish",
+                objects=(f"notice:{notice.id}", f"policy-sha256:{loaded.sha256[:32]}"),
+                policy_version=policy.version,
+            )
+        ],
+    )
     return notice
 
 

@@ -1,5 +1,6 @@
 """Every table, gathered so that Alembic and the tests see one metadata."""
 
+from mamoru.audit import tables as _audit
 from mamoru.ledger import tables as _ledger
 from mamoru.people import tables as _people
 from mamoru.policy import tables as _policy
@@ -7,4 +8,4 @@ from mamoru.store.db import Base
 from mamoru.vault import tables as _vault
 
 metadata = Base.metadata
-__all__ = ["_ledger", "_people", "_policy", "_vault", "metadata"]
+__all__ = ["_audit", "_ledger", "_people", "_policy", "_vault", "metadata"]
