@@ -85,3 +85,22 @@ def test_api_policy_returns_the_policy(client: TestClient) -> None:
 
 def test_static_stylesheet_is_served_locally(client: TestClient) -> None:
     assert client.get("/static/portal.css").status_code == 200
+
+
+def test_audit_checkpoints_and_consistency_are_public_and_verifiable(
+    client: TestClient, workspace: Workspace
+) -> None:
+    from mamoru.audit import merkle
+    from mamoru.audit.log import Checkpoint, make_checkpoint
+    from mamoru.audit.signing import load_public_key_pem, verify_statement
+
+    with workspace.db.session() as session:
+        make_checkpoint(session, workspace.signer)
+    body = client.get("/api/v1/audit/checkpoints").json()
+    public = load_public_key_pem(body["public_key_pem"])
+    (cp,) = [Checkpoint.from_json(c) for c in body["checkpoints"]]
+    assert verify_statement(public, cp.signature, cp.statement())
+    proof = client.get(f"/api/v1/audit/consistency?first=1&second={cp.tree_size}").json()
+    assert proof["first"] == 1
+    assert client.get("/api/v1/audit/consistency?first=5&second=2").status_code == 404
+    assert merkle.verify_consistency(cp.tree_size, cp.tree_size, cp.root_hash, cp.root_hash, [])

@@ -51,3 +51,23 @@ def test_demo_loads_once_and_keeps_personal_values_out_of_the_database_file(work
             if field in {"birth_date", "employee_number"}:
                 continue
             assert value.encode("utf-8") not in raw, field
+
+
+def test_the_full_demo_audit_log_holds_no_personal_value(workspace: Workspace) -> None:
+    """Every leaf of the log after `mamoru demo`: none of the demo's values, no My Number-shaped number."""
+    from sqlalchemy import text
+
+    from mamoru.law.mynumber import find_candidates
+
+    with workspace.db.session() as session:
+        plan = load_demo(session, Vault(workspace.master_key), workspace.policy.policy, 11)
+    with workspace.db.engine.connect() as conn:
+        leaves = [bytes(leaf) for (leaf,) in conn.execute(text("SELECT leaf FROM audit_entries"))]
+    assert len(leaves) > len(plan.all_people())
+    blob = b"\n".join(leaf[40:] for leaf in leaves)
+    for person in plan.all_people():
+        for field, value in person.values.items():
+            if field == "birth_date":
+                continue
+            assert value.encode("utf-8") not in blob, field
+    assert find_candidates(blob.decode("utf-8")) == []

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__
-from mamoru.api import v1
+from mamoru.api import audit, v1
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
@@ -43,5 +43,6 @@ def create_app(workspace: Workspace) -> FastAPI:
     static = resources.files("mamoru.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(v1.router)
+    app.include_router(audit.router)
     app.include_router(portal.router)
     return app
