@@ -9,7 +9,6 @@ from mamoru.demo import WorkspaceNotEmpty, load_demo, plan_demo
 from mamoru.ledger.tables import DataSubject
 from mamoru.people.tables import Role, Staff
 from mamoru.policy.load import LoadedPolicy
-from mamoru.vault.service import Vault
 from mamoru.workspace import Workspace
 
 
@@ -38,12 +37,12 @@ def test_staff_cover_the_protection_and_audit_roles(reference: LoadedPolicy) -> 
 
 def test_demo_loads_once_and_keeps_personal_values_out_of_the_database_file(workspace: Workspace) -> None:
     with workspace.db.session() as session:
-        plan = load_demo(session, Vault(workspace.master_key), workspace.policy.policy, 5)
+        plan = load_demo(session, workspace.vault, workspace.policy.policy, 5)
     with workspace.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Staff)) == len(plan.staff)
         assert session.scalar(select(func.count()).select_from(DataSubject)) == len(plan.all_people())
         with pytest.raises(WorkspaceNotEmpty):
-            load_demo(session, Vault(workspace.master_key), workspace.policy.policy, 5)
+            load_demo(session, workspace.vault, workspace.policy.policy, 5)
     workspace.db.dispose()
     raw = b"".join(p.read_bytes() for p in workspace.settings.home.glob("mamoru.db*"))
     for person in plan.all_people():
@@ -60,7 +59,7 @@ def test_the_full_demo_audit_log_holds_no_personal_value(workspace: Workspace) -
     from mamoru.law.mynumber import find_candidates
 
     with workspace.db.session() as session:
-        plan = load_demo(session, Vault(workspace.master_key), workspace.policy.policy, 11)
+        plan = load_demo(session, workspace.vault, workspace.policy.policy, 11)
     with workspace.db.engine.connect() as conn:
         leaves = [bytes(leaf) for (leaf,) in conn.execute(text("SELECT leaf FROM audit_entries"))]
     assert len(leaves) > len(plan.all_people())

@@ -15,7 +15,18 @@ from mamoru.store.tables import metadata
 
 from .conftest import CASES
 
-HEAD_REVISION = "0002"
+
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from mamoru.store.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(Database("sqlite://"))).get_current_head()
+    assert head is not None
+    return head
+
+
+HEAD_REVISION = _head_revision()
 
 
 def test_migrations_reach_head_and_match_the_models(db: Database) -> None:

@@ -61,10 +61,12 @@ def test_same_value_encrypts_differently_each_time() -> None:
     assert crypto.seal(KEY, "s", "name", "同じ") != crypto.seal(KEY, "s", "name", "同じ")
 
 
-def test_blind_index_is_keyed_and_normalised() -> None:
+def test_blind_index_is_keyed_and_normalised(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mamoru.vault.keystore import KeyStore
     from mamoru.vault.service import Vault
 
-    vault_a, vault_b = Vault(MasterKey.generate()), Vault(MasterKey.generate())
+    vault_a = Vault(MasterKey.generate(), KeyStore(f"sqlite:///{tmp_path / 'a.db'}"))
+    vault_b = Vault(MasterKey.generate(), KeyStore(f"sqlite:///{tmp_path / 'b.db'}"))
     assert vault_a.blind_index("email", "Taro@Example.JP ") == vault_a.blind_index("email", "taro@example.jp")
     assert vault_a.blind_index("email", "taro@example.jp") != vault_b.blind_index("email", "taro@example.jp")
     assert vault_a.blind_index("phone", "03-1234-5678") == vault_a.blind_index(

@@ -137,7 +137,7 @@ def load_demo(session: Session, vault: Vault, policy: Policy, seed: int) -> Demo
         session.add(DataSubject(id=person.subject_id, kind=person.kind))
     session.flush()
     for person in plan.all_people():
-        vault.store(session, person.subject_id, person.values)
+        vault.store(session, person.subject_id, person.values, new=True)
     for member in plan.staff:
         session.add(
             Staff(

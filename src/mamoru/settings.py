@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; SQLite in the workspace if unset."
     )
+    keystore_url: str | None = Field(
+        default=None, description="Key store URL; SQLite keys.db in the workspace if unset."
+    )
     key_file: Path | None = Field(default=None, description="Master key file; <home>/master.key if unset.")
     master_key: SecretStr | None = Field(default=None, description="Master key, base64; overrides key_file.")
     signing_key_file: Path | None = Field(
@@ -53,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'mamoru.db').resolve()}"
+
+    @property
+    def resolved_keystore_url(self) -> str:
+        return self.keystore_url or f"sqlite:///{(self.home / 'keys.db').resolve()}"
 
     @property
     def resolved_key_file(self) -> Path:

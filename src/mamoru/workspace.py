@@ -16,6 +16,8 @@ from mamoru.policy.service import current_notice, publish
 from mamoru.settings import CONFIG_FILE, Settings
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey, read_key_file, write_key_file
+from mamoru.vault.keystore import KeyStore
+from mamoru.vault.service import Vault
 
 SYSTEM_ACTOR = "system:init"
 
@@ -66,6 +68,14 @@ def initialize(settings: Settings) -> InitReport:
         policy_file.write_text(pack_source(), encoding="utf-8")
         report.created.append(f"policy {policy_file} (reference pack)")
     loaded = load_policy(policy_file)
+    keystore_exists = (
+        settings.resolved_keystore_url != f"sqlite:///{(settings.home / 'keys.db').resolve()}"
+        or (settings.home / "keys.db").exists()
+    )
+    KeyStore(settings.resolved_keystore_url).dispose()
+    _make_private_file(settings.resolved_keystore_url)
+    if not keystore_exists:
+        report.created.append(f"key store {settings.home / 'keys.db'} (mode 0600)")
     db = Database(settings.resolved_database_url)
     try:
         before = db.current_revision()
@@ -86,9 +96,15 @@ def initialize(settings: Settings) -> InitReport:
 
 def _make_private(db: Database) -> None:
     """An embedded SQLite file holds ciphertexts and references only, but is still nobody else's to read."""
-    path = db.engine.url.database
-    if db.engine.dialect.name == "sqlite" and path and Path(path).exists():
-        Path(path).chmod(0o600)
+    if db.engine.dialect.name == "sqlite":
+        _make_private_file(db.url)
+
+
+def _make_private_file(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if path.exists():
+            path.chmod(0o600)
 
 
 @dataclass
@@ -100,7 +116,15 @@ class Workspace:
     policy: LoadedPolicy
     master_key: MasterKey = field(repr=False)
     signer: Signer = field(repr=False)
+    keystore: KeyStore = field(repr=False)
     _writer: AuditWriter | None = field(default=None, repr=False)
+    _vault: Vault | None = field(default=None, repr=False)
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            self._vault = Vault(self.master_key, self.keystore)
+        return self._vault
 
     @property
     def audit_writer(self) -> AuditWriter:
@@ -120,12 +144,17 @@ class Workspace:
         if db.current_revision() is None:
             db.dispose()
             raise ConfigurationError(f"{_redact(db.url)}: the database has no schema; run `mamoru init`")
-        return cls(settings=settings, db=db, policy=loaded, master_key=master_key, signer=signer)
+        keystore = KeyStore(settings.resolved_keystore_url)
+        _make_private_file(settings.resolved_keystore_url)
+        return cls(
+            settings=settings, db=db, policy=loaded, master_key=master_key, signer=signer, keystore=keystore
+        )
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        self.keystore.dispose()
         self.db.dispose()
 
 

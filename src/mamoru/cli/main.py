@@ -12,7 +12,6 @@ from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
 from mamoru.settings import Settings
-from mamoru.vault.service import Vault
 from mamoru.workspace import initialize
 
 app = typer.Typer(
@@ -63,7 +62,7 @@ def demo(
             out.print("the workspace already has data; demo not loaded")
             return
         try:
-            plan = load_demo(session, Vault(ws.master_key), ws.policy.policy, seed)
+            plan = load_demo(session, ws.vault, ws.policy.policy, seed)
         except MamoruError as exc:
             raise fail(str(exc)) from None
     out.print(

@@ -1,19 +1,40 @@
-"""Writing personal values into the vault. Reading goes through a guard decision (a later layer)."""
+"""The vault: personal values encrypted per subject, found by blind index, erased by destroying keys.
+
+Writing is open to the services that acquire data. Reading needs an allowing guard decision for the
+subject (see :meth:`Vault.read`); there is no other way to get a plaintext out.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from mamoru.errors import MamoruError
+from mamoru.guard.decision import Decision
 from mamoru.vault import crypto
 from mamoru.vault.errors import DecryptionFailed
 from mamoru.vault.keys import MasterKey
-from mamoru.vault.tables import SubjectField, SubjectKey
+from mamoru.vault.keystore import KeyStore
+from mamoru.vault.tables import SubjectField
 
 #: Fields that get a blind index so a person can be found by them (requests, deduplication).
 SEARCHABLE_FIELDS = frozenset({"email", "phone", "employee_number"})
+BLIND_INDEX_KEY = "blind_index"
+
+
+class AccessDenied(MamoruError):
+    """A read without an allowing decision for the subject."""
+
+    http_status = 403
+
+
+class SubjectErased(DecryptionFailed):
+    """The subject's key was destroyed; its values cannot be read or written any more."""
+
+    http_status = 410
 
 
 def normalize_for_index(field: str, value: str) -> str:
@@ -26,35 +47,45 @@ def normalize_for_index(field: str, value: str) -> str:
 
 
 class Vault:
-    """Per-subject envelope encryption under one master key."""
+    """Per-subject envelope encryption: subject data key ← key-encryption key ← master key."""
 
-    def __init__(self, master: MasterKey) -> None:
+    def __init__(self, master: MasterKey, keystore: KeyStore) -> None:
         self._master = master
         self._kek = master.kek
-        self._index_key = master.blind_index_key
+        self.keystore = keystore
+        self._index_key = self._named_key(BLIND_INDEX_KEY)
 
-    def _data_key(self, session: Session, subject_id: str) -> bytes:
-        row = session.get(SubjectKey, subject_id)
-        if row is None:
+    def _named_key(self, name: str) -> bytes:
+        stored = self.keystore.named_key(name)
+        if stored is None:
             key = crypto.new_data_key()
-            session.add(
-                SubjectKey(
-                    subject_id=subject_id,
-                    wrapped_key=crypto.wrap_data_key(self._kek, subject_id, key),
-                    kek_id=self._master.key_id,
-                )
+            self.keystore.add_named_key(
+                name, crypto.wrap_data_key(self._kek, f"named:{name}", key), self._master.key_id
             )
             return key
-        if row.wrapped_key is None:
-            raise DecryptionFailed(f"subject {subject_id} was erased; its data can no longer be written")
-        return crypto.unwrap_data_key(self._kek, subject_id, row.wrapped_key)
+        return crypto.unwrap_data_key(self._kek, f"named:{name}", stored.wrapped_key)
+
+    def _data_key(self, subject_id: str, *, create: bool) -> bytes:
+        stored = self.keystore.subject_key(subject_id)
+        if stored is None:
+            if not create:
+                raise SubjectErased(f"subject {subject_id} has no key: it was erased or never stored")
+            key = crypto.new_data_key()
+            self.keystore.add_subject_key(
+                subject_id, crypto.wrap_data_key(self._kek, subject_id, key), self._master.key_id
+            )
+            return key
+        return crypto.unwrap_data_key(self._kek, subject_id, stored.wrapped_key)
 
     def blind_index(self, field: str, value: str) -> str:
         return crypto.blind_index(self._index_key, field, normalize_for_index(field, value))
 
-    def store(self, session: Session, subject_id: str, values: dict[str, str]) -> None:
-        """Encrypt and store (or replace) field values of one subject, in the caller's transaction."""
-        key = self._data_key(session, subject_id)
+    def store(self, session: Session, subject_id: str, values: dict[str, str], *, new: bool = False) -> None:
+        """Encrypt and store (or replace) field values of one subject, in the caller's transaction.
+
+        ``new`` creates the subject's data key; otherwise a subject without a key (erased) is refused.
+        """
+        key = self._data_key(subject_id, create=new)
         existing = {
             row.field: row
             for row in session.scalars(select(SubjectField).where(SubjectField.subject_id == subject_id))
@@ -69,3 +100,80 @@ class Vault:
                 session.add(
                     SubjectField(subject_id=subject_id, field=field, ciphertext=blob, blind_index=index)
                 )
+
+    def find(self, session: Session, field: str, value: str) -> list[str]:
+        """Subjects whose searchable ``field`` equals ``value`` (after normalisation)."""
+        if field not in SEARCHABLE_FIELDS:
+            raise ValueError(f"'{field}' is not a searchable field")
+        index = self.blind_index(field, value)
+        rows = session.scalars(
+            select(SubjectField.subject_id).where(
+                SubjectField.field == field, SubjectField.blind_index == index
+            )
+        )
+        return sorted(set(rows))
+
+    def decrypt(
+        self, session: Session, subject_id: str, fields: Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """Plaintext values of one subject. Internal: callers outside the vault use :meth:`read`."""
+        key = self._data_key(subject_id, create=False)
+        query = select(SubjectField).where(SubjectField.subject_id == subject_id)
+        if fields is not None:
+            query = query.where(SubjectField.field.in_(list(fields)))
+        return {
+            row.field: crypto.open_sealed(key, subject_id, row.field, row.ciphertext)
+            for row in session.scalars(query)
+        }
+
+    def read(
+        self, session: Session, decision: Decision, subject_id: str, fields: Iterable[str]
+    ) -> dict[str, str]:
+        """The plaintext of ``fields`` of one subject, only under an allowing decision for that subject.
+
+        Fields the decision asks to mask come back masked (last four characters only).
+        """
+        if not decision.covers(subject_id):
+            raise AccessDenied(
+                f"no allowing decision for subject {subject_id}: {', '.join(decision.reasons)}"
+            )
+        values = self.decrypt(session, subject_id, fields)
+        for name in decision.mask_fields:
+            if name in values:
+                values[name] = "*" * max(len(values[name]) - 4, 0) + values[name][-4:]
+        return values
+
+    def erase(self, session: Session, subject_id: str) -> bool:
+        """Crypto-erase: destroy the subject's key, then drop its ciphertexts. Idempotent.
+
+        The key goes first: once it is gone, every copy of the ciphertexts anywhere is unreadable, and a
+        crash before the rows are dropped leaves nothing readable behind; running erase again finishes.
+        """
+        destroyed = self.keystore.destroy_subject_key(subject_id)
+        session.execute(delete(SubjectField).where(SubjectField.subject_id == subject_id))
+        return destroyed
+
+    def rotate(self, new_master: MasterKey) -> int:
+        """Re-wrap every data key and named key under ``new_master``; the data is not touched.
+
+        Keys already wrapped by the new master key are skipped, so an interrupted rotation resumes.
+        """
+        new_kek = new_master.kek
+        rewrapped = 0
+        from mamoru.vault.keystore import StoredNamedKey, StoredSubjectKey
+
+        with self.keystore.session() as session:
+            for row in session.scalars(select(StoredSubjectKey)):
+                if row.kek_id == new_master.key_id:
+                    continue
+                key = crypto.unwrap_data_key(self._kek, row.subject_id, row.wrapped_key)
+                row.wrapped_key = crypto.wrap_data_key(new_kek, row.subject_id, key)
+                row.kek_id = new_master.key_id
+                rewrapped += 1
+            for named in session.scalars(select(StoredNamedKey)):
+                if named.kek_id == new_master.key_id:
+                    continue
+                key = crypto.unwrap_data_key(self._kek, f"named:{named.name}", named.wrapped_key)
+                named.wrapped_key = crypto.wrap_data_key(new_kek, f"named:{named.name}", key)
+                named.kek_id = new_master.key_id
+        return rewrapped

@@ -1,27 +1,11 @@
-"""Per-subject data keys and encrypted field values."""
+"""Encrypted field values. The keys that open them live in the key store, not here."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mamoru.store.db import Base, utcnow
-
-
-class SubjectKey(Base):
-    """A subject's data key, wrapped by the master key. Erasure deletes the wrapped key (crypto-erase)."""
-
-    __tablename__ = "subject_keys"
-
-    subject_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("data_subjects.id", ondelete="CASCADE"), primary_key=True
-    )
-    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
-    kek_id: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    erased_at: Mapped[datetime | None] = mapped_column(default=None)
+from mamoru.store.db import Base
 
 
 class SubjectField(Base):

@@ -1,0 +1,1 @@
+"""Purpose-bound decisions at every use of personal data."""

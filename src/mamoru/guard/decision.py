@@ -1,0 +1,58 @@
+"""The decision every use of personal data needs: frozen, explained, and the only thing the audit log
+stores about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    READ = "read"
+    EXPORT = "export"
+    CORRECT = "correct"
+    PROVIDE = "provide"
+    ENTRUST = "entrust"
+    CONTACT = "contact"
+    ERASE = "erase"
+
+
+class Reason(StrEnum):
+    """Why a decision went the way it did. Closed: every code is documented in docs/guard.md."""
+
+    ALLOWED = "allowed"
+    PURPOSE_UNKNOWN = "purpose_unknown"
+    PURPOSE_NOT_IN_FORCE = "purpose_not_in_force"
+    ROLE_LACKS_PURPOSE = "role_lacks_purpose"
+    PLEDGE_MISSING = "pledge_missing"
+    TRAINING_LAPSED = "training_lapsed"
+    NOT_ACQUIRED_FOR_PURPOSE = "not_acquired_for_purpose"
+    CONSENT_BEYOND_PURPOSE = "consent_beyond_purpose"
+    STATUTORY_EXCEPTION = "statutory_exception"
+    USE_STOPPED = "use_stopped"
+    RETENTION_EXPIRED = "retention_expired"
+    SUBJECT_ERASED = "subject_erased"
+    MY_NUMBER_OUTSIDE_AFFAIRS = "my_number_outside_affairs"
+    MY_NUMBER_NOT_HANDLER = "my_number_not_handler"
+    PROVISION_NEEDS_CONSENT = "provision_needs_consent"
+    PROCESSOR_NOT_SUPERVISED = "processor_not_supervised"
+    PSEUDONYMIZED_NO_CONTACT = "pseudonymized_no_contact"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Allow or deny, why, by which rule, under which policy version, with what obligations."""
+
+    allow: bool
+    actor: str
+    purpose: str
+    action: Action
+    subjects: tuple[str, ...]
+    categories: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    rule: str
+    policy_version: str
+    mask_fields: tuple[str, ...] = field(default=())
+
+    def covers(self, subject_id: str) -> bool:
+        return self.allow and subject_id in self.subjects
