@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from faker import Faker
 from sqlalchemy import func, select
@@ -126,18 +126,163 @@ def is_empty(session: Session) -> bool:
     )
 
 
-def load_demo(session: Session, vault: Vault, policy: Policy, seed: int) -> DemoPlan:
-    """Fill an empty workspace with the demo organization."""
+#: Retention of each reference purpose's ledger entry: a policy rule, or a date when none fits.
+LEDGER_RETENTION: dict[str, str] = {
+    "services": "customers",
+    "announcements": "customers",
+    "research": "surveys",
+    "partners": "customers",
+    "liaison": "customers",
+    "collaborators": "customers",
+    "personnel": "personnel_records",
+    "security": "entry_logs",
+    "my_number_staff": "mn_tax_forms",
+    "my_number_payees": "mn_tax_forms",
+}
+STORAGE: dict[str, tuple[str, str, list[str]]] = {
+    "services": (
+        "顧客管理システム（国内データセンター）",
+        "暗号化データベース",
+        ["department_user:sales", "privacy_staff"],
+    ),
+    "announcements": ("配信管理システム", "暗号化データベース", ["department_user:sales"]),
+    "research": ("調査分析サーバ", "暗号化データベース", ["department_user:research"]),
+    "patent_data": (
+        "特許情報データベース",
+        "データベース（公報由来の公開情報）",
+        ["department_user:research"],
+    ),
+    "partners": ("契約管理システム", "暗号化データベース・施錠書庫", ["department_user:sales"]),
+    "liaison": ("総務部 連絡先台帳", "暗号化データベース", ["privacy_staff"]),
+    "collaborators": (
+        "外部協力者管理システム",
+        "暗号化データベース",
+        ["department_user:collaborator_management"],
+    ),
+    "personnel": ("人事給与システム", "暗号化データベース・施錠書庫", ["department_user:human_resources"]),
+    "security": ("入退室管理システム", "入退室ログ（暗号化）", ["department_user:security_desk"]),
+    "my_number_staff": ("マイナンバー管理区域（人事部）", "専用ボールト（別鍵）", ["my_number_handler"]),
+    "my_number_payees": ("マイナンバー管理区域（人事部）", "専用ボールト（別鍵）", ["my_number_handler"]),
+}
+
+
+def _ledger_plan(policy: Policy) -> list[dict[str, object]]:
+    entries: list[dict[str, object]] = []
+    for purpose in policy.purposes:
+        location, method, roles = STORAGE.get(purpose.id, ("総務部", "暗号化データベース", ["privacy_staff"]))
+        rule = LEDGER_RETENTION.get(purpose.id)
+        entries.append(
+            {
+                "code": f"L-{purpose.id}",
+                "name": purpose.text.ja[:60],
+                "data_items": list(purpose.categories),
+                "purposes": [purpose.id],
+                "storage_location": location,
+                "storage_method": method,
+                "access_roles": roles,
+                "use_until": "利用目的の達成まで" if rule else "公報の公開期間中",
+                "retention_rule": rule,
+                "retention_until": None if rule else date(2046, 12, 31),
+                "subject_kinds": list(purpose.subject_kinds),
+                "acquisition_method": "public" if purpose.id == "patent_data" else "direct_written",
+                "notice_method": "ウェブサイトで公表・申込書に明示",
+                "recipients": [r.id for r in policy.recipients if purpose.id in r.purposes],
+                "processors": [p.id for p in policy.processors if purpose.id in p.purposes],
+                "medium": "electronic",
+                "disposal_method": "暗号鍵の消去（crypto-erase）",
+            }
+        )
+    return entries
+
+
+def load_demo(
+    session: Session, vault: Vault, policy: Policy, seed: int, *, now: datetime | None = None
+) -> DemoPlan:
+    """Fill an empty workspace with the demo organization: ledger, channels, people acquired through
+    them (with the notice version shown), consents, staff and roles. Deterministic for ``seed``."""
     if not is_empty(session):
         raise WorkspaceNotEmpty(
             "the workspace already holds staff or data subjects; the demo loads only into an empty one"
         )
+    from mamoru.ledger.acquisition import (
+        AcquisitionIn,
+        SourceType,
+        SpecialCareException,
+        acquire,
+        activate_channel,
+        attest_channel,
+        create_channel,
+    )
+    from mamoru.ledger.consent import ConsentScope, give_consent
+    from mamoru.ledger.entries import create_entry, review_entry
+    from mamoru.policy.service import current_notice
+
+    now = now or datetime.now(UTC)
     plan = plan_demo(policy, seed)
+    rng = random.Random(seed)
+    notice = current_notice(session)
+    for data in _ledger_plan(policy):
+        entry = create_entry(session, policy, data, DEMO_ACTOR)
+        if rng.random() < 0.8:
+            review_entry(session, entry.code, "staff:pm01", now - timedelta(days=rng.randrange(10, 300)))
+        purpose_id = str(data["purposes"][0])  # type: ignore[index]
+        public = purpose_id == "patent_data"
+        create_channel(
+            session,
+            channel_id=f"ch-{purpose_id}",
+            name=f"{purpose_id} form",
+            ledger_code=entry.code,
+            source_type=SourceType.PUBLIC if public else SourceType.DIRECT_WRITTEN,
+            notice_in_advance=True,
+            actor=DEMO_ACTOR,
+        )
+        attest_channel(session, f"ch-{purpose_id}", actor="staff:pm01", now=now)
+        activate_channel(session, f"ch-{purpose_id}", actor="staff:pm01")
+
+    categories = {c.id: c for c in policy.categories}
     for person in plan.all_people():
-        session.add(DataSubject(id=person.subject_id, kind=person.kind))
-    session.flush()
-    for person in plan.all_people():
-        vault.store(session, person.subject_id, person.values, new=True)
+        purpose = next(p for p in policy.general_purposes() if person.kind in p.subject_kinds)
+        items = [
+            c for c in purpose.categories if not categories[c].special_care and not categories[c].my_number
+        ]
+        special = [c for c in purpose.categories if categories[c].special_care]
+        if special and person.kind in {"executive", "employee"}:
+            items += special
+        age_days = 900 if person.kind == "visitor" and rng.random() < 0.5 else rng.randrange(1, 700)
+        acquire(
+            session,
+            vault,
+            policy,
+            AcquisitionIn(
+                channel_id=f"ch-{purpose.id}",
+                subject_kind=person.kind,
+                new_subject_id=person.subject_id,
+                values=person.values,
+                categories=items,
+                purposes=[purpose.id],
+                notice_shown=notice.id if notice else None,
+                exception_code=SpecialCareException.LAW if special and set(special) & set(items) else None,
+                exception_justification="労働安全衛生法に基づく健康診断"
+                if set(special) & set(items)
+                else None,
+            ),
+            actor=DEMO_ACTOR,
+            now=now - timedelta(days=age_days),
+        )
+        if person.kind == "customer" and rng.random() < 0.3:
+            give_consent(
+                session,
+                subject_id=person.subject_id,
+                scope=ConsentScope.THIRD_PARTY,
+                recipient="event_cosponsor",
+                purpose="announcements",
+                categories=["identity", "contact"],
+                channel="web_form",
+                evidence_ref=f"form-submission:{rng.getrandbits(48):012x}",
+                actor=DEMO_ACTOR,
+                now=now - timedelta(days=rng.randrange(1, 300)),
+                notice_id=notice.id if notice else None,
+            )
     for member in plan.staff:
         session.add(
             Staff(
@@ -149,12 +294,6 @@ def load_demo(session: Session, vault: Vault, policy: Policy, seed: int) -> Demo
             )
         )
     events = [
-        AuditEvent(
-            actor=DEMO_ACTOR, action="subject.create", subjects=(p.subject_id,), objects=(f"kind:{p.kind}",)
-        )
-        for p in plan.all_people()
-    ]
-    events += [
         AuditEvent(
             actor=DEMO_ACTOR, action="staff.grant_role", objects=(f"staff:{m.login}", f"role:{role.value}")
         )

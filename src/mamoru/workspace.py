@@ -5,6 +5,7 @@ mamoru fails closed: it refuses to open without a usable key or with a policy th
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from mamoru.settings import CONFIG_FILE, Settings
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey, read_key_file, write_key_file
 from mamoru.vault.keystore import KeyStore
-from mamoru.vault.service import Vault
+from mamoru.vault.service import BLIND_INDEX_KEY, Vault
 
 SYSTEM_ACTOR = "system:init"
 
@@ -32,7 +33,51 @@ def load_master_key(settings: Settings) -> MasterKey:
     """The master key from MAMORU_MASTER_KEY, else from the key file; never a default."""
     if settings.master_key is not None:
         return MasterKey.decode(settings.master_key.get_secret_value(), origin="MAMORU_MASTER_KEY")
+    _finish_rotation(settings)
     return read_key_file(settings.resolved_key_file)
+
+
+def _next_key_file(settings: Settings) -> Path:
+    return settings.resolved_key_file.with_name(settings.resolved_key_file.name + ".next")
+
+
+def _finish_rotation(settings: Settings) -> None:
+    """Complete or undo a rotation that stopped between re-wrapping the keys and replacing the key file."""
+    pending = _next_key_file(settings)
+    if not pending.exists():
+        return
+    new_key = read_key_file(pending)
+    keystore = KeyStore(settings.resolved_keystore_url)
+    try:
+        named = keystore.named_key(BLIND_INDEX_KEY)
+    finally:
+        keystore.dispose()
+    if named is not None and named.kek_id == new_key.key_id:
+        os.replace(pending, settings.resolved_key_file)
+    else:
+        pending.unlink()
+
+
+def rotate_master_key(settings: Settings) -> tuple[str, int]:
+    """Replace the master key: every data key is re-wrapped in one key-store transaction, then the new
+    key file takes the old one's place. Returns the new key's id and the number of keys re-wrapped.
+
+    The new key is written first (``master.key.next``); a stop at any point leaves either the old
+    key with the old wrapping or the new key with the new wrapping (finished on the next start).
+    """
+    if settings.master_key is not None:
+        raise ConfigurationError("the master key comes from MAMORU_MASTER_KEY; rotate it where it is kept")
+    old = load_master_key(settings)
+    new = MasterKey.generate()
+    pending = _next_key_file(settings)
+    write_key_file(pending, new)
+    keystore = KeyStore(settings.resolved_keystore_url)
+    try:
+        count = Vault(old, keystore).rotate(new)
+    finally:
+        keystore.dispose()
+    os.replace(pending, settings.resolved_key_file)
+    return new.key_id, count
 
 
 @dataclass

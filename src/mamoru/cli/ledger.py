@@ -1,0 +1,118 @@
+"""`mamoru ledger …` and `mamoru retention …`: the personal-information ledger and disposal."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
+from mamoru.errors import MamoruError
+from mamoru.ledger import entries as ledger
+from mamoru.ledger import retention
+
+app = typer.Typer(help="The personal-information management ledger. / 個人情報管理台帳。")
+retention_app = typer.Typer(help="Retention and disposal. / 保存期間と廃棄。")
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@app.command("list")
+def list_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the ledger entries with their review status; exit 1 if any is incomplete or overdue."""
+    now = datetime.now(UTC)
+    with opened_workspace() as ws, ws.db.session() as session:
+        rows = ledger.list_entries(session)
+        statuses = [ledger.status(row, ws.policy.policy, now) for row in rows]
+        data = [
+            {
+                "code": row.code,
+                "name": row.name,
+                "purposes": row.purposes,
+                "special_care": st.special_care,
+                "my_number": st.my_number,
+                "last_reviewed_at": row.last_reviewed_at.isoformat() if row.last_reviewed_at else None,
+                "review_overdue": st.review_overdue,
+                "missing": list(st.missing),
+            }
+            for row, st in zip(rows, statuses, strict=True)
+        ]
+    if as_json:
+        emit_json(data)
+    else:
+        for item in data:
+            flags = " ".join(
+                flag
+                for flag, on in (
+                    ("[要配慮]", item["special_care"]),
+                    ("[MyNumber]", item["my_number"]),
+                    ("[見直し超過/review overdue]", item["review_overdue"]),
+                    ("[不備/incomplete]", item["missing"]),
+                )
+                if on
+            )
+            out.print(
+                f"{item['code']!s:<24} {str(item['name'])[:40]:<40} {flags}", highlight=False, markup=False
+            )
+    if any(item["review_overdue"] or item["missing"] for item in data):
+        raise typer.Exit(EXIT_FINDING)
+
+
+@app.command()
+def review(
+    code: Annotated[str, typer.Argument(help="Ledger entry code.")],
+    by: Annotated[str, typer.Option(help="Reviewer (staff reference, e.g. staff:pm01).")],
+) -> None:
+    """Record the annual review of a ledger entry."""
+    with opened_workspace() as ws, ws.db.session() as session:
+        try:
+            ledger.review_entry(session, code, by, datetime.now(UTC))
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(f"{code}: reviewed by {by}")
+
+
+@app.command()
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or xlsx (Excel).")] = ExportFormat.xlsx,
+    lang: Annotated[str, typer.Option(help="ja or en column names and texts.")] = "ja",
+    output: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path("ledger.xlsx"),
+) -> None:
+    """Export the ledger to CSV (UTF-8 with BOM) or an Excel workbook."""
+    if lang not in ("ja", "en"):
+        raise fail("--lang: use ja or en")
+    now = datetime.now(UTC)
+    with opened_workspace() as ws, ws.db.session() as session:
+        rows = ledger.list_entries(session)
+        if fmt is ExportFormat.csv:
+            output.write_text(ledger.export_csv(rows, ws.policy.policy, lang, now), encoding="utf-8")
+        else:
+            output.write_bytes(ledger.export_xlsx(rows, ws.policy.policy, lang, now))
+    out.print(f"wrote {output} ({len(rows)} entries)")
+
+
+@retention_app.command()
+def sweep(
+    today: Annotated[str | None, typer.Option(help="Treat this ISO date as today (default: today).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what is due.")] = False,
+    by: Annotated[str, typer.Option(help="Who runs the sweep.")] = "system:retention",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Crypto-erase every subject past its retention and write a disposal record for each."""
+    try:
+        day = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    except ValueError:
+        raise fail(f"--today: '{today}' is not an ISO date (YYYY-MM-DD)") from None
+    with opened_workspace() as ws:
+        report = retention.sweep(ws.db, ws.vault, actor=by, today=day, now=datetime.now(UTC), dry_run=dry_run)
+    if as_json:
+        emit_json({"today": day.isoformat(), "due": report.subjects, "disposal_records": report.disposed})
+    else:
+        verb = "due" if dry_run else "disposed of"
+        out.print(f"{len(report.subjects)} subjects {verb} (as of {day})")
