@@ -23,20 +23,28 @@ from mamoru.policy.model import Policy
 from mamoru.vault.service import Vault
 
 #: (login, department, roles, subject kind) of the demo staff.
-STAFF_PLAN: tuple[tuple[str, str, tuple[Role, ...], str], ...] = (
-    ("pm01", "general_affairs", (Role.PROTECTION_MANAGER, Role.PRIVACY_STAFF), "executive"),
+#: System roles (Role) and the policy's business roles (which grant purposes) go side by side.
+STAFF_PLAN: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("pm01", "general_affairs", (Role.PROTECTION_MANAGER, Role.PRIVACY_STAFF, "privacy_office"), "executive"),
     ("am01", "internal_audit", (Role.AUDIT_MANAGER, Role.AUDITOR), "employee"),
-    ("po01", "general_affairs", (Role.PRIVACY_STAFF,), "employee"),
-    ("po02", "general_affairs", (Role.PRIVACY_STAFF,), "employee"),
-    ("hr01", "human_resources", (Role.DEPARTMENT_USER, Role.MY_NUMBER_HANDLER), "employee"),
-    ("hr02", "human_resources", (Role.DEPARTMENT_USER,), "employee"),
-    ("sa01", "sales", (Role.DEPARTMENT_USER,), "employee"),
-    ("sa02", "sales", (Role.DEPARTMENT_USER,), "employee"),
-    ("co01", "collaborator_management", (Role.DEPARTMENT_USER,), "employee"),
-    ("se01", "security_desk", (Role.DEPARTMENT_USER,), "employee"),
-    ("rd01", "research", (Role.DEPARTMENT_USER,), "employee"),
+    ("po01", "general_affairs", (Role.PRIVACY_STAFF, "privacy_office", "general_affairs"), "employee"),
+    ("po02", "general_affairs", (Role.PRIVACY_STAFF, "privacy_office"), "employee"),
+    (
+        "hr01",
+        "human_resources",
+        (Role.DEPARTMENT_USER, Role.MY_NUMBER_HANDLER, "hr", "my_number_affairs"),
+        "employee",
+    ),
+    ("hr02", "human_resources", (Role.DEPARTMENT_USER, "hr"), "employee"),
+    ("sa01", "sales", (Role.DEPARTMENT_USER, "sales"), "employee"),
+    ("sa02", "sales", (Role.DEPARTMENT_USER, "sales"), "employee"),
+    ("co01", "collaborator_management", (Role.DEPARTMENT_USER, "collaborator_desk"), "employee"),
+    ("se01", "security_desk", (Role.DEPARTMENT_USER, "security_desk"), "employee"),
+    ("rd01", "research", (Role.DEPARTMENT_USER, "research"), "employee"),
     ("it01", "information_systems", (Role.ADMINISTRATOR,), "employee"),
 )
+#: Whose training has lapsed in the demo, so the guard has someone to refuse.
+LAPSED_TRAINING = {"sa02"}
 
 DEMO_ACTOR = "system:demo"
 
@@ -56,7 +64,7 @@ class DemoPerson:
 class DemoStaff:
     login: str
     department: str
-    roles: tuple[Role, ...]
+    roles: tuple[str, ...]
     joined_on: date
     person: DemoPerson
 
@@ -290,13 +298,13 @@ def load_demo(
                 department=member.department,
                 joined_on=member.joined_on,
                 subject_id=member.person.subject_id,
-                roles=[StaffRole(role=role.value) for role in member.roles],
+                roles=[StaffRole(role=str(role)) for role in member.roles],
+                pledge_signed_at=now - timedelta(days=400),
+                training_completed_at=now - timedelta(days=400 if member.login in LAPSED_TRAINING else 60),
             )
         )
     events = [
-        AuditEvent(
-            actor=DEMO_ACTOR, action="staff.grant_role", objects=(f"staff:{m.login}", f"role:{role.value}")
-        )
+        AuditEvent(actor=DEMO_ACTOR, action="staff.grant_role", objects=(f"staff:{m.login}", f"role:{role}"))
         for m in plan.staff
         for role in m.roles
     ]

@@ -6,15 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mamoru.policy.model import AccessAction
 
-class Action(StrEnum):
-    READ = "read"
-    EXPORT = "export"
-    CORRECT = "correct"
-    PROVIDE = "provide"
-    ENTRUST = "entrust"
-    CONTACT = "contact"
-    ERASE = "erase"
+Action = AccessAction
 
 
 class Reason(StrEnum):
@@ -23,6 +17,7 @@ class Reason(StrEnum):
     ALLOWED = "allowed"
     PURPOSE_UNKNOWN = "purpose_unknown"
     PURPOSE_NOT_IN_FORCE = "purpose_not_in_force"
+    ACTOR_INACTIVE = "actor_inactive"
     ROLE_LACKS_PURPOSE = "role_lacks_purpose"
     PLEDGE_MISSING = "pledge_missing"
     TRAINING_LAPSED = "training_lapsed"
@@ -36,7 +31,7 @@ class Reason(StrEnum):
     MY_NUMBER_NOT_HANDLER = "my_number_not_handler"
     PROVISION_NEEDS_CONSENT = "provision_needs_consent"
     PROCESSOR_NOT_SUPERVISED = "processor_not_supervised"
-    PSEUDONYMIZED_NO_CONTACT = "pseudonymized_no_contact"
+    EXCEPTION_NEEDS_JUSTIFICATION = "exception_needs_justification"
 
 
 @dataclass(frozen=True, slots=True)

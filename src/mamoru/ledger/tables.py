@@ -114,6 +114,21 @@ class Consent(Base):
     withdrawal_channel: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
+class Cessation(Base):
+    """A stop the subject asked for (APPI Art. 35): of use for a purpose (or all), or of provision."""
+
+    __tablename__ = "cessations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("data_subjects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # stop_use | stop_provision
+    purpose: Mapped[str | None] = mapped_column(String(64), default=None)  # None: every purpose
+    recipient: Mapped[str | None] = mapped_column(String(64), default=None)
+    effective_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(default=None)
+    source_ref: Mapped[str] = mapped_column(String(128))
+
+
 class DisposalRecord(Base):
     """What was disposed of, when, how and by whom (APPI-22). References only, no personal value."""
 

@@ -40,6 +40,8 @@ class Staff(Base):
     department: Mapped[str] = mapped_column(String(64))
     joined_on: Mapped[date] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date, default=None)
+    pledge_signed_at: Mapped[datetime | None] = mapped_column(default=None)
+    training_completed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"

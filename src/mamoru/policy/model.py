@@ -92,6 +92,27 @@ class Purpose(_Frozen):
     version: Annotated[int, Field(ge=1)] = 1
 
 
+class AccessAction(StrEnum):
+    """What a use of personal data does. The guard decides each one."""
+
+    READ = "read"
+    EXPORT = "export"
+    CORRECT = "correct"
+    PROVIDE = "provide"
+    ENTRUST = "entrust"
+    CONTACT = "contact"
+    ERASE = "erase"
+
+
+class AccessRole(_Frozen):
+    """A business role: which purposes its holders may use personal data for, and how."""
+
+    id: Identifier
+    name: Text
+    purposes: Annotated[list[Identifier], Field(min_length=1)]
+    actions: Annotated[list[AccessAction], Field(min_length=1)]
+
+
 class Processor(_Frozen):
     """A declared entrustee (委託先) and the work entrusted to it."""
 
@@ -174,6 +195,7 @@ class Policy(_Frozen):
     categories: Annotated[list[Category], Field(min_length=1)]
     subject_kinds: Annotated[list[SubjectKind], Field(min_length=1)]
     purposes: Annotated[list[Purpose], Field(min_length=1)]
+    roles: list[AccessRole] = Field(default_factory=list)
     processors: list[Processor] = Field(default_factory=list)
     recipients: list[Recipient] = Field(default_factory=list)
     retention: list[RetentionRule] = Field(default_factory=list)

@@ -81,6 +81,7 @@ def reference_issues(policy: Policy) -> list[PolicyIssue]:
         ("processors", [p.id for p in policy.processors]),
         ("recipients", [r.id for r in policy.recipients]),
         ("retention", [r.id for r in policy.retention]),
+        ("roles", [r.id for r in policy.roles]),
     ):
         issues.extend(_duplicates(ids, section))
 
@@ -123,6 +124,9 @@ def reference_issues(policy: Policy) -> list[PolicyIssue]:
                         "cannot allow it (My Number Act Art. 19, MN-1)",
                     )
                 )
+
+    for i, role in enumerate(policy.roles):
+        issues.extend(_unknown(role.purposes, purposes, ("roles", i, "purposes"), "purpose"))
 
     for i, rule in enumerate(policy.retention):
         issues.extend(_unknown(rule.categories, set(categories), ("retention", i, "categories"), "category"))

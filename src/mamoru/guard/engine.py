@@ -1,0 +1,231 @@
+"""The guard's engine: one pure function from compiled policy tables, actor state and subject state
+to decisions. No database, no clock (``now`` is given), no I/O. Denies by default.
+
+Rules run in a fixed order and the first that fails decides; each has a name (``rule``) and a
+reason code (:class:`Reason`). A rule can only ever remove permission that a later rule would grant:
+adding a cessation, withdrawing a consent, removing a role or letting training lapse never turns a
+deny into an allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from mamoru.guard.decision import Action, Decision, Reason
+from mamoru.policy.model import Policy
+
+#: Training older than this no longer counts (JIS-7: at least once a year).
+TRAINING_VALID_DAYS = 365
+MY_NUMBER_HANDLER = "my_number_handler"
+ANY = "*"
+
+
+class StatutoryException(StrEnum):
+    """APPI Art. 18(3) and 27(1): when data may be used beyond its purpose, or provided, without consent."""
+
+    LAW = "law"
+    LIFE_BODY_PROPERTY = "life_body_property"
+    PUBLIC_HEALTH_CHILDREN = "public_health_children"
+    STATE_COOPERATION = "state_cooperation"
+    ACADEMIC_RESEARCH = "academic_research"
+
+
+@dataclass(frozen=True, slots=True)
+class ActorState:
+    ref: str
+    roles: frozenset[str]
+    active: bool = True
+    pledge_signed: bool = False
+    training_completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectState:
+    """What the guard needs to know of one subject, read fresh for every decision."""
+
+    id: str
+    erased: bool = False
+    notified: Mapping[str, frozenset[str]] = field(default_factory=dict)  # category -> purposes notified
+    retain_until: Mapping[str, date | None] = field(default_factory=dict)  # category -> end (None: open)
+    consents_beyond: frozenset[str] = frozenset()  # purposes (or ANY) with a beyond-purpose consent
+    consents_provision: frozenset[str] = frozenset()  # recipients with a provision consent
+    stopped_use: frozenset[str] = frozenset()  # purposes (or ANY) the subject stopped
+    stopped_provision: frozenset[str] = frozenset()  # recipients (or ANY) the subject stopped
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    actor: ActorState
+    purpose: str
+    categories: tuple[str, ...]
+    action: Action
+    recipient: str | None = None
+    exception: StatutoryException | None = None
+    justification: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Purpose:
+    effective_from: date
+    categories: frozenset[str]
+    affairs: frozenset[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Party:
+    basis: str
+    purposes: frozenset[str]
+    categories: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    """The policy as lookup tables for the engine."""
+
+    version: str
+    purposes: Mapping[str, _Purpose]
+    grants: Mapping[str, Mapping[str, frozenset[Action]]]  # role -> purpose -> actions
+    my_number: frozenset[str]
+    recipients: Mapping[str, _Party]
+    processors: Mapping[str, _Party]
+
+
+def compile_policy(policy: Policy) -> CompiledPolicy:
+    grants: dict[str, dict[str, frozenset[Action]]] = {}
+    for role in policy.roles:
+        for purpose in role.purposes:
+            current = grants.setdefault(role.id, {}).get(purpose, frozenset())
+            grants[role.id][purpose] = current | frozenset(role.actions)
+    return CompiledPolicy(
+        version=policy.version,
+        purposes={
+            p.id: _Purpose(
+                p.effective_from,
+                frozenset(p.categories),
+                frozenset(p.my_number.affairs) if p.my_number else None,
+            )
+            for p in policy.purposes
+        },
+        grants=grants,
+        my_number=frozenset(c.id for c in policy.categories if c.my_number),
+        recipients={
+            r.id: _Party(r.basis, frozenset(r.purposes), frozenset(r.categories)) for r in policy.recipients
+        },
+        processors={
+            p.id: _Party("entrustment", frozenset(p.purposes), frozenset(p.categories))
+            for p in policy.processors
+        },
+    )
+
+
+def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Reason, str] | None:
+    """Checks that do not depend on the subject; None if the request may go on."""
+    purpose = c.purposes.get(req.purpose)
+    if purpose is None:
+        return Reason.PURPOSE_UNKNOWN, "purpose.exists"
+    if purpose.effective_from > now.date():
+        return Reason.PURPOSE_NOT_IN_FORCE, "purpose.in_force"
+    actor = req.actor
+    if not actor.active:
+        return Reason.ACTOR_INACTIVE, "actor.active"
+    if not actor.pledge_signed:
+        return Reason.PLEDGE_MISSING, "actor.pledge"
+    if actor.training_completed_at is None or now - actor.training_completed_at > timedelta(
+        days=TRAINING_VALID_DAYS
+    ):
+        return Reason.TRAINING_LAPSED, "actor.training"
+    uses_number = any(cat in c.my_number for cat in req.categories)
+    if uses_number and purpose.affairs is None:
+        return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.affairs"
+    if uses_number and MY_NUMBER_HANDLER not in actor.roles:
+        return Reason.MY_NUMBER_NOT_HANDLER, "my_number.handler"
+    if not any(req.action in c.grants.get(role, {}).get(req.purpose, ()) for role in actor.roles):
+        return Reason.ROLE_LACKS_PURPOSE, "role.grant"
+    if req.exception is not None and not (req.justification or "").strip():
+        return Reason.EXCEPTION_NEEDS_JUSTIFICATION, "exception.justification"
+    if req.action is Action.PROVIDE:
+        party = c.recipients.get(req.recipient or "")
+        if party is None or req.purpose not in party.purposes or not set(req.categories) <= party.categories:
+            return Reason.PROVISION_NEEDS_CONSENT, "provision.recipient_declared"
+        if uses_number and party.basis != "law":
+            return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.provision"
+    if req.action is Action.ENTRUST:
+        party = c.processors.get(req.recipient or "")
+        if party is None or req.purpose not in party.purposes or not set(req.categories) <= party.categories:
+            return Reason.PROCESSOR_NOT_SUPERVISED, "entrustment.processor"
+    return None
+
+
+def _subject_verdict(
+    c: CompiledPolicy, req: Request, s: SubjectState, today: date, uses_number: bool
+) -> tuple[bool, tuple[Reason, ...], str]:
+    if s.erased:
+        return False, (Reason.SUBJECT_ERASED,), "subject.erased"
+    if ANY in s.stopped_use or req.purpose in s.stopped_use:
+        return False, (Reason.USE_STOPPED,), "subject.stopped_use"
+    reasons: list[Reason] = []
+    if req.action is Action.PROVIDE:
+        recipient = req.recipient or ""
+        if ANY in s.stopped_provision or recipient in s.stopped_provision:
+            return False, (Reason.USE_STOPPED,), "subject.stopped_provision"
+        if c.recipients[recipient].basis == "consent" and recipient not in s.consents_provision:
+            if req.exception is None or uses_number:
+                return False, (Reason.PROVISION_NEEDS_CONSENT,), "provision.consent"
+            reasons.append(Reason.STATUTORY_EXCEPTION)
+    for category in req.categories:
+        end = s.retain_until.get(category)
+        if end is not None and end < today:
+            return False, (Reason.RETENTION_EXPIRED,), "subject.retention"
+    for category in req.categories:
+        if req.purpose in s.notified.get(category, ()):
+            continue
+        if category not in s.notified or uses_number:
+            # No such data was acquired, or it is the Individual Number: consent can never widen it.
+            return False, (Reason.NOT_ACQUIRED_FOR_PURPOSE,), "subject.purpose"
+        if ANY in s.consents_beyond or req.purpose in s.consents_beyond:
+            reasons.append(Reason.CONSENT_BEYOND_PURPOSE)
+        elif req.exception is not None:
+            reasons.append(Reason.STATUTORY_EXCEPTION)
+        else:
+            return False, (Reason.NOT_ACQUIRED_FOR_PURPOSE,), "subject.purpose"
+    return True, tuple(dict.fromkeys(reasons)) or (Reason.ALLOWED,), "allow"
+
+
+def decide(
+    c: CompiledPolicy, req: Request, subjects: Sequence[SubjectState], now: datetime
+) -> list[Decision]:
+    """One decision per subject, in order."""
+    categories = tuple(req.categories)
+    denial = _request_denial(c, req, now)
+    if denial is not None:
+        reason, rule = denial
+        return [
+            Decision(
+                False, req.actor.ref, req.purpose, req.action, (s.id,), categories, (reason,), rule, c.version
+            )
+            for s in subjects
+        ]
+    uses_number = any(cat in c.my_number for cat in categories)
+    mask = ("my_number",) if uses_number and req.action is Action.READ else ()
+    today = now.date()
+    out = []
+    for s in subjects:
+        allow, reasons, rule = _subject_verdict(c, req, s, today, uses_number)
+        out.append(
+            Decision(
+                allow,
+                req.actor.ref,
+                req.purpose,
+                req.action,
+                (s.id,),
+                categories,
+                reasons,
+                rule,
+                c.version,
+                mask if allow else (),
+            )
+        )
+    return out
