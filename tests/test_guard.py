@@ -69,6 +69,13 @@ def read(
 CASES = [
     ("allowed", read(), CUSTOMER, True, Reason.ALLOWED),
     ("purpose_unknown", read(purpose="marketing"), CUSTOMER, False, Reason.PURPOSE_UNKNOWN),
+    (
+        "category_outside_purpose",
+        read(categories=("health",)),
+        CUSTOMER,
+        False,
+        Reason.CATEGORY_OUTSIDE_PURPOSE,
+    ),
     ("actor_inactive", read(actor=replace(SALES, active=False)), CUSTOMER, False, Reason.ACTOR_INACTIVE),
     (
         "pledge_missing",

@@ -19,6 +19,8 @@ from mamoru.policy.model import Policy
 
 #: Training older than this no longer counts (JIS-7: at least once a year).
 TRAINING_VALID_DAYS = 365
+_TRAINING_VALID = timedelta(days=TRAINING_VALID_DAYS)
+_READ, _PROVIDE, _ENTRUST = Action.READ, Action.PROVIDE, Action.ENTRUST
 MY_NUMBER_HANDLER = "my_number_handler"
 ANY = "*"
 
@@ -128,6 +130,11 @@ def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Rea
         return Reason.PURPOSE_UNKNOWN, "purpose.exists"
     if purpose.effective_from > now.date():
         return Reason.PURPOSE_NOT_IN_FORCE, "purpose.in_force"
+    uses_number = not c.my_number.isdisjoint(req.categories)
+    if uses_number and purpose.affairs is None:
+        return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.affairs"
+    if not purpose.categories.issuperset(req.categories):
+        return Reason.CATEGORY_OUTSIDE_PURPOSE, "purpose.categories"
     actor = req.actor
     if not actor.active:
         return Reason.ACTOR_INACTIVE, "actor.active"
@@ -137,22 +144,24 @@ def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Rea
         days=TRAINING_VALID_DAYS
     ):
         return Reason.TRAINING_LAPSED, "actor.training"
-    uses_number = any(cat in c.my_number for cat in req.categories)
-    if uses_number and purpose.affairs is None:
-        return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.affairs"
     if uses_number and MY_NUMBER_HANDLER not in actor.roles:
         return Reason.MY_NUMBER_NOT_HANDLER, "my_number.handler"
-    if not any(req.action in c.grants.get(role, {}).get(req.purpose, ()) for role in actor.roles):
+    grants = c.grants
+    for role in actor.roles:
+        granted = grants.get(role)
+        if granted is not None and req.action in granted.get(req.purpose, ()):
+            break
+    else:
         return Reason.ROLE_LACKS_PURPOSE, "role.grant"
     if req.exception is not None and not (req.justification or "").strip():
         return Reason.EXCEPTION_NEEDS_JUSTIFICATION, "exception.justification"
-    if req.action is Action.PROVIDE:
+    if req.action is _PROVIDE:
         party = c.recipients.get(req.recipient or "")
         if party is None or req.purpose not in party.purposes or not set(req.categories) <= party.categories:
             return Reason.PROVISION_NEEDS_CONSENT, "provision.recipient_declared"
         if uses_number and party.basis != "law":
             return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.provision"
-    if req.action is Action.ENTRUST:
+    if req.action is _ENTRUST:
         party = c.processors.get(req.recipient or "")
         if party is None or req.purpose not in party.purposes or not set(req.categories) <= party.categories:
             return Reason.PROCESSOR_NOT_SUPERVISED, "entrustment.processor"
@@ -167,7 +176,7 @@ def _subject_verdict(
     if ANY in s.stopped_use or req.purpose in s.stopped_use:
         return False, (Reason.USE_STOPPED,), "subject.stopped_use"
     reasons: list[Reason] = []
-    if req.action is Action.PROVIDE:
+    if req.action is _PROVIDE:
         recipient = req.recipient or ""
         if ANY in s.stopped_provision or recipient in s.stopped_provision:
             return False, (Reason.USE_STOPPED,), "subject.stopped_provision"
@@ -208,8 +217,8 @@ def decide(
             )
             for s in subjects
         ]
-    uses_number = any(cat in c.my_number for cat in categories)
-    mask = ("my_number",) if uses_number and req.action is Action.READ else ()
+    uses_number = not c.my_number.isdisjoint(categories)
+    mask = ("my_number",) if uses_number and req.action is _READ else ()
     today = now.date()
     out = []
     for s in subjects:

@@ -1,0 +1,289 @@
+"""Guard benchmark: the same model — roles with domains (~1,000 rules), ~10,000 role assignments,
+purposes, consents and cessations — in pycasbin's FastEnforcer and in mamoru's guard. Both must give
+the same answer to every request; then decisions/s for both, single-decision latency, and decisions/s
+with their audit records durably committed.
+
+Last line: JSON summary with ``ratio_vs_pycasbin``, ``p99_us`` and ``durable_per_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import casbin
+from casbin.model.model_fast import FastModel
+
+from mamoru.audit.log import AuditWriter
+from mamoru.guard.decision import Action
+from mamoru.guard.engine import ActorState, Request, SubjectState, compile_policy, decide
+from mamoru.guard.service import audit_events
+from mamoru.policy.model import Policy
+from mamoru.store.db import Database
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+PURPOSES, CATEGORIES, ROLES, USERS, SUBJECTS, REQUESTS = 20, 10, 50, 2000, 5000, 20000
+ACTIONS = [Action.READ, Action.EXPORT, Action.CORRECT]
+
+CASBIN_MODEL = """
+[request_definition]
+r = sub, dom, obj, act, subj
+
+[policy_definition]
+p = sub, dom, obj, act
+
+[role_definition]
+g = _, _, _
+g2 = _, _
+g3 = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.obj == p.obj && r.act == p.act \
+    && g2(r.subj, "ok:" + r.dom + ":" + r.obj) && !g3(r.subj, "stop:" + r.dom)
+"""
+
+
+def text(value: str) -> dict[str, str]:
+    return {
+        "ja": f"{value}の利用目的の説明文です",
+        "en": f"Purpose {value}: a specific description of the use",
+    }
+
+
+def build(rng: random.Random):  # type: ignore[no-untyped-def]
+    purposes = {
+        f"p{i:02d}": sorted(rng.sample([f"c{j}" for j in range(CATEGORIES)], 4)) for i in range(PURPOSES)
+    }
+    roles = {
+        f"r{i:02d}": (sorted(rng.sample(sorted(purposes), 3)), sorted(rng.sample(ACTIONS, 2)))
+        for i in range(ROLES)
+    }
+    users = {f"u{i:04d}": sorted(rng.sample(sorted(roles), 2)) for i in range(USERS)}
+    policy = Policy.model_validate(
+        {
+            "schema": "mamoru.policy/1",
+            "version": "bench",
+            "effective_from": date(2020, 1, 1),
+            "enacted_on": date(2020, 1, 1),
+            "revised_on": date(2020, 1, 1),
+            "organization": {k: text(k) for k in ("name", "address", "representative", "protection_manager")},
+            "principles": [text("principle")],
+            "categories": [{"id": f"c{j}", "name": text(f"c{j}")} for j in range(CATEGORIES)],
+            "subject_kinds": [{"id": "person", "name": text("person")}],
+            "purposes": [
+                {
+                    "id": p,
+                    "text": text(p),
+                    "subject_kinds": ["person"],
+                    "categories": cats,
+                    "effective_from": date(2020, 1, 1),
+                }
+                for p, cats in purposes.items()
+            ],
+            "roles": [
+                {"id": r, "name": text(r), "purposes": ps, "actions": [a.value for a in acts]}
+                for r, (ps, acts) in roles.items()
+            ],
+            "requests": {k: text(k) for k in ("where", "how", "identity_verification", "agents")},
+        }
+    )
+    subjects: dict[str, SubjectState] = {}
+    for i in range(SUBJECTS):
+        acquired = rng.sample(sorted(purposes), 2)
+        notified: dict[str, set[str]] = {}
+        for p in acquired:
+            for c in purposes[p]:
+                notified.setdefault(c, set()).add(p)
+        beyond = {rng.choice(sorted(purposes))} if rng.random() < 0.1 else set()
+        stopped = {rng.choice(acquired)} if rng.random() < 0.05 else set()
+        subjects[f"s{i:05d}"] = SubjectState(
+            id=f"s{i:05d}",
+            notified={c: frozenset(ps) for c, ps in notified.items()},
+            retain_until={c: None for c in notified},
+            consents_beyond=frozenset(beyond),
+            stopped_use=frozenset(stopped),
+        )
+    return policy, purposes, roles, users, subjects
+
+
+class _FastModel(FastModel):
+    """pycasbin 2.x's FastModel.add_def returns None, so only the first role definition (g) loads and
+    g2, g3 are dropped. This mends the loading only; evaluation is FastEnforcer's own."""
+
+    def add_def(self, sec, key, value):  # type: ignore[no-untyped-def]
+        super().add_def(sec, key, value)
+        return value != ""
+
+
+class _FastEnforcer(casbin.FastEnforcer):
+    def new_model(self, path="", text=""):  # type: ignore[no-untyped-def]
+        model = _FastModel(self._cache_key_order)
+        model.load_model(path) if path else model.load_model_from_text(text)
+        return model
+
+
+def casbin_enforcer(purposes, roles, users, subjects):  # type: ignore[no-untyped-def]
+    conf = Path(tempfile.mkdtemp(prefix="mamoru-casbin-")) / "model.conf"
+    conf.write_text(CASBIN_MODEL, encoding="utf-8")
+    enforcer = _FastEnforcer(str(conf), cache_key_order=[1, 2])
+    rules = [
+        [r, p, c, a.value] for r, (ps, acts) in roles.items() for p in ps for c in purposes[p] for a in acts
+    ]
+    assignments = [[u, r, p] for u, rs in users.items() for r in rs for p in roles[r][0]]
+    ok, stop = [], []
+    for s in subjects.values():
+        for c, ps in s.notified.items():
+            ok += [[s.id, f"ok:{p}:{c}"] for p in ps]
+            ok += [[s.id, f"ok:{p}:{c}"] for p in s.consents_beyond]
+        stop += [[s.id, f"stop:{p}"] for p in s.stopped_use]
+    enforcer.add_policies(rules)
+    enforcer.add_named_grouping_policies("g", assignments)
+    enforcer.add_named_grouping_policies("g2", ok)
+    enforcer.add_named_grouping_policies("g3", stop)
+    return enforcer, len(rules), len(assignments), len(ok), len(stop)
+
+
+def main() -> None:
+    rng = random.Random(2026)
+    policy, purposes, roles, users, subjects = build(rng)
+    tables = compile_policy(policy)
+    enforcer, n_rules, n_assign, n_ok, n_stop = casbin_enforcer(purposes, roles, users, subjects)
+    actors = {
+        u: ActorState(f"staff:{u}", frozenset(rs), True, True, NOW - timedelta(days=30))
+        for u, rs in users.items()
+    }
+    # Most requests are what staff really do (their own purpose, its data, a subject acquired for it);
+    # the rest are random, so every rule gets exercised.
+    acquired_for: dict[str, list[str]] = {}
+    for state in subjects.values():
+        for ps in state.notified.values():
+            for p in ps:
+                acquired_for.setdefault(p, []).append(state.id)
+    user_ids, subject_ids = sorted(users), sorted(subjects)
+    requests = []
+    for _ in range(REQUESTS):
+        user = rng.choice(user_ids)
+        if rng.random() < 0.7:
+            role = rng.choice(users[user])
+            purpose = rng.choice(roles[role][0])
+            action = rng.choice(roles[role][1])
+            requests.append(
+                (user, purpose, rng.choice(purposes[purpose]), action, rng.choice(acquired_for[purpose]))
+            )
+        else:
+            category = f"c{rng.randrange(CATEGORIES)}"
+            requests.append(
+                (user, rng.choice(sorted(purposes)), category, rng.choice(ACTIONS), rng.choice(subject_ids))
+            )
+    prepared = [(Request(actors[u], p, (c,), a), subjects[s]) for u, p, c, a, s in requests]
+
+    mismatches = 0
+    allowed = 0
+    for (u, p, c, a, s), (req, subject) in zip(requests, prepared, strict=True):
+        ours = decide(tables, req, [subject], NOW)[0].allow
+        theirs = enforcer.enforce(u, p, c, a.value, s)
+        mismatches += ours != theirs
+        allowed += ours
+    assert mismatches == 0, f"{mismatches} requests answered differently"
+
+    start = time.perf_counter()
+    for u, p, c, a, s in requests:
+        enforcer.enforce(u, p, c, a.value, s)
+    casbin_rate = REQUESTS / (time.perf_counter() - start)
+
+    start = time.perf_counter()
+    for req, subject in prepared:
+        decide(tables, req, [subject], NOW)
+    mamoru_rate = REQUESTS / (time.perf_counter() - start)
+
+    latencies = []
+    for req, subject in prepared:
+        t0 = time.perf_counter_ns()
+        decide(tables, req, [subject], NOW)
+        latencies.append((time.perf_counter_ns() - t0) / 1000)
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99)]
+
+    batch_subjects = list(subjects.values())[:1000]
+    start, batches = time.perf_counter(), 0
+    while time.perf_counter() - start < 2:
+        decide(tables, prepared[batches % len(prepared)][0], batch_subjects, NOW)
+        batches += 1
+    batch_rate = batches * len(batch_subjects) / (time.perf_counter() - start)
+
+    folder = Path(tempfile.mkdtemp(prefix="mamoru-guard-bench-"))
+    db = Database(f"sqlite:///{folder / 'audit.db'}")
+    db.migrate()
+    writer = AuditWriter(db, index_when_idle=False)
+    done = [0]
+    lock = threading.Lock()
+
+    def caller(k: int) -> None:
+        for i in range(25):
+            req = prepared[(k * 25 + i) % len(prepared)][0]
+            decisions = decide(tables, req, batch_subjects, NOW)
+            writer.submit(audit_events(decisions), durable=True)
+            with lock:
+                done[0] += len(decisions)
+
+    threads = [threading.Thread(target=caller, args=(k,)) for k in range(4)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    durable = done[0] / (time.perf_counter() - start)
+
+    per_entry_decisions = 20_000
+    start = time.perf_counter()
+    for i in range(0, per_entry_decisions, 500):
+        chunk = prepared[i : i + 500]
+        events = [audit_events(decide(tables, req, [subject], NOW))[0] for req, subject in chunk]
+        writer.submit(events, durable=True)
+    durable_one_entry_each = per_entry_decisions / (time.perf_counter() - start)
+    writer.close()
+
+    print(
+        f"model: {PURPOSES} purposes, {ROLES} roles, {n_rules} rules, {n_assign} role assignments (with domains),"
+    )
+    print(f"       {SUBJECTS} subjects, {n_ok} acquisition/consent grants, {n_stop} cessations")
+    print(f"same answers on {REQUESTS} requests ({allowed} allowed): yes")
+    print(f"pycasbin FastEnforcer:          {casbin_rate:12,.0f} decisions/s")
+    print(
+        f"mamoru guard, single requests:  {mamoru_rate:12,.0f} decisions/s   (x{mamoru_rate / casbin_rate:.1f})"
+    )
+    print(f"mamoru guard, batches of 1000:  {batch_rate:12,.0f} decisions/s")
+    print(f"single-decision latency: p50 {p50:.1f} µs, p99 {p99:.1f} µs")
+    print(f"with durable audit (batches, grouped entries): {durable:12,.0f} decisions/s")
+    print(f"with durable audit (one entry per decision):   {durable_one_entry_each:12,.0f} decisions/s")
+    print(
+        json.dumps(
+            {
+                "bench": "guard",
+                "requests": REQUESTS,
+                "mismatches": mismatches,
+                "pycasbin_per_s": round(casbin_rate),
+                "mamoru_per_s": round(mamoru_rate),
+                "ratio_vs_pycasbin": round(mamoru_rate / casbin_rate, 1),
+                "batch_per_s": round(batch_rate),
+                "p50_us": round(p50, 1),
+                "p99_us": round(p99, 1),
+                "durable_per_s": round(durable),
+                "durable_one_entry_per_decision_per_s": round(durable_one_entry_each),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
