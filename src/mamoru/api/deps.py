@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from mamoru.errors import MamoruError
+from mamoru.people.tables import ApiClient
+from mamoru.people.tokens import authenticate
 from mamoru.workspace import Workspace
 
 
@@ -25,3 +30,50 @@ def get_session(ws: CurrentWorkspace) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+
+
+class Unauthenticated(MamoruError):
+    """No valid API token."""
+
+    http_status = 401
+
+
+class BadAccessContext(MamoruError):
+    http_status = 400
+
+
+def require_api_client(request: Request, session: DbSession) -> ApiClient:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    client = authenticate(session, token.strip()) if scheme.lower() == "bearer" else None
+    if client is None:
+        raise Unauthenticated("a valid API token is required (Authorization: Bearer mmr_…)")
+    return client
+
+
+CurrentApiClient = Annotated[ApiClient, Depends(require_api_client)]
+_REF = re.compile(r"^[A-Za-z0-9_.:/\-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """Who uses personal data, for which purpose, through which client. Every personal-data route takes
+    it; the guard decides on it."""
+
+    client: str
+    actor: str
+    purpose: str
+
+
+def access_context(
+    client: CurrentApiClient,
+    actor: Annotated[str, Header(alias="X-Mamoru-Actor", description="Who uses the data, e.g. staff:sa01")],
+    purpose: Annotated[str, Header(alias="X-Mamoru-Purpose", description="Purpose id of the policy")],
+) -> AccessContext:
+    for name, value in (("X-Mamoru-Actor", actor), ("X-Mamoru-Purpose", purpose)):
+        if not _REF.match(value):
+            raise BadAccessContext(f"{name}: a reference of letters, digits and _.:/- is expected")
+    return AccessContext(client=f"api:{client.name}", actor=actor, purpose=purpose)
+
+
+CurrentAccess = Annotated[AccessContext, Depends(access_context)]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mamoru import __version__
-from mamoru.cli import audit, guard, keys, ledger, policy
+from mamoru.cli import audit, guard, keys, ledger, policy, tokens
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
@@ -25,6 +25,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(ledger.retention_app, name="retention")
 app.add_typer(keys.app, name="keys")
 app.add_typer(guard.app, name="guard")
+app.add_typer(tokens.app, name="tokens")
 
 
 @app.command()

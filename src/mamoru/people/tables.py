@@ -59,3 +59,16 @@ class StaffRole(Base):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     staff: Mapped[Staff] = relationship(back_populates="roles")
+
+
+class ApiClient(Base):
+    """Another system of the organization that calls the API. Only a hash of its token is kept."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

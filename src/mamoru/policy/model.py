@@ -196,6 +196,9 @@ class Policy(_Frozen):
     subject_kinds: Annotated[list[SubjectKind], Field(min_length=1)]
     purposes: Annotated[list[Purpose], Field(min_length=1)]
     roles: list[AccessRole] = Field(default_factory=list)
+    fields: dict[Identifier, Identifier] = Field(
+        default_factory=dict, description="Which category each stored field belongs to (field -> category)."
+    )
     processors: list[Processor] = Field(default_factory=list)
     recipients: list[Recipient] = Field(default_factory=list)
     retention: list[RetentionRule] = Field(default_factory=list)

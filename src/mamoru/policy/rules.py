@@ -125,6 +125,10 @@ def reference_issues(policy: Policy) -> list[PolicyIssue]:
                     )
                 )
 
+    for name, category in policy.fields.items():
+        if category not in categories:
+            issues.append(PolicyIssue(("fields", name), f"unknown category '{category}'"))
+
     for i, role in enumerate(policy.roles):
         issues.extend(_unknown(role.purposes, purposes, ("roles", i, "purposes"), "purpose"))
 

@@ -1,0 +1,120 @@
+"""Personal-data routes. Every one takes an :class:`AccessContext` and goes through the guard; the
+vault decrypts only what an allowing decision covers. (tests/test_api_guard.py walks them.)"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from mamoru.api.deps import CurrentAccess, CurrentWorkspace, DbSession
+from mamoru.errors import MamoruError
+from mamoru.guard.decision import Action, Decision
+from mamoru.guard.engine import StatutoryException
+from mamoru.guard.service import decide_and_record
+
+PERSONAL_DATA = "personal-data"
+router = APIRouter(prefix="/api/v1", tags=[PERSONAL_DATA])
+
+Ref = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,128}$")]
+
+
+class DecisionRequest(BaseModel):
+    subjects: Annotated[list[Ref], Field(min_length=1, max_length=10_000)]
+    categories: Annotated[list[Ref], Field(min_length=1, max_length=50)]
+    action: Action = Action.READ
+    recipient: Ref | None = None
+    exception: StatutoryException | None = None
+    justification: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class DecisionOut(BaseModel):
+    subject: str
+    allow: bool
+    reasons: list[str]
+    rule: str
+    policy_version: str
+    mask_fields: list[str]
+
+    @classmethod
+    def of(cls, d: Decision) -> DecisionOut:
+        return cls(
+            subject=d.subjects[0],
+            allow=d.allow,
+            reasons=[r.value for r in d.reasons],
+            rule=d.rule,
+            policy_version=d.policy_version,
+            mask_fields=list(d.mask_fields),
+        )
+
+
+class RefusedOut(BaseModel):
+    error: str
+    detail: str
+
+
+class AccessRefused(MamoruError):
+    http_status = 403
+
+
+@router.post("/decisions", summary="Ask the guard about one use of personal data (one or many subjects)")
+def post_decisions(
+    body: DecisionRequest, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+) -> list[DecisionOut]:
+    decisions = decide_and_record(
+        session,
+        ws.policy,
+        actor=access.actor,
+        purpose=access.purpose,
+        subjects=body.subjects,
+        categories=body.categories,
+        action=body.action,
+        now=datetime.now(UTC),
+        recipient=body.recipient,
+        exception=body.exception,
+        justification=body.justification,
+    )
+    return [DecisionOut.of(d) for d in decisions]
+
+
+class SubjectValues(BaseModel):
+    subject: str
+    values: dict[str, str]
+    decision: DecisionOut
+
+
+@router.get(
+    "/subjects/{subject_id}",
+    summary="Read fields of one subject for the stated purpose (guarded, audited, masked as required)",
+    responses={403: {"model": RefusedOut}},
+)
+def read_subject(
+    subject_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,128}$")],
+    access: CurrentAccess,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    fields: Annotated[list[str], Query(min_length=1, max_length=50)],
+) -> SubjectValues:
+    mapping = ws.policy.policy.fields
+    unknown = [f for f in fields if f not in mapping]
+    if unknown:
+        raise AccessRefused(f"fields without a category in the policy: {', '.join(sorted(unknown))}")
+    (decision,) = decide_and_record(
+        session,
+        ws.policy,
+        actor=access.actor,
+        purpose=access.purpose,
+        subjects=[subject_id],
+        categories=sorted({mapping[f] for f in fields}),
+        action=Action.READ,
+        now=datetime.now(UTC),
+    )
+    if not decision.allow:
+        # Answer instead of raising, so that the transaction holding the denial's audit entry commits.
+        detail = f"denied: {', '.join(r.value for r in decision.reasons)} (rule {decision.rule})"
+        return JSONResponse({"error": "AccessRefused", "detail": detail}, status_code=403)  # type: ignore[return-value]
+    values = ws.vault.read(session, decision, subject_id, fields)
+    return SubjectValues(subject=subject_id, values=values, decision=DecisionOut.of(decision))

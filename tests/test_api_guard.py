@@ -1,0 +1,128 @@
+"""The guard over HTTP: tokens, the AccessContext every personal-data route takes, decisions, reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from mamoru.api.app import create_app
+from mamoru.api.deps import access_context
+from mamoru.api.personal import PERSONAL_DATA
+from mamoru.audit import log as audit_log
+from mamoru.demo import DemoPlan, load_demo
+from mamoru.ledger.tables import Acquisition
+from mamoru.people.tokens import create_token, revoke_token
+from mamoru.workspace import Workspace
+
+
+@pytest.fixture
+def setup(workspace: Workspace) -> Iterator[tuple[TestClient, str, DemoPlan, str]]:
+    with workspace.db.session() as session:
+        plan = load_demo(session, workspace.vault, workspace.policy.policy, 6)
+        _, token = create_token(session, "hr-system", actor="staff:it01", now=datetime.now(UTC))
+        subject = str(
+            session.scalar(
+                select(Acquisition.subject_id)
+                .where(Acquisition.channel_id == "ch-services")
+                .order_by(Acquisition.id)
+            )
+        )
+    with TestClient(create_app(workspace)) as client:
+        yield client, token, plan, subject
+
+
+def headers(token: str, actor: str = "staff:sa01", purpose: str = "services") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": actor, "X-Mamoru-Purpose": purpose}
+
+
+def _dependencies(dependant) -> set[object]:  # type: ignore[no-untyped-def]
+    found = {dependant.call}
+    for sub in dependant.dependencies:
+        found |= _dependencies(sub)
+    return found
+
+
+def api_routes(routes: list[object]) -> list[APIRoute]:
+    """Every API route, including those of included routers (FastAPI keeps them behind a wrapper)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found.extend(api_routes(route.original_router.routes))
+    return found
+
+
+def test_every_personal_data_route_takes_the_access_context(workspace: Workspace) -> None:
+    routes = api_routes(list(create_app(workspace).routes))
+    assert len(routes) > 8
+    personal = [r for r in routes if PERSONAL_DATA in r.tags]
+    assert {r.path for r in personal} >= {"/api/v1/decisions", "/api/v1/subjects/{subject_id}"}
+    for route in personal:
+        assert access_context in _dependencies(route.dependant), route.path
+    for route in routes:
+        if "subject" in route.path or "decision" in route.path:
+            assert PERSONAL_DATA in route.tags, f"{route.path} handles personal data but is not marked"
+
+
+def test_decisions_need_a_valid_token_and_a_context(
+    setup: tuple[TestClient, str, DemoPlan, str], workspace: Workspace
+) -> None:
+    client, token, _, subject = setup
+    body = {"subjects": [subject], "categories": ["contact"]}
+    assert client.post("/api/v1/decisions", json=body).status_code in (401, 422)
+    assert client.post("/api/v1/decisions", json=body, headers=headers("mmr_wrong")).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/decisions", json=body, headers=headers(token, actor="name with spaces")
+        ).status_code
+        == 400
+    )
+    ok = client.post("/api/v1/decisions", json=body, headers=headers(token))
+    assert ok.status_code == 200 and ok.json()[0]["allow"] is True
+    with workspace.db.session() as session:
+        revoke_token(session, "hr-system", actor="staff:it01", now=datetime.now(UTC))
+    assert client.post("/api/v1/decisions", json=body, headers=headers(token)).status_code == 401
+
+
+def test_batch_decisions_over_http(setup: tuple[TestClient, str, DemoPlan, str]) -> None:
+    client, token, _, subject = setup
+    body = {"subjects": [subject, "unknown-subject"], "categories": ["contact"], "action": "read"}
+    result = client.post("/api/v1/decisions", json=body, headers=headers(token)).json()
+    assert [(d["allow"], d["reasons"]) for d in result] == [(True, ["allowed"]), (False, ["subject_erased"])]
+
+
+def test_subject_read_is_guarded_audited_and_decrypts_only_on_allow(
+    setup: tuple[TestClient, str, DemoPlan, str], workspace: Workspace
+) -> None:
+    client, token, plan, subject = setup
+    person = next(p for p in plan.all_people() if p.subject_id == subject)
+    allowed = client.get(f"/api/v1/subjects/{subject}?fields=name&fields=email", headers=headers(token))
+    assert allowed.status_code == 200
+    assert allowed.json()["values"] == {"name": person.values["name"], "email": person.values["email"]}
+    denied = client.get(f"/api/v1/subjects/{subject}?fields=name", headers=headers(token, actor="staff:sa02"))
+    assert denied.status_code == 403 and "training_lapsed" in denied.json()["detail"]
+    assert person.values["name"] not in denied.text
+    wrong_purpose = client.get(
+        f"/api/v1/subjects/{subject}?fields=name", headers=headers(token, purpose="research")
+    )
+    assert wrong_purpose.status_code == 403
+    with workspace.db.session() as session:
+        decisions = [
+            e.body
+            for e in audit_log.entries_for(session, "subject", subject)
+            if e.body["action"] == "decision.read"
+        ]
+    assert [d["decision"] for d in decisions] == ["allow", "deny", "deny"]
+    assert [d["actor"] for d in decisions] == ["staff:sa01", "staff:sa02", "staff:sa01"]
+
+
+def test_fields_without_a_category_are_refused(setup: tuple[TestClient, str, DemoPlan, str]) -> None:
+    client, token, _, subject = setup
+    response = client.get(f"/api/v1/subjects/{subject}?fields=password", headers=headers(token))
+    assert response.status_code == 403 and "password" in response.json()["detail"]
