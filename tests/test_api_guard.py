@@ -62,7 +62,11 @@ def test_every_personal_data_route_takes_the_access_context(workspace: Workspace
     routes = api_routes(list(create_app(workspace).routes))
     assert len(routes) > 8
     personal = [r for r in routes if PERSONAL_DATA in r.tags]
-    assert {r.path for r in personal} >= {"/api/v1/decisions", "/api/v1/subjects/{subject_id}"}
+    assert {r.path for r in personal} >= {
+        "/api/v1/decisions",
+        "/api/v1/decisions/batch",
+        "/api/v1/subjects/{subject_id}",
+    }
     for route in personal:
         assert access_context in _dependencies(route.dependant), route.path
     for route in routes:
@@ -126,3 +130,16 @@ def test_fields_without_a_category_are_refused(setup: tuple[TestClient, str, Dem
     client, token, _, subject = setup
     response = client.get(f"/api/v1/subjects/{subject}?fields=password", headers=headers(token))
     assert response.status_code == 403 and "password" in response.json()["detail"]
+
+
+def test_batch_endpoint_answers_each_request(setup: tuple[TestClient, str, DemoPlan, str]) -> None:
+    client, token, _, subject = setup
+    body = {
+        "requests": [
+            {"subjects": [subject], "categories": ["contact"]},
+            {"subjects": [subject], "categories": ["contact"], "action": "erase"},
+        ]
+    }
+    result = client.post("/api/v1/decisions/batch", json=body, headers=headers(token)).json()
+    assert [r[0]["allow"] for r in result] == [True, False]
+    assert result[1][0]["reasons"] == ["role_lacks_purpose"]

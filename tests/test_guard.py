@@ -41,6 +41,14 @@ HR_MN = ActorState(
     NOW - timedelta(days=30),
 )
 HR_NO_HANDLER = replace(HR_MN, roles=frozenset({"hr", "my_number_affairs"}))
+RESEARCH = ActorState("staff:rd01", frozenset({"research"}), True, True, NOW - timedelta(days=30))
+PRIVACY = ActorState(
+    "staff:po01", frozenset({"privacy_office", "sales"}), True, True, NOW - timedelta(days=30)
+)
+PSEUDO = SubjectState(
+    id="p1",
+    notified={"usage_pseudonymized": frozenset({"research"}), "contact": frozenset({"research"})},
+)
 CUSTOMER = SubjectState(
     id="c1",
     notified={"contact": frozenset({"services"}), "identity": frozenset({"services"})},
@@ -201,6 +209,40 @@ CASES = [
         Reason.PROVISION_NEEDS_CONSENT,
     ),
     (
+        "pseudonymized_no_join",
+        read(actor=RESEARCH, purpose="research", categories=("usage_pseudonymized", "contact")),
+        PSEUDO,
+        False,
+        Reason.PSEUDONYMIZED_NO_JOIN,
+    ),
+    (
+        "pseudonymized_no_contact",
+        read(actor=PRIVACY, purpose="research", categories=("usage_pseudonymized",), action=Action.CONTACT),
+        PSEUDO,
+        False,
+        Reason.PSEUDONYMIZED_NO_CONTACT,
+    ),
+    (
+        "pseudonymized_no_provision",
+        read(
+            actor=SALES,
+            purpose="announcements",
+            categories=("contact",),
+            action=Action.PROVIDE,
+            recipient="event_cosponsor",
+        ),
+        PSEUDO,
+        False,
+        Reason.PROVISION_NEEDS_CONSENT,
+    ),
+    (
+        "pseudonymized_read_alone",
+        read(actor=RESEARCH, purpose="research", categories=("usage_pseudonymized",)),
+        PSEUDO,
+        True,
+        Reason.ALLOWED,
+    ),
+    (
         "processor_not_supervised",
         read(
             actor=HR_MN,
@@ -227,8 +269,31 @@ def test_every_reason_code(
 
 
 def test_every_reason_code_is_exercised_by_the_table() -> None:
-    covered = {c[4] for c in CASES} | {Reason.PURPOSE_NOT_IN_FORCE}  # needs another clock: next test
+    # Not-in-force needs another clock (next test); pseudonymized provision needs a recipient that
+    # takes such data, which no policy may declare (see test_pseudonymized_data_is_never_provided).
+    covered = {c[4] for c in CASES} | {Reason.PURPOSE_NOT_IN_FORCE, Reason.PSEUDONYMIZED_NO_PROVISION}
     assert covered == set(Reason), set(Reason) - covered
+
+
+def test_pseudonymized_data_is_never_provided(tables: CompiledPolicy) -> None:
+    from dataclasses import replace as change
+
+    from mamoru.guard.engine import _Party
+
+    recipients = {
+        **tables.recipients,
+        "lab": _Party("consent", frozenset({"research"}), frozenset({"usage_pseudonymized"})),
+    }
+    widened = change(tables, recipients=recipients)
+    actor = replace(RESEARCH, roles=frozenset({"research", "sales"}))
+    req = read(
+        actor=actor,
+        purpose="research",
+        categories=("usage_pseudonymized",),
+        action=Action.PROVIDE,
+        recipient="lab",
+    )
+    assert one(widened, req, PSEUDO).reasons == (Reason.PSEUDONYMIZED_NO_PROVISION,)
 
 
 def test_purpose_not_in_force(tables: CompiledPolicy) -> None:

@@ -80,6 +80,36 @@ def post_decisions(
     return [DecisionOut.of(d) for d in decisions]
 
 
+class BatchRequest(BaseModel):
+    requests: Annotated[list[DecisionRequest], Field(min_length=1, max_length=1000)]
+
+
+@router.post("/decisions/batch", summary="Many guard questions in one call, decided and audited together")
+def post_decision_batch(
+    body: BatchRequest, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+) -> list[list[DecisionOut]]:
+    now = datetime.now(UTC)
+    return [
+        [
+            DecisionOut.of(d)
+            for d in decide_and_record(
+                session,
+                ws.policy,
+                actor=access.actor,
+                purpose=access.purpose,
+                subjects=item.subjects,
+                categories=item.categories,
+                action=item.action,
+                now=now,
+                recipient=item.recipient,
+                exception=item.exception,
+                justification=item.justification,
+            )
+        ]
+        for item in body.requests
+    ]
+
+
 class SubjectValues(BaseModel):
     subject: str
     values: dict[str, str]

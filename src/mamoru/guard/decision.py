@@ -33,6 +33,9 @@ class Reason(StrEnum):
     PROVISION_NEEDS_CONSENT = "provision_needs_consent"
     PROCESSOR_NOT_SUPERVISED = "processor_not_supervised"
     EXCEPTION_NEEDS_JUSTIFICATION = "exception_needs_justification"
+    PSEUDONYMIZED_NO_JOIN = "pseudonymized_no_join"
+    PSEUDONYMIZED_NO_CONTACT = "pseudonymized_no_contact"
+    PSEUDONYMIZED_NO_PROVISION = "pseudonymized_no_provision"
 
 
 class Decision(NamedTuple):

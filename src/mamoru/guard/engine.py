@@ -20,7 +20,7 @@ from mamoru.policy.model import Policy
 #: Training older than this no longer counts (JIS-7: at least once a year).
 TRAINING_VALID_DAYS = 365
 _TRAINING_VALID = timedelta(days=TRAINING_VALID_DAYS)
-_READ, _PROVIDE, _ENTRUST = Action.READ, Action.PROVIDE, Action.ENTRUST
+_READ, _PROVIDE, _ENTRUST, _CONTACT = Action.READ, Action.PROVIDE, Action.ENTRUST, Action.CONTACT
 MY_NUMBER_HANDLER = "my_number_handler"
 ANY = "*"
 
@@ -91,6 +91,8 @@ class CompiledPolicy:
     purposes: Mapping[str, _Purpose]
     grants: Mapping[str, Mapping[str, frozenset[Action]]]  # role -> purpose -> actions
     my_number: frozenset[str]
+    pseudonymized: frozenset[str]
+    identifying: frozenset[str]
     recipients: Mapping[str, _Party]
     processors: Mapping[str, _Party]
 
@@ -113,6 +115,8 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         },
         grants=grants,
         my_number=frozenset(c.id for c in policy.categories if c.my_number),
+        pseudonymized=frozenset(c.id for c in policy.categories if c.pseudonymized),
+        identifying=frozenset(c.id for c in policy.categories if c.identifying),
         recipients={
             r.id: _Party(r.basis, frozenset(r.purposes), frozenset(r.categories)) for r in policy.recipients
         },
@@ -135,6 +139,14 @@ def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Rea
         return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.affairs"
     if not purpose.categories.issuperset(req.categories):
         return Reason.CATEGORY_OUTSIDE_PURPOSE, "purpose.categories"
+    if not c.pseudonymized.isdisjoint(req.categories):
+        # APPI Art. 41: no re-identification, no contact, no provision to third parties.
+        if not c.identifying.isdisjoint(req.categories):
+            return Reason.PSEUDONYMIZED_NO_JOIN, "pseudonymized.join"
+        if req.action is _CONTACT:
+            return Reason.PSEUDONYMIZED_NO_CONTACT, "pseudonymized.contact"
+        if req.action is _PROVIDE:
+            return Reason.PSEUDONYMIZED_NO_PROVISION, "pseudonymized.provision"
     actor = req.actor
     if not actor.active:
         return Reason.ACTOR_INACTIVE, "actor.active"

@@ -69,6 +69,12 @@ class Category(_Frozen):
     my_number: bool = False  # 個人番号・特定個人情報
     referable: bool = False  # 個人関連情報 (APPI Art. 2(7))
     financial_risk: bool = False  # misuse could cause financial damage (Rules Art. 7(ii))
+    pseudonymized: bool = (
+        False  # 仮名加工情報 (APPI Art. 41): never joined to identity, never used to contact
+    )
+    identifying: bool = (
+        False  # identifies the person directly (name, contact): may not be joined to pseudonymized data
+    )
 
 
 class SubjectKind(_Frozen):
