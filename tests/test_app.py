@@ -104,3 +104,21 @@ def test_audit_checkpoints_and_consistency_are_public_and_verifiable(
     assert proof["first"] == 1
     assert client.get("/api/v1/audit/consistency?first=5&second=2").status_code == 404
     assert merkle.verify_consistency(cp.tree_size, cp.tree_size, cp.root_hash, cp.root_hash, [])
+
+
+def test_audit_status_page_shows_the_last_verification_and_checkpoint(
+    client: TestClient, workspace: Workspace
+) -> None:
+    from mamoru.audit import log as audit_log
+
+    assert "Not verified yet." in client.get("/audit?lang=en").text
+    with workspace.db.session() as session:
+        audit_log.make_checkpoint(session, workspace.signer)
+    report = audit_log.verify(workspace.db, workspace.signer.public)
+    with workspace.db.session() as session:
+        audit_log.record_verification(session, report, by="test")
+    page = client.get("/audit?lang=ja").text
+    assert "改ざんなし" in page and "Merkle ルート" in page
+    status = client.get("/api/v1/audit/status").json()
+    assert status["last_verification_ok"] is True and status["entries"] == report.entries
+    assert status["latest_checkpoint"]["tree_size"] == report.entries

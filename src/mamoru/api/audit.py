@@ -49,3 +49,25 @@ def list_checkpoints(ws: CurrentWorkspace, session: DbSession) -> CheckpointsOut
 def consistency(session: DbSession, first: int = Query(ge=0), second: int = Query(ge=0)) -> ConsistencyOut:
     path = audit_log.consistency_proof(session, first, second)
     return ConsistencyOut(first=first, second=second, path=[p.hex() for p in path])
+
+
+class StatusOut(BaseModel):
+    entries: int
+    last_verified_at: str | None
+    last_verification_ok: bool | None
+    first_bad_seq: int | None
+    latest_checkpoint: CheckpointOut | None
+
+
+@router.get("/status", summary="Size of the log, the last verification and the latest checkpoint")
+def status(session: DbSession) -> StatusOut:
+    size, _ = audit_log.head(session)
+    last = audit_log.last_verification(session)
+    cp = audit_log.latest_checkpoint(session)
+    return StatusOut(
+        entries=size,
+        last_verified_at=last.run_at.isoformat() if last else None,
+        last_verification_ok=last.ok if last else None,
+        first_bad_seq=last.first_bad_seq if last else None,
+        latest_checkpoint=CheckpointOut(**cp.to_json()) if cp else None,
+    )

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 
@@ -31,7 +32,7 @@ from mamoru.audit.entry import (
     encode_body,
 )
 from mamoru.audit.signing import Signer, statement, verify_statement
-from mamoru.audit.tables import AuditCheckpoint, AuditEntry, AuditHead, AuditRef
+from mamoru.audit.tables import AuditCheckpoint, AuditEntry, AuditHead, AuditRef, AuditVerification
 from mamoru.errors import MamoruError, NotFound
 from mamoru.store.db import Database
 
@@ -737,3 +738,26 @@ def entries_for(
     if kind == "subject":
         return [e for e in found if value in e.body["subjects"]]
     return [e for e in found if e.body[kind] == value]
+
+
+def record_verification(
+    session: Session, report: VerifyReport, *, by: str, at: datetime | None = None
+) -> None:
+    """Keep the outcome of a verification run (it is not an audit entry: the log may be the broken thing)."""
+    session.add(
+        AuditVerification(
+            run_at=at or datetime.now(UTC),
+            run_by=by,
+            ok=report.ok,
+            entries=report.entries,
+            checkpoints_checked=report.checkpoints_checked,
+            first_bad_seq=report.first_bad_seq,
+            reason=(report.reason or "")[:200] or None,
+            head_hash=report.head_hash,
+            seconds=report.seconds,
+        )
+    )
+
+
+def last_verification(session: Session) -> AuditVerification | None:
+    return session.scalar(select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, PrimaryKeyConstraint, String
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mamoru.store.db import Base
+from mamoru.store.db import Base, utcnow
 
 
 class AuditEntry(Base):
@@ -65,3 +67,20 @@ class AuditCheckpoint(Base):
     ts_us: Mapped[int] = mapped_column(BigInteger)
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class AuditVerification(Base):
+    """The outcome of one verification run, for the status page and the management review."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_by: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    entries: Mapped[int] = mapped_column(BigInteger)
+    checkpoints_checked: Mapped[int] = mapped_column(Integer)
+    first_bad_seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
+    seconds: Mapped[float] = mapped_column(Float)

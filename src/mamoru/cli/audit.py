@@ -49,6 +49,8 @@ def verify(
             # The witness trusts its own copy of the key, not the one in this workspace.
             public = load_public_key_pem(witness_pem)
         report = audit_log.verify(ws.db, public, witness=witnessed, deep=deep, workers=workers)
+        with ws.db.session() as session:
+            audit_log.record_verification(session, report, by="cli")
     if as_json:
         emit_json(report.to_json())
     elif report.ok:

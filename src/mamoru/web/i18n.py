@@ -23,6 +23,26 @@ LABELS: dict[str, dict[Lang, str]] = {
     "not_published": {"ja": "方針はまだ公表されていません。", "en": "No policy has been published yet."},
     "switch": {"ja": "English", "en": "日本語"},
     "not_found": {"ja": "ページが見つかりません。", "en": "Page not found."},
+    "audit": {"ja": "監査ログの状態", "en": "Audit log status"},
+    "audit_lead": {
+        "ja": "個人データの利用と状態の変更はすべて、改ざんを検知できる監査ログに記録しています。下記は直近の検証結果と署名付きチェックポイントです。",
+        "en": "Every use of personal data and every change of state is written to a tamper-evident audit log. "
+        "Below are the latest verification and the latest signed checkpoint.",
+    },
+    "entries": {"ja": "記録件数", "en": "Entries"},
+    "last_verified": {"ja": "直近の検証", "en": "Last verification"},
+    "intact": {"ja": "改ざんなし", "en": "intact"},
+    "broken": {"ja": "不整合あり（番号", "en": "NOT intact (entry"},
+    "never_verified": {"ja": "まだ検証していません。", "en": "Not verified yet."},
+    "checkpoint": {"ja": "最新の署名付きチェックポイント", "en": "Latest signed checkpoint"},
+    "no_checkpoint": {"ja": "まだありません。", "en": "None yet."},
+    "size": {"ja": "件数", "en": "Size"},
+    "root": {"ja": "Merkle ルート", "en": "Merkle root"},
+    "key": {"ja": "署名鍵 ID", "en": "Signing key id"},
+    "witness": {
+        "ja": "第三者は /api/v1/audit/checkpoints から公開鍵とチェックポイントを取得して保管できます。",
+        "en": "Anyone may fetch and keep the public key and checkpoints from /api/v1/audit/checkpoints.",
+    },
 }
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.audit import log as audit_log
 from mamoru.policy.notice import Lang
 from mamoru.policy.service import current_notice, notice_version, notice_versions
 from mamoru.policy.tables import PublishedNotice
@@ -87,3 +88,18 @@ def version(
     notice = notice_version(session, notice_id)
     current = current_notice(session)
     return _notice_page(request, ws, lang, notice, archived=current is None or current.id != notice.id)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_status(request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language) -> HTMLResponse:
+    size, _ = audit_log.head(session)
+    return page(
+        request,
+        ws,
+        lang,
+        "audit.html.j2",
+        labels(lang)["audit"],
+        last=audit_log.last_verification(session),
+        checkpoint=audit_log.latest_checkpoint(session),
+        size=size,
+    )
