@@ -143,3 +143,30 @@ def test_batch_endpoint_answers_each_request(setup: tuple[TestClient, str, DemoP
     result = client.post("/api/v1/decisions/batch", json=body, headers=headers(token)).json()
     assert [r[0]["allow"] for r in result] == [True, False]
     assert result[1][0]["reasons"] == ["role_lacks_purpose"]
+
+
+def test_audit_entries_and_proofs_need_a_token(
+    setup: tuple[TestClient, str, DemoPlan, str], workspace: Workspace
+) -> None:
+    from mamoru.audit.log import InclusionProof, make_checkpoint
+
+    client, token, _, subject = setup
+    client.post(
+        "/api/v1/decisions", json={"subjects": [subject], "categories": ["contact"]}, headers=headers(token)
+    )
+    assert client.get(f"/api/v1/audit/entries?subject={subject}").status_code == 401
+    auth = {"Authorization": f"Bearer {token}"}
+    entries = client.get(f"/api/v1/audit/entries?subject={subject}", headers=auth).json()
+    assert [e["action"] for e in entries][-1] == "decision.read"
+    assert client.get("/api/v1/audit/entries?subject=a&actor=b", headers=auth).status_code == 400
+    with workspace.db.session() as session:
+        make_checkpoint(session, workspace.signer)
+    seq = entries[-1]["seq"]
+    data = client.get(f"/api/v1/audit/proof/{seq}", headers=auth).json()
+    from mamoru.audit.log import Checkpoint
+
+    proof = InclusionProof(
+        seq, bytes.fromhex(data["leaf"]), bytes.fromhex(data["entry_hash"]), Checkpoint.from_json(data["checkpoint"]),
+        [bytes.fromhex(p) for p in data["path"]],
+    )  # fmt: skip
+    assert proof.verify(workspace.signer.public)

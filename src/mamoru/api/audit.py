@@ -1,12 +1,12 @@
-"""Public audit endpoints: signed checkpoints and consistency proofs carry hashes only, so a witness
-can fetch and keep them. Entry contents and inclusion proofs wait for signed-in access."""
+"""Audit endpoints. Checkpoints, consistency proofs and the status carry hashes and counts only, so
+they are public for witnesses; entries and inclusion proofs need an API token."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.api.deps import BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
 from mamoru.audit.signing import public_key_pem
 
@@ -70,4 +70,73 @@ def status(session: DbSession) -> StatusOut:
         last_verification_ok=last.ok if last else None,
         first_bad_seq=last.first_bad_seq if last else None,
         latest_checkpoint=CheckpointOut(**cp.to_json()) if cp else None,
+    )
+
+
+class EntryOut(BaseModel):
+    seq: int
+    entry_hash: str
+    ts_us: int
+    actor: str
+    action: str
+    purpose: str | None
+    subjects: list[str]
+    objects: list[str]
+    decision: str | None
+    reasons: list[str]
+    policy_version: str | None
+
+
+@router.get("/entries", summary="Entries about a subject, by an actor or for a purpose (API token required)")
+def entries(
+    _client: CurrentApiClient,
+    session: DbSession,
+    subject: str | None = None,
+    actor: str | None = None,
+    purpose: str | None = None,
+    after: int = Query(default=0, ge=0),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[EntryOut]:
+    given = [(k, v) for k, v in (("subject", subject), ("actor", actor), ("purpose", purpose)) if v]
+    if len(given) != 1:
+        raise BadAccessContext("give exactly one of subject, actor, purpose")
+    kind, value = given[0]
+    return [
+        EntryOut(
+            seq=e.seq,
+            entry_hash=e.entry_hash.hex(),
+            ts_us=e.ts_us,
+            actor=e.body["actor"],
+            action=e.body["action"],
+            purpose=e.body["purpose"],
+            subjects=list(e.body["subjects"]),
+            objects=list(e.body["objects"]),
+            decision=e.body["decision"],
+            reasons=list(e.body["reasons"]),
+            policy_version=e.body["policy_version"],
+        )
+        for e in audit_log.entries_for(session, kind, value, limit=limit, after=after)
+    ]
+
+
+class InclusionOut(BaseModel):
+    seq: int
+    leaf: str
+    entry_hash: str
+    checkpoint: CheckpointOut
+    path: list[str]
+
+
+@router.get(
+    "/proof/{seq}", summary="Inclusion proof of an entry in the latest checkpoint (API token required)"
+)
+def proof(seq: int, _client: CurrentApiClient, session: DbSession) -> InclusionOut:
+    found = audit_log.inclusion_proof(session, seq)
+    data = found.to_json()
+    return InclusionOut(
+        seq=data["seq"],
+        leaf=data["leaf"],
+        entry_hash=data["entry_hash"],
+        checkpoint=CheckpointOut(**data["checkpoint"]),
+        path=data["path"],
     )
