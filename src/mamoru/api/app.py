@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__
-from mamoru.api import audit, personal, v1
+from mamoru.api import audit, ledger, personal, v1
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
@@ -45,5 +45,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(v1.router)
     app.include_router(audit.router)
     app.include_router(personal.router)
+    app.include_router(ledger.router)
+    app.include_router(ledger.personal_router)
     app.include_router(portal.router)
     return app

@@ -1,0 +1,279 @@
+"""Ledger, channels, acquisitions and consents over HTTP, for systems with an API token.
+
+Acquisitions carry personal values, so that route takes the full :class:`AccessContext` and is marked
+personal-data; the ledger itself holds no personal value.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from mamoru.api.deps import CurrentAccess, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.personal import PERSONAL_DATA
+from mamoru.ledger import entries as ledger
+from mamoru.ledger.acquisition import (
+    AcquisitionIn,
+    SourceType,
+    SpecialCareException,
+    acquire,
+    activate_channel,
+    attest_channel,
+    create_channel,
+)
+from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
+from mamoru.ledger.tables import LedgerEntry
+
+router = APIRouter(prefix="/api/v1", tags=["ledger"])
+personal_router = APIRouter(prefix="/api/v1", tags=[PERSONAL_DATA])
+
+
+class LedgerEntryOut(ledger.LedgerEntryIn):
+    """A ledger entry as the API shows it, with what the ledger derives."""
+
+    special_care: bool
+    my_number: bool
+    review_overdue: bool
+    last_reviewed_at: datetime | None
+    reviewer: str | None
+
+
+def _out(row: LedgerEntry, ws: Any) -> LedgerEntryOut:
+    status = ledger.status(row, ws.policy.policy, datetime.now(UTC))
+    fields = {name: getattr(row, name) for name in ledger.LedgerEntryIn.model_fields}
+    return LedgerEntryOut(
+        **fields,
+        special_care=status.special_care,
+        my_number=status.my_number,
+        review_overdue=status.review_overdue,
+        last_reviewed_at=row.last_reviewed_at,
+        reviewer=row.reviewer,
+    )
+
+
+@router.get("/ledger", summary="The personal-information management ledger")
+def list_ledger(client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession) -> list[LedgerEntryOut]:
+    return [_out(row, ws) for row in ledger.list_entries(session)]
+
+
+@router.post(
+    "/ledger", status_code=201, summary="Add a ledger entry (the seven JIS Q 15001 columns are required)"
+)
+def post_ledger(
+    body: ledger.LedgerEntryIn, client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
+) -> LedgerEntryOut:
+    row = ledger.create_entry(session, ws.policy.policy, body.model_dump(), f"api:{client.name}")
+    return _out(row, ws)
+
+
+@router.get("/ledger/{code}", summary="One ledger entry")
+def get_ledger(
+    code: str, client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
+) -> LedgerEntryOut:
+    return _out(ledger.get_entry(session, code), ws)
+
+
+class ReviewIn(BaseModel):
+    reviewer: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,64}$")]
+
+
+@router.post("/ledger/{code}/review", summary="Record the annual review of an entry")
+def review_ledger(
+    code: str, body: ReviewIn, client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
+) -> LedgerEntryOut:
+    return _out(ledger.review_entry(session, code, body.reviewer, datetime.now(UTC)), ws)
+
+
+@router.get("/ledger-export", summary="The ledger as CSV or an Excel workbook")
+def export_ledger(
+    client: CurrentApiClient,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
+    lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
+) -> Response:
+    rows = ledger.list_entries(session)
+    now = datetime.now(UTC)
+    if format == "csv":
+        return Response(
+            ledger.export_csv(rows, ws.policy.policy, lang, now).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="ledger.csv"'},
+        )
+    return Response(
+        ledger.export_xlsx(rows, ws.policy.policy, lang, now),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="ledger.xlsx"'},
+    )
+
+
+class ChannelIn(BaseModel):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,63}$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    ledger_code: str
+    source_type: SourceType | None = None
+    notice_in_advance: bool = True
+
+
+class ChannelOut(BaseModel):
+    id: str
+    name: str
+    source_type: str | None
+    notice_in_advance: bool
+    legality_attested_by: str | None
+    active: bool
+
+
+def _channel_out(row: Any) -> ChannelOut:
+    return ChannelOut(
+        id=row.id,
+        name=row.name,
+        source_type=row.source_type,
+        notice_in_advance=row.notice_in_advance,
+        legality_attested_by=row.legality_attested_by,
+        active=row.active,
+    )
+
+
+@router.post("/channels", status_code=201, summary="Create a collection channel (a draft until activated)")
+def post_channel(body: ChannelIn, client: CurrentApiClient, session: DbSession) -> ChannelOut:
+    row = create_channel(
+        session,
+        channel_id=body.id,
+        name=body.name,
+        ledger_code=body.ledger_code,
+        source_type=body.source_type,
+        notice_in_advance=body.notice_in_advance,
+        actor=f"api:{client.name}",
+    )
+    return _channel_out(row)
+
+
+@router.post(
+    "/channels/{channel_id}/attest", summary="Attest that the channel acquires lawfully (APPI Art. 20(1))"
+)
+def post_attest(channel_id: str, body: ReviewIn, client: CurrentApiClient, session: DbSession) -> ChannelOut:
+    return _channel_out(attest_channel(session, channel_id, actor=body.reviewer, now=datetime.now(UTC)))
+
+
+@router.post(
+    "/channels/{channel_id}/activate", summary="Let a channel go live (needs source type and attestation)"
+)
+def post_activate(channel_id: str, client: CurrentApiClient, session: DbSession) -> ChannelOut:
+    return _channel_out(activate_channel(session, channel_id, actor=f"api:{client.name}"))
+
+
+class AcquisitionBody(BaseModel):
+    channel_id: str
+    subject_kind: str
+    values: Annotated[dict[str, Annotated[str, Field(max_length=2000)]], Field(min_length=1, max_length=50)]
+    categories: Annotated[list[str], Field(min_length=1)]
+    purposes: Annotated[list[str], Field(min_length=1)]
+    subject_id: str | None = None
+    purpose_version_shown: int | None = Field(
+        default=None, description="Published notice version the person saw"
+    )
+    exception_code: SpecialCareException | None = None
+    exception_justification: str | None = None
+
+
+class AcquisitionOut(BaseModel):
+    id: int
+    subject_id: str
+    notice_id: int | None
+    notification_due: date | None
+    retain_until: date | None
+
+
+@personal_router.post(
+    "/acquisitions", status_code=201, summary="Record personal data coming in (APPI Arts. 20, 21)"
+)
+def post_acquisition(
+    body: AcquisitionBody, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+) -> AcquisitionOut:
+    row = acquire(
+        session,
+        ws.vault,
+        ws.policy.policy,
+        AcquisitionIn(
+            channel_id=body.channel_id,
+            subject_kind=body.subject_kind,
+            values=body.values,
+            categories=body.categories,
+            purposes=body.purposes,
+            subject_id=body.subject_id,
+            notice_shown=body.purpose_version_shown,
+            exception_code=body.exception_code,
+            exception_justification=body.exception_justification,
+        ),
+        actor=access.actor,
+        now=datetime.now(UTC),
+    )
+    return AcquisitionOut(
+        id=row.id,
+        subject_id=row.subject_id,
+        notice_id=row.notice_id,
+        notification_due=row.notification_due,
+        retain_until=row.retain_until,
+    )
+
+
+class ConsentIn(BaseModel):
+    subject_id: str
+    scope: ConsentScope
+    channel: Annotated[str, Field(min_length=1, max_length=64)]
+    evidence_ref: Annotated[str, Field(min_length=1, max_length=200)]
+    purpose: str | None = None
+    recipient: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    notice_id: int | None = None
+
+
+class ConsentOut(BaseModel):
+    id: int
+    subject_id: str
+    scope: str
+    given_at: datetime
+    withdrawn_at: datetime | None
+
+
+@personal_router.post("/consents", status_code=201, summary="Record a consent with its scope and evidence")
+def post_consent(body: ConsentIn, access: CurrentAccess, session: DbSession) -> ConsentOut:
+    row = give_consent(
+        session,
+        subject_id=body.subject_id,
+        scope=body.scope,
+        channel=body.channel,
+        evidence_ref=body.evidence_ref,
+        actor=access.actor,
+        now=datetime.now(UTC),
+        purpose=body.purpose,
+        recipient=body.recipient,
+        categories=body.categories,
+        notice_id=body.notice_id,
+    )
+    return ConsentOut(
+        id=row.id, subject_id=row.subject_id, scope=row.scope, given_at=row.given_at, withdrawn_at=None
+    )
+
+
+class WithdrawIn(BaseModel):
+    channel: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+@personal_router.post("/consents/{consent_id}/withdraw", summary="Withdraw a consent; effective at once")
+def post_withdraw(consent_id: int, body: WithdrawIn, access: CurrentAccess, session: DbSession) -> ConsentOut:
+    row = withdraw_consent(
+        session, consent_id, channel=body.channel, actor=access.actor, now=datetime.now(UTC)
+    )
+    return ConsentOut(
+        id=row.id,
+        subject_id=row.subject_id,
+        scope=row.scope,
+        given_at=row.given_at,
+        withdrawn_at=row.withdrawn_at,
+    )

@@ -1,0 +1,115 @@
+"""The ledger, channels, acquisitions and consents over HTTP."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mamoru.api.app import create_app
+from mamoru.people.tokens import create_token
+from mamoru.policy.service import current_notice
+from mamoru.workspace import Workspace
+
+
+@pytest.fixture
+def api(workspace: Workspace) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    with workspace.db.session() as session:
+        _, token = create_token(session, "intake", actor="staff:it01", now=datetime.now(UTC))
+    with TestClient(create_app(workspace)) as client:
+        yield (
+            client,
+            {
+                "Authorization": f"Bearer {token}",
+                "X-Mamoru-Actor": "staff:po01",
+                "X-Mamoru-Purpose": "research",
+            },
+        )
+
+
+ENTRY = {
+    "code": "L-survey",
+    "name": "アンケート回答",
+    "data_items": ["contact", "survey"],
+    "purposes": ["research"],
+    "storage_location": "調査分析サーバ",
+    "storage_method": "暗号化データベース",
+    "access_roles": ["research"],
+    "use_until": "集計完了まで",
+    "retention_rule": "surveys",
+    "subject_kinds": ["survey_respondent"],
+}
+
+
+def test_jis_1_ledger_over_http_from_entry_to_excel(api: tuple[TestClient, dict[str, str]]) -> None:
+    from openpyxl import load_workbook
+
+    client, headers = api
+    missing = {k: v for k, v in ENTRY.items() if k != "storage_method"}
+    assert client.post("/api/v1/ledger", json=missing, headers=headers).status_code == 422
+    created = client.post("/api/v1/ledger", json=ENTRY, headers=headers)
+    assert created.status_code == 201 and created.json()["review_overdue"] is True
+    reviewed = client.post(
+        "/api/v1/ledger/L-survey/review", json={"reviewer": "staff:pm01"}, headers=headers
+    ).json()
+    assert reviewed["review_overdue"] is False and reviewed["reviewer"] == "staff:pm01"
+    assert [e["code"] for e in client.get("/api/v1/ledger", headers=headers).json()] == ["L-survey"]
+    assert client.get("/api/v1/ledger").status_code == 401
+    xlsx = client.get("/api/v1/ledger-export?format=xlsx&lang=en", headers=headers)
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and sheet.cell(row=2, column=1).value == "L-survey"
+    csv = client.get("/api/v1/ledger-export?format=csv", headers=headers)
+    assert csv.text.startswith("\ufeff管理番号")
+
+
+def test_acquisition_and_consent_over_http(
+    api: tuple[TestClient, dict[str, str]], workspace: Workspace
+) -> None:
+    client, headers = api
+    client.post("/api/v1/ledger", json=ENTRY, headers=headers)
+    channel = {
+        "id": "ch-survey",
+        "name": "Web survey",
+        "ledger_code": "L-survey",
+        "source_type": "direct_written",
+    }
+    assert client.post("/api/v1/channels", json=channel, headers=headers).status_code == 201
+    assert client.post("/api/v1/channels/ch-survey/activate", headers=headers).status_code == 422
+    client.post("/api/v1/channels/ch-survey/attest", json={"reviewer": "staff:pm01"}, headers=headers)
+    assert client.post("/api/v1/channels/ch-survey/activate", headers=headers).json()["active"] is True
+    with workspace.db.session() as session:
+        notice = current_notice(session)
+        assert notice is not None
+    body = {
+        "channel_id": "ch-survey",
+        "subject_kind": "survey_respondent",
+        "values": {"email": "respondent@example.jp"},
+        "categories": ["contact"],
+        "purposes": ["research"],
+    }
+    refused = client.post("/api/v1/acquisitions", json=body, headers=headers)
+    assert refused.status_code == 422 and "purpose_version_shown" in refused.json()["detail"]
+    assert "respondent@example.jp" not in refused.text
+    made = client.post(
+        "/api/v1/acquisitions", json={**body, "purpose_version_shown": notice.id}, headers=headers
+    )
+    assert made.status_code == 201 and made.json()["notice_id"] == notice.id
+    subject = made.json()["subject_id"]
+    consent = client.post(
+        "/api/v1/consents",
+        json={
+            "subject_id": subject,
+            "scope": "beyond_purpose",
+            "purpose": "announcements",
+            "channel": "web",
+            "evidence_ref": "form:3",
+        },
+        headers=headers,
+    ).json()
+    withdrawn = client.post(
+        f"/api/v1/consents/{consent['id']}/withdraw", json={"channel": "web"}, headers=headers
+    ).json()
+    assert withdrawn["withdrawn_at"] is not None
