@@ -24,6 +24,7 @@ HEADER_BYTES = HASH_BYTES + 8
 GENESIS = b"\x00" * HASH_BYTES
 
 _REF = re.compile(r"^[A-Za-z0-9_.:/\-]{1,128}$")
+_PLAIN_REF = re.compile(r"^(?!.*\d{12})[A-Za-z0-9_.:/\-]{1,128}$")
 
 
 class PersonalValueInAudit(MamoruError):
@@ -50,12 +51,15 @@ class AuditEvent:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-_checked: set[str] = set()
+_checked: set[str] = {None}  # type: ignore[arg-type]  # None (an absent field) is always clean
 _CHECKED_MAX = 100_000
 
 
 def _check_value(value: str) -> None:
     if value in _checked:
+        return
+    if isinstance(value, str) and _PLAIN_REF.match(value):  # a reference with no 12-digit run: clean
+        _remember(value)
         return
     if not isinstance(value, str) or not _REF.match(value):
         raise PersonalValueInAudit(
@@ -64,8 +68,13 @@ def _check_value(value: str) -> None:
         )
     if find_candidates(value):
         raise PersonalValueInAudit("an audit event carried a value shaped like an Individual Number; refused")
+    _remember(value)
+
+
+def _remember(value: str) -> None:
     if len(_checked) >= _CHECKED_MAX:
         _checked.clear()
+        _checked.add(None)  # type: ignore[arg-type]
     _checked.add(value)
 
 
@@ -74,14 +83,20 @@ def check_no_personal_values(event: AuditEvent) -> None:
 
     Strings already seen to be clean are remembered, so repeated actors and purposes cost a set lookup.
     """
-    _check_value(event.actor)
-    _check_value(event.action)
-    for value in (event.purpose, event.decision, event.policy_version):
-        if value is not None:
-            _check_value(value)
-    for group in (event.subjects, event.objects, event.reasons):
-        for value in group:
-            _check_value(value)
+    values = (
+        event.actor,
+        event.action,
+        event.purpose,
+        event.decision,
+        event.policy_version,
+        *event.subjects,
+        *event.objects,
+        *event.reasons,
+    )
+    if not _checked.issuperset(values):  # one C-level test for the common case: all seen before
+        for value in values:
+            if value is not None:
+                _check_value(value)
     for name, count in event.counts.items():
         _check_value(name)
         if not isinstance(count, int) or isinstance(count, bool):
