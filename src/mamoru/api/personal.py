@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import CurrentAccess, CurrentWorkspace, DbSession
+from mamoru.api.deps import AccessContext, CurrentAccess, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
@@ -60,24 +60,30 @@ class AccessRefused(MamoruError):
     http_status = 403
 
 
-@router.post("/decisions", summary="Ask the guard about one use of personal data (one or many subjects)")
-def post_decisions(
-    body: DecisionRequest, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+def _answer(
+    session: DbSession, ws: CurrentWorkspace, access: AccessContext, item: DecisionRequest, now: datetime
 ) -> list[DecisionOut]:
     decisions = decide_and_record(
         session,
         ws.policy,
         actor=access.actor,
         purpose=access.purpose,
-        subjects=body.subjects,
-        categories=body.categories,
-        action=body.action,
-        now=datetime.now(UTC),
-        recipient=body.recipient,
-        exception=body.exception,
-        justification=body.justification,
+        subjects=item.subjects,
+        categories=item.categories,
+        action=item.action,
+        now=now,
+        recipient=item.recipient,
+        exception=item.exception,
+        justification=item.justification,
     )
     return [DecisionOut.of(d) for d in decisions]
+
+
+@router.post("/decisions", summary="Ask the guard about one use of personal data (one or many subjects)")
+def post_decisions(
+    body: DecisionRequest, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+) -> list[DecisionOut]:
+    return _answer(session, ws, access, body, datetime.now(UTC))
 
 
 class BatchRequest(BaseModel):
@@ -89,25 +95,7 @@ def post_decision_batch(
     body: BatchRequest, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
 ) -> list[list[DecisionOut]]:
     now = datetime.now(UTC)
-    return [
-        [
-            DecisionOut.of(d)
-            for d in decide_and_record(
-                session,
-                ws.policy,
-                actor=access.actor,
-                purpose=access.purpose,
-                subjects=item.subjects,
-                categories=item.categories,
-                action=item.action,
-                now=now,
-                recipient=item.recipient,
-                exception=item.exception,
-                justification=item.justification,
-            )
-        ]
-        for item in body.requests
-    ]
+    return [_answer(session, ws, access, item, now) for item in body.requests]
 
 
 class SubjectValues(BaseModel):
