@@ -263,6 +263,7 @@ def test_postgres_application_role_cannot_update_or_delete_audit_rows(pg_url: st
         AuditEvent(actor="staff:pm01", action="decision.read", subjects=("yamada.taro@example.jp",)),
         AuditEvent(actor="山田太郎", action="decision.read"),
         AuditEvent(actor="staff:pm01", action="mynumber.read", objects=("123456789018",)),
+        AuditEvent(actor="staff:pm01", action="mynumber.read", objects=("number:123456789018",)),
         AuditEvent(actor="staff:pm01", action="x", reasons=("phone 03-1234-5678",)),
     ],
 )
@@ -332,3 +333,19 @@ def test_parallel_verification_finds_the_same_first_bad_entry(tmp_path: Path) ->
     for workers in (1, 2, 3):
         report = verify(db, None, workers=workers)
         assert report.first_bad_seq == 250, (workers, report.reason)
+
+
+def test_a_uuid_reference_whose_last_group_is_twelve_digits_is_not_taken_for_a_my_number(
+    log_db: Database,
+) -> None:
+    with log_db.session() as session:
+        append(
+            session,
+            [
+                AuditEvent(
+                    actor="staff:pm01",
+                    action="decision.read",
+                    subjects=("0b8f2c1e-5d6a-4e3b-9c7d-123456789018",),
+                )
+            ],
+        )

@@ -129,9 +129,8 @@ class WorkspaceNotEmpty(MamoruError):
 
 
 def is_empty(session: Session) -> bool:
-    return not session.scalar(select(func.count()).select_from(Staff)) and not session.scalar(
-        select(func.count()).select_from(DataSubject)
-    )
+    """No data subjects yet (the first protection manager made by `mamoru init` does not count)."""
+    return not session.scalar(select(func.count()).select_from(DataSubject))
 
 
 #: Retention of each reference purpose's ledger entry: a policy rule, or a date when none fits.

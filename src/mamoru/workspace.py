@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from mamoru.audit.log import AuditWriter
 from mamoru.audit.signing import Signer, ensure_key_file, load_signer
 from mamoru.errors import ConfigurationError
@@ -87,6 +89,9 @@ class InitReport:
     home: Path
     created: list[str] = field(default_factory=list)
     notice_version: str = ""
+    #: The first protection manager's password, only on the run that created the account.
+    initial_login: str = ""
+    initial_password: str = field(default="", repr=False)
 
 
 def initialize(settings: Settings) -> InitReport:
@@ -134,9 +139,43 @@ def initialize(settings: Settings) -> InitReport:
             if previous is None or previous.id != notice.id:
                 report.created.append(f"published notice {notice.policy_version}")
             report.notice_version = notice.policy_version
+            _first_protection_manager(session, report)
     finally:
         db.dispose()
     return report
+
+
+FIRST_LOGIN = "admin"
+
+
+def _first_protection_manager(session: Session, report: InitReport) -> None:
+    """Create the first protection manager account if there is none (JIS Q 15001 needs one)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from mamoru.people.auth import new_password, set_password
+    from mamoru.people.tables import Role, Staff, StaffRole
+
+    exists = session.scalar(select(StaffRole).where(StaffRole.role == Role.PROTECTION_MANAGER.value).limit(1))
+    if exists is not None:
+        return
+    now = datetime.now(UTC)
+    session.add(
+        Staff(
+            login=FIRST_LOGIN,
+            department="privacy_office",
+            joined_on=now.date(),
+            pledge_signed_at=now,
+            training_completed_at=now,
+            roles=[StaffRole(role=Role.PROTECTION_MANAGER.value), StaffRole(role=Role.PRIVACY_STAFF.value)],
+        )
+    )
+    session.flush()
+    password = new_password()
+    set_password(session, FIRST_LOGIN, password, actor=SYSTEM_ACTOR)
+    report.created.append(f"protection manager account '{FIRST_LOGIN}'")
+    report.initial_login, report.initial_password = FIRST_LOGIN, password
 
 
 def _make_private(db: Database) -> None:

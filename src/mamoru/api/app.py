@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__
@@ -13,7 +13,7 @@ from mamoru.api import audit, ledger, personal, v1
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
-from mamoru.web import portal
+from mamoru.web import console, portal
 from mamoru.workspace import Workspace
 
 
@@ -27,8 +27,10 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.workspace = workspace
 
     @app.exception_handler(MamoruError)
-    async def mamoru_error(_request: Request, exc: MamoruError) -> JSONResponse:
+    async def mamoru_error(request: Request, exc: MamoruError) -> Response:
         # The one place where errors become HTTP statuses; messages carry no personal values.
+        if isinstance(exc, console.NotSignedIn) and request.method == "GET":
+            return RedirectResponse("/console/login", status_code=303)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and the policy in force")
@@ -48,4 +50,5 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(ledger.router)
     app.include_router(ledger.personal_router)
     app.include_router(portal.router)
+    app.include_router(console.router)
     return app

@@ -25,6 +25,8 @@ GENESIS = b"\x00" * HASH_BYTES
 
 _REF = re.compile(r"^[A-Za-z0-9_.:/\-]{1,128}$")
 _PLAIN_REF = re.compile(r"^(?!.*\d{12})[A-Za-z0-9_.:/\-]{1,128}$")
+# A random UUID's last group is twelve digits once in a few hundred; it is a reference all the same.
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class PersonalValueInAudit(MamoruError):
@@ -58,7 +60,7 @@ _CHECKED_MAX = 100_000
 def _check_value(value: str) -> None:
     if value in _checked:
         return
-    if isinstance(value, str) and _PLAIN_REF.match(value):  # a reference with no 12-digit run: clean
+    if isinstance(value, str) and (_PLAIN_REF.match(value) or _UUID.match(value)):  # plainly a reference
         _remember(value)
         return
     if not isinstance(value, str) or not _REF.match(value):

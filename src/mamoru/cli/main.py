@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mamoru import __version__
-from mamoru.cli import audit, guard, keys, ledger, policy, tokens
+from mamoru.cli import audit, guard, keys, ledger, policy, staff, tokens
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
@@ -26,6 +26,7 @@ app.add_typer(ledger.retention_app, name="retention")
 app.add_typer(keys.app, name="keys")
 app.add_typer(guard.app, name="guard")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(staff.app, name="staff")
 
 
 @app.command()

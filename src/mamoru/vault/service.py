@@ -113,6 +113,12 @@ class Vault:
         )
         return sorted(set(rows))
 
+    def field_names(self, session: Session, subject_id: str) -> list[str]:
+        """Which fields a subject has stored (names only; nothing is decrypted)."""
+        return sorted(
+            session.scalars(select(SubjectField.field).where(SubjectField.subject_id == subject_id))
+        )
+
     def decrypt(
         self, session: Session, subject_id: str, fields: Iterable[str] | None = None
     ) -> dict[str, str]:

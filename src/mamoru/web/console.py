@@ -1,0 +1,321 @@
+"""The staff console: sign-in, dashboard, ledger, a subject's page (through the guard), audit status.
+
+Which role may open which page is decided in one table, :data:`ACCESS`; every form carries the
+session's CSRF token; the session cookie is HttpOnly and SameSite=Strict.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.audit import log as audit_log
+from mamoru.errors import MamoruError
+from mamoru.guard.decision import Action
+from mamoru.guard.service import decide_and_record
+from mamoru.ledger import entries as ledger
+from mamoru.ledger.acquisition import is_overdue, notifications_due
+from mamoru.ledger.tables import DataSubject
+from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
+from mamoru.people.tables import Role
+from mamoru.policy.notice import Lang
+from mamoru.web.i18n import choose_lang, labels
+from mamoru.web.portal import page
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+SESSION_COOKIE = "mamoru_session"
+LOGIN_CSRF_COOKIE = "mamoru_login_csrf"
+Language = Annotated[Lang, Depends(choose_lang)]
+
+ANY_STAFF = frozenset({"*"})
+PRIVACY = frozenset({Role.PROTECTION_MANAGER, Role.PRIVACY_STAFF})
+AUDIT = frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR, Role.PRIVACY_STAFF})
+#: Role × page: the only place that says who may open what in the console.
+ACCESS: dict[str, frozenset[str]] = {
+    "dashboard": ANY_STAFF,
+    "ledger": PRIVACY | AUDIT,
+    "ledger.review": PRIVACY,
+    "ledger.export": PRIVACY | AUDIT,
+    "subject": ANY_STAFF,
+    "audit": AUDIT,
+    "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
+}
+
+
+class NotSignedIn(MamoruError):
+    http_status = 401
+
+
+class Forbidden(MamoruError):
+    http_status = 403
+
+
+def may(who: SignedIn, area: str) -> bool:
+    allowed = ACCESS[area]
+    return allowed is ANY_STAFF or bool(who.roles & allowed)
+
+
+def signed_in(request: Request, session: DbSession) -> SignedIn:
+    who = current(session, request.cookies.get(SESSION_COOKIE), datetime.now(UTC))
+    if who is None:
+        raise NotSignedIn("sign in at /console/login")
+    return who
+
+
+Staff = Annotated[SignedIn, Depends(signed_in)]
+
+
+def check(who: SignedIn, area: str, csrf: str | None = None) -> None:
+    if not may(who, area):
+        raise Forbidden(f"your roles do not open '{area}'")
+    if csrf is not None and not secrets.compare_digest(csrf, who.csrf_token):
+        raise Forbidden("the form's CSRF token does not match your session; reload the page")
+
+
+def console_page(
+    request: Request,
+    ws: CurrentWorkspace,
+    lang: Lang,
+    who: SignedIn | None,
+    name: str,
+    title: str,
+    **context: object,
+) -> HTMLResponse:
+    return page(
+        request,
+        ws,
+        lang,
+        name,
+        title,
+        who=who,
+        may=(lambda area: who is not None and may(who, area)),
+        **context,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, ws: CurrentWorkspace, lang: Language, error: str = "") -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = console_page(
+        request, ws, lang, None, "console_login.html.j2", labels(lang)["sign_in"], csrf=token, error=error
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/console")
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    login: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(csrf, expected):
+        raise Forbidden("the sign-in form expired; reload it")
+    result = sign_in(session, login, password, datetime.now(UTC))
+    if result is None:
+        refused = console_page(
+            request,
+            ws,
+            lang,
+            None,
+            "console_login.html.j2",
+            labels(lang)["sign_in"],
+            csrf=expected,
+            error=REFUSED,
+        )
+        refused.status_code = 401
+        return refused
+    token, _ = result
+    redirect = RedirectResponse(f"/console/?lang={lang}", status_code=303)
+    secure = ws.settings.base_url.startswith("https://")
+    redirect.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path="/")
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    return redirect
+
+
+@router.post("/logout")
+def logout(
+    request: Request, session: DbSession, who: Staff, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check(who, "dashboard", csrf)
+    sign_out(session, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(
+    request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
+) -> HTMLResponse:
+    check(who, "dashboard")
+    now = datetime.now(UTC)
+    rows = ledger.list_entries(session)
+    statuses = [ledger.status(r, ws.policy.policy, now) for r in rows]
+    due = notifications_due(session, now.date())
+    size, _ = audit_log.head(session)
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_dashboard.html.j2",
+        labels(lang)["dashboard"],
+        ledger_total=len(rows),
+        review_overdue=sum(s.review_overdue for s in statuses),
+        notifications_due=len(due),
+        notifications_overdue=sum(is_overdue(a, now.date()) for a in due),
+        subjects=session.scalar(
+            select(func.count()).select_from(DataSubject).where(DataSubject.erased_at.is_(None))
+        ),
+        audit_entries=size,
+        last=audit_log.last_verification(session),
+        checkpoint=audit_log.latest_checkpoint(session),
+    )
+
+
+@router.get("/ledger", response_class=HTMLResponse)
+def ledger_page(
+    request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
+) -> HTMLResponse:
+    check(who, "ledger")
+    now = datetime.now(UTC)
+    rows = ledger.list_entries(session)
+    items = [(row, ledger.status(row, ws.policy.policy, now)) for row in rows]
+    purposes = {p.id: p.text.in_(lang) for p in ws.policy.policy.purposes}
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_ledger.html.j2",
+        labels(lang)["ledger"],
+        items=items,
+        purposes=purposes,
+    )
+
+
+@router.post("/ledger/{code}/review")
+def review(
+    code: str, session: DbSession, who: Staff, lang: Language, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check(who, "ledger.review", csrf)
+    ledger.review_entry(session, code, who.actor, datetime.now(UTC))
+    return RedirectResponse(f"/console/ledger?lang={lang}", status_code=303)
+
+
+@router.get("/ledger/export")
+def export(
+    ws: CurrentWorkspace,
+    session: DbSession,
+    who: Staff,
+    lang: Language,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
+) -> Response:
+    check(who, "ledger.export")
+    rows = ledger.list_entries(session)
+    now = datetime.now(UTC)
+    if format == "csv":
+        body = ledger.export_csv(rows, ws.policy.policy, lang, now).encode("utf-8")
+        media = "text/csv; charset=utf-8"
+    else:
+        body = ledger.export_xlsx(rows, ws.policy.policy, lang, now)
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="ledger.{format}"'}
+    )
+
+
+@router.get("/subjects/{subject_id}", response_class=HTMLResponse)
+def subject_page(
+    subject_id: str,
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    who: Staff,
+    lang: Language,
+    purpose: str = "",
+) -> HTMLResponse:
+    """A subject's values, only for a stated purpose and only as far as the guard allows."""
+    check(who, "subject")
+    policy = ws.policy.policy
+    decision, values = None, None
+    if purpose:
+        fields = sorted(policy.fields)
+        stored = set(ws.vault.field_names(session, subject_id))
+        wanted = [f for f in fields if f in stored]
+        categories = sorted(
+            {policy.fields[f] for f in wanted}
+            & set(next((p.categories for p in policy.purposes if p.id == purpose), []))
+        )
+        wanted = [f for f in wanted if policy.fields[f] in categories]
+        if categories:
+            (decision,) = decide_and_record(
+                session,
+                ws.policy,
+                actor=who.actor,
+                purpose=purpose,
+                subjects=[subject_id],
+                categories=categories,
+                action=Action.READ,
+                now=datetime.now(UTC),
+            )
+            if decision.allow:
+                values = ws.vault.read(session, decision, subject_id, wanted)
+    purposes = [(p.id, p.text.in_(lang)) for p in policy.general_purposes()] + [
+        (p.id, p.text.in_(lang)) for p in policy.my_number_purposes()
+    ]
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_subject.html.j2",
+        labels(lang)["subject"],
+        subject_id=subject_id,
+        purpose=purpose,
+        purposes=purposes,
+        decision=decision,
+        values=values,
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
+) -> HTMLResponse:
+    check(who, "audit")
+    size, _ = audit_log.head(session)
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_audit.html.j2",
+        labels(lang)["audit"],
+        size=size,
+        last=audit_log.last_verification(session),
+        checkpoint=audit_log.latest_checkpoint(session),
+    )
+
+
+@router.post("/audit/verify")
+def verify_now(
+    ws: CurrentWorkspace, who: Staff, lang: Language, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check(who, "audit.verify", csrf)
+    report = audit_log.verify(ws.db, ws.signer.public, workers=1)
+    with ws.db.session() as session:
+        audit_log.record_verification(session, report, by=who.actor)
+    return RedirectResponse(f"/console/audit?lang={lang}", status_code=303)

@@ -1,0 +1,184 @@
+"""The staff console: sign-in with lockout, CSRF on every form, the role × page matrix, guarded reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from mamoru.api.app import create_app
+from mamoru.demo import DemoPlan, load_demo
+from mamoru.ledger.tables import Acquisition
+from mamoru.people.auth import MAX_FAILURES, set_password
+from mamoru.people.tables import Role, Staff, StaffRole
+from mamoru.web.console import ACCESS, ANY_STAFF
+from mamoru.workspace import Workspace
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def demo(workspace: Workspace) -> tuple[Workspace, DemoPlan, str]:
+    with workspace.db.session() as session:
+        plan = load_demo(session, workspace.vault, workspace.policy.policy, 8)
+        for member in plan.staff:
+            set_password(session, member.login, PASSWORD, actor="test")
+        subject = str(
+            session.scalar(
+                select(Acquisition.subject_id)
+                .where(Acquisition.channel_id == "ch-services")
+                .order_by(Acquisition.id)
+            )
+        )
+    return workspace, plan, subject
+
+
+@pytest.fixture
+def app_client(demo: tuple[Workspace, DemoPlan, str]) -> Iterator[TestClient]:
+    with TestClient(create_app(demo[0])) as client:
+        yield client
+
+
+def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> int:
+    form = client.get("/console/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    response = client.post(
+        "/console/login",
+        data={"login": login, "password": password, "csrf": csrf.group(1)},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_sign_in_and_out(app_client: TestClient) -> None:
+    assert app_client.get("/console/", follow_redirects=False).headers["location"] == "/console/login"
+    assert sign_in(app_client, "pm01") == 303
+    dashboard = app_client.get("/console/")
+    assert dashboard.status_code == 200 and "pm01" in dashboard.text
+    cookie = app_client.cookies.get("mamoru_session")
+    assert cookie
+    assert (
+        app_client.post(
+            "/console/logout", data={"csrf": csrf_of(dashboard.text)}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    app_client.cookies.set("mamoru_session", cookie)
+    assert app_client.get("/console/", follow_redirects=False).status_code == 303  # the old session is gone
+
+
+def test_wrong_passwords_lock_the_account_without_saying_which_part_was_wrong(app_client: TestClient) -> None:
+    assert sign_in(app_client, "nobody", "whatever-whatever") == 401
+    for _ in range(MAX_FAILURES):
+        assert sign_in(app_client, "sa01", "not the password") == 401
+    assert sign_in(app_client, "sa01") == 401  # locked, even with the right password
+
+
+def test_forms_without_the_session_csrf_token_are_refused(app_client: TestClient) -> None:
+    sign_in(app_client, "pm01")
+    assert app_client.post("/console/ledger/L-services/review", data={"csrf": "forged"}).status_code == 403
+    ledger = app_client.get("/console/ledger")
+    ok = app_client.post(
+        "/console/ledger/L-services/review", data={"csrf": csrf_of(ledger.text)}, follow_redirects=False
+    )
+    assert ok.status_code == 303
+
+
+def test_login_form_needs_its_csrf_cookie(app_client: TestClient) -> None:
+    response = app_client.post("/console/login", data={"login": "pm01", "password": PASSWORD, "csrf": "x"})
+    assert response.status_code == 403
+
+
+PAGES = {
+    "dashboard": "/console/",
+    "ledger": "/console/ledger",
+    "ledger.export": "/console/ledger/export",
+    "audit": "/console/audit",
+}
+
+
+@pytest.mark.parametrize("login", ["pm01", "am01", "po01", "hr01", "sa01", "se01", "it01"])
+def test_role_matrix_every_role_reaches_exactly_its_pages(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str], login: str
+) -> None:
+    workspace = demo[0]
+    with workspace.db.session() as session:
+        staff = session.scalar(select(Staff).where(Staff.login == login))
+        assert staff is not None
+        roles = set(staff.role_names)
+    sign_in(app_client, login)
+    for area, path in PAGES.items():
+        allowed = ACCESS[area] is ANY_STAFF or bool(roles & ACCESS[area])
+        status = app_client.get(path).status_code
+        assert status == (200 if allowed else 403), (login, area, status)
+    csrf = csrf_of(app_client.get("/console/").text)
+    review = app_client.post("/console/ledger/L-services/review", data={"csrf": csrf}, follow_redirects=False)
+    assert (review.status_code == 303) == bool(roles & ACCESS["ledger.review"])
+    verify = app_client.post("/console/audit/verify", data={"csrf": csrf}, follow_redirects=False)
+    assert (verify.status_code == 303) == bool(roles & ACCESS["audit.verify"])
+
+
+def test_every_console_area_is_in_the_matrix_and_every_role_is_known() -> None:
+    known = {r.value for r in Role}
+    for area, roles in ACCESS.items():
+        assert roles is ANY_STAFF or roles <= known, area
+
+
+def test_subject_page_shows_values_only_when_the_guard_allows(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str]
+) -> None:
+    _, plan, subject = demo
+    person = next(p for p in plan.all_people() if p.subject_id == subject)
+    sign_in(app_client, "sa01")
+    allowed = app_client.get(f"/console/subjects/{subject}?purpose=services&lang=en")
+    assert person.values["name"] in allowed.text and "allowed" in allowed.text
+    research = app_client.get(f"/console/subjects/{subject}?purpose=research&lang=en")
+    assert person.values["name"] not in research.text
+    assert person.values["email"] not in research.text and "role_lacks_purpose" in research.text
+    empty = app_client.get(f"/console/subjects/{subject}?lang=en")
+    assert person.values["name"] not in empty.text
+
+
+def test_ledger_export_from_the_console(app_client: TestClient) -> None:
+    sign_in(app_client, "po01")
+    response = app_client.get("/console/ledger/export?format=xlsx")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def test_staff_who_left_cannot_sign_in(app_client: TestClient, demo: tuple[Workspace, DemoPlan, str]) -> None:
+    from datetime import UTC, datetime
+
+    with demo[0].db.session() as session:
+        staff = session.scalar(select(Staff).where(Staff.login == "co01"))
+        assert staff is not None
+        staff.left_on = datetime.now(UTC).date()
+    assert sign_in(app_client, "co01") == 401
+
+
+def test_init_creates_the_first_protection_manager(settings) -> None:  # type: ignore[no-untyped-def]
+    from mamoru.workspace import initialize
+
+    report = initialize(settings)
+    assert report.initial_login == "admin" and len(report.initial_password) >= 12
+    assert initialize(settings).initial_password == ""
+    from mamoru.workspace import Workspace as Ws
+
+    ws = Ws.open(settings)
+    try:
+        with TestClient(create_app(ws)) as client:
+            assert sign_in(client, "admin", report.initial_password) == 303
+            assert client.get("/console/ledger").status_code == 200
+        with ws.db.session() as session:
+            assert session.scalar(select(StaffRole).where(StaffRole.role == "protection_manager")) is not None
+    finally:
+        ws.close()
