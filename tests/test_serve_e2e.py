@@ -86,3 +86,13 @@ def test_serve_refuses_to_start_with_an_invalid_policy(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "requests.fees.erase" in done.stderr
+
+
+def test_init_and_demo_print_the_passwords_once_and_they_work(tmp_path: Path) -> None:
+    env = _env(tmp_path / "ws")
+    first = subprocess.run([*MAMORU, "init"], env=env, capture_output=True, text=True, timeout=120)
+    assert "sign in to /console/ as 'admin' with:" in first.stdout
+    again = subprocess.run([*MAMORU, "init"], env=env, capture_output=True, text=True, timeout=120)
+    assert "sign in" not in again.stdout
+    demo = subprocess.run([*MAMORU, "demo"], env=env, capture_output=True, text=True, timeout=120)
+    assert "sign in to /console/ with:" in demo.stdout

@@ -11,6 +11,7 @@ from mamoru.cli import audit, guard, keys, ledger, policy, staff, tokens
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
+from mamoru.people.auth import new_password, set_password
 from mamoru.settings import Settings
 from mamoru.workspace import initialize
 
@@ -53,6 +54,13 @@ def init(
         out.print(f"workspace {report.home} is ready (nothing to do)")
     for line in report.created:
         out.print(f"created {line}", highlight=False)
+    if report.initial_password:
+        out.print(
+            f"sign in to /console/ as '{report.initial_login}' with: {report.initial_password}\n"
+            f"(shown once; change it with `mamoru staff password {report.initial_login}`)",
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command()
@@ -69,10 +77,19 @@ def demo(
             return
         try:
             plan = load_demo(session, ws.vault, ws.policy.policy, seed)
+            password = new_password()
+            for member in plan.staff:
+                set_password(session, member.login, password, actor="system:demo")
         except MamoruError as exc:
             raise fail(str(exc)) from None
     out.print(
         f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects"
+    )
+    logins = ", ".join(m.login for m in plan.staff)
+    out.print(
+        f"demo staff ({logins}) sign in to /console/ with: {password} (shown once)",
+        highlight=False,
+        markup=False,
     )
 
 
