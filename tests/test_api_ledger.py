@@ -113,3 +113,11 @@ def test_acquisition_and_consent_over_http(
         f"/api/v1/consents/{consent['id']}/withdraw", json={"channel": "web"}, headers=headers
     ).json()
     assert withdrawn["withdrawn_at"] is not None
+
+
+def test_ledger_entry_patch_is_validated(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, headers = api
+    client.post("/api/v1/ledger", json=ENTRY, headers=headers)
+    assert client.patch("/api/v1/ledger/L-survey", json={"purposes": []}, headers=headers).status_code == 422
+    changed = client.patch("/api/v1/ledger/L-survey", json={"approx_count": 1200}, headers=headers)
+    assert changed.status_code == 200 and changed.json()["approx_count"] == 1200

@@ -182,3 +182,31 @@ def test_init_creates_the_first_protection_manager(settings) -> None:  # type: i
             assert session.scalar(select(StaffRole).where(StaffRole.role == "protection_manager")) is not None
     finally:
         ws.close()
+
+
+def test_jis_1_ledger_entry_is_edited_in_the_console_and_bad_input_changes_nothing(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str]
+) -> None:
+    from mamoru.ledger.entries import get_entry
+
+    sign_in(app_client, "po01")
+    form = app_client.get("/console/ledger/L-services/edit?lang=en")
+    assert form.status_code == 200
+    csrf = csrf_of(form.text)
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.text))
+    bad = app_client.post(
+        "/console/ledger/L-services/edit", data={**fields, "csrf": csrf, "storage_location": ""}
+    )
+    assert bad.status_code == 422 and "storage_location" in bad.text
+    with demo[0].db.session() as session:
+        assert get_entry(session, "L-services").storage_location != ""
+    good = app_client.post(
+        "/console/ledger/L-services/edit",
+        data={**fields, "csrf": csrf, "storage_location": "新しい顧客管理システム"},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303
+    with demo[0].db.session() as session:
+        assert get_entry(session, "L-services").storage_location == "新しい顧客管理システム"
+    sign_in(app_client, "sa01")
+    assert app_client.get("/console/ledger/L-services/edit").status_code == 403

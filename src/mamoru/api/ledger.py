@@ -77,6 +77,14 @@ def get_ledger(
     return _out(ledger.get_entry(session, code), ws)
 
 
+@router.patch("/ledger/{code}", summary="Change columns of a ledger entry (validated like a new one)")
+def patch_ledger(
+    code: str, changes: dict[str, Any], client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
+) -> LedgerEntryOut:
+    row = ledger.update_entry(session, ws.policy.policy, code, changes, f"api:{client.name}")
+    return _out(row, ws)
+
+
 class ReviewIn(BaseModel):
     reviewer: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,64}$")]
 

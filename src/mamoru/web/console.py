@@ -21,6 +21,7 @@ from mamoru.guard.decision import Action
 from mamoru.guard.service import decide_and_record
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, notifications_due
+from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import DataSubject
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.tables import Role
@@ -204,6 +205,78 @@ def ledger_page(
         items=items,
         purposes=purposes,
     )
+
+
+EDITABLE = (
+    ("name", False),
+    ("data_items", True),
+    ("purposes", True),
+    ("storage_location", False),
+    ("storage_method", False),
+    ("access_roles", True),
+    ("use_until", False),
+    ("retention_rule", False),
+    ("subject_kinds", True),
+    ("recipients", True),
+    ("processors", True),
+    ("medium", False),
+    ("disposal_method", False),
+)
+
+
+def _edit_page(
+    request: Request,
+    ws: CurrentWorkspace,
+    lang: Lang,
+    who: SignedIn,
+    code: str,
+    values: dict[str, str],
+    problems: list[tuple[str, str]],
+) -> HTMLResponse:
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_ledger_edit.html.j2",
+        labels(lang)["ledger"],
+        code=code,
+        fields=[(name, is_list, values.get(name, "")) for name, is_list in EDITABLE],
+        problems=problems,
+    )
+
+
+@router.get("/ledger/{code}/edit", response_class=HTMLResponse)
+def edit_form(
+    code: str, request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
+) -> HTMLResponse:
+    check(who, "ledger.review")
+    row = ledger.get_entry(session, code)
+    values = {
+        name: ", ".join(getattr(row, name)) if is_list else (getattr(row, name) or "")
+        for name, is_list in EDITABLE
+    }
+    return _edit_page(request, ws, lang, who, code, values, [])
+
+
+@router.post("/ledger/{code}/edit", response_class=HTMLResponse)
+async def edit_save(
+    code: str, request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
+) -> Response:
+    form = await request.form()
+    check(who, "ledger.review", str(form.get("csrf", "")))
+    values = {name: str(form.get(name, "")).strip() for name, _ in EDITABLE}
+    changes: dict[str, object] = {
+        name: [v.strip() for v in values[name].split(",") if v.strip()] if is_list else (values[name] or None)
+        for name, is_list in EDITABLE
+    }
+    try:
+        ledger.update_entry(session, ws.policy.policy, code, changes, who.actor)
+    except LedgerInvalid as exc:
+        response = _edit_page(request, ws, lang, who, code, values, exc.problems)
+        response.status_code = 422
+        return response
+    return RedirectResponse(f"/console/ledger?lang={lang}", status_code=303)
 
 
 @router.post("/ledger/{code}/review")

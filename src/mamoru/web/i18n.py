@@ -58,6 +58,8 @@ LABELS: dict[str, dict[Lang, str]] = {
         "en": "Nothing is stored for this purpose.",
     },
     "verify_now": {"ja": "今すぐ検証", "en": "Verify now"},
+    "save": {"ja": "保存", "en": "Save"},
+    "edit": {"ja": "編集", "en": "Edit"},
     "audit_lead": {
         "ja": "個人データの利用と状態の変更はすべて、改ざんを検知できる監査ログに記録しています。下記は直近の検証結果と署名付きチェックポイントです。",
         "en": "Every use of personal data and every change of state is written to a tamper-evident audit log. "
