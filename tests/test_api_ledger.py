@@ -121,3 +121,18 @@ def test_ledger_entry_patch_is_validated(api: tuple[TestClient, dict[str, str]])
     assert client.patch("/api/v1/ledger/L-survey", json={"purposes": []}, headers=headers).status_code == 422
     changed = client.patch("/api/v1/ledger/L-survey", json={"approx_count": 1200}, headers=headers)
     assert changed.status_code == 200 and changed.json()["approx_count"] == 1200
+
+
+def test_appi_22_retention_sweep_over_http(
+    api: tuple[TestClient, dict[str, str]], workspace: Workspace
+) -> None:
+    from mamoru.demo import load_demo
+
+    client, headers = api
+    with workspace.db.session() as session:
+        load_demo(session, workspace.vault, workspace.policy.policy, 3)
+    due = client.post("/api/v1/retention/sweep?dry_run=true", headers=headers).json()
+    assert due["due"] and due["disposal_records"] == []
+    done = client.post("/api/v1/retention/sweep", headers=headers).json()
+    assert len(done["disposal_records"]) == len(due["due"])
+    assert client.post("/api/v1/retention/sweep?dry_run=true", headers=headers).json()["due"] == []

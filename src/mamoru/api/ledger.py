@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from mamoru.api.deps import CurrentAccess, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.ledger import entries as ledger
+from mamoru.ledger import retention
 from mamoru.ledger.acquisition import (
     AcquisitionIn,
     SourceType,
@@ -285,3 +286,20 @@ def post_withdraw(consent_id: int, body: WithdrawIn, access: CurrentAccess, sess
         given_at=row.given_at,
         withdrawn_at=row.withdrawn_at,
     )
+
+
+class SweepOut(BaseModel):
+    today: date
+    due: list[str]
+    disposal_records: list[int]
+
+
+@router.post(
+    "/retention/sweep", summary="Crypto-erase everyone past retention and record each disposal (APPI Art. 22)"
+)
+def post_sweep(client: CurrentApiClient, ws: CurrentWorkspace, dry_run: bool = False) -> SweepOut:
+    now = datetime.now(UTC)
+    report = retention.sweep(
+        ws.db, ws.vault, actor=f"api:{client.name}", today=now.date(), now=now, dry_run=dry_run
+    )
+    return SweepOut(today=report.today, due=report.subjects, disposal_records=report.disposed)
