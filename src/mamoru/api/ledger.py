@@ -105,18 +105,11 @@ def export_ledger(
     format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
     lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
 ) -> Response:
-    rows = ledger.list_entries(session)
-    now = datetime.now(UTC)
-    if format == "csv":
-        return Response(
-            ledger.export_csv(rows, ws.policy.policy, lang, now).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="ledger.csv"'},
-        )
+    body, media = ledger.export(
+        ledger.list_entries(session), ws.policy.policy, lang, datetime.now(UTC), format
+    )
     return Response(
-        ledger.export_xlsx(rows, ws.policy.policy, lang, now),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="ledger.xlsx"'},
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="ledger.{format}"'}
     )
 
 

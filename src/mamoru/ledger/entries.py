@@ -295,3 +295,16 @@ def export_xlsx(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+EXPORT_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetime, fmt: str) -> tuple[bytes, str]:
+    """The ledger as a file in ``fmt`` (csv or xlsx) and its media type."""
+    if fmt == "csv":
+        return export_csv(rows, policy, lang, now).encode("utf-8"), EXPORT_MEDIA["csv"]
+    return export_xlsx(rows, policy, lang, now), EXPORT_MEDIA["xlsx"]

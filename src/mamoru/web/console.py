@@ -297,14 +297,9 @@ def export(
     format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
 ) -> Response:
     check(who, "ledger.export")
-    rows = ledger.list_entries(session)
-    now = datetime.now(UTC)
-    if format == "csv":
-        body = ledger.export_csv(rows, ws.policy.policy, lang, now).encode("utf-8")
-        media = "text/csv; charset=utf-8"
-    else:
-        body = ledger.export_xlsx(rows, ws.policy.policy, lang, now)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    body, media = ledger.export(
+        ledger.list_entries(session), ws.policy.policy, lang, datetime.now(UTC), format
+    )
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="ledger.{format}"'}
     )
