@@ -305,7 +305,16 @@ def test_group_commit_writer_is_durable_and_keeps_one_chain(tmp_path: Path, sign
     report = verify(db, signer.public, deep=True)
     assert report.ok and report.entries == 8 * 50 * 3 + 1
     assert report.checkpoints_checked >= 2
-    assert writer.batches < 8 * 50
+
+
+def test_buffered_appends_share_commits(tmp_path: Path) -> None:
+    db = fresh_log(tmp_path / "b.db", n=0)
+    writer = AuditWriter(db, index_when_idle=False)
+    for i in range(2000):
+        writer.append(event(i), durable=False)
+    writer.close()
+    assert verify(db, None).entries == 2000
+    assert writer.batches < 2000  # thousands of appends, far fewer commits
 
 
 def test_queries_by_subject_actor_and_purpose_read_the_record(log_db: Database) -> None:
