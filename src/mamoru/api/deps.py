@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.errors import MamoruError
 from mamoru.people.tables import ApiClient
 from mamoru.people.tokens import authenticate
@@ -52,7 +53,7 @@ def require_api_client(request: Request, session: DbSession) -> ApiClient:
 
 
 CurrentApiClient = Annotated[ApiClient, Depends(require_api_client)]
-_REF = re.compile(r"^[A-Za-z0-9_.:/\-]{1,128}$")
+_REF = re.compile(REFERENCE_PATTERN)
 
 
 @dataclass(frozen=True)

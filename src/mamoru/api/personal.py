@@ -11,15 +11,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from mamoru.api.deps import AccessContext, CurrentAccess, CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError
+from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
-from mamoru.guard.service import decide_and_record
+from mamoru.guard.service import decide_and_record, read_fields
 
 PERSONAL_DATA = "personal-data"
 router = APIRouter(prefix="/api/v1", tags=[PERSONAL_DATA])
 
-Ref = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,128}$")]
+Ref = Annotated[str, Field(pattern=REFERENCE_PATTERN)]
 
 
 class DecisionRequest(BaseModel):
@@ -54,10 +54,6 @@ class DecisionOut(BaseModel):
 class RefusedOut(BaseModel):
     error: str
     detail: str
-
-
-class AccessRefused(MamoruError):
-    http_status = 403
 
 
 def _answer(
@@ -110,29 +106,24 @@ class SubjectValues(BaseModel):
     responses={403: {"model": RefusedOut}},
 )
 def read_subject(
-    subject_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,128}$")],
+    subject_id: Ref,
     access: CurrentAccess,
     ws: CurrentWorkspace,
     session: DbSession,
     fields: Annotated[list[str], Query(min_length=1, max_length=50)],
 ) -> SubjectValues:
-    mapping = ws.policy.policy.fields
-    unknown = [f for f in fields if f not in mapping]
-    if unknown:
-        raise AccessRefused(f"fields without a category in the policy: {', '.join(sorted(unknown))}")
-    (decision,) = decide_and_record(
+    decision, values = read_fields(
         session,
         ws.policy,
+        ws.vault,
         actor=access.actor,
         purpose=access.purpose,
-        subjects=[subject_id],
-        categories=sorted({mapping[f] for f in fields}),
-        action=Action.READ,
+        subject_id=subject_id,
+        fields=fields,
         now=datetime.now(UTC),
     )
-    if not decision.allow:
+    if values is None:
         # Answer instead of raising, so that the transaction holding the denial's audit entry commits.
         detail = f"denied: {', '.join(r.value for r in decision.reasons)} (rule {decision.rule})"
         return JSONResponse({"error": "AccessRefused", "detail": detail}, status_code=403)  # type: ignore[return-value]
-    values = ws.vault.read(session, decision, subject_id, fields)
     return SubjectValues(subject=subject_id, values=values, decision=DecisionOut.of(decision))

@@ -23,7 +23,9 @@ HASH_BYTES = 32
 HEADER_BYTES = HASH_BYTES + 8
 GENESIS = b"\x00" * HASH_BYTES
 
-_REF = re.compile(r"^[A-Za-z0-9_.:/\-]{1,128}$")
+#: What a reference or code looks like: the only kind of string the audit log (and the API) accepts.
+REFERENCE_PATTERN = r"^[A-Za-z0-9_.:/\-]{1,128}$"
+_REF = re.compile(REFERENCE_PATTERN)
 _PLAIN_REF = re.compile(r"^(?!.*\d{12})[A-Za-z0-9_.:/\-]{1,128}$")
 # A random UUID's last group is twelve digits once in a few hundred; it is a reference all the same.
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

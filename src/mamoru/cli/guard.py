@@ -8,13 +8,14 @@ from typing import Annotated
 
 import typer
 
+from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record
 
 app = typer.Typer(help="Purpose-bound decisions. / 利用目的に基づく利用可否の判定。")
-_REF = re.compile(r"^[A-Za-z0-9_.:/\-]{1,128}$")
+_REF = re.compile(REFERENCE_PATTERN)
 
 
 @app.command()

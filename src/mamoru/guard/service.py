@@ -3,7 +3,7 @@ writes the decisions to the audit log (grouped, in the caller's transaction or t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import AuditWriter, append
+from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import (
     ANY,
@@ -26,6 +27,8 @@ from mamoru.ledger.consent import ConsentScope
 from mamoru.ledger.tables import Acquisition, Cessation, Consent, DataSubject
 from mamoru.people.tables import Staff
 from mamoru.policy.load import LoadedPolicy
+from mamoru.policy.model import Policy
+from mamoru.vault.service import Vault
 
 STAFF_PREFIX = "staff:"
 
@@ -140,6 +143,48 @@ def audit_events(decisions: Sequence[Decision], recipient: str | None = None) ->
         )
         for (allow, reasons, rule), subjects in groups.items()
     ]
+
+
+class UnknownFields(MamoruError):
+    """Fields the policy does not assign to a category cannot be decided on, so they are not read."""
+
+    http_status = 403
+
+
+def fields_for_purpose(policy: Policy, stored: Iterable[str], purpose: str) -> list[str]:
+    """Of the fields a subject has stored, those whose category the purpose declares (policy ``fields``)."""
+    declared = next((set(p.categories) for p in policy.purposes if p.id == purpose), set())
+    return sorted(f for f in stored if policy.fields.get(f) in declared)
+
+
+def read_fields(
+    session: Session,
+    loaded: LoadedPolicy,
+    vault: Vault,
+    *,
+    actor: str,
+    purpose: str,
+    subject_id: str,
+    fields: Sequence[str],
+    now: datetime,
+) -> tuple[Decision, dict[str, str] | None]:
+    """Decide on the categories of ``fields``, audit it, and decrypt only if allowed (values None if not)."""
+    mapping = loaded.policy.fields
+    unknown = sorted(f for f in fields if f not in mapping)
+    if unknown:
+        raise UnknownFields(f"fields without a category in the policy: {', '.join(unknown)}")
+    (decision,) = decide_and_record(
+        session,
+        loaded,
+        actor=actor,
+        purpose=purpose,
+        subjects=[subject_id],
+        categories=sorted({mapping[f] for f in fields}),
+        action=Action.READ,
+        now=now,
+    )
+    values = vault.read(session, decision, subject_id, fields) if decision.allow else None
+    return decision, values
 
 
 def decide_and_record(

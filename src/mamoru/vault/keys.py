@@ -58,10 +58,6 @@ class MasterKey:
     def blind_index_key(self) -> bytes:
         return _derive(self.secret, b"blind-index")
 
-    @property
-    def audit_hmac_key(self) -> bytes:
-        return _derive(self.secret, b"audit-hmac")
-
     @classmethod
     def generate(cls) -> MasterKey:
         return cls(secrets.token_bytes(KEY_BYTES))

@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
 from mamoru.errors import MamoruError
-from mamoru.guard.decision import Action
-from mamoru.guard.service import decide_and_record
+from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, notifications_due
 from mamoru.ledger.errors import LedgerInvalid
@@ -320,27 +319,18 @@ def subject_page(
     policy = ws.policy.policy
     decision, values = None, None
     if purpose:
-        fields = sorted(policy.fields)
-        stored = set(ws.vault.field_names(session, subject_id))
-        wanted = [f for f in fields if f in stored]
-        categories = sorted(
-            {policy.fields[f] for f in wanted}
-            & set(next((p.categories for p in policy.purposes if p.id == purpose), []))
-        )
-        wanted = [f for f in wanted if policy.fields[f] in categories]
-        if categories:
-            (decision,) = decide_and_record(
+        wanted = fields_for_purpose(policy, ws.vault.field_names(session, subject_id), purpose)
+        if wanted:
+            decision, values = read_fields(
                 session,
                 ws.policy,
+                ws.vault,
                 actor=who.actor,
                 purpose=purpose,
-                subjects=[subject_id],
-                categories=categories,
-                action=Action.READ,
+                subject_id=subject_id,
+                fields=wanted,
                 now=datetime.now(UTC),
             )
-            if decision.allow:
-                values = ws.vault.read(session, decision, subject_id, wanted)
     purposes = [(p.id, p.text.in_(lang)) for p in policy.general_purposes()] + [
         (p.id, p.text.in_(lang)) for p in policy.my_number_purposes()
     ]
