@@ -97,7 +97,7 @@ SETTINGS = settings(
 
 @given(data=st.data())
 @SETTINGS
-def test_flipping_any_byte_of_an_entry_fails_verification_at_that_entry(
+def test_appi_23_log_flipping_any_byte_of_an_entry_fails_verification_at_that_entry(
     tmp_path: Path, data: st.DataObject
 ) -> None:
     db = fresh_log(unique(tmp_path, "flip"))
@@ -267,7 +267,9 @@ def test_postgres_application_role_cannot_update_or_delete_audit_rows(pg_url: st
         AuditEvent(actor="staff:pm01", action="x", reasons=("phone 03-1234-5678",)),
     ],
 )
-def test_personal_values_are_refused_at_the_door(log_db: Database, bad: AuditEvent) -> None:
+def test_mn_6_personal_values_and_my_numbers_are_refused_at_the_door(
+    log_db: Database, bad: AuditEvent
+) -> None:
     with pytest.raises(PersonalValueInAudit), log_db.session() as session:
         append(session, [bad])
     assert verify(log_db, None).entries == N

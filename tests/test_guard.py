@@ -270,12 +270,12 @@ def test_every_reason_code(
 
 def test_every_reason_code_is_exercised_by_the_table() -> None:
     # Not-in-force needs another clock (next test); pseudonymized provision needs a recipient that
-    # takes such data, which no policy may declare (see test_pseudonymized_data_is_never_provided).
+    # takes such data, which no policy may declare (see test_appi_41b_pseudonymized_data_is_never_provided).
     covered = {c[4] for c in CASES} | {Reason.PURPOSE_NOT_IN_FORCE, Reason.PSEUDONYMIZED_NO_PROVISION}
     assert covered == set(Reason), set(Reason) - covered
 
 
-def test_pseudonymized_data_is_never_provided(tables: CompiledPolicy) -> None:
+def test_appi_41b_pseudonymized_data_is_never_provided(tables: CompiledPolicy) -> None:
     from dataclasses import replace as change
 
     from mamoru.guard.engine import _Party
