@@ -104,6 +104,7 @@ PAGES = {
     "ledger": "/console/ledger",
     "ledger.export": "/console/ledger/export",
     "audit": "/console/audit",
+    "requests": "/console/requests",
 }
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mamoru.guard.decision import Action, Reason
 from mamoru.guard.engine import (
     ANY,
+    SUBJECT_REQUEST,
     ActorState,
     CompiledPolicy,
     Request,
@@ -44,6 +45,9 @@ HR_NO_HANDLER = replace(HR_MN, roles=frozenset({"hr", "my_number_affairs"}))
 RESEARCH = ActorState("staff:rd01", frozenset({"research"}), True, True, NOW - timedelta(days=30))
 PRIVACY = ActorState(
     "staff:po01", frozenset({"privacy_office", "sales"}), True, True, NOW - timedelta(days=30)
+)
+OFFICE = ActorState(
+    "staff:pm01", frozenset({"protection_manager", "privacy_staff"}), True, True, NOW - timedelta(days=30)
 )
 PSEUDO = SubjectState(
     id="p1",
@@ -254,6 +258,27 @@ CASES = [
         EMPLOYEE,
         False,
         Reason.PROCESSOR_NOT_SUPERVISED,
+    ),
+    (
+        "subject_request_by_the_privacy_office_even_after_a_stop",
+        read(actor=OFFICE, purpose=SUBJECT_REQUEST, categories=("contact", "identity"), action=Action.EXPORT),
+        replace(CUSTOMER, stopped_use=frozenset({"*"})),
+        True,
+        Reason.SUBJECT_REQUEST,
+    ),
+    (
+        "subject_request_needs_the_privacy_office",
+        read(actor=SALES, purpose=SUBJECT_REQUEST, categories=("contact",)),
+        CUSTOMER,
+        False,
+        Reason.ROLE_LACKS_PURPOSE,
+    ),
+    (
+        "subject_request_never_covers_the_individual_number",
+        read(actor=OFFICE, purpose=SUBJECT_REQUEST, categories=("my_number",)),
+        EMPLOYEE,
+        False,
+        Reason.MY_NUMBER_OUTSIDE_AFFAIRS,
     ),
 ]
 

@@ -40,6 +40,25 @@ class Settings(BaseSettings):
     )
     policy_file: Path | None = Field(default=None, description="Policy YAML; <home>/policy.yaml if unset.")
     base_url: str = "http://127.0.0.1:8600"
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for mail; unset: .eml files in <home>/outbox (development)."
+    )
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str | None = Field(
+        default=None, description="Sender address; the policy's inquiry e-mail if unset."
+    )
+    request_escalate_days: int = Field(
+        default=10, ge=1, description="Days after receipt a request escalates."
+    )
+    request_due_days: int = Field(
+        default=14, ge=1, description="Days after receipt a request is late (APPI Art. 39)."
+    )
+    request_ack_business_days: int = Field(
+        default=2, ge=0, description="Business days to acknowledge a request."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -68,6 +87,14 @@ class Settings(BaseSettings):
     @property
     def resolved_signing_key_file(self) -> Path:
         return self.signing_key_file or self.home / "audit-signing.key"
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def packages(self) -> Path:
+        return self.home / "packages"
 
     @property
     def resolved_policy_file(self) -> Path:

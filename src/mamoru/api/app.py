@@ -10,10 +10,12 @@ from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__
 from mamoru.api import audit, ledger, personal, v1
+from mamoru.api import requests as api_requests
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
 from mamoru.web import console, portal
+from mamoru.web import requests as web_requests
 from mamoru.workspace import Workspace
 
 
@@ -51,4 +53,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(ledger.personal_router)
     app.include_router(portal.router)
     app.include_router(console.router)
+    app.include_router(web_requests.portal_router)
+    app.include_router(web_requests.console_router)
+    app.include_router(api_requests.router)
     return app

@@ -469,6 +469,25 @@ def inclusion_proof(session: Session, seq: int) -> InclusionProof:
     )
 
 
+def inclusion_proofs(session: Session, seqs: Sequence[int], checkpoint: Checkpoint) -> list[InclusionProof]:
+    """Proofs of many entries against one checkpoint, reading the tree's leaf hashes once."""
+    wanted = [s for s in seqs if 1 <= s <= checkpoint.tree_size]
+    if not wanted:
+        return []
+    hashes = _leaf_hashes(session.connection(), checkpoint.tree_size)
+    entries = {e.seq: e for e in session.scalars(select(AuditEntry).where(AuditEntry.seq.in_(wanted)))}
+    return [
+        InclusionProof(
+            seq,
+            bytes(entries[seq].leaf),
+            bytes(entries[seq].entry_hash),
+            checkpoint,
+            merkle.inclusion_proof(seq - 1, hashes),
+        )
+        for seq in wanted
+    ]
+
+
 def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
     """Prove the tree of ``first`` entries is a prefix of the tree of ``second`` entries."""
     size, _ = head(session)

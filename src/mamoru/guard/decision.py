@@ -25,6 +25,7 @@ class Reason(StrEnum):
     NOT_ACQUIRED_FOR_PURPOSE = "not_acquired_for_purpose"
     CONSENT_BEYOND_PURPOSE = "consent_beyond_purpose"
     STATUTORY_EXCEPTION = "statutory_exception"
+    SUBJECT_REQUEST = "subject_request"
     USE_STOPPED = "use_stopped"
     RETENTION_EXPIRED = "retention_expired"
     SUBJECT_ERASED = "subject_erased"

@@ -23,6 +23,13 @@ _TRAINING_VALID = timedelta(days=TRAINING_VALID_DAYS)
 _READ, _PROVIDE, _ENTRUST, _CONTACT = Action.READ, Action.PROVIDE, Action.ENTRUST, Action.CONTACT
 MY_NUMBER_HANDLER = "my_number_handler"
 ANY = "*"
+#: The built-in purpose of answering a person's own request (APPI Arts. 32-35). It is not a use of the
+#: data for the organization's ends, so it needs no purpose notified at acquisition; it is open only to
+#: the privacy office (these system roles), covers every category except the Individual Number, and
+#: still needs the actor's pledge and training.
+SUBJECT_REQUEST = "subject_request"
+REQUEST_OFFICE_ROLES = ("protection_manager", "privacy_staff")
+_REQUEST_ACTIONS = frozenset({Action.READ, Action.EXPORT, Action.CORRECT, Action.ERASE})
 
 
 class StatutoryException(StrEnum):
@@ -103,16 +110,22 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         for purpose in role.purposes:
             current = grants.setdefault(role.id, {}).get(purpose, frozenset())
             grants[role.id][purpose] = current | frozenset(role.actions)
+    for office in REQUEST_OFFICE_ROLES:
+        grants.setdefault(office, {})[SUBJECT_REQUEST] = _REQUEST_ACTIONS
+    purposes = {
+        p.id: _Purpose(
+            p.effective_from,
+            frozenset(p.categories),
+            frozenset(p.my_number.affairs) if p.my_number else None,
+        )
+        for p in policy.purposes
+    }
+    purposes[SUBJECT_REQUEST] = _Purpose(
+        date.min, frozenset(c.id for c in policy.categories if not c.my_number), None
+    )
     return CompiledPolicy(
         version=policy.version,
-        purposes={
-            p.id: _Purpose(
-                p.effective_from,
-                frozenset(p.categories),
-                frozenset(p.my_number.affairs) if p.my_number else None,
-            )
-            for p in policy.purposes
-        },
+        purposes=purposes,
         grants=grants,
         my_number=frozenset(c.id for c in policy.categories if c.my_number),
         pseudonymized=frozenset(c.id for c in policy.categories if c.pseudonymized),
@@ -185,6 +198,10 @@ def _subject_verdict(
 ) -> tuple[bool, tuple[Reason, ...], str]:
     if s.erased:
         return False, (Reason.SUBJECT_ERASED,), "subject.erased"
+    if req.purpose == SUBJECT_REQUEST:
+        # Answering the person's own request: a stop, a lapsed retention or a purpose never notified
+        # does not keep their data from them (APPI Arts. 33-35).
+        return True, (Reason.SUBJECT_REQUEST,), "subject.request"
     if ANY in s.stopped_use or req.purpose in s.stopped_use:
         return False, (Reason.USE_STOPPED,), "subject.stopped_use"
     reasons: list[Reason] = []

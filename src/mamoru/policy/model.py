@@ -158,6 +158,10 @@ class RetentionRule(_Frozen):
     days: Annotated[int, Field(ge=0, le=36500)] = 0
     starting: RetentionStart
     description: Text
+    law: Text | None = Field(
+        default=None,
+        description="The law that makes keeping this data a duty; while it runs, erasure is refused (APPI-36).",
+    )
 
 
 class RequestProcedure(_Frozen):

@@ -105,6 +105,7 @@ REQUEST_LABELS: dict[RequestKind, dict[Lang, str]] = {
     RequestKind.STOP_USE: {"ja": "利用停止", "en": "Cessation of use"},
     RequestKind.ERASE: {"ja": "消去", "en": "Erasure"},
     RequestKind.STOP_PROVISION: {"ja": "第三者提供の停止", "en": "Cessation of provision to third parties"},
+    RequestKind.ACCESS_HISTORY: {"ja": "利用履歴の開示", "en": "Access history"},
 }
 
 AFFAIR_LABELS: dict[str, dict[Lang, str]] = {

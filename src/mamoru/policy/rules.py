@@ -32,6 +32,8 @@ VAGUE_PURPOSES: frozenset[str] = frozenset(
         "formarketingpurposes",
     }
 )
+#: The guard's built-in purpose of answering a person's own request; a policy may not declare it.
+RESERVED_PURPOSE = "subject_request"
 MIN_PURPOSE_CHARS_JA = 10
 MIN_PURPOSE_CHARS_EN = 20
 
@@ -87,6 +89,13 @@ def reference_issues(policy: Policy) -> list[PolicyIssue]:
 
     for i, purpose in enumerate(policy.purposes):
         here: Path = ("purposes", i)
+        if purpose.id == RESERVED_PURPOSE:
+            issues.append(
+                PolicyIssue(
+                    (*here, "id"),
+                    f"'{RESERVED_PURPOSE}' is built in (answering a person's own request); choose another id",
+                )
+            )
         issues.extend(_unknown(purpose.subject_kinds, kinds, (*here, "subject_kinds"), "subject kind"))
         issues.extend(_unknown(purpose.categories, set(categories), (*here, "categories"), "category"))
         why = purpose_is_vague(purpose.text.ja, purpose.text.en)

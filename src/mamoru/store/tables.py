@@ -4,8 +4,10 @@ from mamoru.audit import tables as _audit
 from mamoru.ledger import tables as _ledger
 from mamoru.people import tables as _people
 from mamoru.policy import tables as _policy
+from mamoru.requests import tables as _requests
 from mamoru.store.db import Base
+from mamoru.transfers import tables as _transfers
 from mamoru.vault import tables as _vault
 
 metadata = Base.metadata
-__all__ = ["_audit", "_ledger", "_people", "_policy", "_vault", "metadata"]
+__all__ = ["_audit", "_ledger", "_people", "_policy", "_requests", "_transfers", "_vault", "metadata"]

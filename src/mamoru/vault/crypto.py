@@ -74,3 +74,16 @@ def open_sealed(data_key: bytes, subject_id: str, field: str, blob: bytes) -> st
 def blind_index(key: bytes, field: str, normalized_value: str) -> str:
     """A keyed hash that lets equal values be found without storing them."""
     return hmac.new(key, field.encode() + b"\x00" + normalized_value.encode(), hashlib.sha256).hexdigest()
+
+
+def seal_bytes(data_key: bytes, holder: str, name: str, data: bytes) -> bytes:
+    """Encrypt a byte string for one holder and name (a document, a package)."""
+    nonce = os.urandom(NONCE_BYTES)
+    return FORMAT + nonce + _aead(data_key).encrypt(nonce, data, _aad(b"blob", holder, name))
+
+
+def open_bytes(data_key: bytes, holder: str, name: str, blob: bytes) -> bytes:
+    try:
+        return _aead(data_key).decrypt(blob[1:13], blob[13:], _aad(b"blob", holder, name))
+    except (InvalidTag, ValueError):
+        raise DecryptionFailed(f"sealed {name} of {holder} does not open: wrong key or altered") from None

@@ -6,6 +6,9 @@ subject (see :meth:`Vault.read`); there is no other way to get a plaintext out.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import unicodedata
 from collections.abc import Iterable
 
@@ -76,6 +79,22 @@ class Vault:
             )
             return key
         return crypto.unwrap_data_key(self._kek, subject_id, stored.wrapped_key)
+
+    def seal_private(self, holder: str, name: str, data: bytes) -> bytes:
+        """Seal a record the system keeps about a holder that is not a data subject's field (a request's
+        own details, a disclosure package), under the holder's own key; erasing the holder destroys it."""
+        return crypto.seal_bytes(self._data_key(holder, create=True), holder, name, data)
+
+    def open_private(self, holder: str, name: str, blob: bytes) -> bytes:
+        return crypto.open_bytes(self._data_key(holder, create=False), holder, name, blob)
+
+    def keyed_hash(self, purpose: str, value: str) -> str:
+        """A keyed hash (HMAC under the blind-index key, domain-separated by ``purpose``): comparable, not
+        reversible without the key; used for one-time codes and before/after values in the audit log."""
+        digest = hmac.new(self._index_key, f"hash:{purpose}\x00{value}".encode(), hashlib.sha256).digest()
+        # Base32: a hex digest can hold a run of twelve digits, which the audit log refuses as a
+        # possible Individual Number; base32's few digits (2-7) practically never do.
+        return base64.b32encode(digest).decode().rstrip("=").lower()
 
     def blind_index(self, field: str, value: str) -> str:
         return crypto.blind_index(self._index_key, field, normalize_for_index(field, value))

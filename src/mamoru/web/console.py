@@ -44,6 +44,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "ledger.export": PRIVACY | AUDIT,
     "subject": ANY_STAFF,
     "audit": AUDIT,
+    "requests": PRIVACY | frozenset({Role.AUDIT_MANAGER}),
+    "requests.decide": PRIVACY,
     "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
 }
 

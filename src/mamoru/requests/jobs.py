@@ -1,0 +1,386 @@
+"""Fulfilment as a journaled job: plan → steps → package → complete.
+
+Each step runs in one database transaction with its journal mark, its effects and its audit entries, so
+a step is either wholly done or not at all. The effects outside the database are made safe to repeat:
+the vault's key store destroys a key idempotently (and before the rows go), and the package is written
+to a temporary file and renamed. A job killed at any moment resumes at the first step not marked done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
+from mamoru.errors import MamoruError
+from mamoru.guard.decision import Action
+from mamoru.guard.engine import SUBJECT_REQUEST
+from mamoru.guard.service import decide_and_record
+from mamoru.law.requests import RefusalGround, RequestKind
+from mamoru.ledger.retention import dispose_subject
+from mamoru.ledger.tables import Acquisition, Cessation, DataSubject, LedgerEntry
+from mamoru.requests.service import Outcome, Status, details
+from mamoru.requests.tables import RequestStep, SubjectRequest
+from mamoru.vault.tables import SubjectField
+from mamoru.workspace import Workspace
+
+Progress = Callable[[str, int, str], None]
+
+
+class Connector(Protocol):
+    """An organization datastore a request reaches (the connectors issue registers them).
+
+    Each method is idempotent and commits its own work; ``identities`` are the verified identity values.
+    """
+
+    name: str
+
+    def access(self, identities: dict[str, str]) -> dict[str, Any]: ...
+
+    def correct(self, identities: dict[str, str], values: dict[str, str]) -> dict[str, Any]: ...
+
+    def erase(self, identities: dict[str, str]) -> dict[str, Any]: ...
+
+
+#: Registered connectors by name. Empty until dataset maps exist; plans include one step per connector.
+CONNECTORS: dict[str, Connector] = {}
+
+
+class StepFailed(MamoruError):
+    http_status = 409
+
+
+_EFFECT_STEP = {
+    RequestKind.CORRECTION: "correct",
+    RequestKind.ERASE: "erase",
+    RequestKind.STOP_USE: "stop_use",
+    RequestKind.STOP_PROVISION: "stop_provision",
+}
+
+
+def plan(
+    session: Session, request: SubjectRequest, *, refused: bool = False, connectors: Sequence[str] = ()
+) -> list[RequestStep]:
+    """The steps that answer the request, written once; an existing plan is kept as it is."""
+    existing = list(
+        session.scalars(
+            select(RequestStep).where(RequestStep.request_id == request.id).order_by(RequestStep.position)
+        )
+    )
+    if existing:
+        return existing
+    names: list[tuple[str, str | None]] = []
+    kind = RequestKind(request.kind)
+    if not refused and request.subjects:
+        effect = _EFFECT_STEP.get(kind)
+        if effect is not None:
+            names.extend((effect, subject) for subject in request.subjects)
+            if kind in (RequestKind.CORRECTION, RequestKind.ERASE):
+                names.extend((f"connector_{effect}", name) for name in connectors)
+    names += [("package", None), ("notify", None), ("complete", None)]
+    steps = [
+        RequestStep(request_id=request.id, position=i, name=name, target=target)
+        for i, (name, target) in enumerate(names)
+    ]
+    session.add_all(steps)
+    session.flush()
+    return steps
+
+
+@dataclass
+class Context:
+    ws: Workspace
+    request: SubjectRequest
+    now: datetime
+    actor: str
+
+    def audit(
+        self,
+        session: Session,
+        action: str,
+        *,
+        subjects: tuple[str, ...] = (),
+        objects_extra: Sequence[str] = (),
+        reasons: tuple[str, ...] = (),
+        purpose: str | None = None,
+    ) -> None:
+        event = AuditEvent(
+            actor=self.actor,
+            action=action,
+            purpose=purpose,
+            subjects=subjects,
+            objects=(f"request:{self.request.id}", *objects_extra),
+            reasons=reasons,
+        )
+        append(session, [event])
+
+
+def held_categories(session: Session, ws: Workspace, subject_id: str, today: date) -> dict[str, str]:
+    """Categories a law requires the organization to keep for this subject now: category -> rule id."""
+    rules = {r.id: r for r in ws.policy.policy.retention if r.law is not None}
+    held: dict[str, str] = {}
+    rows = session.execute(
+        select(Acquisition.categories, Acquisition.retain_until, LedgerEntry.retention_rule)
+        .join(LedgerEntry, LedgerEntry.id == Acquisition.ledger_entry_id)
+        .where(Acquisition.subject_id == subject_id)
+    )
+    for categories, retain_until, rule_id in rows:
+        rule = rules.get(rule_id or "")
+        if rule is None or (retain_until is not None and retain_until < today):
+            continue
+        for category in categories:
+            if not rule.categories or category in rule.categories:
+                held[category] = rule.id
+    return held
+
+
+def _categories_of(ws: Workspace, fields: Sequence[str]) -> list[str]:
+    mapping = ws.policy.policy.fields
+    return sorted({mapping[f] for f in fields if f in mapping})
+
+
+def _decide(session: Session, ctx: Context, subject_id: str, categories: list[str], action: Action) -> None:
+    (decision,) = decide_and_record(
+        session,
+        ctx.ws.policy,
+        actor=ctx.actor,
+        purpose=SUBJECT_REQUEST,
+        subjects=[subject_id],
+        categories=categories,
+        action=action,
+        now=ctx.now,
+    )
+    if not decision.allow:
+        raise StepFailed(
+            f"the guard refused {action.value} for request {ctx.request.ref}: {', '.join(decision.reasons)}"
+        )
+
+
+def _step_correct(session: Session, ctx: Context, subject_id: str) -> dict[str, Any]:
+    vault = ctx.ws.vault
+    items = {i["field"]: i["value"] for i in details(vault, ctx.request)["corrections"]}
+    _decide(session, ctx, subject_id, _categories_of(ctx.ws, list(items)), Action.CORRECT)
+    before = vault.decrypt(session, subject_id, list(items))
+    changed = {f: v for f, v in items.items() if before.get(f) != v}
+    vault.store(session, subject_id, changed)
+    objects: list[str] = []
+    for name in sorted(changed):
+        old = before.get(name)
+        objects.append(f"field:{name}")
+        objects.append(f"before:{vault.keyed_hash(f'value:{name}', old) if old is not None else 'absent'}")
+        objects.append(f"after:{vault.keyed_hash(f'value:{name}', changed[name])}")
+    ctx.audit(
+        session, "request.correct", subjects=(subject_id,), purpose=SUBJECT_REQUEST, objects_extra=objects
+    )
+    return {"changed": sorted(changed), "unchanged": sorted(set(items) - set(changed))}
+
+
+def _step_erase(session: Session, ctx: Context, subject_id: str) -> dict[str, Any]:
+    vault = ctx.ws.vault
+    subject = session.get(DataSubject, subject_id)
+    if subject is None or subject.erased_at is not None:
+        return {"erased": "already"}
+    held = held_categories(session, ctx.ws, subject_id, ctx.now.date())
+    fields = vault.field_names(session, subject_id)
+    mapping = ctx.ws.policy.policy.fields
+    _decide(session, ctx, subject_id, _categories_of(ctx.ws, fields), Action.ERASE)
+    if not held:
+        record = dispose_subject(
+            session, vault, subject_id, actor=ctx.actor, now=ctx.now, reason="subject_request"
+        )
+        return {"erased": "all", "disposal": record.id if record else None}
+    erase = [f for f in fields if mapping.get(f) not in held]
+    if erase:
+        session.execute(
+            delete(SubjectField).where(SubjectField.subject_id == subject_id, SubjectField.field.in_(erase))
+        )
+    purposes = sorted(
+        {
+            p
+            for (ps,) in session.execute(
+                select(Acquisition.purposes_notified).where(Acquisition.subject_id == subject_id)
+            )
+            for p in ps
+        }
+    )
+    held_purposes = {
+        p for rid in held.values() for r in ctx.ws.policy.policy.retention if r.id == rid for p in r.purposes
+    }
+    for purpose in purposes:
+        if purpose not in held_purposes:
+            session.add(
+                Cessation(
+                    subject_id=subject_id,
+                    kind="stop_use",
+                    purpose=purpose,
+                    effective_at=ctx.now,
+                    source_ref=f"request:{ctx.request.id}",
+                )
+            )
+    ctx.audit(
+        session,
+        "request.erase_partial",
+        subjects=(subject_id,),
+        reasons=(RefusalGround.STATUTORY_HOLD.value, *sorted({f"rule:{r}" for r in held.values()})),
+        objects_extra=[f"field:{f}" for f in sorted(erase)],
+    )
+    return {"erased": "partial", "fields": sorted(erase), "held": held}
+
+
+def _step_stop(session: Session, ctx: Context, subject_id: str, kind: str) -> dict[str, Any]:
+    request = ctx.request
+    chosen: list[str | None] = list(request.purposes if kind == "stop_use" else request.recipients)
+    targets = chosen or [None]
+    for target in targets:
+        session.add(
+            Cessation(
+                subject_id=subject_id,
+                kind=kind,
+                purpose=target if kind == "stop_use" else None,
+                recipient=target if kind == "stop_provision" else None,
+                effective_at=ctx.now,
+                source_ref=f"request:{request.id}",
+            )
+        )
+    ctx.audit(
+        session,
+        f"request.{kind}",
+        subjects=(subject_id,),
+        objects_extra=[f"{'purpose' if kind == 'stop_use' else 'recipient'}:{t or 'all'}" for t in targets],
+    )
+    return {"stopped": [t or "all" for t in targets]}
+
+
+def _step_connector(session: Session, ctx: Context, name: str, effect: str) -> dict[str, Any]:
+    connector = CONNECTORS.get(name)
+    if connector is None:
+        raise StepFailed(f"connector '{name}' is not registered")
+    sealed = details(ctx.ws.vault, ctx.request)
+    identities = {"email": sealed["email"]}
+    if effect == "correct":
+        return connector.correct(identities, {i["field"]: i["value"] for i in sealed["corrections"]})
+    return connector.erase(identities)
+
+
+def outcome_of(session: Session, request: SubjectRequest) -> Outcome:
+    if request.refusal_ground is not None:
+        return Outcome.REFUSED
+    if not request.subjects:
+        return Outcome.NO_DATA
+    steps = session.scalars(select(RequestStep).where(RequestStep.request_id == request.id))
+    if any(step.result.get("erased") == "partial" for step in steps):
+        return Outcome.PARTIAL
+    return Outcome.FULFILLED
+
+
+def package_path(ws: Workspace, request_id: str) -> Path:
+    return ws.settings.packages / f"{request_id}.zip.sealed"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def _step_package(session: Session, ctx: Context) -> dict[str, Any]:
+    from mamoru.requests.package import build_package
+
+    zipped = build_package(session, ctx.ws, ctx.request, outcome_of(session, ctx.request), ctx.now, ctx.actor)
+    sealed = ctx.ws.vault.seal_private(ctx.request.id, "package", zipped)
+    _write_atomically(package_path(ctx.ws, ctx.request.id), sealed)
+    digest = hashlib.sha256(zipped).hexdigest()
+    ctx.audit(session, "request.package_built", reasons=(f"sha256:{digest[:32]}",))
+    return {"sha256": digest, "bytes": len(zipped)}
+
+
+def _step_notify(session: Session, ctx: Context) -> dict[str, Any]:
+    from mamoru.requests.notify import answer_ready
+
+    return {"message": answer_ready(ctx.ws, ctx.request)}
+
+
+def _step_complete(session: Session, ctx: Context) -> dict[str, Any]:
+    request = ctx.request
+    outcome = outcome_of(session, request)
+    request.status = Status.COMPLETED.value
+    request.completed_at = ctx.now
+    request.outcome = outcome.value
+    ctx.audit(
+        session, "request.completed", subjects=tuple(request.subjects), reasons=(f"outcome:{outcome.value}",)
+    )
+    return {"outcome": outcome.value}
+
+
+def _execute(session: Session, ctx: Context, step: RequestStep) -> dict[str, Any]:
+    name = step.name
+    if name in ("correct", "erase", "stop_use", "stop_provision") and step.target is not None:
+        if name == "correct":
+            return _step_correct(session, ctx, step.target)
+        if name == "erase":
+            return _step_erase(session, ctx, step.target)
+        return _step_stop(session, ctx, step.target, name)
+    if name.startswith("connector_") and step.target is not None:
+        return _step_connector(session, ctx, step.target, name.removeprefix("connector_"))
+    if name == "package":
+        return _step_package(session, ctx)
+    if name == "notify":
+        return _step_notify(session, ctx)
+    if name == "complete":
+        return _step_complete(session, ctx)
+    raise StepFailed(f"unknown step '{name}'")
+
+
+def run(ws: Workspace, request_id: str, *, progress: Progress | None = None) -> str:
+    """Run (or resume) a request's plan to the end; returns the request's status."""
+    while True:
+        with ws.db.session() as session:
+            request = session.get(SubjectRequest, request_id)
+            if request is None:
+                raise StepFailed(f"no request {request_id}")
+            if request.status != Status.APPROVED:
+                return request.status
+            step = session.scalar(
+                select(RequestStep)
+                .where(RequestStep.request_id == request_id, RequestStep.done_at.is_(None))
+                .order_by(RequestStep.position)
+                .limit(1)
+                .with_for_update()
+            )
+            if step is None:
+                return request.status
+            if progress:
+                progress("start", step.position, step.name)
+            actor = request.decided_by or request.approved_by or "system:requests"
+            ctx = Context(ws=ws, request=request, now=datetime.now(UTC), actor=actor)
+            step.result = _execute(session, ctx, step)
+            step.done_at = ctx.now
+            position, name = step.position, step.name
+        if progress:
+            progress("done", position, name)
+
+
+def pending(ws: Workspace) -> list[str]:
+    """Approved requests whose plan has not finished (to resume after a crash)."""
+    with ws.db.session() as session:
+        return list(
+            session.scalars(
+                select(SubjectRequest.id)
+                .where(SubjectRequest.status == Status.APPROVED.value)
+                .order_by(SubjectRequest.due_at)
+            )
+        )

@@ -1,0 +1,319 @@
+"""The answer to a request: a ZIP with the response letter (printable HTML) and, for disclosures, the
+data as JSON and CSV, the provision and receipt records, and the access history with inclusion proofs.
+
+Values are read through the guard (built-in purpose ``subject_request``); the decisions are audited in
+the package step's transaction. The Individual Number is never put in a package: its handlers answer
+for it separately (the letter says so when one is held).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives import serialization
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.audit import log as audit_log
+from mamoru.guard.decision import Action
+from mamoru.guard.engine import SUBJECT_REQUEST
+from mamoru.guard.service import decide_and_record
+from mamoru.law.requests import RequestKind
+from mamoru.ledger.tables import Acquisition, Cessation, Channel, Consent, DataSubject
+from mamoru.requests import labels
+from mamoru.requests.service import Outcome, details
+from mamoru.requests.tables import RequestStep, SubjectRequest
+from mamoru.transfers.records import records_for
+from mamoru.workspace import Workspace
+
+#: A fixed time for ZIP members, so the same content makes the same bytes.
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+HISTORY_LIMIT = 10_000
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("mamoru.requests", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2")),
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _subject_data(
+    session: Session, ws: Workspace, subject_id: str, now: datetime, actor: str
+) -> dict[str, Any]:
+    policy = ws.policy.policy
+    vault = ws.vault
+    subject = session.get(DataSubject, subject_id)
+    stored = vault.field_names(session, subject_id)
+    number_fields = [f for f in stored if f in policy.fields and policy.category(policy.fields[f]).my_number]
+    readable = [f for f in stored if f not in number_fields]
+    categories = sorted({policy.fields[f] for f in readable if f in policy.fields})
+    (decision,) = decide_and_record(
+        session,
+        ws.policy,
+        actor=actor,
+        purpose=SUBJECT_REQUEST,
+        subjects=[subject_id],
+        categories=categories,
+        action=Action.EXPORT,
+        now=now,
+    )
+    values = vault.read(session, decision, subject_id, readable) if decision.allow and readable else {}
+    fields = []
+    for name in sorted(values):
+        category = policy.fields.get(name)
+        fields.append(
+            {
+                "field": name,
+                "category": category,
+                "category_name": policy.category(category).name.model_dump() if category else None,
+                "value": values[name],
+            }
+        )
+    channels = {c.id: c.name for c in session.scalars(select(Channel))}
+    acquisitions = [
+        {
+            "acquired_at": _iso(a.acquired_at),
+            "channel": channels.get(a.channel_id, a.channel_id),
+            "source_type": a.source_type,
+            "categories": a.categories,
+            "purposes": a.purposes_notified,
+            "retain_until": _iso(a.retain_until),
+        }
+        for a in session.scalars(select(Acquisition).where(Acquisition.subject_id == subject_id))
+    ]
+    consents = [
+        {
+            "scope": c.scope,
+            "purpose": c.purpose,
+            "recipient": c.recipient,
+            "given_at": _iso(c.given_at),
+            "withdrawn_at": _iso(c.withdrawn_at),
+        }
+        for c in session.scalars(select(Consent).where(Consent.subject_id == subject_id))
+    ]
+    cessations = [
+        {"kind": c.kind, "purpose": c.purpose, "recipient": c.recipient, "since": _iso(c.effective_at)}
+        for c in session.scalars(select(Cessation).where(Cessation.subject_id == subject_id))
+        if c.lifted_at is None
+    ]
+    return {
+        "subject_id": subject_id,
+        "kind": subject.kind if subject else None,
+        "fields": fields,
+        "individual_number_held": bool(number_fields),
+        "acquisitions": acquisitions,
+        "consents": consents,
+        "cessations": cessations,
+    }
+
+
+def _records(session: Session, subject_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    provisions, receipts = records_for(session, subject_ids)
+    return {
+        "provision_records": [
+            {
+                "subject_id": p.subject_id,
+                "recipient": p.recipient,
+                "basis": p.basis,
+                "mode": p.mode,
+                "data_items": p.categories,
+                "consent_obtained": p.consent_id is not None,
+                "provided_on": _iso(p.provided_on),
+                "period_first": _iso(p.period_first),
+                "period_last": _iso(p.period_last),
+                "recorded_at": _iso(p.created_at),
+            }
+            for p in provisions
+        ],
+        "receipt_records": [
+            {
+                "subject_id": r.subject_id,
+                "basis": r.basis,
+                "mode": r.mode,
+                "data_items": r.categories,
+                "provider_name": r.provider_name,
+                "provider_address": r.provider_address,
+                "provider_representative": r.provider_representative,
+                "acquisition_history": r.acquisition_history,
+                "consent_obtained": r.consent_obtained,
+                "received_on": _iso(r.received_on),
+                "ppc_publication_ref": r.ppc_publication_ref,
+                "recorded_at": _iso(r.created_at),
+            }
+            for r in receipts
+        ],
+    }
+
+
+def access_history(session: Session, ws: Workspace, subject_ids: list[str]) -> dict[str, Any]:
+    """Every audit entry naming these subjects, each with a proof that it is in a signed checkpoint."""
+    checkpoint = audit_log.make_checkpoint(session, ws.signer)
+    entries = {
+        e.seq: e
+        for sid in subject_ids
+        for e in audit_log.entries_for(session, "subject", sid, limit=HISTORY_LIMIT)
+    }
+    ordered = [entries[s] for s in sorted(entries)]
+    proofs = (
+        {p.seq: p.to_json() for p in audit_log.inclusion_proofs(session, sorted(entries), checkpoint)}
+        if checkpoint is not None
+        else {}
+    )
+    public_pem = ws.signer.public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return {
+        "entries": [
+            {
+                "seq": e.seq,
+                "at": datetime.fromtimestamp(e.ts_us / 1_000_000, UTC).isoformat(),
+                "actor": e.body["actor"],
+                "action": e.body["action"],
+                "purpose": e.body["purpose"],
+                "decision": e.body["decision"],
+                "reasons": e.body["reasons"],
+                "subjects_named": [s for s in e.body["subjects"] if s in subject_ids],
+                "proof": proofs.get(e.seq),
+            }
+            for e in ordered
+        ],
+        "checkpoint": checkpoint.to_json() if checkpoint else None,
+        "public_key_pem": public_pem,
+    }
+
+
+def gather(
+    session: Session, ws: Workspace, request: SubjectRequest, outcome: Outcome, now: datetime, actor: str
+) -> dict[str, Any]:
+    """What the answer contains, by kind; nothing when refused or when no data is held."""
+    kind = RequestKind(request.kind)
+    subjects = list(request.subjects)
+    content: dict[str, Any] = {}
+    if outcome in (Outcome.REFUSED, Outcome.NO_DATA):
+        return content
+    policy = ws.policy.policy
+    if kind is RequestKind.DISCLOSURE:
+        content["subjects"] = [_subject_data(session, ws, s, now, actor) for s in subjects]
+        content.update(_records(session, subjects))
+        content["access_history"] = access_history(session, ws, subjects)
+    elif kind is RequestKind.PROVISION_RECORD_DISCLOSURE:
+        content.update(_records(session, subjects))
+    elif kind is RequestKind.ACCESS_HISTORY:
+        content["access_history"] = access_history(session, ws, subjects)
+    elif kind is RequestKind.PURPOSE_NOTIFICATION:
+        ids = sorted(
+            {
+                p
+                for (ps,) in session.execute(
+                    select(Acquisition.purposes_notified).where(Acquisition.subject_id.in_(subjects))
+                )
+                for p in ps
+            }
+        )
+        content["purposes"] = [
+            {"id": p.id, "text": p.text.model_dump()} for p in policy.purposes if p.id in ids
+        ]
+    steps = session.scalars(
+        select(RequestStep).where(RequestStep.request_id == request.id).order_by(RequestStep.position)
+    )
+    content["actions"] = [
+        {"step": s.name, "subject_id": s.target, "result": s.result}
+        for s in steps
+        if s.done_at is not None and s.name not in ("package", "notify", "complete")
+    ]
+    return content
+
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel in Japan opens UTF-8 CSV correctly
+
+
+def render_letter(
+    ws: Workspace, request: SubjectRequest, outcome: Outcome, content: dict[str, Any], now: datetime
+) -> str:
+    policy = ws.policy.policy
+    lang = request.lang if request.lang in ("ja", "en") else "ja"
+    sealed = details(ws.vault, request)
+    held: dict[str, str] = {}
+    for action in content.get("actions", []):
+        held.update(action["result"].get("held", {}))
+    laws = {r.id: r.law.in_(lang) for r in policy.retention if r.law is not None}
+    return (
+        _templates()
+        .get_template("letter.html.j2")
+        .render(
+            lang=lang,
+            L=labels,
+            request=request,
+            outcome=outcome.value,
+            content=content,
+            now=now,
+            org=policy.organization,
+            name=sealed["name"],
+            agent_name=sealed.get("agent_name"),
+            reasons=sealed.get("reasons", ""),
+            corrections=sealed.get("corrections", []),
+            held=[(policy.category(c).name.in_(lang), laws.get(r, "")) for c, r in sorted(held.items())],
+            categories={c.id: c.name.in_(lang) for c in policy.categories},
+            purposes={p.id: p.text.in_(lang) for p in policy.purposes},
+        )
+    )
+
+
+def build_package(
+    session: Session, ws: Workspace, request: SubjectRequest, outcome: Outcome, now: datetime, actor: str
+) -> bytes:
+    content = gather(session, ws, request, outcome, now, actor)
+    letter = render_letter(ws, request, outcome, content, now)
+    members: dict[str, bytes] = {f"letter-{request.lang}.html": letter.encode("utf-8")}
+    if content:
+        document = {
+            "request": {
+                "ref": request.ref,
+                "kind": request.kind,
+                "received_at": _iso(request.received_at),
+                "answered_at": now.isoformat(),
+                "outcome": outcome.value,
+            },
+            "organization": ws.policy.policy.organization.name.model_dump(),
+            **content,
+        }
+        members["data.json"] = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+        if "subjects" in content:
+            rows: list[list[Any]] = [["subject_id", "field", "category", "value"]]
+            for subject in content["subjects"]:
+                rows += [
+                    [subject["subject_id"], f["field"], f["category"], f["value"]] for f in subject["fields"]
+                ]
+            members["data.csv"] = _csv(rows)
+        if "access_history" in content:
+            history = content["access_history"]
+            rows = [["seq", "at", "actor", "action", "purpose", "decision"]]
+            rows += [
+                [e["seq"], e["at"], e["actor"], e["action"], e["purpose"], e["decision"]]
+                for e in history["entries"]
+            ]
+            members["access-history.csv"] = _csv(rows)
+            members["audit-public-key.pem"] = history["public_key_pem"].encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, members[name])
+    return buffer.getvalue()

@@ -1,0 +1,510 @@
+"""Intake, verification and the office's decision on a data-subject request.
+
+A request is received (portal, API, or entered by the office), the requester proves control of the
+e-mail address by a one-time code, agents' documents are checked by the office (APPI Art. 37), and the
+office approves or refuses with a ground and reasons (Art. 36). Fulfilment is :mod:`mamoru.requests.jobs`.
+No personal value is in a row or an audit entry: the requester's details are sealed per request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
+from mamoru.errors import MamoruError, NotFound
+from mamoru.law.requests import (
+    DISCLOSING,
+    NEEDS_GROUND,
+    REFUSAL_GROUNDS,
+    CessationGround,
+    RefusalGround,
+    RequestKind,
+)
+from mamoru.policy.model import Policy
+from mamoru.requests.deadlines import clock_for
+from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
+from mamoru.settings import Settings
+from mamoru.vault.service import Vault
+
+CODE_DIGITS = 6
+CODE_VALID = timedelta(minutes=30)
+#: Wrong codes allowed before the request locks (the office can still verify it by other means).
+MAX_CODE_ATTEMPTS = 5
+MAX_CODES_SENT = 5
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+
+
+class Status(StrEnum):
+    AWAITING_CODE = "awaiting_code"  # received; the requester has not entered the e-mailed code yet
+    LOCKED = "locked"  # too many wrong codes; the office verifies by other means or refuses
+    PENDING_VERIFICATION = "pending_verification"  # an agent's documents wait for the office (Art. 37)
+    VERIFIED = "verified"  # the requester is verified; the office decides
+    APPROVED = "approved"  # fulfilment planned and running
+    COMPLETED = "completed"  # answered (fulfilled, partly, refused, or no data held)
+
+
+OPEN_STATUSES = frozenset(
+    {Status.AWAITING_CODE, Status.LOCKED, Status.PENDING_VERIFICATION, Status.VERIFIED, Status.APPROVED}
+)
+
+
+class Outcome(StrEnum):
+    FULFILLED = "fulfilled"
+    PARTIAL = "partial"
+    REFUSED = "refused"
+    NO_DATA = "no_data"
+
+
+class RequestInvalid(MamoruError):
+    """A request or a decision on it is not valid; ``problems`` names each field. Nothing was changed."""
+
+    http_status = 422
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+
+
+class RequestConflict(MamoruError):
+    """The request is not in a state where this can be done."""
+
+    http_status = 409
+
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CorrectionItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    value: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class RequestIn(BaseModel):
+    """What a person (or their agent) asks for. No reason is asked for: the law requires none."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: RequestKind
+    name: Short
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    lang: Literal["ja", "en"] = "ja"
+    method: Literal["electronic", "paper"] = "electronic"
+    by_agent: bool = False
+    agent_kind: Literal["legal_representative", "appointed"] | None = None
+    agent_name: Short | None = None
+    grounds: list[CessationGround] = Field(default_factory=list)
+    purposes: list[str] = Field(default_factory=list)
+    recipients: list[str] = Field(default_factory=list)
+    corrections: list[CorrectionItem] = Field(default_factory=list, max_length=20)
+    details: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+def parse_request(data: dict[str, Any]) -> RequestIn:
+    """Validate raw form or JSON input, reporting every problem with its field."""
+    try:
+        return RequestIn.model_validate(data)
+    except ValidationError as exc:
+        raise RequestInvalid(
+            [(".".join(str(p) for p in e["loc"]) or "request", e["msg"]) for e in exc.errors()]
+        ) from None
+
+
+def check_request(policy: Policy, data: RequestIn) -> None:
+    """The rules beyond shape: grounds for Art. 35 kinds, known purposes, recipients and fields, agents."""
+    problems: list[tuple[str, str]] = []
+    if not _EMAIL.match(data.email):
+        problems.append(("email", "an e-mail address like name@example.jp is needed to send the code"))
+    if data.kind in NEEDS_GROUND and not data.grounds:
+        problems.append(("grounds", "choose at least one ground (APPI Art. 35)"))
+    known_purposes = {p.id for p in policy.purposes}
+    for purpose in data.purposes:
+        if purpose not in known_purposes:
+            problems.append(("purposes", f"'{purpose}' is not a purpose in our policy"))
+    known_recipients = {r.id for r in policy.recipients}
+    for recipient in data.recipients:
+        if recipient not in known_recipients:
+            problems.append(("recipients", f"'{recipient}' is not a recipient in our policy"))
+    if data.kind is RequestKind.CORRECTION:
+        if not data.corrections:
+            problems.append(("corrections", "say which item is untrue and what it should be (APPI Art. 34)"))
+        for i, item in enumerate(data.corrections):
+            if item.field not in policy.fields:
+                problems.append((f"corrections.{i}.field", f"'{item.field}' is not an item we keep"))
+            elif policy.category(policy.fields[item.field]).my_number:
+                problems.append(
+                    (
+                        f"corrections.{i}.field",
+                        "the Individual Number is corrected by its designated handlers",
+                    )
+                )
+    if data.by_agent and (data.agent_kind is None or data.agent_name is None):
+        problems.append(("agent_kind", "an agent gives the kind of agency and their own name (APPI Art. 37)"))
+    if problems:
+        raise RequestInvalid(problems)
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: Literal["authority", "agent_identity", "identity"]
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Submitted:
+    request: SubjectRequest
+    status_token: str
+    code: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def _new_ref(now: datetime) -> str:
+    tail = base64.b32encode(secrets.token_bytes(5)).decode()[:6]
+    return f"R{now:%Y%m%d}-{tail}"
+
+
+def details(vault: Vault, request: SubjectRequest) -> dict[str, Any]:
+    """The sealed details of a request: what the requester wrote, the office's reasons."""
+    value: dict[str, Any] = orjson.loads(vault.open_private(request.id, "details", request.sealed))
+    return value
+
+
+def _seal_details(vault: Vault, request: SubjectRequest, data: dict[str, Any]) -> None:
+    request.sealed = vault.seal_private(request.id, "details", orjson.dumps(data))
+
+
+def submit(
+    session: Session,
+    vault: Vault,
+    policy: Policy,
+    settings: Settings,
+    data: RequestIn,
+    *,
+    now: datetime,
+    channel: str = "portal",
+    documents: tuple[Document, ...] = (),
+) -> Submitted:
+    """Receive a request: validate, seal the details, start the clock, issue a code and a status token."""
+    check_request(policy, data)
+    for i, doc in enumerate(documents):
+        if doc.content_type not in DOCUMENT_TYPES:
+            raise RequestInvalid([(f"documents.{i}", "send a PDF, PNG or JPEG file")])
+        if not 0 < len(doc.content) <= MAX_DOCUMENT_BYTES:
+            raise RequestInvalid([(f"documents.{i}", "a document must be between 1 byte and 5 MB")])
+    clock = clock_for(
+        now,
+        ack_business_days=settings.request_ack_business_days,
+        escalate_days=settings.request_escalate_days,
+        due_days=settings.request_due_days,
+    )
+    token = secrets.token_urlsafe(32)
+    code = _new_code()
+    request_id = str(uuid.uuid4())
+    fee = policy.requests.fees.get(data.kind, 0)
+    request = SubjectRequest(
+        id=request_id,
+        ref=_new_ref(now),
+        kind=data.kind.value,
+        status=Status.AWAITING_CODE.value,
+        lang=data.lang,
+        channel=channel,
+        method=data.method if data.kind in DISCLOSING else None,
+        by_agent=data.by_agent,
+        agent_kind=data.agent_kind if data.by_agent else None,
+        grounds=[g.value for g in data.grounds],
+        purposes=list(data.purposes),
+        recipients=list(data.recipients),
+        status_token_sha256=token_hash(token),
+        email_index=vault.blind_index("email", data.email),
+        code_hash=vault.keyed_hash(f"code:{request_id}", code),
+        code_expires_at=now + CODE_VALID,
+        codes_sent=1,
+        sealed=b"",
+        fee_yen=fee,
+        fee_status="due" if fee else "none",
+        received_at=now,
+        acknowledge_by=clock.acknowledge_by,
+        escalate_at=clock.escalate_at,
+        due_at=clock.due_at,
+    )
+    _seal_details(
+        vault,
+        request,
+        {
+            "name": data.name,
+            "email": data.email,
+            "phone": data.phone,
+            "agent_name": data.agent_name if data.by_agent else None,
+            "corrections": [item.model_dump() for item in data.corrections],
+            "details": data.details,
+            "reasons": "",
+        },
+    )
+    session.add(request)
+    session.flush()
+    for doc in documents:
+        session.add(
+            RequestDocument(
+                request_id=request_id,
+                kind=doc.kind,
+                content_type=doc.content_type,
+                size=len(doc.content),
+                sealed=vault.seal_private(request_id, f"document:{doc.kind}", doc.content),
+            )
+        )
+    _audit(session, "request.received", request, reasons=(f"kind:{request.kind}", f"channel:{channel}"))
+    return Submitted(request, token, code)
+
+
+def _audit(
+    session: Session,
+    action: str,
+    request: SubjectRequest,
+    *,
+    actor: str = "system:requests",
+    subjects: tuple[str, ...] = (),
+    objects: tuple[str, ...] = (),
+    reasons: tuple[str, ...] = (),
+) -> None:
+    append(
+        session,
+        [
+            AuditEvent(
+                actor=actor,
+                action=action,
+                subjects=subjects,
+                objects=(f"request:{request.id}", *objects),
+                reasons=reasons,
+            )
+        ],
+    )
+
+
+def by_token(session: Session, token: str) -> SubjectRequest:
+    """The request a status link points to; the same answer for a wrong token and no request."""
+    request = session.scalar(
+        select(SubjectRequest).where(SubjectRequest.status_token_sha256 == token_hash(token))
+    )
+    if request is None:
+        raise NotFound("no request at this address")
+    return request
+
+
+def get(session: Session, request_id: str) -> SubjectRequest:
+    request = session.get(SubjectRequest, request_id)
+    if request is None:
+        request = session.scalar(select(SubjectRequest).where(SubjectRequest.ref == request_id))
+    if request is None:
+        raise NotFound(f"no request {request_id}")
+    return request
+
+
+class CodeResult(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    LOCKED = "locked"
+    NOT_AWAITING = "not_awaiting"
+
+
+def verify_code(
+    session: Session, vault: Vault, request: SubjectRequest, code: str, *, now: datetime
+) -> CodeResult:
+    """Check the e-mailed code. After MAX_CODE_ATTEMPTS wrong codes the request locks."""
+    if request.status == Status.LOCKED:
+        return CodeResult.LOCKED
+    if request.status != Status.AWAITING_CODE or request.code_hash is None:
+        return CodeResult.NOT_AWAITING
+    if request.code_expires_at is not None and now > request.code_expires_at:
+        return CodeResult.EXPIRED
+    given = re.sub(r"\s", "", code)[: CODE_DIGITS * 2]
+    if not secrets.compare_digest(vault.keyed_hash(f"code:{request.id}", given), request.code_hash):
+        request.code_attempts += 1
+        if request.code_attempts >= MAX_CODE_ATTEMPTS:
+            request.status = Status.LOCKED.value
+            request.code_hash = None
+            _audit(session, "request.locked", request, reasons=("too_many_wrong_codes",))
+            return CodeResult.LOCKED
+        return CodeResult.WRONG
+    request.code_hash = None
+    request.verified_at = now
+    request.acknowledged_at = request.acknowledged_at or now
+    request.subjects = match_subjects(session, vault, request)
+    _advance_verification(session, request)
+    _audit(session, "request.email_verified", request, subjects=tuple(request.subjects))
+    return CodeResult.OK
+
+
+def new_code(session: Session, vault: Vault, request: SubjectRequest, *, now: datetime) -> str:
+    """Issue a fresh code (the old one stops working); limited to MAX_CODES_SENT per request."""
+    if request.status != Status.AWAITING_CODE:
+        raise RequestConflict("this request is not waiting for a code")
+    if request.codes_sent >= MAX_CODES_SENT:
+        raise RequestConflict("no more codes can be sent for this request; contact the inquiry desk")
+    code = _new_code()
+    request.code_hash = vault.keyed_hash(f"code:{request.id}", code)
+    request.code_expires_at = now + CODE_VALID
+    request.codes_sent += 1
+    return code
+
+
+def match_subjects(session: Session, vault: Vault, request: SubjectRequest) -> list[str]:
+    """The data subjects the verified e-mail address belongs to (found by blind index)."""
+    from mamoru.vault.tables import SubjectField
+
+    rows = session.scalars(
+        select(SubjectField.subject_id).where(
+            SubjectField.field == "email", SubjectField.blind_index == request.email_index
+        )
+    )
+    return sorted(set(rows))
+
+
+def _advance_verification(session: Session, request: SubjectRequest) -> None:
+    """Verified once the e-mail is proven and, for an agent, the proof of authority is accepted."""
+    if request.by_agent:
+        docs = list(session.scalars(select(RequestDocument).where(RequestDocument.request_id == request.id)))
+        authority = [d for d in docs if d.kind == "authority"]
+        if not authority or not all(d.accepted for d in docs):
+            request.status = Status.PENDING_VERIFICATION.value
+            return
+    request.status = Status.VERIFIED.value
+
+
+def check_documents(
+    session: Session, request: SubjectRequest, *, actor: str, accept: bool, now: datetime
+) -> None:
+    """The office's check of an agent's documents (APPI Art. 37)."""
+    if request.status != Status.PENDING_VERIFICATION:
+        raise RequestConflict("documents are checked while a request is pending verification")
+    docs = list(session.scalars(select(RequestDocument).where(RequestDocument.request_id == request.id)))
+    if not docs:
+        raise RequestConflict("the requester sent no documents; refuse with identity_not_verified or wait")
+    for doc in docs:
+        doc.accepted, doc.checked_by, doc.checked_at = accept, actor, now
+    _advance_verification(session, request)
+    _audit(
+        session,
+        "request.documents_checked",
+        request,
+        actor=actor,
+        reasons=("accepted" if accept else "rejected",),
+    )
+
+
+def approve(
+    session: Session,
+    request: SubjectRequest,
+    *,
+    actor: str,
+    now: datetime,
+    fee_received: bool = False,
+    connectors: tuple[str, ...] = (),
+) -> list[RequestStep]:
+    """Approve a verified request and write its fulfilment plan; the job then runs the plan."""
+    from mamoru.requests.jobs import plan
+
+    if request.status != Status.VERIFIED:
+        raise RequestConflict(f"only a verified request can be approved; this one is {request.status}")
+    if request.fee_status == "due" and request.subjects:
+        if not fee_received:
+            raise RequestInvalid(
+                [("fee_received", f"the fee of {request.fee_yen} yen has not been received")]
+            )
+        request.fee_status = "received"
+    request.status = Status.APPROVED.value
+    request.approved_at, request.approved_by = now, actor
+    steps = plan(session, request, connectors=connectors)
+    _audit(session, "request.approved", request, actor=actor, subjects=tuple(request.subjects))
+    return steps
+
+
+def refuse(
+    session: Session,
+    vault: Vault,
+    request: SubjectRequest,
+    *,
+    actor: str,
+    ground: str,
+    reasons: str,
+    now: datetime,
+) -> list[RequestStep]:
+    """Refuse with a ground fitting the kind and the reasons the letter gives (APPI Arts. 33(3), 36)."""
+    from mamoru.requests.jobs import plan
+
+    if request.status in (Status.APPROVED, Status.COMPLETED):
+        raise RequestConflict(f"a request that is {request.status} can no longer be refused")
+    problems: list[tuple[str, str]] = []
+    kind = RequestKind(request.kind)
+    allowed = REFUSAL_GROUNDS[kind]
+    if ground not in {g.value for g in allowed}:
+        problems.append(
+            (
+                "ground",
+                f"choose one of {', '.join(sorted(g.value for g in allowed))} for a {kind.value} request",
+            )
+        )
+    if not reasons.strip():
+        problems.append(("reasons", "give the reasons the letter will explain (APPI Art. 36)"))
+    if problems:
+        raise RequestInvalid(problems)
+    sealed = details(vault, request)
+    sealed["reasons"] = reasons.strip()
+    _seal_details(vault, request, sealed)
+    request.status = Status.APPROVED.value
+    request.refusal_ground = RefusalGround(ground).value
+    request.decided_by = actor
+    steps = plan(session, request, refused=True)
+    _audit(session, "request.refused", request, actor=actor, reasons=(f"ground:{ground}",))
+    return steps
+
+
+def sweep_deadlines(session: Session, *, now: datetime) -> tuple[list[str], list[str]]:
+    """Escalate open requests past day 10 and mark those past day 14 (once each, audited)."""
+    escalated: list[str] = []
+    breached: list[str] = []
+    open_ = [s.value for s in OPEN_STATUSES]
+    for request in session.scalars(
+        select(SubjectRequest).where(SubjectRequest.status.in_(open_), SubjectRequest.escalate_at <= now)
+    ):
+        if request.escalated_at is None:
+            request.escalated_at = now
+            escalated.append(request.id)
+            _audit(session, "request.escalated", request, reasons=("day_10",))
+        if request.breached_at is None and request.due_at <= now:
+            request.breached_at = now
+            breached.append(request.id)
+            _audit(session, "request.deadline_breached", request, reasons=("day_14",))
+    return escalated, breached
+
+
+def queue(session: Session, *, include_closed: bool = False) -> list[SubjectRequest]:
+    """Requests by due date, the soonest first."""
+    query = select(SubjectRequest).order_by(SubjectRequest.due_at, SubjectRequest.received_at)
+    if not include_closed:
+        query = query.where(SubjectRequest.status.in_([s.value for s in OPEN_STATUSES]))
+    return list(session.scalars(query))

@@ -1,0 +1,493 @@
+"""Request pages: the public form and status page on the portal, the queue and the workflow in the console.
+
+The status page is reached only by its unguessable link (32 random bytes; the database keeps a hash).
+Its answers carry ``Cache-Control: no-store`` and ``Referrer-Policy: no-referrer`` so the link does not
+leak through caches or the Referer header.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+import zipfile
+from collections import defaultdict, deque
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
+from mamoru.errors import MamoruError, NotFound
+from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
+from mamoru.mail import MailFailed
+from mamoru.policy.notice import Lang
+from mamoru.requests import jobs, labels, service
+from mamoru.requests.notify import send_code
+from mamoru.requests.service import Document, RequestInvalid, Status
+from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
+from mamoru.web.console import Staff, check, console_page
+from mamoru.web.i18n import choose_lang
+from mamoru.web.i18n import labels as ui_labels
+from mamoru.web.portal import page
+from mamoru.workspace import Workspace
+
+portal_router = APIRouter(prefix="/requests", include_in_schema=False)
+console_router = APIRouter(prefix="/console/requests", include_in_schema=False)
+Language = Annotated[Lang, Depends(choose_lang)]
+FORM_CSRF_COOKIE = "mamoru_request_csrf"
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+
+
+class TooManyRequests(MamoruError):
+    http_status = 429
+
+
+class RateLimit:
+    """At most ``limit`` hits per ``window`` seconds for each client address (in this process)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def hit(self, request: Request) -> None:
+        key = request.client.host if request.client else "unknown"
+        now = time.monotonic()
+        hits = self._hits[key]
+        while hits and now - hits[0] > self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            raise TooManyRequests(
+                "too many submissions from this address; please wait a minute and try again"
+            )
+        hits.append(now)
+        if len(self._hits) > 10_000:
+            self._hits.clear()
+
+
+SUBMISSIONS = RateLimit(limit=10, window=60)
+CODE_TRIES = RateLimit(limit=30, window=60)
+
+
+def _form_context(ws: Workspace, lang: Lang) -> dict[str, Any]:
+    policy = ws.policy.policy
+    return {
+        "kinds": [
+            (k.value, labels.text(labels.KINDS, k.value, lang), policy.requests.fees.get(k, 0))
+            for k in RequestKind
+        ],
+        "grounds": [(g.value, labels.text(labels.CESSATION_GROUNDS, g.value, lang)) for g in CessationGround],
+        "purposes": [(p.id, p.text.in_(lang)) for p in policy.general_purposes()],
+        "recipients": [(r.id, r.name.in_(lang)) for r in policy.recipients],
+        "fields": sorted(f for f, c in policy.fields.items() if not policy.category(c).my_number),
+        "agent_kinds": [(k, labels.text(labels.AGENT_KINDS, k, lang)) for k in labels.AGENT_KINDS],
+    }
+
+
+def _new_form(
+    request: Request,
+    ws: Workspace,
+    lang: Lang,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = page(
+        request,
+        ws,
+        lang,
+        "request_new.html.j2",
+        ui_labels(lang)["new_request"],
+        csrf=token,
+        errors=errors or [],
+        values=values or {},
+        **_form_context(ws, lang),
+    )
+    response.set_cookie(FORM_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/requests")
+    if errors:
+        response.status_code = 422
+    return response
+
+
+@portal_router.get("/new", response_class=HTMLResponse)
+def new_request(request: Request, ws: CurrentWorkspace, lang: Language) -> HTMLResponse:
+    return _new_form(request, ws, lang)
+
+
+@portal_router.post("")
+async def submit_request(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language
+) -> Response:
+    SUBMISSIONS.hit(request)
+    form = await request.form()
+    expected = request.cookies.get(FORM_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
+        raise service.RequestConflict("the form expired; reload it and send again")
+    fields = ("kind", "name", "email", "phone", "method", "agent_kind", "agent_name", "details")
+    raw: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in fields}
+    raw = {k: v for k, v in raw.items() if v}
+    raw["lang"] = lang
+    raw["by_agent"] = form.get("by_agent") == "on"
+    raw["grounds"] = [str(g) for g in form.getlist("grounds")]
+    raw["purposes"] = [str(p) for p in form.getlist("purposes")]
+    raw["recipients"] = [str(r) for r in form.getlist("recipients")]
+    corrections = []
+    for field, value in zip(form.getlist("correction_field"), form.getlist("correction_value"), strict=False):
+        if str(field) and str(value).strip():
+            corrections.append({"field": str(field), "value": str(value)})
+    raw["corrections"] = corrections
+    if not raw["by_agent"]:
+        raw.pop("agent_kind", None)
+        raw.pop("agent_name", None)
+    documents: list[Document] = []
+    upload = form.get("authority_doc")
+    if raw["by_agent"] and isinstance(upload, UploadFile) and upload.filename:
+        content = await upload.read(service.MAX_DOCUMENT_BYTES + 1)
+        documents.append(Document("authority", upload.content_type or "", content))
+    try:
+        data = service.parse_request(raw)
+        done = service.submit(
+            session,
+            ws.vault,
+            ws.policy.policy,
+            ws.settings,
+            data,
+            now=datetime.now(UTC),
+            channel="portal",
+            documents=tuple(documents),
+        )
+    except RequestInvalid as exc:
+        return _new_form(request, ws, lang, errors=exc.problems, values=raw)
+    session.commit()
+    send_code(ws, done.request, done.code, done.status_token)
+    return RedirectResponse(f"/requests/status/{done.status_token}?lang={lang}", status_code=303)
+
+
+def _status_page(
+    request: Request, ws: Workspace, session: Session, lang: Lang, token: str, message: str = ""
+) -> HTMLResponse:
+    subject_request = service.by_token(session, token)
+    response = page(
+        request,
+        ws,
+        lang,
+        "request_status.html.j2",
+        ui_labels(lang)["request_status"],
+        r=subject_request,
+        token=token,
+        message=message,
+        kind_label=labels.text(labels.KINDS, subject_request.kind, lang),
+        status_label=labels.text(labels.STATUSES, subject_request.status, lang),
+        outcome_label=labels.text(labels.OUTCOMES, subject_request.outcome, lang),
+    )
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+@portal_router.get("/status/{token}", response_class=HTMLResponse)
+def request_status(
+    token: str, request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, m: str = ""
+) -> HTMLResponse:
+    return _status_page(request, ws, session, lang, token, message=m)
+
+
+@portal_router.post("/status/{token}/verify")
+def verify_code(
+    token: str,
+    request: Request,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    code: Annotated[str, Form(max_length=20)],
+) -> Response:
+    CODE_TRIES.hit(request)
+    subject_request = service.by_token(session, token)
+    result = service.verify_code(session, ws.vault, subject_request, code, now=datetime.now(UTC))
+    return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=code_{result.value}", status_code=303)
+
+
+@portal_router.post("/status/{token}/resend")
+def resend_code(
+    token: str, request: Request, session: DbSession, ws: CurrentWorkspace, lang: Language
+) -> Response:
+    SUBMISSIONS.hit(request)
+    subject_request = service.by_token(session, token)
+    code = service.new_code(session, ws.vault, subject_request, now=datetime.now(UTC))
+    session.commit()
+    try:
+        send_code(ws, subject_request, code, None)
+    except MailFailed:
+        return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=mail_failed", status_code=303)
+    return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=code_sent", status_code=303)
+
+
+def _package(ws: Workspace, subject_request: SubjectRequest) -> bytes:
+    if subject_request.status != Status.COMPLETED:
+        raise NotFound("the answer is not ready yet")
+    path = jobs.package_path(ws, subject_request.id)
+    if not path.exists():
+        raise NotFound("the answer's files are no longer kept")
+    return ws.vault.open_private(subject_request.id, "package", path.read_bytes())
+
+
+def _letter(ws: Workspace, subject_request: SubjectRequest) -> str:
+    with zipfile.ZipFile(io.BytesIO(_package(ws, subject_request))) as archive:
+        name = next(n for n in archive.namelist() if n.startswith("letter-"))
+        return archive.read(name).decode("utf-8")
+
+
+def _downloaded(session: Session, subject_request: SubjectRequest, actor: str, what: str) -> None:
+    append(
+        session,
+        [
+            AuditEvent(
+                actor=actor,
+                action=f"request.{what}_downloaded",
+                subjects=tuple(subject_request.subjects),
+                objects=(f"request:{subject_request.id}",),
+            )
+        ],
+    )
+
+
+@portal_router.get("/status/{token}/letter", response_class=HTMLResponse)
+def portal_letter(token: str, session: DbSession, ws: CurrentWorkspace) -> HTMLResponse:
+    subject_request = service.by_token(session, token)
+    letter = _letter(ws, subject_request)
+    _downloaded(session, subject_request, "subject:requester", "letter")
+    return HTMLResponse(letter, headers=PRIVATE_HEADERS)
+
+
+@portal_router.get("/status/{token}/package")
+def portal_package(token: str, session: DbSession, ws: CurrentWorkspace) -> Response:
+    subject_request = service.by_token(session, token)
+    data = _package(ws, subject_request)
+    _downloaded(session, subject_request, "subject:requester", "package")
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            **PRIVATE_HEADERS,
+            "Content-Disposition": f'attachment; filename="{subject_request.ref}.zip"',
+        },
+    )
+
+
+# --- console ------------------------------------------------------------------------------------
+
+
+def _days_left(r: SubjectRequest, now: datetime) -> int:
+    return (r.due_at - now).days
+
+
+@console_router.get("", response_class=HTMLResponse)
+def queue(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, all: bool = False
+) -> HTMLResponse:
+    check(who, "requests")
+    now = datetime.now(UTC)
+    rows = service.queue(session, include_closed=all)
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_requests.html.j2",
+        ui_labels(lang)["queue"],
+        rows=[
+            (
+                r,
+                labels.text(labels.KINDS, r.kind, lang),
+                labels.text(labels.STATUSES, r.status, lang),
+                _days_left(r, now),
+            )
+            for r in rows
+        ],
+        show_all=all,
+    )
+
+
+@console_router.get("/{request_id}", response_class=HTMLResponse)
+def detail(
+    request_id: str,
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    error: str = "",
+) -> HTMLResponse:
+    check(who, "requests")
+    r = service.get(session, request_id)
+    sealed = service.details(ws.vault, r)
+    append(
+        session,
+        [AuditEvent(actor=f"staff:{who.login}", action="request.viewed", objects=(f"request:{r.id}",))],
+    )
+    documents = list(session.scalars(select(RequestDocument).where(RequestDocument.request_id == r.id)))
+    steps = list(
+        session.scalars(
+            select(RequestStep).where(RequestStep.request_id == r.id).order_by(RequestStep.position)
+        )
+    )
+    kind = RequestKind(r.kind)
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_request.html.j2",
+        f"{ui_labels(lang)['requests']} {r.ref}",
+        r=r,
+        sealed=sealed,
+        documents=documents,
+        steps=steps,
+        error=error,
+        kind_label=labels.text(labels.KINDS, r.kind, lang),
+        status_label=labels.text(labels.STATUSES, r.status, lang),
+        outcome_label=labels.text(labels.OUTCOMES, r.outcome, lang),
+        grounds=[labels.text(labels.CESSATION_GROUNDS, g, lang) for g in r.grounds],
+        refusal_grounds=[
+            (g.value, labels.text(labels.REFUSAL_GROUNDS, g.value, lang))
+            for g in sorted(REFUSAL_GROUNDS[kind], key=lambda g: g.value)
+        ],
+        agent_kind=labels.text(labels.AGENT_KINDS, r.agent_kind, lang),
+        pending_steps=any(s.done_at is None for s in steps),
+        now=datetime.now(UTC),
+    )
+
+
+def _back(request_id: str, lang: Lang, error: str = "") -> RedirectResponse:
+    suffix = f"&error={error}" if error else ""
+    return RedirectResponse(f"/console/requests/{request_id}?lang={lang}{suffix}", status_code=303)
+
+
+@console_router.post("/{request_id}/documents")
+def documents(
+    request_id: str,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form()],
+    decision: Annotated[str, Form(pattern="^(accept|reject)$")],
+) -> Response:
+    check(who, "requests.decide", csrf)
+    r = service.get(session, request_id)
+    service.check_documents(
+        session, r, actor=f"staff:{who.login}", accept=decision == "accept", now=datetime.now(UTC)
+    )
+    return _back(r.id, lang)
+
+
+@console_router.get("/{request_id}/documents/{document_id}")
+def document(
+    request_id: str, document_id: int, session: DbSession, ws: CurrentWorkspace, who: Staff
+) -> Response:
+    check(who, "requests")
+    doc = session.get(RequestDocument, document_id)
+    if doc is None or doc.request_id != request_id:
+        raise NotFound(f"no document {document_id} on this request")
+    content = ws.vault.open_private(request_id, f"document:{doc.kind}", doc.sealed)
+    append(
+        session,
+        [
+            AuditEvent(
+                actor=f"staff:{who.login}",
+                action="request.document_viewed",
+                objects=(f"request:{request_id}",),
+            )
+        ],
+    )
+    return Response(content, media_type=doc.content_type, headers={"Cache-Control": "no-store"})
+
+
+@console_router.post("/{request_id}/approve")
+def approve(
+    request_id: str,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    background: BackgroundTasks,
+    csrf: Annotated[str, Form()],
+    fee_received: Annotated[bool, Form()] = False,
+) -> Response:
+    check(who, "requests.decide", csrf)
+    r = service.get(session, request_id)
+    try:
+        service.approve(
+            session, r, actor=f"staff:{who.login}", now=datetime.now(UTC), fee_received=fee_received
+        )
+    except RequestInvalid as exc:
+        return _back(r.id, lang, error=exc.problems[0][0])
+    session.commit()  # the job runs in its own transactions and must see the decision
+    background.add_task(jobs.run, ws, r.id)
+    return _back(r.id, lang)
+
+
+@console_router.post("/{request_id}/refuse")
+def refuse(
+    request_id: str,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    background: BackgroundTasks,
+    csrf: Annotated[str, Form()],
+    ground: Annotated[str, Form(max_length=48)] = "",
+    reasons: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check(who, "requests.decide", csrf)
+    r = service.get(session, request_id)
+    try:
+        service.refuse(
+            session,
+            ws.vault,
+            r,
+            actor=f"staff:{who.login}",
+            ground=ground,
+            reasons=reasons,
+            now=datetime.now(UTC),
+        )
+    except RequestInvalid as exc:
+        return _back(r.id, lang, error=exc.problems[0][0])
+    session.commit()  # the job runs in its own transactions and must see the decision
+    background.add_task(jobs.run, ws, r.id)
+    return _back(r.id, lang)
+
+
+@console_router.post("/{request_id}/run")
+def resume(
+    request_id: str, ws: CurrentWorkspace, lang: Language, who: Staff, csrf: Annotated[str, Form()]
+) -> Response:
+    check(who, "requests.decide", csrf)
+    jobs.run(ws, request_id)
+    return _back(request_id, lang)
+
+
+@console_router.get("/{request_id}/letter", response_class=HTMLResponse)
+def console_letter(request_id: str, session: DbSession, ws: CurrentWorkspace, who: Staff) -> HTMLResponse:
+    check(who, "requests")
+    r = service.get(session, request_id)
+    letter = _letter(ws, r)
+    _downloaded(session, r, f"staff:{who.login}", "letter")
+    return HTMLResponse(letter, headers={"Cache-Control": "no-store"})
+
+
+@console_router.get("/{request_id}/package")
+def console_package(request_id: str, session: DbSession, ws: CurrentWorkspace, who: Staff) -> Response:
+    check(who, "requests")
+    r = service.get(session, request_id)
+    data = _package(ws, r)
+    _downloaded(session, r, f"staff:{who.login}", "package")
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{r.ref}.zip"'},
+    )
