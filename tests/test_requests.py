@@ -528,3 +528,35 @@ def test_no_personal_value_of_a_request_reaches_the_database_rows_or_the_audit_l
     for value in (secret_name, customer.values["email"], "梅田七丁目", customer.values["address"]):
         assert value.encode() not in leaves
         assert value.encode() not in columns
+
+
+def test_demo_requests_cover_every_state_and_outcome(workspace: Workspace) -> None:
+    from mamoru.requests.demo import load_demo_requests
+
+    plan = load_office(workspace)
+    load_demo_requests(workspace, plan, datetime.now(UTC))
+    with workspace.db.session() as session:
+        rows = service.queue(session, include_closed=True)
+    # Every state a request rests in ("approved" lasts only while its job runs).
+    assert {r.status for r in rows} == {s.value for s in Status} - {Status.APPROVED}
+    assert {r.outcome for r in rows if r.outcome} == {"fulfilled", "partial", "refused", "no_data"}
+    assert any(r.escalated_at is not None and r.status != "completed" for r in rows)
+
+
+def test_cli_lists_shows_and_runs_requests(workspace: Workspace) -> None:
+    from typer.testing import CliRunner
+
+    from mamoru.cli.main import app
+
+    request_id = verified(workspace, RequestKind.PURPOSE_NOTIFICATION, "cli@example.jp")
+    with workspace.db.session() as session:
+        service.approve(session, service.get(session, request_id), actor=OFFICER, now=datetime.now(UTC))
+    runner = CliRunner()
+    listed = runner.invoke(app, ["requests", "list", "--json"])
+    assert listed.exit_code == 0 and request_id in listed.output
+    ran = runner.invoke(app, ["requests", "run"])
+    assert ran.exit_code == 0 and f"{request_id}: completed" in ran.output
+    shown = runner.invoke(app, ["requests", "show", _request(workspace, request_id).ref])
+    assert shown.exit_code == 0 and '"outcome": "no_data"' in shown.output
+    assert runner.invoke(app, ["requests", "sweep"]).exit_code == 0
+    assert runner.invoke(app, ["requests", "show", "R00000000-NOPE"]).exit_code == 2

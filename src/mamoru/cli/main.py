@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from mamoru import __version__
-from mamoru.cli import audit, guard, keys, ledger, policy, staff, tokens
+from mamoru.cli import audit, guard, keys, ledger, policy, requests, staff, tokens
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
 from mamoru.people.auth import new_password, set_password
+from mamoru.requests.demo import load_demo_requests
 from mamoru.settings import Settings
 from mamoru.workspace import initialize
 
@@ -28,6 +30,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(guard.app, name="guard")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(staff.app, name="staff")
+app.add_typer(requests.app, name="requests")
 
 
 @app.command()
@@ -82,8 +85,11 @@ def demo(
                 set_password(session, member.login, password, actor="system:demo")
         except MamoruError as exc:
             raise fail(str(exc)) from None
+    with opened_workspace() as ws:
+        requests_made = load_demo_requests(ws, plan, datetime.now(UTC))
     out.print(
-        f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects"
+        f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects, "
+        f"{len(requests_made)} requests"
     )
     logins = ", ".join(m.login for m in plan.staff)
     out.print(
@@ -102,9 +108,12 @@ def serve(
     import uvicorn
 
     from mamoru.api.app import create_app
+    from mamoru.requests import jobs
 
     with opened_workspace() as ws:
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")
+        for request_id in jobs.pending(ws):  # finish what a crash or a stop interrupted
+            jobs.run(ws, request_id)
         uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
 
 

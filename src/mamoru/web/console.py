@@ -25,6 +25,7 @@ from mamoru.ledger.tables import DataSubject
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.tables import Role
 from mamoru.policy.notice import Lang
+from mamoru.requests.service import queue as request_queue
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 
@@ -167,6 +168,7 @@ def dashboard(
     statuses = [ledger.status(r, ws.policy.policy, now) for r in rows]
     due = notifications_due(session, now.date())
     size, _ = audit_log.head(session)
+    open_requests = request_queue(session)
     return console_page(
         request,
         ws,
@@ -174,6 +176,10 @@ def dashboard(
         who,
         "console_dashboard.html.j2",
         labels(lang)["dashboard"],
+        requests_open=len(open_requests),
+        requests_escalated=sum(r.escalated_at is not None for r in open_requests),
+        requests_late=sum(r.breached_at is not None for r in open_requests),
+        requests_next=open_requests[:5],
         ledger_total=len(rows),
         review_overdue=sum(s.review_overdue for s in statuses),
         notifications_due=len(due),

@@ -1,0 +1,109 @@
+"""`mamoru requests …`: the request queue, one request, running fulfilment, the deadline sweep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
+from mamoru.errors import MamoruError
+from mamoru.requests import jobs, service
+from mamoru.requests.tables import RequestStep, SubjectRequest
+
+app = typer.Typer(help="Data-subject requests (APPI Arts. 32-39). / 開示等の請求。")
+
+
+def _summary(r: SubjectRequest, now: datetime) -> dict[str, object]:
+    return {
+        "id": r.id,
+        "ref": r.ref,
+        "kind": r.kind,
+        "status": r.status,
+        "outcome": r.outcome,
+        "received_at": r.received_at.isoformat(),
+        "due_at": r.due_at.isoformat(),
+        "days_left": (r.due_at - now).days,
+        "escalated": r.escalated_at is not None,
+        "late": r.breached_at is not None,
+        "subjects": len(r.subjects),
+    }
+
+
+@app.command("list")
+def list_cmd(
+    include_closed: Annotated[bool, typer.Option("--all", help="Include answered requests.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List requests by due date (soonest first); exit 1 if any open request is past its deadline."""
+    now = datetime.now(UTC)
+    with opened_workspace() as ws, ws.db.session() as session:
+        rows = [_summary(r, now) for r in service.queue(session, include_closed=include_closed)]
+    if as_json:
+        emit_json(rows)
+    else:
+        for row in rows:
+            flag = " [期限超過/late]" if row["late"] else " [10日経過/escalated]" if row["escalated"] else ""
+            out.print(
+                f"{row['ref']}  {row['kind']:<28} {row['status']:<21} due {str(row['due_at'])[:10]}"
+                f" ({row['days_left']} days){flag}",
+                highlight=False,
+                markup=False,
+            )
+    if any(row["late"] and row["status"] != "completed" for row in rows):
+        raise typer.Exit(EXIT_FINDING)
+
+
+@app.command()
+def show(request: Annotated[str, typer.Argument(help="Request id or reference (R20261125-XXXXXX).")]) -> None:
+    """Show one request and its fulfilment steps (codes and times only, no personal values)."""
+    now = datetime.now(UTC)
+    with opened_workspace() as ws, ws.db.session() as session:
+        try:
+            r = service.get(session, request)
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+        data = _summary(r, now)
+        data["steps"] = [
+            {"position": s.position, "name": s.name, "target": s.target, "done_at": s.done_at}
+            for s in session.scalars(
+                select(RequestStep).where(RequestStep.request_id == r.id).order_by(RequestStep.position)
+            )
+        ]
+    emit_json(data)
+
+
+@app.command()
+def run(
+    request: Annotated[
+        str | None, typer.Argument(help="Request id or reference; all pending if omitted.")
+    ] = None,
+) -> None:
+    """Run or resume fulfilment of approved requests (safe to repeat: finished steps are not redone)."""
+    with opened_workspace() as ws:
+        if request is None:
+            ids = jobs.pending(ws)
+        else:
+            with ws.db.session() as session:
+                try:
+                    ids = [service.get(session, request).id]
+                except MamoruError as exc:
+                    raise fail(str(exc)) from None
+        for request_id in ids:
+            try:
+                status = jobs.run(ws, request_id)
+            except MamoruError as exc:
+                raise fail(f"request {request_id}: {exc}") from None
+            out.print(f"{request_id}: {status}", highlight=False, markup=False)
+        if not ids:
+            out.print("no approved request is waiting")
+
+
+@app.command()
+def sweep() -> None:
+    """Escalate open requests past day 10 and mark those past day 14 (run it daily)."""
+    with opened_workspace() as ws, ws.db.session() as session:
+        escalated, breached = service.sweep_deadlines(session, now=datetime.now(UTC))
+    out.print(f"escalated: {len(escalated)}, past the deadline: {len(breached)}")
