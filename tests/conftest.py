@@ -101,3 +101,13 @@ def workspace(settings: Settings) -> Iterator[Workspace]:
 @pytest.fixture
 def master_key() -> MasterKey:
     return MasterKey.generate()
+
+
+@pytest.fixture
+def any_workspace(settings: Settings, db_url: str) -> Iterator[Workspace]:
+    """A workspace on SQLite and, as a second case, on PostgreSQL."""
+    on = settings.model_copy(update={"database_url": None if db_url.startswith("sqlite") else db_url})
+    initialize(on)
+    ws = Workspace.open(on)
+    yield ws
+    ws.close()

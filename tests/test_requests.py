@@ -46,8 +46,9 @@ from tests.requests_helpers import (
 
 
 @pytest.fixture
-def office(workspace: Workspace) -> tuple[Workspace, DemoPlan]:
-    return workspace, load_office(workspace)
+def office(any_workspace: Workspace) -> tuple[Workspace, DemoPlan]:
+    """The demo organization, on SQLite and on PostgreSQL."""
+    return any_workspace, load_office(any_workspace)
 
 
 def _request(ws: Workspace, request_id: str) -> SubjectRequest:

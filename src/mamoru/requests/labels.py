@@ -110,6 +110,13 @@ OUTCOMES: dict[str, dict[str, str]] = {
     },
 }
 
+SHORT_OUTCOMES: dict[str, dict[str, str]] = {
+    "fulfilled": {"ja": "対応済み", "en": "done"},
+    "partial": {"ja": "一部対応", "en": "partly done"},
+    "refused": {"ja": "不対応", "en": "refused"},
+    "no_data": {"ja": "該当データなし", "en": "no data held"},
+}
+
 STATUSES: dict[str, dict[str, str]] = {
     "awaiting_code": {"ja": "確認コードの入力待ち", "en": "Waiting for the code we e-mailed"},
     "locked": {"ja": "確認コードの誤りが続いたため停止中", "en": "Stopped after too many wrong codes"},

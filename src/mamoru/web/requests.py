@@ -306,6 +306,7 @@ def queue(
                 labels.text(labels.KINDS, r.kind, lang),
                 labels.text(labels.STATUSES, r.status, lang),
                 _days_left(r, now),
+                labels.text(labels.SHORT_OUTCOMES, r.outcome, lang),
             )
             for r in rows
         ],
