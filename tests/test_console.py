@@ -105,6 +105,7 @@ PAGES = {
     "ledger.export": "/console/ledger/export",
     "audit": "/console/audit",
     "requests": "/console/requests",
+    "transfers": "/console/transfers",
 }
 
 

@@ -260,6 +260,20 @@ CASES = [
         Reason.PROCESSOR_NOT_SUPERVISED,
     ),
     (
+        "provision_paused_while_a_foreign_check_is_overdue",
+        read(
+            actor=SALES,
+            purpose="announcements",
+            categories=("contact",),
+            action=Action.PROVIDE,
+            recipient="event_cosponsor",
+            party_cleared=False,
+        ),
+        CUSTOMER,
+        False,
+        Reason.FOREIGN_CHECK_OVERDUE,
+    ),
+    (
         "subject_request_by_the_privacy_office_even_after_a_stop",
         read(actor=OFFICE, purpose=SUBJECT_REQUEST, categories=("contact", "identity"), action=Action.EXPORT),
         replace(CUSTOMER, stopped_use=frozenset({"*"})),

@@ -20,6 +20,7 @@ from mamoru.errors import MamoruError
 from mamoru.ledger.tables import DataSubject
 from mamoru.people.tables import Role, Staff, StaffRole
 from mamoru.policy.model import Policy
+from mamoru.transfers.records import Basis, ProvisionIn, record_provision
 from mamoru.vault.service import Vault
 
 #: (login, department, roles, subject kind) of the demo staff.
@@ -277,7 +278,7 @@ def load_demo(
             now=now - timedelta(days=age_days),
         )
         if person.kind == "customer" and rng.random() < 0.3:
-            give_consent(
+            consent = give_consent(
                 session,
                 subject_id=person.subject_id,
                 scope=ConsentScope.THIRD_PARTY,
@@ -290,6 +291,31 @@ def load_demo(
                 now=now - timedelta(days=rng.randrange(1, 300)),
                 notice_id=notice.id if notice else None,
             )
+            give_consent(  # acquired for the services; the co-sponsor's events are announcements
+                session,
+                subject_id=person.subject_id,
+                scope=ConsentScope.BEYOND_PURPOSE,
+                purpose="announcements",
+                channel="web_form",
+                evidence_ref=consent.evidence_ref,
+                actor=DEMO_ACTOR,
+                now=consent.given_at,
+                notice_id=notice.id if notice else None,
+            )
+            if rng.random() < 0.5:
+                record_provision(
+                    session,
+                    ProvisionIn(
+                        person.subject_id,
+                        "event_cosponsor",
+                        Basis.CONSENT,
+                        ["identity", "contact"],
+                        consent_id=consent.id,
+                    ),
+                    actor="staff:sa01",
+                    today=(now - timedelta(days=rng.randrange(0, 30))).date(),
+                )
+    _supervision(session, policy, now)
     for member in plan.staff:
         session.add(
             Staff(
@@ -317,3 +343,58 @@ def load_demo(
     )
     append(session, events)
     return plan
+
+
+def _supervision(session: Session, policy: Policy, now: datetime) -> None:
+    """Every processor assessed, contracted and monitored; the mailing service's monitoring is overdue so
+    the guard and the console have something to flag; the foreign processor's periodic check is done."""
+    from mamoru.transfers.supervision import (
+        CONTRACT_CLAUSES,
+        MY_NUMBER_CLAUSES,
+        record_assessment,
+        record_contract,
+        record_foreign_check,
+        record_monitoring,
+    )
+
+    today = now.date()
+    for processor in policy.processors:
+        record_assessment(
+            session,
+            policy,
+            processor.id,
+            score=85,
+            on=today - timedelta(days=500),
+            valid_days=3 * 365,
+            evidence_ref=f"assessment:{processor.id}:2025",
+            actor="staff:pm01",
+        )
+        record_contract(
+            session,
+            policy,
+            processor.id,
+            signed_on=today - timedelta(days=480),
+            clauses=[*CONTRACT_CLAUSES, *MY_NUMBER_CLAUSES],
+            evidence_ref=f"contract:{processor.id}",
+            actor="staff:pm01",
+        )
+        overdue = processor.id == "mailing"
+        record_monitoring(
+            session,
+            policy,
+            processor.id,
+            on=today - timedelta(days=processor.monitoring_days + 20 if overdue else 90),
+            satisfactory=True,
+            evidence_ref=f"monitoring:{processor.id}",
+            actor="staff:po01",
+        )
+        if processor.foreign is not None:
+            record_foreign_check(
+                session,
+                policy,
+                f"processor:{processor.id}",
+                on=today - timedelta(days=100),
+                conforming=True,
+                evidence_ref=f"foreign-check:{processor.id}",
+                actor="staff:pm01",
+            )

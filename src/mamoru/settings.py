@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -55,6 +56,14 @@ class Settings(BaseSettings):
     )
     request_due_days: int = Field(
         default=14, ge=1, description="Days after receipt a request is late (APPI Art. 39)."
+    )
+    transfer_opt_out_enabled: bool = Field(
+        default=False,
+        description="Allow provision by opt-out (APPI Art. 27(2)); off unless filed with the PPC.",
+    )
+    transfer_partial: Literal["refuse", "filter"] = Field(
+        default="refuse",
+        description="A provision where some subjects may not be provided: refuse it whole, or leave them out.",
     )
     request_ack_business_days: int = Field(
         default=2, ge=0, description="Business days to acknowledge a request."

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mamoru import __version__
-from mamoru.cli import audit, guard, keys, ledger, policy, requests, staff, tokens
+from mamoru.cli import audit, guard, keys, ledger, policy, requests, staff, tokens, transfers
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
@@ -31,6 +31,7 @@ app.add_typer(guard.app, name="guard")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(staff.app, name="staff")
 app.add_typer(requests.app, name="requests")
+app.add_typer(transfers.app, name="transfers")
 
 
 @app.command()

@@ -63,6 +63,7 @@ class SubjectState:
     consents_provision: frozenset[str] = frozenset()  # recipients with a provision consent
     stopped_use: frozenset[str] = frozenset()  # purposes (or ANY) the subject stopped
     stopped_provision: frozenset[str] = frozenset()  # recipients (or ANY) the subject stopped
+    opt_out_sourced: frozenset[str] = frozenset()  # categories received from an opt-out provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,10 @@ class Request:
     recipient: str | None = None
     exception: StatutoryException | None = None
     justification: str | None = None
+    #: The recipient or processor is cleared today (supervision, foreign checks); the service computes it.
+    party_cleared: bool = True
+    #: Opt-out provision is a setting, off by default (APPI Art. 27(2)).
+    opt_out_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,7 @@ class _Party:
     basis: str
     purposes: frozenset[str]
     categories: frozenset[str]
+    foreign_consent: bool = False  # abroad, by consent: only a consent given after the Art. 28 information
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,13 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         pseudonymized=frozenset(c.id for c in policy.categories if c.pseudonymized),
         identifying=frozenset(c.id for c in policy.categories if c.identifying),
         recipients={
-            r.id: _Party(r.basis, frozenset(r.purposes), frozenset(r.categories)) for r in policy.recipients
+            r.id: _Party(
+                r.basis,
+                frozenset(r.purposes),
+                frozenset(r.categories),
+                r.foreign is not None and r.foreign.route == "consent",
+            )
+            for r in policy.recipients
         },
         processors={
             p.id: _Party("entrustment", frozenset(p.purposes), frozenset(p.categories))
@@ -186,10 +198,16 @@ def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Rea
             return Reason.PROVISION_NEEDS_CONSENT, "provision.recipient_declared"
         if uses_number and party.basis != "law":
             return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.provision"
+        if party.basis == "opt_out" and not req.opt_out_enabled:
+            return Reason.PROVISION_NEEDS_CONSENT, "provision.opt_out_disabled"
+        if not req.party_cleared:
+            return Reason.FOREIGN_CHECK_OVERDUE, "provision.foreign_check"
     if req.action is _ENTRUST:
         party = c.processors.get(req.recipient or "")
         if party is None or req.purpose not in party.purposes or not set(req.categories) <= party.categories:
             return Reason.PROCESSOR_NOT_SUPERVISED, "entrustment.processor"
+        if not req.party_cleared:
+            return Reason.PROCESSOR_NOT_SUPERVISED, "entrustment.supervision"
     return None
 
 
@@ -209,10 +227,18 @@ def _subject_verdict(
         recipient = req.recipient or ""
         if ANY in s.stopped_provision or recipient in s.stopped_provision:
             return False, (Reason.USE_STOPPED,), "subject.stopped_provision"
-        if c.recipients[recipient].basis == "consent" and recipient not in s.consents_provision:
-            if req.exception is None or uses_number:
-                return False, (Reason.PROVISION_NEEDS_CONSENT,), "provision.consent"
-            reasons.append(Reason.STATUTORY_EXCEPTION)
+        party = c.recipients[recipient]
+        if party.basis == "consent":
+            consented = (
+                f"foreign:{recipient}" if party.foreign_consent else recipient
+            ) in s.consents_provision
+            if not consented:
+                if req.exception is None or uses_number:
+                    rule = "provision.foreign_consent" if party.foreign_consent else "provision.consent"
+                    return False, (Reason.PROVISION_NEEDS_CONSENT,), rule
+                reasons.append(Reason.STATUTORY_EXCEPTION)
+        elif party.basis == "opt_out" and not s.opt_out_sourced.isdisjoint(req.categories):
+            return False, (Reason.PROVISION_NEEDS_CONSENT,), "provision.opt_out_sourced"
     for category in req.categories:
         end = s.retain_until.get(category)
         if end is not None and end < today:

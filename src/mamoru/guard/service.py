@@ -66,8 +66,11 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
     ids = list(dict.fromkeys(subject_ids))
     known = {row.id: row for row in session.scalars(select(DataSubject).where(DataSubject.id.in_(ids)))}
     notified: dict[str, dict[str, set[str]]] = {i: {} for i in ids}
+    opt_out: dict[str, set[str]] = {i: set() for i in ids}
     retain: dict[str, dict[str, date | None]] = {i: {} for i in ids}
     for acq in session.scalars(select(Acquisition).where(Acquisition.subject_id.in_(ids))):
+        if acq.source_type == "opt_out":
+            opt_out[acq.subject_id].update(acq.categories)
         for category in acq.categories:
             notified[acq.subject_id].setdefault(category, set()).update(acq.purposes_notified)
             previous = retain[acq.subject_id].get(category, date.min)
@@ -86,11 +89,11 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
     ):
         if consent.scope == ConsentScope.BEYOND_PURPOSE:
             beyond[consent.subject_id].add(consent.purpose or ANY)
-        elif (
-            consent.scope in (ConsentScope.THIRD_PARTY, ConsentScope.FOREIGN_THIRD_PARTY)
-            and consent.recipient
-        ):
+        elif consent.scope == ConsentScope.THIRD_PARTY and consent.recipient:
             provision[consent.subject_id].add(consent.recipient)
+        elif consent.scope == ConsentScope.FOREIGN_THIRD_PARTY and consent.recipient:
+            # Given after the APPI Art. 28 information: good for a foreign and a domestic provision.
+            provision[consent.subject_id].update((consent.recipient, f"foreign:{consent.recipient}"))
     stopped_use: dict[str, set[str]] = {i: set() for i in ids}
     stopped_provision: dict[str, set[str]] = {i: set() for i in ids}
     for stop in session.scalars(
@@ -114,6 +117,7 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
             consents_provision=frozenset(provision[i]),
             stopped_use=frozenset(stopped_use[i]),
             stopped_provision=frozenset(stopped_provision[i]),
+            opt_out_sourced=frozenset(opt_out[i]),
         )
         for i in subject_ids
     ]
@@ -187,6 +191,19 @@ def read_fields(
     return decision, values
 
 
+def _party_cleared(session: Session, policy: Policy, action: Action, party: str | None, today: date) -> bool:
+    """Supervision of the processor, or the periodic check of a foreign recipient, holds today."""
+    from mamoru.transfers.supervision import processor_status, recipient_status
+
+    if party is None:
+        return True
+    if action is Action.ENTRUST:
+        return processor_status(session, policy, party, today).cleared
+    if action is Action.PROVIDE:
+        return recipient_status(session, policy, party, today).cleared
+    return True
+
+
 def decide_and_record(
     session: Session,
     loaded: LoadedPolicy,
@@ -201,6 +218,7 @@ def decide_and_record(
     exception: StatutoryException | None = None,
     justification: str | None = None,
     writer: AuditWriter | None = None,
+    opt_out_enabled: bool = False,
 ) -> list[Decision]:
     """Decide for every subject and audit the outcome; with ``writer`` the entries go through group
     commit (durable before this returns), otherwise into the caller's transaction."""
@@ -212,6 +230,8 @@ def decide_and_record(
         recipient=recipient,
         exception=exception,
         justification=justification,
+        party_cleared=_party_cleared(session, loaded.policy, action, recipient, now.date()),
+        opt_out_enabled=opt_out_enabled,
     )
     decisions = decide(compiled(loaded), request, load_subjects(session, subjects, now), now)
     events = audit_events(decisions, recipient)

@@ -119,6 +119,30 @@ class AccessRole(_Frozen):
     actions: Annotated[list[AccessAction], Field(min_length=1)]
 
 
+class ForeignTransfer(_Frozen):
+    """What APPI Art. 28 needs for a party in a foreign country: what the person is told before consenting,
+    or the route that makes consent unnecessary."""
+
+    route: Literal["consent", "conforming_system", "equivalent_country"] = Field(
+        description="consent after the information below; a recipient with a system conforming to the "
+        "Rules (periodic check); or a country the PPC found equivalent (EEA, UK)."
+    )
+    country_system: Text = Field(
+        description="Information on the country's personal-information protection system."
+    )
+    recipient_measures: Text = Field(description="The measures the recipient takes to protect the data.")
+    check_interval_days: Annotated[int, Field(ge=30, le=730)] = 365
+
+
+class JointUse(_Frozen):
+    """The five items APPI Art. 27(5)(iii) requires to be notified or published before joint use."""
+
+    items: Annotated[list[Identifier], Field(min_length=1)]
+    users: Text = Field(description="The scope of the joint users.")
+    purpose: Text
+    manager: Text = Field(description="Name, address and representative of the party responsible.")
+
+
 class Processor(_Frozen):
     """A declared entrustee (委託先) and the work entrusted to it."""
 
@@ -128,6 +152,13 @@ class Processor(_Frozen):
     country: CountryCode = "JP"
     purposes: Annotated[list[Identifier], Field(min_length=1)]
     categories: Annotated[list[Identifier], Field(min_length=1)]
+    entrusted_by: Identifier | None = Field(
+        default=None, description="For re-entrustment: the processor that entrusts the work to this one."
+    )
+    monitoring_days: Annotated[int, Field(ge=30, le=730)] = Field(
+        default=365, description="How often its handling is checked, as the contract sets."
+    )
+    foreign: ForeignTransfer | None = None
 
 
 class Recipient(_Frozen):
@@ -136,9 +167,15 @@ class Recipient(_Frozen):
     id: Identifier
     name: Text
     country: CountryCode = "JP"
-    basis: Literal["consent", "law"]
+    basis: Literal["consent", "law", "opt_out", "joint_use", "succession"]
     purposes: Annotated[list[Identifier], Field(min_length=1)]
     categories: Annotated[list[Identifier], Field(min_length=1)]
+    foreign: ForeignTransfer | None = None
+    joint_use: JointUse | None = None
+    links_referable: bool = Field(
+        default=False,
+        description="The recipient will link personally referable information to individuals (APPI Art. 31).",
+    )
 
 
 class RetentionStart(StrEnum):

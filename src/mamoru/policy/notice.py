@@ -58,6 +58,21 @@ LABELS: dict[str, dict[Lang, str]] = {
     },
     "basis_consent": {"ja": "本人の同意に基づく", "en": "with the person's consent"},
     "basis_law": {"ja": "法令に基づく", "en": "as the law provides"},
+    "basis_opt_out": {"ja": "オプトアウトによる", "en": "by opt-out"},
+    "basis_joint_use": {"ja": "共同利用", "en": "joint use"},
+    "basis_succession": {"ja": "事業の承継に伴う", "en": "with a succession of business"},
+    "joint_items": {"ja": "共同して利用される個人データの項目", "en": "Items used jointly"},
+    "joint_users": {"ja": "共同して利用する者の範囲", "en": "Who uses them jointly"},
+    "joint_purpose": {"ja": "利用する者の利用目的", "en": "Their purpose"},
+    "joint_manager": {
+        "ja": "当該個人データの管理について責任を有する者の氏名又は名称及び住所並びに代表者の氏名",
+        "en": "The party responsible for managing the data: name, address and representative",
+    },
+    "foreign_system": {
+        "ja": "提供先の国における個人情報保護制度",
+        "en": "The protection system of the recipient's country",
+    },
+    "foreign_measures": {"ja": "提供先が講ずる個人情報保護措置", "en": "The measures the recipient takes"},
     "entrustment": {"ja": "取扱いの委託", "en": "Entrusting the handling"},
     "entrustment_lead": {
         "ja": "業務の一部を委託する場合は、委託先の管理体制を事前に確認し、契約を締結したうえで必要かつ適切な監督を行います。",

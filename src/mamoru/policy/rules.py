@@ -123,7 +123,59 @@ def reference_issues(policy: Policy) -> list[PolicyIssue]:
         for i, entry in enumerate(entries):
             issues.extend(_unknown(entry.purposes, purposes, (section, i, "purposes"), "purpose"))
             issues.extend(_unknown(entry.categories, set(categories), (section, i, "categories"), "category"))
+    processor_ids = {p.id for p in policy.processors}
+    for i, processor in enumerate(policy.processors):
+        if processor.entrusted_by is not None and processor.entrusted_by not in processor_ids - {
+            processor.id
+        }:
+            issues.append(
+                PolicyIssue(
+                    ("processors", i, "entrusted_by"), f"no other processor '{processor.entrusted_by}'"
+                )
+            )
+        if processor.country != "JP" and processor.foreign is None:
+            issues.append(
+                PolicyIssue(
+                    ("processors", i, "foreign"),
+                    "a processor abroad needs the APPI Art. 28 information (route, country system, measures)",
+                )
+            )
     for i, recipient in enumerate(policy.recipients):
+        here_r: Path = ("recipients", i)
+        if recipient.country != "JP" and recipient.foreign is None:
+            issues.append(
+                PolicyIssue(
+                    (*here_r, "foreign"),
+                    "a recipient abroad needs the APPI Art. 28 information (route, country system, measures)",
+                )
+            )
+        if recipient.basis == "joint_use":
+            if recipient.joint_use is None:
+                issues.append(
+                    PolicyIssue(
+                        (*here_r, "joint_use"),
+                        "joint use needs its five published items: items, users, purpose, manager (APPI Art. 27(5))",
+                    )
+                )
+            else:
+                issues.extend(
+                    _unknown(
+                        recipient.joint_use.items,
+                        set(categories),
+                        (*here_r, "joint_use", "items"),
+                        "category",
+                    )
+                )
+        if recipient.basis == "opt_out":
+            for j, cat in enumerate(recipient.categories):
+                if cat in categories and (categories[cat].special_care or categories[cat].my_number):
+                    issues.append(
+                        PolicyIssue(
+                            (*here_r, "categories", j),
+                            "special care-required data and the Individual Number can never be provided by "
+                            "opt-out (APPI Art. 27(2))",
+                        )
+                    )
         for j, cat in enumerate(recipient.categories):
             if cat in categories and categories[cat].my_number and recipient.basis != "law":
                 issues.append(

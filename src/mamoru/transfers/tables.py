@@ -49,3 +49,88 @@ class ReceiptRecord(Base):
     ppc_publication_ref: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_after: Mapped[date] = mapped_column(Date, index=True)
+
+
+class ProcessorAssessment(Base):
+    """The selection assessment of a processor's management system before entrusting (APPI Art. 25, JIS-9)."""
+
+    __tablename__ = "processor_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    processor: Mapped[str] = mapped_column(String(64), index=True)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    assessed_by: Mapped[str] = mapped_column(String(64))
+    score: Mapped[int] = mapped_column()
+    passed: Mapped[bool] = mapped_column()
+    valid_until: Mapped[date] = mapped_column(Date)
+    evidence_ref: Mapped[str] = mapped_column(String(200))
+
+
+class ProcessorContract(Base):
+    """The entrustment contract and which of the required clauses it contains (JIS-9, MN-8)."""
+
+    __tablename__ = "processor_contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    processor: Mapped[str] = mapped_column(String(64), index=True)
+    signed_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date, default=None)
+    clauses: Mapped[list[str]] = mapped_column(JSON)
+    evidence_ref: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ProcessorMonitoring(Base):
+    """A check of how a processor handles the data, at the contracted frequency (APPI Art. 25)."""
+
+    __tablename__ = "processor_monitoring"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    processor: Mapped[str] = mapped_column(String(64), index=True)
+    performed_on: Mapped[date] = mapped_column(Date)
+    performed_by: Mapped[str] = mapped_column(String(64))
+    satisfactory: Mapped[bool] = mapped_column()
+    next_due: Mapped[date] = mapped_column(Date)
+    evidence_ref: Mapped[str] = mapped_column(String(200))
+
+
+class ReEntrustmentApproval(Base):
+    """The original entrusting party's permission for a processor to re-entrust (MN-8: mandatory)."""
+
+    __tablename__ = "reentrustment_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    processor: Mapped[str] = mapped_column(String(64), index=True)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ForeignCheck(Base):
+    """The periodic check of a foreign party relying on a conforming system (APPI Art. 28(3), Rules Art. 18)."""
+
+    __tablename__ = "foreign_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party: Mapped[str] = mapped_column(String(80), index=True)  # recipient:<id> | processor:<id>
+    checked_on: Mapped[date] = mapped_column(Date)
+    checked_by: Mapped[str] = mapped_column(String(64))
+    conforming: Mapped[bool] = mapped_column()
+    next_due: Mapped[date] = mapped_column(Date)
+    evidence_ref: Mapped[str] = mapped_column(String(200))
+
+
+class ReferableConfirmation(Base):
+    """The confirmation that a recipient obtained the person's consent before receiving personally
+    referable information it will link to them (APPI Art. 31, Rules Arts. 26-28)."""
+
+    __tablename__ = "referable_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    subject_id: Mapped[str] = mapped_column(String(36), index=True)
+    method: Mapped[str] = mapped_column(String(64))
+    evidence_ref: Mapped[str] = mapped_column(String(200))
+    confirmed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    purge_after: Mapped[date] = mapped_column(Date)

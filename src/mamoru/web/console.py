@@ -26,6 +26,7 @@ from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.tables import Role
 from mamoru.policy.notice import Lang
 from mamoru.requests.service import queue as request_queue
+from mamoru.transfers.supervision import processor_status
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 
@@ -46,6 +47,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "subject": ANY_STAFF,
     "audit": AUDIT,
     "requests": PRIVACY | frozenset({Role.AUDIT_MANAGER}),
+    "transfers": PRIVACY | AUDIT,
     "requests.decide": PRIVACY,
     "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
 }
@@ -180,6 +182,11 @@ def dashboard(
         requests_escalated=sum(r.escalated_at is not None for r in open_requests),
         requests_late=sum(r.breached_at is not None for r in open_requests),
         requests_next=open_requests[:5],
+        processors_flagged=[
+            p.id
+            for p in ws.policy.policy.processors
+            if not processor_status(session, ws.policy.policy, p.id, now.date()).cleared
+        ],
         ledger_total=len(rows),
         review_overdue=sum(s.review_overdue for s in statuses),
         notifications_due=len(due),

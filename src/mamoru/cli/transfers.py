@@ -1,0 +1,173 @@
+"""`mamoru transfers …`: supervision of processors and foreign parties, and the records of provision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
+from mamoru.errors import MamoruError
+from mamoru.policy.model import Policy
+from mamoru.transfers import supervision
+from mamoru.transfers.records import records_for
+
+app = typer.Typer(
+    help="Processors, recipients and provision records (APPI Arts. 25, 27-30). / 委託・第三者提供。"
+)
+
+By = Annotated[str, typer.Option("--by", help="Who records it (staff:LOGIN).")]
+Evidence = Annotated[
+    str, typer.Option("--evidence", help="Where the evidence is kept (a document reference).")
+]
+On = Annotated[str | None, typer.Option("--on", help="Date (YYYY-MM-DD); today if omitted.")]
+
+
+def _day(value: str | None) -> date:
+    try:
+        return date.fromisoformat(value) if value else datetime.now(UTC).date()
+    except ValueError:
+        raise fail(f"--on: '{value}' is not a date like 2026-11-25") from None
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every processor and recipient with its supervision status; exit 1 if any is not cleared."""
+    today = datetime.now(UTC).date()
+    with opened_workspace() as ws, ws.db.session() as session:
+        policy = ws.policy.policy
+        rows = [supervision.processor_status(session, policy, p.id, today) for p in policy.processors] + [
+            supervision.recipient_status(session, policy, r.id, today) for r in policy.recipients
+        ]
+    if as_json:
+        emit_json([{"party": r.party, "problems": list(r.problems), "next_due": r.next_due} for r in rows])
+    else:
+        for r in rows:
+            state = "ok" if r.cleared else ", ".join(r.problems)
+            due = f" (next check {r.next_due})" if r.next_due else ""
+            out.print(f"{r.party:<32} {state}{due}", highlight=False, markup=False)
+    if any(not r.cleared for r in rows):
+        raise typer.Exit(EXIT_FINDING)
+
+
+def _record(action: str, run: Callable[[Session, Policy], object]) -> None:
+    with opened_workspace() as ws, ws.db.session() as session:
+        try:
+            run(session, ws.policy.policy)
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(action)
+
+
+@app.command()
+def assess(
+    processor: str,
+    score: Annotated[int, typer.Option(help="Assessment score 0-100; 70 or more passes.")],
+    evidence: Evidence,
+    by: By,
+    on: On = None,
+    valid_days: Annotated[int, typer.Option(help="How long the assessment holds.")] = 3 * 365,
+) -> None:
+    """Record the selection assessment of a processor's management system (APPI Art. 25)."""
+    _record(
+        "assessment recorded",
+        lambda s, p: supervision.record_assessment(
+            s, p, processor, score=score, on=_day(on), valid_days=valid_days, evidence_ref=evidence, actor=by
+        ),
+    )
+
+
+@app.command()
+def contract(
+    processor: str,
+    clause: Annotated[list[str], typer.Option("--clause", help="A clause the contract contains (repeat).")],
+    evidence: Evidence,
+    by: By,
+    on: On = None,
+) -> None:
+    """Record an entrustment contract; refused if a required clause is missing (JIS-9, MN-8)."""
+    _record(
+        "contract recorded",
+        lambda s, p: supervision.record_contract(
+            s, p, processor, signed_on=_day(on), clauses=clause, evidence_ref=evidence, actor=by
+        ),
+    )
+
+
+@app.command()
+def monitor(
+    processor: str,
+    evidence: Evidence,
+    by: By,
+    on: On = None,
+    satisfactory: Annotated[bool, typer.Option("--ok/--not-ok", help="The outcome of the check.")] = True,
+) -> None:
+    """Record a check of how a processor handles the data; the next one falls due by its contract."""
+    _record(
+        "monitoring recorded",
+        lambda s, p: supervision.record_monitoring(
+            s, p, processor, on=_day(on), satisfactory=satisfactory, evidence_ref=evidence, actor=by
+        ),
+    )
+
+
+@app.command("approve-reentrustment")
+def approve_reentrustment(processor: str, by: By) -> None:
+    """Permit a processor's re-entrustment, as the original entrusting party (MN-8)."""
+    _record(
+        "re-entrustment approved", lambda s, p: supervision.approve_reentrustment(s, p, processor, actor=by)
+    )
+
+
+@app.command("foreign-check")
+def foreign_check(
+    party: Annotated[str, typer.Argument(help="recipient:ID or processor:ID")],
+    evidence: Evidence,
+    by: By,
+    on: On = None,
+    conforming: Annotated[bool, typer.Option("--conforming/--not-conforming")] = True,
+) -> None:
+    """Record the periodic check of a foreign party relying on a conforming system (APPI Art. 28(3))."""
+    _record(
+        "foreign check recorded",
+        lambda s, p: supervision.record_foreign_check(
+            s, p, party, on=_day(on), conforming=conforming, evidence_ref=evidence, actor=by
+        ),
+    )
+
+
+@app.command()
+def records(subject: Annotated[str, typer.Option("--subject", help="The subject's id.")]) -> None:
+    """The provision and receipt records about one subject, as JSON."""
+    with opened_workspace() as ws, ws.db.session() as session:
+        provisions, receipts = records_for(session, [subject])
+        emit_json(
+            {
+                "provision_records": [
+                    {
+                        "id": p.id,
+                        "recipient": p.recipient,
+                        "basis": p.basis,
+                        "mode": p.mode,
+                        "categories": p.categories,
+                        "created_at": p.created_at,
+                        "purge_after": p.purge_after,
+                    }
+                    for p in provisions
+                ],
+                "receipt_records": [
+                    {
+                        "id": r.id,
+                        "basis": r.basis,
+                        "mode": r.mode,
+                        "categories": r.categories,
+                        "created_at": r.created_at,
+                        "purge_after": r.purge_after,
+                    }
+                    for r in receipts
+                ],
+            }
+        )
