@@ -676,3 +676,62 @@ def test_jis_9_cli_records_supervision_and_status_exits_1_while_a_processor_is_n
     assert done.exit_code == 0
     assert runner.invoke(app, ["transfers", "status", "--json"]).exit_code == 0
     assert runner.invoke(app, ["transfers", "records", "--subject", "nobody"]).exit_code == 0
+
+
+def test_appi_26g_a_processor_breach_notice_seven_days_after_awareness_is_flagged(
+    workspace: Workspace,
+) -> None:
+    aware = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    with workspace.db.session() as session:
+        on_time = supervision.record_breach_notice(
+            session,
+            workspace.policy.policy,
+            "hosting",
+            aware_at=aware,
+            notified_at=aware + timedelta(days=2),
+            actor="staff:pm01",
+        )
+        assert not on_time.late
+        assert (
+            supervision.processor_status(session, workspace.policy.policy, "hosting", aware.date()).flags
+            == ()
+        )
+        late = supervision.record_breach_notice(
+            session,
+            workspace.policy.policy,
+            "hosting",
+            aware_at=aware,
+            notified_at=aware + timedelta(days=7),
+            actor="staff:pm01",
+        )
+        assert late.late
+        status = supervision.processor_status(session, workspace.policy.policy, "hosting", aware.date())
+        assert status.flags == ("breach_notice_late",)
+        with pytest.raises(LedgerInvalid, match="notified_at"):
+            supervision.record_breach_notice(
+                session,
+                workspace.policy.policy,
+                "hosting",
+                aware_at=aware,
+                notified_at=aware - timedelta(days=1),
+                actor="staff:pm01",
+            )
+
+
+def test_appi_30r_receipt_records_are_kept_three_years(workspace: Workspace) -> None:
+    with workspace.db.session() as session:
+        row = record_receipt(
+            session,
+            ReceiptIn(
+                "s-3",
+                Basis.CONSENT,
+                ["contact"],
+                "株式会社例示",
+                "東京都千代田区1-1",
+                "本人から書面で取得",
+                "contract:2",
+            ),
+            actor="staff:pm01",
+            today=date(2019, 2, 1),
+        )
+    assert row.purge_after == date(2022, 2, 1)

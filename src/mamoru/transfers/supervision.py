@@ -7,7 +7,7 @@ not, and provision to a foreign recipient whose periodic check is overdue. Each 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from mamoru.policy.model import ForeignTransfer, Policy
 from mamoru.transfers.tables import (
     ForeignCheck,
     ProcessorAssessment,
+    ProcessorBreachNotice,
     ProcessorContract,
     ProcessorMonitoring,
     ReEntrustmentApproval,
@@ -46,11 +47,18 @@ MY_NUMBER_CLAUSES = (
 PASS_SCORE = 70
 
 
+#: APPI-26g: a processor should tell us of a breach within this many days of becoming aware of it
+#: (a design choice after the PPC's "promptly", 3-5 days; configurable per call).
+BREACH_NOTICE_DAYS = 3
+
+
 @dataclass(frozen=True)
 class PartyStatus:
     party: str
     problems: tuple[str, ...]
     next_due: date | None = None
+    #: Findings that do not stop transfers but need the office's attention (a late breach notice).
+    flags: tuple[str, ...] = ()
 
     @property
     def cleared(self) -> bool:
@@ -137,7 +145,43 @@ def processor_status(session: Session, policy: Policy, processor_id: str, today:
         if not parent.cleared:
             problems.append("entrusting_processor_not_cleared")
     problems += _foreign_problems(session, party, processor.foreign, today)
-    return PartyStatus(party, tuple(problems), next_due)
+    late = session.scalar(
+        select(ProcessorBreachNotice.id)
+        .where(ProcessorBreachNotice.processor == processor_id, ProcessorBreachNotice.late.is_(True))
+        .limit(1)
+    )
+    return PartyStatus(party, tuple(problems), next_due, ("breach_notice_late",) if late else ())
+
+
+def record_breach_notice(
+    session: Session,
+    policy: Policy,
+    processor: str,
+    *,
+    aware_at: datetime,
+    notified_at: datetime,
+    actor: str,
+    incident_ref: str | None = None,
+    allowed_days: int = BREACH_NOTICE_DAYS,
+) -> ProcessorBreachNotice:
+    """Record when a processor told us of a breach; later than ``allowed_days`` after its awareness is
+    flagged on the processor (APPI-26g: the processor is exempt from reporting only if it tells us promptly)."""
+    if processor not in {p.id for p in policy.processors}:
+        raise LedgerInvalid([("processor", f"'{processor}' is not a processor of the policy")])
+    if notified_at < aware_at:
+        raise LedgerInvalid([("notified_at", "the notice cannot come before the processor became aware")])
+    late = notified_at - aware_at > timedelta(days=allowed_days)
+    row = ProcessorBreachNotice(
+        processor=processor,
+        aware_at=aware_at,
+        notified_at=notified_at,
+        late=late,
+        incident_ref=incident_ref,
+        recorded_by=actor,
+    )
+    session.add(row)
+    _audit(session, actor, "processor.breach_notice", f"processor:{processor}", "late" if late else "on_time")
+    return row
 
 
 def recipient_status(session: Session, policy: Policy, recipient_id: str, today: date) -> PartyStatus:

@@ -134,3 +134,17 @@ class ReferableConfirmation(Base):
     confirmed_by: Mapped[str] = mapped_column(String(64))
     confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_after: Mapped[date] = mapped_column(Date)
+
+
+class ProcessorBreachNotice(Base):
+    """A processor's notice of a breach to us: when it became aware, when it told us (APPI-26g)."""
+
+    __tablename__ = "processor_breach_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    processor: Mapped[str] = mapped_column(String(64), index=True)
+    aware_at: Mapped[datetime] = mapped_column()
+    notified_at: Mapped[datetime] = mapped_column()
+    late: Mapped[bool] = mapped_column()
+    incident_ref: Mapped[str | None] = mapped_column(String(64), default=None)
+    recorded_by: Mapped[str] = mapped_column(String(64))
