@@ -106,6 +106,7 @@ PAGES = {
     "audit": "/console/audit",
     "requests": "/console/requests",
     "transfers": "/console/transfers",
+    "incidents": "/console/incidents",
 }
 
 

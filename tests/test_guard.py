@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mamoru.guard.decision import Action, Reason
 from mamoru.guard.engine import (
     ANY,
+    BREACH_NOTICE,
     SUBJECT_REQUEST,
     ActorState,
     CompiledPolicy,
@@ -279,6 +280,13 @@ CASES = [
         replace(CUSTOMER, stopped_use=frozenset({"*"})),
         True,
         Reason.SUBJECT_REQUEST,
+    ),
+    (
+        "breach_notice_reaches_the_person_even_after_a_stop",
+        read(actor=OFFICE, purpose=BREACH_NOTICE, categories=("contact",), action=Action.CONTACT),
+        replace(CUSTOMER, stopped_use=frozenset({"*"})),
+        True,
+        Reason.BREACH_NOTICE,
     ),
     (
         "subject_request_needs_the_privacy_office",

@@ -10,12 +10,14 @@ from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__
 from mamoru.api import audit, ledger, personal, v1
+from mamoru.api import incidents as api_incidents
 from mamoru.api import requests as api_requests
 from mamoru.api import transfers as api_transfers
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
 from mamoru.web import console, portal
+from mamoru.web import incidents as web_incidents
 from mamoru.web import requests as web_requests
 from mamoru.web import transfers as web_transfers
 from mamoru.workspace import Workspace
@@ -60,4 +62,6 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(api_requests.router)
     app.include_router(web_transfers.router)
     app.include_router(api_transfers.router)
+    app.include_router(api_incidents.router)
+    app.include_router(web_incidents.router)
     return app

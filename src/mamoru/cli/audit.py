@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +52,10 @@ def verify(
         report = audit_log.verify(ws.db, public, witness=witnessed, deep=deep, workers=workers)
         with ws.db.session() as session:
             audit_log.record_verification(session, report, by="cli")
+            if not report.ok:  # a broken log is a suspected incident: open a draft for the office
+                from mamoru.incidents.signals import audit_failure
+
+                audit_failure(session, ws.vault, report, now=datetime.now(UTC))
     if as_json:
         emit_json(report.to_json())
     elif report.ok:

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from mamoru import __version__
-from mamoru.cli import audit, guard, keys, ledger, policy, requests, staff, tokens, transfers
+from mamoru.cli import audit, guard, incidents, keys, ledger, policy, requests, staff, tokens, transfers
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
+from mamoru.incidents.demo import load_demo_incidents
 from mamoru.people.auth import new_password, set_password
 from mamoru.requests.demo import load_demo_requests
 from mamoru.settings import Settings
@@ -32,6 +33,7 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(staff.app, name="staff")
 app.add_typer(requests.app, name="requests")
 app.add_typer(transfers.app, name="transfers")
+app.add_typer(incidents.app, name="incidents")
 
 
 @app.command()
@@ -88,9 +90,10 @@ def demo(
             raise fail(str(exc)) from None
     with opened_workspace() as ws:
         requests_made = load_demo_requests(ws, plan, datetime.now(UTC))
+        incidents_made = load_demo_incidents(ws, plan, datetime.now(UTC))
     out.print(
         f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects, "
-        f"{len(requests_made)} requests"
+        f"{len(requests_made)} requests, {len(incidents_made)} incidents"
     )
     logins = ", ".join(m.login for m in plan.staff)
     out.print(

@@ -26,6 +26,7 @@ class Reason(StrEnum):
     CONSENT_BEYOND_PURPOSE = "consent_beyond_purpose"
     STATUTORY_EXCEPTION = "statutory_exception"
     SUBJECT_REQUEST = "subject_request"
+    BREACH_NOTICE = "breach_notice"
     USE_STOPPED = "use_stopped"
     RETENTION_EXPIRED = "retention_expired"
     SUBJECT_ERASED = "subject_erased"

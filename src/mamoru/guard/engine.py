@@ -30,6 +30,11 @@ ANY = "*"
 SUBJECT_REQUEST = "subject_request"
 REQUEST_OFFICE_ROLES = ("protection_manager", "privacy_staff")
 _REQUEST_ACTIONS = frozenset({Action.READ, Action.EXPORT, Action.CORRECT, Action.ERASE})
+#: The built-in purpose of telling people of a breach that affects them (APPI Art. 26(2)): the privacy
+#: office may read and use their identifying categories (the contact details) to reach them.
+BREACH_NOTICE = "breach_notice"
+_NOTICE_ACTIONS = frozenset({Action.READ, Action.CONTACT})
+BUILT_IN_PURPOSES = frozenset({SUBJECT_REQUEST, BREACH_NOTICE})
 
 
 class StatutoryException(StrEnum):
@@ -118,6 +123,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
             grants[role.id][purpose] = current | frozenset(role.actions)
     for office in REQUEST_OFFICE_ROLES:
         grants.setdefault(office, {})[SUBJECT_REQUEST] = _REQUEST_ACTIONS
+        grants[office][BREACH_NOTICE] = _NOTICE_ACTIONS
     purposes = {
         p.id: _Purpose(
             p.effective_from,
@@ -128,6 +134,9 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     }
     purposes[SUBJECT_REQUEST] = _Purpose(
         date.min, frozenset(c.id for c in policy.categories if not c.my_number), None
+    )
+    purposes[BREACH_NOTICE] = _Purpose(
+        date.min, frozenset(c.id for c in policy.categories if c.identifying and not c.my_number), None
     )
     return CompiledPolicy(
         version=policy.version,
@@ -220,6 +229,9 @@ def _subject_verdict(
         # Answering the person's own request: a stop, a lapsed retention or a purpose never notified
         # does not keep their data from them (APPI Arts. 33-35).
         return True, (Reason.SUBJECT_REQUEST,), "subject.request"
+    if req.purpose == BREACH_NOTICE:
+        # A duty owed to the person (APPI Art. 26(2)); a stop of use does not silence it.
+        return True, (Reason.BREACH_NOTICE,), "subject.breach_notice"
     if ANY in s.stopped_use or req.purpose in s.stopped_use:
         return False, (Reason.USE_STOPPED,), "subject.stopped_use"
     reasons: list[Reason] = []

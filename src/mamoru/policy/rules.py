@@ -33,7 +33,7 @@ VAGUE_PURPOSES: frozenset[str] = frozenset(
     }
 )
 #: The guard's built-in purpose of answering a person's own request; a policy may not declare it.
-RESERVED_PURPOSE = "subject_request"
+RESERVED_PURPOSES = frozenset({"subject_request", "breach_notice"})
 MIN_PURPOSE_CHARS_JA = 10
 MIN_PURPOSE_CHARS_EN = 20
 
@@ -89,11 +89,12 @@ def reference_issues(policy: Policy) -> list[PolicyIssue]:
 
     for i, purpose in enumerate(policy.purposes):
         here: Path = ("purposes", i)
-        if purpose.id == RESERVED_PURPOSE:
+        if purpose.id in RESERVED_PURPOSES:
             issues.append(
                 PolicyIssue(
                     (*here, "id"),
-                    f"'{RESERVED_PURPOSE}' is built in (answering a person's own request); choose another id",
+                    f"'{purpose.id}' is built in (answering a request, telling people of a breach); "
+                    "choose another id",
                 )
             )
         issues.extend(_unknown(purpose.subject_kinds, kinds, (*here, "subject_kinds"), "subject kind"))

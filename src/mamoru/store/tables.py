@@ -1,6 +1,7 @@
 """Every table, gathered so that Alembic and the tests see one metadata."""
 
 from mamoru.audit import tables as _audit
+from mamoru.incidents import tables as _incidents
 from mamoru.ledger import tables as _ledger
 from mamoru.people import tables as _people
 from mamoru.policy import tables as _policy
@@ -10,4 +11,14 @@ from mamoru.transfers import tables as _transfers
 from mamoru.vault import tables as _vault
 
 metadata = Base.metadata
-__all__ = ["_audit", "_ledger", "_people", "_policy", "_requests", "_transfers", "_vault", "metadata"]
+__all__ = [
+    "_audit",
+    "_incidents",
+    "_ledger",
+    "_people",
+    "_policy",
+    "_requests",
+    "_transfers",
+    "_vault",
+    "metadata",
+]

@@ -18,6 +18,8 @@ from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
 from mamoru.errors import MamoruError
 from mamoru.guard.service import fields_for_purpose, read_fields
+from mamoru.incidents.service import open_clocks
+from mamoru.incidents.signals import audit_failure
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, notifications_due
 from mamoru.ledger.errors import LedgerInvalid
@@ -48,6 +50,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "audit": AUDIT,
     "requests": PRIVACY | frozenset({Role.AUDIT_MANAGER}),
     "transfers": PRIVACY | AUDIT,
+    "incidents": PRIVACY | AUDIT,
+    "incidents.manage": PRIVACY,
     "requests.decide": PRIVACY,
     "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
 }
@@ -182,6 +186,7 @@ def dashboard(
         requests_escalated=sum(r.escalated_at is not None for r in open_requests),
         requests_late=sum(r.breached_at is not None for r in open_requests),
         requests_next=open_requests[:5],
+        incident_clocks=open_clocks(session, now.date()),
         processors_flagged=[
             p.id
             for p in ws.policy.policy.processors
@@ -391,4 +396,5 @@ def verify_now(
     report = audit_log.verify(ws.db, ws.signer.public, workers=1)
     with ws.db.session() as session:
         audit_log.record_verification(session, report, by=who.actor)
+        audit_failure(session, ws.vault, report, now=datetime.now(UTC))
     return RedirectResponse(f"/console/audit?lang={lang}", status_code=303)

@@ -24,6 +24,7 @@ from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
+from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
 from mamoru.mail import MailFailed
 from mamoru.policy.notice import Lang
@@ -360,6 +361,7 @@ def detail(
         ],
         agent_kind=labels.text(labels.AGENT_KINDS, r.agent_kind, lang),
         pending_steps=any(s.done_at is None for s in steps),
+        breach_incidents=sorted(set(reportable_subjects(session, list(r.subjects)).values())),
         now=datetime.now(UTC),
     )
 

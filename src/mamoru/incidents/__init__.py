@@ -1,0 +1,1 @@
+"""Incidents: the register, the classifier and clock, reports to the PPC and PrivacyMark, notices to persons."""

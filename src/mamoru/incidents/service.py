@@ -1,0 +1,486 @@
+"""The incident register: open, classify, keep the clock, work the six stages, report, notify, close.
+
+Every function takes ``now``; nothing sleeps or reads the clock, so a test can step through the days.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
+from mamoru.errors import MamoruError, NotFound
+from mamoru.guard.decision import Action
+from mamoru.guard.engine import BREACH_NOTICE
+from mamoru.guard.service import decide_and_record
+from mamoru.incidents.tables import Incident, IncidentNotice, IncidentReport
+from mamoru.law.breach import BreachFacts, Classification, ReportClock, classify, report_clock
+from mamoru.vault.service import Vault
+from mamoru.workspace import Workspace
+
+
+class Stage(StrEnum):
+    """The six steps of handling (My Number notice; APPI guideline alike, APPI-26h), in order."""
+
+    ESCALATION = "escalation"  # reported inside to the person responsible
+    CONTAINMENT = "containment"  # damage stopped from spreading
+    INVESTIGATION = "investigation"  # facts and cause established
+    IMPACT = "impact"  # scope of impact determined
+    PREVENTION = "prevention"  # recurrence prevented
+    CONTACT = "contact"  # persons contacted, publication decided, authorities reported
+
+
+#: The nine items of the PPC report (Rules Art. 8(1)).
+REPORT_ITEMS = (
+    "overview",
+    "data_items",
+    "affected_count",
+    "cause",
+    "secondary_damage",
+    "response_to_individuals",
+    "publication",
+    "prevention",
+    "other",
+)
+#: What a notice to a person must say (Rules Art. 10).
+NOTICE_ITEMS = ("overview", "data_items", "cause", "secondary_damage", "other")
+NARRATIVE = tuple(i for i in REPORT_ITEMS if i != "affected_count")
+FACT_FIELDS = (
+    "affected_count",
+    "special_care",
+    "financial_risk",
+    "improper_purpose",
+    "suspected_only",
+    "encrypted",
+    "key_compromised",
+    "pseudonymized_only",
+    "my_number",
+    "mn_network_system",
+    "mn_publicly_viewable",
+    "not_a_leak",
+    "org_type",
+    "delegated_sector",
+    "medium",
+    "processor",
+    "occurred_at",
+)
+
+
+class IncidentInvalid(MamoruError):
+    http_status = 422
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+
+
+def _audit(session: Session, actor: str, action: str, incident: Incident, *extra: str, **kw: Any) -> None:
+    append(
+        session,
+        [AuditEvent(actor=actor, action=action, objects=(f"incident:{incident.ref}", *extra), **kw)],
+    )
+
+
+def narrative(vault: Vault, incident: Incident) -> dict[str, str]:
+    value: dict[str, str] = orjson.loads(vault.open_private(incident.holder, "narrative", incident.sealed))
+    return value
+
+
+def _seal(vault: Vault, incident: Incident, text: dict[str, str]) -> None:
+    incident.sealed = vault.seal_private(incident.holder, "narrative", orjson.dumps(text))
+
+
+def facts(incident: Incident) -> BreachFacts:
+    return BreachFacts(
+        affected_count=incident.affected_count,
+        special_care=incident.special_care,
+        financial_risk=incident.financial_risk,
+        improper_purpose=incident.improper_purpose,
+        suspected_only=incident.suspected_only,
+        encrypted=incident.encrypted,
+        key_compromised=incident.key_compromised,
+        pseudonymized_only=incident.pseudonymized_only,
+        my_number=incident.my_number,  # type: ignore[arg-type]
+        mn_network_system=incident.mn_network_system,
+        mn_publicly_viewable=incident.mn_publicly_viewable,
+        not_a_leak=incident.not_a_leak,
+    )
+
+
+def classification(incident: Incident) -> Classification:
+    return classify(facts(incident))
+
+
+def clock(incident: Incident) -> ReportClock:
+    return report_clock(incident.aware_at, improper_purpose=classification(incident).improper_purpose)
+
+
+def open_incident(
+    session: Session,
+    vault: Vault,
+    *,
+    aware_at: datetime,
+    actor: str,
+    now: datetime,
+    source: str = "manual",
+    draft: bool = False,
+    overview: str = "",
+    **fields: Any,
+) -> Incident:
+    """Register an incident from its first staff awareness (the clock starts then, not when managers learn)."""
+    if aware_at > now:
+        raise IncidentInvalid([("aware_at", "awareness cannot be in the future")])
+    count = session.scalar(select(func.count()).select_from(Incident)) or 0
+    incident = Incident(
+        ref=f"INC-{now:%Y}-{count + 1:04d}",
+        holder=str(uuid.uuid4()),
+        status="draft" if draft else "open",
+        source=source,
+        opened_at=now,
+        opened_by=actor,
+        aware_at=aware_at,
+        sealed=b"",
+        stages={},
+        subjects=[],
+    )
+    _seal(vault, incident, {item: "" for item in NARRATIVE} | {"overview": overview})
+    session.add(incident)
+    update(session, vault, incident, actor=actor, **fields)
+    session.flush()
+    _audit(session, actor, "incident.opened", incident, reasons=(f"source:{source}",))
+    return incident
+
+
+def update(session: Session, vault: Vault, incident: Incident, *, actor: str, **fields: Any) -> Incident:
+    """Change facts (flags, counts, routing answers) and narrative items; unknown names are refused."""
+    if incident.status == "closed":
+        raise IncidentInvalid([("status", "a closed incident is not changed; open a new one")])
+    unknown = sorted(set(fields) - set(FACT_FIELDS) - set(NARRATIVE) - {"subjects"})
+    if unknown:
+        raise IncidentInvalid([(name, "not a field of an incident") for name in unknown])
+    if "my_number" in fields and fields["my_number"] not in ("yes", "no", "unknown"):
+        raise IncidentInvalid([("my_number", "yes, no or unknown (unknown is reported as yes)")])
+    if "affected_count" in fields and int(fields["affected_count"]) < 0:
+        raise IncidentInvalid([("affected_count", "a count of persons, 0 or more")])
+    text = narrative(vault, incident)
+    for name, value in fields.items():
+        if name in NARRATIVE:
+            text[name] = str(value).strip()
+        elif name == "subjects":
+            incident.subjects = sorted(set(value))
+        else:
+            setattr(incident, name, value)
+    _seal(vault, incident, text)
+    if incident.id is not None:
+        _audit(
+            session, actor, "incident.updated", incident, reasons=tuple(f"field:{n}" for n in sorted(fields))
+        )
+    return incident
+
+
+def get(session: Session, ref: str) -> Incident:
+    incident = session.scalar(select(Incident).where(Incident.ref == ref))
+    if incident is None and ref.isdigit():
+        incident = session.get(Incident, int(ref))
+    if incident is None:
+        raise NotFound(f"no incident {ref}")
+    return incident
+
+
+def complete_stage(
+    session: Session, vault: Vault, incident: Incident, stage: Stage, *, note: str, actor: str, now: datetime
+) -> None:
+    """Record that a stage is done, with what was done (the note is sealed with the narrative)."""
+    if not note.strip():
+        raise IncidentInvalid([("note", f"say what was done for {stage.value}")])
+    if incident.status == "closed":
+        raise IncidentInvalid([("status", "the incident is closed")])
+    incident.stages = {**incident.stages, stage.value: {"at": now.isoformat(), "by": actor}}
+    text = narrative(vault, incident)
+    text[f"stage:{stage.value}"] = note.strip()
+    _seal(vault, incident, text)
+    if incident.status == "draft":
+        incident.status = "open"
+    _audit(session, actor, "incident.stage_done", incident, reasons=(f"stage:{stage.value}",))
+
+
+def close(session: Session, incident: Incident, *, actor: str, now: datetime) -> None:
+    """Close an incident; refused while any of the six stages is empty (APPI-26h)."""
+    missing = [s.value for s in Stage if s.value not in incident.stages]
+    if missing:
+        raise IncidentInvalid([("stages", f"these stages are not done: {', '.join(missing)}")])
+    incident.status, incident.closed_at, incident.closed_by = "closed", now, actor
+    _audit(session, actor, "incident.closed", incident)
+
+
+class ReportKind(StrEnum):
+    PPC_PRELIM = "ppc_prelim"
+    PPC_FINAL = "ppc_final"
+    PMARK_PRELIM = "pmark_prelim"
+    PMARK_FINAL = "pmark_final"
+
+
+def report_content(ws: Workspace, session: Session, incident: Incident, kind: ReportKind) -> dict[str, Any]:
+    """What the report says: routing answers, the reporter (the entity), the clock and the nine items."""
+    policy = ws.policy.policy
+    c = classification(incident)
+    k = clock(incident)
+    text = narrative(ws.vault, incident)
+    items: dict[str, Any] = {item: text.get(item, "") for item in NARRATIVE}
+    items["affected_count"] = incident.affected_count
+    content: dict[str, Any] = {
+        "report_type": kind.value,
+        "incident": incident.ref,
+        "reporter_entity_name": policy.organization.name.ja,
+        "reporter_entity_name_en": policy.organization.name.en,
+        "routing": {
+            "q1_contains_my_number": "yes" if c.route_my_number else "no",
+            "q2_org_type": incident.org_type,
+            "q3_delegated_sector": incident.delegated_sector,
+        },
+        "aware_at": incident.aware_at.isoformat(),
+        "occurred_at": incident.occurred_at.isoformat() if incident.occurred_at else "unknown",
+        "categories": sorted(x.value for x in c.categories),
+        "my_number_grounds": sorted(x.value for x in c.my_number_grounds),
+        "reportable": c.reportable,
+        "my_number_reportable": c.my_number_reportable,
+        "suspected_only": incident.suspected_only,
+        "exemption": c.exemption,
+        "deadlines": {
+            "prelim_warning": k.prelim_warning.isoformat(),
+            "prelim_due": k.prelim_due.isoformat(),
+            "final_conservative": k.final_conservative.isoformat(),
+            "final_lenient": k.final_lenient.isoformat(),
+        },
+        "items": items,
+    }
+    if kind in (ReportKind.PMARK_PRELIM, ReportKind.PMARK_FINAL):
+        content["medium"] = incident.medium
+        content["stages"] = {s.value: text.get(f"stage:{s.value}", "") for s in Stage}
+    return content
+
+
+def missing_items(content: dict[str, Any]) -> list[str]:
+    items = content["items"]
+    return [i for i in REPORT_ITEMS if i != "affected_count" and not str(items.get(i, "")).strip()] + (
+        ["affected_count"] if not items.get("affected_count") else []
+    )
+
+
+def submit_report(
+    session: Session, ws: Workspace, incident: Incident, kind: ReportKind, *, actor: str, now: datetime
+) -> IncidentReport:
+    """Keep the report as submitted. A final report with any of the nine items empty is refused (APPI-26d)."""
+    content = report_content(ws, session, incident, kind)
+    if kind in (ReportKind.PPC_FINAL, ReportKind.PMARK_FINAL):
+        missing = missing_items(content)
+        if missing:
+            raise IncidentInvalid(
+                [("items", f"a final report needs every item; empty: {', '.join(missing)}")]
+            )
+    if kind in (ReportKind.PPC_PRELIM, ReportKind.PPC_FINAL) and not classification(incident).any_reportable:
+        raise IncidentInvalid(
+            [("kind", "this incident is not reportable to the PPC; file the PrivacyMark report")]
+        )
+    row = IncidentReport(
+        incident_id=incident.id,
+        kind=kind.value,
+        submitted_at=now,
+        submitted_by=actor,
+        sealed=ws.vault.seal_private(incident.holder, f"report:{kind.value}", orjson.dumps(content)),
+    )
+    session.add(row)
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "incident.report_submitted",
+        incident,
+        f"report:{row.id}",
+        reasons=(f"kind:{kind.value}",),
+    )
+    return row
+
+
+def submitted(session: Session, incident: Incident) -> set[str]:
+    return set(session.scalars(select(IncidentReport.kind).where(IncidentReport.incident_id == incident.id)))
+
+
+@dataclass(frozen=True)
+class ClockView:
+    incident: Incident
+    classification: Classification
+    clock: ReportClock
+    state: str
+    pmark_state: str
+
+
+def open_clocks(session: Session, today: date) -> list[ClockView]:
+    """Every incident not closed, with its deadlines as of ``today``, the most urgent first."""
+    views = []
+    for incident in session.scalars(
+        select(Incident).where(Incident.status != "closed").order_by(Incident.aware_at)
+    ):
+        c = classification(incident)
+        k = report_clock(incident.aware_at, improper_purpose=c.improper_purpose)
+        done = submitted(session, incident)
+        ppc = (
+            k.state(
+                today, prelim_done="ppc_prelim" in done or "ppc_final" in done, final_done="ppc_final" in done
+            )
+            if c.any_reportable
+            else "not_reportable"
+        )
+        pmark = k.state(today, prelim_done=True, final_done="pmark_final" in done)
+        views.append(ClockView(incident, c, k, ppc, pmark))
+    order = {"prelim_overdue": 0, "final_overdue": 1, "prelim_warning": 2, "final_warning": 3}
+    return sorted(
+        views, key=lambda v: (min(order.get(v.state, 9), order.get(v.pmark_state, 9)), v.incident.aware_at)
+    )
+
+
+@dataclass
+class NoticeResult:
+    emailed: list[str]
+    alternative: list[str]
+    uncovered: list[str]
+
+
+def notify_persons(
+    session: Session,
+    ws: Workspace,
+    incident: Incident,
+    *,
+    actor: str,
+    now: datetime,
+    alternative_url: str | None = None,
+) -> NoticeResult:
+    """Tell each affected person (APPI Art. 26(2)): by e-mail where we hold an address, through the guard;
+    everyone else is covered by the alternative measure (publication) if its URL is given."""
+    from mamoru.mail import Mailer
+
+    text = narrative(ws.vault, incident)
+    empty = [i for i in NOTICE_ITEMS if not text.get(i, "").strip()]
+    if empty:
+        raise IncidentInvalid([("notice", f"a notice must state {', '.join(empty)} (Rules Art. 10)")])
+    if alternative_url is not None and not alternative_url.startswith(("https://", "http://")):
+        raise IncidentInvalid([("alternative_url", "the publication's address, https://…")])
+    done = set(
+        session.scalars(select(IncidentNotice.subject_id).where(IncidentNotice.incident_id == incident.id))
+    )
+    pending = [s for s in incident.subjects if s not in done]
+    result = NoticeResult([], [], [])
+    contact = ws.policy.policy.organization.inquiry_contact
+    mailer = Mailer(ws.settings, (contact.email if contact else None) or "privacy@localhost")
+    decisions = decide_and_record(
+        session,
+        ws.policy,
+        actor=actor,
+        purpose=BREACH_NOTICE,
+        subjects=pending,
+        categories=[c.id for c in ws.policy.policy.categories if c.identifying and not c.my_number],
+        action=Action.CONTACT,
+        now=now,
+    )
+    org = ws.policy.policy.organization.name.ja
+    body = (
+        f"{org}より、お客様の個人情報に関する大切なお知らせです。\n\n"
+        f"【概要】{text['overview']}\n【対象となった情報の項目】{text['data_items']}\n"
+        f"【原因】{text['cause']}\n【二次被害又はそのおそれ】{text['secondary_damage']}\n"
+        f"【その他（お問い合わせ先等）】{text['other']}\n"
+    )
+    for decision in decisions:
+        subject = decision.subjects[0]
+        email = None
+        if decision.allow and "email" in ws.vault.field_names(session, subject):
+            email = ws.vault.read(session, decision, subject, ["email"]).get("email")
+        if email:
+            message_id = mailer.send(
+                email, f"【{org}】個人情報の漏えい等に関するお知らせ（{incident.ref}）", body
+            )
+            session.add(
+                IncidentNotice(
+                    incident_id=incident.id,
+                    subject_id=subject,
+                    channel="email",
+                    sent_at=now,
+                    message_id=message_id,
+                )
+            )
+            result.emailed.append(subject)
+        elif alternative_url:
+            session.add(
+                IncidentNotice(
+                    incident_id=incident.id,
+                    subject_id=subject,
+                    channel="alternative",
+                    sent_at=now,
+                    publication_url=alternative_url,
+                )
+            )
+            result.alternative.append(subject)
+        else:
+            result.uncovered.append(subject)
+    _audit(
+        session,
+        actor,
+        "incident.notices_sent",
+        incident,
+        subjects=tuple(result.emailed + result.alternative),
+        counts={
+            "emailed": len(result.emailed),
+            "alternative": len(result.alternative),
+            "uncovered": len(result.uncovered),
+        },
+    )
+    return result
+
+
+def reportable_subjects(session: Session, subject_ids: list[str]) -> dict[str, str]:
+    """Subjects involved in a reportable incident: subject -> incident ref (APPI Art. 35(5) ground)."""
+    wanted = set(subject_ids)
+    found: dict[str, str] = {}
+    for incident in session.scalars(select(Incident).where(Incident.status != "draft")):
+        hits = wanted.intersection(incident.subjects)
+        if hits and classification(incident).any_reportable:
+            for subject in hits:
+                found.setdefault(subject, incident.ref)
+    return found
+
+
+ITEM_LABELS = (
+    ("overview", "概要 / Overview"),
+    ("data_items", "漏えい等が発生し、又は発生したおそれがある個人データの項目 / Data items"),
+    ("affected_count", "本人の数 / Number of persons"),
+    ("cause", "原因 / Cause"),
+    ("secondary_damage", "二次被害又はそのおそれの有無及びその内容 / Secondary damage"),
+    ("response_to_individuals", "本人への対応の実施状況 / Response to the persons"),
+    ("publication", "公表の実施状況 / Publication"),
+    ("prevention", "再発防止のための措置 / Prevention of recurrence"),
+    ("other", "その他参考となる事項 / Other"),
+)
+
+
+def render_report(content: dict[str, Any]) -> str:
+    """The report as a printable page, for the PPC web form or the PrivacyMark body."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("mamoru.incidents", "templates"), autoescape=select_autoescape(["j2", "html"])
+    )
+    kind = content["report_type"]
+    title = {
+        "ppc_prelim": "個人情報保護委員会への報告（速報）",
+        "ppc_final": "個人情報保護委員会への報告（確報）",
+        "pmark_prelim": "プライバシーマーク事故報告（第一報）",
+        "pmark_final": "プライバシーマーク事故報告（最終報）",
+    }[kind]
+    return env.get_template("report.html.j2").render(c=content, title=title, labels=ITEM_LABELS)

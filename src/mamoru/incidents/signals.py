@@ -1,0 +1,139 @@
+"""Signals that open an incident draft for the office to look at: the audit log failing verification,
+denied attempts on the Individual Number, an actor reading far more people than usual, and a
+processor's breach notice. A draft starts no clock of its own: its awareness time is the signal's."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from statistics import median
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.audit.entry import decode_leaf
+from mamoru.audit.log import VerifyReport
+from mamoru.audit.tables import AuditEntry
+from mamoru.incidents.service import open_incident
+from mamoru.incidents.tables import Incident, SignalCursor
+from mamoru.vault.service import Vault
+
+ACTOR = "system:signals"
+MY_NUMBER_DENIALS = frozenset({"my_number_not_handler", "my_number_outside_affairs"})
+#: An actor reading more than this many times their usual daily number of people (and at least
+#: READ_VOLUME_MIN) on one day is a signal.
+READ_VOLUME_FACTOR = 10
+READ_VOLUME_MIN = 100
+BASELINE_DAYS = 30
+BATCH = 20_000
+
+
+def audit_failure(session: Session, vault: Vault, report: VerifyReport, *, now: datetime) -> Incident | None:
+    if report.ok:
+        return None
+    return open_incident(
+        session,
+        vault,
+        aware_at=now,
+        actor=ACTOR,
+        now=now,
+        source="signal:audit_verify",
+        draft=True,
+        overview=f"The audit log failed verification at entry {report.first_bad_seq}: {report.reason}",
+        improper_purpose=True,
+        suspected_only=True,
+    )
+
+
+def processor_notice(
+    session: Session, vault: Vault, processor: str, *, aware_at: datetime, now: datetime
+) -> Incident:
+    return open_incident(
+        session,
+        vault,
+        aware_at=aware_at,
+        actor=ACTOR,
+        now=now,
+        source="signal:processor_notice",
+        draft=True,
+        overview=f"Processor {processor} notified a breach.",
+        processor=processor,
+    )
+
+
+def scan(session: Session, vault: Vault, *, now: datetime | None = None) -> list[Incident]:
+    """Read the audit log from where the last scan stopped and open drafts for what it finds."""
+    now = now or datetime.now(UTC)
+    cursor = session.get(SignalCursor, 1)
+    if cursor is None:
+        cursor = SignalCursor(id=1, last_seq=0, baseline={})
+        session.add(cursor)
+    denied: dict[str, set[str]] = defaultdict(set)
+    reads: dict[tuple[str, str], set[str]] = defaultdict(set)
+    last = cursor.last_seq
+    while True:
+        rows = list(
+            session.execute(
+                select(AuditEntry.seq, AuditEntry.leaf, AuditEntry.entry_hash)
+                .where(AuditEntry.seq > last)
+                .order_by(AuditEntry.seq)
+                .limit(BATCH)
+            )
+        )
+        if not rows:
+            break
+        for seq, leaf, entry_hash in rows:
+            last = seq
+            body = decode_leaf(bytes(leaf), bytes(entry_hash)).body
+            if not str(body["action"]).startswith("decision."):
+                continue
+            if body["decision"] == "deny" and MY_NUMBER_DENIALS.intersection(body["reasons"]):
+                denied[body["actor"]].update(body["subjects"])
+            elif body["decision"] == "allow" and body["action"] in ("decision.read", "decision.export"):
+                day = datetime.fromtimestamp(int(body["ts"]) / 1_000_000, UTC).date().isoformat()
+                reads[(body["actor"], day)].update(body["subjects"])
+    cursor.last_seq = last
+    opened: list[Incident] = []
+    for actor, subjects in sorted(denied.items()):
+        opened.append(
+            open_incident(
+                session,
+                vault,
+                aware_at=now,
+                actor=ACTOR,
+                now=now,
+                source="signal:my_number_denied",
+                draft=True,
+                overview=f"{actor} was refused the Individual Number of {len(subjects)} people.",
+                my_number="yes",
+                suspected_only=True,
+            )
+        )
+    history: dict[str, dict[str, int]] = {a: dict(d) for a, d in (cursor.baseline or {}).items()}
+    for (actor, day), subjects in sorted(reads.items()):
+        days = history.setdefault(actor, {})
+        earlier = [n for d, n in days.items() if d != day]
+        usual = median(earlier) if earlier else 0
+        count = len(subjects) + days.get(day, 0)
+        if earlier and count >= READ_VOLUME_MIN and count > READ_VOLUME_FACTOR * max(usual, 1):
+            opened.append(
+                open_incident(
+                    session,
+                    vault,
+                    aware_at=now,
+                    actor=ACTOR,
+                    now=now,
+                    source="signal:read_volume",
+                    draft=True,
+                    overview=f"{actor} read {count} people on {day}; usually {usual:g} a day.",
+                    improper_purpose=True,
+                    suspected_only=True,
+                    affected_count=count,
+                    subjects=sorted(subjects),
+                )
+            )
+        days[day] = count
+        cutoff = (now - timedelta(days=BASELINE_DAYS)).date().isoformat()
+        history[actor] = {d: n for d, n in days.items() if d >= cutoff}
+    cursor.baseline = history
+    return opened
