@@ -107,6 +107,7 @@ PAGES = {
     "requests": "/console/requests",
     "transfers": "/console/transfers",
     "incidents": "/console/incidents",
+    "mynumber": "/console/mynumber",
 }
 
 

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default=None, description="Audit checkpoint signing key; <home>/audit-signing.key."
     )
     policy_file: Path | None = Field(default=None, description="Policy YAML; <home>/policy.yaml if unset.")
+    mynumber_key_file: Path | None = Field(
+        default=None, description="The My Number vault's own master key; <home>/mynumber.key if unset."
+    )
+    mynumber_keystore_url: str | None = Field(
+        default=None, description="The My Number vault's own key store; <home>/mynumber-keys.db if unset."
+    )
     base_url: str = "http://127.0.0.1:8600"
     smtp_host: str | None = Field(
         default=None, description="SMTP server for mail; unset: .eml files in <home>/outbox (development)."
@@ -96,6 +102,14 @@ class Settings(BaseSettings):
     @property
     def resolved_signing_key_file(self) -> Path:
         return self.signing_key_file or self.home / "audit-signing.key"
+
+    @property
+    def resolved_mynumber_key_file(self) -> Path:
+        return self.mynumber_key_file or self.home / "mynumber.key"
+
+    @property
+    def resolved_mynumber_keystore_url(self) -> str:
+        return self.mynumber_keystore_url or f"sqlite:///{(self.home / 'mynumber-keys.db').resolve()}"
 
     @property
     def outbox(self) -> Path:

@@ -107,6 +107,11 @@ def initialize(settings: Settings) -> InitReport:
         write_key_file(settings.resolved_key_file, MasterKey.generate())
         report.created.append(f"master key {settings.resolved_key_file} (mode 0600)")
     load_master_key(settings)
+    if not settings.resolved_mynumber_key_file.exists():
+        write_key_file(settings.resolved_mynumber_key_file, MasterKey.generate())
+        report.created.append(f"My Number vault key {settings.resolved_mynumber_key_file} (mode 0600)")
+    KeyStore(settings.resolved_mynumber_keystore_url).dispose()
+    _make_private_file(settings.resolved_mynumber_keystore_url)
     if ensure_key_file(settings.resolved_signing_key_file):
         report.created.append(f"audit signing key {settings.resolved_signing_key_file} (mode 0600)")
     config = settings.home / CONFIG_FILE
@@ -203,6 +208,19 @@ class Workspace:
     keystore: KeyStore = field(repr=False)
     _writer: AuditWriter | None = field(default=None, repr=False)
     _vault: Vault | None = field(default=None, repr=False)
+    _mn_vault: Vault | None = field(default=None, repr=False)
+    _mn_keystore: KeyStore | None = field(default=None, repr=False)
+
+    @property
+    def mynumber_vault(self) -> Vault:
+        """The My Number vault's keys: a master key and a key store of its own (MN-2, MN-6)."""
+        if self._mn_vault is None:
+            path = self.settings.resolved_mynumber_key_file
+            if not path.exists():
+                raise ConfigurationError(f"{path}: the My Number vault has no key; run `mamoru init`")
+            self._mn_keystore = KeyStore(self.settings.resolved_mynumber_keystore_url)
+            self._mn_vault = Vault(read_key_file(path), self._mn_keystore)
+        return self._mn_vault
 
     @property
     def vault(self) -> Vault:
@@ -239,6 +257,8 @@ class Workspace:
             self._writer.close()
             self._writer = None
         self.keystore.dispose()
+        if self._mn_keystore is not None:
+            self._mn_keystore.dispose()
         self.db.dispose()
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from mamoru import __version__
+from mamoru import __version__, logfilter
 from mamoru.api import audit, ledger, personal, v1
 from mamoru.api import incidents as api_incidents
+from mamoru.api import mynumber as api_mynumber
 from mamoru.api import requests as api_requests
 from mamoru.api import transfers as api_transfers
 from mamoru.api.deps import CurrentWorkspace, DbSession
@@ -18,6 +20,7 @@ from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
 from mamoru.web import console, portal
 from mamoru.web import incidents as web_incidents
+from mamoru.web import mynumber as web_mynumber
 from mamoru.web import requests as web_requests
 from mamoru.web import transfers as web_transfers
 from mamoru.workspace import Workspace
@@ -31,6 +34,20 @@ def create_app(workspace: Workspace) -> FastAPI:
         description="Personal-information protection management system / 個人情報保護マネジメントシステム",
     )
     app.state.workspace = workspace
+    logfilter.install()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # Say where and why, never echo what was sent: it may be a personal value.
+        problems = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "RequestInvalid", "detail": problems}, status_code=422)
 
     @app.exception_handler(MamoruError)
     async def mamoru_error(request: Request, exc: MamoruError) -> Response:
@@ -63,5 +80,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_transfers.router)
     app.include_router(api_transfers.router)
     app.include_router(api_incidents.router)
+    app.include_router(api_mynumber.router)
+    app.include_router(web_mynumber.router)
     app.include_router(web_incidents.router)
     return app

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from mamoru.audit.entry import REFERENCE_PATTERN
@@ -78,3 +79,12 @@ def access_context(
 
 
 CurrentAccess = Annotated[AccessContext, Depends(access_context)]
+
+
+def download(data: bytes, filename: str, media_type: str) -> Response:
+    """A file for the browser to save, never cached (it may carry personal data)."""
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -13,7 +13,7 @@ from mamoru.api.deps import CurrentAccess, CurrentApiClient, CurrentWorkspace, D
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.guard.engine import StatutoryException
 from mamoru.transfers.gate import TransferIn, TransferType, transfer
-from mamoru.transfers.records import RecordMode, records_for
+from mamoru.transfers.records import RecordMode, records_for, records_json
 from mamoru.transfers.supervision import processor_status, recipient_status
 
 router = APIRouter(prefix="/api/v1", tags=["transfers"])
@@ -100,31 +100,4 @@ def provision_records(
     client: CurrentApiClient, session: DbSession, subject: Annotated[str, Query(max_length=36)]
 ) -> dict[str, list[dict[str, object]]]:
     """The provision and receipt records about one subject (references and codes only)."""
-    provisions, receipts = records_for(session, [subject])
-    return {
-        "provision_records": [
-            {
-                "id": p.id,
-                "recipient": p.recipient,
-                "basis": p.basis,
-                "mode": p.mode,
-                "categories": p.categories,
-                "provided_on": p.provided_on,
-                "created_at": p.created_at,
-                "purge_after": p.purge_after,
-            }
-            for p in provisions
-        ],
-        "receipt_records": [
-            {
-                "id": r.id,
-                "basis": r.basis,
-                "mode": r.mode,
-                "categories": r.categories,
-                "received_on": r.received_on,
-                "created_at": r.created_at,
-                "purge_after": r.purge_after,
-            }
-            for r in receipts
-        ],
-    }
+    return records_json(*records_for(session, [subject]))

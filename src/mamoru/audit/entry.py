@@ -28,7 +28,16 @@ REFERENCE_PATTERN = r"^[A-Za-z0-9_.:/\-]{1,128}$"
 _REF = re.compile(REFERENCE_PATTERN)
 _PLAIN_REF = re.compile(r"^(?!.*\d{12})[A-Za-z0-9_.:/\-]{1,128}$")
 # A random UUID's last group is twelve digits once in a few hundred; it is a reference all the same.
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_UUID = re.compile(r"^(?:[a-z_]{1,32}:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def digest_ref(data: bytes) -> str:
+    """A reference to some bytes by their SHA-256, fit for an audit entry: base32, because a hex digest
+    can hold a run of twelve digits that the log refuses as a possible Individual Number."""
+    import base64
+    import hashlib
+
+    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()[:20]).decode().lower()
 
 
 class PersonalValueInAudit(MamoruError):

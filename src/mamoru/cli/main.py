@@ -7,17 +7,31 @@ from typing import Annotated
 
 import typer
 
-from mamoru import __version__
-from mamoru.cli import audit, guard, incidents, keys, ledger, policy, requests, staff, tokens, transfers
+from mamoru import __version__, logfilter
+from mamoru.cli import (
+    audit,
+    guard,
+    incidents,
+    keys,
+    ledger,
+    mynumber,
+    policy,
+    requests,
+    staff,
+    tokens,
+    transfers,
+)
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
 from mamoru.incidents.demo import load_demo_incidents
+from mamoru.mynumber.demo import load_demo_numbers
 from mamoru.people.auth import new_password, set_password
 from mamoru.requests.demo import load_demo_requests
 from mamoru.settings import Settings
 from mamoru.workspace import initialize
 
+logfilter.install()
 app = typer.Typer(
     help="mamoru — personal-information protection management system. / 個人情報保護マネジメントシステム。",
     no_args_is_help=True,
@@ -34,6 +48,7 @@ app.add_typer(staff.app, name="staff")
 app.add_typer(requests.app, name="requests")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(incidents.app, name="incidents")
+app.add_typer(mynumber.app, name="mynumber")
 
 
 @app.command()
@@ -91,9 +106,10 @@ def demo(
     with opened_workspace() as ws:
         requests_made = load_demo_requests(ws, plan, datetime.now(UTC))
         incidents_made = load_demo_incidents(ws, plan, datetime.now(UTC))
+        numbers = load_demo_numbers(ws, plan, datetime.now(UTC), seed)
     out.print(
         f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects, "
-        f"{len(requests_made)} requests, {len(incidents_made)} incidents"
+        f"{len(requests_made)} requests, {len(incidents_made)} incidents, {numbers} Individual Numbers"
     )
     logins = ", ".join(m.login for m in plan.staff)
     out.print(

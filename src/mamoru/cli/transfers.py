@@ -13,7 +13,7 @@ from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, o
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
 from mamoru.transfers import supervision
-from mamoru.transfers.records import records_for
+from mamoru.transfers.records import records_for, records_json
 
 app = typer.Typer(
     help="Processors, recipients and provision records (APPI Arts. 25, 27-30). / 委託・第三者提供。"
@@ -143,62 +143,4 @@ def foreign_check(
 def records(subject: Annotated[str, typer.Option("--subject", help="The subject's id.")]) -> None:
     """The provision and receipt records about one subject, as JSON."""
     with opened_workspace() as ws, ws.db.session() as session:
-        provisions, receipts = records_for(session, [subject])
-        emit_json(
-            {
-                "provision_records": [
-                    {
-                        "id": p.id,
-                        "recipient": p.recipient,
-                        "basis": p.basis,
-                        "mode": p.mode,
-                        "categories": p.categories,
-                        "created_at": p.created_at,
-                        "purge_after": p.purge_after,
-                    }
-                    for p in provisions
-                ],
-                "receipt_records": [
-                    {
-                        "id": r.id,
-                        "basis": r.basis,
-                        "mode": r.mode,
-                        "categories": r.categories,
-                        "created_at": r.created_at,
-                        "purge_after": r.purge_after,
-                    }
-                    for r in receipts
-                ],
-            }
-        )
-
-
-@app.command("breach-notice")
-def breach_notice(
-    processor: str,
-    aware_at: Annotated[
-        str, typer.Option("--aware-at", help="When the processor became aware (ISO date-time).")
-    ],
-    notified_at: Annotated[str, typer.Option("--notified-at", help="When it told us (ISO date-time).")],
-    by: By,
-) -> None:
-    """Record a processor's breach notice (late if more than 3 days after its awareness, APPI-26g) and
-    open an incident draft for the office."""
-    from mamoru.incidents.signals import processor_notice
-
-    try:
-        aware, notified = datetime.fromisoformat(aware_at), datetime.fromisoformat(notified_at)
-    except ValueError:
-        raise fail("--aware-at / --notified-at: ISO date-times like 2026-11-25T09:00+09:00") from None
-    if aware.tzinfo is None or notified.tzinfo is None:
-        raise fail("--aware-at / --notified-at: give the time zone (e.g. +09:00)")
-    with opened_workspace() as ws, ws.db.session() as session:
-        try:
-            notice = supervision.record_breach_notice(
-                session, ws.policy.policy, processor, aware_at=aware, notified_at=notified, actor=by
-            )
-            draft = processor_notice(session, ws.vault, processor, aware_at=aware, now=datetime.now(UTC))
-        except MamoruError as exc:
-            raise fail(str(exc)) from None
-        late, ref = notice.late, draft.ref
-    out.print(f"breach notice recorded{' (LATE)' if late else ''}; incident draft {ref}")
+        emit_json(records_json(*records_for(session, [subject])))

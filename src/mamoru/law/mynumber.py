@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, timedelta
 from enum import StrEnum
 
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)  # applied left to right to the 11 base digits
@@ -57,3 +58,109 @@ def find_candidates(text: str) -> list[str]:
     Used by tests and log filters to prove that no My Number-shaped value leaks.
     """
     return [m for m in re.findall(r"(?<!\d)\d{12}(?!\d)", text) if is_valid(m)]
+
+
+# --- identity verification on collection (My Number Act Art. 16; MN-3) ---------------------------
+
+
+class NumberCheckDoc(StrEnum):
+    """What shows that the number is the person's (番号確認)."""
+
+    MY_NUMBER_CARD = "my_number_card"  # 個人番号カード: number check and identity check at once
+    NOTIFICATION_CARD = "notification_card"  # 通知カード (details unchanged)
+    RESIDENCE_CERTIFICATE = "residence_certificate_with_number"  # 個人番号付きの住民票の写し
+    NUMBER_NOTICE = "number_notice"  # 個人番号通知書 (since 2020): NOT a number-check document
+
+
+class IdentityDoc(StrEnum):
+    """What shows that the person is who they say (身元確認)."""
+
+    MY_NUMBER_CARD = "my_number_card"
+    DRIVERS_LICENSE = "drivers_license"
+    PASSPORT = "passport"
+    RESIDENCE_CARD = "residence_card"  # 在留カード
+    OTHER_PHOTO_ID = "other_photo_id"
+    HEALTH_INSURANCE_CARD = "health_insurance_card"  # non-photo
+    PENSION_BOOK = "pension_book"  # non-photo
+    OTHER_NON_PHOTO = "other_non_photo"
+
+
+PHOTO_IDS = frozenset(
+    {
+        IdentityDoc.MY_NUMBER_CARD,
+        IdentityDoc.DRIVERS_LICENSE,
+        IdentityDoc.PASSPORT,
+        IdentityDoc.RESIDENCE_CARD,
+        IdentityDoc.OTHER_PHOTO_ID,
+    }
+)
+
+
+def identity_problems(
+    number_check: NumberCheckDoc,
+    identity: list[IdentityDoc],
+    *,
+    by_agent: bool = False,
+    authority_doc: bool = False,
+    agent_identity: list[IdentityDoc] | None = None,
+) -> list[str]:
+    """Why a set of documents does not verify the number and the person; empty when it does."""
+    problems: list[str] = []
+    if number_check is NumberCheckDoc.NUMBER_NOTICE:
+        problems.append(
+            "the 個人番号通知書 is not a number-check document; use the My Number card, the "
+            "notification card or a residence certificate with the number"
+        )
+    if number_check is not NumberCheckDoc.MY_NUMBER_CARD and not by_agent:
+        photo = [d for d in identity if d in PHOTO_IDS]
+        non_photo = [d for d in identity if d not in PHOTO_IDS]
+        if not photo and len(set(non_photo)) < 2:
+            problems.append("identity needs one photo ID or two non-photo IDs")
+    if by_agent:
+        if not authority_doc:
+            problems.append("an agent needs a proof of authority")
+        agent_docs = agent_identity or []
+        if not any(d in PHOTO_IDS for d in agent_docs) and len(set(agent_docs)) < 2:
+            problems.append("the agent's own identity needs one photo ID or two non-photo IDs")
+    return problems
+
+
+# --- retention of documents carrying the number (MN-5) -------------------------------------------
+
+
+class NumberDocument(StrEnum):
+    """Documents the number is collected for, and how long each must be kept."""
+
+    DEPENDENTS_DECLARATION = "dependents_declaration"  # 扶養控除等申告書
+    WITHHOLDING_SLIP = "withholding_slip"  # 源泉徴収票（控）
+    PAYMENT_REPORT = "payment_report"  # 支払調書
+    SOCIAL_INSURANCE = "social_insurance"  # 健康保険・厚生年金の届出
+    EMPLOYMENT_INSURANCE = "employment_insurance"  # 雇用保険の届出
+
+
+TAX_DOCUMENTS = frozenset(
+    {NumberDocument.DEPENDENTS_DECLARATION, NumberDocument.WITHHOLDING_SLIP, NumberDocument.PAYMENT_REPORT}
+)
+TAX_YEARS = 7
+INSURANCE_YEARS = 2
+
+
+def purge_after(
+    document: NumberDocument,
+    year: int,
+    completed_on: date | None = None,
+    *,
+    insurance_years: int = INSURANCE_YEARS,
+) -> date:
+    """The last day a document (and so the number on it) must be kept.
+
+    Tax documents of ``year`` are kept for seven years from 11 January of the following year (the day
+    after the filing deadline; NTA No. 2503): a 2026 declaration is kept until 10 January 2034.
+    Insurance documents are kept ``insurance_years`` (2 by default) from the day the matter completed.
+    """
+    if document in TAX_DOCUMENTS:
+        start = date(year + 1, 1, 11)
+        return date(start.year + TAX_YEARS, start.month, start.day) - timedelta(days=1)
+    from mamoru.law.retention import add_period
+
+    return add_period(completed_on or date(year, 12, 31), years=insurance_years)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from mamoru.audit.entry import AuditEvent
+from mamoru.audit.entry import AuditEvent, digest_ref
 from mamoru.audit.log import append
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action
@@ -304,7 +304,7 @@ def _step_package(session: Session, ctx: Context) -> dict[str, Any]:
     sealed = ctx.ws.vault.seal_private(ctx.request.id, "package", zipped)
     _write_atomically(package_path(ctx.ws, ctx.request.id), sealed)
     digest = hashlib.sha256(zipped).hexdigest()
-    ctx.audit(session, "request.package_built", reasons=(f"sha256:{digest[:32]}",))
+    ctx.audit(session, "request.package_built", reasons=(digest_ref(zipped),))
     return {"sha256": digest, "bytes": len(zipped)}
 
 

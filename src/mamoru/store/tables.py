@@ -3,6 +3,7 @@
 from mamoru.audit import tables as _audit
 from mamoru.incidents import tables as _incidents
 from mamoru.ledger import tables as _ledger
+from mamoru.mynumber import tables as _mynumber
 from mamoru.people import tables as _people
 from mamoru.policy import tables as _policy
 from mamoru.requests import tables as _requests
@@ -15,6 +16,7 @@ __all__ = [
     "_audit",
     "_incidents",
     "_ledger",
+    "_mynumber",
     "_people",
     "_policy",
     "_requests",

@@ -25,7 +25,7 @@ from babel import Locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from mamoru.audit.entry import AuditEvent
+from mamoru.audit.entry import AuditEvent, digest_ref
 from mamoru.audit.log import append
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
@@ -263,7 +263,7 @@ def transfer(
                 purpose=data.purpose,
                 subjects=tuple(result.provided),
                 objects=objects,
-                reasons=(f"sha256:{hashlib.sha256(package).hexdigest()[:32]}",) if package else (),
+                reasons=(digest_ref(package),) if package else (),
                 counts={
                     "provided": len(result.provided),
                     "left_out": len(result.refused),

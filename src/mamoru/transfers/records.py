@@ -179,3 +179,36 @@ def records_for(
         )
     )
     return provisions, receipts
+
+
+def records_json(
+    provisions: Sequence[ProvisionRecord], receipts: Sequence[ReceiptRecord]
+) -> dict[str, list[dict[str, object]]]:
+    """The records about a subject as plain data for the API and the CLI (references and codes only)."""
+    return {
+        "provision_records": [
+            {
+                "id": p.id,
+                "recipient": p.recipient,
+                "basis": p.basis,
+                "mode": p.mode,
+                "categories": p.categories,
+                "provided_on": p.provided_on,
+                "created_at": p.created_at,
+                "purge_after": p.purge_after,
+            }
+            for p in provisions
+        ],
+        "receipt_records": [
+            {
+                "id": r.id,
+                "basis": r.basis,
+                "mode": r.mode,
+                "categories": r.categories,
+                "received_on": r.received_on,
+                "created_at": r.created_at,
+                "purge_after": r.purge_after,
+            }
+            for r in receipts
+        ],
+    }

@@ -52,6 +52,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "transfers": PRIVACY | AUDIT,
     "incidents": PRIVACY | AUDIT,
     "incidents.manage": PRIVACY,
+    "mynumber": frozenset({Role.MY_NUMBER_HANDLER}),
     "requests.decide": PRIVACY,
     "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
 }

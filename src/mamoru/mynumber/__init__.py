@@ -1,0 +1,1 @@
+"""The My Number vault: the Individual Number kept apart, used only for statutory affairs by its handlers."""

@@ -1,0 +1,52 @@
+"""The My Number vault's console page: for designated handlers only. It lists filings and entries (never
+the numbers) and hands out the statutory outputs, each download audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from mamoru.api.deps import CurrentWorkspace, DbSession, download
+from mamoru.mynumber import controls
+from mamoru.mynumber import service as mn
+from mamoru.mynumber.tables import MnDeletionRecord, MnEntry, MnFiling
+from mamoru.policy.notice import Lang
+from mamoru.web.console import Staff, check, console_page
+from mamoru.web.i18n import choose_lang, labels
+
+router = APIRouter(prefix="/console/mynumber", include_in_schema=False)
+Language = Annotated[Lang, Depends(choose_lang)]
+
+
+@router.get("", response_class=HTMLResponse)
+def vault_page(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
+) -> HTMLResponse:
+    check(who, "mynumber")
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_mynumber.html.j2",
+        labels(lang)["mynumber"],
+        filings=list(session.scalars(select(MnFiling).order_by(MnFiling.year.desc(), MnFiling.id))),
+        entries=list(session.scalars(select(MnEntry).order_by(MnEntry.purge_after))),
+        deletions=list(
+            session.scalars(select(MnDeletionRecord).order_by(MnDeletionRecord.id.desc()).limit(20))
+        ),
+        outputs=sorted(mn.OUTPUTS),
+        blocks=controls.by_block(),
+        today=datetime.now(UTC).date(),
+    )
+
+
+@router.get("/outputs/{form}")
+def output(form: str, year: int, session: DbSession, ws: CurrentWorkspace, who: Staff) -> Response:
+    check(who, "mynumber")
+    data = mn.statutory_output(session, ws, form, year, actor=f"staff:{who.login}", now=datetime.now(UTC))
+    return download(data, f"{form}-{year}.csv", "text/csv; charset=utf-8")

@@ -1,0 +1,344 @@
+"""The My Number vault: separate keys, closed purposes, collection with identity checks, statutory
+outputs only, disposal on time, and no number in any log."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from mamoru.demo import DemoPlan
+from mamoru.incidents.tables import Incident
+from mamoru.law.mynumber import (
+    IdentityDoc,
+    NumberCheckDoc,
+    NumberDocument,
+    StatutoryAffair,
+    check_digit,
+    identity_problems,
+    purge_after,
+)
+from mamoru.ledger.errors import LedgerInvalid
+from mamoru.logfilter import _LOOSE, redact
+from mamoru.mynumber import controls
+from mamoru.mynumber import service as mn
+from mamoru.mynumber.tables import MnDeletionRecord, MnEntry
+from mamoru.store.tables import metadata
+from mamoru.workspace import Workspace
+from tests.requests_helpers import load_office
+
+NOW = datetime.now(UTC)
+HANDLER = "staff:hr01"
+
+
+def number(base: str) -> str:
+    return base + str(check_digit(base))
+
+
+@pytest.fixture
+def office(workspace: Workspace) -> tuple[Workspace, DemoPlan]:
+    return workspace, load_office(workspace)
+
+
+def _employee(plan: DemoPlan, i: int = 0) -> str:
+    return [p.subject_id for p in plan.all_people() if p.kind == "employee"][i]
+
+
+def _filing(
+    ws: Workspace, year: int = 2026, document: NumberDocument = NumberDocument.DEPENDENTS_DECLARATION
+) -> int:
+    with ws.db.session() as session:
+        return mn.create_filing(
+            session,
+            affair=StatutoryAffair.WITHHOLDING_SLIP,
+            document=document,
+            year=year,
+            due_on=date(year + 1, 1, 31),
+            actor=HANDLER,
+        ).id
+
+
+def _collect(ws: Workspace, subject: str, value: str, filing: int, **kw: object) -> str:
+    data = mn.CollectIn(
+        subject_id=subject,
+        number=value,
+        filing_id=filing,
+        number_check=kw.pop("number_check", NumberCheckDoc.MY_NUMBER_CARD),  # type: ignore[arg-type]
+        identity=kw.pop("identity", []),  # type: ignore[arg-type]
+    )
+    with ws.db.session() as session:
+        return mn.collect(session, ws, data, actor=str(kw.pop("actor", HANDLER)), now=NOW).id
+
+
+def test_mn_1_the_number_is_never_a_key_outside_the_vault() -> None:
+    suspicious = re.compile(r"my_?number|individual_number|kojin_bango")
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if suspicious.search(column.name) and table.name not in ("mn_entries",):
+                assert not column.index and not column.foreign_keys and not column.primary_key, (
+                    table.name,
+                    column.name,
+                )
+    entries = metadata.tables["mn_entries"]
+    assert not entries.c.sealed.index and not entries.c.sealed.foreign_keys
+    indexed = {c.name for idx in entries.indexes for c in idx.columns}
+    assert "sealed" not in indexed
+
+
+def test_mn_1_the_vault_has_its_own_key_and_key_store(workspace: Workspace) -> None:
+    assert workspace.settings.resolved_mynumber_key_file.exists()
+    assert workspace.settings.resolved_mynumber_key_file.stat().st_mode & 0o077 == 0
+    assert workspace.mynumber_vault.keystore is not workspace.vault.keystore
+    assert workspace.settings.resolved_mynumber_keystore_url != workspace.settings.resolved_keystore_url
+
+
+def test_mn_2_collection_needs_a_pending_filing_and_export_is_only_statutory(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    ws, plan = office
+    with pytest.raises(LedgerInvalid, match="pending statutory filing"):
+        _collect(ws, _employee(plan), number("12345678901"), 9999)
+    filing = _filing(ws)
+    _collect(ws, _employee(plan), number("12345678901"), filing)
+    with pytest.raises(mn.ExportRefused):
+        mn.export("/tmp/all-numbers.csv")
+    with ws.db.session() as session, pytest.raises(mn.ExportRefused, match="not a statutory output"):
+        mn.statutory_output(session, ws, "everything", 2026, actor=HANDLER, now=NOW)
+    with ws.db.session() as session:
+        csv_bytes = mn.statutory_output(session, ws, "withholding_slips", 2026, actor=HANDLER, now=NOW)
+    assert number("12345678901") in csv_bytes.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("check", "identity", "ok"),
+    [
+        (NumberCheckDoc.NUMBER_NOTICE, [IdentityDoc.DRIVERS_LICENSE], False),
+        (NumberCheckDoc.MY_NUMBER_CARD, [], True),
+        (NumberCheckDoc.NOTIFICATION_CARD, [IdentityDoc.DRIVERS_LICENSE], True),
+        (NumberCheckDoc.RESIDENCE_CERTIFICATE, [IdentityDoc.HEALTH_INSURANCE_CARD], False),
+        (
+            NumberCheckDoc.RESIDENCE_CERTIFICATE,
+            [IdentityDoc.HEALTH_INSURANCE_CARD, IdentityDoc.PENSION_BOOK],
+            True,
+        ),
+    ],
+)
+def test_mn_3_identity_verification_accepts_only_valid_combinations(
+    check: NumberCheckDoc, identity: list[IdentityDoc], ok: bool
+) -> None:
+    assert (identity_problems(check, identity) == []) is ok
+
+
+def test_mn_3_an_agent_needs_proof_of_authority_and_their_own_identity() -> None:
+    assert identity_problems(
+        NumberCheckDoc.NOTIFICATION_CARD, [], by_agent=True, agent_identity=[IdentityDoc.PASSPORT]
+    ) == ["an agent needs a proof of authority"]
+    assert (
+        identity_problems(
+            NumberCheckDoc.NOTIFICATION_CARD,
+            [],
+            by_agent=True,
+            authority_doc=True,
+            agent_identity=[IdentityDoc.PASSPORT],
+        )
+        == []
+    )
+
+
+def test_mn_4_collection_normalizes_and_checks_the_digit_without_echoing_the_number(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    ws, plan = office
+    filing = _filing(ws)
+    with pytest.raises(LedgerInvalid) as bad:
+        _collect(ws, _employee(plan), "123456789010", filing)
+    assert "123456789010" not in str(bad.value)
+    full_width = "１２３４-５６７８-９０１８"
+    entry = _collect(ws, _employee(plan, 1), full_width, filing)
+    with ws.db.session() as session:
+        assert (
+            mn.read_number(
+                session, ws, entry, actor=HANDLER, affair=StatutoryAffair.WITHHOLDING_SLIP, now=NOW
+            )
+            == "123456789018"
+        )
+
+
+def test_mn_5_a_2026_dependents_declaration_is_kept_until_10_january_2034_then_deleted_without_a_trace(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    assert purge_after(NumberDocument.DEPENDENTS_DECLARATION, 2026) == date(2034, 1, 10)
+    ws, plan = office
+    entry = _collect(ws, _employee(plan), number("98765432109"), _filing(ws))
+    with ws.db.session() as session:
+        assert mn.dispose_due(session, ws, today=date(2034, 1, 10), actor=HANDLER) == []
+        records = mn.dispose_due(session, ws, today=date(2034, 1, 11), actor=HANDLER)
+        assert [r.entry_id for r in records] == [entry]
+        row = session.get(MnEntry, entry)
+        assert row is not None and row.sealed is None and row.deleted_at is not None
+        with pytest.raises(Exception, match="no Individual Number"):
+            mn.read_number(
+                session, ws, entry, actor=HANDLER, affair=StatutoryAffair.WITHHOLDING_SLIP, now=NOW
+            )
+        record = session.scalar(select(MnDeletionRecord).where(MnDeletionRecord.entry_id == entry))
+        assert record is not None and number("98765432109") not in repr(record.__dict__)
+    assert ws.mynumber_vault.keystore.subject_key(entry) is None  # the key itself is gone
+
+
+def test_mn_6_a_non_handler_is_refused_audited_and_a_security_alert_opens(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    ws, plan = office
+    entry = _collect(ws, _employee(plan), number("11122233344"), _filing(ws))
+    with ws.db.session() as session, pytest.raises(mn.MyNumberDenied):
+        mn.read_number(
+            session, ws, entry, actor="staff:hr02", affair=StatutoryAffair.WITHHOLDING_SLIP, now=NOW
+        )
+    with ws.db.session() as session:
+        drafts = list(session.scalars(select(Incident).where(Incident.source == "signal:my_number_denied")))
+        assert len(drafts) == 1 and drafts[0].my_number == "yes"
+        from mamoru.audit import log as audit_log
+
+        denied = [
+            e
+            for e in audit_log.entries_for(session, "actor", "staff:hr02", limit=100)
+            if e.body["decision"] == "deny" and "my_number_not_handler" in e.body["reasons"]
+        ]
+        assert denied
+
+
+def test_mn_6_the_log_redactor_catches_every_way_of_writing_a_number() -> None:
+    for written in ("123456789018", "１２３４５６７８９０１８", "1234-5678-9018", "1234 5678 9018"):
+        assert "9018" not in redact(f"value={written};")
+    assert redact("order 123456789010") == "order 123456789010"  # fails the check digit: not a number
+
+
+def test_mn_7_the_control_catalogue_has_every_block() -> None:
+    blocks = controls.by_block()
+    assert all(blocks[b] for b in controls.Block)
+
+
+def test_mn_6_flooding_every_input_of_a_running_server_leaves_no_number_in_any_log(tmp_path: Path) -> None:
+    from tests.test_serve_e2e import MAMORU, _env, _free_port
+
+    env = _env(tmp_path / "ws")
+    log_file = tmp_path / "server.log"
+    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+    assert (
+        subprocess.run([*MAMORU, "demo", "--seed", "4"], env=env, capture_output=True, timeout=180).returncode
+        == 0
+    )
+    port = _free_port()
+    with log_file.open("w") as log:
+        server = subprocess.Popen(
+            [*MAMORU, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    values = [number(f"{i:011d}") for i in (123456789, 98765432, 55555555555, 31415926535)]
+    values += ["１２３４５６７８９０１８", "1234-5678-9018"]
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+                time.sleep(0.2)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for value in values:
+                client.get(f"/?lang=ja&q={value}")
+                client.get(f"/requests/status/{value}")
+                client.get(f"/console/requests/{value}")
+                ascii_value = value if value.isascii() else "123456789018"
+                client.get(
+                    f"/api/v1/subjects/{value}",
+                    headers={"Authorization": f"Bearer {ascii_value}", "X-Mamoru-Actor": ascii_value},
+                )
+                client.post("/api/v1/decisions", json={"subjects": [value], "categories": [value]})
+                client.post("/console/login", data={"login": value, "password": value, "csrf": value})
+                form = client.get("/requests/new?lang=en")
+                csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+                client.post(
+                    "/requests?lang=en",
+                    data={
+                        "csrf": csrf.group(1) if csrf else "",
+                        "kind": "disclosure",
+                        "name": value,
+                        "email": f"{value}@example.jp",
+                        "details": value,
+                    },
+                    files={"authority_doc": ("", b"", "application/octet-stream")},
+                )
+                client.post("/api/v1/requests", json={"kind": "disclosure", "name": value, "email": value})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    logs = log_file.read_text(encoding="utf-8", errors="replace")
+    assert "GET /" in logs and "[redacted:my_number]" in logs  # the access log was on, and redacted
+    found = [m.group(0) for m in _LOOSE.finditer(logs) if m.group(0) and redact(m.group(0)) != m.group(0)]
+    assert found == []
+
+
+def test_mn_1_consent_cannot_widen_the_use_of_the_number_beyond_its_affairs(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    from mamoru.guard.decision import Action
+    from mamoru.guard.service import decide_and_record
+    from mamoru.ledger.consent import ConsentScope, give_consent
+
+    ws, plan = office
+    _collect(ws, _employee(plan), number("22233344455"), _filing(ws))
+    with ws.db.session() as session:
+        give_consent(
+            session,
+            subject_id=_employee(plan),
+            scope=ConsentScope.BEYOND_PURPOSE,
+            channel="paper",
+            evidence_ref="form:x",
+            actor="test",
+            now=NOW,
+            purpose="personnel",
+        )
+        (decision,) = decide_and_record(
+            session,
+            ws.policy,
+            actor=HANDLER,
+            purpose="personnel",
+            subjects=[_employee(plan)],
+            categories=["my_number"],
+            action=Action.READ,
+            now=datetime.now(UTC),
+        )
+    assert not decision.allow and decision.reasons[0] == "my_number_outside_affairs"
+
+
+def test_mn_6_the_console_page_and_outputs_open_for_handlers_only(office: tuple[Workspace, DemoPlan]) -> None:
+    from fastapi.testclient import TestClient
+
+    from mamoru.api.app import create_app
+    from mamoru.people.auth import set_password
+    from tests.test_console import PASSWORD, sign_in
+
+    ws, plan = office
+    _collect(ws, _employee(plan), number("33344455566"), _filing(ws))
+    with ws.db.session() as session:
+        for login in ("hr01", "pm01"):
+            set_password(session, login, PASSWORD, actor="test")
+    with TestClient(create_app(ws)) as client:
+        assert sign_in(client, "pm01") == 303
+        assert client.get("/console/mynumber").status_code == 403
+        assert client.get("/console/mynumber/outputs/withholding_slips?year=2026").status_code == 403
+    with TestClient(create_app(ws)) as client:
+        assert sign_in(client, "hr01") == 303
+        page = client.get("/console/mynumber?lang=en")
+        assert page.status_code == 200 and number("33344455566") not in page.text
+        csv_file = client.get("/console/mynumber/outputs/withholding_slips?year=2026")
+        assert csv_file.status_code == 200 and number("33344455566") in csv_file.text
+        assert csv_file.headers["cache-control"] == "no-store"
