@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from mamoru.policy.load import LoadedPolicy, load_pack
 from mamoru.settings import Settings
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey
 from mamoru.workspace import Workspace, initialize
+from tests.test_serve_e2e import MAMORU, _env, _free_port
 
 PG_ADMIN_URL = os.environ.get("MAMORU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -111,3 +121,85 @@ def any_workspace(settings: Settings, db_url: str) -> Iterator[Workspace]:
     ws = Workspace.open(on)
     yield ws
     ws.close()
+
+
+# --- a real SMTP server on loopback and a real mamoru server (request and browser tests) -------
+
+SEED = 3
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def wait_for(self, to: str, count: int = 1, timeout: float = 15) -> Message:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages if m["To"] == to]
+            if len(found) >= count:
+                return found[count - 1]
+            time.sleep(0.05)
+        raise AssertionError(f"no mail number {count} to the requester arrived")
+
+
+def _body(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(message.get_content_charset() or "utf-8")
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[str, str]]:
+    env = _env(tmp_path / "ws")
+    env["MAMORU_SMTP_HOST"] = "127.0.0.1"
+    env["MAMORU_SMTP_PORT"] = str(smtp[1])
+    port = _free_port()
+    env["MAMORU_BASE_URL"] = f"http://127.0.0.1:{port}"
+    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+    demo = subprocess.run(
+        [*MAMORU, "demo", "--seed", str(SEED)], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert demo.returncode == 0, demo.stderr
+    found = re.search(r"sign in to /console/ with: (\S+)", demo.stdout)
+    assert found is not None
+    process = subprocess.Popen(
+        [*MAMORU, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=2)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("server did not start")
+            time.sleep(0.2)
+    try:
+        yield base, found.group(1)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+        assert "Traceback" not in output, output[-3000:]
