@@ -214,3 +214,30 @@ def test_jis_1_ledger_entry_is_edited_in_the_console_and_bad_input_changes_nothi
         assert get_entry(session, "L-services").storage_location == "新しい顧客管理システム"
     sign_in(app_client, "sa01")
     assert app_client.get("/console/ledger/L-services/edit").status_code == 403
+
+
+def test_two_factor_sign_in_needs_the_current_code_and_never_accepts_it_twice(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str]
+) -> None:
+    import pyotp
+
+    from mamoru.people.auth import enroll_totp
+
+    workspace = demo[0]
+    with workspace.db.session() as session:
+        uri = enroll_totp(session, workspace.vault, "po01", actor="test")
+    totp = pyotp.parse_uri(uri)
+    form = app_client.get("/console/login")
+    base = {"login": "po01", "password": PASSWORD, "csrf": csrf_of(form.text)}
+    assert app_client.post("/console/login", data=base, follow_redirects=False).status_code == 401
+    assert (
+        app_client.post("/console/login", data={**base, "code": "000000"}, follow_redirects=False).status_code
+        == 401
+    )
+    code = totp.now()  # type: ignore[attr-defined]
+    assert (
+        app_client.post("/console/login", data={**base, "code": code}, follow_redirects=False).status_code
+        == 303
+    )
+    again = {**base, "csrf": csrf_of(app_client.get("/console/login").text), "code": code}
+    assert app_client.post("/console/login", data=again, follow_redirects=False).status_code == 401

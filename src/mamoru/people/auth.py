@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
@@ -20,6 +21,7 @@ from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
 from mamoru.people.tables import ConsoleSession, Staff
+from mamoru.vault.service import Vault
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -67,8 +69,65 @@ class SignedIn:
 REFUSED = "sign-in failed: wrong login or password, or the account is locked for a while"
 
 
-def sign_in(session: Session, login: str, password: str, now: datetime) -> tuple[str, SignedIn] | None:
-    """Check the password; return a new session token (for the cookie) and who signed in, or None.
+TOTP_ISSUER = "mamoru"
+
+
+def _totp_holder(login: str) -> str:
+    return f"totp:{login}"
+
+
+def enroll_totp(session: Session, vault: Vault, login: str, *, actor: str) -> str:
+    """Give a staff member a new TOTP secret (RFC 6238) and return its provisioning URI, shown once.
+
+    The secret is kept sealed with a key of its own; from now on sign-in needs a code as well.
+    """
+    staff = session.scalar(select(Staff).where(Staff.login == login))
+    if staff is None:
+        raise NotFound(f"no staff member '{login}'")
+    secret = pyotp.random_base32()
+    staff.totp_sealed = vault.seal_private(_totp_holder(login), "totp", secret.encode())
+    staff.totp_last_step = None
+    append(session, [AuditEvent(actor=actor, action="staff.totp_enrolled", objects=(f"staff:{login}",))])
+    return pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=TOTP_ISSUER)
+
+
+def remove_totp(session: Session, vault: Vault, login: str, *, actor: str) -> None:
+    staff = session.scalar(select(Staff).where(Staff.login == login))
+    if staff is None:
+        raise NotFound(f"no staff member '{login}'")
+    staff.totp_sealed = None
+    staff.totp_last_step = None
+    vault.keystore.destroy_subject_key(_totp_holder(login))
+    append(session, [AuditEvent(actor=actor, action="staff.totp_removed", objects=(f"staff:{login}",))])
+
+
+def _totp_ok(staff: Staff, vault: Vault | None, code: str | None, now: datetime) -> bool:
+    if staff.totp_sealed is None:
+        return True
+    if vault is None or not code or not code.strip().isdigit():
+        return False
+    totp = pyotp.TOTP(vault.open_private(_totp_holder(staff.login), "totp", staff.totp_sealed).decode())
+    for offset in (0, -1, 1):  # one step of clock drift either way
+        step = totp.timecode(now) + offset
+        if secrets.compare_digest(totp.generate_otp(step), code.strip()) and step > (
+            staff.totp_last_step or -1
+        ):
+            staff.totp_last_step = step
+            return True
+    return False
+
+
+def sign_in(
+    session: Session,
+    login: str,
+    password: str,
+    now: datetime,
+    *,
+    code: str | None = None,
+    vault: Vault | None = None,
+) -> tuple[str, SignedIn] | None:
+    """Check the password (and the TOTP code, for staff who set one up); return a new session token
+    (for the cookie) and who signed in, or None.
 
     A failure is recorded (and counts towards the lockout) in the caller's transaction, which the
     caller commits before answering, so refusing never rolls the count back.
@@ -83,6 +142,8 @@ def sign_in(session: Session, login: str, password: str, now: datetime) -> tuple
         return None
     try:
         _hasher.verify(staff.password_hash, password)
+        if not _totp_ok(staff, vault, code, now):
+            raise VerifyMismatchError
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         staff.failed_logins += 1
         if staff.failed_logins >= MAX_FAILURES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mamoru.store.db import Base, utcnow
@@ -43,6 +43,8 @@ class Staff(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # sealed TOTP secret
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)  # no code is accepted twice
     pledge_signed_at: Mapped[datetime | None] = mapped_column(default=None)
     training_completed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -128,11 +128,12 @@ def login(
     login: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form(max_length=100)],
+    code: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         raise Forbidden("the sign-in form expired; reload it")
-    result = sign_in(session, login, password, datetime.now(UTC))
+    result = sign_in(session, login, password, datetime.now(UTC), code=code or None, vault=ws.vault)
     if result is None:
         refused = console_page(
             request,

@@ -29,6 +29,10 @@ LABELS: dict[str, dict[Lang, str]] = {
     "sign_out": {"ja": "サインアウト", "en": "Sign out"},
     "login": {"ja": "ログインID", "en": "Login"},
     "password": {"ja": "パスワード", "en": "Password"},
+    "totp_code": {
+        "ja": "確認コード（二要素認証を設定している場合）",
+        "en": "Authenticator code (if you set one up)",
+    },
     "dashboard": {"ja": "ダッシュボード", "en": "Dashboard"},
     "ledger": {"ja": "個人情報管理台帳", "en": "Personal-information ledger"},
     "subject": {"ja": "本人の情報", "en": "Data subject"},
