@@ -38,3 +38,16 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 def test_every_command_is_in_the_operator_docs(path: tuple[str, ...]) -> None:
     docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert f"mamoru {' '.join(path)}" in docs
+
+
+def test_every_command_the_docs_name_exists() -> None:
+    import re
+
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    known = {" ".join(p) for p in COMMANDS}
+    named = set()
+    for row in re.findall(r"^\| `mamoru ([a-z][a-z -]*?)(?: [A-Z\[].*?)?`", docs, flags=re.MULTILINE):
+        words = row.split()
+        named.add(" ".join(w for w in words if not w.startswith("-")))
+    missing = sorted(n for n in named if n not in known)
+    assert missing == []

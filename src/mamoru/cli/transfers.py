@@ -144,3 +144,34 @@ def records(subject: Annotated[str, typer.Option("--subject", help="The subject'
     """The provision and receipt records about one subject, as JSON."""
     with opened_workspace() as ws, ws.db.session() as session:
         emit_json(records_json(*records_for(session, [subject])))
+
+
+@app.command("breach-notice")
+def breach_notice(
+    processor: str,
+    aware_at: Annotated[
+        str, typer.Option("--aware-at", help="When the processor became aware (ISO date-time).")
+    ],
+    notified_at: Annotated[str, typer.Option("--notified-at", help="When it told us (ISO date-time).")],
+    by: By,
+) -> None:
+    """Record a processor's breach notice (late if more than 3 days after its awareness, APPI-26g) and
+    open an incident draft for the office."""
+    from mamoru.incidents.signals import processor_notice
+
+    try:
+        aware, notified = datetime.fromisoformat(aware_at), datetime.fromisoformat(notified_at)
+    except ValueError:
+        raise fail("--aware-at / --notified-at: ISO date-times like 2026-11-25T09:00+09:00") from None
+    if aware.tzinfo is None or notified.tzinfo is None:
+        raise fail("--aware-at / --notified-at: give the time zone (e.g. +09:00)")
+    with opened_workspace() as ws, ws.db.session() as session:
+        try:
+            notice = supervision.record_breach_notice(
+                session, ws.policy.policy, processor, aware_at=aware, notified_at=notified, actor=by
+            )
+            draft = processor_notice(session, ws.vault, processor, aware_at=aware, now=datetime.now(UTC))
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+        late, ref = notice.late, draft.ref
+    out.print(f"breach notice recorded{' (LATE)' if late else ''}; incident draft {ref}")
