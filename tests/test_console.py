@@ -108,6 +108,7 @@ PAGES = {
     "transfers": "/console/transfers",
     "incidents": "/console/incidents",
     "mynumber": "/console/mynumber",
+    "datamap": "/console/datamap",
 }
 
 
@@ -241,3 +242,13 @@ def test_two_factor_sign_in_needs_the_current_code_and_never_accepts_it_twice(
     )
     again = {**base, "csrf": csrf_of(app_client.get("/console/login").text), "code": code}
     assert app_client.post("/console/login", data=again, follow_redirects=False).status_code == 401
+
+
+def test_the_dashboard_draws_its_charts_and_the_data_map_shows_foreign_parties(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str]
+) -> None:
+    assert sign_in(app_client, "pm01") == 303
+    dashboard = app_client.get("/console/?lang=en").text
+    assert dashboard.count("<svg") == 3 and "Requests received per month" in dashboard
+    datamap = app_client.get("/console/datamap?lang=en")
+    assert datamap.status_code == 200 and "[US]" in datamap.text and "<desc>" in datamap.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from statistics import median
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -20,6 +21,7 @@ from mamoru.errors import MamoruError
 from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.service import open_clocks
 from mamoru.incidents.signals import audit_failure
+from mamoru.incidents.tables import Incident
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, notifications_due
 from mamoru.ledger.errors import LedgerInvalid
@@ -29,6 +31,7 @@ from mamoru.people.tables import Role
 from mamoru.policy.notice import Lang
 from mamoru.requests.service import queue as request_queue
 from mamoru.transfers.supervision import processor_status
+from mamoru.web import charts
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 
@@ -53,6 +56,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "incidents": PRIVACY | AUDIT,
     "incidents.manage": PRIVACY,
     "mynumber": frozenset({Role.MY_NUMBER_HANDLER}),
+    "datamap": PRIVACY | AUDIT,
     "requests.decide": PRIVACY,
     "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
 }
@@ -177,6 +181,22 @@ def dashboard(
     due = notifications_due(session, now.date())
     size, _ = audit_log.head(session)
     open_requests = request_queue(session)
+    months = charts.month_keys(now.date())
+    received = dict.fromkeys(months, 0)
+    answer_days: dict[str, list[float]] = {m: [] for m in months}
+    for r in request_queue(session, include_closed=True):
+        key = f"{r.received_at:%Y-%m}"
+        if key in received:
+            received[key] += 1
+        if r.completed_at is not None and f"{r.completed_at:%Y-%m}" in answer_days:
+            answer_days[f"{r.completed_at:%Y-%m}"].append(
+                (r.completed_at - r.received_at).total_seconds() / 86400
+            )
+    opened = dict.fromkeys(months, 0)
+    for (aware_at,) in session.execute(select(Incident.aware_at)):
+        if f"{aware_at:%Y-%m}" in opened:
+            opened[f"{aware_at:%Y-%m}"] += 1
+    L = labels(lang)
     return console_page(
         request,
         ws,
@@ -188,6 +208,13 @@ def dashboard(
         requests_escalated=sum(r.escalated_at is not None for r in open_requests),
         requests_late=sum(r.breached_at is not None for r in open_requests),
         requests_next=open_requests[:5],
+        chart_requests=charts.bar_chart(L["chart_requests"], list(received.items())),
+        chart_answer=charts.bar_chart(
+            L["chart_answer"],
+            [(m, round(median(v), 1) if v else 0) for m, v in answer_days.items()],
+            unit=L["days_unit"],
+        ),
+        chart_incidents=charts.bar_chart(L["chart_incidents"], list(opened.items())),
         incident_clocks=open_clocks(session, now.date()),
         processors_flagged=[
             p.id
@@ -400,3 +427,20 @@ def verify_now(
         audit_log.record_verification(session, report, by=who.actor)
         audit_failure(session, ws.vault, report, now=datetime.now(UTC))
     return RedirectResponse(f"/console/audit?lang={lang}", status_code=303)
+
+
+@router.get("/datamap", response_class=HTMLResponse)
+def datamap(
+    request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
+) -> HTMLResponse:
+    check(who, "datamap")
+    rows = [(e.code, e.name, list(e.purposes)) for e in ledger.list_entries(session)]
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_datamap.html.j2",
+        labels(lang)["datamap"],
+        svg=charts.data_map(ws.policy.policy, rows, lang),
+    )

@@ -188,6 +188,15 @@ LABELS: dict[str, dict[Lang, str]] = {
     "keep_until": {"ja": "保存期限", "en": "Kept until"},
     "processors_flagged": {"ja": "監督に問題のある委託先", "en": "Processors not cleared"},
     "incidents": {"ja": "事故・漏えい等", "en": "Incidents"},
+    "chart_requests": {"ja": "月別の請求受付件数", "en": "Requests received per month"},
+    "chart_answer": {"ja": "回答までの日数（中央値）", "en": "Days to answer (median)"},
+    "chart_incidents": {"ja": "月別の事故件数", "en": "Incidents per month"},
+    "days_unit": {"ja": "日", "en": " d"},
+    "datamap": {"ja": "データマップ", "en": "Data map"},
+    "datamap_lead": {
+        "ja": "台帳の各項目から利用目的へ、利用目的から委託先・提供先へ、個人データの流れを示します。国外の相手方は国名を付けて表示します。★は個人番号を扱う目的です。",
+        "en": "How personal data flows: from each ledger entry to its purposes, and from purposes to processors and recipients. Parties abroad show their country; ★ marks purposes that use the Individual Number.",
+    },
     "mynumber": {"ja": "特定個人情報（マイナンバー）", "en": "My Number vault"},
     "mynumber_lead": {
         "ja": "事務取扱担当者のみが開けるページです。個人番号そのものは表示せず、法定調書等の作成用データとしてのみ出力します。",
