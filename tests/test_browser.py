@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_a_subject_requests_and_an_officer_answers_in_the_browser(
     assert code is not None
     subject.fill("#code", code.group(1))
     subject.click("form[action*=verify] button[type=submit]")
-    assert "Verified" in subject.content()
+    subject.wait_for_selector("text=Verified; we are deciding", timeout=60_000)
     subject.screenshot(path=str(tmp_path / "portal-status.png"))
     ref = re.search(r"R\d{8}-[A-Z2-7]{6}", subject.content())
     assert ref is not None
@@ -71,22 +72,24 @@ def test_a_subject_requests_and_an_officer_answers_in_the_browser(
     officer.fill("#login", "pm01")
     officer.fill("#password", password)
     officer.click("button[type=submit]")
-    officer.wait_for_url(re.compile(r".*/console/.*"))
-    officer.click("nav >> text=Requests about your data")
+    officer.wait_for_url(re.compile(r".*/console/(\?.*)?$"), timeout=60_000)  # the dashboard, signed in
+    officer.click("nav >> text=Requests about your data", timeout=60_000)
+    officer.wait_for_selector(f"text={ref.group(0)}", timeout=60_000)
     officer.click(f"text={ref.group(0)}")
     officer.wait_for_url(re.compile(r".*/console/requests/[0-9a-f-]{36}.*"))
     assert email in officer.content()
     if officer.locator("input[name=fee_received]").count():
         officer.check("input[name=fee_received]")
     officer.click("form[action*=approve] button[type=submit]")
-    officer.wait_for_load_state()
+    officer.wait_for_selector("text=Fulfilment steps", timeout=60_000)
     officer.screenshot(path=str(tmp_path / "console-request.png"), full_page=True)
 
-    for _ in range(100):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
         subject.goto(status_url + "?lang=en")
         if "Answered" in subject.content():
             break
-        subject.wait_for_timeout(200)
+        subject.wait_for_timeout(300)
     assert "Answered" in subject.content()
     with subject.expect_download() as download_info:
         subject.click("text=Download the answer (ZIP)")

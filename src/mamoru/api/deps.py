@@ -31,7 +31,9 @@ def get_session(ws: CurrentWorkspace) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+#: ``scope="function"``: the transaction commits before the response goes out, so a redirect never
+#: reaches the browser ahead of the change it reports (the next page would read the old state).
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class Unauthenticated(MamoruError):

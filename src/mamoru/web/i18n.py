@@ -193,6 +193,7 @@ LABELS: dict[str, dict[Lang, str]] = {
     "chart_incidents": {"ja": "月別の事故件数", "en": "Incidents per month"},
     "days_unit": {"ja": "日", "en": " d"},
     "datamap": {"ja": "データマップ", "en": "Data map"},
+    "training_lapsed": {"ja": "教育の受講期限切れ（利用停止中）", "en": "Training lapsed (use suspended)"},
     "datamap_lead": {
         "ja": "台帳の各項目から利用目的へ、利用目的から委託先・提供先へ、個人データの流れを示します。国外の相手方は国名を付けて表示します。★は個人番号を扱う目的です。",
         "en": "How personal data flows: from each ledger entry to its purposes, and from purposes to processors and recipients. Parties abroad show their country; ★ marks purposes that use the Individual Number.",
