@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
 from mamoru.errors import MamoruError
-from mamoru.guard.engine import TRAINING_VALID_DAYS
-from mamoru.guard.service import fields_for_purpose, read_fields
+from mamoru.guard.service import fields_for_purpose, read_fields, training_lapsed
 from mamoru.incidents.service import open_clocks
 from mamoru.incidents.signals import audit_failure
 from mamoru.incidents.tables import Incident
@@ -29,7 +28,6 @@ from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import DataSubject
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.tables import Role
-from mamoru.people.tables import Staff as StaffTable
 from mamoru.policy.notice import Lang
 from mamoru.requests.service import queue as request_queue
 from mamoru.transfers.supervision import processor_status
@@ -218,11 +216,7 @@ def dashboard(
         ),
         chart_incidents=charts.bar_chart(L["chart_incidents"], list(opened.items())),
         incident_clocks=open_clocks(session, now.date()),
-        training_lapsed=sorted(
-            st.login
-            for st in session.scalars(select(StaffTable).where(StaffTable.left_on.is_(None)))
-            if st.training_completed_at is None or (now - st.training_completed_at).days > TRAINING_VALID_DAYS
-        ),
+        training_lapsed=training_lapsed(session, now),
         processors_flagged=[
             p.id
             for p in ws.policy.policy.processors
