@@ -253,3 +253,37 @@ def test_the_dashboard_draws_its_charts_and_the_data_map_shows_foreign_parties(
     assert "Training lapsed" in dashboard and "sa02" in dashboard  # the demo's lapsed salesperson
     datamap = app_client.get("/console/datamap?lang=en")
     assert datamap.status_code == 200 and "[US]" in datamap.text and "<desc>" in datamap.text
+
+
+#: Path parameters with a type get a valid value, so the role check (not validation) answers.
+SAMPLE_PARAMS = {"kind": "ppc_prelim", "document_id": "1", "form": "withholding_slips"}
+
+
+@pytest.mark.parametrize("login", ["it01", "sa01"])
+def test_every_console_route_refuses_roles_without_personal_data_duties(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str], login: str
+) -> None:
+    """Walk every GET route of the console: the administrator and a department user reach only the
+    dashboard, the sign-in page and the guarded subject page; everything else answers 403."""
+    from fastapi.routing import APIRoute
+
+    from mamoru.web import console, incidents, mynumber, requests, transfers
+
+    open_to_all = {"/console/", "/console/login", "/console/subjects/{subject_id}"}
+    routers = (console.router, requests.console_router, transfers.router, incidents.router, mynumber.router)
+    routes = sorted(
+        r.path
+        for router in routers
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.path.startswith("/console") and "GET" in r.methods
+    )
+    assert len(routes) > 15
+    assert sign_in(app_client, login) == 303
+    for path in routes:
+        if path in open_to_all:
+            continue
+        url = re.sub(r"\{([^}]+)\}", lambda m: SAMPLE_PARAMS.get(m.group(1), "x"), path)
+        status = app_client.get(
+            url, params={"year": 2026, "subject": "x"}, follow_redirects=False
+        ).status_code
+        assert status == 403, (login, path, status)
