@@ -32,7 +32,8 @@ def get_session(ws: CurrentWorkspace) -> Iterator[Session]:
 
 
 #: ``scope="function"``: the transaction commits before the response goes out, so a redirect never
-#: reaches the browser ahead of the change it reports (the next page would read the old state).
+#: reaches the browser ahead of the change it reports, and a background task (a request's job) always
+#: sees the decision that started it.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 

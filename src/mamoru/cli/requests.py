@@ -57,7 +57,9 @@ def list_cmd(
 
 
 @app.command()
-def show(request: Annotated[str, typer.Argument(help="Request id or reference (R20261125-XXXXXX).")]) -> None:
+def show(
+    request: Annotated[str, typer.Argument(help="Request id or reference, e.g. R20261125-7F3K2A.")],
+) -> None:
     """Show one request and its fulfilment steps (codes and times only, no personal values)."""
     now = datetime.now(UTC)
     with opened_workspace() as ws, ws.db.session() as session:

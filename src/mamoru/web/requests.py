@@ -429,7 +429,6 @@ def approve(
         )
     except RequestInvalid as exc:
         return _back(r.id, lang, error=exc.problems[0][0])
-    session.commit()  # the job runs in its own transactions and must see the decision
     background.add_task(jobs.run, ws, r.id)
     return _back(r.id, lang)
 
@@ -460,7 +459,6 @@ def refuse(
         )
     except RequestInvalid as exc:
         return _back(r.id, lang, error=exc.problems[0][0])
-    session.commit()  # the job runs in its own transactions and must see the decision
     background.add_task(jobs.run, ws, r.id)
     return _back(r.id, lang)
 
