@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from mamoru.errors import ConfigurationError, MamoruError
 from mamoru.settings import Settings
@@ -21,11 +23,29 @@ EXIT_BAD_INPUT = 2
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code)
+
+
+def day_or_today(value: str | None, option: str = "--on") -> date:
+    """A YYYY-MM-DD option, or today (UTC) when it is omitted; exit 2 when it is not a date."""
+    try:
+        return date.fromisoformat(value) if value else datetime.now(UTC).date()
+    except ValueError:
+        raise fail(f"{option}: '{value}' is not a date like 2026-11-25") from None
+
+
+def in_session(action: Callable[[Session, Workspace], T]) -> T:
+    """Run ``action`` in one transaction of the workspace; a refused input exits 2 with its reason."""
+    with opened_workspace() as ws, ws.db.session() as session:
+        try:
+            return action(session, ws)
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
 
 
 def emit_json(data: Any) -> None:

@@ -15,6 +15,8 @@ from mamoru.cli import (
     keys,
     ledger,
     mynumber,
+    people,
+    pms,
     policy,
     requests,
     staff,
@@ -45,6 +47,11 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(guard.app, name="guard")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(staff.app, name="staff")
+app.add_typer(people.training_app, name="training")
+app.add_typer(people.rules_app, name="rules")
+app.add_typer(people.zones_app, name="zones")
+app.add_typer(people.inquiries_app, name="inquiries")
+app.add_typer(pms.app, name="pms")
 app.add_typer(requests.app, name="requests")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(incidents.app, name="incidents")

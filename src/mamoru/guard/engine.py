@@ -113,6 +113,7 @@ class CompiledPolicy:
     identifying: frozenset[str]
     recipients: Mapping[str, _Party]
     processors: Mapping[str, _Party]
+    training_valid: timedelta = _TRAINING_VALID
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
@@ -158,6 +159,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
             p.id: _Party("entrustment", frozenset(p.purposes), frozenset(p.categories))
             for p in policy.processors
         },
+        training_valid=timedelta(days=policy.staff.training_valid_days),
     )
 
 
@@ -186,9 +188,7 @@ def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Rea
         return Reason.ACTOR_INACTIVE, "actor.active"
     if not actor.pledge_signed:
         return Reason.PLEDGE_MISSING, "actor.pledge"
-    if actor.training_completed_at is None or now - actor.training_completed_at > timedelta(
-        days=TRAINING_VALID_DAYS
-    ):
+    if actor.training_completed_at is None or now - actor.training_completed_at > c.training_valid:
         return Reason.TRAINING_LAPSED, "actor.training"
     if uses_number and MY_NUMBER_HANDLER not in actor.roles:
         return Reason.MY_NUMBER_NOT_HANDLER, "my_number.handler"

@@ -229,6 +229,16 @@ class SecurityMeasure(_Frozen):
     text: Text
 
 
+class StaffRules(_Frozen):
+    """What the policy asks of staff: training at least every ``training_valid_days`` days with a score of
+    at least ``training_pass_score`` (JIS-7), and a confidentiality pledge (APPI Art. 24)."""
+
+    training_valid_days: Annotated[int, Field(ge=30, le=730)] = 365
+    training_pass_score: Annotated[int, Field(ge=0, le=100)] = 70
+    first_response_business_days: Annotated[int, Field(ge=1, le=30)] = 3
+    inquiry_close_days: Annotated[int, Field(ge=1, le=180)] = 30
+
+
 class Policy(_Frozen):
     """A whole privacy policy, as loaded from its YAML file."""
 
@@ -251,6 +261,7 @@ class Policy(_Frozen):
     retention: list[RetentionRule] = Field(default_factory=list)
     requests: RequestProcedure
     security_measures: list[SecurityMeasure] = Field(default_factory=list)
+    staff: StaffRules = Field(default_factory=StaffRules)
 
     def category(self, category_id: str) -> Category:
         return next(c for c in self.categories if c.id == category_id)

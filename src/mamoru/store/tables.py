@@ -5,6 +5,7 @@ from mamoru.incidents import tables as _incidents
 from mamoru.ledger import tables as _ledger
 from mamoru.mynumber import tables as _mynumber
 from mamoru.people import tables as _people
+from mamoru.pms import tables as _pms
 from mamoru.policy import tables as _policy
 from mamoru.requests import tables as _requests
 from mamoru.store.db import Base
@@ -18,6 +19,7 @@ __all__ = [
     "_ledger",
     "_mynumber",
     "_people",
+    "_pms",
     "_policy",
     "_requests",
     "_transfers",

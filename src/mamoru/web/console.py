@@ -216,7 +216,7 @@ def dashboard(
         ),
         chart_incidents=charts.bar_chart(L["chart_incidents"], list(opened.items())),
         incident_clocks=open_clocks(session, now.date()),
-        training_lapsed=training_lapsed(session, now),
+        training_lapsed=training_lapsed(session, now, ws.policy.policy.staff.training_valid_days),
         processors_flagged=[
             p.id
             for p in ws.policy.policy.processors

@@ -1,0 +1,180 @@
+"""Internal rules (JIS-6): a register of rule documents with versions, approval, the topics each
+covers, and each staff member's acknowledgement of the versions in force.
+
+The text itself stays in the organization's document system; the register keeps its SHA-256, so an
+auditor can tell whether the document they are shown is the approved one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
+from mamoru.errors import NotFound
+from mamoru.people.errors import require
+from mamoru.people.staff import get
+from mamoru.people.tables import Role, RuleAcknowledgement, RuleDocument, Staff
+
+#: The topics JIS Q 15001 internal rules must cover (PrivacyMark document review), ja and en.
+MANDATORY_TOPICS: dict[str, tuple[str, str]] = {
+    "identification": ("個人情報の特定", "Identifying personal information"),
+    "laws_norms": ("法令、国が定める指針その他の規範", "Laws, guidelines and other norms"),
+    "risk_assessment": ("リスクアセスメント及びリスク対策", "Risk assessment and treatment"),
+    "roles_authority": ("組織の役割、責任及び権限", "Roles, responsibilities and authority"),
+    "emergency": ("緊急事態への準備及び対応", "Emergency preparedness and response"),
+    "acquisition_use_provision": ("個人情報の取得、利用及び提供", "Acquisition, use and provision"),
+    "proper_management": ("個人情報の適正管理", "Proper management of personal information"),
+    "requests": ("本人からの開示等の求めへの対応", "Handling requests from individuals"),
+    "training": ("教育", "Training"),
+    "document_control": ("文書化した情報の管理", "Control of documented information"),
+    "complaints": ("苦情及び相談への対応", "Complaints and consultations"),
+    "checks": ("点検（運用の確認）", "Operation checks"),
+    "corrective_action": ("是正処置", "Corrective action"),
+    "management_review": ("マネジメントレビュー", "Management review"),
+    "internal_audit": ("内部監査", "Internal audit"),
+}
+_CODE = re.compile(r"^[A-Z][A-Z0-9-]{1,31}$")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+APPROVERS = frozenset({Role.PROTECTION_MANAGER.value})
+
+
+def _audit(session: Session, actor: str, action: str, doc: RuleDocument) -> None:
+    append(
+        session,
+        [AuditEvent(actor=actor, action=action, objects=(f"rule:{doc.code}", f"rule_version:{doc.id}"))],
+    )
+
+
+def draft(
+    session: Session,
+    *,
+    code: str,
+    version: str,
+    title_ja: str,
+    title_en: str,
+    topics: list[str],
+    sha256: str,
+    actor: str,
+) -> RuleDocument:
+    problems: list[tuple[str, str]] = []
+    if not _CODE.match(code):
+        problems.append(("code", "an upper-case document code such as PMS-R01"))
+    if not version.strip() or len(version) > 32:
+        problems.append(("version", "1–32 characters"))
+    for name, title in (("title_ja", title_ja), ("title_en", title_en)):
+        if not title.strip() or len(title) > 200:
+            problems.append((name, "1–200 characters"))
+    unknown = sorted(set(topics) - set(MANDATORY_TOPICS))
+    if unknown:
+        problems.append(("topics", f"not topics of the checklist: {', '.join(unknown)}"))
+    if not _SHA.match(sha256):
+        problems.append(("sha256", "the SHA-256 of the document, 64 lower-case hex digits"))
+    if session.scalar(
+        select(RuleDocument.id).where(RuleDocument.code == code, RuleDocument.version == version)
+    ):
+        problems.append(("version", f"{code} {version} is already registered"))
+    require(problems)
+    doc = RuleDocument(
+        code=code,
+        version=version.strip(),
+        title_ja=title_ja.strip(),
+        title_en=title_en.strip(),
+        topics=sorted(set(topics)),
+        sha256=sha256,
+        drafted_by=actor,
+    )
+    session.add(doc)
+    session.flush()
+    _audit(session, actor, "rules.drafted", doc)
+    return doc
+
+
+def approve(session: Session, doc_id: int, *, actor: str, now: datetime) -> RuleDocument:
+    """Approve a draft: by a protection manager who did not draft it; it supersedes the earlier version."""
+    doc = session.get(RuleDocument, doc_id)
+    if doc is None:
+        raise NotFound(f"no rule document {doc_id}")
+    approver = get(session, actor)
+    problems = []
+    if doc.approved_at is not None:
+        problems.append(("document", "already approved"))
+    if APPROVERS.isdisjoint(approver.role_names):
+        problems.append(("actor", "only a protection manager approves internal rules"))
+    if f"staff:{approver.login}" == doc.drafted_by:
+        problems.append(("actor", "the person who drafted a rule does not approve it"))
+    require(problems)
+    for earlier in session.scalars(
+        select(RuleDocument).where(
+            RuleDocument.code == doc.code,
+            RuleDocument.approved_at.is_not(None),
+            RuleDocument.superseded_at.is_(None),
+        )
+    ):
+        earlier.superseded_at = now
+    doc.approved_by, doc.approved_at = f"staff:{approver.login}", now
+    _audit(session, f"staff:{approver.login}", "rules.approved", doc)
+    return doc
+
+
+def in_force(session: Session) -> list[RuleDocument]:
+    return list(
+        session.scalars(
+            select(RuleDocument)
+            .where(RuleDocument.approved_at.is_not(None), RuleDocument.superseded_at.is_(None))
+            .order_by(RuleDocument.code)
+        )
+    )
+
+
+def acknowledge(session: Session, doc_id: int, login: str, *, now: datetime) -> None:
+    doc = session.get(RuleDocument, doc_id)
+    if doc is None or doc.approved_at is None or doc.superseded_at is not None:
+        raise NotFound(f"no rule document {doc_id} in force")
+    staff = get(session, login)
+    if session.scalar(
+        select(RuleAcknowledgement.id).where(
+            RuleAcknowledgement.document_id == doc_id, RuleAcknowledgement.staff_id == staff.id
+        )
+    ):
+        return
+    session.add(RuleAcknowledgement(document_id=doc_id, staff_id=staff.id, acknowledged_at=now))
+    append(
+        session,
+        [
+            AuditEvent(
+                actor=f"staff:{staff.login}",
+                action="rules.acknowledged",
+                objects=(f"rule:{doc.code}", f"rule_version:{doc.id}"),
+            )
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class RulesStatus:
+    missing_topics: list[str]  # checklist topics no approved rule in force covers
+    unacknowledged: dict[str, list[str]]  # login -> codes of rules in force they have not acknowledged
+    drafts: list[RuleDocument]
+
+    @property
+    def conforming(self) -> bool:
+        return not self.missing_topics and not self.unacknowledged
+
+
+def status(session: Session) -> RulesStatus:
+    docs = in_force(session)
+    covered = {t for d in docs for t in d.topics}
+    acks = {(a.document_id, a.staff_id) for a in session.scalars(select(RuleAcknowledgement))}
+    missing: dict[str, list[str]] = {}
+    for staff in session.scalars(select(Staff).where(Staff.revoked_at.is_(None)).order_by(Staff.login)):
+        codes = [d.code for d in docs if (d.id, staff.id) not in acks]
+        if codes:
+            missing[staff.login] = codes
+    drafts = list(session.scalars(select(RuleDocument).where(RuleDocument.approved_at.is_(None))))
+    return RulesStatus(sorted(set(MANDATORY_TOPICS) - covered), missing, drafts)

@@ -1,0 +1,201 @@
+"""The staff register (APPI Art. 24): every kind of worker, their roles and pledge, and leaving.
+
+Leaving takes every grant away: roles, console sessions, the two-factor secret, zone grants and badges.
+An exit date in the past or today is applied at once; a later one by the next :func:`sweep_exits` run
+on or after that day (``mamoru staff sweep``, also run by ``mamoru serve`` at start).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
+from mamoru.errors import NotFound
+from mamoru.people.errors import require
+from mamoru.people.tables import Badge, ConsoleSession, Role, Staff, StaffRole, ZoneGrant
+
+
+class StaffKind(StrEnum):
+    """従業者 in APPI Art. 24 covers all of these, not just employees."""
+
+    DIRECTOR = "director"  # 役員（取締役・監査役・理事）
+    EMPLOYEE = "employee"  # 正社員・職員
+    DISPATCHED = "dispatched"  # 派遣労働者
+    PART_TIME = "part_time"  # パート・アルバイト
+    CONTRACTOR = "contractor"  # 業務委託で常駐する者
+
+
+_LOGIN = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+_DEPT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: JIS Q 15001 A.3.3.4: the audit manager is independent of the protection manager.
+EXCLUSIVE = frozenset({Role.PROTECTION_MANAGER.value, Role.AUDIT_MANAGER.value})
+
+
+def _audit(session: Session, actor: str, action: str, login: str, *reasons: str) -> None:
+    append(session, [AuditEvent(actor=actor, action=action, objects=(f"staff:{login}",), reasons=reasons)])
+
+
+def get(session: Session, login: str) -> Staff:
+    staff = session.scalar(select(Staff).where(Staff.login == login.removeprefix("staff:")))
+    if staff is None:
+        raise NotFound(f"no staff member '{login}'")
+    return staff
+
+
+def register(
+    session: Session,
+    login: str,
+    *,
+    kind: str,
+    department: str,
+    joined_on: date,
+    roles: list[str] | None = None,
+    actor: str,
+) -> Staff:
+    """Add a worker of any kind. Roles are checked as :func:`grant` checks them."""
+    problems: list[tuple[str, str]] = []
+    if not _LOGIN.match(login):
+        problems.append(
+            ("login", "2–32 lower-case letters, digits and _, starting with a letter (never a name)")
+        )
+    elif session.scalar(select(Staff.id).where(Staff.login == login)) is not None:
+        problems.append(("login", f"'{login}' is taken"))
+    if kind not in StaffKind.__members__.values():
+        problems.append(("kind", f"one of {', '.join(StaffKind)}"))
+    if not _DEPT.match(department):
+        problems.append(("department", "a department code: lower-case letters, digits and _"))
+    roles = sorted(set(roles or []))
+    problems += _role_problems(session, None, roles)
+    require(problems)
+    staff = Staff(login=login, kind=kind, department=department, joined_on=joined_on)
+    staff.roles = [StaffRole(role=r) for r in roles]
+    session.add(staff)
+    session.flush()
+    _audit(session, actor, "staff.registered", login, f"kind:{kind}", *(f"role:{r}" for r in roles))
+    return staff
+
+
+def _role_problems(session: Session, staff: Staff | None, adding: list[str]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    known = {r.value for r in Role}
+    for role in adding:
+        if role not in known:
+            problems.append(("role", f"'{role}' is not a role; one of {', '.join(sorted(known))}"))
+    held = set(staff.role_names) if staff is not None else set()
+    if held | set(adding) >= EXCLUSIVE:
+        problems.append(
+            ("role", "the protection manager and the audit manager must be different people (JIS Q 15001)")
+        )
+    if staff is not None and staff.left_on is not None:
+        problems.append(("login", "this person has left; grants cannot be given"))
+    return problems
+
+
+def grant(session: Session, login: str, role: str, *, actor: str) -> None:
+    staff = get(session, login)
+    if role in staff.role_names:
+        return
+    require(_role_problems(session, staff, [role]))
+    staff.roles.append(StaffRole(role=role))
+    _audit(session, actor, "staff.role_granted", staff.login, f"role:{role}")
+
+
+def revoke(session: Session, login: str, role: str, *, actor: str) -> None:
+    staff = get(session, login)
+    kept = [r for r in staff.roles if r.role != role]
+    if len(kept) != len(staff.roles):
+        staff.roles = kept
+        _audit(session, actor, "staff.role_revoked", staff.login, f"role:{role}")
+
+
+def sign_pledge(session: Session, login: str, *, at: datetime, actor: str) -> None:
+    """Record the confidentiality pledge (誓約書). Without it the guard refuses all personal data."""
+    staff = get(session, login)
+    staff.pledge_signed_at = at
+    _audit(session, actor, "staff.pledge_signed", staff.login)
+
+
+def set_exit(session: Session, login: str, left_on: date, *, actor: str, now: datetime) -> bool:
+    """Record the day a person leaves; returns whether their grants were taken away now."""
+    staff = get(session, login)
+    require([("left_on", "cannot be before the day they joined")] if left_on < staff.joined_on else [])
+    staff.left_on = left_on
+    _audit(session, actor, "staff.exit_set", staff.login)
+    if left_on <= now.date():
+        _revoke_all(session, staff, actor=actor, now=now)
+        return True
+    return False
+
+
+def _revoke_all(session: Session, staff: Staff, *, actor: str, now: datetime) -> None:
+    roles = staff.role_names
+    staff.roles = []
+    staff.password_hash = None
+    staff.totp_sealed = None
+    staff.revoked_at = now
+    session.execute(delete(ConsoleSession).where(ConsoleSession.staff_id == staff.id))
+    session.execute(delete(ZoneGrant).where(ZoneGrant.staff_id == staff.id))
+    session.execute(
+        update(Badge).where(Badge.staff_id == staff.id, Badge.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    _audit(session, actor, "staff.grants_revoked", staff.login, *(f"role:{r}" for r in roles))
+
+
+def sweep_exits(session: Session, *, now: datetime, actor: str = "system:staff_sweep") -> list[str]:
+    """Take every grant from people whose exit day has come; returns their logins."""
+    due = session.scalars(
+        select(Staff).where(
+            Staff.left_on.is_not(None), Staff.left_on <= now.date(), Staff.revoked_at.is_(None)
+        )
+    ).all()
+    for staff in due:
+        _revoke_all(session, staff, actor=actor, now=now)
+    return [s.login for s in due]
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """One line of the register, for the console and the CLI."""
+
+    login: str
+    kind: str
+    department: str
+    roles: list[str]
+    pledge: bool
+    trained_on: date | None
+    training_due: date | None
+    lapsed: bool
+    left_on: date | None
+    revoked: bool
+
+
+def register_view(session: Session, *, today: date, valid_days: int) -> list[StaffView]:
+    from datetime import timedelta
+
+    rows = []
+    for s in session.scalars(select(Staff).order_by(Staff.department, Staff.login)):
+        trained = s.training_completed_at.date() if s.training_completed_at else None
+        due = trained + timedelta(days=valid_days) if trained else None
+        active = s.left_on is None or s.left_on > today
+        rows.append(
+            StaffView(
+                login=s.login,
+                kind=s.kind,
+                department=s.department,
+                roles=s.role_names,
+                pledge=s.pledge_signed_at is not None,
+                trained_on=trained,
+                training_due=due,
+                lapsed=active and (due is None or due < today),
+                left_on=s.left_on,
+                revoked=s.revoked_at is not None,
+            )
+        )
+    return rows
