@@ -109,6 +109,9 @@ PAGES = {
     "incidents": "/console/incidents",
     "mynumber": "/console/mynumber",
     "datamap": "/console/datamap",
+    "people": "/console/people",
+    "inquiries": "/console/inquiries",
+    "pms": "/console/pms",
 }
 
 
@@ -267,10 +270,17 @@ def test_every_console_route_refuses_roles_without_personal_data_duties(
     dashboard, the sign-in page and the guarded subject page; everything else answers 403."""
     from fastapi.routing import APIRoute
 
-    from mamoru.web import console, incidents, mynumber, requests, transfers
+    from mamoru.web import console, incidents, mynumber, people, requests, transfers
 
     open_to_all = {"/console/", "/console/login", "/console/subjects/{subject_id}"}
-    routers = (console.router, requests.console_router, transfers.router, incidents.router, mynumber.router)
+    routers = (
+        console.router,
+        requests.console_router,
+        transfers.router,
+        incidents.router,
+        mynumber.router,
+        people.console_router,
+    )
     routes = sorted(
         r.path
         for router in routers

@@ -29,6 +29,8 @@ from mamoru.errors import MamoruError
 from mamoru.incidents.demo import load_demo_incidents
 from mamoru.mynumber.demo import load_demo_numbers
 from mamoru.people.auth import new_password, set_password
+from mamoru.people.demo import load_demo_people
+from mamoru.people.staff import sweep_exits
 from mamoru.requests.demo import load_demo_requests
 from mamoru.settings import Settings
 from mamoru.workspace import initialize
@@ -114,9 +116,12 @@ def demo(
         requests_made = load_demo_requests(ws, plan, datetime.now(UTC))
         incidents_made = load_demo_incidents(ws, plan, datetime.now(UTC))
         numbers = load_demo_numbers(ws, plan, datetime.now(UTC), seed)
+        with ws.db.session() as session:
+            people = load_demo_people(session, ws.vault, ws.policy.policy, datetime.now(UTC))
     out.print(
         f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects, "
-        f"{len(requests_made)} requests, {len(incidents_made)} incidents, {numbers} Individual Numbers"
+        f"{len(requests_made)} requests, {len(incidents_made)} incidents, {numbers} Individual Numbers, "
+        f"{people['inquiries']} inquiries, {people['door_events']} door events"
     )
     logins = ", ".join(m.login for m in plan.staff)
     out.print(
@@ -141,6 +146,8 @@ def serve(
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")
         for request_id in jobs.pending(ws):  # finish what a crash or a stop interrupted
             jobs.run(ws, request_id)
+        with ws.db.session() as session:  # leavers whose day came while nothing ran lose their grants now
+            sweep_exits(session, now=datetime.now(UTC))
         uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
 
 

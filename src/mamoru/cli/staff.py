@@ -70,7 +70,14 @@ def add(
     day = day_or_today(joined)
     in_session(
         lambda s, ws: people_staff.register(
-            s, login, kind=kind, department=department, joined_on=day, roles=role, actor=by
+            s,
+            login,
+            kind=kind,
+            department=department,
+            joined_on=day,
+            roles=role,
+            business_roles=frozenset(r.id for r in ws.policy.policy.roles),
+            actor=by,
         )
     )
     out.print(f"registered {login} ({kind}, {department})")
@@ -83,7 +90,11 @@ def grant(
     by: Annotated[str, typer.Option(help="Who grants it.")] = "cli",
 ) -> None:
     """Grant a role (the protection manager and the audit manager are never the same person)."""
-    in_session(lambda s, ws: people_staff.grant(s, login, role, actor=by))
+    in_session(
+        lambda s, ws: people_staff.grant(
+            s, login, role, actor=by, business_roles=frozenset(r.id for r in ws.policy.policy.roles)
+        )
+    )
     out.print(f"{login}: {role} granted")
 
 

@@ -57,6 +57,7 @@ def register(
     department: str,
     joined_on: date,
     roles: list[str] | None = None,
+    business_roles: frozenset[str] = frozenset(),
     actor: str,
 ) -> Staff:
     """Add a worker of any kind. Roles are checked as :func:`grant` checks them."""
@@ -72,7 +73,7 @@ def register(
     if not _DEPT.match(department):
         problems.append(("department", "a department code: lower-case letters, digits and _"))
     roles = sorted(set(roles or []))
-    problems += _role_problems(session, None, roles)
+    problems += _role_problems(session, None, roles, business_roles)
     require(problems)
     staff = Staff(login=login, kind=kind, department=department, joined_on=joined_on)
     staff.roles = [StaffRole(role=r) for r in roles]
@@ -82,9 +83,12 @@ def register(
     return staff
 
 
-def _role_problems(session: Session, staff: Staff | None, adding: list[str]) -> list[tuple[str, str]]:
+def _role_problems(
+    session: Session, staff: Staff | None, adding: list[str], business_roles: frozenset[str]
+) -> list[tuple[str, str]]:
+    """System roles (:class:`Role`) and the policy's business roles may be granted; nothing else."""
     problems: list[tuple[str, str]] = []
-    known = {r.value for r in Role}
+    known = {r.value for r in Role} | business_roles
     for role in adding:
         if role not in known:
             problems.append(("role", f"'{role}' is not a role; one of {', '.join(sorted(known))}"))
@@ -98,11 +102,13 @@ def _role_problems(session: Session, staff: Staff | None, adding: list[str]) -> 
     return problems
 
 
-def grant(session: Session, login: str, role: str, *, actor: str) -> None:
+def grant(
+    session: Session, login: str, role: str, *, actor: str, business_roles: frozenset[str] = frozenset()
+) -> None:
     staff = get(session, login)
     if role in staff.role_names:
         return
-    require(_role_problems(session, staff, [role]))
+    require(_role_problems(session, staff, [role], business_roles))
     staff.roles.append(StaffRole(role=role))
     _audit(session, actor, "staff.role_granted", staff.login, f"role:{role}")
 

@@ -59,6 +59,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "datamap": PRIVACY | AUDIT,
     "requests.decide": PRIVACY,
     "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
+    "people": PRIVACY | AUDIT,
+    "people.manage": PRIVACY,
+    "inquiries": PRIVACY,
+    "pms": PRIVACY | AUDIT,
+    "pms.manage": PRIVACY,
 }
 
 

@@ -1,0 +1,349 @@
+"""Pages for people and the PMS: the portal's inquiry form; in the console the staff register with
+training, rules and entry/exit alerts, the inquiry and complaint register, and the PMS cycle."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.people import inquiries, rules, training, zones
+from mamoru.people.errors import Refused
+from mamoru.people.staff import register_view
+from mamoru.pms import audits, controls, legal, review
+from mamoru.pms.check import nonconformities
+from mamoru.policy.notice import Lang
+from mamoru.requests.service import RequestConflict
+from mamoru.web.console import Staff, check, console_page
+from mamoru.web.i18n import choose_lang, labels
+from mamoru.web.portal import page
+from mamoru.web.requests import PRIVATE_HEADERS, SUBMISSIONS
+
+portal_router = APIRouter(prefix="/inquiries", include_in_schema=False)
+console_router = APIRouter(prefix="/console", include_in_schema=False)
+Language = Annotated[Lang, Depends(choose_lang)]
+FORM_CSRF_COOKIE = "mamoru_inquiry_csrf"
+PORTAL_CATEGORIES = ("notice", "handling", "request_procedure", "security", "contact", "other")
+
+
+def _form(
+    request: Request, ws: CurrentWorkspace, lang: Lang, errors: list[tuple[str, str]], values: dict[str, str]
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = page(
+        request,
+        ws,
+        lang,
+        "inquiry_new.html.j2",
+        labels(lang)["new_inquiry"],
+        csrf=token,
+        errors=errors,
+        values=values,
+        categories=PORTAL_CATEGORIES,
+    )
+    response.set_cookie(FORM_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/inquiries")
+    if errors:
+        response.status_code = 422
+    return response
+
+
+@portal_router.get("/new", response_class=HTMLResponse)
+def new_inquiry(request: Request, ws: CurrentWorkspace, lang: Language) -> HTMLResponse:
+    return _form(request, ws, lang, [], {})
+
+
+@portal_router.post("", response_class=HTMLResponse)
+def submit_inquiry(
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    csrf: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=16)] = "",
+    category: Annotated[str, Form(max_length=32)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    contact: Annotated[str, Form(max_length=254)] = "",
+    text: Annotated[str, Form(max_length=inquiries.MAX_TEXT)] = "",
+) -> HTMLResponse:
+    SUBMISSIONS.hit(request)
+    expected = request.cookies.get(FORM_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(csrf, expected):
+        raise RequestConflict("the form expired; reload it and send again")
+    data = inquiries.InquiryIn(kind, "portal", category, name, contact, text)
+    problems = inquiries.check(data)
+    if category not in PORTAL_CATEGORIES:
+        problems.append(("category", "choose one of the listed categories"))
+    if problems:
+        return _form(
+            request,
+            ws,
+            lang,
+            problems,
+            {"kind": kind, "category": category, "name": name, "contact": contact},
+        )
+    q = inquiries.receive(
+        session, ws.vault, data, rules=ws.policy.policy.staff, actor="portal", now=datetime.now(UTC)
+    )
+    response = page(request, ws, lang, "inquiry_received.html.j2", labels(lang)["new_inquiry"], q=q)
+    response.headers.update(PRIVATE_HEADERS)
+    response.delete_cookie(FORM_CSRF_COOKIE, path="/inquiries")
+    return response
+
+
+# --- console: people ---------------------------------------------------------------------------------
+
+
+@console_router.get("/people", response_class=HTMLResponse)
+def people_page(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, error: str = ""
+) -> HTMLResponse:
+    check(who, "people")
+    now = datetime.now(UTC)
+    policy = ws.policy.policy
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_people.html.j2",
+        labels(lang)["people"],
+        staff=register_view(session, today=now.date(), valid_days=policy.staff.training_valid_days),
+        plans=training.plans(session),
+        rules_in_force=rules.in_force(session),
+        rules_status=rules.status(session),
+        topics=rules.MANDATORY_TOPICS,
+        door=[
+            line
+            for line in zones.report(session, since=now - timedelta(days=7), until=now)
+            if line.outcome != "ok"
+        ],
+        pass_score=policy.staff.training_pass_score,
+        error=error,
+    )
+
+
+@console_router.post("/people/attendance")
+def attendance(
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+    session_id: Annotated[int, Form(ge=1)],
+    login: Annotated[str, Form(max_length=64)],
+    score: Annotated[int, Form(ge=0, le=100)],
+) -> Response:
+    check(who, "people.manage", csrf)
+    error = ""
+    try:
+        training.record_attendance(
+            session,
+            session_id,
+            login,
+            score=score,
+            pass_score=ws.policy.policy.staff.training_pass_score,
+            actor=f"staff:{who.login}",
+        )
+    except Refused as exc:
+        error = exc.problems[0][0]
+    return RedirectResponse(
+        f"/console/people?lang={lang}" + (f"&error={error}" if error else ""), status_code=303
+    )
+
+
+# --- console: inquiries and complaints ----------------------------------------------------------------
+
+
+@console_router.get("/inquiries", response_class=HTMLResponse)
+def inquiry_list(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, error: str = ""
+) -> HTMLResponse:
+    check(who, "inquiries")
+    today = datetime.now(UTC).date()
+    start = date(today.year - 1 if today.month < 12 else today.year, today.month % 12 + 1, 1)
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_inquiries.html.j2",
+        labels(lang)["inquiries"],
+        open_items=inquiries.open_inquiries(session),
+        recent=inquiries.recent(session, 20),
+        months=inquiries.monthly_stats(session, since=start, until=today + timedelta(days=1)),
+        now=datetime.now(UTC),
+        kinds=inquiries.KINDS,
+        channels=[c for c in inquiries.CHANNELS if c != "portal"],
+        categories=inquiries.CATEGORIES,
+        error=error,
+    )
+
+
+@console_router.post("/inquiries")
+def record_inquiry(
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=16)],
+    channel: Annotated[str, Form(max_length=16)],
+    category: Annotated[str, Form(max_length=32)],
+    text: Annotated[str, Form(max_length=inquiries.MAX_TEXT)],
+    name: Annotated[str, Form(max_length=200)] = "",
+    contact: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """Staff record a call, a letter or a visit."""
+    check(who, "inquiries", csrf)
+    try:
+        q = inquiries.receive(
+            session,
+            ws.vault,
+            inquiries.InquiryIn(kind, channel, category, name, contact, text),
+            rules=ws.policy.policy.staff,
+            actor=f"staff:{who.login}",
+            now=datetime.now(UTC),
+        )
+    except Refused as exc:
+        return RedirectResponse(f"/console/inquiries?lang={lang}&error={exc.problems[0][0]}", status_code=303)
+    return RedirectResponse(f"/console/inquiries/{q.ref}?lang={lang}", status_code=303)
+
+
+@console_router.get("/inquiries/{ref}", response_class=HTMLResponse)
+def inquiry_page(
+    ref: str,
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    error: str = "",
+) -> HTMLResponse:
+    check(who, "inquiries")
+    q = inquiries.get(session, ref)
+    response = console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_inquiry.html.j2",
+        f"{labels(lang)['inquiries']} {q.ref}",
+        q=q,
+        text=inquiries.contents(ws.vault, q),
+        notes=[(a, inquiries.note_text(ws.vault, q, a)) for a in q.actions],
+        action_kinds=inquiries.ACTION_KINDS,
+        outcomes=inquiries.OUTCOMES,
+        now=datetime.now(UTC),
+        error=error,
+    )
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+def _back(ref: str, lang: Lang, error: str = "") -> RedirectResponse:
+    return RedirectResponse(
+        f"/console/inquiries/{ref}?lang={lang}" + (f"&error={error}" if error else ""), status_code=303
+    )
+
+
+@console_router.post("/inquiries/{ref}/action")
+def inquiry_action(
+    ref: str,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=24)],
+    note: Annotated[str, Form(max_length=inquiries.MAX_TEXT)],
+) -> Response:
+    check(who, "inquiries", csrf)
+    try:
+        inquiries.add_action(
+            session,
+            ws.vault,
+            inquiries.get(session, ref),
+            kind=kind,
+            note=note,
+            actor=f"staff:{who.login}",
+            now=datetime.now(UTC),
+        )
+    except Refused as exc:
+        return _back(ref, lang, exc.problems[0][0])
+    return _back(ref, lang)
+
+
+@console_router.post("/inquiries/{ref}/close")
+def inquiry_close(
+    ref: str,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+    outcome: Annotated[str, Form(max_length=32)],
+) -> Response:
+    check(who, "inquiries", csrf)
+    try:
+        inquiries.close(
+            session,
+            inquiries.get(session, ref),
+            outcome=outcome,
+            actor=f"staff:{who.login}",
+            now=datetime.now(UTC),
+        )
+    except Refused as exc:
+        return _back(ref, lang, exc.problems[0][0])
+    return _back(ref, lang)
+
+
+# --- console: the PMS cycle ----------------------------------------------------------------------------
+
+
+@console_router.get("/pms", response_class=HTMLResponse)
+def pms_page(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
+) -> HTMLResponse:
+    check(who, "pms")
+    today = datetime.now(UTC).date()
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_pms.html.j2",
+        labels(lang)["pms"],
+        found=nonconformities(session, ws.policy.policy, today),
+        legal_items=legal.items(session),
+        catalogue=controls.catalogue(session, today),
+        categories=controls.CATEGORIES,
+        audit_rows=audits.audits(session),
+        reviews=review.reviews(session),
+        today=today,
+    )
+
+
+@console_router.post("/pms/review")
+def draft_review(
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """Draft the management review of the last twelve months."""
+    check(who, "pms.manage", csrf)
+    now = datetime.now(UTC)
+    until = now.date() + timedelta(days=1)
+    review.draft(
+        session,
+        ws.policy.policy,
+        since=until - timedelta(days=365),
+        until=until,
+        actor=f"staff:{who.login}",
+        now=now,
+    )
+    return RedirectResponse(f"/console/pms?lang={lang}#reviews", status_code=303)
