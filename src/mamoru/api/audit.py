@@ -3,14 +3,18 @@ they are public for witnesses; entries and inclusion proofs need an API token.""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from mamoru.api.deps import BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
 from mamoru.audit.signing import public_key_pem
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+#: The largest audit sequence number a route accepts (a 64-bit column).
+MAX_SEQ = 2**63 - 1
+router = APIRouter(responses=ERRORS, prefix="/api/v1/audit", tags=["audit"])
 
 
 class CheckpointOut(BaseModel):
@@ -46,7 +50,9 @@ def list_checkpoints(ws: CurrentWorkspace, session: DbSession) -> CheckpointsOut
 
 
 @router.get("/consistency", summary="RFC 6962 consistency proof between two tree sizes")
-def consistency(session: DbSession, first: int = Query(ge=0), second: int = Query(ge=0)) -> ConsistencyOut:
+def consistency(
+    session: DbSession, first: int = Query(ge=0, le=MAX_SEQ), second: int = Query(ge=0, le=MAX_SEQ)
+) -> ConsistencyOut:
     path = audit_log.consistency_proof(session, first, second)
     return ConsistencyOut(first=first, second=second, path=[p.hex() for p in path])
 
@@ -94,7 +100,7 @@ def entries(
     subject: str | None = None,
     actor: str | None = None,
     purpose: str | None = None,
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=MAX_SEQ),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[EntryOut]:
     given = [(k, v) for k, v in (("subject", subject), ("actor", actor), ("purpose", purpose)) if v]
@@ -130,7 +136,9 @@ class InclusionOut(BaseModel):
 @router.get(
     "/proof/{seq}", summary="Inclusion proof of an entry in the latest checkpoint (API token required)"
 )
-def proof(seq: int, _client: CurrentApiClient, session: DbSession) -> InclusionOut:
+def proof(
+    seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], _client: CurrentApiClient, session: DbSession
+) -> InclusionOut:
     found = audit_log.inclusion_proof(session, seq)
     data = found.to_json()
     return InclusionOut(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from mamoru.audit.entry import REFERENCE_PATTERN
@@ -35,6 +36,42 @@ def get_session(ws: CurrentWorkspace) -> Iterator[Session]:
 #: reaches the browser ahead of the change it reports, and a background task (a request's job) always
 #: sees the decision that started it.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class ErrorOut(BaseModel):
+    """Every error: its kind and what was wrong, where and why; never a value that was sent."""
+
+    error: str
+    detail: str | list[dict[str, Any]]
+
+
+#: Documented on every API route, so clients (and schemathesis) know each answer's shape.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text, "content": {"application/json": {}}}
+    for code, text in (
+        (400, "Bad input or a bad access context"),
+        (401, "No valid API token"),
+        (403, "Refused by the guard or by a rule"),
+        (404, "Not found"),
+        (409, "In conflict with the current state"),
+        (422, "Invalid input: each problem with its location"),
+        (429, "Too many requests"),
+    )
+}
+
+
+#: The largest id or sequence number a route accepts (a 32-bit INTEGER column on PostgreSQL).
+MAX_ID = 2**31 - 1
+#: Binary downloads, documented so that clients know what comes back.
+CSV_OR_XLSX: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file",
+        "content": {
+            "text/csv": {},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+        },
+    }
+}
 
 
 class Unauthenticated(MamoruError):

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.incidents import service as incidents
 from mamoru.incidents.service import ClockView, ReportKind, Stage
 from mamoru.incidents.tables import Incident
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(responses=ERRORS, prefix="/api/v1/incidents", tags=["incidents"])
 _REF = re.compile(REFERENCE_PATTERN)
 
 

@@ -9,11 +9,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import CurrentAccess, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import (
+    CSV_OR_XLSX,
+    ERRORS,
+    MAX_ID,
+    CurrentAccess,
+    CurrentApiClient,
+    CurrentWorkspace,
+    DbSession,
+)
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.ledger import entries as ledger
 from mamoru.ledger import retention
@@ -29,8 +37,8 @@ from mamoru.ledger.acquisition import (
 from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
 from mamoru.ledger.tables import LedgerEntry
 
-router = APIRouter(prefix="/api/v1", tags=["ledger"])
-personal_router = APIRouter(prefix="/api/v1", tags=[PERSONAL_DATA])
+router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["ledger"])
+personal_router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
 
 
 class LedgerEntryOut(ledger.LedgerEntryIn):
@@ -97,7 +105,12 @@ def review_ledger(
     return _out(ledger.review_entry(session, code, body.reviewer, datetime.now(UTC)), ws)
 
 
-@router.get("/ledger-export", summary="The ledger as CSV or an Excel workbook")
+@router.get(
+    "/ledger-export",
+    summary="The ledger as CSV or an Excel workbook",
+    response_class=Response,
+    responses=CSV_OR_XLSX,
+)
 def export_ledger(
     client: CurrentApiClient,
     ws: CurrentWorkspace,
@@ -268,7 +281,12 @@ class WithdrawIn(BaseModel):
 
 
 @personal_router.post("/consents/{consent_id}/withdraw", summary="Withdraw a consent; effective at once")
-def post_withdraw(consent_id: int, body: WithdrawIn, access: CurrentAccess, session: DbSession) -> ConsentOut:
+def post_withdraw(
+    consent_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: WithdrawIn,
+    access: CurrentAccess,
+    session: DbSession,
+) -> ConsentOut:
     row = withdraw_consent(
         session, consent_id, channel=body.channel, actor=access.actor, now=datetime.now(UTC)
     )

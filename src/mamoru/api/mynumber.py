@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import CurrentApiClient, CurrentWorkspace, DbSession, download
+from mamoru.api.deps import CSV_OR_XLSX, ERRORS, CurrentApiClient, CurrentWorkspace, DbSession, download
 from mamoru.api.incidents import _actor
 from mamoru.law.mynumber import IdentityDoc, NumberCheckDoc, NumberDocument, StatutoryAffair
 from mamoru.mynumber import service as mn
 
-router = APIRouter(prefix="/api/v1/mynumber", tags=["my-number"])
+router = APIRouter(responses=ERRORS, prefix="/api/v1/mynumber", tags=["my-number"])
 Actor = Annotated[str, Header(alias="X-Mamoru-Actor", description="The handler acting, e.g. staff:hr01")]
 
 
@@ -90,9 +90,14 @@ def number(
     return {"entry_id": entry_id, "number": value}
 
 
-@router.get("/outputs/{form}")
+@router.get("/outputs/{form}", response_class=Response, responses=CSV_OR_XLSX)
 def output(
-    form: str, year: int, actor: Actor, client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace
+    form: str,
+    year: Annotated[int, Query(ge=2016, le=2100)],
+    actor: Actor,
+    client: CurrentApiClient,
+    session: DbSession,
+    ws: CurrentWorkspace,
 ) -> Response:
     data = mn.statutory_output(session, ws, form, year, actor=_actor(actor), now=datetime.now(UTC))
     return download(data, f"{form}-{year}.csv", "text/csv; charset=utf-8")

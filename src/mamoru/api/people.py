@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.people import inquiries, zones
 from mamoru.pms import controls
 from mamoru.pms.check import nonconformities
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["people"])
 
 
 class DoorEventModel(BaseModel):

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import AccessContext, CurrentAccess, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, AccessContext, CurrentAccess, CurrentWorkspace, DbSession
 from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record, read_fields
 
 PERSONAL_DATA = "personal-data"
-router = APIRouter(prefix="/api/v1", tags=[PERSONAL_DATA])
+router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
 
 Ref = Annotated[str, Field(pattern=REFERENCE_PATTERN)]
 

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.requests import service
 from mamoru.requests.notify import send_code, status_url
 from mamoru.requests.service import RequestIn
 from mamoru.requests.tables import SubjectRequest
 
-router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+router = APIRouter(responses=ERRORS, prefix="/api/v1/requests", tags=["requests"])
 
 
 class RequestOut(BaseModel):

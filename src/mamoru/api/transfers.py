@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import CurrentAccess, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, CurrentAccess, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.guard.engine import StatutoryException
 from mamoru.transfers.gate import TransferIn, TransferType, transfer
 from mamoru.transfers.records import RecordMode, records_for, records_json
 from mamoru.transfers.supervision import processor_status, recipient_status
 
-router = APIRouter(prefix="/api/v1", tags=["transfers"])
+router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["transfers"])
 
 Ref = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,128}$")]
 

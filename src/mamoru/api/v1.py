@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, MAX_ID, CurrentWorkspace, DbSession
 from mamoru.policy.service import current_notice, notice_version, notice_versions
 from mamoru.policy.tables import PublishedNotice
 
-router = APIRouter(prefix="/api/v1", tags=["policy"])
+router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["policy"])
 
 
 class NoticeVersionOut(BaseModel):
@@ -62,7 +62,9 @@ def list_versions(session: DbSession) -> list[NoticeVersionOut]:
 
 
 @router.get("/notice/versions/{notice_id}", summary="One published version of the notice")
-def get_version(notice_id: int, session: DbSession, lang: Literal["ja", "en"] = "ja") -> NoticeOut:
+def get_version(
+    notice_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: DbSession, lang: Literal["ja", "en"] = "ja"
+) -> NoticeOut:
     notice = notice_version(session, notice_id)
     current = current_notice(session)
     head = NoticeVersionOut.of(notice, current.id if current else None)
