@@ -71,6 +71,16 @@ class Settings(BaseSettings):
         default="refuse",
         description="A provision where some subjects may not be provided: refuse it whole, or leave them out.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="Task queue (amqp:// RabbitMQ or redis:// Redis) for `mamoru worker`; unset: work runs in-process.",
+    )
+    queue_name: str = Field(
+        default="mamoru", pattern=r"^[a-z][a-z0-9_.-]{0,62}$", description="Queue on the broker."
+    )
+    db_pool_size: int = Field(
+        default=5, ge=1, le=100, description="Connections kept per process (PostgreSQL)."
+    )
     request_ack_business_days: int = Field(
         default=2, ge=0, description="Business days to acknowledge a request."
     )

@@ -242,7 +242,9 @@ class Workspace:
         master_key = load_master_key(settings)
         signer = load_signer(settings.resolved_signing_key_file)
         loaded = load_policy(settings.resolved_policy_file)
-        db = Database(settings.resolved_database_url)
+        url = settings.resolved_database_url
+        pooled = {} if url.startswith("sqlite") else {"pool_size": settings.db_pool_size, "max_overflow": 10}
+        db = Database(url, **pooled)
         if db.current_revision() is None:
             db.dispose()
             raise ConfigurationError(f"{_redact(db.url)}: the database has no schema; run `mamoru init`")

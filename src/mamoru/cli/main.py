@@ -10,6 +10,7 @@ import typer
 from mamoru import __version__, logfilter
 from mamoru.cli import (
     audit,
+    backup,
     guard,
     incidents,
     keys,
@@ -22,6 +23,7 @@ from mamoru.cli import (
     staff,
     tokens,
     transfers,
+    work,
 )
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.demo import is_empty, load_demo
@@ -33,6 +35,7 @@ from mamoru.people.demo import load_demo_people
 from mamoru.people.staff import sweep_exits
 from mamoru.requests.demo import load_demo_requests
 from mamoru.settings import Settings
+from mamoru.work.queue import submit
 from mamoru.workspace import initialize
 
 logfilter.install()
@@ -54,6 +57,10 @@ app.add_typer(people.rules_app, name="rules")
 app.add_typer(people.zones_app, name="zones")
 app.add_typer(people.inquiries_app, name="inquiries")
 app.add_typer(pms.app, name="pms")
+app.add_typer(work.work_app, name="work")
+app.command("worker")(work.worker)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.add_typer(requests.app, name="requests")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(incidents.app, name="incidents")
@@ -144,8 +151,8 @@ def serve(
 
     with opened_workspace() as ws:
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")
-        for request_id in jobs.pending(ws):  # finish what a crash or a stop interrupted
-            jobs.run(ws, request_id)
+        for request_id in jobs.pending(ws):  # finish what a crash or a stop interrupted (or queue it)
+            submit(ws, "request.fulfil", request_id=request_id)
         with ws.db.session() as session:  # leavers whose day came while nothing ran lose their grants now
             sweep_exits(session, now=datetime.now(UTC))
         uvicorn.run(create_app(ws), host=host, port=port, log_level="info")

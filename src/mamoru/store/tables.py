@@ -11,6 +11,7 @@ from mamoru.requests import tables as _requests
 from mamoru.store.db import Base
 from mamoru.transfers import tables as _transfers
 from mamoru.vault import tables as _vault
+from mamoru.work import tables as _work
 
 metadata = Base.metadata
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "_requests",
     "_transfers",
     "_vault",
+    "_work",
     "metadata",
 ]

@@ -36,6 +36,7 @@ from mamoru.web.console import Staff, check, console_page
 from mamoru.web.i18n import choose_lang
 from mamoru.web.i18n import labels as ui_labels
 from mamoru.web.portal import page
+from mamoru.work.queue import submit
 from mamoru.workspace import Workspace
 
 portal_router = APIRouter(prefix="/requests", include_in_schema=False)
@@ -429,7 +430,7 @@ def approve(
         )
     except RequestInvalid as exc:
         return _back(r.id, lang, error=exc.problems[0][0])
-    background.add_task(jobs.run, ws, r.id)
+    background.add_task(submit, ws, "request.fulfil", request_id=r.id)
     return _back(r.id, lang)
 
 
@@ -459,7 +460,7 @@ def refuse(
         )
     except RequestInvalid as exc:
         return _back(r.id, lang, error=exc.problems[0][0])
-    background.add_task(jobs.run, ws, r.id)
+    background.add_task(submit, ws, "request.fulfil", request_id=r.id)
     return _back(r.id, lang)
 
 
@@ -468,7 +469,7 @@ def resume(
     request_id: str, ws: CurrentWorkspace, lang: Language, who: Staff, csrf: Annotated[str, Form()]
 ) -> Response:
     check(who, "requests.decide", csrf)
-    jobs.run(ws, request_id)
+    submit(ws, "request.fulfil", request_id=request_id)
     return _back(request_id, lang)
 
 

@@ -1,0 +1,84 @@
+"""`mamoru worker` and `mamoru work …`: background work on the task queue."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from mamoru.cli.common import emit_json, fail, opened_workspace, out
+from mamoru.errors import MamoruError
+from mamoru.work.tasks import SCHEDULE, TASKS
+
+work_app = typer.Typer(
+    help="Background work: run a task now or put it on the queue. / バックグラウンド処理。"
+)
+
+
+def worker(
+    threads: Annotated[int, typer.Option(help="Worker threads in this process.", min=1, max=64)] = 4,
+    schedule: Annotated[
+        bool, typer.Option("--schedule/--no-schedule", help="Also enqueue the periodic tasks when due.")
+    ] = True,
+) -> None:
+    """Run queued work from MAMORU_BROKER_URL (RabbitMQ or Redis) until stopped; any number of workers
+    on any machines may share the queue and the database."""
+    import dramatiq
+
+    from mamoru.work.queue import broker_for
+    from mamoru.work.scheduler import run_scheduler
+
+    with opened_workspace() as ws:
+        url = ws.settings.broker_url
+        if not url:
+            raise fail("MAMORU_BROKER_URL is not set: without a queue, work runs inside `mamoru serve`")
+        try:
+            broker = broker_for(url, ws.settings.queue_name)
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        runner = dramatiq.Worker(broker, queues={ws.settings.queue_name}, worker_threads=threads)
+        runner.start()
+        ticker = None
+        if schedule:
+            ticker = threading.Thread(target=run_scheduler, args=(ws, stop), daemon=True)
+            ticker.start()
+        out.print(f"worker ready: {threads} threads on queue '{ws.settings.queue_name}'", highlight=False)
+        while not stop.wait(1.0):
+            pass
+        runner.stop()
+        broker.close()
+
+
+@work_app.command("run")
+def run(
+    task: Annotated[str, typer.Argument(help=f"One of: {', '.join(TASKS)}.")],
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Put it on the queue instead of running it here.")
+    ] = False,
+) -> None:
+    """Run one background task now (or queue it), e.g. after a restore or from cron without a worker."""
+    from mamoru.work.queue import submit
+
+    if task not in TASKS:
+        raise fail(f"no task '{task}'; one of: {', '.join(TASKS)}")
+    with opened_workspace() as ws:
+        if queue:
+            if not ws.settings.broker_url:
+                raise fail("--queue needs MAMORU_BROKER_URL")
+            submit(ws, task)
+            out.print(f"{task} queued")
+            return
+        result = TASKS[task](ws, {})
+    emit_json({"task": task, "result": result})
+
+
+@work_app.command("schedule")
+def schedule_cmd() -> None:
+    """The periodic tasks a worker enqueues and how often."""
+    for task, every in SCHEDULE.items():
+        out.print(f"{task:<24} every {every // 60} min", highlight=False)

@@ -1,0 +1,46 @@
+"""Periodic work: each worker runs this loop; a row per task in ``schedule_runs`` makes sure that only
+one of them enqueues each run, however many workers there are."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mamoru.work.tables import ScheduleRun
+from mamoru.work.tasks import SCHEDULE
+from mamoru.workspace import Workspace
+
+
+def claim_due(ws: Workspace, now: datetime, schedule: dict[str, int] | None = None) -> list[str]:
+    """The tasks due now that this process won the right to enqueue (an atomic conditional update)."""
+    won = []
+    for task, every in (schedule or SCHEDULE).items():
+        with ws.db.session() as session:
+            if session.scalar(select(ScheduleRun.task).where(ScheduleRun.task == task)) is None:
+                try:
+                    with session.begin_nested():
+                        session.execute(insert(ScheduleRun).values(task=task, last_run_at=now))
+                    won.append(task)
+                except IntegrityError:
+                    pass
+                continue
+            result = session.execute(
+                update(ScheduleRun)
+                .where(ScheduleRun.task == task, ScheduleRun.last_run_at <= now - timedelta(seconds=every))
+                .values(last_run_at=now)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                won.append(task)
+    return won
+
+
+def run_scheduler(ws: Workspace, stop: threading.Event, tick: float = 30.0) -> None:
+    from mamoru.work.queue import submit
+
+    while not stop.is_set():
+        for task in claim_due(ws, datetime.now(UTC)):
+            submit(ws, task)
+        stop.wait(tick)

@@ -1,0 +1,118 @@
+"""The background tasks, by name. Each is safe to run twice or concurrently: its effects are journaled
+or keyed so that a redelivered message changes nothing more (a queue delivers at least once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from mamoru.workspace import Workspace
+
+Task = Callable[[Workspace, dict[str, Any]], object]
+ACTOR = "system:worker"
+
+
+def _fulfil(ws: Workspace, args: dict[str, Any]) -> object:
+    from mamoru.requests import jobs
+
+    return jobs.run(ws, str(args["request_id"]))
+
+
+def _request_sweep(ws: Workspace, args: dict[str, Any]) -> object:
+    from mamoru.requests.service import sweep_deadlines
+
+    with ws.db.session() as session:
+        escalated, breached = sweep_deadlines(session, now=datetime.now(UTC))
+    return {"escalated": len(escalated), "breached": len(breached)}
+
+
+def _resume(ws: Workspace, args: dict[str, Any]) -> object:
+    """Approved requests whose plan has not finished: hand each to the queue again."""
+    from mamoru.requests import jobs
+    from mamoru.work.queue import submit
+
+    pending = jobs.pending(ws)
+    for request_id in pending:
+        submit(ws, "request.fulfil", request_id=request_id)
+    return {"resubmitted": len(pending)}
+
+
+def _retention(ws: Workspace, args: dict[str, Any]) -> object:
+    from mamoru.ledger.retention import sweep
+
+    now = datetime.now(UTC)
+    report = sweep(ws.db, ws.vault, actor=ACTOR, today=now.date(), now=now)
+    return {"disposed": len(report.subjects)}
+
+
+def _staff_sweep(ws: Workspace, args: dict[str, Any]) -> object:
+    from mamoru.people.staff import sweep_exits
+
+    with ws.db.session() as session:
+        return {"revoked": len(sweep_exits(session, now=datetime.now(UTC)))}
+
+
+def _checkpoint(ws: Workspace, args: dict[str, Any]) -> object:
+    from mamoru.audit import log as audit_log
+
+    with ws.db.session() as session:
+        cp = audit_log.make_checkpoint(session, ws.signer)
+    return {"tree_size": cp.tree_size if cp else 0}
+
+
+def _signals(ws: Workspace, args: dict[str, Any]) -> object:
+    from mamoru.incidents import signals
+
+    with ws.db.session() as session:
+        return {"drafts": len(signals.scan(session, ws.vault))}
+
+
+def _supervision(ws: Workspace, args: dict[str, Any]) -> object:
+    """Monitoring reminders: every processor or foreign recipient whose check is due, in the audit log."""
+    from mamoru.audit.entry import AuditEvent
+    from mamoru.audit.log import append
+    from mamoru.transfers.supervision import processor_status, recipient_status
+
+    today = datetime.now(UTC).date()
+    policy = ws.policy.policy
+    with ws.db.session() as session:
+        due = [processor_status(session, policy, p.id, today) for p in policy.processors] + [
+            recipient_status(session, policy, r.id, today) for r in policy.recipients
+        ]
+        flagged = [s.party for s in due if not s.cleared]
+        if flagged:
+            append(
+                session,
+                [
+                    AuditEvent(
+                        actor=ACTOR,
+                        action="supervision.reminder",
+                        objects=tuple(f"party:{p}" for p in flagged),
+                    )
+                ],
+            )
+    return {"due": len(flagged)}
+
+
+TASKS: dict[str, Task] = {
+    "request.fulfil": _fulfil,
+    "requests.resume": _resume,
+    "requests.sweep": _request_sweep,
+    "retention.sweep": _retention,
+    "staff.sweep": _staff_sweep,
+    "audit.checkpoint": _checkpoint,
+    "incidents.signals": _signals,
+    "supervision.reminders": _supervision,
+}
+
+#: Periodic work the worker schedules, with its interval in seconds.
+SCHEDULE: dict[str, int] = {
+    "requests.sweep": 3600,
+    "requests.resume": 900,
+    "staff.sweep": 3600,
+    "retention.sweep": 86400,
+    "audit.checkpoint": 3600,
+    "incidents.signals": 600,
+    "supervision.reminders": 86400,
+}
