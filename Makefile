@@ -39,8 +39,11 @@ browser:
 	   (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1))) || \
 	  echo "chromium is not installed: the browser tests will skip (install it with: apt-get install chromium)"
 
+## pytest: the whole suite on SQLite, then again with every workspace on PostgreSQL (skipped with a
+## reason when PostgreSQL is unreachable, a failure under CI=true)
 pytest: $(STAMP) browser
 	$(BIN)/pytest -q
+	MAMORU_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

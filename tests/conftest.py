@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import secrets
@@ -58,15 +59,43 @@ def pg_server() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> str:
+    """The session's database migrated to head once; each test gets a copy (much faster than migrating)."""
+    db = Database(pg_server)
+    db.migrate()
+    db.dispose()
+    return pg_server
+
+
+_copies = itertools.count()
+
+
 @pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    """The session's PostgreSQL database, emptied before each test."""
+def pg_url(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test: a copy of the migrated template, dropped afterwards."""
+    yield from _pg_copy(pg_template)
+
+
+@pytest.fixture
+def pg_url2(pg_template: str) -> Iterator[str]:
+    """A second fresh PostgreSQL database for tests that need two (backup from one, restore into the other)."""
+    yield from _pg_copy(pg_template)
+
+
+def _pg_copy(pg_template: str) -> Iterator[str]:
     import psycopg
 
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    yield pg_server
+    template = pg_template.rsplit("/", 1)[1]
+    name = f"{template}_{next(_copies)}"
+    admin = PG_ADMIN_URL.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield pg_template.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -90,13 +119,24 @@ def reference() -> LoadedPolicy:
     return load_pack()
 
 
+#: ``MAMORU_TEST_DB=postgresql`` runs the whole suite with every workspace on PostgreSQL (`make test`
+#: runs the suite once on SQLite and once so).
+ON_POSTGRES = os.environ.get("MAMORU_TEST_DB", "sqlite") == "postgresql"
+#: A test about the SQLite file itself (its mode, a copy of it), which has no meaning on PostgreSQL.
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about the SQLite database file itself")
+
+
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Settings:
     """Settings for a workspace in a temporary folder (environment pointed at it too, for the CLI)."""
     home = tmp_path / "ws"
     for var in ("MAMORU_DATABASE_URL", "MAMORU_KEY_FILE", "MAMORU_MASTER_KEY", "MAMORU_POLICY_FILE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MAMORU_HOME", str(home))
+    if ON_POSTGRES:
+        url = str(request.getfixturevalue("pg_url"))
+        monkeypatch.setenv("MAMORU_DATABASE_URL", url)
+        return Settings(home=home, database_url=url)
     return Settings(home=home)
 
 

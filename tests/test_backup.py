@@ -61,7 +61,9 @@ def test_backup_and_restore_reads_the_same_people_and_the_audit_log_verifies(
     (home / "master.key").chmod(0o600)
     monkeypatch.setenv("MAMORU_HOME", str(home))
     if target == "postgresql":
-        monkeypatch.setenv("MAMORU_DATABASE_URL", request.getfixturevalue("pg_url"))
+        monkeypatch.setenv("MAMORU_DATABASE_URL", request.getfixturevalue("pg_url2"))
+    else:
+        monkeypatch.delenv("MAMORU_DATABASE_URL", raising=False)
     restored = runner.invoke(app, ["restore", str(out), "--keystores"])
     assert restored.exit_code == 0, restored.output
     assert "audit log verifies" in restored.output

@@ -18,7 +18,7 @@ from mamoru.store.db import Database
 from mamoru.vault.service import AccessDenied, SubjectErased
 from mamoru.workspace import Workspace, _next_key_file, initialize, rotate_master_key
 
-from .conftest import IN_CI
+from .conftest import IN_CI, sqlite_only
 
 
 def demo_values(plan: DemoPlan) -> list[bytes]:
@@ -63,6 +63,7 @@ def test_postgres_dump_after_demo_holds_no_names_emails_phones_or_addresses(
     assert [v for v in demo_values(plan) if v in dump] == []
 
 
+@sqlite_only
 def test_erasure_reaches_a_copy_of_the_database_taken_before_it(workspace: Workspace, tmp_path: Path) -> None:
     plan = load(workspace)
     victim, other = plan.subjects[0].subject_id, plan.subjects[1].subject_id

@@ -14,6 +14,7 @@ from mamoru.policy.errors import PolicyError
 from mamoru.settings import Settings
 from mamoru.vault.errors import KeyUnavailable
 from mamoru.workspace import Workspace, initialize
+from tests.conftest import sqlite_only
 
 
 def test_init_creates_key_0600_config_policy_schema_and_notice(settings: Settings) -> None:
@@ -90,6 +91,7 @@ def test_master_key_from_environment_needs_no_key_file(settings: Settings) -> No
     Workspace.open(with_env).close()
 
 
+@sqlite_only
 def test_database_file_is_private(settings: Settings) -> None:
     initialize(settings)
     db_file = settings.home / "mamoru.db"

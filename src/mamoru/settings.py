@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default=None,
         description="Task queue (amqp:// RabbitMQ or redis:// Redis) for `mamoru worker`; unset: work runs in-process.",
     )
+    portal_submissions_per_minute: int = Field(
+        default=10, ge=1, description="Portal form submissions accepted per client address per minute."
+    )
     queue_name: str = Field(
         default="mamoru", pattern=r"^[a-z][a-z0-9_.-]{0,62}$", description="Queue on the broker."
     )

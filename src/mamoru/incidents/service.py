@@ -188,7 +188,7 @@ def update(session: Session, vault: Vault, incident: Incident, *, actor: str, **
 
 def get(session: Session, ref: str) -> Incident:
     incident = session.scalar(select(Incident).where(Incident.ref == ref))
-    if incident is None and ref.isdigit():
+    if incident is None and ref.isascii() and ref.isdigit() and len(ref) < 10:
         incident = session.get(Incident, int(ref))
     if incident is None:
         raise NotFound(f"no incident {ref}")

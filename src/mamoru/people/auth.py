@@ -104,7 +104,7 @@ def remove_totp(session: Session, vault: Vault, login: str, *, actor: str) -> No
 def _totp_ok(staff: Staff, vault: Vault | None, code: str | None, now: datetime) -> bool:
     if staff.totp_sealed is None:
         return True
-    if vault is None or not code or not code.strip().isdigit():
+    if vault is None or not code or not code.strip().isascii() or not code.strip().isdigit():
         return False
     totp = pyotp.TOTP(vault.open_private(_totp_holder(staff.login), "totp", staff.totp_sealed).decode())
     for offset in (0, -1, 1):  # one step of clock drift either way

@@ -69,7 +69,7 @@ def submit_inquiry(
     contact: Annotated[str, Form(max_length=254)] = "",
     text: Annotated[str, Form(max_length=inquiries.MAX_TEXT)] = "",
 ) -> HTMLResponse:
-    SUBMISSIONS.hit(request)
+    SUBMISSIONS.hit(request, ws.settings.portal_submissions_per_minute)
     expected = request.cookies.get(FORM_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         raise RequestConflict("the form expired; reload it and send again")

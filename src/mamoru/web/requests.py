@@ -57,13 +57,14 @@ class RateLimit:
         self.limit, self.window = limit, window
         self._hits: dict[str, deque[float]] = defaultdict(deque)
 
-    def hit(self, request: Request) -> None:
+    def hit(self, request: Request, limit: int | None = None) -> None:
+        """Count a hit; ``limit`` (from the settings) overrides the built-in one."""
         key = request.client.host if request.client else "unknown"
         now = time.monotonic()
         hits = self._hits[key]
         while hits and now - hits[0] > self.window:
             hits.popleft()
-        if len(hits) >= self.limit:
+        if len(hits) >= (limit or self.limit):
             raise TooManyRequests(
                 "too many submissions from this address; please wait a minute and try again"
             )
@@ -126,7 +127,7 @@ def new_request(request: Request, ws: CurrentWorkspace, lang: Language) -> HTMLR
 async def submit_request(
     request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language
 ) -> Response:
-    SUBMISSIONS.hit(request)
+    SUBMISSIONS.hit(request, ws.settings.portal_submissions_per_minute)
     form = await request.form()
     expected = request.cookies.get(FORM_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
@@ -218,7 +219,7 @@ def verify_code(
 def resend_code(
     token: str, request: Request, session: DbSession, ws: CurrentWorkspace, lang: Language
 ) -> Response:
-    SUBMISSIONS.hit(request)
+    SUBMISSIONS.hit(request, ws.settings.portal_submissions_per_minute)
     subject_request = service.by_token(session, token)
     code = service.new_code(session, ws.vault, subject_request, now=datetime.now(UTC))
     session.commit()
