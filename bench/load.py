@@ -173,8 +173,12 @@ def main() -> None:
             t0 = time.perf_counter()
             try:
                 with httpx.Client(base_url=base, timeout=120, cookies=cookies, follow_redirects=False) as c:
-                    answer = c.post(f"/console/requests/{request_id}/approve", data={"csrf": token})
-                return answer.status_code == 303, time.perf_counter() - t0
+                    answer = c.post(
+                        f"/console/requests/{request_id}/approve",
+                        data={"csrf": token, "fee_received": "true"},
+                    )
+                refused = "error=" in answer.headers.get("location", "")
+                return answer.status_code == 303 and not refused, time.perf_counter() - t0
             except httpx.HTTPError:
                 return False, time.perf_counter() - t0
 
