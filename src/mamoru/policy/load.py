@@ -6,19 +6,21 @@ Every problem is reported with the file, the line and the field, all at once.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from mamoru.policy.errors import Path, PolicyError, PolicyIssue
 from mamoru.policy.model import Policy
 from mamoru.policy.rules import publication_issues, reference_issues
 
 REFERENCE_PACK = "reference"
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,33 @@ def _pydantic_issues(error: ValidationError) -> list[PolicyIssue]:
     return issues
 
 
+def parse_yaml_model(
+    source: str, file: str, model: type[M], checks: Callable[[M], list[PolicyIssue]] | None = None
+) -> M:
+    """Any YAML file of mamoru (a policy, a dataset map) into its model, every problem with its line.
+    Raises :class:`PolicyError` listing them all."""
+    parsed: M = _parse(source, file, model, checks)
+    return parsed
+
+
 def parse_policy(source: str, file: str = "<policy>", *, for_publication: bool = True) -> LoadedPolicy:
     """Parse and check policy text. Raises :class:`PolicyError` listing every issue with its line.
 
     ``for_publication`` also requires what a published notice needs (revision date, inquiry contact,
     security measures); the product only ever runs on a publishable policy.
     """
+
+    def rules(policy: Policy) -> list[PolicyIssue]:
+        return reference_issues(policy) + (publication_issues(policy) if for_publication else [])
+
+    policy = parse_yaml_model(source, file, Policy, rules)
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    return LoadedPolicy(policy=policy, source=source, sha256=digest, file=file)
+
+
+def _parse(
+    source: str, file: str, model: type[Any], checks: Callable[[Any], list[PolicyIssue]] | None
+) -> Any:
     try:
         root, data = _compose_and_construct(source)
     except yaml.YAMLError as exc:
@@ -112,27 +135,24 @@ def parse_policy(source: str, file: str = "<policy>", *, for_publication: bool =
             problem += f" ({context} started on line {context_mark.line + 1})"
         raise PolicyError(file, [PolicyIssue((), f"not valid YAML: {problem}", line)]) from None
     if root is None or not isinstance(data, dict):
-        raise PolicyError(file, [PolicyIssue((), "a policy file must be a YAML mapping", 1)])
+        raise PolicyError(file, [PolicyIssue((), "the file must be a YAML mapping", 1)])
 
     lines: dict[Path, int] = {}
     issues: list[PolicyIssue] = []
     _line_map(root, (), lines, issues)
-    policy: Policy | None = None
+    parsed: Any = None
     if not issues:
         try:
-            policy = Policy.model_validate(data)
+            parsed = model.model_validate(data)
         except ValidationError as exc:
             issues.extend(_pydantic_issues(exc))
-    if policy is not None:
-        issues.extend(reference_issues(policy))
-        if for_publication:
-            issues.extend(publication_issues(policy))
-    if issues or policy is None:
+    if parsed is not None and checks is not None:
+        issues.extend(checks(parsed))
+    if issues or parsed is None:
         located = [PolicyIssue(i.path, i.message, i.line or _line_of(i.path, lines)) for i in issues]
         located.sort(key=lambda i: (i.line or 0, i.field))
         raise PolicyError(file, located)
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    return LoadedPolicy(policy=policy, source=source, sha256=digest, file=file)
+    return parsed
 
 
 def load_policy(path: str | FsPath, *, for_publication: bool = True) -> LoadedPolicy:

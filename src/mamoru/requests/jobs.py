@@ -44,14 +44,16 @@ class Connector(Protocol):
 
     name: str
 
-    def access(self, identities: dict[str, str]) -> dict[str, Any]: ...
+    def access(
+        self, identities: dict[str, str], categories: set[str], write: Callable[[str, bytes], None]
+    ) -> dict[str, int]: ...
 
     def correct(self, identities: dict[str, str], values: dict[str, str]) -> dict[str, Any]: ...
 
     def erase(self, identities: dict[str, str]) -> dict[str, Any]: ...
 
 
-#: Registered connectors by name. Empty until dataset maps exist; plans include one step per connector.
+#: Connectors registered in code (tests, plug-ins), beside those of the workspace's dataset maps.
 CONNECTORS: dict[str, Connector] = {}
 
 
@@ -85,7 +87,8 @@ def plan(
         if effect is not None:
             names.extend((effect, subject) for subject in request.subjects)
             if kind in (RequestKind.CORRECTION, RequestKind.ERASE):
-                names.extend((f"connector_{effect}", name) for name in connectors)
+                # One step per named datastore, or one for every mapped datastore ("*").
+                names.extend((f"connector_{effect}", name) for name in (connectors or ("*",)))
     names += [("package", None), ("notify", None), ("complete", None)]
     steps = [
         RequestStep(request_id=request.id, position=i, name=name, target=target)
@@ -260,15 +263,34 @@ def _step_stop(session: Session, ctx: Context, subject_id: str, kind: str) -> di
     return {"stopped": [t or "all" for t in targets]}
 
 
+def identities_of(ws: Workspace, request: SubjectRequest) -> dict[str, str]:
+    """The verified identity values a connector starts from."""
+    sealed = details(ws.vault, request)
+    return {k: str(sealed[k]) for k in ("email", "phone") if sealed.get(k)}
+
+
 def _step_connector(session: Session, ctx: Context, name: str, effect: str) -> dict[str, Any]:
-    connector = CONNECTORS.get(name)
-    if connector is None:
-        raise StepFailed(f"connector '{name}' is not registered")
-    sealed = details(ctx.ws.vault, ctx.request)
-    identities = {"email": sealed["email"]}
-    if effect == "correct":
-        return connector.correct(identities, {i["field"]: i["value"] for i in sealed["corrections"]})
-    return connector.erase(identities)
+    """Correct or erase in the organization's datastores: each in one transaction of its own, idempotent,
+    so a rerun after a crash finishes what is left."""
+    from mamoru.connectors.registry import connectors
+
+    registered: dict[str, Connector] = {**connectors(ctx.ws), **CONNECTORS}
+    chosen = sorted(registered) if name == "*" else [name]
+    identities = identities_of(ctx.ws, ctx.request)
+    results = []
+    for each in chosen:
+        connector = registered.get(each)
+        if connector is None:
+            raise StepFailed(f"connector '{each}' is not registered")
+        if effect == "correct":
+            sealed = details(ctx.ws.vault, ctx.request)
+            results.append(
+                connector.correct(identities, {i["field"]: i["value"] for i in sealed["corrections"]})
+            )
+        else:
+            results.append(connector.erase(identities))
+        ctx.audit(session, f"request.connector_{effect}", objects_extra=[f"datastore:{each}"])
+    return {"datastores": results}
 
 
 def outcome_of(session: Session, request: SubjectRequest) -> Outcome:

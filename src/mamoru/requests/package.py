@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -275,12 +277,40 @@ def render_letter(
     )
 
 
+def _appender(parts: dict[str, list[bytes]]) -> Callable[[str, bytes], None]:
+    def write(table: str, line: bytes) -> None:
+        parts[table].append(line)
+
+    return write
+
+
+def _datastores(
+    ws: Workspace, request: SubjectRequest, members: dict[str, bytes]
+) -> dict[str, dict[str, int]]:
+    """The person's rows in the organization's own datastores, as JSON lines per table."""
+    from mamoru.connectors.registry import connectors
+    from mamoru.requests.jobs import identities_of
+
+    wanted = {c.id for c in ws.policy.policy.categories if not c.my_number}
+    identities = identities_of(ws, request)
+    counts: dict[str, dict[str, int]] = {}
+    for name, connector in sorted(connectors(ws).items()):
+        parts: dict[str, list[bytes]] = defaultdict(list)
+        counts[name] = connector.access(identities, wanted, _appender(parts))
+        for table, lines in parts.items():
+            members[f"datastores/{name}/{table}.jsonl"] = b"".join(lines)
+    return counts
+
+
 def build_package(
     session: Session, ws: Workspace, request: SubjectRequest, outcome: Outcome, now: datetime, actor: str
 ) -> bytes:
     content = gather(session, ws, request, outcome, now, actor)
+    members: dict[str, bytes] = {}
+    if content and RequestKind(request.kind) is RequestKind.DISCLOSURE:
+        content["datastores"] = _datastores(ws, request, members)
     letter = render_letter(ws, request, outcome, content, now)
-    members: dict[str, bytes] = {f"letter-{request.lang}.html": letter.encode("utf-8")}
+    members[f"letter-{request.lang}.html"] = letter.encode("utf-8")
     if content:
         document = {
             "request": {

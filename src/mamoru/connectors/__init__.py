@@ -1,0 +1,1 @@
+"""Connectors: requests reach the organization's own databases through dataset maps."""

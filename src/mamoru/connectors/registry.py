@@ -1,0 +1,47 @@
+"""The datastores a workspace reaches: every map in ``<home>/datasets/``, each with the URL from the
+environment variable it names."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from mamoru.connectors.maps import load_maps
+from mamoru.connectors.sql import SqlConnector
+from mamoru.errors import ConfigurationError
+from mamoru.workspace import Workspace
+
+_lock = threading.Lock()
+_cache: dict[tuple[int, str], dict[str, SqlConnector]] = {}
+
+
+def datasets_dir(ws: Workspace) -> Path:
+    return ws.settings.home / "datasets"
+
+
+def _signature(folder: Path) -> str:
+    if not folder.is_dir():
+        return ""
+    return ";".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.yaml")))
+
+
+def connectors(ws: Workspace) -> dict[str, SqlConnector]:
+    """The connectors of the maps in the workspace (reloaded when a map file changes)."""
+    folder = datasets_dir(ws)
+    key = (id(ws), _signature(folder))
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            return found
+        for old in [k for k in _cache if k[0] == id(ws)]:
+            for c in _cache.pop(old).values():
+                c.dispose()
+        found = {}
+        for m in load_maps(folder, ws.policy.policy):
+            url = os.environ.get(m.url_env)
+            if not url:
+                raise ConfigurationError(f"dataset map '{m.name}': set {m.url_env} to the datastore's URL")
+            found[m.name] = SqlConnector(m, url)
+        _cache[key] = found
+        return found

@@ -1,0 +1,377 @@
+"""Connectors to the organization's own databases, on SQLite, PostgreSQL and MariaDB, with a realistic
+schema (customers, addresses, orders and their items, invoices under a statutory hold, support tickets
+with replies, employees with dependents) and a cycle of references. Every effect is checked by querying
+the databases directly."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    select,
+)
+
+from mamoru.connectors.maps import load_map, parse_map
+from mamoru.connectors.sql import MASK, SqlConnector
+from mamoru.law.requests import RequestKind
+from mamoru.policy.errors import PolicyError
+from mamoru.workspace import Workspace
+from tests.conftest import IN_CI
+from tests.requests_helpers import approve_and_run, load_office, package, person, verified
+
+CASES = Path(__file__).parent / "connector_cases"
+MARIADB = os.environ.get("MAMORU_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
+SUBJECT = "hanako.sato@example.jp"
+OTHER = "taro.suzuki@example.jp"
+
+md = MetaData()
+customers = Table(
+    "customers",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("email", String(120), unique=True),
+    Column("phone", String(40)),
+    Column("full_name", String(100)),
+    Column("address_id", Integer, ForeignKey("addresses.id", use_alter=True, name="fk_customer_address")),
+)
+addresses = Table(
+    "addresses",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("line", String(200)),
+    Column("postal_code", String(10)),
+)
+orders = Table(
+    "orders",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("total_yen", Integer),
+    Column("ordered_at", Date),
+)
+order_items = Table(
+    "order_items",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("order_id", Integer, ForeignKey("orders.id")),
+    Column("sku", String(40)),
+)
+invoices = Table(
+    "invoices",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("amount_yen", Integer),
+)
+tickets = Table(
+    "tickets",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
+    Column("parent_id", Integer, ForeignKey("tickets.id"), nullable=True),
+    Column("body", Text),
+)
+employees = Table(
+    "employees",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("number", String(20), unique=True),
+    Column("email", String(120)),
+    Column("manager_id", Integer, ForeignKey("employees.id"), nullable=True),
+)
+dependents = Table(
+    "dependents",
+    md,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("employee_id", Integer, ForeignKey("employees.id")),
+    Column("name", String(100)),
+)
+
+
+def fill(url: str, subject: str = SUBJECT) -> None:
+    """The subject and one other person in every table (the subject is a customer and an employee)."""
+    engine = create_engine(url)
+    md.drop_all(engine)
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            customers.insert(),
+            [
+                {
+                    "id": 1,
+                    "email": subject,
+                    "phone": "090-1111-2222",
+                    "full_name": "佐藤花子",
+                    "address_id": None,
+                },
+                {
+                    "id": 2,
+                    "email": OTHER,
+                    "phone": "090-3333-4444",
+                    "full_name": "鈴木太郎",
+                    "address_id": None,
+                },
+            ],
+        )
+        conn.execute(
+            addresses.insert(),
+            [
+                {"id": 1, "customer_id": 1, "line": "東京都千代田区一丁目1番1号", "postal_code": "100-0001"},
+                {
+                    "id": 2,
+                    "customer_id": 2,
+                    "line": "大阪府大阪市北区二丁目2番2号",
+                    "postal_code": "530-0001",
+                },
+            ],
+        )
+        conn.execute(customers.update().where(customers.c.id == 1).values(address_id=1))
+        conn.execute(customers.update().where(customers.c.id == 2).values(address_id=2))
+        conn.execute(
+            orders.insert(),
+            [
+                {"id": 1, "customer_id": 1, "total_yen": 1200, "ordered_at": date(2026, 1, 5)},
+                {"id": 2, "customer_id": 1, "total_yen": 800, "ordered_at": date(2026, 2, 7)},
+                {"id": 3, "customer_id": 2, "total_yen": 500, "ordered_at": date(2026, 3, 9)},
+            ],
+        )
+        conn.execute(
+            order_items.insert(),
+            [
+                {"id": 1, "order_id": 1, "sku": "A-1"},
+                {"id": 2, "order_id": 2, "sku": "B-2"},
+                {"id": 3, "order_id": 3, "sku": "C-3"},
+            ],
+        )
+        conn.execute(
+            invoices.insert(),
+            [{"id": 1, "customer_id": 1, "amount_yen": 1200}, {"id": 2, "customer_id": 2, "amount_yen": 500}],
+        )
+        conn.execute(
+            tickets.insert(),
+            [
+                {"id": 1, "customer_id": 1, "parent_id": None, "body": "配送について"},
+                {"id": 2, "customer_id": None, "parent_id": 1, "body": "回答: 明日お届けします"},
+                {"id": 3, "customer_id": 2, "parent_id": None, "body": "返品したい"},
+            ],
+        )
+        conn.execute(
+            employees.insert(),
+            [
+                {"id": 2, "number": "E-0002", "email": OTHER, "manager_id": None},
+                {"id": 1, "number": "E-0001", "email": subject, "manager_id": 2},
+            ],
+        )
+        conn.execute(
+            dependents.insert(),
+            [
+                {"id": 1, "employee_id": 1, "name": "佐藤一郎"},
+                {"id": 2, "employee_id": 1, "name": "佐藤二郎"},
+                {"id": 3, "employee_id": 2, "name": "鈴木花子"},
+            ],
+        )
+    engine.dispose()
+
+
+def ids(url: str, table: Table) -> list[int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = sorted(r[0] for r in conn.execute(select(table.c.id)))
+    engine.dispose()
+    return found
+
+
+def row(url: str, table: Table, key: int) -> dict[str, object]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = dict(conn.execute(select(table).where(table.c.id == key)).mappings().one())
+    engine.dispose()
+    return found
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    import pymysql
+
+    name = f"mamoru_conn_{secrets.token_hex(4)}"
+    try:
+        conn = pymysql.connect(host="127.0.0.1", user="root", password="", connect_timeout=3)
+    except pymysql.MySQLError as exc:
+        if IN_CI:
+            pytest.fail(f"MariaDB unreachable under CI=true: {exc}")
+        pytest.skip(f"MariaDB unreachable on 127.0.0.1:3306: {exc}")
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    try:
+        yield f"{MARIADB}/{name}?charset=utf8mb4"
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def shop_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shop.db'}"
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url2")).replace("postgresql://", "postgresql+psycopg://")
+    return str(request.getfixturevalue("mariadb_url"))
+
+
+@pytest.fixture
+def shop(shop_url: str, reference) -> Iterator[tuple[SqlConnector, str]]:  # type: ignore[no-untyped-def]
+    fill(shop_url)
+    connector = SqlConnector(load_map(CASES / "shop.yaml", reference.policy), shop_url)
+    yield connector, shop_url
+    connector.dispose()
+
+
+def _access(connector: SqlConnector, categories: set[str]) -> tuple[dict[str, int], dict[str, list[bytes]]]:
+    parts: dict[str, list[bytes]] = {}
+    counts = connector.access(
+        {"email": SUBJECT}, categories, lambda t, line: parts.setdefault(t, []).append(line)
+    )
+    return counts, parts
+
+
+ALL = {"identity", "contact", "transaction", "payment", "hr_record", "family"}
+
+
+def test_access_follows_references_both_ways_and_returns_exactly_the_subjects_rows(
+    shop: tuple[SqlConnector, str],
+) -> None:
+    connector, _ = shop
+    counts, parts = _access(connector, ALL)
+    assert counts == {
+        "customers": 1,
+        "addresses": 1,
+        "orders": 2,
+        "order_items": 2,
+        "invoices": 1,
+        "tickets": 2,  # the reply is reached through the ticket's self-reference
+        "employees": 1,
+        "dependents": 2,
+    }
+    text = b"".join(b"".join(v) for v in parts.values()).decode()
+    assert "佐藤花子" in text and "回答" in text and OTHER not in text and "鈴木" not in text
+
+
+def test_access_gives_only_the_categories_asked_for(shop: tuple[SqlConnector, str]) -> None:
+    counts, parts = _access(shop[0], {"contact"})
+    assert "orders" not in counts and "dependents" not in counts
+    assert b"full_name" not in b"".join(parts["customers"]) and b"email" in b"".join(parts["customers"])
+
+
+def test_correction_updates_the_mapped_fields_in_the_datastore(shop: tuple[SqlConnector, str]) -> None:
+    connector, url = shop
+    result = connector.correct(
+        {"email": SUBJECT}, {"address": "東京都港区芝公園四丁目2番8号", "name": "佐藤 花子"}
+    )
+    assert result["corrected_rows"] == {"customers": 1, "addresses": 1}
+    assert row(url, addresses, 1)["line"] == "東京都港区芝公園四丁目2番8号"
+    assert row(url, customers, 1)["full_name"] == "佐藤 花子"
+    assert row(url, addresses, 2)["line"] == "大阪府大阪市北区二丁目2番2号"
+
+
+def test_erasure_deletes_masks_and_holds_in_dependency_order_and_is_idempotent(
+    shop: tuple[SqlConnector, str],
+) -> None:
+    connector, url = shop
+    result = connector.erase({"email": SUBJECT})
+    assert result["deleted_rows"] == {
+        "order_items": 2,
+        "orders": 2,
+        "tickets": 2,
+        "dependents": 2,
+        "employees": 1,
+    }
+    assert result["held"] == {
+        "invoices": "Corporation Tax Act Art. 126: books and invoices are kept for 7 years"
+    }
+    assert ids(url, orders) == [3] and ids(url, order_items) == [3] and ids(url, tickets) == [3]
+    assert ids(url, employees) == [2] and ids(url, dependents) == [3] and ids(url, invoices) == [1, 2]
+    masked = row(url, customers, 1)
+    assert masked["email"] == f"{MASK}1" and masked["phone"] is None and masked["full_name"] == f"{MASK}1"
+    assert (
+        row(url, addresses, 1)["line"] == f"{MASK}1" and row(url, addresses, 2)["postal_code"] == "530-0001"
+    )
+    assert row(url, customers, 2)["email"] == OTHER
+    again = connector.erase({"email": SUBJECT})  # after a crash, the rerun finds nothing left to do
+    assert again["deleted_rows"] == {} and again["masked_rows"] == {}
+
+
+def test_a_map_with_a_bad_reference_is_refused_with_file_and_line(reference) -> None:  # type: ignore[no-untyped-def]
+    source = (CASES / "shop.yaml").read_text(encoding="utf-8").replace("to: orders.id", "to: orders.uid")
+    source = source.replace("categories: [family]", "categories: [families]")
+    with pytest.raises(PolicyError) as caught:
+        parse_map(source, "shop.yaml", reference.policy)
+    text = str(caught.value)
+    assert (
+        "shop.yaml:" in text
+        and "'uid' is not a field of orders" in text
+        and "'families' is not a category" in text
+    )
+
+
+def test_requests_reach_three_databases_disclose_correct_and_erase(
+    workspace: Workspace, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person known to mamoru and present in SQLite, PostgreSQL and MariaDB datastores."""
+    plan = load_office(workspace)
+    customer = person(plan, "customer")
+    email = customer.values["email"]
+    urls = {
+        "shop_sqlite": f"sqlite:///{tmp_path / 'shop.db'}",
+        "shop_pg": str(request.getfixturevalue("pg_url2")).replace("postgresql://", "postgresql+psycopg://"),
+        "shop_maria": str(request.getfixturevalue("mariadb_url")),
+    }
+    folder = workspace.settings.home / "datasets"
+    folder.mkdir()
+    base = (CASES / "shop.yaml").read_text(encoding="utf-8")
+    for name, url in urls.items():
+        fill(url, subject=email)
+        env = f"{name.upper()}_URL"
+        monkeypatch.setenv(env, url)
+        (folder / f"{name}.yaml").write_text(
+            base.replace("name: shop\n", f"name: {name}\n").replace("SHOP_DATABASE_URL", env),
+            encoding="utf-8",
+        )
+
+    disclosed = verified(workspace, RequestKind.DISCLOSURE, email)
+    assert approve_and_run(workspace, disclosed, fee_received=True) == "completed"
+    members = package(workspace, disclosed)
+    for name in urls:
+        assert members[f"datastores/{name}/orders.jsonl"].count(b"\n") == 2
+        assert b"\xe4\xbd\x90\xe8\x97\xa4" in members[f"datastores/{name}/dependents.jsonl"]  # 佐藤
+
+    corrected = verified(
+        workspace,
+        RequestKind.CORRECTION,
+        email,
+        corrections=[{"field": "address", "value": "東京都港区芝公園四丁目2番8号"}],
+    )
+    assert approve_and_run(workspace, corrected) == "completed"
+    for url in urls.values():
+        assert row(url, addresses, 1)["line"] == "東京都港区芝公園四丁目2番8号"
+
+    erased = verified(workspace, RequestKind.ERASE, email, grounds=["no_longer_needed"])
+    assert approve_and_run(workspace, erased) == "completed"
+    for url in urls.values():
+        assert ids(url, orders) == [3] and ids(url, dependents) == [3] and ids(url, invoices) == [1, 2]
+        assert row(url, customers, 1)["email"] == f"{MASK}1"
