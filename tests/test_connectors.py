@@ -375,3 +375,58 @@ def test_requests_reach_three_databases_disclose_correct_and_erase(
     for url in urls.values():
         assert ids(url, orders) == [3] and ids(url, dependents) == [3] and ids(url, invoices) == [1, 2]
         assert row(url, customers, 1)["email"] == f"{MASK}1"
+
+
+def test_a_fides_dataset_imports_into_a_valid_map_that_finds_the_subject(tmp_path: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from mamoru.connectors import interop
+
+    maps = interop.from_fides(
+        (CASES / "fides_shop.yml").read_text(encoding="utf-8"),
+        url_env="SHOP_DATABASE_URL",
+        policy=reference.policy,
+    )
+    assert [m["name"] for m in maps] == ["fides_shop"]
+    text = interop.to_yaml(maps[0], "imported")
+    imported = parse_map(text, "fides_shop.yaml", reference.policy)
+    customers_map = imported.table("customers")
+    assert customers_map.identities == {"email": "email"} and customers_map.references[0].follow == "parent"
+    assert imported.table("orders").references[0].follow == "child"
+    assert imported.table("orders").fields[2].categories == ["payment"]
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    fill(url)
+    connector = SqlConnector(imported, url)
+    parts: dict[str, list[bytes]] = {}
+    counts = connector.access({"email": SUBJECT}, ALL, lambda t, line: parts.setdefault(t, []).append(line))
+    connector.dispose()
+    assert counts == {"customers": 1, "addresses": 1, "orders": 2}
+    assert yaml.safe_load(text)["schema"] == "mamoru.dataset/1"
+
+
+def test_fides_categories_without_a_policy_category_are_reported_and_nothing_is_made(reference) -> None:  # type: ignore[no-untyped-def]
+    from mamoru.connectors import interop
+
+    source = (CASES / "fides_shop.yml").read_text(encoding="utf-8").replace("user.name", "user.biometric")
+    with pytest.raises(interop.InteropFailed, match=r"user\.biometric"):
+        interop.from_fides(source, url_env="X", policy=reference.policy)
+    maps = interop.from_fides(
+        source, url_env="X", policy=reference.policy, overrides={"user.biometric": "identity"}
+    )
+    assert maps[0]["tables"][0]["fields"][3]["categories"] == ["identity"]
+
+
+def test_a_draft_from_a_live_database_is_a_valid_map_with_its_keys_and_identities(
+    tmp_path: Path, reference
+) -> None:  # type: ignore[no-untyped-def]
+    from mamoru.connectors import interop
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    fill(url)
+    data = interop.draft(url, name="shop_draft", url_env="SHOP_DATABASE_URL", policy=reference.policy)
+    drafted = parse_map(interop.to_yaml(data, "draft"), "draft.yaml", reference.policy)
+    assert drafted.table("customers").identities == {"email": "email", "phone": "phone"}
+    assert {(r.column, r.to) for r in drafted.table("orders").references} == {("customer_id", "customers.id")}
+    assert all(
+        f.erase.value == "keep" for t in drafted.tables for f in t.fields
+    )  # nothing erased until decided

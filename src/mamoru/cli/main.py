@@ -11,6 +11,7 @@ from mamoru import __version__, logfilter
 from mamoru.cli import (
     audit,
     backup,
+    connectors,
     guard,
     incidents,
     keys,
@@ -57,6 +58,7 @@ app.add_typer(people.rules_app, name="rules")
 app.add_typer(people.zones_app, name="zones")
 app.add_typer(people.inquiries_app, name="inquiries")
 app.add_typer(pms.app, name="pms")
+app.add_typer(connectors.app, name="connectors")
 app.add_typer(work.work_app, name="work")
 app.command("worker")(work.worker)
 app.command("backup")(backup.backup)
