@@ -430,3 +430,47 @@ def test_a_draft_from_a_live_database_is_a_valid_map_with_its_keys_and_identitie
     assert all(
         f.erase.value == "keep" for t in drafted.tables for f in t.fields
     )  # nothing erased until decided
+
+
+def test_console_lists_datastores_tests_a_connection_and_shows_the_last_runs(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from mamoru.api.app import create_app
+    from mamoru.people.auth import set_password
+
+    plan = load_office(workspace)
+    email = person(plan, "customer").values["email"]
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    fill(url, subject=email)
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    (workspace.settings.home / "datasets").mkdir()
+    (workspace.settings.home / "datasets" / "shop.yaml").write_text(
+        (CASES / "shop.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    erased = verified(workspace, RequestKind.ERASE, email, grounds=["no_longer_needed"])
+    assert approve_and_run(workspace, erased) == "completed"
+    with workspace.db.session() as session:
+        set_password(session, "po01", "correct horse battery", actor="test")
+    with TestClient(create_app(workspace)) as client:
+        form = client.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        client.post(
+            "/console/login",
+            data={"login": "po01", "password": "correct horse battery", "csrf": token.group(1)},
+        )
+        page = client.get("/console/datastores?lang=en")
+        assert (
+            page.status_code == 200
+            and "SHOP_DATABASE_URL" in page.text
+            and "Corporation Tax Act" in page.text
+        )
+        assert "connector_erase" in page.text and "deleted_rows" in page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        tested = client.post("/console/datastores/shop/test?lang=en", data={"csrf": csrf.group(1)})
+        assert "connected (8 tables)" in tested.text

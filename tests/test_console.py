@@ -112,6 +112,7 @@ PAGES = {
     "people": "/console/people",
     "inquiries": "/console/inquiries",
     "pms": "/console/pms",
+    "datastores": "/console/datastores",
 }
 
 
@@ -270,7 +271,7 @@ def test_every_console_route_refuses_roles_without_personal_data_duties(
     dashboard, the sign-in page and the guarded subject page; everything else answers 403."""
     from fastapi.routing import APIRoute
 
-    from mamoru.web import console, incidents, mynumber, people, requests, transfers
+    from mamoru.web import console, datastores, incidents, mynumber, people, requests, transfers
 
     open_to_all = {"/console/", "/console/login", "/console/subjects/{subject_id}"}
     routers = (
@@ -280,6 +281,7 @@ def test_every_console_route_refuses_roles_without_personal_data_duties(
         incidents.router,
         mynumber.router,
         people.console_router,
+        datastores.router,
     )
     routes = sorted(
         r.path

@@ -21,6 +21,7 @@ from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
 from mamoru.web import console, portal
+from mamoru.web import datastores as web_datastores
 from mamoru.web import incidents as web_incidents
 from mamoru.web import mynumber as web_mynumber
 from mamoru.web import people as web_people
@@ -105,4 +106,5 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(api_people.router)
     app.include_router(web_people.portal_router)
     app.include_router(web_people.console_router)
+    app.include_router(web_datastores.router)
     return app

@@ -64,6 +64,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "inquiries": PRIVACY,
     "pms": PRIVACY | AUDIT,
     "pms.manage": PRIVACY,
+    "datastores": PRIVACY | AUDIT,
+    "datastores.test": PRIVACY,
 }
 
 
