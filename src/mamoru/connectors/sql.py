@@ -70,7 +70,8 @@ class SqlConnector:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         if url.startswith("mysql://") or url.startswith("mariadb://"):
             url = "mysql+pymysql://" + url.split("://", 1)[1]
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 20, "pool_timeout": 300}
+        self.engine: Engine = create_engine(url, pool_pre_ping=True, **pool)
         self._tables: dict[str, Table] = {}
 
     def dispose(self) -> None:
