@@ -20,20 +20,9 @@ from mamoru.requests import jobs, service
 from mamoru.workspace import Workspace
 from tests.requests_helpers import OFFICER, load_office, person, verified
 from tests.test_connectors import CASES, MASK, customers, fill, order_items, orders
+from tests.test_requests_crash import CHILD
 
 ORDERS = 20000
-
-CHILD = r"""
-from mamoru.requests import jobs
-from mamoru.workspace import Workspace
-
-ws = Workspace.open()
-def progress(event, position, name):
-    print(event, position, name, flush=True)
-for request_id in jobs.pending(ws):
-    jobs.run(ws, request_id, progress=progress)
-print("finished", flush=True)
-"""
 
 
 def _state(url: str) -> tuple[int, int, bool]:

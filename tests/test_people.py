@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from mamoru.audit.tables import AuditEntry
 from mamoru.demo import load_demo
-from mamoru.guard.decision import Action, Reason
-from mamoru.guard.service import decide_and_record
+from mamoru.guard.decision import Reason
 from mamoru.incidents.tables import Incident
-from mamoru.ledger.tables import Acquisition, LedgerEntry
+from mamoru.ledger.tables import LedgerEntry
 from mamoru.people import inquiries, rules, staff, training, zones
 from mamoru.people.errors import Refused
 from mamoru.people.tables import Badge, ConsoleSession, Inquiry, Staff, ZoneGrant
@@ -21,6 +20,7 @@ from mamoru.pms import audits, controls, legal, review, risk
 from mamoru.pms.check import nonconformities
 from mamoru.policy.model import StaffRules
 from mamoru.workspace import Workspace
+from tests.test_guard_service import ask, customer
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -35,29 +35,11 @@ def demo(workspace: Workspace) -> Workspace:
 
 
 def _customer(ws: Workspace) -> str:
-    with ws.db.session() as session:
-        return str(
-            session.scalar(
-                select(Acquisition.subject_id)
-                .where(Acquisition.channel_id == "ch-services")
-                .order_by(Acquisition.id)
-            )
-        )
+    return customer(ws)
 
 
-def _read(ws: Workspace, subject: str, actor: str = "staff:sa01", now: datetime | None = None):  # type: ignore[no-untyped-def]
-    with ws.db.session() as session:
-        (decision,) = decide_and_record(
-            session,
-            ws.policy,
-            actor=actor,
-            purpose="services",
-            subjects=[subject],
-            categories=["contact"],
-            action=Action.READ,
-            now=now or datetime.now(UTC),
-        )
-    return decision
+def _read(ws: Workspace, subject: str):  # type: ignore[no-untyped-def]
+    return ask(ws, subject)
 
 
 # --- staff (APPI-24, JIS-4) -------------------------------------------------------------------------
