@@ -96,3 +96,23 @@ def test_database_file_is_private(settings: Settings) -> None:
     initialize(settings)
     db_file = settings.home / "mamoru.db"
     assert stat.S_IMODE(db_file.stat().st_mode) & 0o077 == 0
+
+
+def test_a_script_that_imports_only_what_it_uses_can_open_the_workspace_and_write(settings: Settings) -> None:
+    """Opening the workspace maps every table, so a script importing one module still flushes rows
+    whose foreign keys point into others (found writing a screenshot script)."""
+    import subprocess
+    import sys
+
+    initialize(settings)
+    script = (
+        "from mamoru.settings import Settings\n"
+        "from mamoru.workspace import Workspace\n"
+        "from mamoru.people.auth import set_password\n"
+        "ws = Workspace.open(Settings())\n"
+        "with ws.db.session() as s:\n"
+        "    set_password(s, 'admin', 'a long enough password', actor='test')\n"
+        "ws.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

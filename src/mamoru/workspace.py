@@ -238,6 +238,8 @@ class Workspace:
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:
         """Open the workspace, refusing to run without a key, a valid policy or a migrated database."""
+        import mamoru.store.tables  # noqa: F401 - every table mapped, so foreign keys resolve in any script
+
         settings = settings or Settings()
         master_key = load_master_key(settings)
         signer = load_signer(settings.resolved_signing_key_file)
