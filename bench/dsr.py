@@ -5,9 +5,12 @@ order items, tickets), one subject owning 100,000 of them, and runs the access r
 connector (server-side cursors, chunked key lists, rows streamed to a sink) in a child process, for its
 wall time and peak memory; then 20 concurrent requests.
 
-Fides (ethyca-fides==2.78.2) is looked for in the virtualenv named by BENCH_FIDES_PYTHON; running its
-DSR engine needs its own application database, migrations and Redis, which this script does not yet set
-up, so the Fides figures are reported as null with the reason. Needs PostgreSQL on 127.0.0.1:5432.
+Fides (ethyca-fides==2.78.2) runs in a virtualenv of its own (BENCH_FIDES_VENV, default .venv-fides,
+made with pip when missing): its webserver on a fresh application database and the local Redis, Celery
+tasks run eagerly inside the server, the same tables described as a Fides dataset, and the same access
+request through its API under its default access policy. Fides' wall time runs from submission to
+"complete"; its peak memory is the server process's VmHWM. If Fides cannot be installed or started its
+figures are null, with the reason. Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 Last line: JSON summary.
 """
 
@@ -18,8 +21,10 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -143,6 +148,223 @@ def run_mamoru(url: str, concurrent: int) -> dict[str, float]:
     return result
 
 
+FIDES_VERSION = "2.78.2"
+FIDES_VENV = Path(os.environ.get("BENCH_FIDES_VENV", Path(__file__).resolve().parents[1] / ".venv-fides"))
+FIDES_TIMEOUT = float(os.environ.get("BENCH_FIDES_TIMEOUT", "1800"))
+FIDES_PORT = 8095
+
+
+def _fides_dataset() -> dict[str, object]:
+    """The same tables as a Fides dataset (Fides' `from` is our child reference, `to` our parent)."""
+
+    def f(name: str, category: str, **meta: object) -> dict[str, object]:
+        out: dict[str, object] = {"name": name, "data_categories": [category]}
+        if meta:
+            out["fides_meta"] = meta
+        return out
+
+    def ref(field: str, direction: str) -> dict[str, object]:
+        return {"references": [{"dataset": "shop", "field": field, "direction": direction}]}
+
+    ops = "system.operations"
+    collections = [
+        (
+            "customers",
+            [
+                f("id", ops, primary_key=True),
+                f("email", "user.contact.email", identity="email", data_type="string"),
+                f("phone", "user.contact.phone_number"),
+                f("full_name", "user.name"),
+                f("address_id", ops, **ref("addresses.id", "to")),
+            ],
+        ),
+        (
+            "addresses",
+            [
+                f("id", ops, primary_key=True),
+                f("customer_id", ops),
+                f("line", "user.contact.address.street"),
+                f("postal_code", "user.contact.address.postal_code"),
+            ],
+        ),
+        (
+            "orders",
+            [
+                f("id", ops, primary_key=True),
+                f("customer_id", ops, **ref("customers.id", "from")),
+                f("total_yen", "user.financial"),
+                f("ordered_at", "user.financial"),
+            ],
+        ),
+        (
+            "order_items",
+            [
+                f("id", ops, primary_key=True),
+                f("order_id", ops, **ref("orders.id", "from")),
+                f("sku", "user.financial"),
+            ],
+        ),
+        (
+            "tickets",
+            [
+                f("id", ops, primary_key=True),
+                f("customer_id", ops, **ref("customers.id", "from")),
+                f("parent_id", ops),
+                f("body", "user.content"),
+            ],
+        ),
+    ]
+    return {
+        "fides_key": "shop",
+        "name": "shop",
+        "collections": [{"name": n, "fields": fs} for n, fs in collections],
+    }
+
+
+def _fides_executable() -> Path | None:
+    """Fides in its own virtualenv, installed with pip when missing (None: it could not be)."""
+    exe = FIDES_VENV / "bin" / "fides"
+    if exe.exists():
+        return exe
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(FIDES_VENV)], check=True, timeout=120)
+        pip = str(FIDES_VENV / "bin" / "pip")
+        subprocess.run(
+            [pip, "install", "-q", f"ethyca-fides=={FIDES_VERSION}"],
+            check=True,
+            timeout=1500,
+            capture_output=True,
+        )
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return exe if exe.exists() else None
+
+
+def _vmhwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_fides(shop_db: str, concurrent: int) -> dict[str, Any]:
+    import httpx
+
+    exe = _fides_executable()
+    if exe is None:
+        return {"note": f"ethyca-fides=={FIDES_VERSION} could not be installed into {FIDES_VENV}"}
+    app_db = f"fides_bench_app_{secrets.token_hex(3)}"
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{app_db}"')
+    client_secret = secrets.token_urlsafe(16)
+    env = dict(os.environ) | {
+        "FIDES__DATABASE__SERVER": "127.0.0.1",
+        "FIDES__DATABASE__PORT": "5432",
+        "FIDES__DATABASE__USER": "postgres",
+        "FIDES__DATABASE__PASSWORD": "postgres",
+        "FIDES__DATABASE__DB": app_db,
+        "FIDES__REDIS__HOST": "127.0.0.1",
+        "FIDES__REDIS__PORT": "6379",
+        "FIDES__REDIS__PASSWORD": "",
+        "FIDES__REDIS__SSL": "false",
+        "FIDES__SECURITY__APP_ENCRYPTION_KEY": secrets.token_hex(16),
+        "FIDES__SECURITY__OAUTH_ROOT_CLIENT_ID": "bench",
+        "FIDES__SECURITY__OAUTH_ROOT_CLIENT_SECRET": client_secret,
+        "FIDES__SECURITY__ENV": "dev",
+        "FIDES__CELERY__TASK_ALWAYS_EAGER": "true",
+        "FIDES__EXECUTION__REQUIRE_MANUAL_REQUEST_APPROVAL": "false",
+        "FIDES__EXECUTION__SUBJECT_IDENTITY_VERIFICATION_REQUIRED": "false",
+        "FIDES__USER__ANALYTICS_OPT_OUT": "true",
+    }
+    work = tempfile.mkdtemp(prefix="fides-bench-")
+    server = subprocess.Popen(
+        [str(exe), "webserver", "--port", str(FIDES_PORT)],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{FIDES_PORT}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                return {"note": "the Fides webserver did not become healthy in 180 s"}
+            time.sleep(1)
+        token = httpx.post(
+            f"{base}/api/v1/oauth/token",
+            data={"client_id": "bench", "client_secret": client_secret, "grant_type": "client_credentials"},
+            timeout=60,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"{base}/api/v1", headers=headers, timeout=FIDES_TIMEOUT) as c:
+            connection = {"name": "shop", "key": "shop", "connection_type": "postgres", "access": "read"}
+            c.patch("/connection", json=[connection]).raise_for_status()
+            secret = {
+                "host": "127.0.0.1",
+                "port": 5432,
+                "dbname": shop_db.rsplit("/", 1)[1],
+                "username": "postgres",
+                "password": "postgres",
+            }
+            c.put("/connection/shop/secret?verify=false", json=secret).raise_for_status()
+            c.post("/dataset/upsert", json=[_fides_dataset()]).raise_for_status()
+            c.patch(
+                "/connection/shop/datasetconfig",
+                json=[{"fides_key": "shop", "ctl_dataset_fides_key": "shop"}],
+            ).raise_for_status()
+
+            def until_complete(n: int) -> float | None:
+                t0 = time.perf_counter()
+                body = [
+                    {"identity": {"email": SUBJECT}, "policy_key": "default_access_policy"} for _ in range(n)
+                ]
+                ids = [r["id"] for r in c.post("/privacy-request", json=body).json()["succeeded"]]
+                limit = time.monotonic() + FIDES_TIMEOUT
+                while time.monotonic() < limit:
+                    states = [
+                        c.get("/privacy-request", params={"request_id": i}).json()["items"][0]["status"]
+                        for i in ids
+                    ]
+                    if any(s in ("error", "canceled", "denied") for s in states):
+                        return None
+                    if all(s == "complete" for s in states):
+                        return time.perf_counter() - t0
+                    time.sleep(0.5)
+                return None
+
+            single = until_complete(1)
+            peak = _vmhwm_mb(server.pid)
+            many = (
+                until_complete(concurrent)
+                if single is not None and single * concurrent < FIDES_TIMEOUT
+                else None
+            )
+            note = (
+                None
+                if many is not None
+                else f"{concurrent} concurrent requests not run or not finished within {FIDES_TIMEOUT:.0f} s"
+            )
+            return {"wall_s": single, "peak_mb": peak, "concurrent_wall_s": many, "note": note}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{app_db}" WITH (FORCE)')
+
+
+def _ratio(a: object, b: object, digits: int = 1) -> float | None:
+    return round(a / b, digits) if isinstance(a, float) and isinstance(b, float) and b else None
+
+
 def main() -> None:
     name = f"mamoru_bench_dsr_{secrets.token_hex(3)}"
     with psycopg.connect(ADMIN, autocommit=True) as conn:
@@ -156,16 +378,8 @@ def main() -> None:
         print(f"mamoru, one access request: {json.dumps(single)}", flush=True)
         many = run_mamoru(url, CONCURRENT)
         print(f"mamoru, {CONCURRENT} concurrent: {json.dumps(many)}", flush=True)
-        fides_python = os.environ.get("BENCH_FIDES_PYTHON")
-        fides_note = (
-            "not run: the Fides DSR engine needs its application database, migrations and Redis set up; "
-            + (
-                "found at " + fides_python
-                if fides_python
-                else "set BENCH_FIDES_PYTHON to a virtualenv with ethyca-fides==2.78.2"
-            )
-        )
-        print(f"fides: {fides_note}", flush=True)
+        fides = run_fides(url, CONCURRENT)
+        print(f"fides {FIDES_VERSION}: {json.dumps(fides)}", flush=True)
         summary = {
             "benchmark": "dsr",
             "rows_in_database": rows,
@@ -173,13 +387,15 @@ def main() -> None:
             "mamoru_wall_s": round(single["wall_s"], 2),
             "mamoru_peak_mb": round(single["peak_mb"], 1),
             "mamoru_concurrent_wall_s": round(many["wall_s"], 2),
-            "mamoru_concurrent_requests": CONCURRENT,
-            "fides_wall_s": None,
-            "fides_peak_mb": None,
-            "speedup_vs_fides": None,
-            "memory_ratio_vs_fides": None,
-            "concurrent_speedup_vs_fides": None,
-            "fides": fides_note,
+            "concurrent_requests": CONCURRENT,
+            "fides_version": FIDES_VERSION,
+            "fides_wall_s": round(fides["wall_s"], 2) if isinstance(fides.get("wall_s"), float) else None,
+            "fides_peak_mb": round(fides["peak_mb"], 1) if isinstance(fides.get("peak_mb"), float) else None,
+            "fides_concurrent_wall_s": fides.get("concurrent_wall_s"),
+            "speedup_vs_fides": _ratio(fides.get("wall_s"), single["wall_s"]),
+            "memory_ratio_vs_fides": _ratio(single["peak_mb"], fides.get("peak_mb"), 3),
+            "concurrent_speedup_vs_fides": _ratio(fides.get("concurrent_wall_s"), many["wall_s"]),
+            "fides_note": fides.get("note"),
         }
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as conn:
