@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
-from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from cryptography.hazmat.primitives import serialization
@@ -277,15 +276,32 @@ def render_letter(
     )
 
 
-def _appender(parts: dict[str, list[bytes]]) -> Callable[[str, bytes], None]:
-    def write(table: str, line: bytes) -> None:
-        parts[table].append(line)
+class _TableWriter:
+    """Rows of one datastore straight into the package, a ZIP member per table, compressed as they come
+    (a connector gives a table's rows one after another), so the rows are never all in memory."""
 
-    return write
+    def __init__(self, archive: zipfile.ZipFile, prefix: str) -> None:
+        self.archive, self.prefix = archive, prefix
+        self.table: str | None = None
+        self.out: IO[bytes] | None = None
+
+    def __call__(self, table: str, line: bytes) -> None:
+        if table != self.table:
+            self.close()
+            info = zipfile.ZipInfo(f"{self.prefix}/{table}.jsonl", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            self.table, self.out = table, self.archive.open(info, "w", force_zip64=True)
+        assert self.out is not None
+        self.out.write(line)
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
 
 
 def _datastores(
-    ws: Workspace, request: SubjectRequest, members: dict[str, bytes]
+    ws: Workspace, request: SubjectRequest, archive: zipfile.ZipFile
 ) -> dict[str, dict[str, int]]:
     """The person's rows in the organization's own datastores, as JSON lines per table."""
     from mamoru.connectors.registry import connectors
@@ -295,10 +311,11 @@ def _datastores(
     identities = identities_of(ws, request)
     counts: dict[str, dict[str, int]] = {}
     for name, connector in sorted(connectors(ws).items()):
-        parts: dict[str, list[bytes]] = defaultdict(list)
-        counts[name] = connector.access(identities, wanted, _appender(parts))
-        for table, lines in parts.items():
-            members[f"datastores/{name}/{table}.jsonl"] = b"".join(lines)
+        writer = _TableWriter(archive, f"datastores/{name}")
+        try:
+            counts[name] = connector.access(identities, wanted, writer)
+        finally:
+            writer.close()
     return counts
 
 
@@ -306,11 +323,12 @@ def build_package(
     session: Session, ws: Workspace, request: SubjectRequest, outcome: Outcome, now: datetime, actor: str
 ) -> bytes:
     content = gather(session, ws, request, outcome, now, actor)
-    members: dict[str, bytes] = {}
+    spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - closed below
+    archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)
     if content and RequestKind(request.kind) is RequestKind.DISCLOSURE:
-        content["datastores"] = _datastores(ws, request, members)
+        content["datastores"] = _datastores(ws, request, archive)
     letter = render_letter(ws, request, outcome, content, now)
-    members[f"letter-{request.lang}.html"] = letter.encode("utf-8")
+    members: dict[str, bytes] = {f"letter-{request.lang}.html": letter.encode("utf-8")}
     if content:
         document = {
             "request": {
@@ -340,10 +358,11 @@ def build_package(
             ]
             members["access-history.csv"] = _csv(rows)
             members["audit-public-key.pem"] = history["public_key_pem"].encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with spool, archive:
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, members[name])
-    return buffer.getvalue()
+        archive.close()
+        spool.seek(0)
+        return spool.read()
