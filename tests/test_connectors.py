@@ -474,3 +474,6 @@ def test_console_lists_datastores_tests_a_connection_and_shows_the_last_runs(
         assert csrf is not None
         tested = client.post("/console/datastores/shop/test?lang=en", data={"csrf": csrf.group(1)})
         assert "connected (8 tables)" in tested.text
+        ledger_page = client.get("/console/ledger?lang=en").text  # the ledger says where its data is
+        row = ledger_page[ledger_page.index("<td>L-services</td>") :].split("</tr>")[0]
+        assert "<td>shop</td>" in row

@@ -45,3 +45,19 @@ def connectors(ws: Workspace) -> dict[str, SqlConnector]:
             found[m.name] = SqlConnector(m, url)
         _cache[key] = found
         return found
+
+
+def ledger_links(ws: Workspace) -> dict[str, list[str]]:
+    """Ledger entry code -> the datastores whose maps say they hold its data (the ledger's "where").
+    A map that does not check is left out here; `mamoru connectors check` says why."""
+    from mamoru.errors import MamoruError
+
+    links: dict[str, list[str]] = {}
+    try:
+        maps = load_maps(datasets_dir(ws), ws.policy.policy)
+    except MamoruError:
+        return links
+    for m in maps:
+        for code in m.ledger_entries:
+            links.setdefault(code, []).append(m.name)
+    return links

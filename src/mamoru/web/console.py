@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
+from mamoru.connectors.registry import ledger_links
 from mamoru.errors import MamoruError
 from mamoru.guard.service import fields_for_purpose, read_fields, training_lapsed
 from mamoru.incidents.service import open_clocks
@@ -260,6 +261,7 @@ def ledger_page(
         labels(lang)["ledger"],
         items=items,
         purposes=purposes,
+        datastores=ledger_links(ws),
     )
 
 
