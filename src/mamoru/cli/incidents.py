@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
+from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.incidents import service as incidents
 from mamoru.incidents import signals
@@ -17,20 +16,13 @@ from mamoru.incidents.service import ReportKind
 app = typer.Typer(help="Incidents and breach reports (APPI Art. 26, JIS Q 15001). / 漏えい等の事故と報告。")
 
 
-def _date(value: str | None) -> date:
-    try:
-        return date.fromisoformat(value) if value else datetime.now(UTC).date()
-    except ValueError:
-        raise fail(f"--at: '{value}' is not a date like 2026-11-25") from None
-
-
 @app.command("list")
 def list_cmd(
     at: Annotated[str | None, typer.Option("--at", help="Show the clocks as of this date.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Open incidents with their PPC and PrivacyMark deadlines; exit 1 if a report is overdue."""
-    today = _date(at)
+    today = day_or_today(at, "--at")
     with opened_workspace() as ws, ws.db.session() as session:
         rows = [
             {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from sqlalchemy.orm import Session
 
-from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
+from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
 from mamoru.transfers import supervision
@@ -24,13 +24,6 @@ Evidence = Annotated[
     str, typer.Option("--evidence", help="Where the evidence is kept (a document reference).")
 ]
 On = Annotated[str | None, typer.Option("--on", help="Date (YYYY-MM-DD); today if omitted.")]
-
-
-def _day(value: str | None) -> date:
-    try:
-        return date.fromisoformat(value) if value else datetime.now(UTC).date()
-    except ValueError:
-        raise fail(f"--on: '{value}' is not a date like 2026-11-25") from None
 
 
 @app.command()
@@ -75,7 +68,14 @@ def assess(
     _record(
         "assessment recorded",
         lambda s, p: supervision.record_assessment(
-            s, p, processor, score=score, on=_day(on), valid_days=valid_days, evidence_ref=evidence, actor=by
+            s,
+            p,
+            processor,
+            score=score,
+            on=day_or_today(on),
+            valid_days=valid_days,
+            evidence_ref=evidence,
+            actor=by,
         ),
     )
 
@@ -92,7 +92,7 @@ def contract(
     _record(
         "contract recorded",
         lambda s, p: supervision.record_contract(
-            s, p, processor, signed_on=_day(on), clauses=clause, evidence_ref=evidence, actor=by
+            s, p, processor, signed_on=day_or_today(on), clauses=clause, evidence_ref=evidence, actor=by
         ),
     )
 
@@ -109,7 +109,7 @@ def monitor(
     _record(
         "monitoring recorded",
         lambda s, p: supervision.record_monitoring(
-            s, p, processor, on=_day(on), satisfactory=satisfactory, evidence_ref=evidence, actor=by
+            s, p, processor, on=day_or_today(on), satisfactory=satisfactory, evidence_ref=evidence, actor=by
         ),
     )
 
@@ -134,7 +134,7 @@ def foreign_check(
     _record(
         "foreign check recorded",
         lambda s, p: supervision.record_foreign_check(
-            s, p, party, on=_day(on), conforming=conforming, evidence_ref=evidence, actor=by
+            s, p, party, on=day_or_today(on), conforming=conforming, evidence_ref=evidence, actor=by
         ),
     )
 

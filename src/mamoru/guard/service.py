@@ -240,12 +240,3 @@ def decide_and_record(
     else:
         append(session, events)
     return decisions
-
-
-def training_lapsed(session: Session, now: datetime, valid_days: int) -> list[str]:
-    """Logins of current staff whose training lapsed: the guard refuses them personal data (JIS-7)."""
-    return sorted(
-        staff.login
-        for staff in session.scalars(select(Staff).where(Staff.left_on.is_(None)))
-        if staff.training_completed_at is None or (now - staff.training_completed_at).days > valid_days
-    )

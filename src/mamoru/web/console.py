@@ -19,7 +19,7 @@ from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
 from mamoru.connectors.registry import ledger_links
 from mamoru.errors import MamoruError
-from mamoru.guard.service import fields_for_purpose, read_fields, training_lapsed
+from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.service import open_clocks
 from mamoru.incidents.signals import audit_failure
 from mamoru.incidents.tables import Incident
@@ -27,6 +27,7 @@ from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, notifications_due
 from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import DataSubject
+from mamoru.people import training
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.tables import Role
 from mamoru.policy.notice import Lang
@@ -224,7 +225,9 @@ def dashboard(
         ),
         chart_incidents=charts.bar_chart(L["chart_incidents"], list(opened.items())),
         incident_clocks=open_clocks(session, now.date()),
-        training_lapsed=training_lapsed(session, now, ws.policy.policy.staff.training_valid_days),
+        training_lapsed=training.overdue(
+            session, today=now.date(), valid_days=ws.policy.policy.staff.training_valid_days
+        ),
         processors_flagged=[
             p.id
             for p in ws.policy.policy.processors
