@@ -21,6 +21,7 @@ from mamoru.cli import (
     pms,
     policy,
     requests,
+    scan,
     staff,
     tokens,
     transfers,
@@ -63,6 +64,7 @@ app.add_typer(work.work_app, name="work")
 app.command("worker")(work.worker)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
+app.command("scan")(scan.scan)
 app.add_typer(requests.app, name="requests")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(incidents.app, name="incidents")

@@ -8,6 +8,7 @@ from mamoru.people import tables as _people
 from mamoru.pms import tables as _pms
 from mamoru.policy import tables as _policy
 from mamoru.requests import tables as _requests
+from mamoru.scan import tables as _scan
 from mamoru.store.db import Base
 from mamoru.transfers import tables as _transfers
 from mamoru.vault import tables as _vault
@@ -23,6 +24,7 @@ __all__ = [
     "_pms",
     "_policy",
     "_requests",
+    "_scan",
     "_transfers",
     "_vault",
     "_work",

@@ -1,0 +1,141 @@
+"""`mamoru scan`: find personal information in files or a database and report what the ledger misses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mamoru.cli.common import EXIT_FINDING, emit_json, err, fail, opened_workspace, out
+from mamoru.errors import MamoruError
+from mamoru.scan.recognizers import LABELS
+from mamoru.scan.report import ScanResult
+from mamoru.store.db import utcnow
+
+PROBLEMS = {
+    "unregistered_location": "not on the ledger / 台帳に記載のない場所",
+    "unmapped_table": "table not in its dataset map / データセットマップにない表",
+    "undeclared_column": "column not declared / 項目の宣言なし",
+    "category_missing": "kind not declared / 区分の宣言なし",
+    "no_ledger_entry": "no ledger entry / 台帳項目なし",
+}
+
+
+def scan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to scan (txt, csv, tsv, xlsx, docx, pdf, …)."),
+    ] = None,
+    db_url_env: Annotated[
+        str | None,
+        typer.Option(
+            "--db-url-env", help="Scan the database whose SQLAlchemy URL is in this environment variable."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=64, help="Worker processes for files (default: CPUs)."),
+    ] = None,
+    sample_rows: Annotated[
+        int, typer.Option("--sample-rows", min=1, max=100_000, help="Rows sampled per table or sheet.")
+    ] = 200,
+    shares: Annotated[
+        Path | None,
+        typer.Option(
+            "--shares", help="File shares and their ledger entries (default: <home>/file-shares.yaml)."
+        ),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Keep the run for the console.")
+    ] = True,
+) -> None:
+    """Find personal information and report the ledger gaps; exit 1 when there is a gap.
+    / 個人情報を探し、台帳との差異を報告します（差異があれば終了コード 1）。
+
+    Only counts and masked samples are shown: never a whole value."""
+    if bool(paths) == bool(db_url_env):
+        raise fail("give PATH... or --db-url-env VAR (one of them)")
+    started = utcnow()
+    with opened_workspace() as ws:
+        from mamoru.scan import service
+
+        try:
+            if db_url_env:
+                result = service.scan_database(ws, db_url_env, sample_rows=sample_rows)
+            else:
+                result = _scan_files_with_progress(
+                    ws, paths or [], workers, sample_rows, shares, quiet=as_json
+                )
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+        run_id = None
+        if record:
+            with ws.db.session() as session:
+                run_id = service.record(session, ws, result, actor="cli", started_at=started).id
+    if as_json:
+        emit_json({**result.to_json(), "run": run_id})
+    else:
+        _print(result, run_id)
+    if result.gaps:
+        raise typer.Exit(EXIT_FINDING)
+
+
+def _scan_files_with_progress(
+    ws: object, paths: list[Path], workers: int | None, sample_rows: int, shares: Path | None, quiet: bool
+) -> ScanResult:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from mamoru.scan import files, service
+
+    listed = files.list_files([p for p in paths if p.exists()])
+    total = sum(p.stat().st_size for p in listed)
+    with Progress(
+        TextColumn("scanning / 走査中"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scan", total=total or 1)
+        return service.scan_files(
+            ws,  # type: ignore[arg-type]
+            paths,
+            workers=workers,
+            sample_rows=sample_rows,
+            shares_path=shares,
+            progress=lambda _path, size: bar.advance(task, size),
+        )
+
+
+def _print(result: ScanResult, run_id: int | None) -> None:
+    out.print(
+        f"scanned {result.files_scanned} {'files' if result.target_kind == 'files' else 'tables'}, "
+        f"{result.bytes_scanned:,} bytes in {result.seconds:.2f} s" + (f" (run {run_id})" if run_id else ""),
+        markup=False,
+        highlight=False,
+    )
+    for loc in result.locations:
+        parts = [
+            f"{LABELS.get(h.entity, {}).get('en', h.entity)} ×{h.count} [{', '.join(h.samples)}]"
+            for h in sorted(loc.hits.values(), key=lambda h: h.entity)
+        ]
+        basis = "" if loc.basis == "text" else f" ({loc.basis}, {loc.rows_sampled} rows sampled)"
+        out.print(f"  {loc.where}{basis}: " + "; ".join(parts), markup=False, highlight=False)
+    for e in result.errors:
+        err.print(f"  skipped: {e}", markup=False, highlight=False)
+    if not result.locations:
+        out.print("no personal information found / 個人情報は見つかりませんでした")
+    if result.gaps:
+        out.print(f"LEDGER GAPS ({len(result.gaps)}) / 台帳との差異:", markup=False)
+        for g in result.gaps:
+            out.print(
+                f"  {g.where}: {', '.join(g.entities)} — {PROBLEMS.get(g.problem, g.problem)}: {g.detail}",
+                markup=False,
+                highlight=False,
+            )
+    else:
+        out.print("no ledger gaps / 台帳との差異なし")

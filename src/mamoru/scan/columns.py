@@ -1,0 +1,130 @@
+"""Classifying a column (of a database table, a CSV file or a sheet) from its header and a sample of its
+values: one analyzer call over the whole sample, each value under its header, never one call a cell."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mamoru.scan.analyzer import Analyzer
+from mamoru.scan.mask import mask
+from mamoru.scan.text import fold
+
+# Header words (folded, lower case) that suggest an entity. Short words must equal the header.
+HEADER_HINTS: dict[str, tuple[str, ...]] = {
+    "person": ("氏名", "名前", "お名前", "フリガナ", "ふりがな", "カナ氏名", "full name", "fullname", "full_name",
+               "first_name", "last_name", "surname", "given_name", "family_name", "担当者", "申請者", "契約者", "従業員名", "社員名"),
+    "email": ("mail", "メール", "e-mail", "email"),
+    "phone": ("電話", "tel", "phone", "携帯", "mobile", "fax"),
+    "address": ("住所", "address", "所在地", "addr", "street"),
+    "postal_code": ("郵便", "zip", "postal", "postcode", "〒"),
+    "birth_date": ("生年月日", "誕生日", "birth", "dob", "birthday"),
+    "my_number": ("マイナンバー", "個人番号", "my_number", "mynumber", "individual_number"),
+    "credit_card": ("カード番号", "card_number", "credit", "cc_number", "card no"),
+    "bank_account": ("口座", "account_no", "bank_account", "account_number"),
+    "passport": ("旅券", "passport"),
+    "drivers_license": ("免許", "license_no", "licence_no", "driver"),
+    "health_insurance": ("保険者番号", "保険証", "被保険者", "insurance"),
+    "special_care": ("病歴", "既往歴", "病名", "診断", "diagnosis", "medical", "disability", "障害", "犯罪", "criminal", "religion", "宗教", "健康診断"),
+    "corporate_number": ("法人番号", "corporate_number", "登録番号"),
+}  # fmt: skip
+EXACT_HINTS: dict[str, str] = {
+    "name": "person",
+    "姓": "person",
+    "名": "person",
+    "kana": "person",
+    "dob": "birth_date",
+}
+NOT_PERSONAL_HEADERS = (
+    "会社",
+    "社名",
+    "company",
+    "product",
+    "商品",
+    "file",
+    "組織",
+    "部署",
+    "部門",
+    "dept",
+    "host",
+    "server",
+    "法人名",
+)
+MIN_SHARE = 0.3  # share of sampled values that must carry the entity
+MIN_SHARE_WITH_HEADER = 0.1
+_NAMEISH = re.compile(r"^[^\d@:/]{1,20}(?:[ \u3000][^\d@:/]{1,20}){0,2}$")
+
+
+@dataclass
+class ColumnClass:
+    header: str
+    hinted: str | None
+    values: int
+    cells: dict[str, int] = field(default_factory=dict)  # entity -> how many sampled values carry it
+    samples: dict[str, list[str]] = field(default_factory=dict)  # entity -> masked samples
+    scores: dict[str, float] = field(default_factory=dict)
+    basis: str = "values"
+
+    @property
+    def entities(self) -> list[str]:
+        return sorted(self.cells)
+
+
+def header_hint(header: str) -> str | None:
+    h = fold(header).strip().lower()
+    if not h or any(w in h for w in NOT_PERSONAL_HEADERS):
+        return None
+    if h in EXACT_HINTS:
+        return EXACT_HINTS[h]
+    for entity, words in HEADER_HINTS.items():
+        if any(w in h for w in words):
+            return entity
+    return None
+
+
+def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> ColumnClass:
+    """Which entities a column holds: an entity counts when at least 30 % of the sampled values carry it
+    (10 % when the header says so too). A person-name header over name-shaped values counts alone."""
+    cells = [v.strip().replace("\n", " ") for v in values if v is not None and str(v).strip()]
+    hinted = header_hint(header)
+    result = ColumnClass(header=header, hinted=hinted, values=len(cells))
+    if not cells:
+        return result
+    label = header.replace("\n", " ").strip()[:40]
+    lines = [f"{label}: {c}" for c in cells]
+    starts: list[int] = []
+    offset = 0
+    for line in lines:
+        starts.append(offset + len(label) + 2)
+        offset += len(line) + 1
+    text = "\n".join(lines)
+    per_entity: dict[str, set[int]] = {}
+    from bisect import bisect_right
+
+    for f in analyzer.analyze(text):
+        row = bisect_right(starts, f.start) - 1
+        if row < 0 or f.start < starts[row]:
+            continue  # a finding inside the header label itself
+        per_entity.setdefault(f.entity, set()).add(row)
+        masked = result.samples.setdefault(f.entity, [])
+        sample = mask(text[f.start : f.end])
+        if len(masked) < 3 and sample not in masked:
+            masked.append(sample)
+        result.scores[f.entity] = max(result.scores.get(f.entity, 0.0), f.score)
+    for entity, rows in per_entity.items():
+        share = len(rows) / len(cells)
+        if share >= MIN_SHARE or (entity == hinted and share >= MIN_SHARE_WITH_HEADER):
+            result.cells[entity] = len(rows)
+    if not result.cells and hinted == "person":
+        shaped = [c for c in cells if _NAMEISH.match(c)]
+        if len(shaped) >= 0.8 * len(cells):
+            result.cells["person"] = len(shaped)
+            result.samples["person"] = [mask(c) for c in shaped[:3]]
+            result.scores["person"] = 0.6
+            result.basis = "header"
+    for entity in list(result.samples):
+        if entity not in result.cells:
+            del result.samples[entity]
+            result.scores.pop(entity, None)
+    return result

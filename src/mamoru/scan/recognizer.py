@@ -1,0 +1,155 @@
+"""The recognizer contract: patterns, context words, negative context words and a validation step.
+
+A recognizer looks at the folded text (see `text.fold`) and yields `Finding`s with offsets into it,
+each carrying an `Explanation` of how its score was reached. Scores run from 0 to 1; a finding below
+`min_score` is dropped. Context is read from a window of raw characters around the value, never from
+tokens: a token-based window would miss 生年月日 written as one compound.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from mamoru.scan.text import words_pattern
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One regular expression and the score a bare match of it earns."""
+
+    name: str
+    regex: str
+    score: float
+    flags: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a finding has its score: which pattern, what validation said, which context words."""
+
+    pattern: str
+    base_score: float
+    validation: bool | None = None
+    context_word: str | None = None
+    negative_word: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    entity: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+    explanation: Explanation = field(compare=False)
+
+    def value(self, text: str) -> str:
+        return text[self.start : self.end]
+
+
+class Recognizer:
+    """Base class: a subclass names its entity and patterns; it may add context and validation.
+
+    `needs_context`: a match with no context word is dropped whatever its score (bank accounts,
+    passports, dates of birth: the shapes are too common to report alone).
+    """
+
+    entity: ClassVar[str]
+    label: ClassVar[dict[str, str]]  # {"ja": ..., "en": ...}
+    patterns: ClassVar[tuple[Pattern, ...]]
+    context: ClassVar[tuple[str, ...]] = ()
+    negative_context: ClassVar[tuple[str, ...]] = ()
+    window_before: ClassVar[int] = 20
+    window_after: ClassVar[int] = 8
+    context_boost: ClassVar[float] = 0.35
+    negative_penalty: ClassVar[float] = 0.6
+    valid_score: ClassVar[float | None] = None  # a validated match scores at least this
+    needs_context: ClassVar[bool] = False
+    min_score: ClassVar[float] = 0.5
+    negative_after: ClassVar[bool] = True  # whether negative words after the value count too
+    personal: ClassVar[bool] = True  # False: reported, but not personal data (a Corporate Number)
+    # When set, a context window does not reach back past the previous match of this recognizer
+    # (on "生年月日 1985/05/03 入社日 2010/04/01" the second date must not borrow the first's label).
+    window_stops_at_previous: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
+        self._context = words_pattern(self.context)
+        self._negative = words_pattern(self.negative_context)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def validate(self, value: str) -> bool | None:
+        """True: the value checks (a check digit holds); False: it cannot be one; None: no opinion."""
+        return None
+
+    def span(self, match: re.Match[str]) -> tuple[int, int]:
+        """The part of a match that is the value (a subclass may drop a label the pattern needed)."""
+        if match.lastindex and "v" in match.groupdict() and match.group("v") is not None:
+            return match.span("v")
+        return match.span()
+
+    def analyze(self, folded: str, original: str | None = None) -> Iterator[Finding]:
+        """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset)."""
+        previous_end = 0
+        for pattern, regex in self._compiled:
+            previous_end = 0
+            for match in regex.finditer(folded):
+                start, end = self.span(match)
+                finding = self._score(folded, start, end, pattern, previous_end)
+                previous_end = end
+                if finding is not None:
+                    yield finding
+
+    def _score(
+        self, folded: str, start: int, end: int, pattern: Pattern, previous_end: int
+    ) -> Finding | None:
+        validation = self.validate(folded[start:end])
+        if validation is False:
+            return None
+        score = pattern.score
+        if validation and self.valid_score is not None:
+            score = max(score, self.valid_score)
+        lo = max(0, start - self.window_before)
+        if self.window_stops_at_previous:
+            lo = max(lo, previous_end)
+        before = folded[lo:start]
+        cut = before.rfind("。")
+        if cut >= 0:
+            before = before[cut + 1 :]
+        after = folded[end : end + self.window_after]
+        for stop in ("。", "\n"):
+            cut = after.find(stop)
+            if cut >= 0:
+                after = after[:cut]
+        context_word = negative_word = None
+        if self._context is not None:
+            hit = self._context.search(before) or self._context.search(after)
+            if hit:
+                context_word = hit.group(0)
+                score += self.context_boost
+        if context_word is None and self.needs_context:
+            return None
+        if self._negative is not None:
+            hit = self._negative.search(before)
+            if hit is None and self.negative_after:
+                hit = self._negative.search(after)
+            if hit:
+                negative_word = hit.group(0)
+                score -= self.negative_penalty
+        score = min(1.0, score)
+        if score < self.min_score:
+            return None
+        return Finding(
+            self.entity,
+            start,
+            end,
+            round(score, 3),
+            self.name,
+            Explanation(pattern.name, pattern.score, validation, context_word, negative_word),
+        )

@@ -1,0 +1,47 @@
+"""Addresses: anchored on a prefecture (or a romanised ward/city and prefecture), with the
+chōme-ban-gō part that makes an address a person's and not a region's."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mamoru.scan.recognizer import Pattern, Recognizer
+
+PREFECTURES = (
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
+    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
+    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
+    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+)  # fmt: skip
+
+_PREF = "(?:" + "|".join(PREFECTURES) + ")"
+_NAME = r"[\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff々ヶケ]"
+_KNUM = "[一二三四五六七八九十〇]"
+# 1丁目2番3号 / 1-2-3 / 三丁目2番地 / 2番地の5 ; the building (name and room number) is optional.
+_BLOCK = (
+    rf"(?:\d{{1,4}}|{_KNUM}{{1,3}})(?:丁目|-)\s?\d{{1,5}}(?:番地?|-)?(?:の?\d{{1,5}}号?)?"
+    rf"|\d{{1,5}}番地?(?:の?\d{{1,5}}号?)?"
+)
+_BUILDING = r"(?:[ ]?[^\s、。,()（）「」]{1,24}?\d{1,4}(?:号室|号|F|階)?)?"
+_ROMAJI_AREA = r"[A-Z][a-z]+(?:-[a-z]+)?"
+
+
+class AddressRecognizer(Recognizer):
+    entity = "address"
+    label: ClassVar[dict[str, str]] = {"ja": "住所", "en": "Address"}
+    patterns = (
+        Pattern(
+            "prefecture, municipality, block",
+            _PREF + _NAME + r"{1,24}?(?:" + _BLOCK + r")(?![0-9])" + _BUILDING,
+            0.85,
+        ),
+        Pattern(
+            "romanised block, ward or city, prefecture",
+            r"(?<![0-9A-Za-z])\d{1,4}-\d{1,4}(?:-\d{1,4})?,? " + _ROMAJI_AREA + r"(?: \d-chome)?,? "
+            r"(?:" + _ROMAJI_AREA + r"-(?:ku|shi|cho|machi|gun)|" + _ROMAJI_AREA + r" (?:City|Ward)),? "
+            r"(?:" + _ROMAJI_AREA + r"(?:-(?:to|fu|ken))?|Hokkaido)",
+            0.8,
+        ),
+    )
+    context = ("住所", "所在地", "現住所", "住まい", "address", "居所", "送付先", "届け先")

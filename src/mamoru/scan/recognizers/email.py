@@ -1,0 +1,24 @@
+"""E-mail addresses (full-width @ and letters are folded first)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mamoru.scan.recognizer import Pattern, Recognizer
+
+
+class EmailRecognizer(Recognizer):
+    entity = "email"
+    label: ClassVar[dict[str, str]] = {"ja": "電子メールアドレス", "en": "E-mail address"}
+    patterns = (
+        Pattern(
+            "local@domain.tld",
+            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+            0.9,
+        ),
+    )
+    context = ("mail", "メール", "e-mail", "連絡先", "宛先", "from", "to")
+
+    def validate(self, value: str) -> bool | None:
+        local, _, domain = value.partition("@")
+        return ".." not in local and not local.endswith(".") and ".." not in domain

@@ -1,0 +1,63 @@
+"""Health-insurance card numbers: the insurer number (保険者番号, 6 or 8 digits with a check digit)
+and the insured person's symbol and number (記号・番号)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mamoru.scan.recognizer import Pattern, Recognizer
+from mamoru.scan.text import NUM_END, digits_only
+
+_SEP = r"[ :：・]{0,3}"
+
+
+def insurer_number_valid(digits: str) -> bool:
+    """The insurer number's last digit: weights 2,1,2,… from the left on the others, the digits of
+    each product summed, and the check digit makes the total a multiple of ten."""
+    if len(digits) not in (6, 8) or not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(digits[:-1]):
+        product = int(ch) * (2 if i % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return (10 - total % 10) % 10 == int(digits[-1])
+
+
+class HealthInsuranceRecognizer(Recognizer):
+    entity = "health_insurance"
+    label: ClassVar[dict[str, str]] = {"ja": "健康保険証の記号・番号", "en": "Health-insurance number"}
+    patterns = (
+        Pattern("insurer number", r"保険者番号" + _SEP + r"(?P<v>\d{8}|\d{6})" + NUM_END, 0.8),
+        Pattern(
+            "insured symbol and number",
+            r"記号"
+            + _SEP
+            + r"(?P<v>[0-9A-Za-z-]{1,10}"
+            + _SEP
+            + r"(?:番号)?"
+            + _SEP
+            + r"\d{1,10}(?:[ ]?\(?枝番\)?"
+            + _SEP
+            + r"\d{2})?)"
+            + NUM_END,
+            0.8,
+        ),
+        Pattern(
+            "insurance number under its label",
+            r"(?:被保険者番号|保険証番号|health insurance (?:no\.?|number)|insurance card no\.?)"
+            + _SEP
+            + r"(?P<v>[0-9A-Za-z][0-9A-Za-z-]{3,15})"
+            + NUM_END,
+            0.85,
+            2,  # re.IGNORECASE
+        ),
+    )
+    context = ("保険", "被保険者", "insurance", "保険証")
+    needs_context = True
+    window_before = 30
+
+    def validate(self, value: str) -> bool | None:
+        digits = digits_only(value)
+        if value.isdigit() and len(value) in (6, 8):
+            return insurer_number_valid(digits) or None
+        return None

@@ -1,0 +1,59 @@
+"""Telephone numbers: Japanese fixed lines, mobiles, free dial, and international (+81 and others)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mamoru.scan.recognizer import Pattern, Recognizer
+from mamoru.scan.text import NUM_END, NUM_START, digits_only
+
+
+class PhoneRecognizer(Recognizer):
+    entity = "phone"
+    label: ClassVar[dict[str, str]] = {"ja": "電話番号", "en": "Phone number"}
+    patterns = (
+        Pattern("mobile / IP 0X0-XXXX-XXXX", NUM_START + r"0[5789]0[ -]?\d{4}[ -]?\d{4}" + NUM_END, 0.75),
+        Pattern(
+            "fixed line, hyphenated",
+            NUM_START + r"0\d{1,4}-\d{1,4}-\d{3,4}" + NUM_END,
+            0.7,
+        ),
+        Pattern("fixed line, area code in brackets", r"\(0\d{1,4}\) ?\d{1,4}-\d{4}" + NUM_END, 0.75),
+        Pattern(
+            "fixed line, local code in brackets", NUM_START + r"0\d{1,4}\(\d{1,4}\)\d{4}" + NUM_END, 0.75
+        ),
+        Pattern("ten digits unseparated", NUM_START + r"0\d{9}" + NUM_END, 0.3),
+        Pattern(
+            "international +81",
+            r"(?<![0-9A-Za-z+])\+81[ -]?\(?0?\)?\d{1,4}[ -]?\d{1,4}[ -]?\d{3,4}" + NUM_END,
+            0.8,
+        ),
+        Pattern(
+            "international, other countries",
+            r"(?<![0-9A-Za-z+])\+(?!81)[1-9]\d{0,2}[ -]\(?\d{1,4}\)?(?:[ -]\d{2,4}){1,3}" + NUM_END,
+            0.6,
+        ),
+    )
+    context = ("電話", "tel", "携帯", "fax", "phone", "mobile", "連絡先", "call", "☎", "直通", "内線")
+    negative_context = (
+        "注文",
+        "伝票",
+        "追跡",
+        "口座",
+        "order",
+        "tracking",
+        "account",
+        "invoice",
+        "isbn",
+        "会員番号",
+    )
+
+    def validate(self, value: str) -> bool | None:
+        digits = digits_only(value)
+        if value.startswith("+"):
+            return 8 <= len(digits) <= 15
+        if digits.startswith("0120") or digits.startswith("0800"):
+            return len(digits) == 10 or (digits.startswith("0800") and len(digits) == 11)
+        if len(digits) == 11:
+            return digits[:3] in {"050", "070", "080", "090", "020", "060"}
+        return len(digits) == 10

@@ -1,0 +1,35 @@
+"""Japanese postal codes (郵便番号): 〒 and 3-4 digits."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mamoru.scan.recognizer import Pattern, Recognizer
+from mamoru.scan.text import NUM_END, NUM_START
+
+
+class PostalCodeRecognizer(Recognizer):
+    entity = "postal_code"
+    label: ClassVar[dict[str, str]] = {"ja": "郵便番号", "en": "Postal code"}
+    patterns = (
+        Pattern("after 〒", r"(?<=〒) ?(?P<v>\d{3}-?\d{4})" + NUM_END, 0.9),
+        Pattern("NNN-NNNN", NUM_START + r"(?<!〒)(?<!〒 )\d{3}-\d{4}" + NUM_END, 0.3),
+    )
+    context = (
+        "郵便",
+        "〒",
+        "postal",
+        "zip",
+        "post code",
+        "postcode",
+        "住所",
+        "所在地",
+        "address",
+        "japan",
+        "tokyo",
+        "osaka",
+    )
+    # The prefectures that follow a postal code in an address.
+    negative_context = ("電話", "tel", "fax", "phone", "携帯")
+    context_boost = 0.4
+    window_after = 6

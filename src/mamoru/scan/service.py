@@ -1,0 +1,144 @@
+"""Running a scan for a workspace: the gap report against its ledger, and the run recorded (sealed)
+with an audit entry that carries counts only."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.audit.entry import AuditEvent
+from mamoru.audit.log import append
+from mamoru.errors import ConfigurationError, MamoruError
+from mamoru.ledger.tables import LedgerEntry
+from mamoru.scan import database, files, gaps, shares
+from mamoru.scan.report import ScanResult
+from mamoru.scan.tables import ScanRun
+from mamoru.store.db import utcnow
+from mamoru.workspace import Workspace
+
+Progress = Callable[[str, int], None]
+
+
+class ScanTargetError(MamoruError):
+    """A scan target that cannot be scanned (a missing path, an unset variable)."""
+
+
+def _ledger(session: Session) -> dict[str, list[str]]:
+    return {
+        code: list(items) for code, items in session.execute(select(LedgerEntry.code, LedgerEntry.data_items))
+    }
+
+
+def shares_file(ws: Workspace) -> Path:
+    return ws.settings.home / shares.FILE_NAME
+
+
+def scan_files(
+    ws: Workspace,
+    paths: Sequence[Path],
+    *,
+    workers: int | None = None,
+    sample_rows: int = files.SAMPLE_ROWS,
+    progress: Progress | None = None,
+    shares_path: Path | None = None,
+) -> ScanResult:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise ScanTargetError(f"no such file or folder: {', '.join(missing)}")
+    views = shares.load_shares(shares_path or shares_file(ws), ws.settings.home)
+    started = time.perf_counter()
+    result = files.scan_paths(paths, workers=workers, sample_rows=sample_rows, progress=progress)
+    with ws.db.session() as session:
+        ledger = _ledger(session)
+    result.gaps = gaps.file_gaps(result, views, ledger, {c.id: c for c in ws.policy.policy.categories})
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def scan_database(
+    ws: Workspace, url_env: str, *, sample_rows: int = database.SAMPLE_ROWS, progress: Progress | None = None
+) -> ScanResult:
+    url = os.environ.get(url_env)
+    if not url:
+        raise ConfigurationError(f"--db-url-env {url_env}: the variable is not set")
+    from mamoru.connectors.maps import load_maps
+    from mamoru.connectors.registry import datasets_dir
+
+    maps = [m for m in load_maps(datasets_dir(ws), ws.policy.policy) if m.url_env == url_env]
+    started = time.perf_counter()
+    try:
+        result = database.scan_database(url, target=f"${url_env}", sample_rows=sample_rows, progress=progress)
+    except MamoruError:
+        raise
+    except Exception as exc:  # the driver's message can hold the URL (with a password): name the kind only
+        raise ScanTargetError(f"${url_env}: the database could not be read ({type(exc).__name__})") from None
+    with ws.db.session() as session:
+        ledger = _ledger(session)
+    result.gaps = gaps.database_gaps(result, maps, ledger, {c.id: c for c in ws.policy.policy.categories})
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def record(
+    session: Session,
+    ws: Workspace,
+    result: ScanResult,
+    *,
+    actor: str,
+    started_at: datetime,
+    now: datetime | None = None,
+) -> ScanRun:
+    """Keep the run: counts in the clear, the report sealed; one audit entry with counts only."""
+    finished = now or utcnow()
+    holder = str(uuid.uuid4())
+    run = ScanRun(
+        holder=holder,
+        target_kind=result.target_kind,
+        started_at=started_at,
+        finished_at=finished,
+        actor=actor,
+        files_scanned=result.files_scanned,
+        bytes_scanned=result.bytes_scanned,
+        locations=len(result.locations),
+        gap_count=len(result.gaps),
+        totals=result.totals(),
+        sealed_report=ws.vault.seal_private(holder, "scan", orjson.dumps(result.to_json())),
+    )
+    session.add(run)
+    session.flush()
+    append(
+        session,
+        [
+            AuditEvent(
+                actor=actor,
+                action="scan.completed",
+                objects=(f"scan:{run.id}", f"target:{result.target_kind}"),
+                decision="gaps" if result.gaps else "no_gaps",
+                counts={
+                    "files": result.files_scanned,
+                    "bytes": result.bytes_scanned,
+                    "locations": len(result.locations),
+                    "gaps": len(result.gaps),
+                },
+            )
+        ],
+    )
+    return run
+
+
+def report_of(ws: Workspace, run: ScanRun) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(ws.vault.open_private(run.holder, "scan", run.sealed_report))
+    return data
+
+
+def recent(session: Session, limit: int = 20) -> list[ScanRun]:
+    return list(session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)))

@@ -1,0 +1,45 @@
+"""Text helpers for Japanese-aware matching.
+
+The scanner matches on a *folded* copy of the text: full-width ASCII, the ideographic space and the
+many hyphen and dash variants become their ASCII forms, one character for one character, so every
+offset in the folded text is the same offset in the original. No `\\b` is used anywhere: in Japanese a
+value is often written straight after kana or kanji, where a word boundary does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FOLD: dict[int, int] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FOLD[0x3000] = 0x20  # ideographic space
+for _dash in "‐‑‒–—―−ｰ－ー─━":
+    _FOLD[ord(_dash)] = ord("-")
+_FOLD[ord("〜")] = ord("~")
+_FOLD[ord("～")] = ord("~")
+
+
+def fold(text: str) -> str:
+    """Full-width digits, letters and signs to ASCII and dash variants to "-", keeping every offset."""
+    return text.translate(_FOLD)
+
+
+# Boundaries for numbers: not inside a longer run of digits or letters, and not the tail or head of
+# a hyphenated code such as ORD-2024-123456789012.
+NUM_START = r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)"
+NUM_END = r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])"
+
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff々〆ヵヶ]")
+KANJI_OR_KATAKANA = re.compile(r"[\u30a0-\u30ff\u4e00-\u9fff々]")
+
+
+def digits_only(value: str) -> str:
+    """The ASCII digits of ``value`` (after folding), in order."""
+    return "".join(ch for ch in fold(value) if "0" <= ch <= "9")
+
+
+def words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern that finds any of ``words`` as raw characters (no token split)."""
+    if not words:
+        return None
+    ordered = sorted({fold(w).lower() for w in words}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in ordered), re.IGNORECASE)
