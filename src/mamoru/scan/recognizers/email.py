@@ -7,6 +7,9 @@ from typing import ClassVar
 from mamoru.scan.recognizer import Pattern, Recognizer
 
 
+_FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "pdf", "css", "js"})
+
+
 class EmailRecognizer(Recognizer):
     entity = "email"
     label: ClassVar[dict[str, str]] = {"ja": "電子メールアドレス", "en": "E-mail address"}
@@ -21,4 +24,6 @@ class EmailRecognizer(Recognizer):
 
     def validate(self, value: str) -> bool | None:
         local, _, domain = value.partition("@")
+        if domain.rsplit(".", 1)[-1].lower() in _FILE_EXTENSIONS:
+            return False  # icon@2x.png is an image file, not an address
         return ".." not in local and not local.endswith(".") and ".." not in domain

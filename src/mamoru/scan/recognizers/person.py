@@ -105,11 +105,7 @@ class PersonRecognizer(Recognizer):
             r"(?P<v>[ァ-ヴ][ァ-ヴ-]{0,9}[ ][ァ-ヴ][ァ-ヴ-]{0,9}|[ぁ-ゖ][ぁ-ゖ-]{0,9}[ ][ぁ-ゖ][ぁ-ゖ-]{0,9})",
             0.85,
         ),
-        Pattern(
-            "romaji given name and surname",
-            r"(?<![A-Za-z])(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}) (?P<b>[A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])",
-            0.75,
-        ),
+        Pattern("romaji given name and surname", r"(?<![A-Za-z])(?:[A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])", 0.75),
         Pattern(
             "honorific and romaji surname",
             r"(?:Mr|Ms|Mrs|Dr|Prof)\.? (?P<v>[A-Z][a-z]{1,14})(?![A-Za-z])",
@@ -140,23 +136,34 @@ class PersonRecognizer(Recognizer):
         kana, romaji, honorific = self._compiled
         for m in kana[1].finditer(folded):
             yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85, None)
-        for m in romaji[1].finditer(folded):
-            a, b = m.group("a").lower(), m.group("b").lower()
-            if b in COMPANY_WORDS or a in COMPANY_WORDS:
+        words = list(romaji[1].finditer(folded))
+        i = 0
+        while i < len(words) - 1:
+            first, second = words[i], words[i + 1]
+            if second.start() != first.end() + 1 or folded[first.end()] != " ":
+                i += 1
                 continue
-            if not ((a in SURNAMES and b in GIVEN_NAMES) or (a in GIVEN_NAMES and b in SURNAMES)):
-                if not (a in SURNAMES or b in SURNAMES):
-                    continue
-                before = folded[max(0, m.start() - self.window_before) : m.start()]
-                if self._label is None or not self._label.search(before):
-                    continue
-            after = folded[m.end() : m.end() + 14].lower()
-            if any(after.lstrip(" ,").startswith(w) for w in COMPANY_WORDS):
-                continue
-            yield self._finding(m.start(), m.end(), romaji[0], 0.75, None)
+            if self._romaji_pair(folded, first, second):
+                yield self._finding(first.start(), second.end(), romaji[0], 0.75, None)
+                i += 2
+            else:
+                i += 1
         for m in honorific[1].finditer(folded):
             if m.group("v").lower() in SURNAMES:
                 yield self._finding(m.start("v"), m.end("v"), honorific[0], 0.8, None)
+
+    def _romaji_pair(self, folded: str, first: re.Match[str], second: re.Match[str]) -> bool:
+        a, b = first.group(0).lower(), second.group(0).lower()
+        if a in COMPANY_WORDS or b in COMPANY_WORDS:
+            return False
+        if not ((a in SURNAMES and b in GIVEN_NAMES) or (a in GIVEN_NAMES and b in SURNAMES)):
+            if not (a in SURNAMES or b in SURNAMES):
+                return False
+            before = folded[max(0, first.start() - self.window_before) : first.start()]
+            if self._label is None or not self._label.search(before):
+                return False
+        after = folded[second.end() : second.end() + 14].lower().lstrip(" ,")
+        return not any(after.startswith(w) for w in COMPANY_WORDS)
 
     # --- SudachiPy: kanji and kana names by part of speech ----------------------------------------
 

@@ -50,5 +50,5 @@ class SpecialCareRecognizer(Recognizer):
     )  # fmt: skip
     context_boost = 0.45
     negative_penalty = 0.8
-    window_before = 16
+    window_before = 24
     window_after = 10
