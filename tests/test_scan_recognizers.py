@@ -114,8 +114,12 @@ FINDS = [
 ]
 
 
-@pytest.mark.parametrize(("entity", "text", "value"), FINDS, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(FINDS)])
-def test_when_a_value_is_written_the_japanese_way_then_it_is_found(entity: str, text: str, value: str) -> None:
+@pytest.mark.parametrize(
+    ("entity", "text", "value"), FINDS, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(FINDS)]
+)
+def test_when_a_value_is_written_the_japanese_way_then_it_is_found(
+    entity: str, text: str, value: str
+) -> None:
     assert_finds(text, entity, value)
 
 
@@ -218,7 +222,9 @@ def test_when_a_finding_is_explained_then_pattern_validation_and_context_are_giv
     assert f.explanation.validation is True
     assert f.explanation.context_word == "マイナンバ-"
     assert f.score == 0.9
-    [t] = [f for f in ANALYZER.analyze("追跡番号 123456789018 マイナンバーではない") if f.entity == "my_number"] or [None]
+    [t] = [
+        f for f in ANALYZER.analyze("追跡番号 123456789018 マイナンバーではない") if f.entity == "my_number"
+    ] or [None]
     assert t is None
 
 

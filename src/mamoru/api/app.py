@@ -26,6 +26,7 @@ from mamoru.web import incidents as web_incidents
 from mamoru.web import mynumber as web_mynumber
 from mamoru.web import people as web_people
 from mamoru.web import requests as web_requests
+from mamoru.web import scans as web_scans
 from mamoru.web import transfers as web_transfers
 from mamoru.workspace import Workspace
 
@@ -107,4 +108,5 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_people.portal_router)
     app.include_router(web_people.console_router)
     app.include_router(web_datastores.router)
+    app.include_router(web_scans.router)
     return app

@@ -38,7 +38,7 @@ from mamoru.people.staff import sweep_exits
 from mamoru.requests.demo import load_demo_requests
 from mamoru.settings import Settings
 from mamoru.work.queue import submit
-from mamoru.workspace import initialize
+from mamoru.workspace import Workspace, initialize
 
 logfilter.install()
 app = typer.Typer(
@@ -129,10 +129,12 @@ def demo(
         numbers = load_demo_numbers(ws, plan, datetime.now(UTC), seed)
         with ws.db.session() as session:
             people = load_demo_people(session, ws.vault, ws.policy.policy, datetime.now(UTC))
+        gaps = _demo_scan(ws, seed)
     out.print(
         f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects, "
         f"{len(requests_made)} requests, {len(incidents_made)} incidents, {numbers} Individual Numbers, "
-        f"{people['inquiries']} inquiries, {people['door_events']} door events"
+        f"{people['inquiries']} inquiries, {people['door_events']} door events, "
+        f"a demo file share scanned ({gaps} ledger gaps)"
     )
     logins = ", ".join(m.login for m in plan.staff)
     out.print(
@@ -140,6 +142,19 @@ def demo(
         highlight=False,
         markup=False,
     )
+
+
+def _demo_scan(ws: Workspace, seed: int) -> int:
+    """Write the demo file share and scan it once, so the console's discovery page has a run."""
+    from mamoru.scan import service
+    from mamoru.scan.demo import write_demo_share
+
+    started = datetime.now(UTC)
+    root = write_demo_share(ws.settings.home, seed)
+    result = service.scan_files(ws, [root], workers=1)
+    with ws.db.session() as session:
+        service.record(session, ws, result, actor="system:demo", started_at=started)
+    return len(result.gaps)
 
 
 @app.command()

@@ -4,11 +4,13 @@ values: one analyzer call over the whole sample, each value under its header, ne
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
+from mamoru.scan.recognizer import Finding
 from mamoru.scan.text import fold
 
 # Header words (folded, lower case) that suggest an entity. Short words must equal the header.
@@ -83,32 +85,42 @@ def header_hint(header: str) -> str | None:
     return None
 
 
+def analyze_cells(analyzer: Analyzer, header: str, values: Sequence[str]) -> list[tuple[int, Finding]]:
+    """Findings in a column's values, each read under its header (so "生年月日" gives every date its
+    context), in one analyzer call: (value index, finding with offsets into that value)."""
+    label = header.replace("\n", " ").strip()[:40]
+    prefix = len(label) + 2
+    starts: list[int] = []
+    offset = 0
+    lines = []
+    for v in values:
+        cell = v.replace("\n", " ")
+        starts.append(offset + prefix)
+        lines.append(f"{label}: {cell}")
+        offset += prefix + len(cell) + 1
+    out: list[tuple[int, Finding]] = []
+    for f in analyzer.analyze("\n".join(lines)):
+        row = bisect_right(starts, f.start) - 1
+        if row < 0 or f.start < starts[row]:
+            continue  # a finding inside the header label itself
+        base = starts[row]
+        out.append((row, replace(f, start=f.start - base, end=f.end - base)))
+    return out
+
+
 def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> ColumnClass:
     """Which entities a column holds: an entity counts when at least 30 % of the sampled values carry it
     (10 % when the header says so too). A person-name header over name-shaped values counts alone."""
-    cells = [v.strip().replace("\n", " ") for v in values if v is not None and str(v).strip()]
+    cells = [str(v).strip().replace("\n", " ") for v in values if v is not None and str(v).strip()]
     hinted = header_hint(header)
     result = ColumnClass(header=header, hinted=hinted, values=len(cells))
     if not cells:
         return result
-    label = header.replace("\n", " ").strip()[:40]
-    lines = [f"{label}: {c}" for c in cells]
-    starts: list[int] = []
-    offset = 0
-    for line in lines:
-        starts.append(offset + len(label) + 2)
-        offset += len(line) + 1
-    text = "\n".join(lines)
     per_entity: dict[str, set[int]] = {}
-    from bisect import bisect_right
-
-    for f in analyzer.analyze(text):
-        row = bisect_right(starts, f.start) - 1
-        if row < 0 or f.start < starts[row]:
-            continue  # a finding inside the header label itself
+    for row, f in analyze_cells(analyzer, header, cells):
         per_entity.setdefault(f.entity, set()).add(row)
         masked = result.samples.setdefault(f.entity, [])
-        sample = mask(text[f.start : f.end])
+        sample = mask(cells[row][f.start : f.end])
         if len(masked) < 3 and sample not in masked:
             masked.append(sample)
         result.scores[f.entity] = max(result.scores.get(f.entity, 0.0), f.score)

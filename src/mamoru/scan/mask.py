@@ -1,7 +1,7 @@
 """Masked samples: enough of a value's shape for a person to recognise what was found, never the value.
 
-Digits keep only the last two; letters keep only the first of each word; kanji and kana keep only
-the first character. Separators stay, so a phone number still looks like one.
+Digits keep only the last two (of a number of eight digits or more); of the letters, kanji and kana
+only the very first is kept. Separators stay, so a phone number still looks like one.
 """
 
 from __future__ import annotations
@@ -14,21 +14,16 @@ def mask(value: str) -> str:
     keep_from = digits_total - _KEEP_LAST_DIGITS if digits_total >= 8 else digits_total
     out: list[str] = []
     seen_digits = 0
-    word_start = True
+    first_letter = True
     for ch in value:
         if ch.isdigit():
             out.append(ch if seen_digits >= keep_from else "*")
             seen_digits += 1
-            word_start = False
         elif ch.isalpha():
-            if ch == "@" or not word_start:
-                out.append("*")
-            else:
-                out.append(ch)
-            word_start = False
+            out.append(ch if first_letter else "*")
+            first_letter = False
         else:
             out.append(ch)
-            word_start = ch in " \u3000.,-_/()（）・@"
     masked = "".join(out)
     if masked == value and value:
         return "*" * len(value)

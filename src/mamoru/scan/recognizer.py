@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from mamoru.scan.text import words_pattern
+from mamoru.scan.text import any_word, fold, words_pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +79,18 @@ class Recognizer:
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
         self._context = words_pattern(self.context)
         self._negative = words_pattern(self.negative_context)
+        self._context_words = tuple({fold(w).lower() for w in self.context})
 
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    def applies(self, folded: str) -> bool:
+        """A cheap test of the whole text before any pattern runs: a recognizer that needs a context
+        word has nothing to find in a text without one."""
+        return not (
+            self.needs_context and self._context_words and not any_word(self._context_words, folded.lower())
+        )
 
     def validate(self, value: str) -> bool | None:
         """True: the value checks (a check digit holds); False: it cannot be one; None: no opinion."""
@@ -96,6 +104,8 @@ class Recognizer:
 
     def analyze(self, folded: str, original: str | None = None) -> Iterator[Finding]:
         """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset)."""
+        if not self.applies(folded):
+            return
         previous_end = 0
         for pattern, regex in self._compiled:
             previous_end = 0
@@ -118,11 +128,11 @@ class Recognizer:
         lo = max(0, start - self.window_before)
         if self.window_stops_at_previous:
             lo = max(lo, previous_end)
-        before = folded[lo:start]
+        before = folded[lo:start].lower()
         cut = before.rfind("。")
         if cut >= 0:
             before = before[cut + 1 :]
-        after = folded[end : end + self.window_after]
+        after = folded[end : end + self.window_after].lower()
         for stop in ("。", "\n"):
             cut = after.find(stop)
             if cut >= 0:

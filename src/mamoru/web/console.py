@@ -68,6 +68,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "pms.manage": PRIVACY,
     "datastores": PRIVACY | AUDIT,
     "datastores.test": PRIVACY,
+    "scans": PRIVACY | AUDIT,
+    "scans.run": PRIVACY,
 }
 
 

@@ -38,7 +38,7 @@ class AddressRecognizer(Recognizer):
         ),
         Pattern(
             "romanised block, ward or city, prefecture",
-            r"(?<![0-9A-Za-z])\d{1,4}-\d{1,4}(?:-\d{1,4})?,? " + _ROMAJI_AREA + r"(?: \d-chome)?,? "
+            r"\d(?<![0-9A-Za-z]\d)\d{0,3}-\d{1,4}(?:-\d{1,4})?,? " + _ROMAJI_AREA + r"(?: \d-chome)?,? "
             r"(?:" + _ROMAJI_AREA + r"-(?:ku|shi|cho|machi|gun)|" + _ROMAJI_AREA + r" (?:City|Ward)),? "
             r"(?:" + _ROMAJI_AREA + r"(?:-(?:to|fu|ken))?|Hokkaido)",
             0.8,

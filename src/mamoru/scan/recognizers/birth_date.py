@@ -38,7 +38,7 @@ _MONTHS = {
         start=1,
     )
 }
-_MONTH_RE = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_MONTH_RE = r"[JFMASOND](?<![A-Za-z][JFMASOND])(?:an|eb|ar|pr|ay|un|ul|ug|ep|ct|ov|ec)[a-z]*\.?"
 _NUM = re.compile(r"\d+|元")
 
 
@@ -56,18 +56,16 @@ class BirthDateRecognizer(Recognizer):
     patterns = (
         Pattern(
             "Western year, month, day",
-            r"(?<![0-9])(?:18|19|20)\d{2}(?:年 ?\d{1,2}月 ?\d{1,2}日|([/.-])\d{1,2}\1\d{1,2})(?![0-9])",
+            r"(?:18|19|20)(?<![0-9]\d\d)\d{2}(?:年 ?\d{1,2}月 ?\d{1,2}日|([/.-])\d{1,2}\1\d{1,2})(?![0-9])",
             0.3,
         ),
         Pattern(
             "Japanese era",
-            r"(?:明治|大正|昭和|平成|令和|(?<![A-Za-z])[MTSHR]\.? ?)(?:\d{1,2}|元)(?:年 ?\d{1,2}月 ?\d{1,2}日|[./-]\d{1,2}[./-]\d{1,2}(?![0-9]))",
+            r"(?:明治|大正|昭和|平成|令和|[MTSHR](?<![A-Za-z][MTSHR])\.? ?)(?:\d{1,2}|元)(?:年 ?\d{1,2}月 ?\d{1,2}日|[./-]\d{1,2}[./-]\d{1,2}(?![0-9]))",
             0.3,
         ),
-        Pattern("day month year", r"(?<![0-9])\d{1,2} " + _MONTH_RE + r",? (?:18|19|20)\d{2}(?![0-9])", 0.3),
-        Pattern(
-            "month day, year", r"(?<![A-Za-z])" + _MONTH_RE + r" \d{1,2},? (?:18|19|20)\d{2}(?![0-9])", 0.3
-        ),
+        Pattern("day month year", r"\d(?<![0-9]\d)\d? " + _MONTH_RE + r",? (?:18|19|20)\d{2}(?![0-9])", 0.3),
+        Pattern("month day, year", _MONTH_RE + r" \d{1,2},? (?:18|19|20)\d{2}(?![0-9])", 0.3),
     )
     context = ("生年月日", "誕生日", "生まれ", "出生", "birth", "born", "dob", "d.o.b", "生年")
     negative_context = ("入社", "発行", "申込", "作成", "更新", "有効期限", "交付", "登録", "issued", "expir")

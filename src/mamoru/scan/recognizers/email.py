@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from mamoru.scan.recognizer import Pattern, Recognizer
 
-
 _FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "pdf", "css", "js"})
 
 
@@ -16,11 +15,14 @@ class EmailRecognizer(Recognizer):
     patterns = (
         Pattern(
             "local@domain.tld",
-            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+            r"[A-Za-z0-9](?<![A-Za-z0-9._%+-][A-Za-z0-9])[A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])",
             0.9,
         ),
     )
     context = ("mail", "メール", "e-mail", "連絡先", "宛先", "from", "to")
+
+    def applies(self, folded: str) -> bool:
+        return "@" in folded
 
     def validate(self, value: str) -> bool | None:
         local, _, domain = value.partition("@")

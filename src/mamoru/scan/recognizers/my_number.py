@@ -6,14 +6,18 @@ from typing import ClassVar
 
 from mamoru.law import mynumber
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import NUM_END, NUM_START, digits_only
+from mamoru.scan.text import AFTER_FIRST, NUM_END, digits_only
 
 
 class MyNumberRecognizer(Recognizer):
     entity = "my_number"
     label: ClassVar[dict[str, str]] = {"ja": "個人番号（マイナンバー）", "en": "My Number"}
     patterns = (
-        Pattern("12 digits, grouped 4-4-4 or not", NUM_START + r"\d{4}[ -]?\d{4}[ -]?\d{4}" + NUM_END, 0.55),
+        Pattern(
+            "12 digits, grouped 4-4-4 or not",
+            r"\d" + AFTER_FIRST + r"\d{3}[ -]?\d{4}[ -]?\d{4}" + NUM_END,
+            0.55,
+        ),
     )
     context = ("マイナンバー", "個人番号", "my number", "mynumber", "individual number", "番号カード")
     negative_context = (

@@ -11,7 +11,7 @@ from mamoru.scan.text import NUM_END
 class PassportRecognizer(Recognizer):
     entity = "passport"
     label: ClassVar[dict[str, str]] = {"ja": "旅券番号", "en": "Passport number"}
-    patterns = (Pattern("two letters, seven digits", r"(?<![0-9A-Za-z])[A-Z]{2}\d{7}" + NUM_END, 0.3),)
+    patterns = (Pattern("two letters, seven digits", r"[A-Z](?<![0-9A-Za-z][A-Z])[A-Z]\d{7}" + NUM_END, 0.3),)
     context = ("旅券", "パスポート", "passport")
     needs_context = True
     context_boost = 0.6

@@ -45,6 +45,10 @@ ORG_SUFFIXES = (
 ORG_PREFIXES = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "財団法人", "社団法人")
 
 _SUDACHI_MAX_BYTES = 45_000
+# A word that can be read as Hepburn romaji syllables (ta-i-chi, ha-t-to-ri, shi-n-ji): next to a known
+# surname such a word is taken for a given name; English words (Motor, Dear, Industries) are not.
+_SYLLABLE = r"(?:[kstpc](?=[kstpc]))?(?:[kgsztdnhbpmr]y?[aeiou]|sh[aiuo]|ch[aiuo]|j[aiuo]|tsu|f[uaio]|w[ao]|y[aou]|[aeiou]|n(?![aeiouy]))"
+_ROMAJI = re.compile(rf"(?:{_SYLLABLE}){{2,8}}$")
 
 
 class _Sudachi:
@@ -105,7 +109,11 @@ class PersonRecognizer(Recognizer):
             r"(?P<v>[ァ-ヴ][ァ-ヴ-]{0,9}[ ][ァ-ヴ][ァ-ヴ-]{0,9}|[ぁ-ゖ][ぁ-ゖ-]{0,9}[ ][ぁ-ゖ][ぁ-ゖ-]{0,9})",
             0.85,
         ),
-        Pattern("romaji given name and surname", r"(?<![A-Za-z])(?:[A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])", 0.75),
+        Pattern(
+            "romaji given name and surname",
+            r"[A-Z](?<![A-Za-z][A-Z])(?:[a-z]{1,14}|[A-Z]{1,14})(?![A-Za-z])",
+            0.75,
+        ),
         Pattern(
             "honorific and romaji surname",
             r"(?:Mr|Ms|Mrs|Dr|Prof)\.? (?P<v>[A-Z][a-z]{1,14})(?![A-Za-z])",
@@ -156,11 +164,14 @@ class PersonRecognizer(Recognizer):
         a, b = first.group(0).lower(), second.group(0).lower()
         if a in COMPANY_WORDS or b in COMPANY_WORDS:
             return False
-        if not ((a in SURNAMES and b in GIVEN_NAMES) or (a in GIVEN_NAMES and b in SURNAMES)):
+        if not (
+            (a in SURNAMES and (b in GIVEN_NAMES or _ROMAJI.match(b)))
+            or (b in SURNAMES and (a in GIVEN_NAMES or _ROMAJI.match(a)))
+        ):
             if not (a in SURNAMES or b in SURNAMES):
                 return False
             before = folded[max(0, first.start() - self.window_before) : first.start()]
-            if self._label is None or not self._label.search(before):
+            if self._label is None or not self._label.search(before.lower()):
                 return False
         after = folded[second.end() : second.end() + 14].lower().lstrip(" ,")
         return not any(after.startswith(w) for w in COMPANY_WORDS)
@@ -168,15 +179,33 @@ class PersonRecognizer(Recognizer):
     # --- SudachiPy: kanji and kana names by part of speech ----------------------------------------
 
     def _sudachi(self, text: str) -> Iterator[Finding]:
+        """Tokenize the lines that hold kanji or katakana, several lines a call (a newline is a token of
+        its own, so no name is joined across lines)."""
         if not KANJI_OR_KATAKANA.search(text):
             return
         sudachi = _Sudachi.get()
+        limit = _SUDACHI_MAX_BYTES // 3
+        batch_start, batch_end = -1, -1
         offset = 0
         for line in text.split("\n"):
+            line_end = offset + len(line)
             if KANJI_OR_KATAKANA.search(line):
-                for start, piece in _pieces(line):
-                    yield from self._names_in(piece, offset + start, text, sudachi)
-            offset += len(line) + 1
+                if batch_start >= 0 and line_end - batch_start > limit:
+                    yield from self._tokenize_span(text, batch_start, batch_end, sudachi)
+                    batch_start = -1
+                if len(line) > limit:
+                    for start, piece in _pieces(line):
+                        yield from self._names_in(piece, offset + start, text, sudachi)
+                else:
+                    if batch_start < 0:
+                        batch_start = offset
+                    batch_end = line_end
+            offset = line_end + 1
+        if batch_start >= 0:
+            yield from self._tokenize_span(text, batch_start, batch_end, sudachi)
+
+    def _tokenize_span(self, text: str, start: int, end: int, sudachi: _Sudachi) -> Iterator[Finding]:
+        yield from self._names_in(text[start:end], start, text, sudachi)
 
     def _names_in(self, piece: str, base: int, text: str, sudachi: _Sudachi) -> Iterator[Finding]:
         morphemes = sudachi.tokenize(piece)
@@ -210,7 +239,7 @@ class PersonRecognizer(Recognizer):
         if self._org_after.match(after.lstrip(" \u3000")) or self._org_before.search(before):
             return
         honorific = self._honorific.match(after.lstrip(" \u3000"))
-        label = self._label.search(before) if self._label is not None else None
+        label = self._label.search(before.lower()) if self._label is not None else None
         if paired:
             score = 0.85
         elif honorific or label:

@@ -5,32 +5,36 @@ from __future__ import annotations
 from typing import ClassVar
 
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import NUM_END, NUM_START, digits_only
+from mamoru.scan.text import AFTER_FIRST, NUM_END, digits_only
 
 
 class PhoneRecognizer(Recognizer):
     entity = "phone"
     label: ClassVar[dict[str, str]] = {"ja": "電話番号", "en": "Phone number"}
     patterns = (
-        Pattern("mobile / IP 0X0-XXXX-XXXX", NUM_START + r"0[5789]0[ -]?\d{4}[ -]?\d{4}" + NUM_END, 0.75),
+        Pattern(
+            "mobile / IP 0X0-XXXX-XXXX", "0" + AFTER_FIRST + r"[5789]0[ -]?\d{4}[ -]?\d{4}" + NUM_END, 0.75
+        ),
         Pattern(
             "fixed line, hyphenated",
-            NUM_START + r"0\d{1,4}-\d{1,4}-\d{3,4}" + NUM_END,
+            "0" + AFTER_FIRST + r"\d{1,4}-\d{1,4}-\d{3,4}" + NUM_END,
             0.7,
         ),
         Pattern("fixed line, area code in brackets", r"\(0\d{1,4}\) ?\d{1,4}-\d{4}" + NUM_END, 0.75),
         Pattern(
-            "fixed line, local code in brackets", NUM_START + r"0\d{1,4}\(\d{1,4}\)\d{4}" + NUM_END, 0.75
+            "fixed line, local code in brackets",
+            "0" + AFTER_FIRST + r"\d{1,4}\(\d{1,4}\)\d{4}" + NUM_END,
+            0.75,
         ),
-        Pattern("ten digits unseparated", NUM_START + r"0\d{9}" + NUM_END, 0.3),
+        Pattern("ten digits unseparated", "0" + AFTER_FIRST + r"\d{9}" + NUM_END, 0.3),
         Pattern(
             "international +81",
-            r"(?<![0-9A-Za-z+])\+81[ -]?\(?0?\)?\d{1,4}[ -]?\d{1,4}[ -]?\d{3,4}" + NUM_END,
+            r"\+(?<![0-9A-Za-z+]\+)81[ -]?\(?0?\)?\d{1,4}[ -]?\d{1,4}[ -]?\d{3,4}" + NUM_END,
             0.8,
         ),
         Pattern(
             "international, other countries",
-            r"(?<![0-9A-Za-z+])\+(?!81)[1-9]\d{0,2}[ -]\(?\d{1,4}\)?(?:[ -]\d{2,4}){1,3}" + NUM_END,
+            r"\+(?<![0-9A-Za-z+]\+)(?!81)[1-9]\d{0,2}[ -]\(?\d{1,4}\)?(?:[ -]\d{2,4}){1,3}" + NUM_END,
             0.6,
         ),
     )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import NUM_END, NUM_START
+from mamoru.scan.text import AFTER_FIRST, NUM_END
 
 
 class PostalCodeRecognizer(Recognizer):
     entity = "postal_code"
     label: ClassVar[dict[str, str]] = {"ja": "郵便番号", "en": "Postal code"}
     patterns = (
-        Pattern("after 〒", r"(?<=〒) ?(?P<v>\d{3}-?\d{4})" + NUM_END, 0.9),
-        Pattern("NNN-NNNN", NUM_START + r"(?<!〒)(?<!〒 )\d{3}-\d{4}" + NUM_END, 0.3),
+        Pattern("after 〒", r"〒 ?(?P<v>\d{3}-?\d{4})" + NUM_END, 0.9),
+        Pattern("NNN-NNNN", r"\d" + AFTER_FIRST + r"(?<!〒\d)(?<!〒 \d)\d{2}-\d{4}" + NUM_END, 0.3),
     )
     context = (
         "郵便",

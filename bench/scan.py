@@ -1,0 +1,879 @@
+"""Discovery benchmark: mamoru's scanner against Presidio, on a labelled Japanese/English corpus.
+
+The corpus is generated here, deterministically (seed 20261126, Faker ja_JP/en_US seeded), at least
+2 MB: Japanese and English e-mails, application forms, HR records, CSV exports (Japanese and English
+headers) and plain reports, with every personal value labelled by type and position, and traps left
+unlabelled (order and tracking numbers that pass the My Number check digit, ISBN and JAN codes, invoice
+numbers, application and meeting dates, company names that contain surnames, a privacy policy that
+names special care-required categories).
+
+Measured in the same run, single process each:
+- mamoru: `Analyzer.analyze` on running text; CSV documents the way mamoru reads tables (every value
+  under its column header, `columns.analyze_cells`);
+- Presidio (presidio-analyzer) with its regex recognizers (e-mail, phone via phonenumbers with the JP
+  region, credit card, date, IBAN, US bank/passport/licence, IP, URL) and a blank spaCy pipeline as its
+  NLP engine, passed explicitly: nothing is downloaded;
+- Presidio with GiNZA (spaCy `ja_ginza`, only when it is installed) as the NLP engine and its NER mapped
+  to Presidio entities. GiNZA reads a few KB a second, so it runs on a deterministic subset (every n-th
+  document, BENCH_GINZA_BYTES, default 60 000 bytes); its MB/s and F1 are for that subset, and mamoru's
+  F1 on the same subset is printed beside it.
+
+Scoring: a prediction is a true positive when it has the labelled type and overlaps the labelled span
+(each label and each prediction counts once). Presidio's types are mapped to ours (PERSON→person,
+PHONE_NUMBER→phone, DATE_TIME→birth_date, LOCATION→address, …); types Presidio has no recognizer for
+score zero recall for it. Last line: JSON summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from faker import Faker
+
+# Presidio's e-mail recognizer uses tldextract, which fetches the public suffix list on first use; an
+# empty URL list makes it use the snapshot it ships with (nothing may be downloaded).
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+from mamoru.law import corporate_number, mynumber
+from mamoru.scan.analyzer import Analyzer
+from mamoru.scan.columns import analyze_cells
+
+SEED = int(os.environ.get("BENCH_SCAN_SEED", "20261126"))
+TARGET_BYTES = int(os.environ.get("BENCH_SCAN_BYTES", str(2_200_000)))
+GINZA_BYTES = int(os.environ.get("BENCH_GINZA_BYTES", "60000"))
+PERSONAL = (
+    "person", "phone", "email", "address", "postal_code", "birth_date", "my_number", "credit_card",
+    "bank_account", "passport", "drivers_license", "health_insurance", "special_care",
+)  # fmt: skip
+CHECKSUMMED = ("my_number", "credit_card", "corporate_number")
+GOALS = {
+    "speedup_vs_presidio_ginza": 100.0,
+    "speedup_vs_presidio_regex": 2.0,
+    "f1_overall": 0.90,
+    "f1_person": 0.85,
+}
+
+Span = tuple[int, int, str]
+
+
+@dataclass
+class Doc:
+    kind: str
+    text: str = ""
+    labels: list[Span] = field(default_factory=list)
+    # For CSV documents: each row's cells with their offsets in `text`.
+    header: list[str] | None = None
+    rows: list[list[tuple[int, str]]] = field(default_factory=list)
+
+    def add(self, piece: str, entity: str | None = None) -> None:
+        if entity is not None and piece:
+            self.labels.append((len(self.text), len(self.text) + len(piece), entity))
+        self.text += piece
+
+
+# --- value generators ----------------------------------------------------------------------------
+
+FW = str.maketrans("0123456789-", "０１２３４５６７８９－")
+BANKS = ("みずほ", "三菱UFJ", "三井住友", "りそな", "ゆうちょ", "千葉", "横浜", "静岡", "京都", "福岡")
+BRANCHES = ("本店", "新宿", "渋谷", "池袋", "梅田", "難波", "名古屋", "札幌", "仙台", "博多")
+DISEASES = (
+    "糖尿病",
+    "高血圧症",
+    "うつ病",
+    "喘息",
+    "心筋梗塞",
+    "適応障害",
+    "白血病",
+    "脳梗塞",
+    "肝炎",
+    "てんかん",
+)
+DISEASES_EN = ("diabetes", "hypertension", "asthma", "depression", "epilepsy", "hepatitis")
+WARDS = ("Chiyoda-ku", "Minato-ku", "Shinjuku-ku", "Shibuya-ku", "Kita-ku", "Naka-ku", "Chuo-ku")
+TOWNS = ("Otemachi", "Marunouchi", "Shiba", "Roppongi", "Umeda", "Sakae", "Tenjin", "Kanda", "Ginza")
+PREFS_EN = ("Tokyo", "Osaka", "Aichi", "Fukuoka", "Kanagawa", "Hokkaido", "Kyoto")
+SURNAME_COMPANIES = ("株式会社{s}製作所", "{s}商事株式会社", "{s}工業", "有限会社{s}建設", "{s}銀行")
+SURNAME_COMPANIES_EN = ("{S} Motor Corporation", "{S} Industries Co., Ltd.", "{S} Trading Inc.")
+
+FILLER_JA = (
+    "いつも大変お世話になっております。",
+    "先日はお忙しいところお時間をいただき、誠にありがとうございました。",
+    "特許情報の検索サービスについて、改めてご案内申し上げます。",
+    "ご不明な点がございましたら、お気軽にお問い合わせください。",
+    "本件につきましては、来週中に改めてご連絡いたします。",
+    "添付の資料をご確認のうえ、ご返送をお願いいたします。",
+    "会議では特許情報の利用状況と今後の計画について議論しました。",
+    "今年度の研修は全職員を対象に実施する予定です。",
+    "システムの保守作業のため、土曜日はサービスを停止します。",
+    "アンケートへのご協力をお願い申し上げます。",
+    "新しい検索画面では、分類記号による絞り込みができるようになりました。",
+    "今後ともよろしくお願い申し上げます。",
+    "出願件数の推移を別紙のとおりまとめました。",
+    "データベースの更新は毎週月曜日に行っています。",
+)
+FILLER_EN = (
+    "Thank you for your continued support.",
+    "Please find the attached documents for your review.",
+    "We will get back to you with the details next week.",
+    "The meeting discussed the use of patent information and next year's plan.",
+    "Our search service will be unavailable on Saturday for maintenance.",
+    "Please do not hesitate to contact us if you have any questions.",
+    "The annual training covers every member of staff.",
+)
+POLICY_JA = (
+    "当財団は、要配慮個人情報（人種、信条、社会的身分、病歴、犯罪の経歴等）を、本人の同意なく取得しません。",
+    "個人情報の開示等の請求は、所定の手続によりお受けします。",
+)
+
+
+class Values:
+    def __init__(self, seed: int) -> None:
+        self.r = random.Random(seed)
+        self.ja = Faker("ja_JP")
+        self.ja.seed_instance(seed)
+        self.en = Faker("en_US")
+        self.en.seed_instance(seed + 1)
+
+    def name_ja(self) -> tuple[str, str, str]:
+        last, first = self.ja.last_name(), self.ja.first_name()
+        sep = self.r.choice(("", " ", "　", " "))
+        return last, first, f"{last}{sep}{first}"
+
+    def kana(self) -> str:
+        return f"{self.ja.last_kana_name()} {self.ja.first_kana_name()}"
+
+    def romaji(self) -> str:
+        first, last = self.ja.first_romanized_name(), self.ja.last_romanized_name()
+        return self.r.choice((f"{first} {last}", f"{last.upper()} {first}", f"{first} {last}"))
+
+    def surname_romaji(self) -> str:
+        return str(self.ja.last_romanized_name())
+
+    def phone(self) -> str:
+        r = self.r
+        kind = r.random()
+        if kind < 0.35:
+            v = f"0{r.choice('789')}0-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"
+        elif kind < 0.6:
+            v = f"03-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"
+        elif kind < 0.8:
+            v = f"0{r.randint(11, 99)}{r.randint(0, 9)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}"
+        elif kind < 0.9:
+            v = f"0{r.choice('789')}0{r.randint(10000000, 99999999)}"
+        else:
+            return f"+81-{r.choice(('3', '6', '90', '80'))}-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"
+        return v.translate(FW) if r.random() < 0.15 else v
+
+    def email(self) -> str:
+        local = (
+            self.ja.last_romanized_name().lower()
+            + self.r.choice((".", "_", ""))
+            + self.ja.first_romanized_name().lower()
+        )
+        return f"{local}{self.r.randint(1, 99) if self.r.random() < 0.3 else ''}@{self.r.choice(('example.co.jp', 'example.jp', 'mail.example.com', 'example.ne.jp'))}"
+
+    def postal(self) -> str:
+        return f"{self.r.randint(100, 999)}-{self.r.randint(0, 9999):04d}"
+
+    def address(self) -> str:
+        return str(self.ja.address())
+
+    def address_en(self) -> str:
+        r = self.r
+        return f"{r.randint(1, 9)}-{r.randint(1, 30)}-{r.randint(1, 20)} {r.choice(TOWNS)}, {r.choice(WARDS)}, {r.choice(PREFS_EN)}"
+
+    def my_number(self) -> str:
+        base = "".join(str(self.r.randint(0, 9)) for _ in range(11))
+        n = base + str(mynumber.check_digit(base))
+        style = self.r.random()
+        if style < 0.4:
+            return n
+        if style < 0.8:
+            return f"{n[:4]} {n[4:8]} {n[8:]}"
+        if style < 0.9:
+            return f"{n[:4]}-{n[4:8]}-{n[8:]}"
+        return n.translate(FW)
+
+    def valid_12_digits(self) -> str:
+        """A 12-digit number that happens to pass the My Number check (the trap)."""
+        base = "".join(str(self.r.randint(0, 9)) for _ in range(11))
+        return base + str(mynumber.check_digit(base))
+
+    def corporate(self) -> str:
+        base = f"{self.r.randint(1, 9)}" + "".join(str(self.r.randint(0, 9)) for _ in range(11))
+        return str(corporate_number.check_digit(base)) + base
+
+    def card(self) -> str:
+        r = self.r
+        prefix = r.choice(("4", "51", "52", "53", "54", "55", "3528", "3589", "3540"))
+        body = prefix + "".join(str(r.randint(0, 9)) for _ in range(15 - len(prefix)))
+        for d in range(10):
+            cand = body + str(d)
+            if _luhn(cand):
+                break
+        sep = r.choice(("", " ", "-"))
+        return sep.join(cand[i : i + 4] for i in range(0, 16, 4))
+
+    def invalid_luhn_16(self) -> str:
+        while True:
+            n = "4" + "".join(str(self.r.randint(0, 9)) for _ in range(15))
+            if not _luhn(n):
+                return n
+
+    def account(self) -> str:
+        return f"{self.r.randint(0, 9999999):07d}"
+
+    def passport(self) -> str:
+        return f"{self.r.choice(('TK', 'TR', 'TZ', 'MZ', 'MU', 'RE'))}{self.r.randint(0, 9999999):07d}"
+
+    def licence(self) -> str:
+        return f"{self.r.randint(10, 97)}{self.r.randint(0, 9999999999):010d}"
+
+    def insurer(self) -> str:
+        d = f"{self.r.choice(('01', '06', '31', '32', '34', '39'))}{self.r.randint(0, 99999):05d}"
+        total = 0
+        for i, ch in enumerate(d):
+            p = int(ch) * (2 if i % 2 == 0 else 1)
+            total += p // 10 + p % 10
+        return d + str((10 - total % 10) % 10)
+
+    def birthday(self) -> date:
+        return date(1950, 1, 1) + timedelta(days=self.r.randint(0, 365 * 55))
+
+    def dob_ja(self) -> str:
+        d = self.birthday()
+        style = self.r.random()
+        if style < 0.4:
+            return f"{d.year}年{d.month}月{d.day}日"
+        if style < 0.6:
+            return f"{d.year}/{d.month:02d}/{d.day:02d}"
+        era, start = ("平成", 1989) if d >= date(1989, 1, 8) else ("昭和", 1926)
+        y = d.year - start + 1
+        return f"{era}{'元' if y == 1 else y}年{d.month}月{d.day}日"
+
+    def dob_en(self) -> str:
+        d = self.birthday()
+        return self.r.choice((d.strftime("%B %-d, %Y"), d.strftime("%-d %b %Y"), d.isoformat()))
+
+    def some_date(self) -> str:
+        d = date(2020, 1, 1) + timedelta(days=self.r.randint(0, 2000))
+        return self.r.choice(
+            (
+                f"{d.year}年{d.month}月{d.day}日",
+                f"{d.year}/{d.month:02d}/{d.day:02d}",
+                f"令和{d.year - 2018}年{d.month}月{d.day}日",
+            )
+        )
+
+    def isbn(self) -> str:
+        body = f"9784{self.r.randint(0, 99999999):08d}"
+        check = (10 - sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(body)) % 10) % 10
+        return f"{body[:3]}-{body[3]}-{body[4:6]}-{body[6:12]}-{check}"
+
+    def jan(self) -> str:
+        body = f"49{self.r.randint(0, 9999999999):010d}"
+        check = (10 - sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(body)) % 10) % 10
+        return body + str(check)
+
+    def sentence_ja(self) -> str:
+        return self.r.choice(FILLER_JA)
+
+    def sentence_en(self) -> str:
+        return self.r.choice(FILLER_EN)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+def _traps_ja(doc: Doc, v: Values) -> None:
+    r = v.r
+    pick = r.randrange(8)
+    if pick == 0:
+        doc.add(f"ご注文番号：{v.valid_12_digits()}\n")
+    elif pick == 1:
+        doc.add(f"お問い合わせ伝票番号 {(n := v.valid_12_digits())[:4]}-{n[4:8]}-{n[8:]}\n")
+    elif pick == 2:
+        doc.add(f"参考文献：ISBN{v.isbn()}\n")
+    elif pick == 3:
+        doc.add(f"商品コード（JAN）{v.jan()}\n")
+    elif pick == 4:
+        doc.add(f"請求書番号 INV-{r.randint(2020, 2026)}-{r.randint(0, 999999):06d}\n")
+    elif pick == 5:
+        doc.add(f"申込日：{v.some_date()}　発行日：{v.some_date()}\n")
+    elif pick == 6:
+        company = r.choice(SURNAME_COMPANIES).format(s=v.ja.last_name())
+        doc.add(f"取引先：{company}様より見積書が届きました。\n")
+    else:
+        doc.add(r.choice(POLICY_JA) + "\n")
+
+
+def _person_ja(doc: Doc, v: Values, prefix: str = "", suffix: str = "") -> None:
+    _, _, full = v.name_ja()
+    doc.add(prefix)
+    doc.add(full, "person")
+    doc.add(suffix)
+
+
+def ja_email(v: Values) -> Doc:
+    r, d = v.r, Doc("ja_email")
+    d.add("From: ")
+    _person_ja(d, v)
+    d.add(" <")
+    d.add(v.email(), "email")
+    d.add(">\nTo: ")
+    d.add(v.email(), "email")
+    d.add("\n件名：ご案内の件\n\n")
+    _person_ja(d, v, "", "様\n\n")
+    for _ in range(r.randint(2, 5)):
+        d.add(v.sentence_ja())
+    d.add("\n")
+    if r.random() < 0.5:
+        _traps_ja(d, v)
+    if r.random() < 0.2:
+        d.add("説明会の会場は")
+        d.add(v.address(), "address")
+        d.add("です。\n")
+    if r.random() < 0.4:
+        last = v.ja.last_name()
+        d.add("なお、")
+        d.add(last, "person")
+        d.add(f"さんにも共有しております。{v.sentence_ja()}\n")
+    d.add("\n--\n特許情報サービス部 ")
+    _person_ja(d, v, "", "\n")
+    d.add("TEL：")
+    d.add(v.phone(), "phone")
+    d.add("\nMail：")
+    d.add(v.email(), "email")
+    d.add("\n〒")
+    d.add(v.postal(), "postal_code")
+    d.add(" ")
+    d.add(v.address(), "address")
+    d.add("\n\n")
+    return d
+
+
+def ja_form(v: Values) -> Doc:
+    r, d = v.r, Doc("ja_form")
+    d.add("【お申込書】\n氏名：")
+    d.add(v.name_ja()[2], "person")
+    d.add("\nフリガナ：")
+    d.add(v.kana(), "person")
+    d.add("\n生年月日：")
+    d.add(v.dob_ja(), "birth_date")
+    d.add("\n住所：〒")
+    d.add(v.postal(), "postal_code")
+    d.add(" ")
+    d.add(v.address(), "address")
+    d.add("\n電話番号：")
+    d.add(v.phone(), "phone")
+    d.add("\nメールアドレス：")
+    d.add(v.email(), "email")
+    d.add(f"\n申込日：{v.some_date()}\n")
+    if r.random() < 0.4:
+        d.add("お支払い：クレジットカード番号 ")
+        d.add(v.card(), "credit_card")
+        d.add("\n")
+    if r.random() < 0.3:
+        d.add(f"振込先：{r.choice(BANKS)}銀行 {r.choice(BRANCHES)}支店 普通 ")
+        d.add(v.account(), "bank_account")
+        d.add("\n")
+    if r.random() < 0.3:
+        d.add(f"勤務先：株式会社{v.ja.last_name()}製作所　法人番号 ")
+        d.add(v.corporate(), "corporate_number")
+        d.add("\n")
+    if r.random() < 0.5:
+        _traps_ja(d, v)
+    d.add(f"備考：{v.sentence_ja()}\n\n")
+    return d
+
+
+def ja_hr(v: Values) -> Doc:
+    r, d = v.r, Doc("ja_hr")
+    d.add(f"■ 人事記録 社員番号 E{r.randint(10000, 99999)}\n氏名：")
+    d.add(v.name_ja()[2], "person")
+    d.add("（")
+    d.add(v.kana(), "person")
+    d.add("）\n生年月日：")
+    d.add(v.dob_ja(), "birth_date")
+    d.add(f"　入社日：{v.some_date()}\n個人番号：")
+    d.add(v.my_number(), "my_number")
+    d.add("\n現住所：")
+    d.add(v.address(), "address")
+    d.add("\n携帯電話：")
+    d.add(v.phone(), "phone")
+    d.add(f"\n給与振込口座：{r.choice(BANKS)}銀行 {r.choice(BRANCHES)}支店 普通預金 ")
+    d.add(v.account(), "bank_account")
+    d.add("\n健康保険 保険者番号：")
+    d.add(v.insurer(), "health_insurance")
+    d.add("\n")
+    if r.random() < 0.5:
+        d.add("運転免許証番号：")
+        d.add(v.licence(), "drivers_license")
+        d.add("\n")
+    if r.random() < 0.3:
+        d.add("旅券番号：")
+        d.add(v.passport(), "passport")
+        d.add("\n")
+    if r.random() < 0.5:
+        d.add("既往歴：")
+        d.add(r.choice(DISEASES), "special_care")
+        d.add("（産業医面談済み）\n")
+    d.add("緊急連絡先：")
+    _person_ja(d, v, "", "（配偶者）")
+    d.add(v.phone(), "phone")
+    d.add("\n")
+    if r.random() < 0.4:
+        _traps_ja(d, v)
+    d.add("\n")
+    return d
+
+
+def ja_report(v: Values) -> Doc:
+    r, d = v.r, Doc("ja_report")
+    d.add("【業務報告】\n")
+    for _ in range(r.randint(4, 9)):
+        d.add(v.sentence_ja())
+        if r.random() < 0.3:
+            d.add("\n")
+    d.add("\n")
+    for _ in range(r.randint(1, 3)):
+        _traps_ja(d, v)
+    if r.random() < 0.4:  # a full name in running text, no honorific
+        _person_ja(d, v, "本日の会議には", "が出席し、")
+        d.add(f"{v.sentence_ja()}\n")
+    if r.random() < 0.3:  # a bare surname: hard, and labelled all the same
+        d.add("本件は")
+        d.add(v.ja.last_name(), "person")
+        d.add("が担当します。\n")
+    if r.random() < 0.3:
+        d.add("ご連絡は")
+        d.add(v.phone(), "phone")
+        d.add("までお願いします。\n")
+    if r.random() < 0.5:
+        d.add("報告者：")
+        _person_ja(d, v, "", "\n")
+    d.add("\n")
+    return d
+
+
+def en_email(v: Values) -> Doc:
+    r, d = v.r, Doc("en_email")
+    d.add("From: ")
+    d.add(v.romaji(), "person")
+    d.add(" <")
+    d.add(v.email(), "email")
+    d.add(">\nSubject: Patent search service\n\nDear Mr. ")
+    d.add(v.surname_romaji(), "person")
+    d.add(",\n\n")
+    for _ in range(r.randint(2, 4)):
+        d.add(v.sentence_en() + " ")
+    d.add("\n")
+    if r.random() < 0.3:  # a bare surname in running text: hard, and labelled all the same
+        d.add("I spoke with ")
+        d.add(v.surname_romaji(), "person")
+        d.add(" about it yesterday. ")
+    if r.random() < 0.4:
+        d.add(
+            f"The order from {r.choice(SURNAME_COMPANIES_EN).format(S=v.surname_romaji())} arrived on {v.some_date()}.\n"
+        )
+    d.add("\nBest regards,\n")
+    d.add(v.romaji(), "person")
+    d.add("\nPhone: ")
+    d.add(v.phone(), "phone")
+    d.add("\nE-mail: ")
+    d.add(v.email(), "email")
+    d.add("\nAddress: ")
+    d.add(v.address_en(), "address")
+    d.add(" ")
+    d.add(v.postal(), "postal_code")
+    d.add("\n\n")
+    return d
+
+
+def en_form(v: Values) -> Doc:
+    r, d = v.r, Doc("en_form")
+    d.add("APPLICATION FORM\nName: ")
+    d.add(v.romaji(), "person")
+    d.add("\nDate of birth: ")
+    d.add(v.dob_en(), "birth_date")
+    d.add("\nPassport No.: ")
+    d.add(v.passport(), "passport")
+    d.add("\nPhone: ")
+    d.add(v.phone(), "phone")
+    d.add("\nEmail: ")
+    d.add(v.email(), "email")
+    d.add(f"\nDate of application: {v.some_date()}\n")
+    if r.random() < 0.4:
+        d.add("Card number: ")
+        d.add(v.card(), "credit_card")
+        d.add("\n")
+    if r.random() < 0.3:
+        d.add("Medical history: ")
+        d.add(r.choice(DISEASES_EN), "special_care")
+        d.add("\n")
+    if r.random() < 0.4:
+        d.add(f"Order No. {v.valid_12_digits()} / ISBN {v.isbn()}\n")
+    d.add("\n")
+    return d
+
+
+def csv_hr(v: Values) -> Doc:
+    r, d = v.r, Doc("csv_hr")
+    header = [
+        "社員番号",
+        "氏名",
+        "フリガナ",
+        "生年月日",
+        "入社日",
+        "電話番号",
+        "メールアドレス",
+        "住所",
+        "マイナンバー",
+        "既往歴",
+    ]
+    kinds = [
+        None,
+        "person",
+        "person",
+        "birth_date",
+        None,
+        "phone",
+        "email",
+        "address",
+        "my_number",
+        "special_care",
+    ]
+    _csv(d, v, header, kinds, lambda: [
+        f"E{r.randint(10000, 99999)}", v.name_ja()[2], v.kana(), v.dob_ja(), v.some_date(), v.phone(), v.email(),
+        v.address(), v.my_number(), r.choice(DISEASES) if r.random() < 0.3 else "なし",
+    ])  # fmt: skip
+    return d
+
+
+def csv_customers(v: Values) -> Doc:
+    r, d = v.r, Doc("csv_customers")
+    header = ["customer_id", "name", "email", "phone", "postal_code", "card_number", "order_no", "ordered_on"]
+    kinds = [None, "person", "email", "phone", "postal_code", "credit_card", None, None]
+    _csv(d, v, header, kinds, lambda: [
+        f"C{r.randint(100000, 999999)}", v.romaji(), v.email(), v.phone(), v.postal(), v.card(),
+        v.valid_12_digits(), v.some_date(),
+    ])  # fmt: skip
+    return d
+
+
+def _csv(d: Doc, v: Values, header: list[str], kinds: list[str | None], row: Callable[[], list[str]]) -> None:
+    d.header = header
+    d.add(",".join(header) + "\n")
+    for _ in range(v.r.randint(10, 30)):
+        cells = row()
+        placed: list[tuple[int, str]] = []
+        for i, (cell, kind) in enumerate(zip(cells, kinds, strict=True)):
+            placed.append((len(d.text), cell))
+            d.add(cell, kind if kind and not (kind == "special_care" and cell == "なし") else None)
+            d.add("," if i < len(cells) - 1 else "\n")
+        d.rows.append(placed)
+
+
+MAKERS: tuple[tuple[Callable[[Values], Doc], float], ...] = (
+    (ja_email, 0.24),
+    (ja_form, 0.18),
+    (ja_hr, 0.14),
+    (ja_report, 0.15),
+    (en_email, 0.13),
+    (en_form, 0.1),
+    (csv_hr, 0.03),
+    (csv_customers, 0.03),
+)
+
+
+def make_corpus(seed: int = SEED, target_bytes: int = TARGET_BYTES) -> list[Doc]:
+    v = Values(seed)
+    docs: list[Doc] = []
+    size = 0
+    makers, weights = zip(*MAKERS, strict=True)
+    while size < target_bytes:
+        doc = v.r.choices(makers, weights)[0](v)
+        docs.append(doc)
+        size += len(doc.text.encode())
+    return docs
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    tp: Counter[str] = field(default_factory=Counter)
+    fp: Counter[str] = field(default_factory=Counter)
+    fn: Counter[str] = field(default_factory=Counter)
+
+    def add(self, gold: list[Span], pred: Iterable[Span]) -> None:
+        used: set[int] = set()
+        for ps, pe, pt in pred:
+            hit = next(
+                (
+                    i
+                    for i, (gs, ge, gt) in enumerate(gold)
+                    if i not in used and gt == pt and gs < pe and ps < ge
+                ),
+                None,
+            )
+            if hit is None:
+                self.fp[pt] += 1
+            else:
+                used.add(hit)
+                self.tp[pt] += 1
+        for i, (_, _, gt) in enumerate(gold):
+            if i not in used:
+                self.fn[gt] += 1
+
+    def prf(self, types: Iterable[str]) -> tuple[float, float, float]:
+        types = list(types)
+        tp = sum(self.tp[t] for t in types)
+        fp = sum(self.fp[t] for t in types)
+        fn = sum(self.fn[t] for t in types)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+    def table(self) -> dict[str, dict[str, float | int]]:
+        out = {}
+        for t in sorted(set(self.tp) | set(self.fn) | set(self.fp)):
+            p, r, f = self.prf([t])
+            out[t] = {
+                "precision": round(p, 4),
+                "recall": round(r, 4),
+                "f1": round(f, 4),
+                "support": self.tp[t] + self.fn[t],
+            }
+        return out
+
+
+# --- the three contenders ------------------------------------------------------------------------
+
+
+def mamoru_predict(analyzer: Analyzer) -> Callable[[Doc], list[Span]]:
+    def predict(doc: Doc) -> list[Span]:
+        if doc.header is None:
+            return [(f.start, f.end, f.entity) for f in analyzer.analyze(doc.text)]
+        out: list[Span] = []
+        for col, title in enumerate(doc.header):
+            cells = [row[col] for row in doc.rows]
+            for i, f in analyze_cells(analyzer, title, [c for _, c in cells]):
+                base = cells[i][0]
+                out.append((base + f.start, base + f.end, f.entity))
+        return out
+
+    return predict
+
+
+PRESIDIO_MAP = {
+    "PERSON": "person",
+    "EMAIL_ADDRESS": "email",
+    "PHONE_NUMBER": "phone",
+    "CREDIT_CARD": "credit_card",
+    "DATE_TIME": "birth_date",
+    "LOCATION": "address",
+    "US_PASSPORT": "passport",
+    "US_DRIVER_LICENSE": "drivers_license",
+    "US_BANK_NUMBER": "bank_account",
+    "IBAN_CODE": "bank_account",
+}
+GINZA_LABELS = {
+    "Person": "PERSON",
+    "Province": "LOCATION",
+    "City": "LOCATION",
+    "Postal_Address": "LOCATION",
+    "Address_Other": "LOCATION",
+    "Location_Other": "LOCATION",
+    "Domestic_Region": "LOCATION",
+    "Date": "DATE_TIME",
+    "Phone_Number": "PHONE_NUMBER",
+    "Email": "EMAIL_ADDRESS",
+}
+
+
+def _regex_recognizers(language: str) -> list[Any]:
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        DateRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        UrlRecognizer,
+        UsBankRecognizer,
+        UsLicenseRecognizer,
+        UsPassportRecognizer,
+    )
+
+    return [
+        EmailRecognizer(supported_language=language),
+        PhoneRecognizer(supported_language=language, supported_regions=("JP", "US", "GB")),
+        CreditCardRecognizer(supported_language=language),
+        DateRecognizer(supported_language=language),
+        IbanRecognizer(supported_language=language),
+        IpRecognizer(supported_language=language),
+        UrlRecognizer(supported_language=language),
+        UsBankRecognizer(supported_language=language),
+        UsLicenseRecognizer(supported_language=language),
+        UsPassportRecognizer(supported_language=language),
+    ]
+
+
+def presidio_regex() -> Callable[[Doc], list[Span]]:
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}])
+    nlp.nlp = {"en": spacy.blank("en")}  # explicit, nothing to download: tokens only, no NER
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for rec in _regex_recognizers("en"):
+        registry.add_recognizer(rec)
+    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
+
+    def predict(doc: Doc) -> list[Span]:
+        return [
+            (r.start, r.end, PRESIDIO_MAP[r.entity_type])
+            for r in engine.analyze(doc.text, language="en")
+            if r.entity_type in PRESIDIO_MAP
+        ]
+
+    return predict
+
+
+def presidio_ginza() -> Callable[[Doc], list[Span]] | None:
+    try:
+        import ja_ginza  # noqa: F401
+    except ImportError:
+        return None
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    ner = NerModelConfiguration(model_to_presidio_entity_mapping=GINZA_LABELS, labels_to_ignore=[])
+    nlp = SpacyNlpEngine(models=[{"lang_code": "ja", "model_name": "ja_ginza"}], ner_model_configuration=ner)
+    nlp.load()
+    registry = RecognizerRegistry(supported_languages=["ja"])
+    for rec in _regex_recognizers("ja"):
+        registry.add_recognizer(rec)
+    registry.add_recognizer(
+        SpacyRecognizer(supported_language="ja", supported_entities=["PERSON", "LOCATION", "DATE_TIME"])
+    )
+    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["ja"])
+
+    def predict(doc: Doc) -> list[Span]:
+        return [
+            (r.start, r.end, PRESIDIO_MAP[r.entity_type])
+            for r in engine.analyze(doc.text, language="ja")
+            if r.entity_type in PRESIDIO_MAP
+        ]
+
+    return predict
+
+
+def run(name: str, predict: Callable[[Doc], list[Span]], docs: list[Doc]) -> dict[str, Any]:
+    predict(docs[0])  # warm up (dictionaries, models)
+    score = Score()
+    started = time.perf_counter()
+    predictions = [predict(d) for d in docs]
+    seconds = time.perf_counter() - started
+    for d, pred in zip(docs, predictions, strict=True):
+        score.add(d.labels, pred)
+    size = sum(len(d.text.encode()) for d in docs)
+    p, r, f = score.prf(PERSONAL)
+    result = {
+        "name": name,
+        "bytes": size,
+        "seconds": round(seconds, 3),
+        "mb_per_s": round(size / seconds / 1e6, 4),
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1_overall": round(f, 4),
+        "f1_person": round(score.prf(["person"])[2], 4),
+        "f1_checksummed": round(score.prf(["my_number", "credit_card"])[2], 4),
+        "f1_email_phone": round(score.prf(["email", "phone"])[2], 4),
+        "per_type": score.table(),
+    }
+    print(
+        f"== {name}: {size / 1e6:.2f} MB in {seconds:.2f} s = {result['mb_per_s']} MB/s; P {p:.3f} R {r:.3f} F1 {f:.3f}",
+        flush=True,
+    )
+    for t, row in result["per_type"].items():
+        print(
+            f"   {t:<18} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f}  (n={row['support']})"
+        )
+    return result
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 1) if a and b else None
+
+
+def main() -> None:
+    docs = make_corpus()
+    size = sum(len(d.text.encode()) for d in docs)
+    kinds = Counter(d.kind for d in docs)
+    labels = Counter(t for d in docs for _, _, t in d.labels)
+    print(f"corpus: {len(docs)} documents, {size / 1e6:.2f} MB, seed {SEED}; {dict(kinds)}", flush=True)
+    print(f"labels: {dict(labels)}", flush=True)
+    mamoru = run("mamoru", mamoru_predict(Analyzer()), docs)
+    try:
+        regex = run("presidio-regex", presidio_regex(), docs)
+    except ImportError as exc:
+        print(f"presidio-analyzer not installed ({exc}); `make bench` installs it", file=sys.stderr)
+        regex = None
+    ginza_predict = presidio_ginza() if regex is not None else None
+    ginza = mamoru_on_subset = None
+    if ginza_predict is not None:
+        step = max(1, size // GINZA_BYTES)
+        subset = docs[::step]
+        ginza = run(f"presidio-ginza (subset: every {step}th document)", ginza_predict, subset)
+        mamoru_on_subset = run("mamoru (same subset)", mamoru_predict(Analyzer()), subset)
+    else:
+        print("ja-ginza is not installed: the Presidio+GiNZA comparison is skipped (pip install ja-ginza)")
+    summary = {
+        "benchmark": "scan",
+        "corpus_bytes": size,
+        "documents": len(docs),
+        "mamoru_mb_per_s": mamoru["mb_per_s"],
+        "presidio_regex_mb_per_s": regex["mb_per_s"] if regex else None,
+        "presidio_ginza_mb_per_s": ginza["mb_per_s"] if ginza else None,
+        "speedup_vs_presidio_regex": _ratio(mamoru["mb_per_s"], regex["mb_per_s"]) if regex else None,
+        "speedup_vs_presidio_ginza": _ratio(mamoru["mb_per_s"], ginza["mb_per_s"]) if ginza else None,
+        "f1_overall": mamoru["f1_overall"],
+        "f1_person": mamoru["f1_person"],
+        "f1_checksummed": mamoru["f1_checksummed"],
+        "f1_email_phone": mamoru["f1_email_phone"],
+        "presidio_regex_f1_overall": regex["f1_overall"] if regex else None,
+        "presidio_ginza_f1_overall": ginza["f1_overall"] if ginza else None,
+        "presidio_ginza_f1_person": ginza["f1_person"] if ginza else None,
+        "mamoru_f1_overall_on_ginza_subset": mamoru_on_subset["f1_overall"] if mamoru_on_subset else None,
+        "ginza_subset_bytes": ginza["bytes"] if ginza else None,
+        "goals": GOALS,
+    }
+    met = {k: (summary.get(k) is not None and summary[k] >= goal) for k, goal in GOALS.items()}
+    summary["goals_met"] = met
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Console page for discovery: the last scans, their ledger gaps, and a button to scan the file shares."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.errors import MamoruError
+from mamoru.policy.notice import Lang
+from mamoru.scan import service, shares
+from mamoru.scan.recognizers import LABELS
+from mamoru.web.console import Staff, check, console_page
+from mamoru.web.i18n import choose_lang, labels
+
+router = APIRouter(prefix="/console/scans", include_in_schema=False)
+Language = Annotated[Lang, Depends(choose_lang)]
+
+
+@router.get("", response_class=HTMLResponse)
+def scans(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, error: str = ""
+) -> HTMLResponse:
+    check(who, "scans")
+    runs = service.recent(session, 20)
+    reports: dict[int, dict[str, Any]] = {}
+    for run in runs[:5]:
+        try:
+            reports[run.id] = service.report_of(ws, run)
+        except MamoruError:
+            reports[run.id] = {"locations": [], "gaps": [], "sealed": "erased"}
+    try:
+        share_list = shares.load_shares(service.shares_file(ws), ws.settings.home)
+    except MamoruError as exc:
+        share_list, error = [], error or str(exc)
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_scans.html.j2",
+        labels(lang)["scans"],
+        runs=runs,
+        reports=reports,
+        shares=share_list,
+        entity_labels={e: label[lang] for e, label in LABELS.items()},
+        error=error,
+    )
+
+
+@router.post("/run")
+def run_now(
+    ws: CurrentWorkspace, lang: Language, who: Staff, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    """Scan every file share of file-shares.yaml that exists now, and keep the run."""
+    check(who, "scans.run", csrf)
+    started = datetime.now(UTC)
+    try:
+        paths = [
+            s.path for s in shares.load_shares(service.shares_file(ws), ws.settings.home) if s.path.exists()
+        ]
+        if not paths:
+            return RedirectResponse(f"/console/scans?lang={lang}&error=no_shares", status_code=303)
+        result = service.scan_files(ws, paths, workers=1)
+        with ws.db.session() as session:
+            service.record(session, ws, result, actor=f"staff:{who.login}", started_at=started)
+    except MamoruError as exc:
+        return RedirectResponse(f"/console/scans?lang={lang}&error={type(exc).__name__}", status_code=303)
+    return RedirectResponse(f"/console/scans?lang={lang}", status_code=303)
