@@ -28,6 +28,13 @@ class PostalCodeRecognizer(Recognizer):
         "japan",
         "tokyo",
         "osaka",
+        "-ku",
+        "-shi",
+        "-cho",
+        "-machi",
+        "-ken",
+        "-fu",
+        "hokkaido",
     )
     # The prefectures that follow a postal code in an address.
     negative_context = ("電話", "tel", "fax", "phone", "携帯")
