@@ -10,11 +10,14 @@ import pytest
 from mamoru.incidents.service import Stage
 from mamoru.people import inquiries
 from mamoru.people.staff import StaffKind
+from mamoru.scan import gaps
 from mamoru.web.i18n import LANGS, catalog
 
 TEMPLATES = resources.files("mamoru.web").joinpath("templates")
 #: Labels whose keys a template builds from a value: the prefix and every value it can take.
 DYNAMIC = {
+    "gap_": list(gaps.PROBLEMS),
+    "gapd_": list(gaps.REASONS),
     "area_": ["legal", "risks", "controls", "collection_pages", "audits", "rules", "training"],
     "cat_": list(inquiries.CATEGORIES),
     "ch_": list(inquiries.CHANNELS),

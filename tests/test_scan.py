@@ -444,6 +444,40 @@ def test_when_mamoru_scan_reads_a_database_then_columns_and_gaps_are_reported(
         assert value not in out.stdout
 
 
+def test_when_a_map_is_drafted_then_the_scanner_proposes_categories_from_the_values(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    from mamoru.connectors import interop
+
+    url = f"sqlite:///{tmp_path / 'legacy.db'}"
+    md = MetaData()
+    legacy = Table(
+        "legacy",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("c1", String(40)),
+        Column("c2", String(20)),
+        Column("c3", String(20)),
+        Column("c4", String(20)),
+    )
+    engine = create_engine(url)
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            legacy.insert(),
+            [
+                {"id": i, "c1": f"{NAMES[i]}様", "c2": MY_NUMBERS[i], "c3": PHONES[i], "c4": f"SKU-{i}"}
+                for i in range(4)
+            ],
+        )
+    engine.dispose()
+    data = interop.draft(url, name="legacy", url_env="LEGACY_URL", policy=workspace.policy.policy)
+    [table] = data["tables"]
+    cats = {f["name"]: f.get("categories") for f in table["fields"]}
+    assert cats == {"id": None, "c1": ["identity"], "c2": ["my_number"], "c3": ["contact"], "c4": None}
+    assert table["identities"] == {"phone": "c3"}
+
+
 # --- the command, the record, the audit log -----------------------------------------------------
 
 
@@ -545,6 +579,8 @@ def test_when_the_demo_share_is_scanned_then_the_console_shows_its_three_gaps(co
     assert "export-2026-11.txt" in page.text and "staff-list.csv" in page.text
     ja = console.get("/console/scans?lang=ja")
     assert "台帳に記載のない場所" in ja.text
+    assert "台帳項目 L-personnel にこの区分の宣言がありません" in ja.text  # the detail in Japanese too
+    assert "個人情報を置かないと宣言された場所です" in ja.text
     again = console.post("/console/scans/run?lang=en", data={"csrf": csrf}, follow_redirects=False)
     assert again.status_code == 303 and "error" not in again.headers["location"]
     assert console.get("/console/scans?lang=en").text.count("<details") == 2

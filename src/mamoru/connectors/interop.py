@@ -127,7 +127,7 @@ def from_fides(
     return maps
 
 
-#: Column-name hints for a draft (the discovery scanner will propose better ones from the values).
+#: Column-name hints for a draft, used where the scanner finds nothing in a column's sampled values.
 _HINTS = (
     (r"mail", "contact"),
     (r"phone|tel|mobile", "contact"),
@@ -141,27 +141,57 @@ _HINTS = (
 
 def draft(url: str, *, name: str, url_env: str, policy: Policy) -> dict[str, Any]:
     """A draft map of every table of a live database: keys and foreign keys as they are, categories
-    guessed from column names, nothing erased until someone decides (every field ``keep``)."""
+    from the discovery scanner (each column classified from its name and a sample of its values; the
+    column name alone where the values say nothing), nothing erased until someone decides (every
+    field ``keep``)."""
+    from sqlalchemy import MetaData, Table, select
+
+    from mamoru.scan.analyzer import Analyzer
+    from mamoru.scan.columns import classify
+    from mamoru.scan.gaps import suggest_categories
+
     known = {c.id for c in policy.categories}
+    analyzer = Analyzer()
     engine = create_engine(url)
     try:
         inspector = inspect(engine)
+        meta = MetaData()
         tables = []
         for table in sorted(inspector.get_table_names()):
             columns = inspector.get_columns(table)
             pk = inspector.get_pk_constraint(table).get("constrained_columns") or [columns[0]["name"]]
-            fields, identities = [], {}
+            with engine.connect() as conn:
+                reflected = Table(table, meta, autoload_with=conn)
+                sample = conn.execute(select(reflected).limit(200)).all()
+            names = [c.name for c in reflected.columns]
+            fields: list[dict[str, Any]] = []
+            identities: dict[str, str] = {}
             for col in columns:
                 column = str(col["name"])
                 entry: dict[str, Any] = {"name": column}
-                for pattern, category in _HINTS:
-                    if category in known and re.search(pattern, column, re.IGNORECASE) and column not in pk:
-                        entry["categories"] = [category]
-                        break
-                if re.fullmatch(r"e?_?mail(_address)?", column, re.IGNORECASE):
-                    identities["email"] = column
-                elif re.fullmatch(r"(phone|tel|mobile)(_number)?", column, re.IGNORECASE):
-                    identities["phone"] = column
+                i = names.index(column)
+                values = [None if r[i] is None or isinstance(r[i], bytes) else str(r[i]) for r in sample]
+                found = sorted(classify(analyzer, column, values).cells) if column not in pk else []
+                suggested = suggest_categories(found, policy.categories)
+                if suggested:
+                    entry["categories"] = suggested
+                else:
+                    for pattern, category in _HINTS:
+                        if (
+                            category in known
+                            and re.search(pattern, column, re.IGNORECASE)
+                            and column not in pk
+                        ):
+                            entry["categories"] = [category]
+                            break
+                if re.fullmatch(r"e?_?mail(_address)?", column, re.IGNORECASE) or (
+                    "email" in found and "email" not in identities
+                ):
+                    identities.setdefault("email", column)
+                elif re.fullmatch(r"(phone|tel|mobile)(_number)?", column, re.IGNORECASE) or (
+                    "phone" in found and "phone" not in identities
+                ):
+                    identities.setdefault("phone", column)
                 fields.append(entry)
             references = [
                 {

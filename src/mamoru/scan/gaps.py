@@ -23,6 +23,26 @@ from mamoru.policy.model import Category
 from mamoru.scan.recognizers import PERSONAL
 from mamoru.scan.report import Gap, Location, ScanResult
 
+#: Every kind of gap, and every reason given for one (the console has a sentence for each).
+PROBLEMS = (
+    "unregistered_location",
+    "unmapped_table",
+    "undeclared_column",
+    "category_missing",
+    "no_ledger_entry",
+)
+REASONS = (
+    "no_share",
+    "no_map",
+    "share_declared_none",
+    "share_unknown_entries",
+    "entries_lack_category",
+    "table_not_in_map",
+    "map_no_entry",
+    "column_undeclared",
+    "column_lacks_category",
+)
+
 # The flag a declared category must carry for an entity (None: any category will do).
 REQUIRED_FLAG: dict[str, str | None] = {
     "my_number": "my_number",
@@ -36,6 +56,45 @@ REQUIRED_FLAG: dict[str, str | None] = {
 class ShareView:
     path: Path
     ledger_entries: tuple[str, ...]
+
+
+# The category an entity belongs to when a draft map proposes one (the policy's own ids where they
+# exist; otherwise the first category carrying the flag, or the first identifying one).
+_PREFERRED: dict[str, str] = {
+    "person": "identity",
+    "birth_date": "identity",
+    "passport": "identity",
+    "drivers_license": "identity",
+    "health_insurance": "identity",
+    "phone": "contact",
+    "email": "contact",
+    "address": "contact",
+    "postal_code": "contact",
+    "credit_card": "payment",
+    "bank_account": "payment",
+    "my_number": "my_number",
+    "special_care": "health",
+}
+
+
+def suggest_categories(entities: Sequence[str], categories: Sequence[Category]) -> list[str]:
+    """The policy categories that would account for ``entities`` (for a draft dataset map)."""
+    by_id = {c.id: c for c in categories}
+    out: list[str] = []
+    for entity in entities:
+        if entity not in PERSONAL:
+            continue
+        flag = REQUIRED_FLAG.get(entity)
+        preferred = by_id.get(_PREFERRED.get(entity, ""))
+        if preferred is not None and (flag is None or getattr(preferred, flag, False)):
+            chosen: Category | None = preferred
+        elif flag is not None:
+            chosen = next((c for c in categories if getattr(c, flag, False)), None)
+        else:
+            chosen = next((c for c in categories if c.identifying), None)
+        if chosen is not None and chosen.id not in out:
+            out.append(chosen.id)
+    return out
 
 
 def _personal(loc: Location) -> list[str]:
@@ -56,14 +115,15 @@ def _missing(entities: Sequence[str], declared: set[str], categories: Mapping[st
     return out
 
 
-def _group(locations: list[tuple[str, list[str], str, str]]) -> list[Gap]:
+def _group(found: list[Gap]) -> list[Gap]:
     merged: dict[tuple[str, str], Gap] = {}
-    for where, entities, problem, detail in locations:
-        g = merged.get((where, problem))
+    for gap in found:
+        g = merged.get((gap.where, gap.problem))
         if g is None:
-            merged[(where, problem)] = Gap(where, sorted(set(entities)), problem, detail)
+            gap.entities = sorted(set(gap.entities))
+            merged[(gap.where, gap.problem)] = gap
         else:
-            g.entities = sorted(set(g.entities) | set(entities))
+            g.entities = sorted(set(g.entities) | set(gap.entities))
     return sorted(merged.values(), key=lambda g: (g.where, g.problem))
 
 
@@ -75,44 +135,43 @@ def file_gaps(
 ) -> list[Gap]:
     """Gaps for a file scan; ``ledger`` maps entry codes to their data items (category ids)."""
     ordered = sorted(shares, key=lambda s: len(s.path.parts), reverse=True)
-    raw: list[tuple[str, list[str], str, str]] = []
+    found: list[Gap] = []
     for loc in result.locations:
         entities = _personal(loc)
         if not entities:
             continue
         path = Path(loc.container).resolve()
         share = next((s for s in ordered if path == s.path or s.path in path.parents), None)
+        where = loc.container
         if share is None:
-            raw.append(
-                (
-                    loc.container,
+            found.append(
+                Gap(
+                    where,
                     entities,
                     "unregistered_location",
                     "no file share in file-shares.yaml covers it",
+                    "no_share",
                 )
             )
             continue
         known = [c for c in share.ledger_entries if c in ledger]
         if not known:
-            detail = (
-                f"its share names unknown ledger entries: {', '.join(share.ledger_entries)}"
-                if share.ledger_entries
-                else "its share is declared to hold no personal data"
-            )
-            raw.append((loc.container, entities, "no_ledger_entry", detail))
+            named = list(share.ledger_entries)
+            if named:
+                detail, reason = (
+                    f"its share names unknown ledger entries: {', '.join(named)}",
+                    "share_unknown_entries",
+                )
+            else:
+                detail, reason = "its share is declared to hold no personal data", "share_declared_none"
+            found.append(Gap(where, entities, "no_ledger_entry", detail, reason, named))
             continue
         declared = {c for code in known for c in ledger[code]}
         missing = _missing(entities, declared, categories)
         if missing:
-            raw.append(
-                (
-                    loc.container,
-                    missing,
-                    "category_missing",
-                    f"ledger entries {', '.join(known)} declare no category for it",
-                )
-            )
-    return _group(raw)
+            detail = f"ledger entries {', '.join(known)} declare no category for it"
+            found.append(Gap(where, missing, "category_missing", detail, "entries_lack_category", known))
+    return _group(found)
 
 
 def database_gaps(
@@ -122,58 +181,52 @@ def database_gaps(
     categories: Mapping[str, Category],
 ) -> list[Gap]:
     """Gaps for a database scan; ``maps`` are the dataset maps whose URL variable names this database."""
-    raw: list[tuple[str, list[str], str, str]] = []
+    found: list[Gap] = []
     for loc in result.locations:
         entities = _personal(loc)
         if not entities:
             continue
+        table_name = loc.container
         if not maps:
-            raw.append(
-                (loc.container, entities, "unregistered_location", "no dataset map names this database")
-            )
-            continue
-        owner = next((m for m in maps if any(t.name == loc.container for t in m.tables)), None)
-        if owner is None:
-            raw.append(
-                (
-                    loc.container,
+            found.append(
+                Gap(
+                    table_name,
                     entities,
-                    "unmapped_table",
-                    f"no table '{loc.container}' in map(s) {', '.join(m.name for m in maps)}",
+                    "unregistered_location",
+                    "no dataset map names this database",
+                    "no_map",
                 )
             )
+            continue
+        owner = next((m for m in maps if any(t.name == table_name for t in m.tables)), None)
+        if owner is None:
+            names = [m.name for m in maps]
+            detail = f"no table '{table_name}' in map(s) {', '.join(names)}"
+            found.append(Gap(table_name, entities, "unmapped_table", detail, "table_not_in_map", names))
             continue
         known = [c for c in owner.ledger_entries if c in ledger]
         if not known:
-            raw.append(
-                (
-                    loc.container,
-                    entities,
-                    "no_ledger_entry",
-                    f"map '{owner.name}' names no known ledger entry",
-                )
-            )
+            detail = f"map '{owner.name}' names no known ledger entry"
+            found.append(Gap(table_name, entities, "no_ledger_entry", detail, "map_no_entry", [owner.name]))
             continue
-        table = owner.table(loc.container)
-        field = next((f for f in table.fields if f.name == loc.column), None)
+        field = next((f for f in owner.table(table_name).fields if f.name == loc.column), None)
         if field is None or not field.categories:
-            raw.append(
-                (
-                    loc.where,
-                    entities,
-                    "undeclared_column",
-                    f"map '{owner.name}' declares no category for this column",
-                )
+            detail = f"map '{owner.name}' declares no category for this column"
+            found.append(
+                Gap(loc.where, entities, "undeclared_column", detail, "column_undeclared", [owner.name])
             )
             continue
         missing = _missing(entities, set(field.categories), categories)
         if missing:
-            raw.append(
-                (
+            detail = f"the column's categories ({', '.join(field.categories)}) do not cover it"
+            found.append(
+                Gap(
                     loc.where,
                     missing,
                     "category_missing",
-                    f"the column's categories ({', '.join(field.categories)}) do not cover it",
+                    detail,
+                    "column_lacks_category",
+                    list(field.categories),
                 )
             )
-    return _group(raw)
+    return _group(found)

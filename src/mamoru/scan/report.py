@@ -57,7 +57,9 @@ class Gap:
     problem: (
         str  # unregistered_location, unmapped_table, undeclared_column, category_missing, no_ledger_entry
     )
-    detail: str
+    detail: str  # in English, for the command line
+    reason: str = ""  # the key of the console's sentence for it (label gapd_<reason>), in ja and en
+    refs: list[str] = field(default_factory=list)  # the ledger entries or maps that sentence names
 
 
 @dataclass
