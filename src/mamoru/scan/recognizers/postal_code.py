@@ -36,7 +36,6 @@ class PostalCodeRecognizer(Recognizer):
         "-fu",
         "hokkaido",
     )
-    # The prefectures that follow a postal code in an address.
     negative_context = ("電話", "tel", "fax", "phone", "携帯")
     context_boost = 0.4
     window_after = 6
