@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
 from mamoru.scan.recognizer import Finding
+from mamoru.scan.report import Location
 from mamoru.scan.text import fold
 
 # Header words (folded, lower case) that suggest an entity. Short words must equal the header.
@@ -140,3 +141,16 @@ def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> C
             del result.samples[entity]
             result.scores.pop(entity, None)
     return result
+
+
+def to_location(
+    cls: ColumnClass, *, kind: str, where: str, container: str, column: str, rows: int
+) -> Location:
+    """A classified column as a report location: each entity with its count and masked samples."""
+    loc = Location(
+        kind=kind, where=where, container=container, column=column, basis=cls.basis, rows_sampled=rows
+    )
+    for entity, n in cls.cells.items():
+        h = loc.hit(entity)
+        h.count, h.samples, h.score = n, cls.samples.get(entity, [])[:3], cls.scores.get(entity, 0.0)
+    return loc

@@ -8,8 +8,8 @@ from sqlalchemy import MetaData, Table, create_engine, inspect, select
 from sqlalchemy.engine import Engine
 
 from mamoru.scan.analyzer import Analyzer
-from mamoru.scan.columns import classify
-from mamoru.scan.report import Location, ScanResult
+from mamoru.scan.columns import classify, to_location
+from mamoru.scan.report import ScanResult
 
 SAMPLE_ROWS = 200
 
@@ -41,21 +41,14 @@ def scan_engine(
                 cls = classify(analyzer, column.name, values)
                 if not cls.cells:
                     continue
-                loc = Location(
+                loc = to_location(
+                    cls,
                     kind="db_column",
                     where=f"{name}.{column.name}",
                     container=name,
                     column=column.name,
-                    basis=cls.basis,
-                    rows_sampled=len(rows),
+                    rows=len(rows),
                 )
-                for entity, n in cls.cells.items():
-                    h = loc.hit(entity)
-                    h.count, h.samples, h.score = (
-                        n,
-                        cls.samples.get(entity, [])[:3],
-                        cls.scores.get(entity, 0.0),
-                    )
                 result.locations.append(loc)
             result.files_scanned += 1
             if progress is not None:

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from mamoru.scan.analyzer import Analyzer
-from mamoru.scan.columns import classify
+from mamoru.scan.columns import classify, to_location
 from mamoru.scan.mask import mask
 from mamoru.scan.report import Location, ScanResult
 
@@ -181,21 +181,14 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
                 if not cls.cells:
                     continue
                 label = f"{name}!{title}" if name else title
-                loc = Location(
+                loc = to_location(
+                    cls,
                     kind="file_column",
                     where=f"{where}#{label}",
                     container=where,
                     column=label,
-                    basis=cls.basis,
-                    rows_sampled=len(rows),
+                    rows=len(rows),
                 )
-                for entity, n in cls.cells.items():
-                    h = loc.hit(entity)
-                    h.count, h.samples, h.score = (
-                        n,
-                        cls.samples.get(entity, [])[:3],
-                        cls.scores.get(entity, 0.0),
-                    )
                 found.append(loc)
         return found
     loc = Location(kind="file", where=where, container=where)
