@@ -19,23 +19,29 @@ from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import append
 from mamoru.errors import ConfigurationError, MamoruError
 from mamoru.ledger.tables import LedgerEntry
+from mamoru.policy.model import Category
 from mamoru.scan import database, files, gaps, shares
-from mamoru.scan.report import ScanResult
+from mamoru.scan.report import Gap, ScanResult
 from mamoru.scan.tables import ScanRun
 from mamoru.store.db import utcnow
 from mamoru.workspace import Workspace
 
 Progress = Callable[[str, int], None]
+Gaps = Callable[[ScanResult, dict[str, list[str]], dict[str, Category]], list[Gap]]
 
 
 class ScanTargetError(MamoruError):
     """A scan target that cannot be scanned (a missing path, an unset variable)."""
 
 
-def _ledger(session: Session) -> dict[str, list[str]]:
-    return {
-        code: list(items) for code, items in session.execute(select(LedgerEntry.code, LedgerEntry.data_items))
-    }
+def _with_gaps(ws: Workspace, result: ScanResult, find: Gaps, started: float) -> ScanResult:
+    """Compare the result with the workspace's ledger and policy categories; time the whole scan."""
+    with ws.db.session() as session:
+        rows = session.execute(select(LedgerEntry.code, LedgerEntry.data_items))
+        ledger = {code: list(items) for code, items in rows}
+    result.gaps = find(result, ledger, {c.id: c for c in ws.policy.policy.categories})
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def shares_file(ws: Workspace) -> Path:
@@ -57,11 +63,7 @@ def scan_files(
     views = shares.load_shares(shares_path or shares_file(ws), ws.settings.home)
     started = time.perf_counter()
     result = files.scan_paths(paths, workers=workers, sample_rows=sample_rows, progress=progress)
-    with ws.db.session() as session:
-        ledger = _ledger(session)
-    result.gaps = gaps.file_gaps(result, views, ledger, {c.id: c for c in ws.policy.policy.categories})
-    result.seconds = time.perf_counter() - started
-    return result
+    return _with_gaps(ws, result, lambda r, ledger, cats: gaps.file_gaps(r, views, ledger, cats), started)
 
 
 def scan_database(
@@ -81,11 +83,7 @@ def scan_database(
         raise
     except Exception as exc:  # the driver's message can hold the URL (with a password): name the kind only
         raise ScanTargetError(f"${url_env}: the database could not be read ({type(exc).__name__})") from None
-    with ws.db.session() as session:
-        ledger = _ledger(session)
-    result.gaps = gaps.database_gaps(result, maps, ledger, {c.id: c for c in ws.policy.policy.categories})
-    result.seconds = time.perf_counter() - started
-    return result
+    return _with_gaps(ws, result, lambda r, ledger, cats: gaps.database_gaps(r, maps, ledger, cats), started)
 
 
 def record(
