@@ -13,7 +13,9 @@ class PhoneRecognizer(Recognizer):
     label: ClassVar[dict[str, str]] = {"ja": "電話番号", "en": "Phone number"}
     patterns = (
         Pattern(
-            "mobile / IP 0X0-XXXX-XXXX", "0" + AFTER_FIRST + r"[5789]0[ -]?\d{4}[ -]?\d{4}" + NUM_END, 0.75
+            "mobile and IP phones (090, 080, 070, 050)",
+            "0" + AFTER_FIRST + r"[5789]0[ -]?\d{4}[ -]?\d{4}" + NUM_END,
+            0.75,
         ),
         Pattern(
             "fixed line, hyphenated",
