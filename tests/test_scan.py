@@ -586,6 +586,24 @@ def test_when_the_demo_share_is_scanned_then_the_console_shows_its_three_gaps(co
     assert console.get("/console/scans?lang=en").text.count("<details") == 2
 
 
+def test_when_the_nightly_task_runs_then_the_shares_are_scanned_and_the_run_kept(
+    workspace: Workspace,
+) -> None:
+    from mamoru.work.queue import submit
+    from mamoru.work.tasks import SCHEDULE, TASKS
+
+    assert SCHEDULE["scan.shares"] == 86400
+    assert TASKS["scan.shares"](workspace, {}) == {"shares": 0, "gaps": 0}  # no file-shares.yaml yet
+    write_demo_share(workspace.settings.home, 5)
+    submit(workspace, "scan.shares", actor="staff:po01")  # no broker: runs here
+    with workspace.db.session() as session:
+        [run] = session.scalars(select(ScanRun)).all()
+        # The three shares hold five files (downloads/ is no share); with no ledger in this workspace,
+        # every one of them names unknown ledger entries or is declared to hold none: five gaps.
+        assert run.actor == "staff:po01" and run.target_kind == "files" and run.files_scanned == 5
+        assert run.gap_count == 5
+
+
 def test_when_a_department_user_opens_discovery_then_it_is_refused(console: TestClient) -> None:
     _sign_in(console, "sa01")
     assert console.get("/console/scans?lang=en").status_code == 403

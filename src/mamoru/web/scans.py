@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,6 +14,7 @@ from mamoru.scan import service, shares
 from mamoru.scan.recognizers import LABELS
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.i18n import choose_lang, labels
+from mamoru.work.queue import submit
 
 router = APIRouter(prefix="/console/scans", include_in_schema=False)
 Language = Annotated[Lang, Depends(choose_lang)]
@@ -55,18 +55,12 @@ def scans(
 def run_now(
     ws: CurrentWorkspace, lang: Language, who: Staff, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
-    """Scan every file share of file-shares.yaml that exists now, and keep the run."""
+    """Scan every file share of file-shares.yaml: on the work queue when there is a broker, here when not."""
     check(who, "scans.run", csrf)
-    started = datetime.now(UTC)
     try:
-        paths = [
-            s.path for s in shares.load_shares(service.shares_file(ws), ws.settings.home) if s.path.exists()
-        ]
-        if not paths:
+        if not [s for s in shares.load_shares(service.shares_file(ws), ws.settings.home) if s.path.exists()]:
             return RedirectResponse(f"/console/scans?lang={lang}&error=no_shares", status_code=303)
-        result = service.scan_files(ws, paths, workers=1)
-        with ws.db.session() as session:
-            service.record(session, ws, result, actor=f"staff:{who.login}", started_at=started)
+        submit(ws, "scan.shares", actor=f"staff:{who.login}")
     except MamoruError as exc:
         return RedirectResponse(f"/console/scans?lang={lang}&error={type(exc).__name__}", status_code=303)
     return RedirectResponse(f"/console/scans?lang={lang}", status_code=303)

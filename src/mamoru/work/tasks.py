@@ -95,6 +95,13 @@ def _supervision(ws: Workspace, args: dict[str, Any]) -> object:
     return {"due": len(flagged)}
 
 
+def _scan_shares(ws: Workspace, args: dict[str, Any]) -> object:
+    """Discovery: scan every file share of file-shares.yaml and keep the run with its ledger gaps."""
+    from mamoru.scan import service
+
+    return service.scan_shares(ws, actor=str(args.get("actor", ACTOR)))
+
+
 TASKS: dict[str, Task] = {
     "request.fulfil": _fulfil,
     "requests.resume": _resume,
@@ -104,6 +111,7 @@ TASKS: dict[str, Task] = {
     "audit.checkpoint": _checkpoint,
     "incidents.signals": _signals,
     "supervision.reminders": _supervision,
+    "scan.shares": _scan_shares,
 }
 
 #: Periodic work the worker schedules, with its interval in seconds.
@@ -115,4 +123,5 @@ SCHEDULE: dict[str, int] = {
     "audit.checkpoint": 3600,
     "incidents.signals": 600,
     "supervision.reminders": 86400,
+    "scan.shares": 86400,
 }
