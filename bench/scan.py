@@ -46,6 +46,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 from mamoru.law import corporate_number, mynumber
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.columns import analyze_cells
+from mamoru.scan.recognizers.credit_card import luhn_valid
 
 SEED = int(os.environ.get("BENCH_SCAN_SEED", "20261126"))
 TARGET_BYTES = int(os.environ.get("BENCH_SCAN_BYTES", str(2_200_000)))
@@ -218,7 +219,7 @@ class Values:
         body = prefix + "".join(str(r.randint(0, 9)) for _ in range(15 - len(prefix)))
         for d in range(10):
             cand = body + str(d)
-            if _luhn(cand):
+            if luhn_valid(cand):
                 break
         sep = r.choice(("", " ", "-"))
         return sep.join(cand[i : i + 4] for i in range(0, 16, 4))
@@ -226,7 +227,7 @@ class Values:
     def invalid_luhn_16(self) -> str:
         while True:
             n = "4" + "".join(str(self.r.randint(0, 9)) for _ in range(15))
-            if not _luhn(n):
+            if not luhn_valid(n):
                 return n
 
     def account(self) -> str:
@@ -289,14 +290,6 @@ class Values:
 
     def sentence_en(self) -> str:
         return self.r.choice(FILLER_EN)
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
 
 
 # --- documents -----------------------------------------------------------------------------------

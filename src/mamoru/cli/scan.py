@@ -12,14 +12,15 @@ from mamoru.errors import MamoruError
 from mamoru.scan.recognizers import LABELS
 from mamoru.scan.report import ScanResult
 from mamoru.store.db import utcnow
+from mamoru.workspace import Workspace
 
-PROBLEMS = {
-    "unregistered_location": "not on the ledger / 台帳に記載のない場所",
-    "unmapped_table": "table not in its dataset map / データセットマップにない表",
-    "undeclared_column": "column not declared / 項目の宣言なし",
-    "category_missing": "kind not declared / 区分の宣言なし",
-    "no_ledger_entry": "no ledger entry / 台帳項目なし",
-}
+
+def _problem(problem: str) -> str:
+    """A gap's kind in English and Japanese, from the same catalogs as the console's."""
+    from mamoru.web.i18n import catalog
+
+    key = f"gap_{problem}"
+    return f"{catalog('en').get(key, problem)} / {catalog('ja').get(key, problem)}"
 
 
 def scan(
@@ -83,7 +84,7 @@ def scan(
 
 
 def _scan_files_with_progress(
-    ws: object, paths: list[Path], workers: int | None, sample_rows: int, shares: Path | None, quiet: bool
+    ws: Workspace, paths: list[Path], workers: int | None, sample_rows: int, shares: Path | None, quiet: bool
 ) -> ScanResult:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -102,7 +103,7 @@ def _scan_files_with_progress(
     ) as bar:
         task = bar.add_task("scan", total=total or 1)
         return service.scan_files(
-            ws,  # type: ignore[arg-type]
+            ws,
             paths,
             workers=workers,
             sample_rows=sample_rows,
@@ -133,7 +134,7 @@ def _print(result: ScanResult, run_id: int | None) -> None:
         out.print(f"LEDGER GAPS ({len(result.gaps)}) / 台帳との差異:", markup=False)
         for g in result.gaps:
             out.print(
-                f"  {g.where}: {', '.join(g.entities)} — {PROBLEMS.get(g.problem, g.problem)}: {g.detail}",
+                f"  {g.where}: {', '.join(g.entities)} — {_problem(g.problem)}: {g.detail}",
                 markup=False,
                 highlight=False,
             )

@@ -14,7 +14,8 @@ from mamoru.workspace import Workspace
 HANDLER = "staff:hr01"
 
 
-def _synthetic(rng: random.Random) -> str:
+def synthetic_number(rng: random.Random) -> str:
+    """A made-up number with a valid check digit (demo data only)."""
     base = f"{rng.randrange(10**11):011d}"
     return base + str(check_digit(base))
 
@@ -74,7 +75,9 @@ def load_demo_numbers(ws: Workspace, plan: DemoPlan, now: datetime, seed: int = 
             mn.collect(
                 session,
                 ws,
-                mn.CollectIn(subject, _synthetic(rng), filing_id, check, identity, dependent_of=dependent_of),
+                mn.CollectIn(
+                    subject, synthetic_number(rng), filing_id, check, identity, dependent_of=dependent_of
+                ),
                 actor=HANDLER,
                 now=now,
             )

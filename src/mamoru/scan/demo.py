@@ -10,15 +10,10 @@ from pathlib import Path
 
 from faker import Faker
 
-from mamoru.law import mynumber
+from mamoru.mynumber.demo import synthetic_number
 from mamoru.scan.shares import FILE_NAME
 
 SHARE = "demo-share"
-
-
-def _my_number(r: random.Random) -> str:
-    base = "".join(str(r.randint(0, 9)) for _ in range(11))
-    return base + str(mynumber.check_digit(base))
 
 
 def _phone(r: random.Random) -> str:
@@ -50,7 +45,7 @@ def write_demo_share(home: Path, seed: int = 1) -> Path:
                     fake.date_of_birth(minimum_age=22, maximum_age=64).strftime("%Y/%m/%d"),
                     _phone(r),
                     f"staff{1001 + i}@example.jp",
-                    _my_number(r),
+                    synthetic_number(r),
                 ]
             )
 

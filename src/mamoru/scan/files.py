@@ -9,7 +9,6 @@ sample of the rows (`columns.classify`); the rest of a large table is not read.
 from __future__ import annotations
 
 import csv
-import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -254,11 +253,3 @@ def scan_paths(
                 raise
     result.locations.sort(key=lambda loc: loc.where)
     return result
-
-
-def read_all(path: Path) -> str:
-    """The whole text of a file as the scanner sees it (tests and the benchmark use it)."""
-    buf = io.StringIO()
-    for chunk in text_chunks(path):
-        buf.write(chunk)
-    return buf.getvalue()

@@ -24,14 +24,12 @@ def fold(text: str) -> str:
 
 
 # Boundaries for numbers: not inside a longer run of digits or letters, and not the tail or head of
-# a hyphenated code such as ORD-2024-123456789012.
-NUM_START = r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)"
-# The same boundary written *after* a number's first digit, so that the pattern starts with a digit
-# and Python's engine can skip straight to digits instead of trying every position.
+# a hyphenated code such as ORD-2024-123456789012. The start boundary is written *after* a number's
+# first digit, so that each pattern starts with a digit and Python's engine can skip straight to
+# digits instead of trying every position.
 AFTER_FIRST = r"(?<![0-9A-Za-z][0-9])(?<![0-9A-Za-z]-[0-9])"
 NUM_END = r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])"
 
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff々〆ヵヶ]")
 KANJI_OR_KATAKANA = re.compile(r"[\u30a0-\u30ff\u4e00-\u9fff々]")
 
 

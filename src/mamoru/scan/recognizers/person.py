@@ -143,7 +143,7 @@ class PersonRecognizer(Recognizer):
     def _patterns(self, folded: str) -> Iterator[Finding]:
         kana, romaji, honorific = self._compiled
         for m in kana[1].finditer(folded):
-            yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85, None)
+            yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
         words = list(romaji[1].finditer(folded))
         i = 0
         while i < len(words) - 1:
@@ -152,13 +152,13 @@ class PersonRecognizer(Recognizer):
                 i += 1
                 continue
             if self._romaji_pair(folded, first, second):
-                yield self._finding(first.start(), second.end(), romaji[0], 0.75, None)
+                yield self._finding(first.start(), second.end(), romaji[0], 0.75)
                 i += 2
             else:
                 i += 1
         for m in honorific[1].finditer(folded):
             if m.group("v").lower() in SURNAMES:
-                yield self._finding(m.start("v"), m.end("v"), honorific[0], 0.8, None)
+                yield self._finding(m.start("v"), m.end("v"), honorific[0], 0.8)
 
     def _romaji_pair(self, folded: str, first: re.Match[str], second: re.Match[str]) -> bool:
         a, b = first.group(0).lower(), second.group(0).lower()
@@ -191,7 +191,7 @@ class PersonRecognizer(Recognizer):
             line_end = offset + len(line)
             if KANJI_OR_KATAKANA.search(line):
                 if batch_start >= 0 and line_end - batch_start > limit:
-                    yield from self._tokenize_span(text, batch_start, batch_end, sudachi)
+                    yield from self._names_in(text[batch_start:batch_end], batch_start, text, sudachi)
                     batch_start = -1
                 if len(line) > limit:
                     for start, piece in _pieces(line):
@@ -202,10 +202,7 @@ class PersonRecognizer(Recognizer):
                     batch_end = line_end
             offset = line_end + 1
         if batch_start >= 0:
-            yield from self._tokenize_span(text, batch_start, batch_end, sudachi)
-
-    def _tokenize_span(self, text: str, start: int, end: int, sudachi: _Sudachi) -> Iterator[Finding]:
-        yield from self._names_in(text[start:end], start, text, sudachi)
+            yield from self._names_in(text[batch_start:batch_end], batch_start, text, sudachi)
 
     def _names_in(self, piece: str, base: int, text: str, sudachi: _Sudachi) -> Iterator[Finding]:
         morphemes = sudachi.tokenize(piece)
@@ -258,7 +255,5 @@ class PersonRecognizer(Recognizer):
             Explanation("SudachiPy 人名", 0.85 if paired else 0.75, None, word, None),
         )
 
-    def _finding(self, start: int, end: int, pattern: Pattern, score: float, word: str | None) -> Finding:
-        return Finding(
-            self.entity, start, end, score, self.name, Explanation(pattern.name, score, None, word, None)
-        )
+    def _finding(self, start: int, end: int, pattern: Pattern, score: float) -> Finding:
+        return Finding(self.entity, start, end, score, self.name, Explanation(pattern.name, score))
