@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
+from mamoru.backup import BackupInvalid, restore
 from mamoru.cli.main import app
 from mamoru.demo import load_demo
+from mamoru.demo.people import load_demo_people
 from mamoru.ledger.tables import DataSubject
-from mamoru.people.demo import load_demo_people
 from mamoru.settings import Settings
-from mamoru.store.backup import BackupInvalid, restore
 from mamoru.store.db import Database
 from mamoru.workspace import Workspace
 
@@ -124,7 +124,7 @@ def test_a_database_made_at_the_first_migration_with_data_upgrades_to_head(tmp_p
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from mamoru.store.tables import metadata
+    from mamoru.schema import metadata
 
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []

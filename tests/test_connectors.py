@@ -420,10 +420,11 @@ def test_a_draft_from_a_live_database_is_a_valid_map_with_its_keys_and_identitie
     tmp_path: Path, reference
 ) -> None:  # type: ignore[no-untyped-def]
     from mamoru.connectors import interop
+    from mamoru.scan import draft
 
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     fill(url)
-    data = interop.draft(url, name="shop_draft", url_env="SHOP_DATABASE_URL", policy=reference.policy)
+    data = draft.draft(url, name="shop_draft", url_env="SHOP_DATABASE_URL", policy=reference.policy)
     drafted = parse_map(interop.to_yaml(data, "draft"), "draft.yaml", reference.policy)
     assert drafted.table("customers").identities == {"email": "email", "phone": "phone"}
     assert {(r.column, r.to) for r in drafted.table("orders").references} == {("customer_id", "customers.id")}

@@ -371,7 +371,7 @@ def test_demo_incidents_and_the_cli(workspace: Workspace) -> None:
     from typer.testing import CliRunner
 
     from mamoru.cli.main import app
-    from mamoru.incidents.demo import load_demo_incidents
+    from mamoru.demo.incidents import load_demo_incidents
     from tests.requests_helpers import load_office
 
     plan = load_office(workspace)

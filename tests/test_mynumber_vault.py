@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from mamoru.demo import DemoPlan
+from mamoru.incidents import signals
 from mamoru.incidents.tables import Incident
 from mamoru.law.mynumber import (
     IdentityDoc,
@@ -29,7 +30,7 @@ from mamoru.logfilter import _LOOSE, redact
 from mamoru.mynumber import controls
 from mamoru.mynumber import service as mn
 from mamoru.mynumber.tables import MnDeletionRecord, MnEntry
-from mamoru.store.tables import metadata
+from mamoru.schema import metadata
 from mamoru.workspace import Workspace
 from tests.requests_helpers import load_office
 
@@ -200,7 +201,9 @@ def test_mn_6_a_non_handler_is_refused_audited_and_a_security_alert_opens(
         mn.read_number(
             session, ws, entry, actor="staff:hr02", affair=StatutoryAffair.WITHHOLDING_SLIP, now=NOW
         )
-    with ws.db.session() as session:
+    with ws.db.session() as session:  # the worker's signal scan, twice: one denial opens one draft
+        signals.scan(session, ws.vault)
+        signals.scan(session, ws.vault)
         drafts = list(session.scalars(select(Incident).where(Incident.source == "signal:my_number_denied")))
         assert len(drafts) == 1 and drafts[0].my_number == "yes"
         from mamoru.audit import log as audit_log

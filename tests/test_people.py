@@ -11,6 +11,7 @@ from sqlalchemy import select
 from mamoru.audit.tables import AuditEntry
 from mamoru.demo import load_demo
 from mamoru.guard.decision import Reason
+from mamoru.incidents import signals
 from mamoru.incidents.tables import Incident
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.people import inquiries, rules, staff, training, zones
@@ -325,13 +326,13 @@ def test_appi_23_phys_an_unauthorized_badge_raises_an_alert_and_an_incident_draf
         zones.DoorEventIn("e2", "server_room", "B-2002", NOW + timedelta(minutes=1), "in", True),
     ]
     with demo.db.session() as session:
-        result = zones.ingest(session, demo.vault, events, source="door-a", actor="api:doors", now=NOW)
+        result = signals.door_events(session, demo.vault, events, source="door-a", actor="api:doors", now=NOW)
     assert result.outcomes == {"ok": 1, "unauthorized": 1} and result.incident_ref
     with demo.db.session() as session:
         incident = session.scalar(select(Incident).where(Incident.ref == result.incident_ref))
         assert incident is not None and incident.status == "draft" and incident.source == "signal:entry_exit"
         # a resend of the same events is not a second alert
-        again = zones.ingest(session, demo.vault, events, source="door-a", actor="api:doors", now=NOW)
+        again = signals.door_events(session, demo.vault, events, source="door-a", actor="api:doors", now=NOW)
         assert again.duplicates == 2 and again.incident_ref is None
 
 
@@ -344,7 +345,7 @@ def test_appi_23_phys_unauthenticated_unknown_and_unauthorized_entries_alert(
 ) -> None:
     _zones(demo)
     with demo.db.session() as session:
-        result = zones.ingest(
+        result = signals.door_events(
             session,
             demo.vault,
             [zones.DoorEventIn("x1", "server_room", badge, NOW, "in", authenticated)],

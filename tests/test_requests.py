@@ -472,7 +472,7 @@ def _request_entries(session, request_id: str) -> list:  # type: ignore[no-untyp
 
 
 def test_appi_39_acknowledgement_is_due_in_two_business_days() -> None:
-    from mamoru.requests.deadlines import clock_for
+    from mamoru.law.deadlines import clock_for
 
     friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     clock = clock_for(friday, ack_business_days=2, escalate_days=10, due_days=14)
@@ -532,7 +532,7 @@ def test_no_personal_value_of_a_request_reaches_the_database_rows_or_the_audit_l
 
 
 def test_demo_requests_cover_every_state_and_outcome(workspace: Workspace) -> None:
-    from mamoru.requests.demo import load_demo_requests
+    from mamoru.demo.requests import load_demo_requests
 
     plan = load_office(workspace)
     load_demo_requests(workspace, plan, datetime.now(UTC))

@@ -23,11 +23,11 @@ from mamoru.audit.tables import AuditEntry
 from mamoru.cli.main import app
 from mamoru.connectors.maps import parse_map
 from mamoru.demo import load_demo
+from mamoru.demo.share import write_demo_share
 from mamoru.law import mynumber
 from mamoru.people.auth import set_password
 from mamoru.scan import columns, files, gaps, service
 from mamoru.scan.analyzer import Analyzer
-from mamoru.scan.demo import write_demo_share
 from mamoru.scan.mask import mask
 from mamoru.scan.report import Location, ScanResult
 from mamoru.scan.tables import ScanRun
@@ -447,7 +447,7 @@ def test_when_mamoru_scan_reads_a_database_then_columns_and_gaps_are_reported(
 def test_when_a_map_is_drafted_then_the_scanner_proposes_categories_from_the_values(
     tmp_path: Path, workspace: Workspace
 ) -> None:
-    from mamoru.connectors import interop
+    from mamoru.scan import draft
 
     url = f"sqlite:///{tmp_path / 'legacy.db'}"
     md = MetaData()
@@ -471,7 +471,7 @@ def test_when_a_map_is_drafted_then_the_scanner_proposes_categories_from_the_val
             ],
         )
     engine.dispose()
-    data = interop.draft(url, name="legacy", url_env="LEGACY_URL", policy=workspace.policy.policy)
+    data = draft.draft(url, name="legacy", url_env="LEGACY_URL", policy=workspace.policy.policy)
     [table] = data["tables"]
     cats = {f["name"]: f.get("categories") for f in table["fields"]}
     assert cats == {"id": None, "c1": ["identity"], "c2": ["my_number"], "c3": ["contact"], "c4": None}

@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 
 from mamoru.policy.load import LoadedPolicy, parse_policy
 from mamoru.policy.service import VersionConflict, current_notice, is_current, notice_versions, publish
+from mamoru.schema import metadata
 from mamoru.store.db import Database
-from mamoru.store.tables import metadata
 
 from .conftest import CASES
 

@@ -112,6 +112,7 @@ from mamoru.guard.service import decide_and_record  # noqa: E402
 from mamoru.ledger.consent import ConsentScope, give_consent  # noqa: E402
 from mamoru.policy.errors import PolicyError  # noqa: E402
 from mamoru.policy.load import LoadedPolicy, parse_policy  # noqa: E402
+from mamoru.transfers import status as party_status  # noqa: E402
 from mamoru.transfers import supervision  # noqa: E402
 from mamoru.transfers.gate import (  # noqa: E402
     TransferIn,
@@ -253,7 +254,7 @@ def test_appi_25_entrusting_to_a_processor_without_supervision_is_refused(
         ("processor_not_supervised",)
     }
     with ws.db.session() as session:
-        status = supervision.processor_status(session, ws.policy.policy, "mailing", NOW.date())
+        status = party_status.processor_status(session, ws.policy.policy, "mailing", NOW.date())
         assert status.problems == ("monitoring_overdue",)
         supervision.record_monitoring(
             session,
@@ -268,7 +269,7 @@ def test_appi_25_entrusting_to_a_processor_without_supervision_is_refused(
 
 
 def test_jis_9_a_contract_missing_the_report_frequency_clause_is_refused(workspace: Workspace) -> None:
-    clauses = [c for c in supervision.CONTRACT_CLAUSES if c != "report_frequency"]
+    clauses = [c for c in party_status.CONTRACT_CLAUSES if c != "report_frequency"]
     with workspace.db.session() as session, pytest.raises(LedgerInvalid, match="report_frequency"):
         supervision.record_contract(
             session,
@@ -280,7 +281,7 @@ def test_jis_9_a_contract_missing_the_report_frequency_clause_is_refused(workspa
             actor="staff:pm01",
         )
     with workspace.db.session() as session:
-        status = supervision.processor_status(session, workspace.policy.policy, "hosting", NOW.date())
+        status = party_status.processor_status(session, workspace.policy.policy, "hosting", NOW.date())
     assert "contract_missing" in status.problems and "assessment_missing" in status.problems
 
 
@@ -324,15 +325,15 @@ def test_mn_8_my_number_flows_to_a_sub_processor_without_the_original_partys_app
                 policy,
                 processor,
                 signed_on=today,
-                clauses=[*supervision.CONTRACT_CLAUSES, *supervision.MY_NUMBER_CLAUSES],
+                clauses=[*party_status.CONTRACT_CLAUSES, *party_status.MY_NUMBER_CLAUSES],
                 evidence_ref="c",
                 actor="staff:pm01",
             )
-        assert supervision.processor_status(session, policy, "payroll_sub", today).problems == (
+        assert party_status.processor_status(session, policy, "payroll_sub", today).problems == (
             "reentrustment_not_approved",
         )
         supervision.approve_reentrustment(session, policy, "payroll_sub", actor="staff:pm01")
-        assert supervision.processor_status(session, policy, "payroll_sub", today).cleared
+        assert party_status.processor_status(session, policy, "payroll_sub", today).cleared
 
 
 def test_appi_27b_opt_out_is_off_by_default_and_never_for_special_care_data(
@@ -480,7 +481,7 @@ def test_appi_28_foreign_consent_is_invalid_without_the_country_and_a_late_check
             evidence_ref="check:1",
             actor="staff:pm01",
         )
-        status = supervision.recipient_status(session, policy, "sg_partner", NOW.date())
+        status = party_status.recipient_status(session, policy, "sg_partner", NOW.date())
         assert status.problems == ("foreign_check_overdue",)
         supervision.record_foreign_check(
             session,
@@ -491,7 +492,7 @@ def test_appi_28_foreign_consent_is_invalid_without_the_country_and_a_late_check
             evidence_ref="check:2",
             actor="staff:pm01",
         )
-        assert supervision.recipient_status(session, policy, "sg_partner", NOW.date()).cleared
+        assert party_status.recipient_status(session, policy, "sg_partner", NOW.date()).cleared
 
 
 def test_appi_28_the_guard_pauses_provision_to_a_foreign_recipient_whose_check_is_overdue(
@@ -693,7 +694,7 @@ def test_appi_26g_a_processor_breach_notice_seven_days_after_awareness_is_flagge
         )
         assert not on_time.late
         assert (
-            supervision.processor_status(session, workspace.policy.policy, "hosting", aware.date()).flags
+            party_status.processor_status(session, workspace.policy.policy, "hosting", aware.date()).flags
             == ()
         )
         late = supervision.record_breach_notice(
@@ -705,7 +706,7 @@ def test_appi_26g_a_processor_breach_notice_seven_days_after_awareness_is_flagge
             actor="staff:pm01",
         )
         assert late.late
-        status = supervision.processor_status(session, workspace.policy.policy, "hosting", aware.date())
+        status = party_status.processor_status(session, workspace.policy.policy, "hosting", aware.date())
         assert status.flags == ("breach_notice_late",)
         with pytest.raises(LedgerInvalid, match="notified_at"):
             supervision.record_breach_notice(

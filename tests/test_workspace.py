@@ -9,10 +9,9 @@ import stat
 import pytest
 from pydantic import SecretStr
 
-from mamoru.errors import ConfigurationError
+from mamoru.errors import ConfigurationError, KeyUnavailable
 from mamoru.policy.errors import PolicyError
 from mamoru.settings import Settings
-from mamoru.vault.errors import KeyUnavailable
 from mamoru.workspace import Workspace, initialize
 from tests.conftest import sqlite_only
 

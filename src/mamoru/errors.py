@@ -19,6 +19,10 @@ class ConfigurationError(MamoruError):
     http_status = 500
 
 
+class KeyUnavailable(ConfigurationError):
+    """No usable master key: missing, malformed, too open on disk, or a known placeholder."""
+
+
 class NotFound(MamoruError):
     """A referenced object does not exist."""
 

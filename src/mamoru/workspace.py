@@ -238,7 +238,7 @@ class Workspace:
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:
         """Open the workspace, refusing to run without a key, a valid policy or a migrated database."""
-        import mamoru.store.tables  # noqa: F401 - every table mapped, so foreign keys resolve in any script
+        import mamoru.schema  # noqa: F401 - every table mapped, so foreign keys resolve in any script
 
         settings = settings or Settings()
         master_key = load_master_key(settings)

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from mamoru.api.deps import ERRORS, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.incidents import signals
 from mamoru.people import inquiries, zones
 from mamoru.pms import controls
 from mamoru.pms.check import nonconformities
@@ -44,7 +45,7 @@ def door_events(
     body: DoorEventsIn, client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
 ) -> DoorEventsOut:
     events = [zones.DoorEventIn(**e.model_dump()) for e in body.events]
-    result = zones.ingest(
+    result = signals.door_events(
         session, ws.vault, events, source=body.source, actor=f"api:{client.name}", now=datetime.now(UTC)
     )
     return DoorEventsOut(

@@ -14,7 +14,7 @@ from mamoru.api.personal import PERSONAL_DATA
 from mamoru.guard.engine import StatutoryException
 from mamoru.transfers.gate import TransferIn, TransferType, transfer
 from mamoru.transfers.records import RecordMode, records_for, records_json
-from mamoru.transfers.supervision import processor_status, recipient_status
+from mamoru.transfers.status import every_party
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["transfers"])
 
@@ -84,11 +84,7 @@ class PartyOut(BaseModel):
 @router.get("/parties", response_model=list[PartyOut])
 def parties(client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace) -> list[PartyOut]:
     """Every processor and recipient with its supervision status today."""
-    policy = ws.policy.policy
-    today = datetime.now(UTC).date()
-    statuses = [processor_status(session, policy, p.id, today) for p in policy.processors] + [
-        recipient_status(session, policy, r.id, today) for r in policy.recipients
-    ]
+    statuses = every_party(session, ws.policy.policy, datetime.now(UTC).date())
     return [
         PartyOut(party=s.party, cleared=s.cleared, problems=list(s.problems), next_due=s.next_due)
         for s in statuses

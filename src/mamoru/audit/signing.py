@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from mamoru.vault.errors import KeyUnavailable
+from mamoru.errors import KeyUnavailable
 
 KEY_FILE = "audit-signing.key"
 

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from mamoru import backup as store_backup
 from mamoru.cli.common import EXIT_FINDING, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.settings import Settings
-from mamoru.store import backup as store_backup
 
 KEYS_NOTE = (
     "the master keys are not in a backup: keep master.key, audit-signing.key and mynumber.key "

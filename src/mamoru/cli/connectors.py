@@ -14,6 +14,7 @@ from mamoru.connectors import interop
 from mamoru.connectors.maps import load_map
 from mamoru.errors import MamoruError
 from mamoru.ledger.tables import LedgerEntry
+from mamoru.scan import draft as map_draft
 
 app = typer.Typer(
     help="Dataset maps: requests reach the organization's databases. / 外部データベースとの連携。"
@@ -110,7 +111,7 @@ def draft(
         raise fail(f"{url_env} is not set")
     with opened_workspace() as ws:
         try:
-            data = interop.draft(url, name=name, url_env=url_env, policy=ws.policy.policy)
+            data = map_draft.draft(url, name=name, url_env=url_env, policy=ws.policy.policy)
         except Exception as exc:  # the database's own error, without the URL
             raise fail(f"cannot read the database in {url_env}: {type(exc).__name__}") from None
     _write(interop.to_yaml(data, "draft: review the categories, identities and erase rules"), out_file)

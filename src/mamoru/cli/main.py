@@ -28,17 +28,11 @@ from mamoru.cli import (
     work,
 )
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
-from mamoru.demo import is_empty, load_demo
 from mamoru.errors import MamoruError
-from mamoru.incidents.demo import load_demo_incidents
-from mamoru.mynumber.demo import load_demo_numbers
-from mamoru.people.auth import new_password, set_password
-from mamoru.people.demo import load_demo_people
 from mamoru.people.staff import sweep_exits
-from mamoru.requests.demo import load_demo_requests
 from mamoru.settings import Settings
 from mamoru.work.queue import submit
-from mamoru.workspace import Workspace, initialize
+from mamoru.workspace import initialize
 
 logfilter.install()
 app = typer.Typer(
@@ -112,49 +106,28 @@ def demo(
     ] = False,
 ) -> None:
     """Fill the workspace with a deterministic synthetic demo organization (Faker, ja_JP)."""
-    with opened_workspace() as ws, ws.db.session() as session:
-        if if_empty and not is_empty(session):
-            out.print("the workspace already has data; demo not loaded")
-            return
+    from mamoru.demo.full import load_everything
+
+    with opened_workspace() as ws:
         try:
-            plan = load_demo(session, ws.vault, ws.policy.policy, seed)
-            password = new_password()
-            for member in plan.staff:
-                set_password(session, member.login, password, actor="system:demo")
+            loaded = load_everything(ws, seed, if_empty=if_empty)
         except MamoruError as exc:
             raise fail(str(exc)) from None
-    with opened_workspace() as ws:
-        requests_made = load_demo_requests(ws, plan, datetime.now(UTC))
-        incidents_made = load_demo_incidents(ws, plan, datetime.now(UTC))
-        numbers = load_demo_numbers(ws, plan, datetime.now(UTC), seed)
-        with ws.db.session() as session:
-            people = load_demo_people(session, ws.vault, ws.policy.policy, datetime.now(UTC))
-        gaps = _demo_scan(ws, seed)
+    if loaded is None:
+        out.print("the workspace already has data; demo not loaded")
+        return
     out.print(
-        f"demo organization loaded (seed {seed}): {len(plan.staff)} staff, {len(plan.subjects)} data subjects, "
-        f"{len(requests_made)} requests, {len(incidents_made)} incidents, {numbers} Individual Numbers, "
-        f"{people['inquiries']} inquiries, {people['door_events']} door events, "
-        f"a demo file share scanned ({gaps} ledger gaps)"
+        f"demo organization loaded (seed {seed}): {len(loaded.plan.staff)} staff, "
+        f"{len(loaded.plan.subjects)} data subjects, {loaded.requests} requests, {loaded.incidents} incidents, "
+        f"{loaded.numbers} Individual Numbers, {loaded.inquiries} inquiries, {loaded.door_events} door events, "
+        f"a demo file share scanned ({loaded.gaps} ledger gaps)"
     )
-    logins = ", ".join(m.login for m in plan.staff)
+    logins = ", ".join(m.login for m in loaded.plan.staff)
     out.print(
-        f"demo staff ({logins}) sign in to /console/ with: {password} (shown once)",
+        f"demo staff ({logins}) sign in to /console/ with: {loaded.password} (shown once)",
         highlight=False,
         markup=False,
     )
-
-
-def _demo_scan(ws: Workspace, seed: int) -> int:
-    """Write the demo file share and scan it once, so the console's discovery page has a run."""
-    from mamoru.scan import service
-    from mamoru.scan.demo import write_demo_share
-
-    started = datetime.now(UTC)
-    root = write_demo_share(ws.settings.home, seed)
-    result = service.scan_files(ws, [root], workers=1)
-    with ws.db.session() as session:
-        service.record(session, ws, result, actor="system:demo", started_at=started)
-    return len(result.gaps)
 
 
 @app.command()

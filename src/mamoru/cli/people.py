@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, in_session, out
+from mamoru.incidents import signals
 from mamoru.people import inquiries as inq
 from mamoru.people import rules as rule_docs
 from mamoru.people import training as train
@@ -245,7 +246,9 @@ def zones_ingest(
         raise fail(f"{file}: not UTF-8 text") from None
     now = datetime.now(UTC)
     result = in_session(
-        lambda s, ws: zone_mod.ingest(s, ws.vault, zone_mod.parse_csv(text), source=source, actor=by, now=now)
+        lambda s, ws: signals.door_events(
+            s, ws.vault, zone_mod.parse_csv(text), source=source, actor=by, now=now
+        )
     )
     alerts = sum(v for k, v in result.outcomes.items() if k != zone_mod.OK)
     out.print(

@@ -14,6 +14,7 @@ from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
 from mamoru.transfers import supervision
 from mamoru.transfers.records import records_for, records_json
+from mamoru.transfers.status import every_party
 
 app = typer.Typer(
     help="Processors, recipients and provision records (APPI Arts. 25, 27-30). / 委託・第三者提供。"
@@ -31,10 +32,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every processor and recipient with its supervision status; exit 1 if any is not cleared."""
     today = datetime.now(UTC).date()
     with opened_workspace() as ws, ws.db.session() as session:
-        policy = ws.policy.policy
-        rows = [supervision.processor_status(session, policy, p.id, today) for p in policy.processors] + [
-            supervision.recipient_status(session, policy, r.id, today) for r in policy.recipients
-        ]
+        rows = every_party(session, ws.policy.policy, today)
     if as_json:
         emit_json([{"party": r.party, "problems": list(r.problems), "next_due": r.next_due} for r in rows])
     else:

@@ -28,6 +28,7 @@ from mamoru.ledger.tables import Acquisition, Cessation, Consent, DataSubject
 from mamoru.people.tables import Staff
 from mamoru.policy.load import LoadedPolicy
 from mamoru.policy.model import Policy
+from mamoru.transfers.status import party_cleared
 from mamoru.vault.service import Vault
 
 STAFF_PREFIX = "staff:"
@@ -193,15 +194,9 @@ def read_fields(
 
 def _party_cleared(session: Session, policy: Policy, action: Action, party: str | None, today: date) -> bool:
     """Supervision of the processor, or the periodic check of a foreign recipient, holds today."""
-    from mamoru.transfers.supervision import processor_status, recipient_status
-
-    if party is None:
+    if party is None or action not in (Action.ENTRUST, Action.PROVIDE):
         return True
-    if action is Action.ENTRUST:
-        return processor_status(session, policy, party, today).cleared
-    if action is Action.PROVIDE:
-        return recipient_status(session, policy, party, today).cleared
-    return True
+    return party_cleared(session, policy, entrust=action is Action.ENTRUST, party=party, today=today)
 
 
 def decide_and_record(

@@ -1,12 +1,18 @@
 """Signals that open an incident draft for the office to look at: the audit log failing verification,
-denied attempts on the Individual Number, an actor reading far more people than usual, and a
-processor's breach notice. A draft starts no clock of its own: its awareness time is the signal's."""
+denied attempts on the Individual Number, an actor reading far more people than usual, door alerts in
+a secured zone, and a processor's breach notice. A draft starts no clock of its own: its awareness
+time is the signal's.
+
+This module is the only place that opens drafts. Denials and door alerts reach it as audited events
+(:func:`scan`, run by the worker and right after a door batch), so one event opens one draft."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from statistics import median
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +22,7 @@ from mamoru.audit.log import VerifyReport
 from mamoru.audit.tables import AuditEntry
 from mamoru.incidents.service import open_incident
 from mamoru.incidents.tables import Incident, SignalCursor
+from mamoru.people import zones
 from mamoru.vault.service import Vault
 
 ACTOR = "system:signals"
@@ -61,6 +68,47 @@ def processor_notice(
     )
 
 
+def _door_alert(session: Session, vault: Vault, body: dict[str, Any], now: datetime) -> Incident:
+    """One draft for a batch of door events with alerts; the batch's alerts are linked to it."""
+    source = next(o for o in body["objects"] if o.startswith("door_source:")).removeprefix("door_source:")
+    zones_hit = [o.removeprefix("zone:") for o in body["objects"] if o.startswith("zone:")]
+    kinds = {k.removeprefix("alert."): n for k, n in body["counts"].items() if k.startswith("alert.")}
+    incident = open_incident(
+        session,
+        vault,
+        aware_at=min(datetime.fromtimestamp(int(body["ts"]) / 1_000_000, UTC), now),
+        actor=ACTOR,
+        now=now,
+        source="signal:entry_exit",
+        draft=True,
+        overview=(
+            f"{body['counts']['alerts']} entry/exit alert(s) from {source} in zone(s) {', '.join(zones_hit)}: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+            + ". Check whether personal data was reachable."
+        ),
+        improper_purpose=True,
+        suspected_only=True,
+    )
+    zones.link_alerts(session, source, incident.ref)
+    return incident
+
+
+def door_events(
+    session: Session,
+    vault: Vault,
+    events: list[zones.DoorEventIn],
+    *,
+    source: str,
+    actor: str,
+    now: datetime,
+) -> zones.IngestResult:
+    """Record a door controller's batch and scan at once, so its alerts have their draft when it returns."""
+    result = zones.ingest(session, vault, events, source=source, actor=actor, now=now)
+    opened = scan(session, vault, now=now)
+    ref = next((i.ref for i in opened if i.source == "signal:entry_exit"), None)
+    return replace(result, incident_ref=ref)
+
+
 def scan(session: Session, vault: Vault, *, now: datetime | None = None) -> list[Incident]:
     """Read the audit log from where the last scan stopped and open drafts for what it finds."""
     now = now or datetime.now(UTC)
@@ -70,6 +118,7 @@ def scan(session: Session, vault: Vault, *, now: datetime | None = None) -> list
         session.add(cursor)
     denied: dict[str, set[str]] = defaultdict(set)
     reads: dict[tuple[str, str], set[str]] = defaultdict(set)
+    doors: list[dict[str, Any]] = []
     last = cursor.last_seq
     while True:
         rows = list(
@@ -85,6 +134,9 @@ def scan(session: Session, vault: Vault, *, now: datetime | None = None) -> list
         for seq, leaf, entry_hash in rows:
             last = seq
             body = decode_leaf(bytes(leaf), bytes(entry_hash)).body
+            if body["action"] == zones.INGESTED and body["counts"].get("alerts"):
+                doors.append(body)
+                continue
             if not str(body["action"]).startswith("decision."):
                 continue
             if body["decision"] == "deny" and MY_NUMBER_DENIALS.intersection(body["reasons"]):
@@ -109,6 +161,7 @@ def scan(session: Session, vault: Vault, *, now: datetime | None = None) -> list
                 suspected_only=True,
             )
         )
+    opened.extend(_door_alert(session, vault, body, now) for body in doors)
     history: dict[str, dict[str, int]] = {a: dict(d) for a, d in (cursor.baseline or {}).items()}
     for (actor, day), subjects in sorted(reads.items()):
         days = history.setdefault(actor, {})

@@ -117,21 +117,8 @@ class CollectIn:
     completed_on: date | None = None
 
 
-def _deny(session: Session, ws: Workspace, decision: Decision, now: datetime) -> MyNumberDenied:
-    from mamoru.incidents.service import open_incident
-
-    open_incident(
-        session,
-        ws.vault,
-        aware_at=now,
-        actor="system:signals",
-        now=now,
-        source="signal:my_number_denied",
-        draft=True,
-        overview=f"{decision.actor} was refused the Individual Number ({', '.join(decision.reasons)}).",
-        my_number="yes",
-        suspected_only=True,
-    )
+def _deny(decision: Decision) -> MyNumberDenied:
+    """The refusal to raise; the denial is in the audit log, where ``incidents.signals`` opens its draft."""
     return MyNumberDenied(
         f"the Individual Number is not available to {decision.actor}: {', '.join(decision.reasons)}"
     )
@@ -191,7 +178,7 @@ def collect(session: Session, ws: Workspace, data: CollectIn, *, actor: str, now
     )
     # Collection comes before the subject holds a number, so only the actor's side must pass here.
     if not decision.allow and decision.rule != "subject.purpose":
-        raise _deny(session, ws, decision, now)
+        raise _deny(decision)
     channel = next(
         (
             c
@@ -270,7 +257,7 @@ def read_number(
         session, ws, actor=actor, purpose=purpose, subjects=[entry.subject_id], action=Action.READ, now=now
     )
     if not decision.allow:
-        raise _deny(session, ws, decision, now)
+        raise _deny(decision)
     append(
         session,
         [
@@ -320,7 +307,7 @@ def statutory_output(
     }
     refused = [d for d in decisions.values() if not d.allow]
     if refused:
-        raise _deny(session, ws, refused[0], now)
+        raise _deny(refused[0])
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["subject_id", "dependent_of", "document", "individual_number"])

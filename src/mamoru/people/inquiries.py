@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import append
 from mamoru.errors import NotFound
+from mamoru.law.deadlines import add_business_days
 from mamoru.people.errors import require
 from mamoru.people.tables import Inquiry, InquiryAction
 from mamoru.policy.model import StaffRules
-from mamoru.requests.deadlines import add_business_days
 from mamoru.vault.service import Vault
 
 KINDS = ("inquiry", "complaint")

@@ -30,6 +30,8 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _BADGE = re.compile(r"^[A-Za-z0-9-]{4,64}$")
 OK = "ok"
+#: The audit action of an ingested batch: the entry incidents.signals reads its door alerts from.
+INGESTED = "door_events.ingested"
 ALERTS = ("unauthenticated", "unknown_badge", "left", "unauthorized")
 CSV_COLUMNS = ("event_id", "zone", "badge", "at", "direction", "authenticated")
 
@@ -116,6 +118,20 @@ class IngestResult:
     incident_ref: str | None
 
 
+def link_alerts(session: Session, source: str, incident_ref: str) -> int:
+    """Link the alerts of ``source`` that have no incident yet to ``incident_ref``; how many."""
+    rows = list(
+        session.scalars(
+            select(DoorEvent).where(
+                DoorEvent.source == source, DoorEvent.outcome != OK, DoorEvent.incident_ref.is_(None)
+            )
+        )
+    )
+    for row in rows:
+        row.incident_ref = incident_ref
+    return len(rows)
+
+
 def _check(events: list[DoorEventIn], zones: dict[str, Zone]) -> None:
     problems = []
     for n, e in enumerate(events, 1):
@@ -136,7 +152,10 @@ def _check(events: list[DoorEventIn], zones: dict[str, Zone]) -> None:
 def ingest(
     session: Session, vault: Vault, events: list[DoorEventIn], *, source: str, actor: str, now: datetime
 ) -> IngestResult:
-    """Record door events (a resent event id is skipped) and open one incident draft for the alerts."""
+    """Record door events (a resent event id is skipped) and audit the batch with its alerts counted.
+
+    The audit entry is the signal: ``incidents.signals`` opens one draft for a batch with alerts and
+    links the alerts to it (:func:`link_alerts`)."""
     zones = {z.code: z for z in session.scalars(select(Zone))}
     _check(events, zones)
     require([("source", "1–64 letters, digits and _.:-")] if not _EVENT_ID.match(source) else [])
@@ -183,45 +202,26 @@ def ingest(
         )
         session.add(row)
         added.append(row)
-    incident_ref = None
     alerts = [r for r in added if r.outcome != OK]
-    if alerts:
-        from mamoru.incidents.service import open_incident
-
-        kinds = Counter(r.outcome for r in alerts)
-        zones_hit = sorted({z.code for z in zones.values() if any(r.zone_id == z.id for r in alerts)})
-        incident = open_incident(
-            session,
-            vault,
-            aware_at=now,
-            actor="system:entry_exit",
-            now=now,
-            source="signal:entry_exit",
-            draft=True,
-            overview=(
-                f"{len(alerts)} entry/exit alert(s) from {source} in zone(s) {', '.join(zones_hit)}: "
-                + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
-                + ". Check whether personal data was reachable."
-            ),
-            improper_purpose=True,
-            suspected_only=True,
-        )
-        incident_ref = incident.ref
-        for r in alerts:
-            r.incident_ref = incident.ref
     session.flush()
+    zones_hit = sorted({z.code for z in zones.values() if any(r.zone_id == z.id for r in alerts)})
     append(
         session,
         [
             AuditEvent(
                 actor=actor,
-                action="door_events.ingested",
-                objects=(f"door_source:{source}",) + ((f"incident:{incident_ref}",) if incident_ref else ()),
-                counts={"events": len(added), "duplicates": duplicates, "alerts": len(alerts)},
+                action=INGESTED,
+                objects=(f"door_source:{source}", *(f"zone:{code}" for code in zones_hit)),
+                counts={
+                    "events": len(added),
+                    "duplicates": duplicates,
+                    "alerts": len(alerts),
+                    **{f"alert.{kind}": n for kind, n in sorted(Counter(r.outcome for r in alerts).items())},
+                },
             )
         ],
     )
-    return IngestResult(len(events), duplicates, outcomes, incident_ref)
+    return IngestResult(len(events), duplicates, outcomes, None)
 
 
 def parse_csv(text: str) -> list[DoorEventIn]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
+from mamoru.law.deadlines import clock_for
 from mamoru.law.requests import (
     DISCLOSING,
     NEEDS_GROUND,
@@ -35,7 +36,6 @@ from mamoru.law.requests import (
     RequestKind,
 )
 from mamoru.policy.model import Policy
-from mamoru.requests.deadlines import clock_for
 from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
 from mamoru.settings import Settings
 from mamoru.vault.service import Vault

@@ -105,6 +105,6 @@ def alembic_config(db: Database) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("mamoru.store").joinpath("migrations")))
+    cfg.set_main_option("script_location", str(resources.files("mamoru").joinpath("migrations")))
     cfg.attributes["engine"] = db.engine
     return cfg

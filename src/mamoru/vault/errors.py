@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from mamoru.errors import ConfigurationError, MamoruError
-
-
-class KeyUnavailable(ConfigurationError):
-    """No usable master key: missing, malformed, too open on disk, or a known placeholder."""
+from mamoru.errors import MamoruError
 
 
 class DecryptionFailed(MamoruError):

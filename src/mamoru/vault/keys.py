@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from mamoru.vault.errors import KeyUnavailable
+from mamoru.errors import KeyUnavailable
 
 KEY_BYTES = 32
 # Values people paste from documentation; refusing them keeps a demo key out of production.

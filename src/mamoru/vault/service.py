@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import unicodedata
 from collections.abc import Iterable
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mamoru.errors import MamoruError
-from mamoru.guard.decision import Decision
 from mamoru.vault import crypto
 from mamoru.vault.errors import DecryptionFailed
 from mamoru.vault.keys import MasterKey
@@ -26,6 +26,19 @@ from mamoru.vault.tables import SubjectField
 #: Fields that get a blind index so a person can be found by them (requests, deduplication).
 SEARCHABLE_FIELDS = frozenset({"email", "phone", "employee_number"})
 BLIND_INDEX_KEY = "blind_index"
+
+
+class Grant(Protocol):
+    """What a read needs from an allowing decision (the guard's ``Decision`` is one): which subjects it
+    covers, why it went as it did, and which fields must come back masked."""
+
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+
+    @property
+    def mask_fields(self) -> tuple[str, ...]: ...
+
+    def covers(self, subject_id: str) -> bool: ...
 
 
 class AccessDenied(MamoruError):
@@ -152,7 +165,7 @@ class Vault:
         }
 
     def read(
-        self, session: Session, decision: Decision, subject_id: str, fields: Iterable[str]
+        self, session: Session, decision: Grant, subject_id: str, fields: Iterable[str]
     ) -> dict[str, str]:
         """The plaintext of ``fields`` of one subject, only under an allowing decision for that subject.
 

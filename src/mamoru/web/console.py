@@ -32,7 +32,7 @@ from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.tables import Role
 from mamoru.policy.notice import Lang
 from mamoru.requests.service import queue as request_queue
-from mamoru.transfers.supervision import processor_status
+from mamoru.transfers.status import processor_status
 from mamoru.web import charts
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.policy.notice import Lang
 from mamoru.transfers.records import records_for
-from mamoru.transfers.supervision import processor_status, recipient_status
+from mamoru.transfers.status import processor_status, recipient_status
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.i18n import choose_lang, labels
 

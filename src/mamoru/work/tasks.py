@@ -72,14 +72,11 @@ def _supervision(ws: Workspace, args: dict[str, Any]) -> object:
     """Monitoring reminders: every processor or foreign recipient whose check is due, in the audit log."""
     from mamoru.audit.entry import AuditEvent
     from mamoru.audit.log import append
-    from mamoru.transfers.supervision import processor_status, recipient_status
+    from mamoru.transfers.status import every_party
 
     today = datetime.now(UTC).date()
-    policy = ws.policy.policy
     with ws.db.session() as session:
-        due = [processor_status(session, policy, p.id, today) for p in policy.processors] + [
-            recipient_status(session, policy, r.id, today) for r in policy.recipients
-        ]
+        due = every_party(session, ws.policy.policy, today)
         flagged = [s.party for s in due if not s.cleared]
         if flagged:
             append(

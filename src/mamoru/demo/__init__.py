@@ -348,9 +348,8 @@ def load_demo(
 def _supervision(session: Session, policy: Policy, now: datetime) -> None:
     """Every processor assessed, contracted and monitored; the mailing service's monitoring is overdue so
     the guard and the console have something to flag; the foreign processor's periodic check is done."""
+    from mamoru.transfers.status import CONTRACT_CLAUSES, MY_NUMBER_CLAUSES
     from mamoru.transfers.supervision import (
-        CONTRACT_CLAUSES,
-        MY_NUMBER_CLAUSES,
         record_assessment,
         record_contract,
         record_foreign_check,

@@ -39,8 +39,8 @@ from sqlalchemy.engine import Connection
 
 from mamoru import __version__
 from mamoru.errors import MamoruError
+from mamoru.schema import metadata
 from mamoru.store.db import Database
-from mamoru.store.tables import metadata
 
 FORMAT = "mamoru-backup/1"
 BATCH = 1000

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.incidents import signals
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.people import inquiries, rules, training, zones
 from mamoru.people.tables import Staff
@@ -95,7 +96,7 @@ def load_demo_people(session: Session, vault: Vault, policy: Policy, now: dateti
         zones.DoorEventIn("d4", "payroll", "DEMO-0003", day + timedelta(hours=12), "in", True),
         zones.DoorEventIn("d5", "payroll", "DEMO-0002", day + timedelta(hours=17), "out", True),
     ]
-    zones.ingest(session, vault, events, source="demo-door", actor=ACTOR, now=now)
+    signals.door_events(session, vault, events, source="demo-door", actor=ACTOR, now=now)
     # Inquiries and complaints over the last months.
     samples = [
         ("inquiry", "phone", "notice", 75, "保有期間について知りたい"),

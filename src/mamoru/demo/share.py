@@ -10,7 +10,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from mamoru.mynumber.demo import synthetic_number
+from mamoru.demo.mynumber import synthetic_number
 from mamoru.scan.shares import FILE_NAME
 
 SHARE = "demo-share"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from mamoru.store.tables import metadata
+from mamoru.schema import metadata
 
 config = context.config
 engine = config.attributes["engine"]
