@@ -27,6 +27,7 @@ test: $(STAMP) lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -39,11 +40,13 @@ browser:
 	   (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1))) || \
 	  echo "chromium is not installed: the browser tests will skip (install it with: apt-get install chromium)"
 
-## pytest: the whole suite on SQLite, then again with every workspace on PostgreSQL (skipped with a
-## reason when PostgreSQL is unreachable, a failure under CI=true)
+## pytest: the whole suite on SQLite, then the tests whose workspace moves with it again on PostgreSQL
+## (skipped with a reason when PostgreSQL is unreachable, a failure under CI=true); in parallel
+## (pytest-xdist, WORKERS processes, each with its own databases)
+WORKERS ?= 3
 pytest: $(STAMP) browser
-	$(BIN)/pytest -q
-	MAMORU_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -n $(WORKERS) --dist worksteal
+	MAMORU_TEST_DB=postgresql $(BIN)/pytest -q -n $(WORKERS) --dist worksteal -p no:cacheprovider
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -52,7 +52,8 @@ def _setup(home: Path) -> tuple[Any, list[str]]:
     from mamoru.requests import service
     from mamoru.requests.service import RequestIn
     from mamoru.settings import Settings
-    from mamoru.workspace import Workspace, initialize
+    from mamoru.setup import initialize
+    from mamoru.workspace import Workspace
 
     settings = Settings()
     initialize(settings)

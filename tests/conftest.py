@@ -21,9 +21,10 @@ from aiosmtpd.controller import Controller
 
 from mamoru.policy.load import LoadedPolicy, load_pack
 from mamoru.settings import Settings
+from mamoru.setup import initialize
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey
-from mamoru.workspace import Workspace, initialize
+from mamoru.workspace import Workspace
 from tests.test_serve_e2e import MAMORU, _env, _free_port
 
 PG_ADMIN_URL = os.environ.get("MAMORU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -124,6 +125,25 @@ def reference() -> LoadedPolicy:
 ON_POSTGRES = os.environ.get("MAMORU_TEST_DB", "sqlite") == "postgresql"
 #: A test about the SQLite file itself (its mode, a copy of it), which has no meaning on PostgreSQL.
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about the SQLite database file itself")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run takes only the tests whose workspace it moves to PostgreSQL.
+
+    Every test runs in the SQLite run. A test that never takes the ``settings`` fixture (directly or
+    through ``workspace``) would do exactly the same again, and one that takes ``db_url`` already ran
+    on both databases there; the PostgreSQL run leaves both out rather than repeat them.
+    """
+    if not ON_POSTGRES:
+        return
+    keep: list[pytest.Item] = []
+    repeats: list[pytest.Item] = []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        (keep if "settings" in names and "db_url" not in names else repeats).append(item)
+    if repeats:
+        config.hook.pytest_deselected(items=repeats)
+        items[:] = keep
 
 
 @pytest.fixture

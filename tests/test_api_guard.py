@@ -10,13 +10,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from mamoru.api.app import create_app
 from mamoru.api.deps import access_context
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.audit import log as audit_log
 from mamoru.demo import DemoPlan, load_demo
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.tokens import create_token, revoke_token
+from mamoru.server import create_app
 from mamoru.web.console import signed_in
 from mamoru.workspace import Workspace
 

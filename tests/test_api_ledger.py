@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from mamoru.api.app import create_app
 from mamoru.people.tokens import create_token
 from mamoru.policy.service import current_notice
+from mamoru.server import create_app
 from mamoru.workspace import Workspace
 
 

@@ -19,11 +19,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from mamoru.api.app import create_app
 from mamoru.demo import load_demo
 from mamoru.people.tokens import create_token
+from mamoru.server import create_app
 from mamoru.settings import Settings
-from mamoru.workspace import Workspace, initialize
+from mamoru.setup import initialize
+from mamoru.workspace import Workspace
 
 TOKEN: dict[str, str] = {}
 #: Server errors and conformance of every answer to the schema (status, content type, headers, body).

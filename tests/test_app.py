@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from mamoru.api.app import create_app
 from mamoru.policy.load import parse_policy
 from mamoru.policy.service import publish
+from mamoru.server import create_app
 from mamoru.workspace import Workspace
 
 

@@ -440,8 +440,8 @@ def test_console_lists_datastores_tests_a_connection_and_shows_the_last_runs(
 
     from fastapi.testclient import TestClient
 
-    from mamoru.api.app import create_app
     from mamoru.people.auth import set_password
+    from mamoru.server import create_app
 
     plan = load_office(workspace)
     email = person(plan, "customer").values["email"]

@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from mamoru.api.app import create_app
 from mamoru.demo import DemoPlan, load_demo
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.auth import MAX_FAILURES, set_password
 from mamoru.people.tables import Role, Staff, StaffRole
+from mamoru.server import create_app
 from mamoru.web.console import ACCESS, ANY_STAFF
 from mamoru.workspace import Workspace
 
@@ -175,7 +175,7 @@ def test_staff_who_left_cannot_sign_in(app_client: TestClient, demo: tuple[Works
 
 
 def test_init_creates_the_first_protection_manager(settings) -> None:  # type: ignore[no-untyped-def]
-    from mamoru.workspace import initialize
+    from mamoru.setup import initialize
 
     report = initialize(settings)
     assert report.initial_login == "admin" and len(report.initial_password) >= 12

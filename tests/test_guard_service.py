@@ -19,7 +19,8 @@ from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
 from mamoru.ledger.tables import Acquisition, Cessation
 from mamoru.people.tables import Staff, StaffRole
 from mamoru.settings import Settings
-from mamoru.workspace import Workspace, initialize
+from mamoru.setup import initialize
+from mamoru.workspace import Workspace
 
 
 def customer(ws: Workspace) -> str:

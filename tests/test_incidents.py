@@ -313,9 +313,9 @@ def test_signals_audit_failure_opens_a_draft(workspace: Workspace) -> None:
 def test_appi_26c_the_api_and_the_console_show_the_warnings_on_the_right_dates(workspace: Workspace) -> None:
     from fastapi.testclient import TestClient
 
-    from mamoru.api.app import create_app
     from mamoru.people.auth import set_password
     from mamoru.people.tokens import create_token
+    from mamoru.server import create_app
     from tests.requests_helpers import load_office
     from tests.test_console import PASSWORD, csrf_of, sign_in
 

@@ -325,8 +325,8 @@ def test_mn_1_consent_cannot_widen_the_use_of_the_number_beyond_its_affairs(
 def test_mn_6_the_console_page_and_outputs_open_for_handlers_only(office: tuple[Workspace, DemoPlan]) -> None:
     from fastapi.testclient import TestClient
 
-    from mamoru.api.app import create_app
     from mamoru.people.auth import set_password
+    from mamoru.server import create_app
     from tests.test_console import PASSWORD, sign_in
 
     ws, plan = office

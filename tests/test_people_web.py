@@ -11,13 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from mamoru.api.app import create_app
 from mamoru.audit.tables import AuditEntry
 from mamoru.demo import load_demo
 from mamoru.demo.people import load_demo_people
 from mamoru.people.auth import set_password
 from mamoru.people.tables import Inquiry
 from mamoru.people.tokens import create_token
+from mamoru.server import create_app
 from mamoru.workspace import Workspace
 
 PASSWORD = "correct horse battery"

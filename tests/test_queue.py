@@ -25,9 +25,10 @@ from mamoru.law.requests import RequestKind
 from mamoru.requests import service
 from mamoru.requests.tables import SubjectRequest
 from mamoru.settings import Settings
+from mamoru.setup import initialize
 from mamoru.work.queue import submit
 from mamoru.work.scheduler import claim_due
-from mamoru.workspace import Workspace, initialize
+from mamoru.workspace import Workspace
 from tests.conftest import IN_CI
 from tests.requests_helpers import OFFICER, load_office, verified
 

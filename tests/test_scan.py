@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 from typer.testing import CliRunner
 
-from mamoru.api.app import create_app
 from mamoru.audit.tables import AuditEntry
 from mamoru.cli.main import app
 from mamoru.connectors.maps import parse_map
@@ -31,6 +30,7 @@ from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
 from mamoru.scan.report import Location, ScanResult
 from mamoru.scan.tables import ScanRun
+from mamoru.server import create_app
 from mamoru.workspace import Workspace
 from tests.conftest import IN_CI
 

@@ -364,7 +364,7 @@ def test_appi_27b_opt_out_is_off_by_default_and_never_for_special_care_data(
 def test_appi_27c_joint_use_without_a_published_notice_is_blocked(reference: LoadedPolicy, settings) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
-    from mamoru.workspace import initialize
+    from mamoru.setup import initialize
 
     data = yaml.safe_load(reference.source)
     data["version"] = "2026.12-joint"
@@ -593,9 +593,9 @@ def test_appi_27a_the_gate_over_http_and_the_console_page(office: tuple[Workspac
 
     from fastapi.testclient import TestClient
 
-    from mamoru.api.app import create_app
     from mamoru.people.auth import set_password
     from mamoru.people.tokens import create_token
+    from mamoru.server import create_app
     from tests.test_console import csrf_of, sign_in
 
     ws, plan = office

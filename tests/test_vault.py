@@ -14,9 +14,10 @@ from pydantic import SecretStr
 from mamoru.demo import DemoPlan, load_demo
 from mamoru.guard.decision import Action, Decision, Reason
 from mamoru.settings import Settings
+from mamoru.setup import initialize
 from mamoru.store.db import Database
 from mamoru.vault.service import AccessDenied, SubjectErased
-from mamoru.workspace import Workspace, _next_key_file, initialize, rotate_master_key
+from mamoru.workspace import Workspace, _next_key_file, rotate_master_key
 
 from .conftest import IN_CI, sqlite_only
 

@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from mamoru.errors import ConfigurationError, KeyUnavailable
 from mamoru.policy.errors import PolicyError
 from mamoru.settings import Settings
-from mamoru.workspace import Workspace, initialize
+from mamoru.setup import initialize
+from mamoru.workspace import Workspace
 from tests.conftest import sqlite_only
 
 

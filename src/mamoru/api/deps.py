@@ -1,41 +1,22 @@
-"""Typed dependencies every route takes: the workspace and a database session in one transaction."""
+"""Typed dependencies of the API routes: the token, the access context, the error shapes; the workspace
+and the session come from ``mamoru.edge`` (shared with the pages)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from mamoru.audit.entry import REFERENCE_PATTERN
+from mamoru.edge import CurrentWorkspace as CurrentWorkspace
+from mamoru.edge import DbSession as DbSession
+from mamoru.edge import download as download
 from mamoru.errors import MamoruError
 from mamoru.people.tables import ApiClient
 from mamoru.people.tokens import authenticate
-from mamoru.workspace import Workspace
-
-
-def get_workspace(request: Request) -> Workspace:
-    workspace: Workspace = request.app.state.workspace
-    return workspace
-
-
-CurrentWorkspace = Annotated[Workspace, Depends(get_workspace)]
-
-
-def get_session(ws: CurrentWorkspace) -> Iterator[Session]:
-    with ws.db.session() as session:
-        yield session
-
-
-#: ``scope="function"``: the transaction commits before the response goes out, so a redirect never
-#: reaches the browser ahead of the change it reports, and a background task (a request's job) always
-#: sees the decision that started it.
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class ErrorOut(BaseModel):
@@ -119,12 +100,3 @@ def access_context(
 
 
 CurrentAccess = Annotated[AccessContext, Depends(access_context)]
-
-
-def download(data: bytes, filename: str, media_type: str) -> Response:
-    """A file for the browser to save, never cached (it may carry personal data)."""
-    return Response(
-        data,
-        media_type=media_type,
-        headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{filename}"'},
-    )

@@ -31,8 +31,8 @@ from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.people.staff import sweep_exits
 from mamoru.settings import Settings
+from mamoru.setup import initialize
 from mamoru.work.queue import submit
-from mamoru.workspace import initialize
 
 logfilter.install()
 app = typer.Typer(
@@ -138,8 +138,8 @@ def serve(
     """Serve the portal, the staff console and the API (refuses to start without a key or a valid policy)."""
     import uvicorn
 
-    from mamoru.api.app import create_app
     from mamoru.requests import jobs
+    from mamoru.server import create_app
 
     with opened_workspace() as ws:
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import delete, select, update
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import append
 from mamoru.errors import NotFound
+from mamoru.people.auth import new_password, set_password
 from mamoru.people.errors import require
 from mamoru.people.tables import Badge, ConsoleSession, Role, Staff, StaffRole, ZoneGrant
 
@@ -205,3 +206,26 @@ def register_view(session: Session, *, today: date, valid_days: int) -> list[Sta
             )
         )
     return rows
+
+
+def ensure_protection_manager(session: Session, *, login: str, actor: str) -> str | None:
+    """Create a protection manager account ``login`` if there is no protection manager (JIS Q 15001
+    needs one); its one-time password, or ``None`` when one exists already."""
+    exists = session.scalar(select(StaffRole).where(StaffRole.role == Role.PROTECTION_MANAGER.value).limit(1))
+    if exists is not None:
+        return None
+    now = datetime.now(UTC)
+    session.add(
+        Staff(
+            login=login,
+            department="privacy_office",
+            joined_on=now.date(),
+            pledge_signed_at=now,
+            training_completed_at=now,
+            roles=[StaffRole(role=Role.PROTECTION_MANAGER.value), StaffRole(role=Role.PRIVACY_STAFF.value)],
+        )
+    )
+    session.flush()
+    password = new_password()
+    set_password(session, login, password, actor=actor)
+    return password

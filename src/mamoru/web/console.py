@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
 from mamoru.connectors.registry import ledger_links
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.service import open_clocks

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.notice import Lang
 from mamoru.requests.tables import RequestStep, SubjectRequest

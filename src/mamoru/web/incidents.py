@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.incidents import service as incidents
 from mamoru.incidents.service import IncidentInvalid, ReportKind, Stage
 from mamoru.policy.notice import Lang

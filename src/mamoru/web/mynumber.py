@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from mamoru.api.deps import CurrentWorkspace, DbSession, download
+from mamoru.edge import CurrentWorkspace, DbSession, download
 from mamoru.mynumber import controls
 from mamoru.mynumber import service as mn
 from mamoru.mynumber.tables import MnDeletionRecord, MnEntry, MnFiling

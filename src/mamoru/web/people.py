@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.people import inquiries, rules, training, zones
 from mamoru.people.errors import Refused
 from mamoru.people.staff import register_view

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit import log as audit_log
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.policy.notice import Lang
 from mamoru.policy.service import current_notice, notice_version, notice_versions
 from mamoru.policy.tables import PublishedNotice

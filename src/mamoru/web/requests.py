@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
 from mamoru.audit.entry import AuditEvent
 from mamoru.audit.log import append
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, NotFound
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind

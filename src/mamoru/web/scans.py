@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.notice import Lang
 from mamoru.scan import service, shares

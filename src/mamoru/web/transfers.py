@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.policy.notice import Lang
 from mamoru.transfers.records import records_for
 from mamoru.transfers.status import processor_status, recipient_status

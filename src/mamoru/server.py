@@ -17,7 +17,7 @@ from mamoru.api import mynumber as api_mynumber
 from mamoru.api import people as api_people
 from mamoru.api import requests as api_requests
 from mamoru.api import transfers as api_transfers
-from mamoru.api.deps import CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.service import is_current
 from mamoru.web import console, portal
