@@ -12,12 +12,11 @@ import typer
 from mamoru.audit import log as audit_log
 from mamoru.audit.log import Checkpoint
 from mamoru.audit.signing import load_public_key_pem, public_key_pem
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_BAD_INPUT, EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 
-app = typer.Typer(
-    help="Verify and query the tamper-evident audit log. / 改ざん検知可能な監査ログの検証と照会。"
-)
+app = typer.Typer(help=HELP["audit"])
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

@@ -27,7 +27,7 @@ def backup(
         ),
     ] = False,
 ) -> None:
-    """Back up the database in one consistent snapshot (SQLite or PostgreSQL); keys are kept apart."""
+    # Its help is HELP["backup"] in mamoru.cli.commands (listed without loading this module).
     if out_file.exists():
         raise fail(f"{out_file} exists; choose a new name")
     with opened_workspace() as ws:
@@ -65,8 +65,7 @@ def restore(
         ),
     ] = False,
 ) -> None:
-    """Restore a backup into the configured, empty database, bring it to the current schema and verify the
-    audit log (exit 1 if it does not verify)."""
+    # Its help is HELP["restore"] in mamoru.cli.commands (listed without loading this module).
     from mamoru.audit.log import verify
     from mamoru.audit.signing import load_signer
     from mamoru.store.db import Database

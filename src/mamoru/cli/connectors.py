@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.connectors import interop
 from mamoru.connectors.maps import load_map
@@ -16,9 +17,7 @@ from mamoru.errors import MamoruError
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.scan import draft as map_draft
 
-app = typer.Typer(
-    help="Dataset maps: requests reach the organization's databases. / 外部データベースとの連携。"
-)
+app = typer.Typer(help=HELP["connectors"])
 UrlEnv = Annotated[str, typer.Option("--url-env", help="Environment variable holding the SQLAlchemy URL.")]
 
 

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from mamoru.audit.entry import REFERENCE_PATTERN
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record
 
-app = typer.Typer(help="Purpose-bound decisions. / 利用目的に基づく利用可否の判定。")
+app = typer.Typer(help=HELP["guard"])
 _REF = re.compile(REFERENCE_PATTERN)
 
 

@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.incidents import service as incidents
 from mamoru.incidents import signals
 from mamoru.incidents.service import ReportKind
 
-app = typer.Typer(help="Incidents and breach reports (APPI Art. 26, JIS Q 15001). / 漏えい等の事故と報告。")
+app = typer.Typer(help=HELP["incidents"])
 
 
 @app.command("list")

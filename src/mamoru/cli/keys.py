@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import fail, out
 from mamoru.errors import MamoruError
 from mamoru.settings import Settings
 from mamoru.workspace import rotate_master_key
 
-app = typer.Typer(help="Key management. / 鍵の管理。")
+app = typer.Typer(help=HELP["keys"])
 
 
 @app.command()

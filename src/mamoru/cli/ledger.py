@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.ledger import entries as ledger
 from mamoru.ledger import retention
 
-app = typer.Typer(help="The personal-information management ledger. / 個人情報管理台帳。")
-retention_app = typer.Typer(help="Retention and disposal. / 保存期間と廃棄。")
+app = typer.Typer(help=HELP["ledger"])
+retention_app = typer.Typer(help=HELP["retention"])
 
 
 class ExportFormat(StrEnum):

@@ -1,74 +1,68 @@
-"""The `mamoru` command."""
+"""The `mamoru` command. A subcommand's module loads only when that subcommand runs (or shows its own
+help), so `mamoru --help` and `mamoru version` answer without importing the domain."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import importlib
 from typing import Annotated
 
 import typer
+from typer import _click as click  # the Click that Typer vendors and builds its commands on
+from typer.core import TyperCommand, TyperGroup
 
 from mamoru import __version__, logfilter
-from mamoru.cli import (
-    audit,
-    backup,
-    connectors,
-    guard,
-    incidents,
-    keys,
-    ledger,
-    mynumber,
-    people,
-    pms,
-    policy,
-    requests,
-    scan,
-    staff,
-    tokens,
-    transfers,
-    work,
-)
-from mamoru.cli.common import emit_json, fail, opened_workspace, out
-from mamoru.errors import MamoruError
-from mamoru.people.staff import sweep_exits
-from mamoru.settings import Settings
-from mamoru.setup import initialize
-from mamoru.work.queue import submit
+from mamoru.cli.commands import HELP, WHERE
 
 logfilter.install()
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: the commands defined here, then those of ``WHERE``, each loaded on first use."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *WHERE]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in WHERE:
+            return found
+        if self._listing:  # the list needs the name and the first paragraph of the help only
+            short = HELP[cmd_name].split("\n\n")[0].replace("\n", " ")
+            return TyperCommand(name=cmd_name, help=HELP[cmd_name], short_help=short)
+        module, attribute = WHERE[cmd_name]
+        target = getattr(importlib.import_module(module), attribute)
+        if isinstance(target, typer.Typer):
+            command: click.Command = typer.main.get_group(target)
+        else:
+            single = typer.Typer(add_completion=False)
+            single.command(cmd_name, help=HELP[cmd_name])(target)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help="mamoru — personal-information protection management system. / 個人情報保護マネジメントシステム。",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(policy.app, name="policy")
-app.add_typer(audit.app, name="audit")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(ledger.retention_app, name="retention")
-app.add_typer(keys.app, name="keys")
-app.add_typer(guard.app, name="guard")
-app.add_typer(tokens.app, name="tokens")
-app.add_typer(staff.app, name="staff")
-app.add_typer(people.training_app, name="training")
-app.add_typer(people.rules_app, name="rules")
-app.add_typer(people.zones_app, name="zones")
-app.add_typer(people.inquiries_app, name="inquiries")
-app.add_typer(pms.app, name="pms")
-app.add_typer(connectors.app, name="connectors")
-app.add_typer(work.work_app, name="work")
-app.command("worker")(work.worker)
-app.command("backup")(backup.backup)
-app.command("restore")(backup.restore)
-app.command("scan")(scan.scan)
-app.add_typer(requests.app, name="requests")
-app.add_typer(transfers.app, name="transfers")
-app.add_typer(incidents.app, name="incidents")
-app.add_typer(mynumber.app, name="mynumber")
 
 
 @app.command()
 def version() -> None:
     """Print mamoru's version."""
-    out.print(__version__)
+    typer.echo(__version__)
 
 
 @app.command()
@@ -76,6 +70,11 @@ def init(
     as_json: Annotated[bool, typer.Option("--json", help="Print what was created as JSON.")] = False,
 ) -> None:
     """Create the workspace: key file (0600), settings, policy, database schema, published notice. Idempotent."""
+    from mamoru.cli.common import emit_json, fail, out
+    from mamoru.errors import MamoruError
+    from mamoru.settings import Settings
+    from mamoru.setup import initialize
+
     try:
         report = initialize(Settings())
     except MamoruError as exc:
@@ -106,7 +105,9 @@ def demo(
     ] = False,
 ) -> None:
     """Fill the workspace with a deterministic synthetic demo organization (Faker, ja_JP)."""
+    from mamoru.cli.common import fail, opened_workspace, out
     from mamoru.demo.full import load_everything
+    from mamoru.errors import MamoruError
 
     with opened_workspace() as ws:
         try:
@@ -136,10 +137,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
 ) -> None:
     """Serve the portal, the staff console and the API (refuses to start without a key or a valid policy)."""
+    from datetime import UTC, datetime
+
     import uvicorn
 
+    from mamoru.cli.common import opened_workspace, out
+    from mamoru.people.staff import sweep_exits
     from mamoru.requests import jobs
     from mamoru.server import create_app
+    from mamoru.work.queue import submit
 
     with opened_workspace() as ws:
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.mynumber import controls
 from mamoru.mynumber import service as mn
 from mamoru.mynumber.tables import MnEntry
 
-app = typer.Typer(help="The My Number vault (番号法). / 特定個人情報の管理。")
+app = typer.Typer(help=HELP["mynumber"])
 
 
 @app.command()

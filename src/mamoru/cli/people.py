@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, in_session, out
 from mamoru.incidents import signals
 from mamoru.people import inquiries as inq
@@ -21,10 +22,10 @@ from mamoru.people import zones as zone_mod
 By = Annotated[str, typer.Option("--by", help="Who records it (staff:LOGIN).")]
 Json = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
 
-training_app = typer.Typer(help="Staff training: plans, sessions, attendance (JIS-7). / 教育。")
-rules_app = typer.Typer(help="Internal rules: register, approval, acknowledgement (JIS-6). / 内部規程。")
-zones_app = typer.Typer(help="Controlled zones and entry/exit events (APPI-23-phys). / 入退室管理。")
-inquiries_app = typer.Typer(help="Inquiries and complaints (APPI Art. 40). / 苦情・相談。")
+training_app = typer.Typer(help=HELP["training"])
+rules_app = typer.Typer(help=HELP["rules"])
+zones_app = typer.Typer(help=HELP["zones"])
+inquiries_app = typer.Typer(help=HELP["inquiries"])
 
 
 @training_app.command("plan")

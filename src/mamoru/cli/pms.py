@@ -11,15 +11,14 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, in_session, out
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.pms import audits, controls, legal, review, risk
 from mamoru.pms.check import nonconformities
 from mamoru.workspace import Workspace
 
-app = typer.Typer(
-    help="The PMS cycle of JIS Q 15001: register, risks, controls, audits, review. / PMSの運用。"
-)
+app = typer.Typer(help=HELP["pms"])
 By = Annotated[str, typer.Option("--by", help="Who records it (staff:LOGIN).")]
 Json = Annotated[bool, typer.Option("--json", help="JSON instead of text.")]
 On = Annotated[str | None, typer.Option("--on", help="Day (YYYY-MM-DD); today if omitted.")]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_BAD_INPUT, emit_json, err, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.policy.errors import PolicyError
@@ -16,9 +17,7 @@ from mamoru.policy.notice import Lang, render_document, render_notice
 from mamoru.policy.service import notice_versions, publish
 from mamoru.settings import Settings
 
-app = typer.Typer(
-    help="Check, show, render and publish the privacy policy. / 個人情報保護方針の検査・表示・公表。"
-)
+app = typer.Typer(help=HELP["policy"])
 
 FileArg = Annotated[Path, typer.Argument(help="Policy YAML file.", show_default=False)]
 FileOpt = Annotated[

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.requests import jobs, service
 from mamoru.requests.tables import RequestStep, SubjectRequest
 
-app = typer.Typer(help="Data-subject requests (APPI Arts. 32-39). / 開示等の請求。")
+app = typer.Typer(help=HELP["requests"])
 
 
 def _summary(r: SubjectRequest, now: datetime) -> dict[str, object]:

@@ -52,10 +52,7 @@ def scan(
         bool, typer.Option("--record/--no-record", help="Keep the run for the console.")
     ] = True,
 ) -> None:
-    """Find personal information and report the ledger gaps; exit 1 when there is a gap.
-    / 個人情報を探し、台帳との差異を報告します（差異があれば終了コード 1）。
-
-    Only counts and masked samples are shown: never a whole value."""
+    # Its help is HELP["scan"] in mamoru.cli.commands (listed without loading this module).
     if bool(paths) == bool(db_url_env):
         raise fail("give PATH... or --db-url-env VAR (one of them)")
     started = utcnow()

@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, in_session, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.people import staff as people_staff
 from mamoru.people.auth import enroll_totp, new_password, remove_totp, set_password
 
-app = typer.Typer(help="The staff register and accounts (APPI Art. 24). / 従業者の登録とアカウント。")
+app = typer.Typer(help=HELP["staff"])
 
 
 @app.command()

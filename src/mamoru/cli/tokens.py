@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.people.tokens import create_token, list_clients, revoke_token
 
-app = typer.Typer(help="API tokens. / APIトークン。")
+app = typer.Typer(help=HELP["tokens"])
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
@@ -16,9 +17,7 @@ from mamoru.transfers import supervision
 from mamoru.transfers.records import records_for, records_json
 from mamoru.transfers.status import every_party
 
-app = typer.Typer(
-    help="Processors, recipients and provision records (APPI Arts. 25, 27-30). / 委託・第三者提供。"
-)
+app = typer.Typer(help=HELP["transfers"])
 
 By = Annotated[str, typer.Option("--by", help="Who records it (staff:LOGIN).")]
 Evidence = Annotated[

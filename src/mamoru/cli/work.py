@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 
+from mamoru.cli.commands import HELP
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.work.tasks import SCHEDULE, TASKS
 
-work_app = typer.Typer(
-    help="Background work: run a task now or put it on the queue. / バックグラウンド処理。"
-)
+work_app = typer.Typer(help=HELP["work"])
 
 
 def worker(
@@ -23,8 +22,7 @@ def worker(
         bool, typer.Option("--schedule/--no-schedule", help="Also enqueue the periodic tasks when due.")
     ] = True,
 ) -> None:
-    """Run queued work from MAMORU_BROKER_URL (RabbitMQ or Redis) until stopped; any number of workers
-    on any machines may share the queue and the database."""
+    # Its help is HELP["worker"] in mamoru.cli.commands (listed without loading this module).
     import dramatiq
 
     from mamoru.work.queue import broker_for
