@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from mamoru.audit.log import AuditWriter
 from mamoru.audit.signing import Signer, ensure_key_file, load_signer
+from mamoru.audit.writer import AuditWriter
 from mamoru.errors import ConfigurationError
 from mamoru.policy.load import LoadedPolicy, load_policy, pack_source
 from mamoru.policy.service import current_notice, publish

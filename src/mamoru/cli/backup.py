@@ -67,8 +67,8 @@ def restore(
 ) -> None:
     """Restore a backup into the configured, empty database, bring it to the current schema and verify the
     audit log (exit 1 if it does not verify)."""
-    from mamoru.audit.log import verify
     from mamoru.audit.signing import load_signer
+    from mamoru.audit.verification import verify
     from mamoru.store.db import Database
 
     settings = Settings()

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.ledger.errors import LedgerInvalid
 from mamoru.policy.model import ForeignTransfer, Policy
 from mamoru.transfers.tables import (
