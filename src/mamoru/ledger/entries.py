@@ -52,17 +52,6 @@ class LedgerEntryIn(BaseModel):
     retained: bool = True
 
 
-REQUIRED_COLUMNS = (
-    "data_items",
-    "purposes",
-    "storage_location",
-    "storage_method",
-    "access_roles",
-    "use_until",
-    "retention",
-)
-
-
 def _problems(data: dict[str, Any], policy: Policy) -> tuple[LedgerEntryIn | None, list[tuple[str, str]]]:
     try:
         entry = LedgerEntryIn.model_validate(data)

@@ -30,7 +30,6 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _BADGE = re.compile(r"^[A-Za-z0-9-]{4,64}$")
 OK = "ok"
-ALERTS = ("unauthenticated", "unknown_badge", "left", "unauthorized")
 CSV_COLUMNS = ("event_id", "zone", "badge", "at", "direction", "authenticated")
 
 

@@ -53,10 +53,6 @@ class Connector(Protocol):
     def erase(self, identities: dict[str, str]) -> dict[str, Any]: ...
 
 
-#: Connectors registered in code (tests, plug-ins), beside those of the workspace's dataset maps.
-CONNECTORS: dict[str, Connector] = {}
-
-
 class StepFailed(MamoruError):
     http_status = 409
 
@@ -274,7 +270,7 @@ def _step_connector(session: Session, ctx: Context, name: str, effect: str) -> d
     so a rerun after a crash finishes what is left."""
     from mamoru.connectors.registry import connectors
 
-    registered: dict[str, Connector] = {**connectors(ctx.ws), **CONNECTORS}
+    registered: dict[str, Connector] = dict(connectors(ctx.ws))
     chosen = sorted(registered) if name == "*" else [name]
     identities = identities_of(ctx.ws, ctx.request)
     results = []
