@@ -20,8 +20,11 @@ from pathlib import Path
 from sqlalchemy import text
 
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import AuditWriter, build_index, make_checkpoint, verify
+from mamoru.audit.proofs import make_checkpoint
+from mamoru.audit.query import build_index
 from mamoru.audit.signing import Signer
+from mamoru.audit.verification import verify
+from mamoru.audit.writer import AuditWriter
 from mamoru.store.db import Database
 
 APPENDS = int(os.environ.get("BENCH_AUDIT_APPENDS", "300000"))

@@ -20,7 +20,7 @@ from pathlib import Path
 import casbin
 from casbin.model.model_fast import FastModel
 
-from mamoru.audit.log import AuditWriter
+from mamoru.audit.writer import AuditWriter
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import ActorState, Request, SubjectState, compile_policy, decide
 from mamoru.guard.service import audit_events

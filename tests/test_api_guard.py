@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from mamoru.api.deps import access_context
 from mamoru.api.personal import PERSONAL_DATA
-from mamoru.audit import log as audit_log
+from mamoru.audit.query import entries_for
 from mamoru.demo import DemoPlan, load_demo
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.tokens import create_token, revoke_token
@@ -122,9 +122,7 @@ def test_subject_read_is_guarded_audited_and_decrypts_only_on_allow(
     assert wrong_purpose.status_code == 403
     with workspace.db.session() as session:
         decisions = [
-            e.body
-            for e in audit_log.entries_for(session, "subject", subject)
-            if e.body["action"] == "decision.read"
+            e.body for e in entries_for(session, "subject", subject) if e.body["action"] == "decision.read"
         ]
     assert [d["decision"] for d in decisions] == ["allow", "deny", "deny"]
     assert [d["actor"] for d in decisions] == ["staff:sa01", "staff:sa02", "staff:sa01"]
@@ -152,7 +150,7 @@ def test_batch_endpoint_answers_each_request(setup: tuple[TestClient, str, DemoP
 def test_audit_entries_and_proofs_need_a_token(
     setup: tuple[TestClient, str, DemoPlan, str], workspace: Workspace
 ) -> None:
-    from mamoru.audit.log import InclusionProof, make_checkpoint
+    from mamoru.audit.proofs import InclusionProof, make_checkpoint
 
     client, token, _, subject = setup
     client.post(
@@ -167,7 +165,7 @@ def test_audit_entries_and_proofs_need_a_token(
         make_checkpoint(session, workspace.signer)
     seq = entries[-1]["seq"]
     data = client.get(f"/api/v1/audit/proof/{seq}", headers=auth).json()
-    from mamoru.audit.log import Checkpoint
+    from mamoru.audit.proofs import Checkpoint
 
     proof = InclusionProof(
         seq, bytes.fromhex(data["leaf"]), bytes.fromhex(data["entry_hash"]), Checkpoint.from_json(data["checkpoint"]),

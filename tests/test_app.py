@@ -91,7 +91,7 @@ def test_audit_checkpoints_and_consistency_are_public_and_verifiable(
     client: TestClient, workspace: Workspace
 ) -> None:
     from mamoru.audit import merkle
-    from mamoru.audit.log import Checkpoint, make_checkpoint
+    from mamoru.audit.proofs import Checkpoint, make_checkpoint
     from mamoru.audit.signing import load_public_key_pem, verify_statement
 
     with workspace.db.session() as session:
@@ -109,14 +109,15 @@ def test_audit_checkpoints_and_consistency_are_public_and_verifiable(
 def test_audit_status_page_shows_the_last_verification_and_checkpoint(
     client: TestClient, workspace: Workspace
 ) -> None:
-    from mamoru.audit import log as audit_log
+    from mamoru.audit.proofs import make_checkpoint
+    from mamoru.audit.verification import record_verification, verify
 
     assert "Not verified yet." in client.get("/audit?lang=en").text
     with workspace.db.session() as session:
-        audit_log.make_checkpoint(session, workspace.signer)
-    report = audit_log.verify(workspace.db, workspace.signer.public)
+        make_checkpoint(session, workspace.signer)
+    report = verify(workspace.db, workspace.signer.public)
     with workspace.db.session() as session:
-        audit_log.record_verification(session, report, by="test")
+        record_verification(session, report, by="test")
     page = client.get("/audit?lang=ja").text
     assert "改ざんなし" in page and "Merkle ルート" in page
     status = client.get("/api/v1/audit/status").json()

@@ -14,10 +14,20 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from mamoru.audit import log as audit_log
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, PersonalValueInAudit
-from mamoru.audit.log import AuditWriter, Checkpoint, append, verify
+from mamoru.audit.proofs import (
+    Checkpoint,
+    checkpoints,
+    consistency_proof,
+    inclusion_proof,
+    latest_checkpoint,
+    make_checkpoint,
+)
+from mamoru.audit.query import entries_for
 from mamoru.audit.signing import Signer
+from mamoru.audit.verification import verify
+from mamoru.audit.writer import AuditWriter
 from mamoru.store.db import Database
 
 SUBJECT = "0b8f2c1e-5d6a-4e3b-9c7d-1a2b3c4d5e6f"
@@ -47,7 +57,7 @@ def fresh_log(path: Path, n: int = N, signer: Signer | None = None) -> Database:
     with db.session() as session:
         append(session, [event(i) for i in range(1, n + 1)])
         if signer is not None:
-            audit_log.make_checkpoint(session, signer)
+            make_checkpoint(session, signer)
     return db
 
 
@@ -175,7 +185,7 @@ def test_a_consistently_rewritten_log_fails_against_its_signed_checkpoint(
     """Rewriting an entry and recomputing every later hash fools the chain, not the signature."""
     db = fresh_log(tmp_path / "a.db", signer=signer)
     with db.session() as session:
-        (cp,) = audit_log.checkpoints(session)
+        (cp,) = checkpoints(session)
     forged_db = fresh_log(tmp_path / "b.db", n=0)
     with forged_db.session() as session:
         events = [event(i) for i in range(1, N + 1)]
@@ -201,9 +211,9 @@ def test_a_tampered_checkpoint_fails(log_db: Database, signer: Signer) -> None:
 def test_inclusion_proof_verifies_and_fails_when_tampered(log_db: Database, signer: Signer) -> None:
     with log_db.session() as session:
         for seq in range(1, N + 1):
-            proof = audit_log.inclusion_proof(session, seq)
+            proof = inclusion_proof(session, seq)
             assert proof.verify(signer.public)
-        proof = audit_log.inclusion_proof(session, 5)
+        proof = inclusion_proof(session, 5)
     forged_leaf = bytearray(proof.leaf)
     forged_leaf[-3] ^= 1
     assert not type(proof)(
@@ -220,11 +230,11 @@ def test_consistency_between_two_checkpoints(log_db: Database, signer: Signer) -
     from mamoru.audit import merkle
 
     with log_db.session() as session:
-        first = audit_log.latest_checkpoint(session)
+        first = latest_checkpoint(session)
         append(session, [event(i) for i in range(100, 110)])
-        second = audit_log.make_checkpoint(session, signer)
+        second = make_checkpoint(session, signer)
         assert first is not None and second is not None
-        path = audit_log.consistency_proof(session, first.tree_size, second.tree_size)
+        path = consistency_proof(session, first.tree_size, second.tree_size)
     assert merkle.verify_consistency(
         first.tree_size, second.tree_size, first.root_hash, second.root_hash, path
     )
@@ -321,9 +331,9 @@ def test_buffered_appends_share_commits(tmp_path: Path) -> None:
 
 def test_queries_by_subject_actor_and_purpose_read_the_record(log_db: Database) -> None:
     with log_db.session() as session:
-        about = audit_log.entries_for(session, "subject", SUBJECT)
-        by_actor = audit_log.entries_for(session, "actor", "staff:u1")
-        for_purpose = audit_log.entries_for(session, "purpose", "research")
+        about = entries_for(session, "subject", SUBJECT)
+        by_actor = entries_for(session, "actor", "staff:u1")
+        for_purpose = entries_for(session, "purpose", "research")
     assert [e.seq for e in about] == [i for i in range(1, N + 1) if i % 4 == 0]
     assert all(e.body["actor"] == "staff:u1" for e in by_actor) and len(by_actor) == N // 3
     assert all(e.body["purpose"] == "research" for e in for_purpose)
@@ -331,10 +341,10 @@ def test_queries_by_subject_actor_and_purpose_read_the_record(log_db: Database) 
 
 def test_a_forged_index_row_cannot_add_an_entry_to_a_subjects_history(log_db: Database) -> None:
     with log_db.session() as session:
-        audit_log.entries_for(session, "subject", SUBJECT)
+        entries_for(session, "subject", SUBJECT)
     tamper(log_db, ("INSERT INTO audit_refs (kind, value, seq) VALUES ('subject', ?, 1)", (SUBJECT,)))
     with log_db.session() as session:
-        assert 1 not in [e.seq for e in audit_log.entries_for(session, "subject", SUBJECT)]
+        assert 1 not in [e.seq for e in entries_for(session, "subject", SUBJECT)]
 
 
 def test_parallel_verification_finds_the_same_first_bad_entry(tmp_path: Path) -> None:

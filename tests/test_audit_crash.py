@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from mamoru.audit.entry import HEADER_BYTES
-from mamoru.audit.log import verify
+from mamoru.audit.verification import verify
 from mamoru.store.db import Database
 
 TRIALS = 50
@@ -23,7 +23,8 @@ TRIALS = 50
 CHILD = r"""
 import random, sys
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import AuditWriter, append
+from mamoru.audit.chain import append
+from mamoru.audit.writer import AuditWriter
 from mamoru.store.db import Database
 
 url, trial = sys.argv[1], int(sys.argv[2])

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mamoru.audit import log as audit_log
+from mamoru.audit.chain import head
+from mamoru.audit.query import entries_for
+from mamoru.audit.verification import verify
 from mamoru.demo import load_demo
 from mamoru.guard.decision import Action, Reason
 from mamoru.guard.service import decide_and_record
@@ -83,7 +85,7 @@ def test_decisions_see_state_changes_at_once_and_are_audited(demo: Workspace) ->
         )
     assert ask(demo, subject).reasons == (Reason.USE_STOPPED,)
     with demo.db.session() as session:
-        entries = audit_log.entries_for(session, "subject", subject)
+        entries = entries_for(session, "subject", subject)
     decisions = [e for e in entries if e.body["action"] == "decision.read"]
     assert [e.body["decision"] for e in decisions] == ["allow", "deny", "allow", "deny", "deny"]
     assert decisions[-1].body["reasons"] == ["use_stopped", "rule:subject.stopped_use"]
@@ -124,9 +126,9 @@ def test_batch_decisions_are_audited_as_groups(demo: Workspace) -> None:
             action=Action.READ,
             now=datetime.now(UTC),
         )
-        size, _ = audit_log.head(session)
+        size, _ = head(session)
     assert [d.allow for d in decisions] == [True, False, True]
-    assert audit_log.verify(demo.db, None).entries == size
+    assert verify(demo.db, None).entries == size
 
 
 @pytest.mark.postgres

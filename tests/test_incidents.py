@@ -251,8 +251,8 @@ def test_appi_35_a_subject_in_a_reportable_incident_gets_the_breach_ground_sugge
 
 
 def test_signals_open_drafts_for_my_number_denials_and_an_unusual_read_volume(workspace: Workspace) -> None:
+    from mamoru.audit.chain import append
     from mamoru.audit.entry import AuditEvent
-    from mamoru.audit.log import append
 
     now = datetime.now(UTC)
     with workspace.db.session() as session:
@@ -300,7 +300,7 @@ def test_signals_open_drafts_for_my_number_denials_and_an_unusual_read_volume(wo
 
 
 def test_signals_audit_failure_opens_a_draft(workspace: Workspace) -> None:
-    from mamoru.audit.log import VerifyReport
+    from mamoru.audit.verification import VerifyReport
 
     bad = VerifyReport(
         ok=False, entries=10, checkpoints_checked=1, first_bad_seq=7, reason="hash mismatch", seconds=0.1

@@ -206,11 +206,11 @@ def test_mn_6_a_non_handler_is_refused_audited_and_a_security_alert_opens(
         signals.scan(session, ws.vault)
         drafts = list(session.scalars(select(Incident).where(Incident.source == "signal:my_number_denied")))
         assert len(drafts) == 1 and drafts[0].my_number == "yes"
-        from mamoru.audit import log as audit_log
+        from mamoru.audit.query import entries_for
 
         denied = [
             e
-            for e in audit_log.entries_for(session, "actor", "staff:hr02", limit=100)
+            for e in entries_for(session, "actor", "staff:hr02", limit=100)
             if e.body["decision"] == "deny" and "my_number_not_handler" in e.body["reasons"]
         ]
         assert denied

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select
 
 from mamoru.audit.entry import decode_leaf
-from mamoru.audit.log import verify
 from mamoru.audit.tables import AuditEntry
+from mamoru.audit.verification import verify
 from mamoru.law.requests import RequestKind
 from mamoru.requests import service
 from mamoru.requests.tables import SubjectRequest

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from mamoru.audit import log as audit_log
+from mamoru.audit.query import entries_for
 from mamoru.audit.tables import AuditEntry
 from mamoru.demo import DemoPlan
 from mamoru.guard.decision import Action, Reason
@@ -110,7 +110,7 @@ def test_appi_33_access_history_entries_carry_inclusion_proofs_that_verify(
     assert "staff:sa01" in actors and "system:demo" in actors
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    from mamoru.audit.log import Checkpoint, InclusionProof
+    from mamoru.audit.proofs import Checkpoint, InclusionProof
 
     public = load_pem_public_key(history["public_key_pem"].encode())
     for entry in history["entries"]:
@@ -266,7 +266,7 @@ def test_appi_34_correction_changes_the_value_and_audits_keyed_hashes_only(
         assert ws.vault.decrypt(session, customer.subject_id, ["address"]) == {"address": new_address}
         (event,) = [
             e
-            for e in audit_log.entries_for(session, "subject", customer.subject_id, limit=1000)
+            for e in entries_for(session, "subject", customer.subject_id, limit=1000)
             if e.body["action"] == "request.correct"
         ]
     objects = event.body["objects"]

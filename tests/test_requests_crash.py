@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from mamoru.audit.entry import decode_leaf
-from mamoru.audit.log import verify
 from mamoru.audit.tables import AuditEntry
+from mamoru.audit.verification import verify
 from mamoru.law.requests import RequestKind
 from mamoru.ledger.tables import Cessation, DataSubject
 from mamoru.requests import jobs, service

@@ -196,12 +196,10 @@ def test_appi_27a_a_job_with_one_subject_lacking_consent_is_refused_whole_and_au
     assert list(result.refused) == [lacking] and result.refused[lacking] == ["provision_needs_consent"]
     assert _records(ws) == before
     with ws.db.session() as session:
-        from mamoru.audit import log as audit_log
+        from mamoru.audit.query import entries_for
 
         (event,) = [
-            e
-            for e in audit_log.entries_for(session, "subject", lacking)
-            if e.body["action"] == "transfer.refused"
+            e for e in entries_for(session, "subject", lacking) if e.body["action"] == "transfer.refused"
         ]
     assert event.body["counts"] == {"refused": 1, "requested": 10}
 

@@ -9,8 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mamoru.audit.log import AuditWriter
 from mamoru.audit.signing import Signer, load_signer
+from mamoru.audit.writer import AuditWriter
 from mamoru.errors import ConfigurationError
 from mamoru.policy.load import LoadedPolicy, load_policy
 from mamoru.settings import Settings

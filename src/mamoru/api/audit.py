@@ -9,8 +9,11 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from mamoru.api.deps import ERRORS, BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
-from mamoru.audit import log as audit_log
+from mamoru.audit.chain import head
+from mamoru.audit.proofs import checkpoints, consistency_proof, inclusion_proof, latest_checkpoint
+from mamoru.audit.query import entries_for
 from mamoru.audit.signing import public_key_pem
+from mamoru.audit.verification import last_verification
 
 #: The largest audit sequence number a route accepts (a 64-bit column).
 MAX_SEQ = 2**63 - 1
@@ -45,7 +48,7 @@ def list_checkpoints(ws: CurrentWorkspace, session: DbSession) -> CheckpointsOut
         public_key_pem=public_key_pem(ws.signer.public),
         key_id=ws.signer.key_id,
         statement_format="mamoru-checkpoint/v1\\n<tree_size>\\n<root_hash>\\n<chain_hash>\\n<ts_us>\\n",
-        checkpoints=[CheckpointOut(**cp.to_json()) for cp in audit_log.checkpoints(session)],
+        checkpoints=[CheckpointOut(**cp.to_json()) for cp in checkpoints(session)],
     )
 
 
@@ -53,7 +56,7 @@ def list_checkpoints(ws: CurrentWorkspace, session: DbSession) -> CheckpointsOut
 def consistency(
     session: DbSession, first: int = Query(ge=0, le=MAX_SEQ), second: int = Query(ge=0, le=MAX_SEQ)
 ) -> ConsistencyOut:
-    path = audit_log.consistency_proof(session, first, second)
+    path = consistency_proof(session, first, second)
     return ConsistencyOut(first=first, second=second, path=[p.hex() for p in path])
 
 
@@ -67,9 +70,9 @@ class StatusOut(BaseModel):
 
 @router.get("/status", summary="Size of the log, the last verification and the latest checkpoint")
 def status(session: DbSession) -> StatusOut:
-    size, _ = audit_log.head(session)
-    last = audit_log.last_verification(session)
-    cp = audit_log.latest_checkpoint(session)
+    size, _ = head(session)
+    last = last_verification(session)
+    cp = latest_checkpoint(session)
     return StatusOut(
         entries=size,
         last_verified_at=last.run_at.isoformat() if last else None,
@@ -121,7 +124,7 @@ def entries(
             reasons=list(e.body["reasons"]),
             policy_version=e.body["policy_version"],
         )
-        for e in audit_log.entries_for(session, kind, value, limit=limit, after=after)
+        for e in entries_for(session, kind, value, limit=limit, after=after)
     ]
 
 
@@ -139,7 +142,7 @@ class InclusionOut(BaseModel):
 def proof(
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], _client: CurrentApiClient, session: DbSession
 ) -> InclusionOut:
-    found = audit_log.inclusion_proof(session, seq)
+    found = inclusion_proof(session, seq)
     data = found.to_json()
     return InclusionOut(
         seq=data["seq"],

@@ -23,7 +23,7 @@ class AuditEntry(Base):
 class AuditRef(Base):
     """Which entries concern a subject, an actor or a purpose.
 
-    Derived data: built from the leaves after they are committed (:func:`mamoru.audit.log.build_index`),
+    Derived data: built from the leaves after they are committed (:func:`mamoru.audit.query.build_index`),
     so appends stay one insert per entry; queries bring it up to date first.
     """
 

@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
-from mamoru.audit import log as audit_log
-from mamoru.audit.log import Checkpoint
+from mamoru.audit import verification
+from mamoru.audit.proofs import Checkpoint, checkpoints, consistency_proof, inclusion_proof, make_checkpoint
+from mamoru.audit.query import entries_for
 from mamoru.audit.signing import load_public_key_pem, public_key_pem
+from mamoru.audit.verification import record_verification
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_BAD_INPUT, EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
@@ -48,9 +50,9 @@ def verify(
         if witness_pem is not None and witness_pem.strip() != public_key_pem(public).strip():
             # The witness trusts its own copy of the key, not the one in this workspace.
             public = load_public_key_pem(witness_pem)
-        report = audit_log.verify(ws.db, public, witness=witnessed, deep=deep, workers=workers)
+        report = verification.verify(ws.db, public, witness=witnessed, deep=deep, workers=workers)
         with ws.db.session() as session:
-            audit_log.record_verification(session, report, by="cli")
+            record_verification(session, report, by="cli")
             if not report.ok:  # a broken log is a suspected incident: open a draft for the office
                 from mamoru.incidents.signals import audit_failure
 
@@ -79,9 +81,9 @@ def checkpoint(
     """Sign a checkpoint of the current log (size, Merkle root, chain head)."""
     with opened_workspace() as ws:
         with ws.db.session() as session:
-            cp = audit_log.make_checkpoint(session, ws.signer)
+            cp = make_checkpoint(session, ws.signer)
         with ws.db.session() as session:
-            everything = audit_log.checkpoints(session)
+            everything = checkpoints(session)
         pem = public_key_pem(ws.signer.public)
     if export is not None:
         export.write_text(
@@ -110,7 +112,7 @@ def proof(
     """Print an inclusion proof of entry SEQ in the latest signed checkpoint, and check it."""
     with opened_workspace() as ws, ws.db.session() as session:
         try:
-            found = audit_log.inclusion_proof(session, seq)
+            found = inclusion_proof(session, seq)
         except MamoruError as exc:
             raise fail(str(exc)) from None
         valid = found.verify(ws.signer.public)
@@ -135,7 +137,7 @@ def consistency(
     """Print a consistency proof that the log of FIRST entries is a prefix of the log of SECOND entries."""
     with opened_workspace() as ws, ws.db.session() as session:
         try:
-            path = audit_log.consistency_proof(session, first, second)
+            path = consistency_proof(session, first, second)
         except MamoruError as exc:
             raise fail(str(exc)) from None
     if as_json:
@@ -162,7 +164,7 @@ def query(
         raise fail("give exactly one of --subject, --actor, --purpose", EXIT_BAD_INPUT)
     kind, value = given[0]
     with opened_workspace() as ws, ws.db.session() as session:
-        entries = audit_log.entries_for(session, kind, value, limit=limit, after=after)
+        entries = entries_for(session, kind, value, limit=limit, after=after)
     rows = [{"seq": e.seq, "entry_hash": e.entry_hash.hex(), **e.body} for e in entries]
     if as_json:
         emit_json(rows)

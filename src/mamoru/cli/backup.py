@@ -66,8 +66,8 @@ def restore(
     ] = False,
 ) -> None:
     # Its help is HELP["restore"] in mamoru.cli.commands (listed without loading this module).
-    from mamoru.audit.log import verify
     from mamoru.audit.signing import load_signer
+    from mamoru.audit.verification import verify
     from mamoru.store.db import Database
 
     settings = Settings()

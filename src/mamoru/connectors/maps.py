@@ -20,7 +20,6 @@ from mamoru.policy.load import parse_yaml_model
 from mamoru.policy.model import Policy
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
-IDENTITIES = ("email", "phone", "employee_number", "customer_id")
 
 
 class FieldErase(StrEnum):

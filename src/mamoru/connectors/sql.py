@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import MetaData, String, Table, bindparam, create_engine, delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from mamoru.connectors.maps import DatasetMap, FieldErase, TableErase, TableMap
+from mamoru.connectors.maps import DatasetMap, FieldErase, TableErase
 from mamoru.errors import MamoruError
 
 CHUNK = 1000
@@ -299,7 +299,3 @@ class SqlConnector:
                     n += len(batch)
                 masked[t.name] = n
         return {"datastore": self.name, "deleted_rows": deleted, "masked_rows": masked, "held": held}
-
-
-def table_categories(t: TableMap) -> set[str]:
-    return {c for f in t.fields for c in f.categories}

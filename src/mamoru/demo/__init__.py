@@ -14,8 +14,8 @@ from faker import Faker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import MamoruError
 from mamoru.ledger.tables import DataSubject
 from mamoru.people.tables import Role, Staff, StaffRole

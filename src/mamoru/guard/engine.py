@@ -34,7 +34,6 @@ _REQUEST_ACTIONS = frozenset({Action.READ, Action.EXPORT, Action.CORRECT, Action
 #: office may read and use their identifying categories (the contact details) to reach them.
 BREACH_NOTICE = "breach_notice"
 _NOTICE_ACTIONS = frozenset({Action.READ, Action.CONTACT})
-BUILT_IN_PURPOSES = frozenset({SUBJECT_REQUEST, BREACH_NOTICE})
 
 
 class StatutoryException(StrEnum):

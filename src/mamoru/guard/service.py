@@ -9,8 +9,9 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import AuditWriter, append
+from mamoru.audit.writer import AuditWriter
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import (

@@ -15,8 +15,8 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import BREACH_NOTICE

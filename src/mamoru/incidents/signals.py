@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.entry import decode_leaf
-from mamoru.audit.log import VerifyReport
 from mamoru.audit.tables import AuditEntry
+from mamoru.audit.verification import VerifyReport
 from mamoru.incidents.service import open_incident
 from mamoru.incidents.tables import Incident, SignalCursor
 from mamoru.people import zones

@@ -15,8 +15,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.law.retention import ACQUISITION_NOTICE_DAYS, add_period
 from mamoru.ledger.consent import ConsentScope, consents_in_force

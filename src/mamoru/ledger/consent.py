@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import Consent, DataSubject

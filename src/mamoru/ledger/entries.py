@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.law.retention import review_overdue
 from mamoru.ledger.errors import LedgerInvalid
@@ -50,17 +50,6 @@ class LedgerEntryIn(BaseModel):
     medium: str | None = None
     disposal_method: str | None = None
     retained: bool = True
-
-
-REQUIRED_COLUMNS = (
-    "data_items",
-    "purposes",
-    "storage_location",
-    "storage_method",
-    "access_roles",
-    "use_until",
-    "retention",
-)
 
 
 def _problems(data: dict[str, Any], policy: Policy) -> tuple[LedgerEntryIn | None, list[tuple[str, str]]]:

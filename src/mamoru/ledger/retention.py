@@ -12,8 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.ledger.tables import Acquisition, DataSubject, DisposalRecord, LedgerEntry
 from mamoru.store.db import Database
 from mamoru.vault.service import Vault

@@ -17,8 +17,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.service import decide_and_record

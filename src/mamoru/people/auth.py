@@ -17,8 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
 from mamoru.people.tables import ConsoleSession, Staff
 from mamoru.vault.service import Vault

@@ -18,8 +18,8 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.law.deadlines import add_business_days
 from mamoru.people.errors import require

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.people.errors import require
 from mamoru.people.staff import StaffKind, get

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.people.errors import require
 from mamoru.people.staff import get
@@ -32,7 +32,6 @@ _BADGE = re.compile(r"^[A-Za-z0-9-]{4,64}$")
 OK = "ok"
 #: The audit action of an ingested batch: the entry incidents.signals reads its door alerts from.
 INGESTED = "door_events.ingested"
-ALERTS = ("unauthenticated", "unknown_badge", "left", "unauthorized")
 CSV_COLUMNS = ("event_id", "zone", "badge", "at", "direction", "authenticated")
 
 

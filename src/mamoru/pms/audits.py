@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.people.errors import require
 from mamoru.people.staff import get as get_staff

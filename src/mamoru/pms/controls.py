@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.mynumber.controls import CONTROLS as MY_NUMBER_CONTROLS
 from mamoru.people.errors import require
 from mamoru.pms.tables import ControlRecord, IntegrityBaseline

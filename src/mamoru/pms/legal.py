@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.people.errors import require
 from mamoru.pms.tables import LegalItem

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import NotFound
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.people.errors import require
@@ -18,7 +18,6 @@ from mamoru.pms.tables import RiskItem
 
 #: The lifecycle stages JIS Q 15001 practice assesses (PrivacyMark J.3.1.3).
 STAGES = ("acquisition", "transfer", "use", "storage", "disposal")
-THREATS = ("leak", "loss", "damage", "legal_violation", "impact_on_person")
 #: What each stage is usually exposed to and the catalogue controls that answer it (a draft to edit).
 DEFAULTS: dict[str, tuple[str, list[str]]] = {
     "acquisition": ("legal_violation", ["GL-10-2-1", "GL-10-6-4"]),

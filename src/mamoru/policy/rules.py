@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from mamoru.law.requests import fee_allowed
 from mamoru.policy.errors import Path, PolicyIssue
-from mamoru.policy.model import Policy, Processor, Recipient
+from mamoru.policy.model import Category, Policy, Processor, Purpose, Recipient
 
 # APPI-17a: a purpose must be specific. These say nothing about what is done with the data.
 VAGUE_PURPOSES: frozenset[str] = frozenset(
@@ -70,12 +70,15 @@ def _unknown(refs: list[str], known: set[str], path: Path, what: str) -> Iterato
             yield PolicyIssue((*path, index), f"unknown {what} '{ref}'")
 
 
-def reference_issues(policy: Policy) -> list[PolicyIssue]:
-    """Duplicate ids, references to undeclared ids, and the APPI / My Number rules of the content."""
-    issues: list[PolicyIssue] = []
-    categories = {c.id: c for c in policy.categories}
-    kinds = {k.id for k in policy.subject_kinds}
-    purposes = {p.id for p in policy.purposes}
+def _categories(policy: Policy) -> dict[str, Category]:
+    return {c.id: c for c in policy.categories}
+
+
+def _purpose_ids(policy: Policy) -> set[str]:
+    return {p.id for p in policy.purposes}
+
+
+def _duplicate_ids(policy: Policy) -> Iterator[PolicyIssue]:
     for section, ids in (
         ("categories", [c.id for c in policy.categories]),
         ("subject_kinds", [k.id for k in policy.subject_kinds]),
@@ -85,138 +88,186 @@ def reference_issues(policy: Policy) -> list[PolicyIssue]:
         ("retention", [r.id for r in policy.retention]),
         ("roles", [r.id for r in policy.roles]),
     ):
-        issues.extend(_duplicates(ids, section))
+        yield from _duplicates(ids, section)
 
+
+def _purpose_issues(policy: Policy) -> Iterator[PolicyIssue]:
+    categories = _categories(policy)
+    kinds = {k.id for k in policy.subject_kinds}
     for i, purpose in enumerate(policy.purposes):
         here: Path = ("purposes", i)
         if purpose.id in RESERVED_PURPOSES:
-            issues.append(
-                PolicyIssue(
-                    (*here, "id"),
-                    f"'{purpose.id}' is built in (answering a request, telling people of a breach); "
-                    "choose another id",
-                )
+            yield PolicyIssue(
+                (*here, "id"),
+                f"'{purpose.id}' is built in (answering a request, telling people of a breach); "
+                "choose another id",
             )
-        issues.extend(_unknown(purpose.subject_kinds, kinds, (*here, "subject_kinds"), "subject kind"))
-        issues.extend(_unknown(purpose.categories, set(categories), (*here, "categories"), "category"))
+        yield from _unknown(purpose.subject_kinds, kinds, (*here, "subject_kinds"), "subject kind")
+        yield from _unknown(purpose.categories, set(categories), (*here, "categories"), "category")
         why = purpose_is_vague(purpose.text.ja, purpose.text.en)
         if why:
-            issues.append(PolicyIssue((*here, "text"), why))
-        uses_number = [c for c in purpose.categories if c in categories and categories[c].my_number]
-        if uses_number and purpose.my_number is None:
-            issues.append(
-                PolicyIssue(
-                    (*here, "categories"),
-                    f"uses My Number category '{uses_number[0]}' without naming its statutory affairs "
-                    "(my_number.affairs); the Individual Number may be used only for them (MN-1)",
-                )
-            )
-        if purpose.my_number is not None and not uses_number:
-            issues.append(
-                PolicyIssue((*here, "my_number"), "a My Number purpose must include a My Number category")
-            )
+            yield PolicyIssue((*here, "text"), why)
+        yield from _purpose_my_number_issues(purpose, here, categories)
 
+
+def _purpose_my_number_issues(
+    purpose: Purpose, here: Path, categories: dict[str, Category]
+) -> Iterator[PolicyIssue]:
+    uses_number = [c for c in purpose.categories if c in categories and categories[c].my_number]
+    if uses_number and purpose.my_number is None:
+        yield PolicyIssue(
+            (*here, "categories"),
+            f"uses My Number category '{uses_number[0]}' without naming its statutory affairs "
+            "(my_number.affairs); the Individual Number may be used only for them (MN-1)",
+        )
+    if purpose.my_number is not None and not uses_number:
+        yield PolicyIssue((*here, "my_number"), "a My Number purpose must include a My Number category")
+
+
+def _party_references(policy: Policy) -> Iterator[PolicyIssue]:
+    """The purposes and categories that processors, then recipients, name."""
+    categories = set(_categories(policy))
+    purposes = _purpose_ids(policy)
     parties: list[tuple[str, Sequence[Processor | Recipient]]] = [
         ("processors", policy.processors),
         ("recipients", policy.recipients),
     ]
     for section, entries in parties:
         for i, entry in enumerate(entries):
-            issues.extend(_unknown(entry.purposes, purposes, (section, i, "purposes"), "purpose"))
-            issues.extend(_unknown(entry.categories, set(categories), (section, i, "categories"), "category"))
+            yield from _unknown(entry.purposes, purposes, (section, i, "purposes"), "purpose")
+            yield from _unknown(entry.categories, categories, (section, i, "categories"), "category")
+
+
+def _processor_issues(policy: Policy) -> Iterator[PolicyIssue]:
     processor_ids = {p.id for p in policy.processors}
     for i, processor in enumerate(policy.processors):
         if processor.entrusted_by is not None and processor.entrusted_by not in processor_ids - {
             processor.id
         }:
-            issues.append(
-                PolicyIssue(
-                    ("processors", i, "entrusted_by"), f"no other processor '{processor.entrusted_by}'"
-                )
+            yield PolicyIssue(
+                ("processors", i, "entrusted_by"), f"no other processor '{processor.entrusted_by}'"
             )
         if processor.country != "JP" and processor.foreign is None:
-            issues.append(
-                PolicyIssue(
-                    ("processors", i, "foreign"),
-                    "a processor abroad needs the APPI Art. 28 information (route, country system, measures)",
-                )
+            yield PolicyIssue(
+                ("processors", i, "foreign"),
+                "a processor abroad needs the APPI Art. 28 information (route, country system, measures)",
             )
+
+
+def _recipient_issues(policy: Policy) -> Iterator[PolicyIssue]:
+    categories = _categories(policy)
     for i, recipient in enumerate(policy.recipients):
-        here_r: Path = ("recipients", i)
+        here: Path = ("recipients", i)
         if recipient.country != "JP" and recipient.foreign is None:
-            issues.append(
-                PolicyIssue(
-                    (*here_r, "foreign"),
-                    "a recipient abroad needs the APPI Art. 28 information (route, country system, measures)",
-                )
+            yield PolicyIssue(
+                (*here, "foreign"),
+                "a recipient abroad needs the APPI Art. 28 information (route, country system, measures)",
             )
         if recipient.basis == "joint_use":
-            if recipient.joint_use is None:
-                issues.append(
-                    PolicyIssue(
-                        (*here_r, "joint_use"),
-                        "joint use needs its five published items: items, users, purpose, manager (APPI Art. 27(5))",
-                    )
-                )
-            else:
-                issues.extend(
-                    _unknown(
-                        recipient.joint_use.items,
-                        set(categories),
-                        (*here_r, "joint_use", "items"),
-                        "category",
-                    )
-                )
+            yield from _joint_use_issues(recipient, here, categories)
         if recipient.basis == "opt_out":
-            for j, cat in enumerate(recipient.categories):
-                if cat in categories and (categories[cat].special_care or categories[cat].my_number):
-                    issues.append(
-                        PolicyIssue(
-                            (*here_r, "categories", j),
-                            "special care-required data and the Individual Number can never be provided by "
-                            "opt-out (APPI Art. 27(2))",
-                        )
-                    )
-        for j, cat in enumerate(recipient.categories):
-            if cat in categories and categories[cat].my_number and recipient.basis != "law":
-                issues.append(
-                    PolicyIssue(
-                        ("recipients", i, "categories", j),
-                        "specific personal information may be provided only as the law requires; consent "
-                        "cannot allow it (My Number Act Art. 19, MN-1)",
-                    )
-                )
+            yield from _opt_out_issues(recipient, here, categories)
+        yield from _my_number_provision_issues(recipient, here, categories)
 
-    for name, category in policy.fields.items():
-        if category not in categories:
-            issues.append(PolicyIssue(("fields", name), f"unknown category '{category}'"))
 
-    for i, role in enumerate(policy.roles):
-        issues.extend(_unknown(role.purposes, purposes, ("roles", i, "purposes"), "purpose"))
+def _joint_use_issues(
+    recipient: Recipient, here: Path, categories: dict[str, Category]
+) -> Iterator[PolicyIssue]:
+    if recipient.joint_use is None:
+        yield PolicyIssue(
+            (*here, "joint_use"),
+            "joint use needs its five published items: items, users, purpose, manager (APPI Art. 27(5))",
+        )
+    else:
+        yield from _unknown(
+            recipient.joint_use.items, set(categories), (*here, "joint_use", "items"), "category"
+        )
 
-    for i, rule in enumerate(policy.retention):
-        issues.extend(_unknown(rule.categories, set(categories), ("retention", i, "categories"), "category"))
-        issues.extend(_unknown(rule.purposes, purposes, ("retention", i, "purposes"), "purpose"))
-        if not rule.categories and not rule.purposes:
-            issues.append(PolicyIssue(("retention", i), "a retention rule must name categories or purposes"))
-        if rule.years == rule.months == rule.days == 0:
-            issues.append(PolicyIssue(("retention", i, "years"), "a retention period must be longer than 0"))
 
-    for kind in policy.requests.fees:
-        if policy.requests.fees[kind] > 0 and not fee_allowed(kind):
-            issues.append(
-                PolicyIssue(
-                    ("requests", "fees", kind.value),
-                    f"a fee may not be charged for '{kind.value}'; APPI Art. 38 allows fees only for "
-                    "purpose notification and disclosure",
-                )
+def _opt_out_issues(
+    recipient: Recipient, here: Path, categories: dict[str, Category]
+) -> Iterator[PolicyIssue]:
+    for j, cat in enumerate(recipient.categories):
+        if cat in categories and (categories[cat].special_care or categories[cat].my_number):
+            yield PolicyIssue(
+                (*here, "categories", j),
+                "special care-required data and the Individual Number can never be provided by "
+                "opt-out (APPI Art. 27(2))",
             )
 
+
+def _my_number_provision_issues(
+    recipient: Recipient, here: Path, categories: dict[str, Category]
+) -> Iterator[PolicyIssue]:
+    for j, cat in enumerate(recipient.categories):
+        if cat in categories and categories[cat].my_number and recipient.basis != "law":
+            yield PolicyIssue(
+                (*here, "categories", j),
+                "specific personal information may be provided only as the law requires; consent "
+                "cannot allow it (My Number Act Art. 19, MN-1)",
+            )
+
+
+def _field_issues(policy: Policy) -> Iterator[PolicyIssue]:
+    categories = _categories(policy)
+    for name, category in policy.fields.items():
+        if category not in categories:
+            yield PolicyIssue(("fields", name), f"unknown category '{category}'")
+
+
+def _role_issues(policy: Policy) -> Iterator[PolicyIssue]:
+    purposes = _purpose_ids(policy)
+    for i, role in enumerate(policy.roles):
+        yield from _unknown(role.purposes, purposes, ("roles", i, "purposes"), "purpose")
+
+
+def _retention_issues(policy: Policy) -> Iterator[PolicyIssue]:
+    categories = set(_categories(policy))
+    purposes = _purpose_ids(policy)
+    for i, rule in enumerate(policy.retention):
+        yield from _unknown(rule.categories, categories, ("retention", i, "categories"), "category")
+        yield from _unknown(rule.purposes, purposes, ("retention", i, "purposes"), "purpose")
+        if not rule.categories and not rule.purposes:
+            yield PolicyIssue(("retention", i), "a retention rule must name categories or purposes")
+        if rule.years == rule.months == rule.days == 0:
+            yield PolicyIssue(("retention", i, "years"), "a retention period must be longer than 0")
+
+
+def _fee_issues(policy: Policy) -> Iterator[PolicyIssue]:
+    for kind in policy.requests.fees:
+        if policy.requests.fees[kind] > 0 and not fee_allowed(kind):
+            yield PolicyIssue(
+                ("requests", "fees", kind.value),
+                f"a fee may not be charged for '{kind.value}'; APPI Art. 38 allows fees only for "
+                "purpose notification and disclosure",
+            )
+
+
+def _date_issues(policy: Policy) -> Iterator[PolicyIssue]:
     if policy.revised_on is not None and policy.revised_on < policy.enacted_on:
-        issues.append(PolicyIssue(("revised_on",), "the revision date is before the enactment date"))
+        yield PolicyIssue(("revised_on",), "the revision date is before the enactment date")
     if policy.effective_from < policy.enacted_on:
-        issues.append(PolicyIssue(("effective_from",), "the policy takes effect before it was enacted"))
-    return issues
+        yield PolicyIssue(("effective_from",), "the policy takes effect before it was enacted")
+
+
+#: The checks of :func:`reference_issues`, one per part of the policy, in the order their issues are listed.
+_REFERENCE_CHECKS: tuple[Callable[[Policy], Iterable[PolicyIssue]], ...] = (
+    _duplicate_ids,
+    _purpose_issues,
+    _party_references,
+    _processor_issues,
+    _recipient_issues,
+    _field_issues,
+    _role_issues,
+    _retention_issues,
+    _fee_issues,
+    _date_issues,
+)
+
+
+def reference_issues(policy: Policy) -> list[PolicyIssue]:
+    """Duplicate ids, references to undeclared ids, and the APPI / My Number rules of the content."""
+    return [issue for check in _REFERENCE_CHECKS for issue in check(policy)]
 
 
 def publication_issues(policy: Policy) -> list[PolicyIssue]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
 from mamoru.policy.load import LoadedPolicy
 from mamoru.policy.notice import ensure_publishable, render_notice

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
-from mamoru.audit.log import append
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
@@ -51,10 +51,6 @@ class Connector(Protocol):
     def correct(self, identities: dict[str, str], values: dict[str, str]) -> dict[str, Any]: ...
 
     def erase(self, identities: dict[str, str]) -> dict[str, Any]: ...
-
-
-#: Connectors registered in code (tests, plug-ins), beside those of the workspace's dataset maps.
-CONNECTORS: dict[str, Connector] = {}
 
 
 class StepFailed(MamoruError):
@@ -274,7 +270,7 @@ def _step_connector(session: Session, ctx: Context, name: str, effect: str) -> d
     so a rerun after a crash finishes what is left."""
     from mamoru.connectors.registry import connectors
 
-    registered: dict[str, Connector] = {**connectors(ctx.ws), **CONNECTORS}
+    registered: dict[str, Connector] = dict(connectors(ctx.ws))
     chosen = sorted(registered) if name == "*" else [name]
     identities = identities_of(ctx.ws, ctx.request)
     results = []

@@ -22,7 +22,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mamoru.audit import log as audit_log
+from mamoru.audit.proofs import inclusion_proofs, make_checkpoint
+from mamoru.audit.query import entries_for
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
 from mamoru.guard.service import decide_and_record
@@ -161,15 +162,13 @@ def _records(session: Session, subject_ids: list[str]) -> dict[str, list[dict[st
 
 def access_history(session: Session, ws: Workspace, subject_ids: list[str]) -> dict[str, Any]:
     """Every audit entry naming these subjects, each with a proof that it is in a signed checkpoint."""
-    checkpoint = audit_log.make_checkpoint(session, ws.signer)
+    checkpoint = make_checkpoint(session, ws.signer)
     entries = {
-        e.seq: e
-        for sid in subject_ids
-        for e in audit_log.entries_for(session, "subject", sid, limit=HISTORY_LIMIT)
+        e.seq: e for sid in subject_ids for e in entries_for(session, "subject", sid, limit=HISTORY_LIMIT)
     }
     ordered = [entries[s] for s in sorted(entries)]
     proofs = (
-        {p.seq: p.to_json() for p in audit_log.inclusion_proofs(session, sorted(entries), checkpoint)}
+        {p.seq: p.to_json() for p in inclusion_proofs(session, sorted(entries), checkpoint)}
         if checkpoint is not None
         else {}
     )

@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import MamoruError, NotFound
 from mamoru.law.deadlines import clock_for
 from mamoru.law.requests import (

@@ -15,8 +15,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.errors import ConfigurationError, MamoruError
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.policy.model import Category

@@ -25,8 +25,8 @@ from babel import Locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
-from mamoru.audit.log import append
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record

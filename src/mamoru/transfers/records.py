@@ -14,8 +14,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.law.retention import add_period
 from mamoru.ledger.errors import LedgerInvalid
 from mamoru.transfers.tables import ProvisionRecord, ReceiptRecord

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.ledger.errors import LedgerInvalid
 from mamoru.policy.model import Policy
 from mamoru.transfers.status import CONTRACT_CLAUSES, MY_NUMBER_CLAUSES

@@ -15,7 +15,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from mamoru.audit import log as audit_log
+from mamoru.audit.chain import head
+from mamoru.audit.proofs import latest_checkpoint
+from mamoru.audit.verification import last_verification, record_verification, verify
 from mamoru.connectors.registry import ledger_links
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
@@ -190,7 +192,7 @@ def dashboard(
     rows = ledger.list_entries(session)
     statuses = [ledger.status(r, ws.policy.policy, now) for r in rows]
     due = notifications_due(session, now.date())
-    size, _ = audit_log.head(session)
+    size, _ = head(session)
     open_requests = request_queue(session)
     months = charts.month_keys(now.date())
     received = dict.fromkeys(months, 0)
@@ -243,8 +245,8 @@ def dashboard(
             select(func.count()).select_from(DataSubject).where(DataSubject.erased_at.is_(None))
         ),
         audit_entries=size,
-        last=audit_log.last_verification(session),
-        checkpoint=audit_log.latest_checkpoint(session),
+        last=last_verification(session),
+        checkpoint=latest_checkpoint(session),
     )
 
 
@@ -418,7 +420,7 @@ def audit_page(
     request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
 ) -> HTMLResponse:
     check(who, "audit")
-    size, _ = audit_log.head(session)
+    size, _ = head(session)
     return console_page(
         request,
         ws,
@@ -427,8 +429,8 @@ def audit_page(
         "console_audit.html.j2",
         labels(lang)["audit"],
         size=size,
-        last=audit_log.last_verification(session),
-        checkpoint=audit_log.latest_checkpoint(session),
+        last=last_verification(session),
+        checkpoint=latest_checkpoint(session),
     )
 
 
@@ -437,9 +439,9 @@ def verify_now(
     ws: CurrentWorkspace, who: Staff, lang: Language, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check(who, "audit.verify", csrf)
-    report = audit_log.verify(ws.db, ws.signer.public, workers=1)
+    report = verify(ws.db, ws.signer.public, workers=1)
     with ws.db.session() as session:
-        audit_log.record_verification(session, report, by=who.actor)
+        record_verification(session, report, by=who.actor)
         audit_failure(session, ws.vault, report, now=datetime.now(UTC))
     return RedirectResponse(f"/console/audit?lang={lang}", status_code=303)
 

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from mamoru.audit import log as audit_log
+from mamoru.audit.chain import head
+from mamoru.audit.proofs import latest_checkpoint
+from mamoru.audit.verification import last_verification
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.policy.notice import Lang
 from mamoru.policy.service import current_notice, notice_version, notice_versions
@@ -92,14 +94,14 @@ def version(
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_status(request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language) -> HTMLResponse:
-    size, _ = audit_log.head(session)
+    size, _ = head(session)
     return page(
         request,
         ws,
         lang,
         "audit.html.j2",
         labels(lang)["audit"],
-        last=audit_log.last_verification(session),
-        checkpoint=audit_log.latest_checkpoint(session),
+        last=last_verification(session),
+        checkpoint=latest_checkpoint(session),
         size=size,
     )

@@ -20,8 +20,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.audit.log import append
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, NotFound
 from mamoru.incidents.service import reportable_subjects

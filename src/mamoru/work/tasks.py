@@ -54,10 +54,10 @@ def _staff_sweep(ws: Workspace, args: dict[str, Any]) -> object:
 
 
 def _checkpoint(ws: Workspace, args: dict[str, Any]) -> object:
-    from mamoru.audit import log as audit_log
+    from mamoru.audit.proofs import make_checkpoint
 
     with ws.db.session() as session:
-        cp = audit_log.make_checkpoint(session, ws.signer)
+        cp = make_checkpoint(session, ws.signer)
     return {"tree_size": cp.tree_size if cp else 0}
 
 
@@ -70,8 +70,8 @@ def _signals(ws: Workspace, args: dict[str, Any]) -> object:
 
 def _supervision(ws: Workspace, args: dict[str, Any]) -> object:
     """Monitoring reminders: every processor or foreign recipient whose check is due, in the audit log."""
+    from mamoru.audit.chain import append
     from mamoru.audit.entry import AuditEvent
-    from mamoru.audit.log import append
     from mamoru.transfers.status import every_party
 
     today = datetime.now(UTC).date()

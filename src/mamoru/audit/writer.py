@@ -1,0 +1,183 @@
+"""Group commit: many callers' audit entries share one transaction, and signed checkpoints follow."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from mamoru.audit import merkle
+from mamoru.audit.chain import append, head
+from mamoru.audit.entry import AuditEvent, check_no_personal_values
+from mamoru.audit.proofs import latest_checkpoint, make_checkpoint
+from mamoru.audit.query import build_index
+from mamoru.audit.signing import Signer
+from mamoru.errors import MamoruError
+from mamoru.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class AuditWriteFailed(MamoruError):
+    """The batch holding this entry could not be committed; the entry is not in the log."""
+
+    http_status = 503
+
+
+class _Ticket:
+    """One batch's commit, shared by every caller whose entries are in it."""
+
+    __slots__ = ("done", "error", "first_seq")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.first_seq = 0
+        self.error: BaseException | None = None
+
+
+class AuditWriter:
+    """Group commit: many callers' entries share one transaction and one fsync.
+
+    ``durable=True`` returns once the entry is committed; ``durable=False`` returns at once and the
+    entry is committed within one batch's write time (the writer never waits to fill a batch).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        signer: Signer | None = None,
+        checkpoint_every: int = 10_000,
+        checkpoint_seconds: float = 60.0,
+        max_pending: int = 1_000_000,
+        retries: int = 20,
+        index_when_idle: bool = True,
+    ) -> None:
+        self._db = db
+        self._signer = signer
+        self._checkpoint_every = checkpoint_every
+        self._checkpoint_seconds = checkpoint_seconds
+        self._frontier = merkle.Frontier()
+        self._last_checkpoint_size = -1
+        self._last_checkpoint_at = time.monotonic()
+        self.index_when_idle = index_when_idle
+        self._cond = threading.Condition()
+        self._pending: list[AuditEvent] = []
+        self._ticket = _Ticket()
+        self._closed = False
+        self._max_pending = max_pending
+        self._retries = retries
+        self.batches = 0
+        self._thread = threading.Thread(target=self._run, name="mamoru-audit-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, events: Sequence[AuditEvent], *, durable: bool = True) -> list[int] | None:
+        """Queue ``events``; with ``durable`` wait for the commit and return their sequence numbers."""
+        for event in events:
+            check_no_personal_values(event)
+        with self._cond:
+            while len(self._pending) >= self._max_pending and not self._closed:
+                self._cond.wait()
+            if self._closed:
+                raise AuditWriteFailed("the audit writer is closed")
+            offset = len(self._pending)
+            self._pending.extend(events)
+            ticket = self._ticket
+            self._cond.notify_all()
+        if not durable:
+            return None
+        ticket.done.wait()
+        if ticket.error is not None:
+            raise AuditWriteFailed("the audit batch could not be committed") from ticket.error
+        return list(range(ticket.first_seq + offset, ticket.first_seq + offset + len(events)))
+
+    def append(self, event: AuditEvent, *, durable: bool = True) -> int | None:
+        seqs = self.submit([event], durable=durable)
+        return seqs[0] if seqs else None
+
+    def flush(self) -> None:
+        """Wait until everything submitted so far is committed."""
+        with self._cond:
+            if not self._pending:
+                return
+            ticket = self._ticket
+        ticket.done.wait()
+
+    def close(self) -> None:
+        self.flush()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    if not self._cond.wait(timeout=self._checkpoint_seconds if self._signer else None):
+                        break
+                if not self._pending:
+                    if self._closed:
+                        return
+                    self._maybe_checkpoint(timed=True)
+                    continue
+                batch, self._pending = self._pending, []
+                ticket, self._ticket = self._ticket, _Ticket()
+                self._cond.notify_all()
+            try:
+                ticket.first_seq = self._write(batch)
+            except BaseException as exc:  # the callers get the error; the writer keeps serving
+                ticket.error = exc
+                log.error("audit batch of %d entries failed: %s", len(batch), type(exc).__name__)
+            finally:
+                ticket.done.set()
+            self._maybe_checkpoint(timed=False)
+            self._index_while_idle()
+
+    def _maybe_checkpoint(self, *, timed: bool) -> None:
+        """Sign a checkpoint every ``checkpoint_every`` entries, or after ``checkpoint_seconds`` with news."""
+        if self._signer is None:
+            return
+        try:
+            with self._db.session() as session:
+                size, _ = head(session)
+                if self._last_checkpoint_size < 0:
+                    latest = latest_checkpoint(session)
+                    self._last_checkpoint_size = latest.tree_size if latest else 0
+                due = size - self._last_checkpoint_size >= self._checkpoint_every or (
+                    timed
+                    and size > self._last_checkpoint_size
+                    and time.monotonic() - self._last_checkpoint_at >= self._checkpoint_seconds
+                )
+                if not due:
+                    return
+                cp = make_checkpoint(session, self._signer, frontier=self._frontier)
+            self._last_checkpoint_size = cp.tree_size if cp else 0
+            self._last_checkpoint_at = time.monotonic()
+        except (OperationalError, IntegrityError):
+            log.warning("audit checkpoint postponed: the database was busy or another process signed")
+
+    def _index_while_idle(self) -> None:
+        while not self._pending and self.index_when_idle:
+            try:
+                with self._db.engine.begin() as conn:
+                    if not build_index(conn, limit=5_000):
+                        return
+            except OperationalError:
+                return
+
+    def _write(self, batch: list[AuditEvent]) -> int:
+        for attempt in range(self._retries):
+            try:
+                with self._db.engine.begin() as conn:
+                    seqs = append(conn, batch, _validated=True)
+                self.batches += 1
+                return seqs[0]
+            except OperationalError:
+                if attempt == self._retries - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
