@@ -8,9 +8,10 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from mamoru.errors import Invalid
 from mamoru.incidents import service as incidents
 from mamoru.incidents import signals
-from mamoru.incidents.service import IncidentInvalid, ReportKind, Stage
+from mamoru.incidents.service import ReportKind, Stage
 from mamoru.incidents.tables import IncidentNotice
 from mamoru.law.breach import BreachCategory, BreachFacts, MyNumberGround, classify, report_clock
 from mamoru.workspace import Workspace
@@ -88,9 +89,9 @@ def test_appi_26h_an_incident_cannot_be_closed_with_a_stage_empty(workspace: Wor
             incidents.complete_stage(
                 session, workspace.vault, incident, stage, note="done", actor="staff:pm01", now=AWARE
             )
-        with pytest.raises(IncidentInvalid, match="contact"):
+        with pytest.raises(Invalid, match="contact"):
             incidents.close(session, incident, actor="staff:pm01", now=AWARE)
-        with pytest.raises(IncidentInvalid, match="note"):
+        with pytest.raises(Invalid, match="note"):
             incidents.complete_stage(
                 session, workspace.vault, incident, Stage.CONTACT, note=" ", actor="staff:pm01", now=AWARE
             )
@@ -121,7 +122,7 @@ def test_appi_26d_final_report_needs_all_nine_items_and_a_preliminary_one_does_n
         incidents.submit_report(
             session, workspace, incident, ReportKind.PPC_PRELIM, actor="staff:pm01", now=AWARE
         )
-        with pytest.raises(IncidentInvalid, match="cause"):
+        with pytest.raises(Invalid, match="cause"):
             incidents.submit_report(
                 session, workspace, incident, ReportKind.PPC_FINAL, actor="staff:pm01", now=AWARE
             )
@@ -167,7 +168,7 @@ def test_jis_8_a_non_reportable_incident_still_gets_its_privacymark_report_due_a
         assert view.clock.final_lenient == AWARE.date() + timedelta(days=30)
         (late,) = incidents.open_clocks(session, AWARE.date() + timedelta(days=31))
         assert late.pmark_state == "final_overdue"
-        with pytest.raises(IncidentInvalid, match="not reportable"):
+        with pytest.raises(Invalid, match="not reportable"):
             incidents.submit_report(
                 session, workspace, incident, ReportKind.PPC_PRELIM, actor="staff:pm01", now=AWARE
             )
@@ -213,7 +214,7 @@ def test_appi_26f_notices_reach_every_affected_person_or_the_alternative_measure
     )
     with workspace.db.session() as session:
         incident = incidents.get(session, ref)
-        with pytest.raises(IncidentInvalid, match="cause"):
+        with pytest.raises(Invalid, match="cause"):
             incidents.notify_persons(session, workspace, incident, actor="staff:pm01", now=AWARE)
         incidents.update(
             session,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from mamoru.errors import Invalid
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import (
     AcquisitionIn,
@@ -22,7 +23,7 @@ from mamoru.ledger.acquisition import (
     notifications_due,
 )
 from mamoru.ledger.consent import ConsentScope, consents_in_force, give_consent, withdraw_consent
-from mamoru.ledger.errors import AcquisitionRefused, LedgerInvalid
+from mamoru.ledger.errors import AcquisitionRefused
 from mamoru.ledger.retention import due_for_disposal, sweep
 from mamoru.ledger.tables import DisposalRecord
 from mamoru.policy.service import current_notice
@@ -100,27 +101,27 @@ def person(**changes: Any) -> AcquisitionIn:
 def test_jis_1_entry_missing_a_required_column_is_invalid(workspace: Workspace, column: str) -> None:
     data = entry_data()
     del data[column]
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         ledger.validate_entry(data, workspace.policy.policy)
-    assert column in {field for field, _ in caught.value.problems}
+    assert column in {p.field for p in caught.value.problems}
 
 
 def test_jis_1_entry_without_any_retention_is_invalid(workspace: Workspace) -> None:
-    with pytest.raises(LedgerInvalid, match="retention"):
+    with pytest.raises(Invalid, match="retention"):
         ledger.validate_entry(entry_data(retention_rule=None), workspace.policy.policy)
 
 
 def test_appi_17a_ledger_entry_without_a_purpose_is_invalid(workspace: Workspace) -> None:
-    with pytest.raises(LedgerInvalid, match="purposes"):
+    with pytest.raises(Invalid, match="purposes"):
         ledger.validate_entry(entry_data(purposes=[]), workspace.policy.policy)
 
 
 def test_jis_1_entry_naming_undeclared_categories_or_purposes_is_invalid(workspace: Workspace) -> None:
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         ledger.validate_entry(
             entry_data(data_items=["blood_type"], purposes=["marketing"]), workspace.policy.policy
         )
-    fields = {field for field, _ in caught.value.problems}
+    fields = {p.field for p in caught.value.problems}
     assert {"data_items", "purposes"} <= fields
 
 
@@ -175,7 +176,7 @@ def test_appi_20a_channel_without_source_type_cannot_go_live(workspace: Workspac
             actor=ACTOR,
         )
         attest_channel(session, "ch-x", actor="staff:pm01", now=NOW)
-        with pytest.raises(LedgerInvalid, match="source_type"):
+        with pytest.raises(Invalid, match="source_type"):
             activate_channel(session, "ch-x", actor="staff:pm01")
 
 
@@ -191,7 +192,7 @@ def test_appi_20a_channel_without_legality_attestation_cannot_go_live(workspace:
             notice_in_advance=True,
             actor=ACTOR,
         )
-        with pytest.raises(LedgerInvalid, match="legality"):
+        with pytest.raises(Invalid, match="legality"):
             activate_channel(session, "ch-x", actor="staff:pm01")
 
 
@@ -271,7 +272,7 @@ def test_appi_20b_special_care_under_a_statutory_exception_needs_a_justification
         notice_shown=nid,
         exception_code=SpecialCareException.LAW,
     )
-    with pytest.raises(LedgerInvalid, match="justification"), workspace.db.session() as session:
+    with pytest.raises(Invalid, match="justification"), workspace.db.session() as session:
         acquire(session, workspace.vault, workspace.policy.policy, base, actor=ACTOR, now=NOW)
     base.exception_justification = "労働安全衛生法第66条の健康診断"
     with workspace.db.session() as session:
@@ -320,7 +321,7 @@ def test_appi_21b_written_acquisition_without_the_notice_version_shown_is_reject
 
 def test_acquisition_outside_the_ledger_entry_is_refused(workspace: Workspace) -> None:
     setup_channel(workspace)
-    with pytest.raises(LedgerInvalid) as caught, workspace.db.session() as session:
+    with pytest.raises(Invalid) as caught, workspace.db.session() as session:
         acquire(
             session,
             workspace.vault,
@@ -329,7 +330,7 @@ def test_acquisition_outside_the_ledger_entry_is_refused(workspace: Workspace) -
             actor=ACTOR,
             now=NOW,
         )
-    assert {"purposes", "categories"} <= {f for f, _ in caught.value.problems}
+    assert {"purposes", "categories"} <= {p.field for p in caught.value.problems}
 
 
 # --- consents --------------------------------------------------------------------------------
@@ -380,7 +381,7 @@ def test_provision_consent_must_name_its_recipient_and_carry_evidence(workspace:
             actor=ACTOR,
             now=NOW,
         )
-        with pytest.raises(LedgerInvalid) as caught:
+        with pytest.raises(Invalid) as caught:
             give_consent(
                 session,
                 subject_id=row.subject_id,
@@ -390,7 +391,7 @@ def test_provision_consent_must_name_its_recipient_and_carry_evidence(workspace:
                 actor=ACTOR,
                 now=NOW,
             )
-    assert {"recipient", "evidence_ref"} <= {f for f, _ in caught.value.problems}
+    assert {"recipient", "evidence_ref"} <= {p.field for p in caught.value.problems}
 
 
 # --- APPI-22: retention and disposal ---------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from mamoru.demo import DemoPlan
+from mamoru.errors import Invalid
 from mamoru.incidents import signals
 from mamoru.incidents.tables import Incident
 from mamoru.law.mynumber import (
@@ -25,7 +26,6 @@ from mamoru.law.mynumber import (
     identity_problems,
     purge_after,
 )
-from mamoru.ledger.errors import LedgerInvalid
 from mamoru.logfilter import _LOOSE, redact
 from mamoru.mynumber import controls
 from mamoru.mynumber import service as mn
@@ -103,7 +103,7 @@ def test_mn_2_collection_needs_a_pending_filing_and_export_is_only_statutory(
     office: tuple[Workspace, DemoPlan],
 ) -> None:
     ws, plan = office
-    with pytest.raises(LedgerInvalid, match="pending statutory filing"):
+    with pytest.raises(Invalid, match="pending statutory filing"):
         _collect(ws, _employee(plan), number("12345678901"), 9999)
     filing = _filing(ws)
     _collect(ws, _employee(plan), number("12345678901"), filing)
@@ -157,7 +157,7 @@ def test_mn_4_collection_normalizes_and_checks_the_digit_without_echoing_the_num
 ) -> None:
     ws, plan = office
     filing = _filing(ws)
-    with pytest.raises(LedgerInvalid) as bad:
+    with pytest.raises(Invalid) as bad:
         _collect(ws, _employee(plan), "123456789010", filing)
     assert "123456789010" not in str(bad.value)
     full_width = "１２３４-５６７８-９０１８"

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from mamoru.audit.tables import AuditEntry
 from mamoru.demo import load_demo
+from mamoru.errors import Invalid
 from mamoru.guard.decision import Reason
 from mamoru.incidents import signals
 from mamoru.incidents.tables import Incident
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.people import inquiries, rules, staff, training, zones
-from mamoru.people.errors import Refused
 from mamoru.people.tables import Badge, ConsoleSession, Inquiry, Staff, ZoneGrant
 from mamoru.pms import audits, controls, legal, review, risk
 from mamoru.pms.check import nonconformities
@@ -55,11 +55,11 @@ def test_appi_24_register_covers_every_kind_of_worker(workspace: Workspace, kind
 
 
 def test_appi_24_bad_staff_input_names_each_field_and_changes_nothing(workspace: Workspace) -> None:
-    with workspace.db.session() as session, pytest.raises(Refused) as caught:
+    with workspace.db.session() as session, pytest.raises(Invalid) as caught:
         staff.register(
             session, "Taro Yamada", kind="intern", department="Sales!", joined_on=TODAY, actor="cli"
         )
-    assert {f for f, _ in caught.value.problems} == {"login", "kind", "department"}
+    assert {p.field for p in caught.value.problems} == {"login", "kind", "department"}
     assert "Taro Yamada" not in str(caught.value)
     with workspace.db.session() as session:
         assert session.scalar(select(Staff).where(Staff.kind == "intern")) is None
@@ -105,15 +105,15 @@ def test_appi_24_an_exit_date_set_ahead_revokes_every_grant_by_the_next_sweep(de
     with demo.db.session() as session:
         assert staff.get(session, "sa01").role_names == []
         assert staff.sweep_exits(session, now=NOW + timedelta(days=11)) == []  # idempotent
-        with pytest.raises(Refused):
+        with pytest.raises(Invalid):
             staff.grant(session, "sa01", "sales", actor="cli")
 
 
 def test_jis_4_protection_manager_and_audit_manager_are_never_the_same_person(workspace: Workspace) -> None:
     with workspace.db.session() as session:
-        with pytest.raises(Refused, match="different people"):
+        with pytest.raises(Invalid, match="different people"):
             staff.grant(session, "admin", "audit_manager", actor="cli")
-        with pytest.raises(Refused, match="different people"):
+        with pytest.raises(Invalid, match="different people"):
             staff.register(
                 session,
                 "both01",
@@ -139,7 +139,7 @@ def test_jis_4_an_auditor_does_not_audit_their_own_department(workspace: Workspa
             roles=["auditor"],
             actor="cli",
         )
-        with pytest.raises(Refused, match="own department"):
+        with pytest.raises(Invalid, match="own department"):
             audits.plan(
                 session,
                 year=2026,
@@ -150,7 +150,7 @@ def test_jis_4_an_auditor_does_not_audit_their_own_department(workspace: Workspa
                 actor="cli",
             )
         staff.register(session, "nobody1", kind="employee", department="hr", joined_on=TODAY, actor="cli")
-        with pytest.raises(Refused, match="auditor or audit manager"):
+        with pytest.raises(Invalid, match="auditor or audit manager"):
             audits.plan(
                 session,
                 year=2026,
@@ -234,7 +234,7 @@ def test_jis_7_a_score_outside_0_to_100_is_refused(demo: Workspace) -> None:
     with demo.db.session() as session:
         plan = training.create_plan(session, year=2026, title="t", topics=["x"], audience=[], actor="cli")
         held = training.hold_session(session, plan.id, held_on=TODAY, title="s", method="video", actor="cli")
-        with pytest.raises(Refused, match="score"):
+        with pytest.raises(Invalid, match="score"):
             training.record_attendance(session, held.id, "sa01", score=101, pass_score=70, actor="cli")
 
 
@@ -258,7 +258,7 @@ def test_jis_6_a_register_missing_a_mandatory_topic_is_a_nonconformity_naming_it
             actor="staff:pm02",
         )
         assert rules.status(session).missing_topics == topics  # a draft covers nothing yet
-        with pytest.raises(Refused, match="drafted"):
+        with pytest.raises(Invalid, match="drafted"):
             rules.approve(session, doc.id, actor="staff:pm02", now=NOW)  # not a protection manager either
         rules.approve(session, doc.id, actor="staff:admin", now=NOW)
         assert rules.status(session).missing_topics == ["complaints"]
@@ -299,7 +299,7 @@ def test_jis_6_a_new_version_supersedes_the_old_and_needs_acknowledging_again(wo
         rules.approve(session, v2.id, actor="staff:admin", now=NOW + timedelta(days=1))
         assert [d.version for d in rules.in_force(session)] == ["2.0"]
         assert rules.status(session).unacknowledged["admin"] == ["PMS-R01"]
-        with pytest.raises(Refused, match="already registered"):
+        with pytest.raises(Invalid, match="already registered"):
             rules.draft(session, code="PMS-R01", version="2.0", **kw)  # type: ignore[arg-type]
 
 
@@ -379,9 +379,9 @@ def test_appi_23_phys_zone_report_lists_entries_and_exits_with_the_authenticated
 def test_appi_23_phys_a_bad_csv_line_is_reported_by_line_and_nothing_is_read(demo: Workspace) -> None:
     _zones(demo)
     text = "event_id,zone,badge,at,direction,authenticated\nr1,server_room,B-1001,yesterday,in,true\n"
-    with pytest.raises(Refused, match=r"line 2\.at"):
+    with pytest.raises(Invalid, match=r"line 2\.at"):
         zones.parse_csv(text)
-    with demo.db.session() as session, pytest.raises(Refused, match="zone"):
+    with demo.db.session() as session, pytest.raises(Invalid, match="zone"):
         zones.ingest(
             session,
             demo.vault,
@@ -395,7 +395,7 @@ def test_appi_23_phys_a_bad_csv_line_is_reported_by_line_and_nothing_is_read(dem
 def test_mn_7_a_my_number_zone_admits_only_my_number_handlers(demo: Workspace) -> None:
     _zones(demo)
     with demo.db.session() as session:
-        with pytest.raises(Refused, match="My Number"):
+        with pytest.raises(Invalid, match="My Number"):
             zones.allow(session, "payroll", "sa01", actor="cli")
         handler = next(s.login for s in session.scalars(select(Staff)) if "my_number_handler" in s.role_names)
         zones.allow(session, "payroll", handler, actor="cli")
@@ -423,7 +423,7 @@ def test_appi_40_closing_a_complaint_without_recorded_actions_is_refused(workspa
     ref = _complaint(workspace)
     with workspace.db.session() as session:
         q = inquiries.get(session, ref)
-        with pytest.raises(Refused, match="actions"):
+        with pytest.raises(Invalid, match="actions"):
             inquiries.close(session, q, outcome="resolved", actor="staff:admin", now=NOW)
     with workspace.db.session() as session:
         q = inquiries.get(session, ref)
@@ -470,7 +470,7 @@ def test_appi_40_monthly_statistics_count_inquiries_complaints_and_late_answers(
 
 
 def test_appi_40_bad_input_names_fields_without_echoing_values(workspace: Workspace) -> None:
-    with workspace.db.session() as session, pytest.raises(Refused) as caught:
+    with workspace.db.session() as session, pytest.raises(Invalid) as caught:
         inquiries.receive(
             session,
             workspace.vault,
@@ -479,7 +479,7 @@ def test_appi_40_bad_input_names_fields_without_echoing_values(workspace: Worksp
             actor="portal",
             now=NOW,
         )
-    assert {f for f, _ in caught.value.problems} == {"kind", "channel", "text"}
+    assert {p.field for p in caught.value.problems} == {"kind", "channel", "text"}
     assert "taro" not in str(caught.value)
     with workspace.db.session() as session:
         assert session.scalar(select(Inquiry)) is None
@@ -521,7 +521,7 @@ def test_jis_3_a_high_residual_risk_without_an_acceptor_is_refused(demo: Workspa
         risk.draft_for_entry(session, entry, today=TODAY, actor="cli")
         item = risk.register(session)[0][1][0] if risk.register(session)[0][0].id == entry.id else None
         item = item or next(i for e, items in risk.register(session) if e.id == entry.id for i in items)
-        with pytest.raises(Refused, match="accepted by name"):
+        with pytest.raises(Invalid, match="accepted by name"):
             risk.assess(
                 session,
                 item.id,
@@ -533,7 +533,7 @@ def test_jis_3_a_high_residual_risk_without_an_acceptor_is_refused(demo: Workspa
                 today=TODAY,
                 actor="cli",
             )
-        with pytest.raises(Refused, match="catalogue"):
+        with pytest.raises(Invalid, match="catalogue"):
             risk.assess(
                 session,
                 item.id,
@@ -586,7 +586,7 @@ def test_appi_23_control_catalogue_export_has_every_category_and_flags_missing_o
         )
         views = {v.control.id: v for v in controls.catalogue(session, TODAY)}
         assert views["GL-10-6-1"].problem == "review_overdue" and views["GL-10-6-2"].problem is None
-        with pytest.raises(Refused, match="evidence"):
+        with pytest.raises(Invalid, match="evidence"):
             controls.record(session, "GL-10-6-2", owner="x", reviewed_on=TODAY, evidence="", actor="cli")
 
 
@@ -672,7 +672,7 @@ def test_jis_10_a_nonconformity_without_action_after_30_days_escalates(workspace
             owner="admin",
             actor="cli",
         )
-        with pytest.raises(Refused, match="owner"):
+        with pytest.raises(Invalid, match="owner"):
             audits.verify(session, action.id, done_on=TODAY, actor="staff:admin")
         audits.verify(session, action.id, done_on=TODAY + timedelta(days=35), actor="staff:au03")
         assert audits.gaps(session, enacted_on=enacted, today=TODAY + timedelta(days=60)) == []
@@ -700,10 +700,10 @@ def test_jis_10_management_review_draft_holds_incident_and_complaint_statistics(
         assert {"internal_audits", "risks", "legal", "training", "rules", "controls", "requests"} <= set(
             inputs
         )
-        with pytest.raises(Refused, match="director"):
+        with pytest.raises(Invalid, match="director"):
             review.approve(session, rv.id, decisions=["More training"], actor="staff:admin", now=NOW)
         staff.register(session, "ceo", kind="director", department="board", joined_on=TODAY, actor="cli")
-        with pytest.raises(Refused, match="decision"):
+        with pytest.raises(Invalid, match="decision"):
             review.approve(session, rv.id, decisions=[" "], actor="staff:ceo", now=NOW)
         review.approve(session, rv.id, decisions=["Budget for badge readers"], actor="staff:ceo", now=NOW)
         assert rv.approved_by == "staff:ceo"

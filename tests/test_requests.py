@@ -11,6 +11,7 @@ from sqlalchemy import select
 from mamoru.audit.query import entries_for
 from mamoru.audit.tables import AuditEntry
 from mamoru.demo import DemoPlan
+from mamoru.errors import Invalid
 from mamoru.guard.decision import Action, Reason
 from mamoru.guard.service import decide_and_record
 from mamoru.law.requests import RequestKind
@@ -21,7 +22,6 @@ from mamoru.requests.service import (
     Document,
     RequestConflict,
     RequestIn,
-    RequestInvalid,
     Status,
 )
 from mamoru.requests.tables import SubjectRequest
@@ -138,7 +138,7 @@ def test_appi_33_subject_with_no_data_gets_the_no_data_held_letter(workspace: Wo
 
 def test_appi_33_refusal_without_a_ground_is_blocked(workspace: Workspace) -> None:
     request_id = verified(workspace, RequestKind.DISCLOSURE, "a@example.jp")
-    with workspace.db.session() as session, pytest.raises(RequestInvalid, match="ground"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="ground"):
         service.refuse(
             session,
             workspace.vault,
@@ -148,7 +148,7 @@ def test_appi_33_refusal_without_a_ground_is_blocked(workspace: Workspace) -> No
             reasons="業務に著しい支障",
             now=datetime.now(UTC),
         )
-    with workspace.db.session() as session, pytest.raises(RequestInvalid, match="ground"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="ground"):
         service.refuse(
             session,
             workspace.vault,
@@ -165,7 +165,7 @@ def test_appi_36_refusal_with_empty_reasons_is_blocked_and_a_full_one_is_explain
     workspace: Workspace,
 ) -> None:
     request_id = verified(workspace, RequestKind.DISCLOSURE, "b@example.jp", lang="en")
-    with workspace.db.session() as session, pytest.raises(RequestInvalid, match="reasons"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="reasons"):
         service.refuse(
             session,
             workspace.vault,
@@ -277,7 +277,7 @@ def test_appi_34_correction_changes_the_value_and_audits_keyed_hashes_only(
 
 
 def test_appi_34_correction_of_an_item_we_do_not_keep_is_refused_at_intake(workspace: Workspace) -> None:
-    with pytest.raises(RequestInvalid, match=r"corrections\.0\.field"):
+    with pytest.raises(Invalid, match=r"corrections\.0\.field"):
         submit(
             workspace,
             RequestKind.CORRECTION,
@@ -312,7 +312,7 @@ def test_appi_35_the_seven_grounds_and_a_ground_is_required(workspace: Workspace
     from mamoru.law.requests import CessationGround
 
     assert len(CessationGround) == 7
-    with pytest.raises(RequestInvalid, match="grounds"):
+    with pytest.raises(Invalid, match="grounds"):
         submit(workspace, RequestKind.STOP_USE, "d@example.jp")
 
 
@@ -444,7 +444,7 @@ def test_appi_38_fee_is_charged_on_disclosure_only_and_must_be_received_before_a
     erase = verified(ws, RequestKind.ERASE, customer.values["email"], grounds=["no_longer_needed"])
     assert _request(ws, disclosure).fee_yen == ws.policy.policy.requests.fees[RequestKind.DISCLOSURE] > 0
     assert _request(ws, erase).fee_yen == 0
-    with ws.db.session() as session, pytest.raises(RequestInvalid, match="fee"):
+    with ws.db.session() as session, pytest.raises(Invalid, match="fee"):
         service.approve(session, service.get(session, disclosure), actor=OFFICER, now=datetime.now(UTC))
     approve_and_run(ws, disclosure, fee_received=True)
     assert _request(ws, disclosure).fee_status == "received"

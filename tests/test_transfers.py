@@ -9,7 +9,7 @@ from datetime import date
 import orjson
 import pytest
 
-from mamoru.ledger.errors import LedgerInvalid
+from mamoru.errors import Invalid
 from mamoru.transfers.records import (
     Basis,
     ProvisionIn,
@@ -58,7 +58,7 @@ def test_appi_29_consent_based_provision_record_has_the_four_fields(workspace: W
 
 
 def test_appi_29_bulk_record_needs_its_period(workspace: Workspace) -> None:
-    with workspace.db.session() as session, pytest.raises(LedgerInvalid, match="period_first"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="period_first"):
         record_provision(
             session,
             ProvisionIn(
@@ -70,7 +70,7 @@ def test_appi_29_bulk_record_needs_its_period(workspace: Workspace) -> None:
 
 
 def test_appi_30_import_without_the_acquisition_history_is_rejected(workspace: Workspace) -> None:
-    with workspace.db.session() as session, pytest.raises(LedgerInvalid, match="acquisition_history"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="acquisition_history"):
         record_receipt(
             session,
             ReceiptIn(
@@ -82,7 +82,7 @@ def test_appi_30_import_without_the_acquisition_history_is_rejected(workspace: W
 
 
 def test_appi_30_opt_out_import_without_the_ppc_publication_is_rejected(workspace: Workspace) -> None:
-    with workspace.db.session() as session, pytest.raises(LedgerInvalid, match="ppc_publication_ref"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="ppc_publication_ref"):
         record_receipt(
             session,
             ReceiptIn(
@@ -268,7 +268,7 @@ def test_appi_25_entrusting_to_a_processor_without_supervision_is_refused(
 
 def test_jis_9_a_contract_missing_the_report_frequency_clause_is_refused(workspace: Workspace) -> None:
     clauses = [c for c in party_status.CONTRACT_CLAUSES if c != "report_frequency"]
-    with workspace.db.session() as session, pytest.raises(LedgerInvalid, match="report_frequency"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="report_frequency"):
         supervision.record_contract(
             session,
             workspace.policy.policy,
@@ -438,7 +438,7 @@ def test_appi_28_foreign_consent_is_invalid_without_the_country_and_a_late_check
     shown = foreign_information(policy, "sg_partner", "ja")
     assert "シンガポール" in shown
     with workspace.db.session() as session:
-        with pytest.raises(LedgerInvalid, match="country"):
+        with pytest.raises(Invalid, match="country"):
             give_foreign_consent(
                 session,
                 policy,
@@ -547,7 +547,7 @@ def test_appi_31_referable_data_to_a_linking_recipient_needs_a_confirmation(
         }
     )
     policy = parse_policy(yaml.safe_dump(data, allow_unicode=True), "variant.yaml").policy
-    with workspace.db.session() as session, pytest.raises(LedgerInvalid, match="linking"):
+    with workspace.db.session() as session, pytest.raises(Invalid, match="linking"):
         confirm_referable(
             session,
             workspace.policy.policy,
@@ -706,7 +706,7 @@ def test_appi_26g_a_processor_breach_notice_seven_days_after_awareness_is_flagge
         assert late.late
         status = party_status.processor_status(session, workspace.policy.policy, "hosting", aware.date())
         assert status.flags == ("breach_notice_late",)
-        with pytest.raises(LedgerInvalid, match="notified_at"):
+        with pytest.raises(Invalid, match="notified_at"):
             supervision.record_breach_notice(
                 session,
                 workspace.policy.policy,

@@ -12,15 +12,16 @@ from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__, logfilter
 from mamoru.api import audit, ledger, personal, v1
+from mamoru.api import errors as api_errors
 from mamoru.api import incidents as api_incidents
 from mamoru.api import mynumber as api_mynumber
 from mamoru.api import people as api_people
 from mamoru.api import requests as api_requests
 from mamoru.api import transfers as api_transfers
 from mamoru.edge import CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError
+from mamoru.errors import Invalid, MamoruError
 from mamoru.policy.service import is_current
-from mamoru.web import console, portal
+from mamoru.web import console, forms, portal
 from mamoru.web import datastores as web_datastores
 from mamoru.web import incidents as web_incidents
 from mamoru.web import mynumber as web_mynumber
@@ -47,17 +48,17 @@ def create_app(workspace: Workspace) -> FastAPI:
     logfilter.install()
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        # Say where and why, never echo what was sent: it may be a personal value.
-        problems = [
-            {
-                "loc": [str(p) for p in e.get("loc", ())],
-                "msg": str(e.get("msg", "")),
-                "type": str(e.get("type", "")),
-            }
-            for e in exc.errors()
-        ]
-        return JSONResponse({"error": "RequestInvalid", "detail": problems}, status_code=422)
+    async def unreadable(request: Request, exc: RequestValidationError) -> Response:
+        return api_errors.unreadable(exc)
+
+    @app.exception_handler(Invalid)
+    async def invalid(request: Request, exc: Invalid) -> Response:
+        # A page goes back to its form with the problems beside the fields; the API answers 422.
+        if not request.url.path.startswith("/api/"):
+            back = forms.answer(request, exc)
+            if back is not None:
+                return back
+        return api_errors.invalid(exc)
 
     @app.exception_handler(MamoruError)
     async def mamoru_error(request: Request, exc: MamoruError) -> Response:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import MamoruError, NotFound
+from mamoru.errors import Invalid, NotFound
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import BREACH_NOTICE
 from mamoru.guard.service import decide_and_record
@@ -72,14 +72,6 @@ FACT_FIELDS = (
     "processor",
     "occurred_at",
 )
-
-
-class IncidentInvalid(MamoruError):
-    http_status = 422
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
 
 
 def _audit(session: Session, actor: str, action: str, incident: Incident, *extra: str, **kw: Any) -> None:
@@ -137,7 +129,7 @@ def open_incident(
 ) -> Incident:
     """Register an incident from its first staff awareness (the clock starts then, not when managers learn)."""
     if aware_at > now:
-        raise IncidentInvalid([("aware_at", "awareness cannot be in the future")])
+        raise Invalid([("aware_at", "awareness cannot be in the future")])
     count = session.scalar(select(func.count()).select_from(Incident)) or 0
     incident = Incident(
         ref=f"INC-{now:%Y}-{count + 1:04d}",
@@ -162,14 +154,14 @@ def open_incident(
 def update(session: Session, vault: Vault, incident: Incident, *, actor: str, **fields: Any) -> Incident:
     """Change facts (flags, counts, routing answers) and narrative items; unknown names are refused."""
     if incident.status == "closed":
-        raise IncidentInvalid([("status", "a closed incident is not changed; open a new one")])
+        raise Invalid([("status", "a closed incident is not changed; open a new one")])
     unknown = sorted(set(fields) - set(FACT_FIELDS) - set(NARRATIVE) - {"subjects"})
     if unknown:
-        raise IncidentInvalid([(name, "not a field of an incident") for name in unknown])
+        raise Invalid([(name, "not a field of an incident") for name in unknown])
     if "my_number" in fields and fields["my_number"] not in ("yes", "no", "unknown"):
-        raise IncidentInvalid([("my_number", "yes, no or unknown (unknown is reported as yes)")])
+        raise Invalid([("my_number", "yes, no or unknown (unknown is reported as yes)")])
     if "affected_count" in fields and int(fields["affected_count"]) < 0:
-        raise IncidentInvalid([("affected_count", "a count of persons, 0 or more")])
+        raise Invalid([("affected_count", "a count of persons, 0 or more")])
     text = narrative(vault, incident)
     for name, value in fields.items():
         if name in NARRATIVE:
@@ -200,9 +192,9 @@ def complete_stage(
 ) -> None:
     """Record that a stage is done, with what was done (the note is sealed with the narrative)."""
     if not note.strip():
-        raise IncidentInvalid([("note", f"say what was done for {stage.value}")])
+        raise Invalid([("note", f"say what was done for {stage.value}")])
     if incident.status == "closed":
-        raise IncidentInvalid([("status", "the incident is closed")])
+        raise Invalid([("status", "the incident is closed")])
     incident.stages = {**incident.stages, stage.value: {"at": now.isoformat(), "by": actor}}
     text = narrative(vault, incident)
     text[f"stage:{stage.value}"] = note.strip()
@@ -216,7 +208,7 @@ def close(session: Session, incident: Incident, *, actor: str, now: datetime) ->
     """Close an incident; refused while any of the six stages is empty (APPI-26h)."""
     missing = [s.value for s in Stage if s.value not in incident.stages]
     if missing:
-        raise IncidentInvalid([("stages", f"these stages are not done: {', '.join(missing)}")])
+        raise Invalid([("stages", f"these stages are not done: {', '.join(missing)}")])
     incident.status, incident.closed_at, incident.closed_by = "closed", now, actor
     _audit(session, actor, "incident.closed", incident)
 
@@ -283,13 +275,9 @@ def submit_report(
     if kind in (ReportKind.PPC_FINAL, ReportKind.PMARK_FINAL):
         missing = missing_items(content)
         if missing:
-            raise IncidentInvalid(
-                [("items", f"a final report needs every item; empty: {', '.join(missing)}")]
-            )
+            raise Invalid([("items", f"a final report needs every item; empty: {', '.join(missing)}")])
     if kind in (ReportKind.PPC_PRELIM, ReportKind.PPC_FINAL) and not classification(incident).any_reportable:
-        raise IncidentInvalid(
-            [("kind", "this incident is not reportable to the PPC; file the PrivacyMark report")]
-        )
+        raise Invalid([("kind", "this incident is not reportable to the PPC; file the PrivacyMark report")])
     row = IncidentReport(
         incident_id=incident.id,
         kind=kind.value,
@@ -370,9 +358,9 @@ def notify_persons(
     text = narrative(ws.vault, incident)
     empty = [i for i in NOTICE_ITEMS if not text.get(i, "").strip()]
     if empty:
-        raise IncidentInvalid([("notice", f"a notice must state {', '.join(empty)} (Rules Art. 10)")])
+        raise Invalid([("notice", f"a notice must state {', '.join(empty)} (Rules Art. 10)")])
     if alternative_url is not None and not alternative_url.startswith(("https://", "http://")):
-        raise IncidentInvalid([("alternative_url", "the publication's address, https://…")])
+        raise Invalid([("alternative_url", "the publication's address, https://…")])
     done = set(
         session.scalars(select(IncidentNotice.subject_id).where(IncidentNotice.incident_id == incident.id))
     )

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
+from mamoru.errors import Invalid, NotFound
 from mamoru.law.retention import ACQUISITION_NOTICE_DAYS, add_period
 from mamoru.ledger.consent import ConsentScope, consents_in_force
 from mamoru.ledger.entries import get_entry
-from mamoru.ledger.errors import AcquisitionRefused, LedgerInvalid
+from mamoru.ledger.errors import AcquisitionRefused
 from mamoru.ledger.tables import Acquisition, Channel, DataSubject, LedgerEntry
 from mamoru.policy.model import Policy, RetentionStart
 from mamoru.policy.tables import PublishedNotice
@@ -60,7 +60,7 @@ def create_channel(
     """A channel starts as a draft; it takes data only once :func:`activate_channel` let it go live."""
     entry = get_entry(session, ledger_code)
     if session.get(Channel, channel_id) is not None:
-        raise LedgerInvalid([("channel_id", f"a channel '{channel_id}' already exists")])
+        raise Invalid([("channel_id", f"a channel '{channel_id}' already exists")])
     channel = Channel(
         id=channel_id,
         name=name,
@@ -94,7 +94,7 @@ def activate_channel(session: Session, channel_id: str, *, actor: str) -> Channe
             ("legality_attested_by", "a channel needs a legality attestation before it goes live")
         )
     if problems:
-        raise LedgerInvalid(problems)
+        raise Invalid(problems)
     channel.active = True
     append(session, [AuditEvent(actor=actor, action="channel.activate", objects=(f"channel:{channel_id}",))])
     return channel
@@ -161,13 +161,13 @@ def acquire(
     if data.subject_kind not in {k.id for k in policy.subject_kinds}:
         problems.append(("subject_kind", f"'{data.subject_kind}' is not a subject kind of the policy"))
     if problems:
-        raise LedgerInvalid(problems)
+        raise Invalid(problems)
 
     notice: PublishedNotice | None = None
     if data.notice_shown is not None:
         notice = session.get(PublishedNotice, data.notice_shown)
         if notice is None:
-            raise LedgerInvalid([("notice_shown", f"no published notice version {data.notice_shown}")])
+            raise Invalid([("notice_shown", f"no published notice version {data.notice_shown}")])
     elif channel.source_type == SourceType.DIRECT_WRITTEN:
         raise AcquisitionRefused(
             "data taken from the person in writing needs the purposes stated in advance: "
@@ -195,7 +195,7 @@ def acquire(
                 "(APPI Art. 20(2))"
             )
         elif not (data.exception_justification or "").strip():
-            raise LedgerInvalid([("exception_justification", "an exception needs a justification")])
+            raise Invalid([("exception_justification", "an exception needs a justification")])
 
     if new_subject:
         session.add(DataSubject(id=subject_id, kind=data.subject_kind, created_at=now))

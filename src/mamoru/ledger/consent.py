@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
-from mamoru.ledger.errors import LedgerInvalid
+from mamoru.errors import Invalid, NotFound
 from mamoru.ledger.tables import Consent, DataSubject
 
 
@@ -47,7 +46,7 @@ def give_consent(
     if scope in (ConsentScope.THIRD_PARTY, ConsentScope.FOREIGN_THIRD_PARTY) and not recipient:
         problems.append(("recipient", "a provision consent names its recipient"))
     if problems:
-        raise LedgerInvalid(problems)
+        raise Invalid(problems)
     consent = Consent(
         subject_id=subject_id,
         scope=scope.value,

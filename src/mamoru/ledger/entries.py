@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
+from mamoru.errors import Invalid, NotFound, Problem, problem
 from mamoru.law.retention import review_overdue
-from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.policy.model import Policy
 
@@ -52,15 +51,12 @@ class LedgerEntryIn(BaseModel):
     retained: bool = True
 
 
-def _problems(data: dict[str, Any], policy: Policy) -> tuple[LedgerEntryIn | None, list[tuple[str, str]]]:
+def _problems(data: dict[str, Any], policy: Policy) -> tuple[LedgerEntryIn | None, list[Problem]]:
     try:
         entry = LedgerEntryIn.model_validate(data)
     except ValidationError as exc:
-        return None, [
-            (".".join(str(p) for p in e["loc"]), "required" if e["type"] == "missing" else e["msg"])
-            for e in exc.errors()
-        ]
-    problems: list[tuple[str, str]] = []
+        return None, Invalid.from_validation(exc, missing="required").problems
+    problems: list[Problem] = []
     known = {
         "data_items": {c.id for c in policy.categories},
         "purposes": {p.id for p in policy.purposes},
@@ -71,11 +67,17 @@ def _problems(data: dict[str, Any], policy: Policy) -> tuple[LedgerEntryIn | Non
     for name, ids in known.items():
         for value in getattr(entry, name):
             if value not in ids:
-                problems.append((name, f"'{value}' is not declared in the policy"))
+                problems.append(problem(name, f"'{value}' is not declared in the policy", "unknown"))
     if entry.retention_rule is None and entry.retention_until is None:
-        problems.append(("retention", "state a retention rule of the policy or a retention-until date"))
+        problems.append(
+            problem("retention", "state a retention rule of the policy or a retention-until date", "missing")
+        )
     if entry.retention_rule is not None and entry.retention_rule not in {r.id for r in policy.retention}:
-        problems.append(("retention_rule", f"'{entry.retention_rule}' is not a retention rule of the policy"))
+        problems.append(
+            problem(
+                "retention_rule", f"'{entry.retention_rule}' is not a retention rule of the policy", "unknown"
+            )
+        )
     return entry, problems
 
 
@@ -83,14 +85,14 @@ def validate_entry(data: dict[str, Any], policy: Policy) -> LedgerEntryIn:
     """Check a ledger entry against the model and the policy; raise with every problem."""
     entry, problems = _problems(data, policy)
     if problems or entry is None:
-        raise LedgerInvalid(problems)
+        raise Invalid(problems)
     return entry
 
 
 def create_entry(session: Session, policy: Policy, data: dict[str, Any], actor: str) -> LedgerEntry:
     entry = validate_entry(data, policy)
     if session.scalar(select(LedgerEntry).where(LedgerEntry.code == entry.code)) is not None:
-        raise LedgerInvalid([("code", f"a ledger entry '{entry.code}' already exists")])
+        raise Invalid([("code", f"a ledger entry '{entry.code}' already exists")])
     row = LedgerEntry(**entry.model_dump())
     session.add(row)
     session.flush()
@@ -158,7 +160,7 @@ def status(row: LedgerEntry, policy: Policy, now: datetime) -> EntryStatus:
         special_care=any(categories[c].special_care for c in row.data_items if c in categories),
         my_number=any(categories[c].my_number for c in row.data_items if c in categories),
         review_overdue=review_overdue(row.last_reviewed_at, now),
-        missing=tuple(sorted({field for field, _ in problems})),
+        missing=tuple(sorted({p.field for p in problems})),
     )
 
 

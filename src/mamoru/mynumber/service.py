@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import MamoruError
+from mamoru.errors import Invalid, MamoruError
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.service import decide_and_record
 from mamoru.law.mynumber import (
@@ -32,7 +32,6 @@ from mamoru.law.mynumber import (
     normalize,
     purge_after,
 )
-from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import Acquisition, Channel, LedgerEntry
 from mamoru.mynumber.tables import MnDeletionRecord, MnEntry, MnFiling
 from mamoru.workspace import Workspace
@@ -169,7 +168,7 @@ def collect(session: Session, ws: Workspace, data: CollectIn, *, actor: str, now
     ):
         problems.append(("documents", why))
     if problems:
-        raise LedgerInvalid(problems)
+        raise Invalid(problems)
     assert filing is not None
     affair = StatutoryAffair(filing.affair)
     purpose = purpose_for(ws, affair)
@@ -193,9 +192,7 @@ def collect(session: Session, ws: Workspace, data: CollectIn, *, actor: str, now
         None,
     )
     if channel is None:
-        raise LedgerInvalid(
-            [("filing_id", f"the ledger has no live channel for the purpose '{purpose}' (JIS-1)")]
-        )
+        raise Invalid([("filing_id", f"the ledger has no live channel for the purpose '{purpose}' (JIS-1)")])
     entry_id = str(uuid.uuid4())
     document = NumberDocument(filing.document)
     entry = MnEntry(

@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
+from mamoru.errors import NotFound, Problem, problem, require
 from mamoru.law.deadlines import add_business_days
-from mamoru.people.errors import require
 from mamoru.people.tables import Inquiry, InquiryAction
 from mamoru.policy.model import StaffRules
 from mamoru.vault.service import Vault
@@ -52,22 +51,22 @@ def _audit(session: Session, actor: str, action: str, inquiry: Inquiry, *reasons
     )
 
 
-def check(data: InquiryIn) -> list[tuple[str, str]]:
+def check(data: InquiryIn) -> list[Problem]:
     problems = []
     if data.kind not in KINDS:
-        problems.append(("kind", f"one of {', '.join(KINDS)}"))
+        problems.append(problem("kind", f"one of {', '.join(KINDS)}", "enum"))
     if data.channel not in CHANNELS:
-        problems.append(("channel", f"one of {', '.join(CHANNELS)}"))
+        problems.append(problem("channel", f"one of {', '.join(CHANNELS)}", "enum"))
     if data.category not in CATEGORIES:
-        problems.append(("category", f"one of {', '.join(CATEGORIES)}"))
+        problems.append(problem("category", f"one of {', '.join(CATEGORIES)}", "enum"))
     if not data.text.strip():
-        problems.append(("text", "say what the inquiry or complaint is about"))
+        problems.append(problem("text", "say what the inquiry or complaint is about", "missing"))
     elif len(data.text) > MAX_TEXT:
-        problems.append(("text", f"at most {MAX_TEXT} characters"))
+        problems.append(problem("text", f"at most {MAX_TEXT} characters", "string_too_long"))
     if len(data.name) > 200:
-        problems.append(("name", "at most 200 characters"))
+        problems.append(problem("name", "at most 200 characters", "string_too_long"))
     if len(data.contact) > 254:
-        problems.append(("contact", "at most 254 characters"))
+        problems.append(problem("contact", "at most 254 characters", "string_too_long"))
     return problems
 
 

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
-from mamoru.people.errors import require
+from mamoru.errors import NotFound, require
 from mamoru.people.staff import get
 from mamoru.people.tables import Role, RuleAcknowledgement, RuleDocument, Staff
 

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
+from mamoru.errors import NotFound, require
 from mamoru.people.auth import new_password, set_password
-from mamoru.people.errors import require
 from mamoru.people.tables import Badge, ConsoleSession, Role, Staff, StaffRole, ZoneGrant
 
 

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
-from mamoru.ledger.errors import LedgerInvalid
+from mamoru.errors import Invalid, NotFound
 from mamoru.people.tables import ApiClient
 
 PREFIX = "mmr_"
@@ -31,9 +30,9 @@ def _hash(token: str) -> str:
 def create_token(session: Session, name: str, *, actor: str, now: datetime) -> tuple[ApiClient, str]:
     """A new client and its token (the only time the token is available)."""
     if not _NAME.match(name):
-        raise LedgerInvalid([("name", "lower-case letters, digits, _ and -; starting with a letter")])
+        raise Invalid([("name", "lower-case letters, digits, _ and -; starting with a letter")])
     if session.scalar(select(ApiClient).where(ApiClient.name == name)) is not None:
-        raise LedgerInvalid([("name", f"a client '{name}' already exists")])
+        raise Invalid([("name", f"a client '{name}' already exists")])
     token = PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(name=name, token_sha256=_hash(token), created_at=now, created_by=actor)
     session.add(client)

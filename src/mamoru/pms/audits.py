@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
-from mamoru.people.errors import require
+from mamoru.errors import NotFound, require
 from mamoru.people.staff import get as get_staff
 from mamoru.people.tables import Role
 from mamoru.pms.tables import AuditFinding, CorrectiveAction, InternalAudit

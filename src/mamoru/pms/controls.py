@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
+from mamoru.errors import require
 from mamoru.mynumber.controls import CONTROLS as MY_NUMBER_CONTROLS
-from mamoru.people.errors import require
 from mamoru.pms.tables import ControlRecord, IntegrityBaseline
 
 #: GL-Gen section 10 categories, ja and en.
@@ -218,6 +218,7 @@ COLLECTION_FILES = (
     "templates/layout.html.j2",
     "templates/request_new.html.j2",
     "templates/inquiry_new.html.j2",
+    "templates/_form_errors.html.j2",
     "static/portal.css",
 )
 

@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
+from mamoru.errors import NotFound, require
 from mamoru.incidents.service import classification
 from mamoru.incidents.tables import Incident
 from mamoru.people import inquiries, rules, training
-from mamoru.people.errors import require
 from mamoru.people.staff import get as get_staff
 from mamoru.pms import audits, controls, legal, risk
 from mamoru.pms.tables import AuditFinding, InternalAudit, ManagementReview

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound
+from mamoru.errors import NotFound, require
 from mamoru.ledger.tables import LedgerEntry
-from mamoru.people.errors import require
 from mamoru.pms.tables import RiskItem
 
 #: The lifecycle stages JIS Q 15001 practice assesses (PrivacyMark J.3.1.3).

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import MamoruError, NotFound
+from mamoru.errors import Invalid, MamoruError, NotFound, Problem, problem
 from mamoru.law.deadlines import clock_for
 from mamoru.law.requests import (
     DISCLOSING,
@@ -71,16 +71,6 @@ class Outcome(StrEnum):
     NO_DATA = "no_data"
 
 
-class RequestInvalid(MamoruError):
-    """A request or a decision on it is not valid; ``problems`` names each field. Nothing was changed."""
-
-    http_status = 422
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
-
-
 class RequestConflict(MamoruError):
     """The request is not in a state where this can be done."""
 
@@ -121,43 +111,57 @@ def parse_request(data: dict[str, Any]) -> RequestIn:
     try:
         return RequestIn.model_validate(data)
     except ValidationError as exc:
-        raise RequestInvalid(
-            [(".".join(str(p) for p in e["loc"]) or "request", e["msg"]) for e in exc.errors()]
-        ) from None
+        raise Invalid.from_validation(exc) from None
 
 
 def check_request(policy: Policy, data: RequestIn) -> None:
     """The rules beyond shape: grounds for Art. 35 kinds, known purposes, recipients and fields, agents."""
-    problems: list[tuple[str, str]] = []
+    # What a person sent is never repeated in a problem: the field path says which entry is wrong.
+    problems: list[Problem] = []
     if not _EMAIL.match(data.email):
-        problems.append(("email", "an e-mail address like name@example.jp is needed to send the code"))
+        problems.append(
+            problem("email", "an e-mail address like name@example.jp is needed to send the code", "email")
+        )
     if data.kind in NEEDS_GROUND and not data.grounds:
-        problems.append(("grounds", "choose at least one ground (APPI Art. 35)"))
+        problems.append(problem("grounds", "choose at least one ground (APPI Art. 35)", "ground_needed"))
     known_purposes = {p.id for p in policy.purposes}
-    for purpose in data.purposes:
+    for i, purpose in enumerate(data.purposes):
         if purpose not in known_purposes:
-            problems.append(("purposes", f"'{purpose}' is not a purpose in our policy"))
+            problems.append(problem(("purposes", i), "not a purpose in our policy", "unknown"))
     known_recipients = {r.id for r in policy.recipients}
-    for recipient in data.recipients:
+    for i, recipient in enumerate(data.recipients):
         if recipient not in known_recipients:
-            problems.append(("recipients", f"'{recipient}' is not a recipient in our policy"))
+            problems.append(problem(("recipients", i), "not a recipient in our policy", "unknown"))
     if data.kind is RequestKind.CORRECTION:
         if not data.corrections:
-            problems.append(("corrections", "say which item is untrue and what it should be (APPI Art. 34)"))
+            problems.append(
+                problem(
+                    "corrections",
+                    "say which item is untrue and what it should be (APPI Art. 34)",
+                    "correction_needed",
+                )
+            )
         for i, item in enumerate(data.corrections):
             if item.field not in policy.fields:
-                problems.append((f"corrections.{i}.field", f"'{item.field}' is not an item we keep"))
+                problems.append(problem(("corrections", i, "field"), "not an item we keep", "unknown"))
             elif policy.category(policy.fields[item.field]).my_number:
                 problems.append(
-                    (
-                        f"corrections.{i}.field",
+                    problem(
+                        ("corrections", i, "field"),
                         "the Individual Number is corrected by its designated handlers",
+                        "my_number_correction",
                     )
                 )
     if data.by_agent and (data.agent_kind is None or data.agent_name is None):
-        problems.append(("agent_kind", "an agent gives the kind of agency and their own name (APPI Art. 37)"))
+        problems.append(
+            problem(
+                "agent_kind",
+                "an agent gives the kind of agency and their own name (APPI Art. 37)",
+                "agent_needed",
+            )
+        )
     if problems:
-        raise RequestInvalid(problems)
+        raise Invalid(problems)
 
 
 @dataclass(frozen=True)
@@ -212,9 +216,9 @@ def submit(
     check_request(policy, data)
     for i, doc in enumerate(documents):
         if doc.content_type not in DOCUMENT_TYPES:
-            raise RequestInvalid([(f"documents.{i}", "send a PDF, PNG or JPEG file")])
+            raise Invalid([(f"documents.{i}", "send a PDF, PNG or JPEG file")])
         if not 0 < len(doc.content) <= MAX_DOCUMENT_BYTES:
-            raise RequestInvalid([(f"documents.{i}", "a document must be between 1 byte and 5 MB")])
+            raise Invalid([(f"documents.{i}", "a document must be between 1 byte and 5 MB")])
     clock = clock_for(
         now,
         ack_business_days=settings.request_ack_business_days,
@@ -432,9 +436,7 @@ def approve(
         raise RequestConflict(f"only a verified request can be approved; this one is {request.status}")
     if request.fee_status == "due" and request.subjects:
         if not fee_received:
-            raise RequestInvalid(
-                [("fee_received", f"the fee of {request.fee_yen} yen has not been received")]
-            )
+            raise Invalid([("fee_received", f"the fee of {request.fee_yen} yen has not been received")])
         request.fee_status = "received"
     request.status = Status.APPROVED.value
     request.approved_at, request.approved_by = now, actor
@@ -471,7 +473,7 @@ def refuse(
     if not reasons.strip():
         problems.append(("reasons", "give the reasons the letter will explain (APPI Art. 36)"))
     if problems:
-        raise RequestInvalid(problems)
+        raise Invalid(problems)
     sealed = details(vault, request)
     sealed["reasons"] = reasons.strip()
     _seal_details(vault, request, sealed)

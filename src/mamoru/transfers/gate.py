@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
+from mamoru.errors import Invalid
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record
 from mamoru.law.retention import add_period
 from mamoru.ledger.consent import ConsentScope, give_consent
-from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import Consent
 from mamoru.policy.model import Policy, Recipient
 from mamoru.policy.service import is_current
@@ -90,7 +90,7 @@ class TransferResult:
     package: bytes | None = None
 
 
-class TransferRefused(LedgerInvalid):
+class TransferRefused(Invalid):
     """The transfer as a whole cannot go ahead; nothing was provided."""
 
 
@@ -279,7 +279,7 @@ def foreign_information(policy: Policy, recipient_id: str, lang: str) -> str:
     """What a person must be told before consenting to provision abroad (APPI Art. 28(2), Rules Art. 17)."""
     recipient = next((r for r in policy.recipients if r.id == recipient_id), None)
     if recipient is None or recipient.foreign is None:
-        raise LedgerInvalid([("recipient", f"'{recipient_id}' is not a foreign recipient of the policy")])
+        raise Invalid([("recipient", f"'{recipient_id}' is not a foreign recipient of the policy")])
     country = Locale(lang).territories.get(recipient.country, recipient.country)
     if lang == "ja":
         return (
@@ -311,7 +311,7 @@ def give_foreign_consent(
     its protection system and the recipient's measures (APPI Art. 28(2))."""
     party = next((r for r in policy.recipients if r.id == recipient), None)
     if party is None or party.foreign is None:
-        raise LedgerInvalid([("recipient", f"'{recipient}' is not a foreign recipient of the policy")])
+        raise Invalid([("recipient", f"'{recipient}' is not a foreign recipient of the policy")])
     country = Locale(lang).territories.get(party.country, party.country)
     missing = [
         name
@@ -323,7 +323,7 @@ def give_foreign_consent(
         if text not in shown
     ]
     if missing:
-        raise LedgerInvalid(
+        raise Invalid(
             [
                 (
                     "shown",
@@ -360,11 +360,9 @@ def confirm_referable(
     """Record that the recipient obtained each person's consent to receive referable data (APPI Art. 31)."""
     party = next((r for r in policy.recipients if r.id == recipient), None)
     if party is None or not party.links_referable:
-        raise LedgerInvalid(
-            [("recipient", f"'{recipient}' is not declared as linking referable information")]
-        )
+        raise Invalid([("recipient", f"'{recipient}' is not declared as linking referable information")])
     if not method.strip() or not evidence_ref.strip():
-        raise LedgerInvalid([("evidence_ref", "say how it was confirmed and keep the evidence")])
+        raise Invalid([("evidence_ref", "say how it was confirmed and keep the evidence")])
     rows = [
         ReferableConfirmation(
             recipient=recipient,

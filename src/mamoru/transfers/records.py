@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
+from mamoru.errors import Invalid
 from mamoru.law.retention import add_period
-from mamoru.ledger.errors import LedgerInvalid
 from mamoru.transfers.tables import ProvisionRecord, ReceiptRecord
 
 
@@ -72,7 +72,7 @@ def record_provision(session: Session, record: ProvisionIn, *, actor: str, today
     if record.mode is RecordMode.BULK and (record.period_first is None or record.period_last is None):
         problems.append(("period_first", "a bulk record states the first and last dates of the period"))
     if problems:
-        raise LedgerInvalid(problems)
+        raise Invalid(problems)
     last = record.period_last or record.provided_on
     row = ProvisionRecord(
         subject_id=record.subject_id,
@@ -131,7 +131,7 @@ def record_receipt(session: Session, record: ReceiptIn, *, actor: str, today: da
         if record.received_on is None:
             problems.append(("received_on", "an opt-out receipt records the date it was received"))
     if problems:
-        raise LedgerInvalid(problems)
+        raise Invalid(problems)
     row = ReceiptRecord(
         subject_id=record.subject_id,
         basis=record.basis.value,

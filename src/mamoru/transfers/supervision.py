@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.ledger.errors import LedgerInvalid
+from mamoru.errors import Invalid
 from mamoru.policy.model import Policy
 from mamoru.transfers.status import CONTRACT_CLAUSES, MY_NUMBER_CLAUSES
 from mamoru.transfers.tables import (
@@ -46,9 +46,9 @@ def record_assessment(
     actor: str,
 ) -> ProcessorAssessment:
     if processor not in {p.id for p in policy.processors}:
-        raise LedgerInvalid([("processor", f"'{processor}' is not a processor of the policy")])
+        raise Invalid([("processor", f"'{processor}' is not a processor of the policy")])
     if not 0 <= score <= 100:
-        raise LedgerInvalid([("score", "a score from 0 to 100")])
+        raise Invalid([("score", "a score from 0 to 100")])
     row = ProcessorAssessment(
         processor=processor,
         assessed_on=on,
@@ -77,12 +77,12 @@ def record_contract(
     """Keep a contract; a contract lacking a required clause is refused with the clauses named (JIS-9)."""
     known = {p.id: p for p in policy.processors}
     if processor not in known:
-        raise LedgerInvalid([("processor", f"'{processor}' is not a processor of the policy")])
+        raise Invalid([("processor", f"'{processor}' is not a processor of the policy")])
     handles_number = any(policy.category(c).my_number for c in known[processor].categories)
     required = CONTRACT_CLAUSES + (MY_NUMBER_CLAUSES if handles_number else ())
     missing = [c for c in required if c not in clauses]
     if missing:
-        raise LedgerInvalid([("clauses", f"the contract lacks required clauses: {', '.join(missing)}")])
+        raise Invalid([("clauses", f"the contract lacks required clauses: {', '.join(missing)}")])
     row = ProcessorContract(
         processor=processor,
         signed_on=signed_on,
@@ -108,7 +108,7 @@ def record_monitoring(
 ) -> ProcessorMonitoring:
     known = {p.id: p for p in policy.processors}
     if processor not in known:
-        raise LedgerInvalid([("processor", f"'{processor}' is not a processor of the policy")])
+        raise Invalid([("processor", f"'{processor}' is not a processor of the policy")])
     row = ProcessorMonitoring(
         processor=processor,
         performed_on=on,
@@ -130,7 +130,7 @@ def approve_reentrustment(
     """The original entrusting party (this organization) permits a processor's re-entrustment."""
     known = {p.id: p for p in policy.processors}
     if processor not in known or known[processor].entrusted_by is None:
-        raise LedgerInvalid([("processor", f"'{processor}' is not a re-entrusted processor of the policy")])
+        raise Invalid([("processor", f"'{processor}' is not a re-entrusted processor of the policy")])
     row = ReEntrustmentApproval(processor=processor, approved_by=actor)
     session.add(row)
     _audit(session, actor, "processor.reentrustment_approved", f"processor:{processor}", "approved")
@@ -153,7 +153,7 @@ def record_foreign_check(
     }
     foreign = parties.get(party)
     if kind not in ("recipient", "processor") or foreign is None:
-        raise LedgerInvalid([("party", f"'{party}' is not a foreign recipient or processor of the policy")])
+        raise Invalid([("party", f"'{party}' is not a foreign recipient or processor of the policy")])
     row = ForeignCheck(
         party=party,
         checked_on=on,
@@ -183,9 +183,9 @@ def record_breach_notice(
     """Record when a processor told us of a breach; later than ``allowed_days`` after its awareness is
     flagged on the processor (APPI-26g: the processor is exempt from reporting only if it tells us promptly)."""
     if processor not in {p.id for p in policy.processors}:
-        raise LedgerInvalid([("processor", f"'{processor}' is not a processor of the policy")])
+        raise Invalid([("processor", f"'{processor}' is not a processor of the policy")])
     if notified_at < aware_at:
-        raise LedgerInvalid([("notified_at", "the notice cannot come before the processor became aware")])
+        raise Invalid([("notified_at", "the notice cannot come before the processor became aware")])
     late = notified_at - aware_at > timedelta(days=allowed_days)
     row = ProcessorBreachNotice(
         processor=processor,

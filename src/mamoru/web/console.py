@@ -20,14 +20,13 @@ from mamoru.audit.proofs import latest_checkpoint
 from mamoru.audit.verification import last_verification, record_verification, verify
 from mamoru.connectors.registry import ledger_links
 from mamoru.edge import CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError
+from mamoru.errors import MamoruError, Problem
 from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.service import open_clocks
 from mamoru.incidents.signals import audit_failure
 from mamoru.incidents.tables import Incident
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, notifications_due
-from mamoru.ledger.errors import LedgerInvalid
 from mamoru.ledger.tables import DataSubject
 from mamoru.people import training
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
@@ -36,6 +35,7 @@ from mamoru.policy.notice import Lang
 from mamoru.requests.service import queue as request_queue
 from mamoru.transfers.status import processor_status
 from mamoru.web import charts
+from mamoru.web.forms import again, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 
@@ -296,7 +296,7 @@ def _edit_page(
     who: SignedIn,
     code: str,
     values: dict[str, str],
-    problems: list[tuple[str, str]],
+    problems: list[Problem],
 ) -> HTMLResponse:
     return console_page(
         request,
@@ -307,7 +307,7 @@ def _edit_page(
         labels(lang)["ledger"],
         code=code,
         fields=[(name, is_list, values.get(name, "")) for name, is_list in EDITABLE],
-        problems=problems,
+        form_errors=shown(problems, lang),
     )
 
 
@@ -335,12 +335,8 @@ async def edit_save(
         name: [v.strip() for v in values[name].split(",") if v.strip()] if is_list else (values[name] or None)
         for name, is_list in EDITABLE
     }
-    try:
-        ledger.update_entry(session, ws.policy.policy, code, changes, who.actor)
-    except LedgerInvalid as exc:
-        response = _edit_page(request, ws, lang, who, code, values, exc.problems)
-        response.status_code = 422
-        return response
+    again(request, lambda problems: _edit_page(request, ws, lang, who, code, values, problems))
+    ledger.update_entry(session, ws.policy.policy, code, changes, who.actor)
     return RedirectResponse(f"/console/ledger?lang={lang}", status_code=303)
 
 

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.incidents import service as incidents
-from mamoru.incidents.service import IncidentInvalid, ReportKind, Stage
+from mamoru.incidents.service import ReportKind, Stage
 from mamoru.policy.notice import Lang
 from mamoru.web.console import Staff, check, console_page
+from mamoru.web.forms import back_to
 from mamoru.web.i18n import choose_lang, labels
 
 router = APIRouter(prefix="/console/incidents", include_in_schema=False)
@@ -54,7 +55,6 @@ def incident_page(
     lang: Language,
     who: Staff,
     at: date | None = None,
-    error: str = "",
 ) -> HTMLResponse:
     check(who, "incidents")
     incident = incidents.get(session, ref)
@@ -76,18 +76,19 @@ def incident_page(
         reports=sorted(incidents.submitted(session, incident)),
         kinds=list(ReportKind),
         items=incidents.ITEM_LABELS,
-        error=error,
         today=today,
     )
 
 
-def _back(ref: str, lang: Lang, error: str = "") -> RedirectResponse:
-    return RedirectResponse(
-        f"/console/incidents/{ref}?lang={lang}" + (f"&error={error}" if error else ""), status_code=303
-    )
+def _back(ref: str, lang: Lang) -> RedirectResponse:
+    return RedirectResponse(f"/console/incidents/{ref}?lang={lang}", status_code=303)
 
 
-@router.post("/{ref}/stage")
+#: A refused change goes back to the incident's page with the problems (see ``web.forms``).
+BACK = [back_to("/console/incidents/{ref}")]
+
+
+@router.post("/{ref}/stage", dependencies=BACK)
 def stage(
     ref: str,
     session: DbSession,
@@ -99,22 +100,19 @@ def stage(
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     check(who, "incidents.manage", csrf)
-    try:
-        incidents.complete_stage(
-            session,
-            ws.vault,
-            incidents.get(session, ref),
-            stage,
-            note=note,
-            actor=f"staff:{who.login}",
-            now=datetime.now(UTC),
-        )
-    except IncidentInvalid as exc:
-        return _back(ref, lang, exc.problems[0][0])
+    incidents.complete_stage(
+        session,
+        ws.vault,
+        incidents.get(session, ref),
+        stage,
+        note=note,
+        actor=f"staff:{who.login}",
+        now=datetime.now(UTC),
+    )
     return _back(ref, lang)
 
 
-@router.post("/{ref}/report")
+@router.post("/{ref}/report", dependencies=BACK)
 def submit(
     ref: str,
     session: DbSession,
@@ -125,12 +123,9 @@ def submit(
     kind: Annotated[ReportKind, Form()],
 ) -> Response:
     check(who, "incidents.manage", csrf)
-    try:
-        incidents.submit_report(
-            session, ws, incidents.get(session, ref), kind, actor=f"staff:{who.login}", now=datetime.now(UTC)
-        )
-    except IncidentInvalid as exc:
-        return _back(ref, lang, exc.problems[0][1].replace(" ", "_")[:120])
+    incidents.submit_report(
+        session, ws, incidents.get(session, ref), kind, actor=f"staff:{who.login}", now=datetime.now(UTC)
+    )
     return _back(ref, lang)
 
 
@@ -143,13 +138,8 @@ def report_page(
     return HTMLResponse(incidents.render_report(content), headers={"Cache-Control": "no-store"})
 
 
-@router.post("/{ref}/close")
+@router.post("/{ref}/close", dependencies=BACK)
 def close(ref: str, session: DbSession, lang: Language, who: Staff, csrf: Annotated[str, Form()]) -> Response:
     check(who, "incidents.manage", csrf)
-    try:
-        incidents.close(
-            session, incidents.get(session, ref), actor=f"staff:{who.login}", now=datetime.now(UTC)
-        )
-    except IncidentInvalid as exc:
-        return _back(ref, lang, exc.problems[0][0])
+    incidents.close(session, incidents.get(session, ref), actor=f"staff:{who.login}", now=datetime.now(UTC))
     return _back(ref, lang)

@@ -11,14 +11,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.edge import CurrentWorkspace, DbSession
+from mamoru.errors import Problem, problem, require
 from mamoru.people import inquiries, rules, training, zones
-from mamoru.people.errors import Refused
 from mamoru.people.staff import register_view
 from mamoru.pms import audits, controls, legal, review
 from mamoru.pms.check import nonconformities
 from mamoru.policy.notice import Lang
 from mamoru.requests.service import RequestConflict
 from mamoru.web.console import Staff, check, console_page
+from mamoru.web.forms import again, back_to, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 from mamoru.web.requests import PRIVATE_HEADERS, SUBMISSIONS
@@ -31,7 +32,7 @@ PORTAL_CATEGORIES = ("notice", "handling", "request_procedure", "security", "con
 
 
 def _form(
-    request: Request, ws: CurrentWorkspace, lang: Lang, errors: list[tuple[str, str]], values: dict[str, str]
+    request: Request, ws: CurrentWorkspace, lang: Lang, errors: list[Problem], values: dict[str, str]
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = page(
@@ -41,7 +42,7 @@ def _form(
         "inquiry_new.html.j2",
         labels(lang)["new_inquiry"],
         csrf=token,
-        errors=errors,
+        form_errors=shown(errors, lang),
         values=values,
         categories=PORTAL_CATEGORIES,
     )
@@ -73,18 +74,13 @@ def submit_inquiry(
     expected = request.cookies.get(FORM_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         raise RequestConflict("the form expired; reload it and send again")
+    values = {"kind": kind, "category": category, "name": name, "contact": contact}
+    again(request, lambda problems: _form(request, ws, lang, problems, values))
     data = inquiries.InquiryIn(kind, "portal", category, name, contact, text)
     problems = inquiries.check(data)
     if category not in PORTAL_CATEGORIES:
-        problems.append(("category", "choose one of the listed categories"))
-    if problems:
-        return _form(
-            request,
-            ws,
-            lang,
-            problems,
-            {"kind": kind, "category": category, "name": name, "contact": contact},
-        )
+        problems.append(problem("category", "choose one of the listed categories", "enum"))
+    require(problems)
     q = inquiries.receive(
         session, ws.vault, data, rules=ws.policy.policy.staff, actor="portal", now=datetime.now(UTC)
     )
@@ -99,7 +95,7 @@ def submit_inquiry(
 
 @console_router.get("/people", response_class=HTMLResponse)
 def people_page(
-    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, error: str = ""
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
 ) -> HTMLResponse:
     check(who, "people")
     now = datetime.now(UTC)
@@ -122,11 +118,10 @@ def people_page(
             if line.outcome != "ok"
         ],
         pass_score=policy.staff.training_pass_score,
-        error=error,
     )
 
 
-@console_router.post("/people/attendance")
+@console_router.post("/people/attendance", dependencies=[back_to("/console/people")])
 def attendance(
     session: DbSession,
     ws: CurrentWorkspace,
@@ -138,21 +133,15 @@ def attendance(
     score: Annotated[int, Form(ge=0, le=100)],
 ) -> Response:
     check(who, "people.manage", csrf)
-    error = ""
-    try:
-        training.record_attendance(
-            session,
-            session_id,
-            login,
-            score=score,
-            pass_score=ws.policy.policy.staff.training_pass_score,
-            actor=f"staff:{who.login}",
-        )
-    except Refused as exc:
-        error = exc.problems[0][0]
-    return RedirectResponse(
-        f"/console/people?lang={lang}" + (f"&error={error}" if error else ""), status_code=303
+    training.record_attendance(
+        session,
+        session_id,
+        login,
+        score=score,
+        pass_score=ws.policy.policy.staff.training_pass_score,
+        actor=f"staff:{who.login}",
     )
+    return RedirectResponse(f"/console/people?lang={lang}", status_code=303)
 
 
 # --- console: inquiries and complaints ----------------------------------------------------------------
@@ -160,7 +149,7 @@ def attendance(
 
 @console_router.get("/inquiries", response_class=HTMLResponse)
 def inquiry_list(
-    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, error: str = ""
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
 ) -> HTMLResponse:
     check(who, "inquiries")
     today = datetime.now(UTC).date()
@@ -179,11 +168,10 @@ def inquiry_list(
         kinds=inquiries.KINDS,
         channels=[c for c in inquiries.CHANNELS if c != "portal"],
         categories=inquiries.CATEGORIES,
-        error=error,
     )
 
 
-@console_router.post("/inquiries")
+@console_router.post("/inquiries", dependencies=[back_to("/console/inquiries")])
 def record_inquiry(
     session: DbSession,
     ws: CurrentWorkspace,
@@ -199,17 +187,14 @@ def record_inquiry(
 ) -> Response:
     """Staff record a call, a letter or a visit."""
     check(who, "inquiries", csrf)
-    try:
-        q = inquiries.receive(
-            session,
-            ws.vault,
-            inquiries.InquiryIn(kind, channel, category, name, contact, text),
-            rules=ws.policy.policy.staff,
-            actor=f"staff:{who.login}",
-            now=datetime.now(UTC),
-        )
-    except Refused as exc:
-        return RedirectResponse(f"/console/inquiries?lang={lang}&error={exc.problems[0][0]}", status_code=303)
+    q = inquiries.receive(
+        session,
+        ws.vault,
+        inquiries.InquiryIn(kind, channel, category, name, contact, text),
+        rules=ws.policy.policy.staff,
+        actor=f"staff:{who.login}",
+        now=datetime.now(UTC),
+    )
     return RedirectResponse(f"/console/inquiries/{q.ref}?lang={lang}", status_code=303)
 
 
@@ -221,7 +206,6 @@ def inquiry_page(
     session: DbSession,
     lang: Language,
     who: Staff,
-    error: str = "",
 ) -> HTMLResponse:
     check(who, "inquiries")
     q = inquiries.get(session, ref)
@@ -238,19 +222,20 @@ def inquiry_page(
         action_kinds=inquiries.ACTION_KINDS,
         outcomes=inquiries.OUTCOMES,
         now=datetime.now(UTC),
-        error=error,
     )
     response.headers.update(PRIVATE_HEADERS)
     return response
 
 
-def _back(ref: str, lang: Lang, error: str = "") -> RedirectResponse:
-    return RedirectResponse(
-        f"/console/inquiries/{ref}?lang={lang}" + (f"&error={error}" if error else ""), status_code=303
-    )
+def _back(ref: str, lang: Lang) -> RedirectResponse:
+    return RedirectResponse(f"/console/inquiries/{ref}?lang={lang}", status_code=303)
 
 
-@console_router.post("/inquiries/{ref}/action")
+#: A refused step goes back to the inquiry's page with the problems (see ``web.forms``).
+BACK = [back_to("/console/inquiries/{ref}")]
+
+
+@console_router.post("/inquiries/{ref}/action", dependencies=BACK)
 def inquiry_action(
     ref: str,
     session: DbSession,
@@ -262,22 +247,19 @@ def inquiry_action(
     note: Annotated[str, Form(max_length=inquiries.MAX_TEXT)],
 ) -> Response:
     check(who, "inquiries", csrf)
-    try:
-        inquiries.add_action(
-            session,
-            ws.vault,
-            inquiries.get(session, ref),
-            kind=kind,
-            note=note,
-            actor=f"staff:{who.login}",
-            now=datetime.now(UTC),
-        )
-    except Refused as exc:
-        return _back(ref, lang, exc.problems[0][0])
+    inquiries.add_action(
+        session,
+        ws.vault,
+        inquiries.get(session, ref),
+        kind=kind,
+        note=note,
+        actor=f"staff:{who.login}",
+        now=datetime.now(UTC),
+    )
     return _back(ref, lang)
 
 
-@console_router.post("/inquiries/{ref}/close")
+@console_router.post("/inquiries/{ref}/close", dependencies=BACK)
 def inquiry_close(
     ref: str,
     session: DbSession,
@@ -287,16 +269,13 @@ def inquiry_close(
     outcome: Annotated[str, Form(max_length=32)],
 ) -> Response:
     check(who, "inquiries", csrf)
-    try:
-        inquiries.close(
-            session,
-            inquiries.get(session, ref),
-            outcome=outcome,
-            actor=f"staff:{who.login}",
-            now=datetime.now(UTC),
-        )
-    except Refused as exc:
-        return _back(ref, lang, exc.problems[0][0])
+    inquiries.close(
+        session,
+        inquiries.get(session, ref),
+        outcome=outcome,
+        actor=f"staff:{who.login}",
+        now=datetime.now(UTC),
+    )
     return _back(ref, lang)
 
 

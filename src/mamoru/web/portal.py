@@ -16,6 +16,7 @@ from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.policy.notice import Lang
 from mamoru.policy.service import current_notice, notice_version, notice_versions
 from mamoru.policy.tables import PublishedNotice
+from mamoru.web.forms import from_query
 from mamoru.web.i18n import LANG_COOKIE, choose_lang, labels
 
 router = APIRouter(include_in_schema=False)
@@ -35,6 +36,7 @@ def page(
 ) -> HTMLResponse:
     other = "en" if lang == "ja" else "ja"
     switch = request.url.include_query_params(lang=other)
+    context.setdefault("form_errors", from_query(request, lang))
     html = (
         templates()
         .get_template(name)

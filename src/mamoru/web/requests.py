@@ -23,16 +23,17 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.edge import CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError, NotFound
+from mamoru.errors import MamoruError, NotFound, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
 from mamoru.mail import MailFailed
 from mamoru.policy.notice import Lang
 from mamoru.requests import jobs, labels, service
 from mamoru.requests.notify import send_code
-from mamoru.requests.service import Document, RequestInvalid, Status
+from mamoru.requests.service import Document, Status
 from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
 from mamoru.web.console import Staff, check, console_page
+from mamoru.web.forms import again, back_to, shown
 from mamoru.web.i18n import choose_lang
 from mamoru.web.i18n import labels as ui_labels
 from mamoru.web.portal import page
@@ -97,7 +98,7 @@ def _new_form(
     ws: Workspace,
     lang: Lang,
     *,
-    errors: list[tuple[str, str]] | None = None,
+    errors: list[Problem] | None = None,
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
@@ -108,7 +109,7 @@ def _new_form(
         "request_new.html.j2",
         ui_labels(lang)["new_request"],
         csrf=token,
-        errors=errors or [],
+        form_errors=shown(errors or [], lang),
         values=values or {},
         **_form_context(ws, lang),
     )
@@ -153,20 +154,18 @@ async def submit_request(
     if raw["by_agent"] and isinstance(upload, UploadFile) and upload.filename:
         content = await upload.read(service.MAX_DOCUMENT_BYTES + 1)
         documents.append(Document("authority", upload.content_type or "", content))
-    try:
-        data = service.parse_request(raw)
-        done = service.submit(
-            session,
-            ws.vault,
-            ws.policy.policy,
-            ws.settings,
-            data,
-            now=datetime.now(UTC),
-            channel="portal",
-            documents=tuple(documents),
-        )
-    except RequestInvalid as exc:
-        return _new_form(request, ws, lang, errors=exc.problems, values=raw)
+    again(request, lambda problems: _new_form(request, ws, lang, errors=problems, values=raw))
+    data = service.parse_request(raw)
+    done = service.submit(
+        session,
+        ws.vault,
+        ws.policy.policy,
+        ws.settings,
+        data,
+        now=datetime.now(UTC),
+        channel="portal",
+        documents=tuple(documents),
+    )
     session.commit()
     send_code(ws, done.request, done.code, done.status_token)
     return RedirectResponse(f"/requests/status/{done.status_token}?lang={lang}", status_code=303)
@@ -325,7 +324,6 @@ def detail(
     session: DbSession,
     lang: Language,
     who: Staff,
-    error: str = "",
 ) -> HTMLResponse:
     check(who, "requests")
     r = service.get(session, request_id)
@@ -352,7 +350,6 @@ def detail(
         sealed=sealed,
         documents=documents,
         steps=steps,
-        error=error,
         kind_label=labels.text(labels.KINDS, r.kind, lang),
         status_label=labels.text(labels.STATUSES, r.status, lang),
         outcome_label=labels.text(labels.OUTCOMES, r.outcome, lang),
@@ -368,9 +365,12 @@ def detail(
     )
 
 
-def _back(request_id: str, lang: Lang, error: str = "") -> RedirectResponse:
-    suffix = f"&error={error}" if error else ""
-    return RedirectResponse(f"/console/requests/{request_id}?lang={lang}{suffix}", status_code=303)
+def _back(request_id: str, lang: Lang) -> RedirectResponse:
+    return RedirectResponse(f"/console/requests/{request_id}?lang={lang}", status_code=303)
+
+
+#: A refused decision goes back to the request's page with the problems (see ``web.forms``).
+BACK = [back_to("/console/requests/{request_id}")]
 
 
 @console_router.post("/{request_id}/documents")
@@ -412,7 +412,7 @@ def document(
     return Response(content, media_type=doc.content_type, headers={"Cache-Control": "no-store"})
 
 
-@console_router.post("/{request_id}/approve")
+@console_router.post("/{request_id}/approve", dependencies=BACK)
 def approve(
     request_id: str,
     session: DbSession,
@@ -425,17 +425,12 @@ def approve(
 ) -> Response:
     check(who, "requests.decide", csrf)
     r = service.get(session, request_id)
-    try:
-        service.approve(
-            session, r, actor=f"staff:{who.login}", now=datetime.now(UTC), fee_received=fee_received
-        )
-    except RequestInvalid as exc:
-        return _back(r.id, lang, error=exc.problems[0][0])
+    service.approve(session, r, actor=f"staff:{who.login}", now=datetime.now(UTC), fee_received=fee_received)
     background.add_task(submit, ws, "request.fulfil", request_id=r.id)
     return _back(r.id, lang)
 
 
-@console_router.post("/{request_id}/refuse")
+@console_router.post("/{request_id}/refuse", dependencies=BACK)
 def refuse(
     request_id: str,
     session: DbSession,
@@ -449,18 +444,15 @@ def refuse(
 ) -> Response:
     check(who, "requests.decide", csrf)
     r = service.get(session, request_id)
-    try:
-        service.refuse(
-            session,
-            ws.vault,
-            r,
-            actor=f"staff:{who.login}",
-            ground=ground,
-            reasons=reasons,
-            now=datetime.now(UTC),
-        )
-    except RequestInvalid as exc:
-        return _back(r.id, lang, error=exc.problems[0][0])
+    service.refuse(
+        session,
+        ws.vault,
+        r,
+        actor=f"staff:{who.login}",
+        ground=ground,
+        reasons=reasons,
+        now=datetime.now(UTC),
+    )
     background.add_task(submit, ws, "request.fulfil", request_id=r.id)
     return _back(r.id, lang)
 
