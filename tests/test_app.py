@@ -77,10 +77,12 @@ def test_openapi_is_served(client: TestClient) -> None:
     assert "/api/v1/policy" in schema["paths"]
 
 
-def test_api_policy_returns_the_policy(client: TestClient) -> None:
+def test_api_policy_returns_the_policy(client: TestClient, workspace: Workspace) -> None:
     body = client.get("/api/v1/policy").json()
     assert body["schema"] == "mamoru.policy/1"
-    assert len(body["purposes"]) == 11
+    # Every purpose of the policy in force, the My Number uses included, and nothing else.
+    assert [p["id"] for p in body["purposes"]] == [p.id for p in workspace.policy.policy.purposes]
+    assert {"services", "my_number_staff", "my_number_payees"} <= {p["id"] for p in body["purposes"]}
 
 
 def test_static_stylesheet_is_served_locally(client: TestClient) -> None:
@@ -91,19 +93,36 @@ def test_audit_checkpoints_and_consistency_are_public_and_verifiable(
     client: TestClient, workspace: Workspace
 ) -> None:
     from mamoru.audit import merkle
+    from mamoru.audit.chain import append
+    from mamoru.audit.entry import AuditEvent
     from mamoru.audit.proofs import Checkpoint, make_checkpoint
     from mamoru.audit.signing import load_public_key_pem, verify_statement
 
+    # Two checkpoints with entries between them: the proof has to bind the older root to the newer.
     with workspace.db.session() as session:
+        append(session, [AuditEvent(actor="staff:t1", action="decision.read") for _ in range(3)])
+        make_checkpoint(session, workspace.signer)
+    with workspace.db.session() as session:
+        append(session, [AuditEvent(actor="staff:t2", action="decision.read") for _ in range(4)])
         make_checkpoint(session, workspace.signer)
     body = client.get("/api/v1/audit/checkpoints").json()
     public = load_public_key_pem(body["public_key_pem"])
-    (cp,) = [Checkpoint.from_json(c) for c in body["checkpoints"]]
-    assert verify_statement(public, cp.signature, cp.statement())
-    proof = client.get(f"/api/v1/audit/consistency?first=1&second={cp.tree_size}").json()
-    assert proof["first"] == 1
+    older, newer = [Checkpoint.from_json(c) for c in body["checkpoints"]]
+    assert verify_statement(public, older.signature, older.statement())
+    assert verify_statement(public, newer.signature, newer.statement())
+    assert older.tree_size < newer.tree_size
+
+    proof = client.get(f"/api/v1/audit/consistency?first={older.tree_size}&second={newer.tree_size}").json()
+    assert (proof["first"], proof["second"]) == (older.tree_size, newer.tree_size)
+    path = [bytes.fromhex(p) for p in proof["path"]]
+    assert merkle.verify_consistency(older.tree_size, newer.tree_size, older.root_hash, newer.root_hash, path)
+    # The same proof does not bind a root the log never had, and a bent proof binds nothing.
+    assert not merkle.verify_consistency(older.tree_size, newer.tree_size, bytes(32), newer.root_hash, path)
+    bent = [path[0][:-1] + bytes([path[0][-1] ^ 1]), *path[1:]]
+    assert not merkle.verify_consistency(
+        older.tree_size, newer.tree_size, older.root_hash, newer.root_hash, bent
+    )
     assert client.get("/api/v1/audit/consistency?first=5&second=2").status_code == 404
-    assert merkle.verify_consistency(cp.tree_size, cp.tree_size, cp.root_hash, cp.root_hash, [])
 
 
 def test_audit_status_page_shows_the_last_verification_and_checkpoint(

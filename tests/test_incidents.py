@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
 
 import orjson
 import pytest
@@ -25,13 +27,10 @@ AWARE = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
         (BreachFacts(affected_count=1000), False, set()),
         (BreachFacts(affected_count=1001), True, {BreachCategory.OVER_THRESHOLD}),
         (BreachFacts(affected_count=1, special_care=True), True, {BreachCategory.SPECIAL_CARE}),
-        (
-            BreachFacts(affected_count=1, financial_risk=True, suspected_only=True),
-            True,
-            {BreachCategory.FINANCIAL},
-        ),
+        (BreachFacts(affected_count=1, financial_risk=True), True, {BreachCategory.FINANCIAL}),
         (BreachFacts(affected_count=3, improper_purpose=True), True, {BreachCategory.IMPROPER_PURPOSE}),
         (BreachFacts(affected_count=10), False, set()),
+        (BreachFacts(affected_count=10, suspected_only=True), False, set()),  # suspicion is no category
     ],
 )
 def test_appi_26a_reportable_breaches_by_the_rules(
@@ -39,6 +38,41 @@ def test_appi_26a_reportable_breaches_by_the_rules(
 ) -> None:
     c = classify(facts)
     assert c.reportable is reportable and set(c.categories) == categories
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        BreachFacts(affected_count=1, financial_risk=True),
+        BreachFacts(affected_count=1, special_care=True),
+        BreachFacts(affected_count=2, improper_purpose=True, my_number="yes"),
+        BreachFacts(affected_count=1001),
+        BreachFacts(affected_count=101, my_number="yes"),
+        BreachFacts(affected_count=5000, encrypted=True),
+    ],
+    ids=["ii", "i", "iii-mn", "iv", "mn-over-100", "encrypted"],
+)
+def test_appi_26a_a_breach_that_may_have_occurred_counts_as_one_that_did(facts: BreachFacts) -> None:
+    # The same facts, confirmed and only suspected (おそれ): the duty to report is the same, and the
+    # classification says which, for the report.
+    confirmed, suspected = classify(facts), classify(replace(facts, suspected_only=True))
+    assert (suspected.reportable, suspected.categories) == (confirmed.reportable, confirmed.categories)
+    assert (suspected.my_number_reportable, suspected.my_number_grounds, suspected.exemption) == (
+        confirmed.my_number_reportable,
+        confirmed.my_number_grounds,
+        confirmed.exemption,
+    )
+    assert suspected.suspected_only and not confirmed.suspected_only
+
+
+def test_appi_26a_a_suspected_financial_breach_of_one_person_is_reportable() -> None:
+    c = classify(BreachFacts(affected_count=1, financial_risk=True, suspected_only=True))
+    assert c.reportable and c.categories == {BreachCategory.FINANCIAL} and c.suspected_only
+    # Confirming that nothing leaked ends the suspicion and the duty; the record stays.
+    cleared = classify(
+        BreachFacts(affected_count=1, financial_risk=True, suspected_only=True, not_a_leak=True)
+    )
+    assert not cleared.any_reportable and not cleared.suspected_only and cleared.exemption == "not_a_leak"
 
 
 def test_appi_26a_more_than_1000_persons_is_reportable() -> None:
@@ -156,6 +190,22 @@ def test_appi_26e_routing_sends_unknown_my_number_to_the_my_number_path_and_the_
     assert "staff:" not in orjson.dumps(content).decode()
 
 
+def test_appi_26a_the_report_of_a_suspected_breach_says_it_may_have_occurred(workspace: Workspace) -> None:
+    ref = _open(
+        workspace, overview="不審なログイン", affected_count=1, financial_risk=True, suspected_only=True
+    )
+    with workspace.db.session() as session:
+        incident = incidents.get(session, ref)
+        content = incidents.report_content(workspace, session, incident, ReportKind.PPC_PRELIM)
+        assert content["reportable"] and content["categories"] == ["ii"] and content["suspected_only"]
+        incidents.submit_report(
+            session, workspace, incident, ReportKind.PPC_PRELIM, actor="staff:pm01", now=AWARE
+        )
+        incidents.update(session, workspace.vault, incident, actor="staff:pm01", not_a_leak=True)
+        cleared = incidents.report_content(workspace, session, incident, ReportKind.PMARK_FINAL)
+    assert not cleared["reportable"] and not cleared["suspected_only"]
+
+
 def test_jis_8_a_non_reportable_incident_still_gets_its_privacymark_report_due_at_30_days(
     workspace: Workspace,
 ) -> None:
@@ -237,8 +287,9 @@ def test_appi_26f_notices_reach_every_affected_person_or_the_alternative_measure
     assert sorted(result.emailed) == sorted(p.subject_id for p in with_mail)
     assert sorted(result.alternative) == sorted(p.subject_id for p in without) and result.uncovered == []
     assert {r.subject_id for r in rows} == {p.subject_id for p in with_mail + without}
-    outbox = list(workspace.settings.outbox.glob("*.eml"))
-    assert len(outbox) == 3
+    # One mail to each person with an address, and to no one else.
+    outbox = [message_from_bytes(f.read_bytes()) for f in workspace.settings.outbox.glob("*.eml")]
+    assert sorted(m["To"] for m in outbox) == sorted(str(p.values["email"]) for p in with_mail)
 
 
 def test_appi_35_a_subject_in_a_reportable_incident_gets_the_breach_ground_suggested(

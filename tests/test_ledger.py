@@ -1,4 +1,4 @@
-"""The ledger (JIS-1), acquisition (APPI-20, 21), consents, retention and disposal (APPI-22)."""
+"""The ledger (JIS-1), acquisition (APPI-20a, 20b, 21a, 21b), consents, retention and disposal (APPI-22)."""
 
 from __future__ import annotations
 
@@ -160,7 +160,7 @@ def test_jis_1_ledger_exports_to_csv_and_excel_with_every_column(workspace: Work
     assert "人事給与システム" in text
 
 
-# --- APPI-20, 21: acquisition ------------------------------------------------------------------
+# --- APPI-20a/b, 21a/b: acquisition --------------------------------------------------------------
 
 
 def test_appi_20a_channel_without_source_type_cannot_go_live(workspace: Workspace) -> None:

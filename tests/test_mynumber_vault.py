@@ -102,18 +102,63 @@ def test_mn_1_the_vault_has_its_own_key_and_key_store(workspace: Workspace) -> N
 def test_mn_2_collection_needs_a_pending_filing_and_export_is_only_statutory(
     office: tuple[Workspace, DemoPlan],
 ) -> None:
+    # Through the vault's API, as the payroll system uses it: a number is collected only against a
+    # pending statutory filing, and leaves only in the statutory output for that filing's documents.
+    from fastapi.testclient import TestClient
+
+    from mamoru.people.tokens import create_token
+    from mamoru.server import create_app
+
     ws, plan = office
-    with pytest.raises(Invalid, match="pending statutory filing"):
-        _collect(ws, _employee(plan), number("12345678901"), 9999)
-    filing = _filing(ws)
-    _collect(ws, _employee(plan), number("12345678901"), filing)
-    with pytest.raises(mn.ExportRefused):
-        mn.export("/tmp/all-numbers.csv")
-    with ws.db.session() as session, pytest.raises(mn.ExportRefused, match="not a statutory output"):
-        mn.statutory_output(session, ws, "everything", 2026, actor=HANDLER, now=NOW)
     with ws.db.session() as session:
-        csv_bytes = mn.statutory_output(session, ws, "withholding_slips", 2026, actor=HANDLER, now=NOW)
-    assert number("12345678901") in csv_bytes.decode("utf-8-sig")
+        _, token = create_token(session, "payroll", actor="staff:it01", now=NOW)
+    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": HANDLER}
+    tax_number, insurance_number = number("12345678901"), number("98765432109")
+
+    def entry(subject: str, value: str, filing_id: int) -> httpx.Response:
+        body = {
+            "subject_id": subject,
+            "number": value,
+            "filing_id": filing_id,
+            "number_check": "my_number_card",
+        }
+        return client.post("/api/v1/mynumber/entries", headers=headers, json=body)
+
+    def filing(affair: str, document: str) -> int:
+        body = {"affair": affair, "document": document, "year": 2026, "due_on": "2027-01-31"}
+        made = client.post("/api/v1/mynumber/filings", headers=headers, json=body)
+        assert made.status_code == 201, made.text
+        return int(made.json()["filing_id"])
+
+    with TestClient(create_app(ws)) as client:
+        unfiled = entry(_employee(plan, 0), tax_number, 9999)
+        assert unfiled.status_code == 422 and "pending statutory filing" in unfiled.text
+        with ws.db.session() as session:
+            assert session.scalars(select(MnEntry)).all() == []  # nothing was kept
+        tax = filing("withholding_slip", "dependents_declaration")
+        insurance = filing("employment_insurance", "employment_insurance")
+        assert entry(_employee(plan, 0), tax_number, tax).status_code == 201
+        assert entry(_employee(plan, 1), insurance_number, insurance).status_code == 201
+
+        slips = client.get("/api/v1/mynumber/outputs/withholding_slips?year=2026", headers=headers)
+        assert slips.status_code == 200
+        assert tax_number in slips.text and insurance_number not in slips.text
+        filed = client.get("/api/v1/mynumber/outputs/employment_insurance?year=2026", headers=headers)
+        assert insurance_number in filed.text and tax_number not in filed.text
+        assert (
+            tax_number
+            not in client.get("/api/v1/mynumber/outputs/withholding_slips?year=2025", headers=headers).text
+        )
+
+        for form in ("everything", "all", "mn_entries"):
+            other = client.get(f"/api/v1/mynumber/outputs/{form}?year=2026", headers=headers)
+            assert other.status_code == 403 and "not a statutory output" in other.text
+            assert tax_number not in other.text and insurance_number not in other.text
+        exported = client.post(
+            "/api/v1/mynumber/export", params={"destination": "/tmp/all-numbers.csv"}, headers=headers
+        )
+        assert exported.status_code == 403
+        assert tax_number not in exported.text and insurance_number not in exported.text
 
 
 @pytest.mark.parametrize(

@@ -228,10 +228,11 @@ def test_appi_33_5_provision_record_disclosure_lists_exactly_the_subjects_record
     request_id = verified(ws, RequestKind.PROVISION_RECORD_DISCLOSURE, customer.values["email"])
     approve_and_run(ws, request_id, fee_received=True)
     data = package_json(ws, request_id)
-    assert len(data["provision_records"]) + len(data["receipt_records"]) == 3
+    # The customer's two provisions and one receipt; the other customer's provision is not theirs.
+    assert [r["subject_id"] for r in data["provision_records"]] == [customer.subject_id] * 2
+    assert [r["subject_id"] for r in data["receipt_records"]] == [customer.subject_id]
     for record in data["provision_records"]:
         assert record["recipient"] and record["data_items"] and record["consent_obtained"]
-        assert record["subject_id"] == customer.subject_id
     assert data["receipt_records"][0]["acquisition_history"] == "本人から書面で取得"
 
 
@@ -311,7 +312,16 @@ def test_appi_35_erasure_crypto_erases_and_the_guard_then_refuses(office: tuple[
 def test_appi_35_the_seven_grounds_and_a_ground_is_required(workspace: Workspace) -> None:
     from mamoru.law.requests import CessationGround
 
-    assert len(CessationGround) == 7
+    # Art. 35's grounds by name: the four original ones and the three of the 2022 amendment.
+    assert set(CessationGround) == {
+        CessationGround.BEYOND_PURPOSE,
+        CessationGround.IMPROPER_USE,
+        CessationGround.IMPROPER_ACQUISITION,
+        CessationGround.PROVISION_WITHOUT_CONSENT,
+        CessationGround.NO_LONGER_NEEDED,
+        CessationGround.REPORTABLE_BREACH,
+        CessationGround.RIGHTS_HARMED,
+    }
     with pytest.raises(Invalid, match="grounds"):
         submit(workspace, RequestKind.STOP_USE, "d@example.jp")
 

@@ -171,7 +171,12 @@ def _entities(result: ScanResult) -> dict[str, set[str]]:
 def test_when_a_share_is_scanned_with_workers_then_every_format_is_read(share: Path) -> None:
     result = files.scan_paths([share], workers=2)
     found = _entities(result)
-    assert result.files_scanned == 8  # the hidden file and the image are not read
+    # Every document is read; the hidden file and the image are not (the hidden file's number unseen).
+    documents = [
+        f for f in share.rglob("*") if f.is_file() and not f.name.startswith(".") and f.suffix != ".png"
+    ]
+    assert result.files_scanned == len(documents)
+    assert not any(Path(loc.container).name in (".hidden.txt", "image.png") for loc in result.locations)
     assert found["staff.csv#マイナンバー"] == {"my_number"}
     assert found["staff.csv#電話番号"] == {"phone"}
     assert found["staff.csv#氏名"] == {"person"}
@@ -594,14 +599,15 @@ def test_when_the_nightly_task_runs_then_the_shares_are_scanned_and_the_run_kept
 
     assert SCHEDULE["scan.shares"] == 86400
     assert TASKS["scan.shares"](workspace, {}) == {"shares": 0, "gaps": 0}  # no file-shares.yaml yet
-    write_demo_share(workspace.settings.home, 5)
+    root = write_demo_share(workspace.settings.home, 5)
     submit(workspace, "scan.shares", actor="staff:po01")  # no broker: runs here
+    in_shares = [f for f in root.rglob("*") if f.is_file() and f.relative_to(root).parts[0] != "downloads"]
     with workspace.db.session() as session:
         [run] = session.scalars(select(ScanRun)).all()
-        # The three shares hold five files (downloads/ is no share); with no ledger in this workspace,
-        # every one of them names unknown ledger entries or is declared to hold none: five gaps.
-        assert run.actor == "staff:po01" and run.target_kind == "files" and run.files_scanned == 5
-        assert run.gap_count == 5
+        # Every file of the shares is read (downloads/ is no share); with no ledger in this workspace,
+        # every one of them names unknown ledger entries or is declared to hold none: a gap each.
+        assert run.actor == "staff:po01" and run.target_kind == "files"
+        assert run.files_scanned == len(in_shares) and run.gap_count == len(in_shares)
 
 
 def test_when_a_department_user_opens_discovery_then_it_is_refused(console: TestClient) -> None:

@@ -53,8 +53,13 @@ def test_when_a_corporate_number_is_checked_then_the_first_digit_is_its_check_di
 
 def test_when_luhn_and_insurer_checks_run_then_known_numbers_pass() -> None:
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
-    assert insurer_number_valid("06139998") or insurer_number_valid("06139998") is False  # total function
-    assert not insurer_number_valid("12ab")
+    # Real insurer numbers: 協会けんぽ東京支部 (8 digits) and 千代田区 National Health Insurance (6).
+    assert insurer_number_valid("01130012") and insurer_number_valid("131011")
+    assert not insurer_number_valid("01130013") and not insurer_number_valid("131012")
+    assert not insurer_number_valid("06139998")  # weighted digit sum 38: the check digit is 2, not 8
+    assert not insurer_number_valid("12ab") and not insurer_number_valid("1130012")
+    [f] = [f for f in ANALYZER.analyze("保険者番号 01130012") if f.entity == "health_insurance"]
+    assert f.explanation.validation is True
 
 
 # --- finds ---------------------------------------------------------------------------------------
@@ -191,14 +196,45 @@ def test_when_text_is_folded_then_every_offset_is_kept() -> None:
 
 
 def test_when_a_huge_adversarial_line_is_scanned_then_no_pattern_backtracks_catastrophically() -> None:
-    # Long runs of digits, hyphens and kanji without a match: each pattern is linear on them.
-    # (No timing assertion: the test proves the scan ends; pytest's own timeout would catch a hang.)
-    text = ("1-" * 20000) + ("東京都" + "千代田" * 3000) + ("a" * 20000 + "@") + ("0" * 30000)
-    ANALYZER.analyze(text)
+    # Long runs of digits, hyphens, kanji and an address-like prefix with no match in them: each
+    # run alone yields nothing, and values placed between the runs are all still found, once each.
+    # (No timing assertion: a catastrophic backtrack would not finish, and the run's time limit stops it.)
+    runs = ["1-" * 20000, "東京都" + "千代田" * 3000, "a" * 20000 + "@", "0" * 30000]
+    for run in runs:
+        assert found(run) == set(), run[:20]
+    values = [
+        ("phone", " 電話03-1234-5678 "),
+        ("email", " mail: taro@example.jp "),
+        ("my_number", " マイナンバー：123456789018 "),
+    ]
+    text = "".join(run + between for run, (_, between) in zip(runs, values, strict=False)) + runs[-1]
+    assert found(text) == {
+        ("phone", "03-1234-5678"),
+        ("email", "taro@example.jp"),
+        ("my_number", "123456789018"),
+    }
 
 
 def test_when_every_recognizer_is_registered_then_each_entity_is_unique_and_labelled() -> None:
-    assert len(ENTITIES) == len(set(ENTITIES)) == 14
+    assert len(ENTITIES) == len(set(ENTITIES))
+    # Every kind of value the scan report names, each with a recognizer of its own.
+    assert set(ENTITIES) == {
+        "my_number",
+        "corporate_number",
+        "drivers_license",
+        "credit_card",
+        "phone",
+        "postal_code",
+        "address",
+        "email",
+        "bank_account",
+        "passport",
+        "health_insurance",
+        "birth_date",
+        "special_care",
+        "person",
+    }
+    assert {entity for entity, _, _ in FINDS} == set(ENTITIES)  # and each is tried above
     for rec in REGISTERED:
         assert rec.label["ja"] and rec.label["en"]
 

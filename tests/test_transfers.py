@@ -221,7 +221,10 @@ def test_appi_27a_with_filtering_the_subject_is_left_out_and_one_record_per_prov
     before = _records(ws)
     result = _provide(ws, [*consenting, lacking])
     assert sorted(result.provided) == sorted(consenting) and list(result.refused) == [lacking]
-    assert _records(ws) == before + 9 and len(result.records) == 9
+    with ws.db.session() as session:
+        recorded = session.scalars(select(ProvisionRecord).where(ProvisionRecord.id.in_(result.records)))
+        assert sorted(r.subject_id for r in recorded) == sorted(consenting)  # one each, the left-out none
+    assert _records(ws) == before + len(consenting)
     assert result.package is not None
     rows = orjson.loads(zipfile.ZipFile(io.BytesIO(result.package)).read("data.json"))
     assert {r["subject_id"] for r in rows} == set(consenting)
@@ -238,7 +241,8 @@ def test_appi_29_entrustment_creates_no_provision_record(office: tuple[Workspace
         purpose="services",
         categories=["contact"],
     )
-    assert len(result.provided) == 3 and result.records == [] and _records(ws) == before
+    assert sorted(result.provided) == sorted(_customers(plan)[:3])
+    assert result.records == [] and _records(ws) == before
 
 
 def test_appi_25_entrusting_to_a_processor_without_supervision_is_refused(
@@ -288,10 +292,14 @@ def _variant(reference: LoadedPolicy, extra: str) -> str:
 
 
 def test_mn_8_my_number_flows_to_a_sub_processor_without_the_original_partys_approval_are_refused(
-    workspace: Workspace,
     reference: LoadedPolicy,
+    settings,  # type: ignore[no-untyped-def]
 ) -> None:
     import yaml
+
+    from mamoru.law.mynumber import NumberCheckDoc, NumberDocument, StatutoryAffair, check_digit
+    from mamoru.mynumber import service as mn
+    from mamoru.setup import initialize
 
     data = yaml.safe_load(reference.source)
     data["processors"].append(
@@ -304,34 +312,86 @@ def test_mn_8_my_number_flows_to_a_sub_processor_without_the_original_partys_app
             "entrusted_by": "payroll_office",
         }
     )
-    policy = parse_policy(yaml.safe_dump(data, allow_unicode=True), "variant.yaml").policy
-    today = NOW.date()
-    with workspace.db.session() as session:
-        for processor in ("payroll_office", "payroll_sub"):
-            supervision.record_assessment(
+    initialize(settings)
+    settings.resolved_policy_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    ws = Workspace.open(settings)
+    try:
+        plan = load_office(ws)
+        policy = ws.policy.policy
+        employees = [p.subject_id for p in plan.all_people() if p.kind == "employee"][:2]
+        today = NOW.date()
+        with ws.db.session() as session:  # the employees' numbers, collected for the year-end filing
+            filing = mn.create_filing(
                 session,
-                policy,
-                processor,
-                score=90,
-                on=today,
-                valid_days=365,
-                evidence_ref="a",
-                actor="staff:pm01",
+                affair=StatutoryAffair.WITHHOLDING_SLIP,
+                document=NumberDocument.DEPENDENTS_DECLARATION,
+                year=2026,
+                due_on=date(2027, 1, 31),
+                actor="staff:hr01",
             )
-            supervision.record_contract(
-                session,
-                policy,
-                processor,
-                signed_on=today,
-                clauses=[*party_status.CONTRACT_CLAUSES, *party_status.MY_NUMBER_CLAUSES],
-                evidence_ref="c",
-                actor="staff:pm01",
+            for subject, base in zip(employees, ("12345678901", "98765432109"), strict=True):
+                collected = mn.CollectIn(
+                    subject_id=subject,
+                    number=base + str(check_digit(base)),
+                    filing_id=filing.id,
+                    number_check=NumberCheckDoc.MY_NUMBER_CARD,
+                    identity=[],
+                )
+                mn.collect(session, ws, collected, actor="staff:hr01", now=NOW)
+        with ws.db.session() as session:
+            for processor in ("payroll_office", "payroll_sub"):
+                supervision.record_assessment(
+                    session,
+                    policy,
+                    processor,
+                    score=90,
+                    on=today,
+                    valid_days=365,
+                    evidence_ref="a",
+                    actor="staff:pm01",
+                )
+                supervision.record_contract(
+                    session,
+                    policy,
+                    processor,
+                    signed_on=today,
+                    clauses=[*party_status.CONTRACT_CLAUSES, *party_status.MY_NUMBER_CLAUSES],
+                    evidence_ref="c",
+                    actor="staff:pm01",
+                )
+            assert party_status.processor_status(session, policy, "payroll_sub", today).problems == (
+                "reentrustment_not_approved",
             )
-        assert party_status.processor_status(session, policy, "payroll_sub", today).problems == (
-            "reentrustment_not_approved",
-        )
-        supervision.approve_reentrustment(session, policy, "payroll_sub", actor="staff:pm01")
-        assert party_status.processor_status(session, policy, "payroll_sub", today).cleared
+
+        def entrust(party: str):  # type: ignore[no-untyped-def]
+            with ws.db.session() as session:
+                return transfer(
+                    session,
+                    ws,
+                    TransferIn(
+                        type=TransferType.ENTRUSTMENT,
+                        party=party,
+                        purpose="my_number_staff",
+                        subjects=employees,
+                        categories=["my_number"],
+                    ),
+                    actor="staff:hr01",
+                    now=datetime.now(UTC),
+                )
+
+        # The first-tier processor is cleared; the number may go to it.
+        first = entrust("payroll_office")
+        assert sorted(first.provided) == sorted(employees), first.refused
+        # Not to its sub-processor until the original entrusting party (us) approves the re-entrustment.
+        refused = entrust("payroll_sub")
+        assert refused.refused_whole and refused.provided == [] and refused.package is None
+        assert refused.refused == {s: ["processor_not_supervised"] for s in employees}
+        with ws.db.session() as session:
+            supervision.approve_reentrustment(session, policy, "payroll_sub", actor="staff:pm01")
+            assert party_status.processor_status(session, policy, "payroll_sub", today).cleared
+        assert sorted(entrust("payroll_sub").provided) == sorted(employees)
+    finally:
+        ws.close()
 
 
 def test_appi_27b_opt_out_is_off_by_default_and_never_for_special_care_data(
@@ -397,7 +457,8 @@ def test_appi_27c_joint_use_without_a_published_notice_is_blocked(reference: Loa
         with ws.db.session() as session:
             publish(session, ws.policy, "staff:pm01")
         result = _provide(ws, joint, type=TransferType.JOINT_USE, party="group_foundation")
-        assert len(result.provided) == 2 and result.records == []  # joint use is not provision: no record
+        assert sorted(result.provided) == sorted(joint)
+        assert result.records == []  # joint use is not provision: no record
     finally:
         ws.close()
 
@@ -527,49 +588,90 @@ def test_appi_28_the_guard_pauses_provision_to_a_foreign_recipient_whose_check_i
 
 
 def test_appi_31_referable_data_to_a_linking_recipient_needs_a_confirmation(
-    workspace: Workspace,
     reference: LoadedPolicy,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
     import yaml
 
+    from mamoru.setup import initialize
     from mamoru.transfers.gate import confirm_referable
+    from mamoru.transfers.tables import ReferableConfirmation
 
     data = yaml.safe_load(reference.source)
     data["recipients"].append(
         {
             "id": "ad_partner",
             "name": {"ja": "広告配信事業者", "en": "Advertising partner"},
-            "basis": "law",
+            "basis": "consent",
             "purposes": ["services"],
             "categories": ["usage_log"],
             "links_referable": True,
         }
     )
-    policy = parse_policy(yaml.safe_dump(data, allow_unicode=True), "variant.yaml").policy
-    with workspace.db.session() as session, pytest.raises(Invalid, match="linking"):
-        confirm_referable(
-            session,
-            workspace.policy.policy,
-            recipient="ad_partner",
-            subject_ids=["s"],
-            method="x",
-            evidence_ref="y",
-            actor="staff:pm01",
-            now=NOW,
+    initialize(settings)
+    settings.resolved_policy_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    ws = Workspace.open(settings)
+    try:
+        plan = load_office(ws)
+        first, second = _customers(plan)[:2]
+        with ws.db.session() as session:
+            for subject in (first, second):
+                give_consent(
+                    session,
+                    subject_id=subject,
+                    scope=ConsentScope.THIRD_PARTY,
+                    channel="web_form",
+                    evidence_ref="form:test",
+                    actor="test",
+                    now=NOW - timedelta(minutes=1),
+                    purpose="services",
+                    recipient="ad_partner",
+                    categories=["usage_log"],
+                )
+        # Our own consent records are not enough: the recipient, who will link the usage log to the
+        # person, must be confirmed to hold the person's consent. Without that, nothing goes.
+        before = _records(ws)
+        blocked = _provide(
+            ws, [first, second], party="ad_partner", purpose="services", categories=["usage_log"]
         )
-    with workspace.db.session() as session:
-        rows = confirm_referable(
-            session,
-            policy,
-            recipient="ad_partner",
-            subject_ids=["s-1", "s-2"],
-            method="recipient_declaration",
-            evidence_ref="decl:2026-11",
-            actor="staff:pm01",
-            now=NOW,
+        assert blocked.refused_whole and blocked.provided == [] and blocked.package is None
+        assert blocked.refused == {first: ["referable_not_confirmed"], second: ["referable_not_confirmed"]}
+        assert _records(ws) == before
+
+        with ws.db.session() as session, pytest.raises(Invalid, match="linking"):
+            confirm_referable(
+                session,
+                ws.policy.policy,
+                recipient="event_cosponsor",  # not declared as linking: nothing to confirm
+                subject_ids=[first],
+                method="x",
+                evidence_ref="y",
+                actor="staff:pm01",
+                now=NOW,
+            )
+        with ws.db.session() as session:
+            rows = confirm_referable(
+                session,
+                ws.policy.policy,
+                recipient="ad_partner",
+                subject_ids=[first],
+                method="recipient_declaration",
+                evidence_ref="decl:2026-11",
+                actor="staff:pm01",
+                now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+            )
+        # The confirmation is itself a record, kept three years like a provision record (Rules Art. 28).
+        assert [(r.subject_id, r.purge_after) for r in rows] == [(first, date(2029, 11, 25))]
+        ws.settings = ws.settings.model_copy(update={"transfer_partial": "filter"})
+        result = _provide(
+            ws, [first, second], party="ad_partner", purpose="services", categories=["usage_log"]
         )
-    assert [r.purge_after.year for r in rows] == [NOW.year + 3] * 2
+        assert result.provided == [first] and result.refused == {second: ["referable_not_confirmed"]}
+        with ws.db.session() as session:
+            confirmed = set(session.scalars(select(ReferableConfirmation.subject_id)))
+        assert confirmed == {first}
+    finally:
+        ws.close()
 
 
 def test_appi_35_after_a_stop_of_provision_the_gate_blocks_that_subject(
@@ -619,7 +721,10 @@ def test_appi_27a_the_gate_over_http_and_the_console_page(office: tuple[Workspac
         )
         assert response.status_code == 200, response.text
         body = response.json()
-        assert sorted(body["provided"]) == sorted(consenting) and len(body["records"]) == 3
+        assert sorted(body["provided"]) == sorted(consenting)
+        with ws.db.session() as session:
+            recorded = session.scalars(select(ProvisionRecord).where(ProvisionRecord.id.in_(body["records"])))
+            assert sorted(r.subject_id for r in recorded) == sorted(consenting)
         assert zipfile.ZipFile(io.BytesIO(base64.b64decode(body["package_zip_base64"]))).namelist()
         bad = client.post(
             "/api/v1/transfers",

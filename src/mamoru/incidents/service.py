@@ -244,7 +244,7 @@ def report_content(ws: Workspace, session: Session, incident: Incident, kind: Re
         "my_number_grounds": sorted(x.value for x in c.my_number_grounds),
         "reportable": c.reportable,
         "my_number_reportable": c.my_number_reportable,
-        "suspected_only": incident.suspected_only,
+        "suspected_only": c.suspected_only,
         "exemption": c.exemption,
         "deadlines": {
             "prelim_warning": k.prelim_warning.isoformat(),

@@ -65,6 +65,9 @@ class Classification:
     exemption: str | None
     #: The PPC online form's first routing question: My Number included? "unknown" is answered yes.
     route_my_number: bool
+    #: Reported on the ground that a breach may have occurred (おそれ), not that it is confirmed. The duty
+    #: is the same either way (Rules Art. 7, My Number leak rule Art. 2); the report says which.
+    suspected_only: bool
 
     @property
     def improper_purpose(self) -> bool:
@@ -78,10 +81,16 @@ class Classification:
 
 
 def classify(facts: BreachFacts) -> Classification:
-    """Whether the PPC must be told (APPI Art. 26(1), Rules Art. 7; My Number Act Art. 29-4), and why."""
+    """Whether the PPC must be told (APPI Art. 26(1), Rules Art. 7; My Number Act Art. 29-4), and why.
+
+    A breach that only may have occurred (``suspected_only``) is classified exactly as a confirmed one:
+    the rules name "a leak … that occurred or may have occurred", so suspicion never lowers the duty;
+    it is carried on the classification so the report states the ground. Confirmation that nothing
+    leaked (``not_a_leak``) ends the suspicion.
+    """
     route = facts.my_number != "no"
     if facts.not_a_leak:
-        return Classification(False, frozenset(), False, frozenset(), "not_a_leak", route)
+        return Classification(False, frozenset(), False, frozenset(), "not_a_leak", route, False)
     exemption: str | None = None
     if facts.encrypted and not facts.key_compromised:
         exemption = "advanced_encryption"
@@ -114,6 +123,7 @@ def classify(facts: BreachFacts) -> Classification:
         my_number_grounds=frozenset(grounds),
         exemption=exemption,
         route_my_number=route,
+        suspected_only=facts.suspected_only,
     )
 
 
