@@ -22,8 +22,8 @@ from mamoru.requests.service import (
     RequestConflict,
     RequestIn,
     RequestInvalid,
-    Status,
 )
+from mamoru.requests.status import Status
 from mamoru.requests.tables import SubjectRequest
 from mamoru.transfers.records import (
     Basis,
