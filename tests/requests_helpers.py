@@ -12,6 +12,7 @@ import orjson
 from mamoru.demo import DemoPerson, DemoPlan, load_demo
 from mamoru.law.requests import RequestKind
 from mamoru.requests import jobs, service
+from mamoru.requests.package import package_path
 from mamoru.requests.service import RequestIn
 from mamoru.workspace import Workspace
 
@@ -50,7 +51,7 @@ def approve_and_run(ws: Workspace, request_id: str, **kw: Any) -> str:
 
 
 def package(ws: Workspace, request_id: str) -> dict[str, bytes]:
-    sealed = jobs.package_path(ws, request_id).read_bytes()
+    sealed = package_path(ws, request_id).read_bytes()
     data = ws.vault.open_private(request_id, "package", sealed)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -136,3 +136,56 @@ def test_appi_22_retention_sweep_over_http(
     done = client.post("/api/v1/retention/sweep", headers=headers).json()
     assert len(done["disposal_records"]) == len(due["due"])
     assert client.post("/api/v1/retention/sweep?dry_run=true", headers=headers).json()["due"] == []
+
+
+def test_appi_21a_a_notice_marked_done_over_http_is_no_longer_overdue(
+    api: tuple[TestClient, dict[str, str]], workspace: Workspace
+) -> None:
+    from mamoru.audit.query import entries_for
+    from mamoru.ledger.acquisition import AcquisitionIn, acquire
+
+    client, headers = api
+    client.post("/api/v1/ledger", json=ENTRY, headers=headers)
+    channel = {
+        "id": "ch-bought",
+        "name": "Purchased survey panel",
+        "ledger_code": "L-survey",
+        "source_type": "third_party",
+        "notice_in_advance": False,
+    }
+    assert client.post("/api/v1/channels", json=channel, headers=headers).status_code == 201
+    client.post("/api/v1/channels/ch-bought/attest", json={"reviewer": "staff:pm01"}, headers=headers)
+    assert client.post("/api/v1/channels/ch-bought/activate", headers=headers).json()["active"] is True
+    with workspace.db.session() as session:  # acquired ten days ago, so the notice (due on day 5) is late
+        row = acquire(
+            session,
+            workspace.vault,
+            workspace.policy.policy,
+            AcquisitionIn(
+                channel_id="ch-bought",
+                subject_kind="survey_respondent",
+                values={"email": "panel@example.jp"},
+                categories=["contact"],
+                purposes=["research"],
+            ),
+            actor="staff:po01",
+            now=datetime.now(UTC) - timedelta(days=10),
+            notice_days=5,
+        )
+        acquisition_id, subject = row.id, row.subject_id
+    (owed,) = client.get("/api/v1/notices-due", headers=headers).json()
+    assert owed["acquisition_id"] == acquisition_id and owed["overdue"] is True
+    assert client.post(f"/api/v1/acquisitions/{acquisition_id}/notified").status_code == 401
+
+    done = client.post(f"/api/v1/acquisitions/{acquisition_id}/notified", headers=headers)
+    assert done.status_code == 200
+    assert done.json()["overdue"] is False and done.json()["notified_at"] is not None
+    assert client.get("/api/v1/notices-due", headers=headers).json() == []
+    again = client.post(f"/api/v1/acquisitions/{acquisition_id}/notified", headers=headers)
+    assert again.json()["notified_at"] == done.json()["notified_at"]
+    with workspace.db.session() as session:
+        audited = [
+            e for e in entries_for(session, "subject", subject) if e.body["action"] == "acquisition.notified"
+        ]
+    assert len(audited) == 1 and audited[0].body["actor"] == "api:intake"
+    assert client.post("/api/v1/acquisitions/999999/notified", headers=headers).status_code == 404

@@ -300,3 +300,56 @@ def test_every_console_route_refuses_roles_without_personal_data_duties(
             url, params={"year": 2026, "subject": "x"}, follow_redirects=False
         ).status_code
         assert status == 403, (login, path, status)
+
+
+def test_appi_21a_an_overdue_notice_is_marked_done_from_the_ledger_page(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mamoru.ledger.acquisition import (
+        AcquisitionIn,
+        SourceType,
+        acquire,
+        activate_channel,
+        attest_channel,
+        create_channel,
+    )
+
+    workspace = demo[0]
+    with workspace.db.session() as session:
+        create_channel(
+            session,
+            channel_id="ch-bought",
+            name="Purchased list",
+            ledger_code="L-services",
+            source_type=SourceType.THIRD_PARTY,
+            notice_in_advance=False,
+            actor="staff:pm01",
+        )
+        attest_channel(session, "ch-bought", actor="staff:pm01", now=datetime.now(UTC))
+        activate_channel(session, "ch-bought", actor="staff:pm01")
+        row = acquire(
+            session,
+            workspace.vault,
+            workspace.policy.policy,
+            AcquisitionIn(
+                channel_id="ch-bought",
+                subject_kind="customer",
+                values={"email": "bought@example.jp"},
+                categories=["contact"],
+                purposes=["services"],
+            ),
+            actor="staff:pm01",
+            now=datetime.now(UTC) - timedelta(days=10),
+            notice_days=5,
+        )
+        action = f"/console/ledger/notices/{row.id}/notified"
+    sign_in(app_client, "pm01")
+    page = app_client.get("/console/ledger?lang=en")
+    assert action in page.text and "(overdue)" in page.text
+    assert app_client.post(action, data={"csrf": "forged"}).status_code == 403
+    done = app_client.post(action, data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert done.status_code == 303
+    after = app_client.get("/console/ledger?lang=en")
+    assert action not in after.text and "No purpose notice is owed." in after.text

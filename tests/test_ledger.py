@@ -20,10 +20,11 @@ from mamoru.ledger.acquisition import (
     attest_channel,
     create_channel,
     is_overdue,
+    mark_notified,
     notifications_due,
 )
 from mamoru.ledger.consent import ConsentScope, consents_in_force, give_consent, withdraw_consent
-from mamoru.ledger.errors import AcquisitionRefused
+from mamoru.ledger.errors import AcquisitionRefused, NothingToNotify
 from mamoru.ledger.retention import due_for_disposal, sweep
 from mamoru.ledger.tables import DisposalRecord
 from mamoru.policy.service import current_notice
@@ -299,6 +300,17 @@ def test_appi_21a_notice_published_in_advance_is_recorded_with_its_version(works
     with workspace.db.session() as session:
         row = acquire(session, workspace.vault, workspace.policy.policy, person(), actor=ACTOR, now=NOW)
         assert row.notice_id == notice_id(workspace) and row.notification_due is None
+
+
+def test_appi_21a_an_acquisition_under_a_notice_in_advance_has_no_notice_to_mark(
+    workspace: Workspace,
+) -> None:
+    setup_channel(workspace, source=SourceType.DIRECT_OTHER, in_advance=True)
+    with workspace.db.session() as session:
+        row = acquire(session, workspace.vault, workspace.policy.policy, person(), actor=ACTOR, now=NOW)
+        with pytest.raises(NothingToNotify):
+            mark_notified(session, row.id, actor=ACTOR, now=NOW)
+        assert row.notified_at is None
 
 
 def test_appi_21b_written_acquisition_without_the_notice_version_shown_is_rejected(

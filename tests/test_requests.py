@@ -22,8 +22,8 @@ from mamoru.requests.service import (
     Document,
     RequestConflict,
     RequestIn,
-    Status,
 )
+from mamoru.requests.status import Status
 from mamoru.requests.tables import SubjectRequest
 from mamoru.transfers.records import (
     Basis,
@@ -571,3 +571,61 @@ def test_cli_lists_shows_and_runs_requests(workspace: Workspace) -> None:
     assert shown.exit_code == 0 and '"outcome": "no_data"' in shown.output
     assert runner.invoke(app, ["requests", "sweep"]).exit_code == 0
     assert runner.invoke(app, ["requests", "show", "R00000000-NOPE"]).exit_code == 2
+
+
+def test_every_opening_of_a_request_is_audited_with_who_and_what_but_no_value(workspace: Workspace) -> None:
+    from mamoru.audit.query import entries_for
+    from mamoru.requests import answer
+
+    plan = load_office(workspace)
+    customer = person(plan, "customer", 5)
+    now = datetime.now(UTC)
+    data = RequestIn(
+        kind=RequestKind.DISCLOSURE,
+        name="本人 花子",
+        email=customer.values["email"],
+        by_agent=True,
+        agent_kind="legal_representative",
+        agent_name="代理 太郎",
+    )
+    with workspace.db.session() as session:
+        done = service.submit(
+            session,
+            workspace.vault,
+            workspace.policy.policy,
+            workspace.settings,
+            data,
+            now=now,
+            documents=(Document("authority", "application/pdf", b"%PDF-1.4 power of attorney"),),
+        )
+        service.verify_code(session, workspace.vault, done.request, done.code, now=now)
+        service.check_documents(session, done.request, actor=OFFICER, accept=True, now=now)
+        service.approve(session, done.request, actor=OFFICER, now=now, fee_received=True)
+        request_id = done.request.id
+    assert jobs.run(workspace, request_id) == Status.COMPLETED
+    staff = "staff:viewer01"
+    with workspace.db.session() as session:
+        request = service.get(session, request_id)
+        shown = answer.view(session, workspace.vault, request, actor=staff)
+        assert shown.sealed["agent_name"] == "代理 太郎" and [d.kind for d in shown.documents] == [
+            "authority"
+        ]
+        assert [s.name for s in shown.steps][-3:] == ["package", "notify", "complete"]
+        doc = answer.open_document(session, workspace.vault, request_id, shown.documents[0].id, actor=staff)
+        assert doc.content_type == "application/pdf" and doc.content.startswith(b"%PDF")
+        assert "本人 花子" in answer.open_letter(session, workspace, request, actor=staff)
+        assert answer.open_package(session, workspace, request, actor=answer.REQUESTER).startswith(b"PK")
+    with workspace.db.session() as session:
+        by_staff = entries_for(session, "actor", staff)
+        by_requester = entries_for(session, "actor", answer.REQUESTER)
+    assert [e.body["action"] for e in by_staff] == [
+        "request.viewed",
+        "request.document_viewed",
+        "request.letter_downloaded",
+    ]
+    assert [e.body["action"] for e in by_requester] == ["request.package_downloaded"]
+    for entry in [*by_staff, *by_requester]:
+        assert entry.body["objects"] == [f"request:{request_id}"]
+        text = str(entry.body)
+        assert customer.values["email"] not in text and "花子" not in text and "太郎" not in text
+    assert by_requester[0].body["subjects"] == [customer.subject_id]

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from mamoru.workspace import Workspace
 
+#: The largest id or sequence number a route accepts (a 32-bit INTEGER column on PostgreSQL).
+MAX_ID = 2**31 - 1
+
 
 def get_workspace(request: Request) -> Workspace:
     workspace: Workspace = request.app.state.workspace

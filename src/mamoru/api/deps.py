@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
 from mamoru.audit.entry import REFERENCE_PATTERN
+from mamoru.edge import MAX_ID as MAX_ID
 from mamoru.edge import CurrentWorkspace as CurrentWorkspace
 from mamoru.edge import DbSession as DbSession
 from mamoru.edge import download as download
@@ -41,8 +42,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-#: The largest id or sequence number a route accepts (a 32-bit INTEGER column on PostgreSQL).
-MAX_ID = 2**31 - 1
 #: Binary downloads, documented so that clients know what comes back.
 CSV_OR_XLSX: dict[int | str, dict[str, Any]] = {
     200: {

@@ -33,9 +33,12 @@ from mamoru.ledger.acquisition import (
     activate_channel,
     attest_channel,
     create_channel,
+    is_overdue,
+    mark_notified,
+    notifications_due,
 )
 from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
-from mamoru.ledger.tables import LedgerEntry
+from mamoru.ledger.tables import Acquisition, LedgerEntry
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["ledger"])
 personal_router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
@@ -235,6 +238,50 @@ def post_acquisition(
         notification_due=row.notification_due,
         retain_until=row.retain_until,
     )
+
+
+class NoticeOut(BaseModel):
+    """A purpose notice owed after an acquisition without a notice in advance (APPI Art. 21(1))."""
+
+    acquisition_id: int
+    subject_id: str
+    channel_id: str
+    acquired_at: datetime
+    due: date | None = Field(
+        description="Notify by this day; none where the purposes were published in advance"
+    )
+    notified_at: datetime | None
+    overdue: bool
+
+
+def _notice_out(row: Acquisition, today: date) -> NoticeOut:
+    return NoticeOut(
+        acquisition_id=row.id,
+        subject_id=row.subject_id,
+        channel_id=row.channel_id,
+        acquired_at=row.acquired_at,
+        due=row.notification_due,
+        notified_at=row.notified_at,
+        overdue=is_overdue(row, today),
+    )
+
+
+@router.get("/notices-due", summary="Purpose notices still owed after acquisitions (APPI Art. 21(1))")
+def list_notices_due(client: CurrentApiClient, session: DbSession) -> list[NoticeOut]:
+    today = datetime.now(UTC).date()
+    return [_notice_out(row, today) for row in notifications_due(session, today)]
+
+
+@router.post(
+    "/acquisitions/{acquisition_id}/notified",
+    summary="Record that the purposes were notified or published after an acquisition (APPI Art. 21(1))",
+)
+def post_notified(
+    acquisition_id: Annotated[int, Path(ge=1, le=MAX_ID)], client: CurrentApiClient, session: DbSession
+) -> NoticeOut:
+    now = datetime.now(UTC)
+    row = mark_notified(session, acquisition_id, actor=f"api:{client.name}", now=now)
+    return _notice_out(row, now.date())
 
 
 class ConsentIn(BaseModel):

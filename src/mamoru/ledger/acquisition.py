@@ -21,7 +21,7 @@ from mamoru.errors import Invalid, NotFound
 from mamoru.law.retention import ACQUISITION_NOTICE_DAYS, add_period
 from mamoru.ledger.consent import ConsentScope, consents_in_force
 from mamoru.ledger.entries import get_entry
-from mamoru.ledger.errors import AcquisitionRefused
+from mamoru.ledger.errors import AcquisitionRefused, NothingToNotify
 from mamoru.ledger.tables import Acquisition, Channel, DataSubject, LedgerEntry
 from mamoru.policy.model import Policy, RetentionStart
 from mamoru.policy.tables import PublishedNotice
@@ -255,9 +255,19 @@ def is_overdue(acquisition: Acquisition, today: date) -> bool:
 
 
 def mark_notified(session: Session, acquisition_id: int, *, actor: str, now: datetime) -> Acquisition:
+    """Record that the person was notified of the purposes (or that they were published) after an
+    acquisition without a notice in advance (APPI Art. 21(1)); the task is then no longer due.
+
+    Marking it again changes nothing and is not audited again; an acquisition whose purposes were
+    published in advance has no notice to mark.
+    """
     acquisition = session.get(Acquisition, acquisition_id)
     if acquisition is None:
         raise NotFound(f"no acquisition {acquisition_id}")
+    if acquisition.notification_due is None:
+        raise NothingToNotify(f"acquisition {acquisition_id} was made under a notice published in advance")
+    if acquisition.notified_at is not None:
+        return acquisition
     acquisition.notified_at = now
     append(
         session,

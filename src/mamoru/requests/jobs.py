@@ -1,4 +1,4 @@
-"""Fulfilment as a journaled job: plan → steps → package → complete.
+"""Fulfilment as a journaled job: the plan's steps (:mod:`mamoru.requests.plan`) → package → complete.
 
 Each step runs in one database transaction with its journal mark, its effects and its audit entries, so
 a step is either wholly done or not at all. The effects outside the database are made safe to repeat:
@@ -9,28 +9,31 @@ to a temporary file and renamed. A job killed at any moment resumes at the first
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
+from mamoru.connectors.registry import connectors
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
 from mamoru.guard.service import decide_and_record
-from mamoru.law.requests import RefusalGround, RequestKind
+from mamoru.law.requests import RefusalGround
+from mamoru.ledger.cessation import CessationKind, record_cessation
 from mamoru.ledger.retention import dispose_subject
-from mamoru.ledger.tables import Acquisition, Cessation, DataSubject, LedgerEntry
-from mamoru.requests.service import Outcome, Status, details
+from mamoru.ledger.tables import Acquisition, DataSubject, LedgerEntry
+from mamoru.requests.notify import answer_ready
+from mamoru.requests.package import build_package, store_package
+from mamoru.requests.plan import outcome_of
+from mamoru.requests.sealed import corrections_of, identities_of
+from mamoru.requests.status import Status
 from mamoru.requests.tables import RequestStep, SubjectRequest
-from mamoru.vault.tables import SubjectField
 from mamoru.workspace import Workspace
 
 Progress = Callable[[str, int, str], None]
@@ -55,44 +58,6 @@ class Connector(Protocol):
 
 class StepFailed(MamoruError):
     http_status = 409
-
-
-_EFFECT_STEP = {
-    RequestKind.CORRECTION: "correct",
-    RequestKind.ERASE: "erase",
-    RequestKind.STOP_USE: "stop_use",
-    RequestKind.STOP_PROVISION: "stop_provision",
-}
-
-
-def plan(
-    session: Session, request: SubjectRequest, *, refused: bool = False, connectors: Sequence[str] = ()
-) -> list[RequestStep]:
-    """The steps that answer the request, written once; an existing plan is kept as it is."""
-    existing = list(
-        session.scalars(
-            select(RequestStep).where(RequestStep.request_id == request.id).order_by(RequestStep.position)
-        )
-    )
-    if existing:
-        return existing
-    names: list[tuple[str, str | None]] = []
-    kind = RequestKind(request.kind)
-    if not refused and request.subjects:
-        effect = _EFFECT_STEP.get(kind)
-        if effect is not None:
-            names.extend((effect, subject) for subject in request.subjects)
-            if kind in (RequestKind.CORRECTION, RequestKind.ERASE):
-                # One step per named datastore, or one for every mapped datastore ("*").
-                names.extend((f"connector_{effect}", name) for name in (connectors or ("*",)))
-    names += [("package", None), ("notify", None), ("complete", None)]
-    steps = [
-        RequestStep(request_id=request.id, position=i, name=name, target=target)
-        for i, (name, target) in enumerate(names)
-    ]
-    session.add_all(steps)
-    session.flush()
-    return steps
 
 
 @dataclass
@@ -166,7 +131,7 @@ def _decide(session: Session, ctx: Context, subject_id: str, categories: list[st
 
 def _step_correct(session: Session, ctx: Context, subject_id: str) -> dict[str, Any]:
     vault = ctx.ws.vault
-    items = {i["field"]: i["value"] for i in details(vault, ctx.request)["corrections"]}
+    items = corrections_of(vault, ctx.request)
     _decide(session, ctx, subject_id, _categories_of(ctx.ws, list(items)), Action.CORRECT)
     before = vault.decrypt(session, subject_id, list(items))
     changed = {f: v for f, v in items.items() if before.get(f) != v}
@@ -198,10 +163,7 @@ def _step_erase(session: Session, ctx: Context, subject_id: str) -> dict[str, An
         )
         return {"erased": "all", "disposal": record.id if record else None}
     erase = [f for f in fields if mapping.get(f) not in held]
-    if erase:
-        session.execute(
-            delete(SubjectField).where(SubjectField.subject_id == subject_id, SubjectField.field.in_(erase))
-        )
+    vault.drop_fields(session, subject_id, erase)
     purposes = sorted(
         {
             p
@@ -216,14 +178,13 @@ def _step_erase(session: Session, ctx: Context, subject_id: str) -> dict[str, An
     }
     for purpose in purposes:
         if purpose not in held_purposes:
-            session.add(
-                Cessation(
-                    subject_id=subject_id,
-                    kind="stop_use",
-                    purpose=purpose,
-                    effective_at=ctx.now,
-                    source_ref=f"request:{ctx.request.id}",
-                )
+            record_cessation(
+                session,
+                subject_id=subject_id,
+                kind="stop_use",
+                purpose=purpose,
+                effective_at=ctx.now,
+                source_ref=f"request:{ctx.request.id}",
             )
     ctx.audit(
         session,
@@ -235,20 +196,19 @@ def _step_erase(session: Session, ctx: Context, subject_id: str) -> dict[str, An
     return {"erased": "partial", "fields": sorted(erase), "held": held}
 
 
-def _step_stop(session: Session, ctx: Context, subject_id: str, kind: str) -> dict[str, Any]:
+def _step_stop(session: Session, ctx: Context, subject_id: str, kind: CessationKind) -> dict[str, Any]:
     request = ctx.request
     chosen: list[str | None] = list(request.purposes if kind == "stop_use" else request.recipients)
     targets = chosen or [None]
     for target in targets:
-        session.add(
-            Cessation(
-                subject_id=subject_id,
-                kind=kind,
-                purpose=target if kind == "stop_use" else None,
-                recipient=target if kind == "stop_provision" else None,
-                effective_at=ctx.now,
-                source_ref=f"request:{request.id}",
-            )
+        record_cessation(
+            session,
+            subject_id=subject_id,
+            kind=kind,
+            purpose=target if kind == "stop_use" else None,
+            recipient=target if kind == "stop_provision" else None,
+            effective_at=ctx.now,
+            source_ref=f"request:{request.id}",
         )
     ctx.audit(
         session,
@@ -259,76 +219,34 @@ def _step_stop(session: Session, ctx: Context, subject_id: str, kind: str) -> di
     return {"stopped": [t or "all" for t in targets]}
 
 
-def identities_of(ws: Workspace, request: SubjectRequest) -> dict[str, str]:
-    """The verified identity values a connector starts from."""
-    sealed = details(ws.vault, request)
-    return {k: str(sealed[k]) for k in ("email", "phone") if sealed.get(k)}
-
-
 def _step_connector(session: Session, ctx: Context, name: str, effect: str) -> dict[str, Any]:
     """Correct or erase in the organization's datastores: each in one transaction of its own, idempotent,
     so a rerun after a crash finishes what is left."""
-    from mamoru.connectors.registry import connectors
-
     registered: dict[str, Connector] = dict(connectors(ctx.ws))
     chosen = sorted(registered) if name == "*" else [name]
-    identities = identities_of(ctx.ws, ctx.request)
+    identities = identities_of(ctx.ws.vault, ctx.request)
     results = []
     for each in chosen:
         connector = registered.get(each)
         if connector is None:
             raise StepFailed(f"connector '{each}' is not registered")
         if effect == "correct":
-            sealed = details(ctx.ws.vault, ctx.request)
-            results.append(
-                connector.correct(identities, {i["field"]: i["value"] for i in sealed["corrections"]})
-            )
+            results.append(connector.correct(identities, corrections_of(ctx.ws.vault, ctx.request)))
         else:
             results.append(connector.erase(identities))
         ctx.audit(session, f"request.connector_{effect}", objects_extra=[f"datastore:{each}"])
     return {"datastores": results}
 
 
-def outcome_of(session: Session, request: SubjectRequest) -> Outcome:
-    if request.refusal_ground is not None:
-        return Outcome.REFUSED
-    if not request.subjects:
-        return Outcome.NO_DATA
-    steps = session.scalars(select(RequestStep).where(RequestStep.request_id == request.id))
-    if any(step.result.get("erased") == "partial" for step in steps):
-        return Outcome.PARTIAL
-    return Outcome.FULFILLED
-
-
-def package_path(ws: Workspace, request_id: str) -> Path:
-    return ws.settings.packages / f"{request_id}.zip.sealed"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-
-
 def _step_package(session: Session, ctx: Context) -> dict[str, Any]:
-    from mamoru.requests.package import build_package
-
     zipped = build_package(session, ctx.ws, ctx.request, outcome_of(session, ctx.request), ctx.now, ctx.actor)
-    sealed = ctx.ws.vault.seal_private(ctx.request.id, "package", zipped)
-    _write_atomically(package_path(ctx.ws, ctx.request.id), sealed)
+    store_package(ctx.ws, ctx.request, zipped)
     digest = hashlib.sha256(zipped).hexdigest()
     ctx.audit(session, "request.package_built", reasons=(digest_ref(zipped),))
     return {"sha256": digest, "bytes": len(zipped)}
 
 
 def _step_notify(session: Session, ctx: Context) -> dict[str, Any]:
-    from mamoru.requests.notify import answer_ready
-
     return {"message": answer_ready(ctx.ws, ctx.request)}
 
 
@@ -351,7 +269,7 @@ def _execute(session: Session, ctx: Context, step: RequestStep) -> dict[str, Any
             return _step_correct(session, ctx, step.target)
         if name == "erase":
             return _step_erase(session, ctx, step.target)
-        return _step_stop(session, ctx, step.target, name)
+        return _step_stop(session, ctx, step.target, "stop_use" if name == "stop_use" else "stop_provision")
     if name.startswith("connector_") and step.target is not None:
         return _step_connector(session, ctx, step.target, name.removeprefix("connector_"))
     if name == "package":

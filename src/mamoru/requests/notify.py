@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from mamoru.mail import Mailer
 from mamoru.requests import labels
-from mamoru.requests.service import CODE_VALID, details
+from mamoru.requests.sealed import details
+from mamoru.requests.service import CODE_VALID
 from mamoru.requests.tables import SubjectRequest
 from mamoru.workspace import Workspace
 

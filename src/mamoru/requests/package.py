@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import tempfile
 import zipfile
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -24,14 +26,17 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.proofs import inclusion_proofs, make_checkpoint
 from mamoru.audit.query import entries_for
+from mamoru.connectors.registry import connectors
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
 from mamoru.guard.service import decide_and_record
 from mamoru.law.requests import RequestKind
 from mamoru.ledger.tables import Acquisition, Cessation, Channel, Consent, DataSubject
 from mamoru.requests import labels
-from mamoru.requests.service import Outcome, details
-from mamoru.requests.tables import RequestStep, SubjectRequest
+from mamoru.requests.plan import CLOSING_STEPS, steps_of
+from mamoru.requests.sealed import details, identities_of
+from mamoru.requests.status import Outcome
+from mamoru.requests.tables import SubjectRequest
 from mamoru.transfers.records import records_for
 from mamoru.workspace import Workspace
 
@@ -226,13 +231,10 @@ def gather(
         content["purposes"] = [
             {"id": p.id, "text": p.text.model_dump()} for p in policy.purposes if p.id in ids
         ]
-    steps = session.scalars(
-        select(RequestStep).where(RequestStep.request_id == request.id).order_by(RequestStep.position)
-    )
     content["actions"] = [
         {"step": s.name, "subject_id": s.target, "result": s.result}
-        for s in steps
-        if s.done_at is not None and s.name not in ("package", "notify", "complete")
+        for s in steps_of(session, request.id)
+        if s.done_at is not None and s.name not in CLOSING_STEPS
     ]
     return content
 
@@ -303,11 +305,8 @@ def _datastores(
     ws: Workspace, request: SubjectRequest, archive: zipfile.ZipFile
 ) -> dict[str, dict[str, int]]:
     """The person's rows in the organization's own datastores, as JSON lines per table."""
-    from mamoru.connectors.registry import connectors
-    from mamoru.requests.jobs import identities_of
-
     wanted = {c.id for c in ws.policy.policy.categories if not c.my_number}
-    identities = identities_of(ws, request)
+    identities = identities_of(ws.vault, request)
     counts: dict[str, dict[str, int]] = {}
     for name, connector in sorted(connectors(ws).items()):
         writer = _TableWriter(archive, f"datastores/{name}")
@@ -365,3 +364,23 @@ def build_package(
         archive.close()
         spool.seek(0)
         return spool.read()
+
+
+def package_path(ws: Workspace, request_id: str) -> Path:
+    """Where a request's sealed package is kept (sealed under the request's own key)."""
+    return ws.settings.packages / f"{request_id}.zip.sealed"
+
+
+def store_package(ws: Workspace, request: SubjectRequest, zipped: bytes) -> None:
+    """Seal the package and write it in place of any earlier one: to a temporary file, synced, renamed,
+    so that a crash leaves the old file or the new one, never half of one."""
+    sealed = ws.vault.seal_private(request.id, "package", zipped)
+    path = package_path(ws, request.id)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(sealed)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +35,9 @@ from mamoru.law.requests import (
     RequestKind,
 )
 from mamoru.policy.model import Policy
+from mamoru.requests.plan import plan
+from mamoru.requests.sealed import details, seal_details
+from mamoru.requests.status import OPEN_STATUSES, Status
 from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
 from mamoru.settings import Settings
 from mamoru.vault.service import Vault
@@ -48,27 +50,6 @@ MAX_CODES_SENT = 5
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
-
-
-class Status(StrEnum):
-    AWAITING_CODE = "awaiting_code"  # received; the requester has not entered the e-mailed code yet
-    LOCKED = "locked"  # too many wrong codes; the office verifies by other means or refuses
-    PENDING_VERIFICATION = "pending_verification"  # an agent's documents wait for the office (Art. 37)
-    VERIFIED = "verified"  # the requester is verified; the office decides
-    APPROVED = "approved"  # fulfilment planned and running
-    COMPLETED = "completed"  # answered (fulfilled, partly, refused, or no data held)
-
-
-OPEN_STATUSES = frozenset(
-    {Status.AWAITING_CODE, Status.LOCKED, Status.PENDING_VERIFICATION, Status.VERIFIED, Status.APPROVED}
-)
-
-
-class Outcome(StrEnum):
-    FULFILLED = "fulfilled"
-    PARTIAL = "partial"
-    REFUSED = "refused"
-    NO_DATA = "no_data"
 
 
 class RequestConflict(MamoruError):
@@ -191,16 +172,6 @@ def _new_ref(now: datetime) -> str:
     return f"R{now:%Y%m%d}-{tail}"
 
 
-def details(vault: Vault, request: SubjectRequest) -> dict[str, Any]:
-    """The sealed details of a request: what the requester wrote, the office's reasons."""
-    value: dict[str, Any] = orjson.loads(vault.open_private(request.id, "details", request.sealed))
-    return value
-
-
-def _seal_details(vault: Vault, request: SubjectRequest, data: dict[str, Any]) -> None:
-    request.sealed = vault.seal_private(request.id, "details", orjson.dumps(data))
-
-
 def submit(
     session: Session,
     vault: Vault,
@@ -255,7 +226,7 @@ def submit(
         escalate_at=clock.escalate_at,
         due_at=clock.due_at,
     )
-    _seal_details(
+    seal_details(
         vault,
         request,
         {
@@ -378,14 +349,7 @@ def new_code(session: Session, vault: Vault, request: SubjectRequest, *, now: da
 
 def match_subjects(session: Session, vault: Vault, request: SubjectRequest) -> list[str]:
     """The data subjects the verified e-mail address belongs to (found by blind index)."""
-    from mamoru.vault.tables import SubjectField
-
-    rows = session.scalars(
-        select(SubjectField.subject_id).where(
-            SubjectField.field == "email", SubjectField.blind_index == request.email_index
-        )
-    )
-    return sorted(set(rows))
+    return vault.find_by_index(session, "email", request.email_index)
 
 
 def _advance_verification(session: Session, request: SubjectRequest) -> None:
@@ -430,8 +394,6 @@ def approve(
     connectors: tuple[str, ...] = (),
 ) -> list[RequestStep]:
     """Approve a verified request and write its fulfilment plan; the job then runs the plan."""
-    from mamoru.requests.jobs import plan
-
     if request.status != Status.VERIFIED:
         raise RequestConflict(f"only a verified request can be approved; this one is {request.status}")
     if request.fee_status == "due" and request.subjects:
@@ -456,8 +418,6 @@ def refuse(
     now: datetime,
 ) -> list[RequestStep]:
     """Refuse with a ground fitting the kind and the reasons the letter gives (APPI Arts. 33(3), 36)."""
-    from mamoru.requests.jobs import plan
-
     if request.status in (Status.APPROVED, Status.COMPLETED):
         raise RequestConflict(f"a request that is {request.status} can no longer be refused")
     problems: list[tuple[str, str]] = []
@@ -476,7 +436,7 @@ def refuse(
         raise Invalid(problems)
     sealed = details(vault, request)
     sealed["reasons"] = reasons.strip()
-    _seal_details(vault, request, sealed)
+    seal_details(vault, request, sealed)
     request.status = Status.APPROVED.value
     request.refusal_ground = RefusalGround(ground).value
     request.decided_by = actor

@@ -137,7 +137,13 @@ class Vault:
         """Subjects whose searchable ``field`` equals ``value`` (after normalisation)."""
         if field not in SEARCHABLE_FIELDS:
             raise ValueError(f"'{field}' is not a searchable field")
-        index = self.blind_index(field, value)
+        return self.find_by_index(session, field, self.blind_index(field, value))
+
+    def find_by_index(self, session: Session, field: str, index: str) -> list[str]:
+        """Subjects whose searchable ``field`` has this blind index (one computed earlier by
+        :meth:`blind_index`, e.g. kept on a request so that the value itself need not be)."""
+        if field not in SEARCHABLE_FIELDS:
+            raise ValueError(f"'{field}' is not a searchable field")
         rows = session.scalars(
             select(SubjectField.subject_id).where(
                 SubjectField.field == field, SubjectField.blind_index == index
@@ -180,6 +186,17 @@ class Vault:
             if name in values:
                 values[name] = "*" * max(len(values[name]) - 4, 0) + values[name][-4:]
         return values
+
+    def drop_fields(self, session: Session, subject_id: str, fields: Iterable[str]) -> None:
+        """Delete some stored fields of one subject, in the caller's transaction; the subject's key and
+        its other fields stay (a partial erasure, where a law requires the rest to be kept)."""
+        names = list(fields)
+        if names:
+            session.execute(
+                delete(SubjectField).where(
+                    SubjectField.subject_id == subject_id, SubjectField.field.in_(names)
+                )
+            )
 
     def erase(self, session: Session, subject_id: str) -> bool:
         """Crypto-erase: destroy the subject's key, then drop its ciphertexts. Idempotent.

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from statistics import median
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
@@ -19,14 +19,14 @@ from mamoru.audit.chain import head
 from mamoru.audit.proofs import latest_checkpoint
 from mamoru.audit.verification import last_verification, record_verification, verify
 from mamoru.connectors.registry import ledger_links
-from mamoru.edge import CurrentWorkspace, DbSession
+from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, Problem
 from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.service import open_clocks
 from mamoru.incidents.signals import audit_failure
 from mamoru.incidents.tables import Incident
 from mamoru.ledger import entries as ledger
-from mamoru.ledger.acquisition import is_overdue, notifications_due
+from mamoru.ledger.acquisition import is_overdue, mark_notified, notifications_due
 from mamoru.ledger.tables import DataSubject
 from mamoru.people import training
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
@@ -269,7 +269,22 @@ def ledger_page(
         items=items,
         purposes=purposes,
         datastores=ledger_links(ws),
+        notices=[(a, is_overdue(a, now.date())) for a in notifications_due(session, now.date())],
     )
+
+
+@router.post("/ledger/notices/{acquisition_id}/notified")
+def notice_given(
+    acquisition_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    session: DbSession,
+    who: Staff,
+    lang: Language,
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """The purposes were notified to the person (or published) after an acquisition (APPI Art. 21(1))."""
+    check(who, "ledger.review", csrf)
+    mark_notified(session, acquisition_id, actor=who.actor, now=datetime.now(UTC))
+    return RedirectResponse(f"/console/ledger?lang={lang}#notices", status_code=303)
 
 
 EDITABLE = (

@@ -7,31 +7,26 @@ leak through caches or the Referer header.
 
 from __future__ import annotations
 
-import io
 import secrets
 import time
-import zipfile
 from collections import defaultdict, deque
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mamoru.audit.chain import append
-from mamoru.audit.entry import AuditEvent
 from mamoru.edge import CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError, NotFound, Problem
+from mamoru.errors import MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
 from mamoru.mail import MailFailed
 from mamoru.policy.notice import Lang
-from mamoru.requests import jobs, labels, service
+from mamoru.requests import answer, labels, service
 from mamoru.requests.notify import send_code
-from mamoru.requests.service import Document, Status
-from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
+from mamoru.requests.service import Document
+from mamoru.requests.tables import SubjectRequest
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.forms import again, back_to, shown
 from mamoru.web.i18n import choose_lang
@@ -229,48 +224,17 @@ def resend_code(
     return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=code_sent", status_code=303)
 
 
-def _package(ws: Workspace, subject_request: SubjectRequest) -> bytes:
-    if subject_request.status != Status.COMPLETED:
-        raise NotFound("the answer is not ready yet")
-    path = jobs.package_path(ws, subject_request.id)
-    if not path.exists():
-        raise NotFound("the answer's files are no longer kept")
-    return ws.vault.open_private(subject_request.id, "package", path.read_bytes())
-
-
-def _letter(ws: Workspace, subject_request: SubjectRequest) -> str:
-    with zipfile.ZipFile(io.BytesIO(_package(ws, subject_request))) as archive:
-        name = next(n for n in archive.namelist() if n.startswith("letter-"))
-        return archive.read(name).decode("utf-8")
-
-
-def _downloaded(session: Session, subject_request: SubjectRequest, actor: str, what: str) -> None:
-    append(
-        session,
-        [
-            AuditEvent(
-                actor=actor,
-                action=f"request.{what}_downloaded",
-                subjects=tuple(subject_request.subjects),
-                objects=(f"request:{subject_request.id}",),
-            )
-        ],
-    )
-
-
 @portal_router.get("/status/{token}/letter", response_class=HTMLResponse)
 def portal_letter(token: str, session: DbSession, ws: CurrentWorkspace) -> HTMLResponse:
     subject_request = service.by_token(session, token)
-    letter = _letter(ws, subject_request)
-    _downloaded(session, subject_request, "subject:requester", "letter")
+    letter = answer.open_letter(session, ws, subject_request, actor=answer.REQUESTER)
     return HTMLResponse(letter, headers=PRIVATE_HEADERS)
 
 
 @portal_router.get("/status/{token}/package")
 def portal_package(token: str, session: DbSession, ws: CurrentWorkspace) -> Response:
     subject_request = service.by_token(session, token)
-    data = _package(ws, subject_request)
-    _downloaded(session, subject_request, "subject:requester", "package")
+    data = answer.open_package(session, ws, subject_request, actor=answer.REQUESTER)
     return Response(
         data,
         media_type="application/zip",
@@ -326,18 +290,8 @@ def detail(
     who: Staff,
 ) -> HTMLResponse:
     check(who, "requests")
-    r = service.get(session, request_id)
-    sealed = service.details(ws.vault, r)
-    append(
-        session,
-        [AuditEvent(actor=f"staff:{who.login}", action="request.viewed", objects=(f"request:{r.id}",))],
-    )
-    documents = list(session.scalars(select(RequestDocument).where(RequestDocument.request_id == r.id)))
-    steps = list(
-        session.scalars(
-            select(RequestStep).where(RequestStep.request_id == r.id).order_by(RequestStep.position)
-        )
-    )
+    shown = answer.view(session, ws.vault, service.get(session, request_id), actor=f"staff:{who.login}")
+    r, steps = shown.request, shown.steps
     kind = RequestKind(r.kind)
     return console_page(
         request,
@@ -347,8 +301,8 @@ def detail(
         "console_request.html.j2",
         f"{ui_labels(lang)['requests']} {r.ref}",
         r=r,
-        sealed=sealed,
-        documents=documents,
+        sealed=shown.sealed,
+        documents=shown.documents,
         steps=steps,
         kind_label=labels.text(labels.KINDS, r.kind, lang),
         status_label=labels.text(labels.STATUSES, r.status, lang),
@@ -395,21 +349,8 @@ def document(
     request_id: str, document_id: int, session: DbSession, ws: CurrentWorkspace, who: Staff
 ) -> Response:
     check(who, "requests")
-    doc = session.get(RequestDocument, document_id)
-    if doc is None or doc.request_id != request_id:
-        raise NotFound(f"no document {document_id} on this request")
-    content = ws.vault.open_private(request_id, f"document:{doc.kind}", doc.sealed)
-    append(
-        session,
-        [
-            AuditEvent(
-                actor=f"staff:{who.login}",
-                action="request.document_viewed",
-                objects=(f"request:{request_id}",),
-            )
-        ],
-    )
-    return Response(content, media_type=doc.content_type, headers={"Cache-Control": "no-store"})
+    doc = answer.open_document(session, ws.vault, request_id, document_id, actor=f"staff:{who.login}")
+    return Response(doc.content, media_type=doc.content_type, headers={"Cache-Control": "no-store"})
 
 
 @console_router.post("/{request_id}/approve", dependencies=BACK)
@@ -470,8 +411,7 @@ def resume(
 def console_letter(request_id: str, session: DbSession, ws: CurrentWorkspace, who: Staff) -> HTMLResponse:
     check(who, "requests")
     r = service.get(session, request_id)
-    letter = _letter(ws, r)
-    _downloaded(session, r, f"staff:{who.login}", "letter")
+    letter = answer.open_letter(session, ws, r, actor=f"staff:{who.login}")
     return HTMLResponse(letter, headers={"Cache-Control": "no-store"})
 
 
@@ -479,8 +419,7 @@ def console_letter(request_id: str, session: DbSession, ws: CurrentWorkspace, wh
 def console_package(request_id: str, session: DbSession, ws: CurrentWorkspace, who: Staff) -> Response:
     check(who, "requests")
     r = service.get(session, request_id)
-    data = _package(ws, r)
-    _downloaded(session, r, f"staff:{who.login}", "package")
+    data = answer.open_package(session, ws, r, actor=f"staff:{who.login}")
     return Response(
         data,
         media_type="application/zip",
