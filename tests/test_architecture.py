@@ -41,3 +41,57 @@ def test_every_package_is_in_a_layer_of_the_contract() -> None:
     names = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     names |= {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
     assert sorted(names - layered) == []
+
+
+EDGES = [
+    PACKAGE / "server.py",
+    PACKAGE / "edge.py",
+    *(PACKAGE / "api").glob("*.py"),
+    *(PACKAGE / "web").glob("*.py"),
+]
+EDGES += list((PACKAGE / "cli").glob("*.py"))
+#: What only the domain may use: building queries, writing the audit log, opening ciphertexts.
+DOMAIN_ONLY = {
+    "sqlalchemy": None,  # any name: a query belongs in a service
+    "mamoru.audit.chain": {"append"},
+    "mamoru.audit.entry": {"AuditEvent"},
+    "mamoru.audit.writer": None,
+    "mamoru.audit.verification": {"record_verification"},
+    "mamoru.vault.crypto": None,
+}
+
+
+def _edge_violations(path: Path) -> list[str]:
+    import ast
+
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for module, names in DOMAIN_ONLY.items():
+                if node.module == module or node.module.startswith(module + "."):
+                    if node.module == "sqlalchemy.orm" and {a.name for a in node.names} <= {"Session"}:
+                        continue  # the type of the session a route is handed
+                    used = {a.name for a in node.names}
+                    if names is None or used & names:
+                        found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} imports {node.module}")
+        elif isinstance(node, ast.Import):
+            found += [
+                f"{path.relative_to(PACKAGE)}:{node.lineno} imports {a.name}"
+                for a in node.names
+                if a.name.split(".")[0] == "sqlalchemy"
+            ]
+        elif isinstance(node, ast.Attribute) and node.attr in (
+            "decrypt",
+            "open_sealed",
+            "execute",
+            "scalars",
+        ):
+            found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} calls .{node.attr}")
+    return found
+
+
+def test_the_edges_hold_no_query_never_write_the_audit_log_and_never_decrypt() -> None:
+    """web/, api/, cli/ and the server translate and call services: no SQL of their own, no audit entry
+    written by hand, no ciphertext opened outside the vault."""
+    assert [v for path in sorted(EDGES) for v in _edge_violations(path)] == []

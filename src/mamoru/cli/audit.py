@@ -9,14 +9,13 @@ from typing import Annotated
 
 import typer
 
-from mamoru.audit import verification
 from mamoru.audit.proofs import Checkpoint, checkpoints, consistency_proof, inclusion_proof, make_checkpoint
 from mamoru.audit.query import entries_for
 from mamoru.audit.signing import load_public_key_pem, public_key_pem
-from mamoru.audit.verification import record_verification
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_BAD_INPUT, EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
+from mamoru.incidents.signals import verify_log
 
 app = typer.Typer(help=HELP["audit"])
 
@@ -50,13 +49,9 @@ def verify(
         if witness_pem is not None and witness_pem.strip() != public_key_pem(public).strip():
             # The witness trusts its own copy of the key, not the one in this workspace.
             public = load_public_key_pem(witness_pem)
-        report = verification.verify(ws.db, public, witness=witnessed, deep=deep, workers=workers)
-        with ws.db.session() as session:
-            record_verification(session, report, by="cli")
-            if not report.ok:  # a broken log is a suspected incident: open a draft for the office
-                from mamoru.incidents.signals import audit_failure
-
-                audit_failure(session, ws.vault, report, now=datetime.now(UTC))
+        report = verify_log(
+            ws, public, by="cli", now=datetime.now(UTC), witness=witnessed, deep=deep, workers=workers
+        )
     if as_json:
         emit_json(report.to_json())
     elif report.ok:

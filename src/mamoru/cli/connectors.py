@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.connectors import interop
 from mamoru.connectors.maps import load_map
 from mamoru.errors import MamoruError
-from mamoru.ledger.tables import LedgerEntry
 from mamoru.scan import draft as map_draft
 
 app = typer.Typer(help=HELP["connectors"])
@@ -29,36 +27,27 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The datastores of `<home>/datasets/`, their tables and ledger entries; exit 1 if one fails."""
-    from mamoru.connectors.registry import connectors
+    from mamoru.connectors.registry import check
 
-    rows = []
-    failed = False
-    with opened_workspace() as ws:
+    with opened_workspace() as ws, ws.db.session() as session:
         try:
-            found = connectors(ws)
+            checks = check(session, ws, test=test)
         except MamoruError as exc:
             raise fail(str(exc)) from None
-        with ws.db.session() as session:
-            codes = set(session.scalars(select(LedgerEntry.code)))
-        for name, c in sorted(found.items()):
-            state = "not tested"
-            if test:
-                try:
-                    state = f"ok ({c.test()} tables)"
-                except MamoruError as exc:
-                    state, failed = f"failed: {exc}", True
-            unknown = [e for e in c.map.ledger_entries if e not in codes]
-            failed = failed or bool(unknown)
-            rows.append(
-                {
-                    "name": name,
-                    "url_env": c.map.url_env,
-                    "tables": [t.name for t in c.map.tables],
-                    "ledger_entries": c.map.ledger_entries,
-                    "unknown_ledger_entries": unknown,
-                    "connection": state,
-                }
-            )
+    failed = not all(c.ok for c in checks)
+    rows = [
+        {
+            "name": c.name,
+            "url_env": c.map.url_env,
+            "tables": [t.name for t in c.map.tables],
+            "ledger_entries": c.map.ledger_entries,
+            "unknown_ledger_entries": c.unknown_ledger_entries,
+            "connection": "not tested"
+            if not test
+            else (f"failed: {c.failure}" if c.failure else f"ok ({c.tested_tables} tables)"),
+        }
+        for c in checks
+    ]
     if as_json:
         emit_json(rows)
     else:

@@ -6,13 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import emit_json, fail, opened_workspace, out
 from mamoru.mynumber import controls
 from mamoru.mynumber import service as mn
-from mamoru.mynumber.tables import MnEntry
 
 app = typer.Typer(help=HELP["mynumber"])
 
@@ -31,7 +29,7 @@ def entries(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                 "purge_after": e.purge_after.isoformat(),
                 "deleted": e.deleted_at is not None,
             }
-            for e in session.scalars(select(MnEntry).order_by(MnEntry.purge_after))
+            for e in mn.entries(session)
         ]
     if as_json:
         emit_json(rows)

@@ -8,12 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, in_session, out
-from mamoru.ledger.tables import LedgerEntry
 from mamoru.pms import audits, controls, legal, review, risk
 from mamoru.pms.check import nonconformities
 from mamoru.workspace import Workspace
@@ -89,8 +87,7 @@ def risks_cmd(
 
     def run(s: Session, ws: Workspace) -> tuple[list[dict[str, Any]], list[risk.RiskGap]]:
         if draft:
-            for entry in s.scalars(select(LedgerEntry)):
-                risk.draft_for_entry(s, entry, today=today, actor="cli")
+            risk.draft_all(s, today=today, actor="cli")
         rows = [
             {
                 "id": i.id,

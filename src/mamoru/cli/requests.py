@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.requests import jobs, service
-from mamoru.requests.tables import RequestStep, SubjectRequest
+from mamoru.requests.plan import steps_of
+from mamoru.requests.tables import SubjectRequest
 
 app = typer.Typer(help=HELP["requests"])
 
@@ -71,9 +71,7 @@ def show(
         data = _summary(r, now)
         data["steps"] = [
             {"position": s.position, "name": s.name, "target": s.target, "done_at": s.done_at}
-            for s in session.scalars(
-                select(RequestStep).where(RequestStep.request_id == r.id).order_by(RequestStep.position)
-            )
+            for s in steps_of(session, r.id)
         ]
     emit_json(data)
 

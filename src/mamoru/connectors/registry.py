@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from mamoru.connectors.maps import load_maps
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.connectors.maps import DatasetMap, load_maps
 from mamoru.connectors.sql import SqlConnector
-from mamoru.errors import ConfigurationError
+from mamoru.errors import ConfigurationError, MamoruError
+from mamoru.ledger.tables import LedgerEntry
 from mamoru.workspace import Workspace
 
 _lock = threading.Lock()
@@ -50,8 +55,6 @@ def connectors(ws: Workspace) -> dict[str, SqlConnector]:
 def ledger_links(ws: Workspace) -> dict[str, list[str]]:
     """Ledger entry code -> the datastores whose maps say they hold its data (the ledger's "where").
     A map that does not check is left out here; `mamoru connectors check` says why."""
-    from mamoru.errors import MamoruError
-
     links: dict[str, list[str]] = {}
     try:
         maps = load_maps(datasets_dir(ws), ws.policy.policy)
@@ -61,3 +64,35 @@ def ledger_links(ws: Workspace) -> dict[str, list[str]]:
         for code in m.ledger_entries:
             links.setdefault(code, []).append(m.name)
     return links
+
+
+@dataclass(frozen=True)
+class DatastoreCheck:
+    """One datastore as `mamoru connectors list` reports it: its map, the ledger entries it names that the
+    ledger does not have, and how a test connection went (``None`` when not tested)."""
+
+    name: str
+    map: DatasetMap
+    unknown_ledger_entries: list[str]
+    tested_tables: int | None = None
+    failure: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.unknown_ledger_entries and self.failure is None
+
+
+def check(session: Session, ws: Workspace, *, test: bool) -> list[DatastoreCheck]:
+    """Every datastore: its map names only ledger entries that exist, and (with ``test``) it answers."""
+    codes = set(session.scalars(select(LedgerEntry.code)))
+    found = []
+    for name, c in sorted(connectors(ws).items()):
+        tables, failure = None, None
+        if test:
+            try:
+                tables = c.test()
+            except MamoruError as exc:
+                failure = str(exc)
+        unknown = [e for e in c.map.ledger_entries if e not in codes]
+        found.append(DatastoreCheck(name, c.map, unknown, tables, failure))
+    return found

@@ -9,21 +9,25 @@ This module is the only place that opens drafts. Denials and door alerts reach i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.entry import decode_leaf
+from mamoru.audit.proofs import Checkpoint
 from mamoru.audit.tables import AuditEntry
-from mamoru.audit.verification import VerifyReport
+from mamoru.audit.verification import VerifyReport, record_verification, verify
 from mamoru.incidents.service import open_incident
 from mamoru.incidents.tables import Incident, SignalCursor
 from mamoru.people import zones
 from mamoru.vault.service import Vault
+from mamoru.workspace import Workspace
 
 ACTOR = "system:signals"
 MY_NUMBER_DENIALS = frozenset({"my_number_not_handler", "my_number_outside_affairs"})
@@ -50,6 +54,26 @@ def audit_failure(session: Session, vault: Vault, report: VerifyReport, *, now: 
         improper_purpose=True,
         suspected_only=True,
     )
+
+
+def verify_log(
+    ws: Workspace,
+    public: Ed25519PublicKey,
+    *,
+    by: str,
+    now: datetime,
+    witness: Sequence[Checkpoint] = (),
+    deep: bool = False,
+    workers: int | None = None,
+) -> VerifyReport:
+    """Verify the whole audit log, keep the run, and open a draft when it is not intact (a broken log is
+    a suspected incident). ``public`` is the key the checkpoints are checked with (a witness may bring
+    its own)."""
+    report = verify(ws.db, public, witness=witness, deep=deep, workers=workers)
+    with ws.db.session() as session:
+        record_verification(session, report, by=by)
+        audit_failure(session, ws.vault, report, now=now)
+    return report
 
 
 def processor_notice(

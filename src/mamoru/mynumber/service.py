@@ -67,6 +67,21 @@ OUTPUTS: dict[str, tuple[StatutoryAffair, frozenset[NumberDocument]]] = {
 }
 
 
+def filings(session: Session) -> list[MnFiling]:
+    """Every statutory filing, newest year first."""
+    return list(session.scalars(select(MnFiling).order_by(MnFiling.year.desc(), MnFiling.id)))
+
+
+def entries(session: Session) -> list[MnEntry]:
+    """Every entry of the vault (numbers never leave it here), the first to be disposed of first."""
+    return list(session.scalars(select(MnEntry).order_by(MnEntry.purge_after)))
+
+
+def deletions(session: Session, limit: int = 20) -> list[MnDeletionRecord]:
+    """The latest records of disposal (MN-5), newest first."""
+    return list(session.scalars(select(MnDeletionRecord).order_by(MnDeletionRecord.id.desc()).limit(limit)))
+
+
 def purpose_for(ws: Workspace, affair: StatutoryAffair) -> str:
     """The policy purpose whose statutory affairs include ``affair`` (MN-1: only those)."""
     for purpose in ws.policy.policy.my_number_purposes():

@@ -34,6 +34,14 @@ def level(likelihood: int, impact: int) -> str:
     return "high" if score >= 6 else "medium" if score >= 3 else "low"
 
 
+def draft_all(session: Session, *, today: date, actor: str) -> int:
+    """Draft the missing risk items of every ledger entry; how many were drafted."""
+    return sum(
+        draft_for_entry(session, entry, today=today, actor=actor)
+        for entry in session.scalars(select(LedgerEntry))
+    )
+
+
 def draft_for_entry(session: Session, entry: LedgerEntry, *, today: date, actor: str) -> int:
     """One risk item per lifecycle stage that has none yet; returns how many were drafted."""
     have = {r.stage for r in session.scalars(select(RiskItem).where(RiskItem.ledger_entry_id == entry.id))}

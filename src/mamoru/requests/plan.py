@@ -4,6 +4,8 @@ outcome they add up to. The steps are run by :mod:`mamoru.requests.jobs`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +31,18 @@ def steps_of(session: Session, request_id: str) -> list[RequestStep]:
             select(RequestStep).where(RequestStep.request_id == request_id).order_by(RequestStep.position)
         )
     )
+
+
+def connector_runs(session: Session, limit: int = 20) -> list[tuple[str, str, datetime, dict[str, Any]]]:
+    """The last steps done in the organization's datastores: (request reference, step, when, result)."""
+    rows = session.execute(
+        select(SubjectRequest.ref, RequestStep.name, RequestStep.done_at, RequestStep.result)
+        .join(SubjectRequest, SubjectRequest.id == RequestStep.request_id)
+        .where(RequestStep.name.like("connector_%"), RequestStep.done_at.is_not(None))
+        .order_by(RequestStep.done_at.desc())
+        .limit(limit)
+    ).all()
+    return [(ref, name, done_at, result) for ref, name, done_at, result in rows]
 
 
 def plan(

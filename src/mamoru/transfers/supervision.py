@@ -12,7 +12,7 @@ from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid
 from mamoru.policy.model import Policy
-from mamoru.transfers.status import CONTRACT_CLAUSES, MY_NUMBER_CLAUSES
+from mamoru.transfers.status import CONTRACT_CLAUSES, MY_NUMBER_CLAUSES, every_party
 from mamoru.transfers.tables import (
     ForeignCheck,
     ProcessorAssessment,
@@ -198,3 +198,19 @@ def record_breach_notice(
     session.add(row)
     _audit(session, actor, "processor.breach_notice", f"processor:{processor}", "late" if late else "on_time")
     return row
+
+
+def remind(session: Session, policy: Policy, today: date, *, actor: str) -> list[str]:
+    """Put every processor or recipient that is not cleared today in the audit log as a reminder (the
+    periodic task's job); the parties, or none."""
+    flagged = [s.party for s in every_party(session, policy, today) if not s.cleared]
+    if flagged:
+        append(
+            session,
+            [
+                AuditEvent(
+                    actor=actor, action="supervision.reminder", objects=tuple(f"party:{p}" for p in flagged)
+                )
+            ],
+        )
+    return flagged

@@ -4,23 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from html import escape
 
 from markupsafe import Markup
 
 from mamoru.policy.model import Policy
-
-
-def month_keys(today: date, months: int = 6) -> list[str]:
-    keys = []
-    year, month = today.year, today.month
-    for _ in range(months):
-        keys.append(f"{year:04d}-{month:02d}")
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return list(reversed(keys))
 
 
 def bar_chart(

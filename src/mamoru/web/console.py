@@ -8,32 +8,25 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from statistics import median
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import latest_checkpoint
-from mamoru.audit.verification import last_verification, record_verification, verify
+from mamoru.audit.verification import last_verification
 from mamoru.connectors.registry import ledger_links
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, Problem
 from mamoru.guard.service import fields_for_purpose, read_fields
-from mamoru.incidents.service import open_clocks
-from mamoru.incidents.signals import audit_failure
-from mamoru.incidents.tables import Incident
+from mamoru.incidents.signals import verify_log
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, mark_notified, notifications_due
-from mamoru.ledger.tables import DataSubject
-from mamoru.people import training
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.tables import Role
+from mamoru.pms.dashboard import figures as dashboard_figures
 from mamoru.policy.notice import Lang
-from mamoru.requests.service import queue as request_queue
-from mamoru.transfers.status import processor_status
 from mamoru.web import charts
 from mamoru.web.forms import again, shown
 from mamoru.web.i18n import choose_lang, labels
@@ -188,27 +181,7 @@ def dashboard(
     request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
 ) -> HTMLResponse:
     check(who, "dashboard")
-    now = datetime.now(UTC)
-    rows = ledger.list_entries(session)
-    statuses = [ledger.status(r, ws.policy.policy, now) for r in rows]
-    due = notifications_due(session, now.date())
-    size, _ = head(session)
-    open_requests = request_queue(session)
-    months = charts.month_keys(now.date())
-    received = dict.fromkeys(months, 0)
-    answer_days: dict[str, list[float]] = {m: [] for m in months}
-    for r in request_queue(session, include_closed=True):
-        key = f"{r.received_at:%Y-%m}"
-        if key in received:
-            received[key] += 1
-        if r.completed_at is not None and f"{r.completed_at:%Y-%m}" in answer_days:
-            answer_days[f"{r.completed_at:%Y-%m}"].append(
-                (r.completed_at - r.received_at).total_seconds() / 86400
-            )
-    opened = dict.fromkeys(months, 0)
-    for (aware_at,) in session.execute(select(Incident.aware_at)):
-        if f"{aware_at:%Y-%m}" in opened:
-            opened[f"{aware_at:%Y-%m}"] += 1
+    d = dashboard_figures(session, ws.policy.policy, datetime.now(UTC))
     L = labels(lang)
     return console_page(
         request,
@@ -216,37 +189,25 @@ def dashboard(
         lang,
         who,
         "console_dashboard.html.j2",
-        labels(lang)["dashboard"],
-        requests_open=len(open_requests),
-        requests_escalated=sum(r.escalated_at is not None for r in open_requests),
-        requests_late=sum(r.breached_at is not None for r in open_requests),
-        requests_next=open_requests[:5],
-        chart_requests=charts.bar_chart(L["chart_requests"], list(received.items())),
-        chart_answer=charts.bar_chart(
-            L["chart_answer"],
-            [(m, round(median(v), 1) if v else 0) for m, v in answer_days.items()],
-            unit=L["days_unit"],
-        ),
-        chart_incidents=charts.bar_chart(L["chart_incidents"], list(opened.items())),
-        incident_clocks=open_clocks(session, now.date()),
-        training_lapsed=training.overdue(
-            session, today=now.date(), valid_days=ws.policy.policy.staff.training_valid_days
-        ),
-        processors_flagged=[
-            p.id
-            for p in ws.policy.policy.processors
-            if not processor_status(session, ws.policy.policy, p.id, now.date()).cleared
-        ],
-        ledger_total=len(rows),
-        review_overdue=sum(s.review_overdue for s in statuses),
-        notifications_due=len(due),
-        notifications_overdue=sum(is_overdue(a, now.date()) for a in due),
-        subjects=session.scalar(
-            select(func.count()).select_from(DataSubject).where(DataSubject.erased_at.is_(None))
-        ),
-        audit_entries=size,
-        last=last_verification(session),
-        checkpoint=latest_checkpoint(session),
+        L["dashboard"],
+        requests_open=d.requests_open,
+        requests_escalated=d.requests_escalated,
+        requests_late=d.requests_late,
+        requests_next=d.requests_next,
+        chart_requests=charts.bar_chart(L["chart_requests"], d.received_by_month),
+        chart_answer=charts.bar_chart(L["chart_answer"], d.answer_days_by_month, unit=L["days_unit"]),
+        chart_incidents=charts.bar_chart(L["chart_incidents"], d.incidents_by_month),
+        incident_clocks=d.incident_clocks,
+        training_lapsed=d.training_lapsed,
+        processors_flagged=d.processors_flagged,
+        ledger_total=d.ledger_total,
+        review_overdue=d.review_overdue,
+        notifications_due=d.notifications_due,
+        notifications_overdue=d.notifications_overdue,
+        subjects=d.subjects,
+        audit_entries=d.audit_entries,
+        last=d.last_verification,
+        checkpoint=d.checkpoint,
     )
 
 
@@ -450,10 +411,7 @@ def verify_now(
     ws: CurrentWorkspace, who: Staff, lang: Language, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check(who, "audit.verify", csrf)
-    report = verify(ws.db, ws.signer.public, workers=1)
-    with ws.db.session() as session:
-        record_verification(session, report, by=who.actor)
-        audit_failure(session, ws.vault, report, now=datetime.now(UTC))
+    verify_log(ws, ws.signer.public, by=who.actor, now=datetime.now(UTC), workers=1)
     return RedirectResponse(f"/console/audit?lang={lang}", status_code=303)
 
 

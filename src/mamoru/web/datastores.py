@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError
 from mamoru.policy.notice import Lang
-from mamoru.requests.tables import RequestStep, SubjectRequest
+from mamoru.requests.plan import connector_runs
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.i18n import choose_lang, labels
 
@@ -37,13 +36,7 @@ def datastores(
         found: dict[str, Any] = connectors(ws)
     except MamoruError as exc:
         found, error = {}, str(exc)
-    runs = session.execute(
-        select(SubjectRequest.ref, RequestStep.name, RequestStep.done_at, RequestStep.result)
-        .join(SubjectRequest, SubjectRequest.id == RequestStep.request_id)
-        .where(RequestStep.name.like("connector_%"), RequestStep.done_at.is_not(None))
-        .order_by(RequestStep.done_at.desc())
-        .limit(20)
-    ).all()
+    runs = connector_runs(session)
     return console_page(
         request,
         ws,

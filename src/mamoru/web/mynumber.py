@@ -8,12 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from mamoru.edge import CurrentWorkspace, DbSession, download
 from mamoru.mynumber import controls
 from mamoru.mynumber import service as mn
-from mamoru.mynumber.tables import MnDeletionRecord, MnEntry, MnFiling
 from mamoru.policy.notice import Lang
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.i18n import choose_lang, labels
@@ -34,11 +32,9 @@ def vault_page(
         who,
         "console_mynumber.html.j2",
         labels(lang)["mynumber"],
-        filings=list(session.scalars(select(MnFiling).order_by(MnFiling.year.desc(), MnFiling.id))),
-        entries=list(session.scalars(select(MnEntry).order_by(MnEntry.purge_after))),
-        deletions=list(
-            session.scalars(select(MnDeletionRecord).order_by(MnDeletionRecord.id.desc()).limit(20))
-        ),
+        filings=mn.filings(session),
+        entries=mn.entries(session),
+        deletions=mn.deletions(session),
         outputs=sorted(mn.OUTPUTS),
         blocks=controls.by_block(),
         today=datetime.now(UTC).date(),

@@ -70,25 +70,10 @@ def _signals(ws: Workspace, args: dict[str, Any]) -> object:
 
 def _supervision(ws: Workspace, args: dict[str, Any]) -> object:
     """Monitoring reminders: every processor or foreign recipient whose check is due, in the audit log."""
-    from mamoru.audit.chain import append
-    from mamoru.audit.entry import AuditEvent
-    from mamoru.transfers.status import every_party
+    from mamoru.transfers.supervision import remind
 
-    today = datetime.now(UTC).date()
     with ws.db.session() as session:
-        due = every_party(session, ws.policy.policy, today)
-        flagged = [s.party for s in due if not s.cleared]
-        if flagged:
-            append(
-                session,
-                [
-                    AuditEvent(
-                        actor=ACTOR,
-                        action="supervision.reminder",
-                        objects=tuple(f"party:{p}" for p in flagged),
-                    )
-                ],
-            )
+        flagged = remind(session, ws.policy.policy, datetime.now(UTC).date(), actor=ACTOR)
     return {"due": len(flagged)}
 
 
