@@ -839,3 +839,30 @@ def test_appi_30r_receipt_records_are_kept_three_years(workspace: Workspace) -> 
             today=date(2019, 2, 1),
         )
     assert row.purge_after == date(2022, 2, 1)
+
+
+def test_jis_9_the_daily_reminder_puts_every_party_not_cleared_in_the_audit_log(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    from mamoru.audit.query import entries_for
+    from mamoru.work.tasks import TASKS
+
+    ws, _ = office
+    assert TASKS["supervision.reminders"](ws, {}) == {"due": 1}  # the demo's mailing service is overdue
+    with ws.db.session() as session:
+        [reminder] = [
+            e
+            for e in entries_for(session, "actor", "system:worker", limit=50)
+            if e.body["action"] == "supervision.reminder"
+        ]
+        assert reminder.body["objects"] == ["party:processor:mailing"]
+        supervision.record_monitoring(
+            session,
+            ws.policy.policy,
+            "mailing",
+            on=datetime.now(UTC).date(),
+            satisfactory=True,
+            evidence_ref="m",
+            actor="staff:pm01",
+        )
+    assert TASKS["supervision.reminders"](ws, {}) == {"due": 0}
