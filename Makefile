@@ -40,13 +40,17 @@ browser:
 	   (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1))) || \
 	  echo "chromium is not installed: the browser tests will skip (install it with: apt-get install chromium)"
 
-## pytest: the whole suite on SQLite, then the tests whose workspace moves with it again on PostgreSQL
-## (skipped with a reason when PostgreSQL is unreachable, a failure under CI=true); in parallel
-## (pytest-xdist, WORKERS processes, each with its own databases)
-WORKERS ?= 3
+## pytest: the whole suite on SQLite and, at the same time, the tests whose workspace moves with it on
+## PostgreSQL (skipped with a reason when PostgreSQL is unreachable, a failure under CI=true); each run
+## in parallel (pytest-xdist, WORKERS processes, each with its own databases). The PostgreSQL run's
+## report follows the SQLite run's.
+WORKERS ?= 2
+PG_LOG := .pytest-postgresql.log
 pytest: $(STAMP) browser
-	$(BIN)/pytest -q -n $(WORKERS) --dist worksteal
-	MAMORU_TEST_DB=postgresql $(BIN)/pytest -q -n $(WORKERS) --dist worksteal -p no:cacheprovider
+	@MAMORU_TEST_DB=postgresql $(BIN)/pytest -q -n $(WORKERS) --dist worksteal -p no:cacheprovider > $(PG_LOG) 2>&1 & pg=$$!; \
+	$(BIN)/pytest -q -n $(WORKERS) --dist worksteal; sqlite=$$?; \
+	wait $$pg; postgres=$$?; echo "== the PostgreSQL run"; cat $(PG_LOG); \
+	test $$sqlite -eq 0 && test $$postgres -eq 0
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
@@ -59,4 +63,4 @@ bench: $(BENCH_STAMP)
 	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 clean:
-	rm -rf $(VENV) .mamoru .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mamoru .pytest_cache .mypy_cache .ruff_cache $(PG_LOG)
