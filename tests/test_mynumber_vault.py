@@ -390,3 +390,40 @@ def test_mn_6_the_console_page_and_outputs_open_for_handlers_only(office: tuple[
         csv_file = client.get("/console/mynumber/outputs/withholding_slips?year=2026")
         assert csv_file.status_code == 200 and number("33344455566") in csv_file.text
         assert csv_file.headers["cache-control"] == "no-store"
+
+
+def test_mn_6_a_refusal_over_the_api_is_audited_and_opens_one_draft_at_once(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    # The refusal travels back to the client as an error; the audit entry of the decision and the
+    # security draft must not go down with the request's transaction.
+    from fastapi.testclient import TestClient
+
+    from mamoru.audit.query import entries_for
+    from mamoru.people.tokens import create_token
+    from mamoru.server import create_app
+
+    ws, plan = office
+    entry = _collect(ws, _employee(plan), number("11122233344"), _filing(ws))
+    with ws.db.session() as session:
+        _, token = create_token(session, "payroll", actor="staff:it01", now=NOW)
+    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": "staff:sa01"}
+    with TestClient(create_app(ws)) as client:
+        refused = client.get(
+            f"/api/v1/mynumber/entries/{entry}/number", params={"affair": "withholding_slip"}, headers=headers
+        )
+    assert refused.status_code == 403 and number("11122233344") not in refused.text
+    with ws.db.session() as session:
+        denied = [
+            e
+            for e in entries_for(session, "actor", "staff:sa01", limit=100)
+            if e.body.get("decision") == "deny" and "my_number_not_handler" in e.body["reasons"]
+        ]
+        assert len(denied) == 1
+        drafts = list(session.scalars(select(Incident).where(Incident.source == "signal:my_number_denied")))
+        assert len(drafts) == 1 and drafts[0].status == "draft"
+        signals.scan(session, ws.vault)  # the worker's scan later finds nothing new
+        assert (
+            len(list(session.scalars(select(Incident).where(Incident.source == "signal:my_number_denied"))))
+            == 1
+        )

@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from mamoru.errors import MamoruError, Refusal
 from mamoru.policy.load import LoadedPolicy, parse_policy
 from mamoru.policy.service import VersionConflict, current_notice, is_current, notice_versions, publish
 from mamoru.schema import metadata
@@ -79,3 +80,14 @@ def test_changed_content_under_a_published_version_label_is_refused(
         publish(session, changed, "tester")
     with db.session() as session:
         assert len(notice_versions(session)) == 1
+
+
+@pytest.mark.parametrize(("error", "kept"), [(Refusal("refused"), True), (MamoruError("bad"), False)])
+def test_a_refusal_commits_what_audited_it_and_any_other_error_rolls_back(
+    db: Database, reference: LoadedPolicy, error: MamoruError, kept: bool
+) -> None:
+    with pytest.raises(type(error)), db.session() as session:
+        publish(session, reference, "test")
+        raise error
+    with db.session() as session:
+        assert (current_notice(session) is not None) is kept

@@ -30,6 +30,14 @@ class KeyUnavailable(ConfigurationError):
     """No usable master key: missing, malformed, too open on disk, or a known placeholder."""
 
 
+class Refusal(MamoruError):
+    """The guard refused a use, and the refusal's audit entry (and any signal it raised) is in the caller's
+    transaction: ``Database.session`` commits that transaction before the error travels on, so a refused
+    attempt stays in the log whatever the caller does next. Raise it before changing anything else."""
+
+    http_status = 403
+
+
 class NotFound(MamoruError):
     """A referenced object does not exist."""
 

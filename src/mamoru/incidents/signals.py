@@ -136,7 +136,7 @@ def door_events(
 def scan(session: Session, vault: Vault, *, now: datetime | None = None) -> list[Incident]:
     """Read the audit log from where the last scan stopped and open drafts for what it finds."""
     now = now or datetime.now(UTC)
-    cursor = session.get(SignalCursor, 1)
+    cursor = session.get(SignalCursor, 1, with_for_update=True)  # one scan at a time reads a stretch
     if cursor is None:
         cursor = SignalCursor(id=1, last_seq=0, baseline={})
         session.add(cursor)

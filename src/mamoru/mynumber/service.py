@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import Invalid, MamoruError
+from mamoru.errors import Invalid, MamoruError, Refusal
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.service import decide_and_record
+from mamoru.incidents import signals
 from mamoru.law.mynumber import (
     IdentityDoc,
     NumberCheckDoc,
@@ -40,10 +41,8 @@ NUMBER_FIELD = "number"
 MY_NUMBER_CATEGORY = "my_number"
 
 
-class MyNumberDenied(MamoruError):
+class MyNumberDenied(Refusal):
     """The guard refused a use of the Individual Number; the attempt is audited and signalled."""
-
-    http_status = 403
 
 
 class ExportRefused(MamoruError):
@@ -131,8 +130,10 @@ class CollectIn:
     completed_on: date | None = None
 
 
-def _deny(decision: Decision) -> MyNumberDenied:
-    """The refusal to raise; the denial is in the audit log, where ``incidents.signals`` opens its draft."""
+def _deny(session: Session, ws: Workspace, decision: Decision) -> MyNumberDenied:
+    """The refusal to raise. Its decision is in the audit log of ``session``, and the signal scan opens the
+    security draft from it now; both stay, since the session commits a :class:`Refusal`."""
+    signals.scan(session, ws.vault)
     return MyNumberDenied(
         f"the Individual Number is not available to {decision.actor}: {', '.join(decision.reasons)}"
     )
@@ -192,7 +193,7 @@ def collect(session: Session, ws: Workspace, data: CollectIn, *, actor: str, now
     )
     # Collection comes before the subject holds a number, so only the actor's side must pass here.
     if not decision.allow and decision.rule != "subject.purpose":
-        raise _deny(decision)
+        raise _deny(session, ws, decision)
     channel = next(
         (
             c
@@ -269,7 +270,7 @@ def read_number(
         session, ws, actor=actor, purpose=purpose, subjects=[entry.subject_id], action=Action.READ, now=now
     )
     if not decision.allow:
-        raise _deny(decision)
+        raise _deny(session, ws, decision)
     append(
         session,
         [
@@ -319,7 +320,7 @@ def statutory_output(
     }
     refused = [d for d in decisions.values() if not d.allow]
     if refused:
-        raise _deny(refused[0])
+        raise _deny(session, ws, refused[0])
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["subject_id", "dependent_of", "document", "individual_number"])

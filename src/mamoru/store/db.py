@@ -15,6 +15,8 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from mamoru.errors import Refusal
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -81,9 +83,20 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with self.sessions.begin() as session:
-            yield session
+        """A session in one transaction: committed on success, rolled back on any error but a
+        :class:`~mamoru.errors.Refusal`, whose audit entry must stay."""
+        with self.sessions() as session:
+            session.begin()
+            try:
+                yield session
+            except Refusal:
+                session.commit()
+                raise
+            except BaseException:
+                session.rollback()
+                raise
+            else:
+                session.commit()
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` with Alembic."""
