@@ -7,9 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mamoru.demo import DemoPlan
+from mamoru.guard.decision import Action
+from mamoru.guard.service import decide_and_record
 from mamoru.incidents import service as incidents
+from mamoru.incidents import signals
 from mamoru.incidents.service import ReportKind, Stage
 from mamoru.incidents.tables import Incident
+from mamoru.law.mynumber import StatutoryAffair
+from mamoru.mynumber.service import MY_NUMBER_CATEGORY, purpose_for
 from mamoru.workspace import Workspace
 
 OFFICER = "staff:pm01"
@@ -39,14 +44,20 @@ def load_demo_incidents(ws: Workspace, plan: DemoPlan, now: datetime) -> list[st
                     now=now,
                 )
 
-        open_(
-            0.2,
-            source="signal:my_number_denied",
-            draft=True,
-            overview="個人番号へのアクセス拒否が続いた利用者がいます（デモ）。",
-            my_number="yes",
-            suspected_only=True,
+        # A salesperson asks for an employee's Individual Number: the guard refuses, the refusal is
+        # audited, and the signal scan opens the office's draft from it, as in real use.
+        employee = next(p.subject_id for p in plan.subjects if p.kind == "employee")
+        decide_and_record(
+            session,
+            ws.policy,
+            actor="staff:sa01",
+            purpose=purpose_for(ws, StatutoryAffair.WITHHOLDING_SLIP),
+            subjects=[employee],
+            categories=[MY_NUMBER_CATEGORY],
+            action=Action.READ,
+            now=now,
         )
+        refs.extend(i.ref for i in signals.scan(session, ws.vault, now=now))
         mail = open_(
             2,
             overview="セミナー案内メールを宛先を表示したまま送信しました（デモ）。",
