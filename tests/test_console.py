@@ -12,9 +12,9 @@ from sqlalchemy import select
 from mamoru.demo import DemoPlan, load_demo
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.auth import MAX_FAILURES, set_password
+from mamoru.people.permissions import ACCESS, ANY_STAFF
 from mamoru.people.tables import Role, Staff, StaffRole
 from mamoru.server import create_app
-from mamoru.web.console import ACCESS, ANY_STAFF
 from mamoru.workspace import Workspace
 
 PASSWORD = "correct horse battery"

@@ -1,6 +1,6 @@
 """The staff console: sign-in, dashboard, ledger, a subject's page (through the guard), audit status.
 
-Which role may open which page is decided in one table, :data:`ACCESS`; every form carries the
+Which role may open which page is decided in one table, ``people.permissions.ACCESS``; every form carries the
 session's CSRF token; the session cookie is HttpOnly and SameSite=Strict.
 """
 
@@ -24,7 +24,7 @@ from mamoru.incidents.signals import verify_log
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import is_overdue, mark_notified, notifications_due
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
-from mamoru.people.tables import Role
+from mamoru.people.permissions import may
 from mamoru.pms.dashboard import figures as dashboard_figures
 from mamoru.policy.notice import Lang
 from mamoru.web import charts
@@ -37,36 +37,6 @@ SESSION_COOKIE = "mamoru_session"
 LOGIN_CSRF_COOKIE = "mamoru_login_csrf"
 Language = Annotated[Lang, Depends(choose_lang)]
 
-ANY_STAFF = frozenset({"*"})
-PRIVACY = frozenset({Role.PROTECTION_MANAGER, Role.PRIVACY_STAFF})
-AUDIT = frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR, Role.PRIVACY_STAFF})
-#: Role × page: the only place that says who may open what in the console.
-ACCESS: dict[str, frozenset[str]] = {
-    "dashboard": ANY_STAFF,
-    "ledger": PRIVACY | AUDIT,
-    "ledger.review": PRIVACY,
-    "ledger.export": PRIVACY | AUDIT,
-    "subject": ANY_STAFF,
-    "audit": AUDIT,
-    "requests": PRIVACY | frozenset({Role.AUDIT_MANAGER}),
-    "transfers": PRIVACY | AUDIT,
-    "incidents": PRIVACY | AUDIT,
-    "incidents.manage": PRIVACY,
-    "mynumber": frozenset({Role.MY_NUMBER_HANDLER}),
-    "datamap": PRIVACY | AUDIT,
-    "requests.decide": PRIVACY,
-    "audit.verify": frozenset({Role.PROTECTION_MANAGER, Role.AUDIT_MANAGER, Role.AUDITOR}),
-    "people": PRIVACY | AUDIT,
-    "people.manage": PRIVACY,
-    "inquiries": PRIVACY,
-    "pms": PRIVACY | AUDIT,
-    "pms.manage": PRIVACY,
-    "datastores": PRIVACY | AUDIT,
-    "datastores.test": PRIVACY,
-    "scans": PRIVACY | AUDIT,
-    "scans.run": PRIVACY,
-}
-
 
 class NotSignedIn(MamoruError):
     http_status = 401
@@ -74,11 +44,6 @@ class NotSignedIn(MamoruError):
 
 class Forbidden(MamoruError):
     http_status = 403
-
-
-def may(who: SignedIn, area: str) -> bool:
-    allowed = ACCESS[area]
-    return allowed is ANY_STAFF or bool(who.roles & allowed)
 
 
 def signed_in(request: Request, session: DbSession) -> SignedIn:
