@@ -427,3 +427,44 @@ def test_mn_6_a_refusal_over_the_api_is_audited_and_opens_one_draft_at_once(
             len(list(session.scalars(select(Incident).where(Incident.source == "signal:my_number_denied"))))
             == 1
         )
+
+
+def test_mn_6_twenty_refusals_at_once_are_each_audited_and_none_is_left_unsignalled(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    # Each refusal locks the head of the log, then the signal cursor; the worker's scan takes them in the
+    # same order, so parallel refusals and scans queue up instead of deadlocking.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mamoru.audit.query import entries_for
+
+    ws, plan = office
+    entry = _collect(ws, _employee(plan), number("11122233344"), _filing(ws))
+
+    def attempt(_: int) -> str:
+        try:
+            with ws.db.session() as session:
+                mn.read_number(
+                    session, ws, entry, actor="staff:sa01", affair=StatutoryAffair.WITHHOLDING_SLIP, now=NOW
+                )
+        except mn.MyNumberDenied:
+            return "denied"
+        return "read"
+
+    def worker_scan(_: int) -> int:
+        with ws.db.session() as session:
+            return len(signals.scan(session, ws.vault))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        scans = [pool.submit(worker_scan, i) for i in range(4)]
+        outcomes = list(pool.map(attempt, range(20)))
+        [s.result() for s in scans]
+    assert outcomes == ["denied"] * 20
+    with ws.db.session() as session:
+        denied = [
+            e
+            for e in entries_for(session, "actor", "staff:sa01", limit=200)
+            if e.body.get("decision") == "deny" and "my_number_not_handler" in e.body["reasons"]
+        ]
+        assert len(denied) == 20
+        assert signals.scan(session, ws.vault) == []  # every refusal already has its draft

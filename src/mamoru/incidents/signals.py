@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.audit.chain import lock_head
 from mamoru.audit.entry import decode_leaf
 from mamoru.audit.proofs import Checkpoint
 from mamoru.audit.tables import AuditEntry
@@ -136,7 +137,11 @@ def door_events(
 def scan(session: Session, vault: Vault, *, now: datetime | None = None) -> list[Incident]:
     """Read the audit log from where the last scan stopped and open drafts for what it finds."""
     now = now or datetime.now(UTC)
-    cursor = session.get(SignalCursor, 1, with_for_update=True)  # one scan at a time reads a stretch
+    # One scan at a time reads a stretch of the log (so one event opens one draft). The head of the log
+    # is locked first: an appender holds it already when it scans (a refusal, a door batch), and the
+    # drafts this scan opens append too, so every path takes the two locks in the same order.
+    lock_head(session)
+    cursor = session.get(SignalCursor, 1, with_for_update=True)
     if cursor is None:
         cursor = SignalCursor(id=1, last_seq=0, baseline={})
         session.add(cursor)
