@@ -29,6 +29,8 @@ from mamoru.vault.service import Vault
 KINDS = ("inquiry", "complaint")
 CHANNELS = ("portal", "email", "phone", "letter", "in_person")
 CATEGORIES = ("notice", "handling", "request_procedure", "security", "contact", "my_number", "other")
+#: What the public form offers: the Individual Number is asked about through the office, not the portal.
+PORTAL_CATEGORIES = ("notice", "handling", "request_procedure", "security", "contact", "other")
 ACTION_KINDS = ("response", "investigation", "correction", "escalation", "note")
 OUTCOMES = ("answered", "resolved", "not_upheld", "withdrawn", "referred")
 MAX_TEXT = 4000
@@ -57,7 +59,9 @@ def check(data: InquiryIn) -> list[Problem]:
         problems.append(problem("kind", f"one of {', '.join(KINDS)}", "enum"))
     if data.channel not in CHANNELS:
         problems.append(problem("channel", f"one of {', '.join(CHANNELS)}", "enum"))
-    if data.category not in CATEGORIES:
+    if data.channel == "portal" and data.category not in PORTAL_CATEGORIES:
+        problems.append(problem("category", "choose one of the listed categories", "enum"))
+    elif data.category not in CATEGORIES:
         problems.append(problem("category", f"one of {', '.join(CATEGORIES)}", "enum"))
     if not data.text.strip():
         problems.append(problem("text", "say what the inquiry or complaint is about", "missing"))

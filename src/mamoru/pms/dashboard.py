@@ -23,7 +23,7 @@ from mamoru.people import training
 from mamoru.policy.model import Policy
 from mamoru.requests.service import queue as request_queue
 from mamoru.requests.tables import SubjectRequest
-from mamoru.transfers.status import every_party
+from mamoru.transfers.status import processor_status
 
 #: How many months the dashboard's charts go back, this one included.
 MONTHS = 6
@@ -97,9 +97,7 @@ def figures(session: Session, policy: Policy, now: datetime) -> Dashboard:
         incident_clocks=open_clocks(session, today),
         training_lapsed=training.overdue(session, today=today, valid_days=policy.staff.training_valid_days),
         processors_flagged=[
-            s.party.removeprefix("processor:")
-            for s in every_party(session, policy, today)
-            if s.party.startswith("processor:") and not s.cleared
+            p.id for p in policy.processors if not processor_status(session, policy, p.id, today).cleared
         ],
         ledger_total=len(rows),
         review_overdue=sum(ledger.status(r, policy, now).review_overdue for r in rows),

@@ -135,8 +135,6 @@ class Vault:
 
     def find(self, session: Session, field: str, value: str) -> list[str]:
         """Subjects whose searchable ``field`` equals ``value`` (after normalisation)."""
-        if field not in SEARCHABLE_FIELDS:
-            raise ValueError(f"'{field}' is not a searchable field")
         return self.find_by_index(session, field, self.blind_index(field, value))
 
     def find_by_index(self, session: Session, field: str, index: str) -> list[str]:

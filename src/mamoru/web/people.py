@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.edge import CurrentWorkspace, DbSession
-from mamoru.errors import Problem, problem, require
+from mamoru.errors import Problem
 from mamoru.people import inquiries, rules, training, zones
 from mamoru.people.staff import register_view
 from mamoru.pms import audits, controls, legal, review
@@ -28,7 +28,6 @@ portal_router = APIRouter(prefix="/inquiries", include_in_schema=False)
 console_router = APIRouter(prefix="/console", include_in_schema=False)
 Language = Annotated[Lang, Depends(choose_lang)]
 FORM_CSRF_COOKIE = "mamoru_inquiry_csrf"
-PORTAL_CATEGORIES = ("notice", "handling", "request_procedure", "security", "contact", "other")
 
 
 def _form(
@@ -44,7 +43,7 @@ def _form(
         csrf=token,
         form_errors=shown(errors, lang),
         values=values,
-        categories=PORTAL_CATEGORIES,
+        categories=inquiries.PORTAL_CATEGORIES,
     )
     response.set_cookie(FORM_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/inquiries")
     if errors:
@@ -77,10 +76,6 @@ def submit_inquiry(
     values = {"kind": kind, "category": category, "name": name, "contact": contact}
     again(request, lambda problems: _form(request, ws, lang, problems, values))
     data = inquiries.InquiryIn(kind, "portal", category, name, contact, text)
-    problems = inquiries.check(data)
-    if category not in PORTAL_CATEGORIES:
-        problems.append(problem("category", "choose one of the listed categories", "enum"))
-    require(problems)
     q = inquiries.receive(
         session, ws.vault, data, rules=ws.policy.policy.staff, actor="portal", now=datetime.now(UTC)
     )

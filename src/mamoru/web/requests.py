@@ -290,8 +290,8 @@ def detail(
     who: Staff,
 ) -> HTMLResponse:
     check(who, "requests")
-    shown = answer.view(session, ws.vault, service.get(session, request_id), actor=f"staff:{who.login}")
-    r, steps = shown.request, shown.steps
+    opened = answer.view(session, ws.vault, service.get(session, request_id), actor=f"staff:{who.login}")
+    r, steps = opened.request, opened.steps
     kind = RequestKind(r.kind)
     return console_page(
         request,
@@ -301,8 +301,8 @@ def detail(
         "console_request.html.j2",
         f"{ui_labels(lang)['requests']} {r.ref}",
         r=r,
-        sealed=shown.sealed,
-        documents=shown.documents,
+        sealed=opened.sealed,
+        documents=opened.documents,
         steps=steps,
         kind_label=labels.text(labels.KINDS, r.kind, lang),
         status_label=labels.text(labels.STATUSES, r.status, lang),
