@@ -341,13 +341,18 @@ def test_appi_21a_an_overdue_notice_is_marked_done_from_the_ledger_page(
                 purposes=["services"],
             ),
             actor="staff:pm01",
-            now=datetime.now(UTC) - timedelta(days=10),
+            # 20:00 UTC: already the next day in Japan, so a UTC date on the page would show
+            now=(datetime.now(UTC) - timedelta(days=10)).replace(hour=20),
             notice_days=5,
         )
         action = f"/console/ledger/notices/{row.id}/notified"
     sign_in(app_client, "pm01")
     page = app_client.get("/console/ledger?lang=en")
     assert action in page.text and "(overdue)" in page.text
+    # Words and Japan's date, not codes: the channel by its name, the acquisition day in JST.
+    acquired_jst = (row.acquired_at + timedelta(hours=9)).strftime("%Y-%m-%d")
+    assert "Purchased list" in page.text and "<td>ch-bought</td>" not in page.text
+    assert f"<td>{acquired_jst}</td>" in page.text
     assert app_client.post(action, data={"csrf": "forged"}).status_code == 403
     done = app_client.post(action, data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert done.status_code == 303

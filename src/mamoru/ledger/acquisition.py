@@ -235,6 +235,11 @@ def acquire(
     return acquisition
 
 
+def channel_names(session: Session) -> dict[str, str]:
+    """Every channel's name by its id (what a page shows instead of the id)."""
+    return {c.id: c.name for c in session.scalars(select(Channel))}
+
+
 def notifications_due(session: Session, today: date) -> list[Acquisition]:
     """Acquisitions whose purposes still have to be notified; overdue ones have a due date before today."""
     return list(

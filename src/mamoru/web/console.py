@@ -22,7 +22,7 @@ from mamoru.errors import MamoruError, Problem
 from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.signals import verify_log
 from mamoru.ledger import entries as ledger
-from mamoru.ledger.acquisition import is_overdue, mark_notified, notifications_due
+from mamoru.ledger.acquisition import channel_names, is_overdue, mark_notified, notifications_due
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.permissions import may
 from mamoru.pms.dashboard import figures as dashboard_figures
@@ -196,6 +196,7 @@ def ledger_page(
         purposes=purposes,
         datastores=ledger_links(ws),
         notices=[(a, is_overdue(a, now.date())) for a in notifications_due(session, now.date())],
+        channels=channel_names(session),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -23,12 +24,18 @@ router = APIRouter(include_in_schema=False)
 Language = Annotated[Lang, Depends(choose_lang)]
 
 
+#: Every time a person reads is in Japan's time.
+JST = ZoneInfo("Asia/Tokyo")
+
+
 @cache
 def templates() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("mamoru.web", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2")),
     )
+    env.filters["jst_date"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d")
+    return env
 
 
 def page(
