@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from mamoru.connectors.maps import load_map, parse_map
-from mamoru.connectors.sql import MASK, SqlConnector
+from mamoru.connectors.sql import MASK, ErasureRefused, ForeignKeyLink, SqlConnector
 from mamoru.law.requests import RequestKind
 from mamoru.policy.errors import PolicyError
 from mamoru.workspace import Workspace
@@ -314,6 +314,99 @@ def test_erasure_deletes_masks_and_holds_in_dependency_order_and_is_idempotent(
     assert row(url, customers, 2)["email"] == OTHER
     again = connector.erase({"email": SUBJECT})  # after a crash, the rerun finds nothing left to do
     assert again["deleted_rows"] == {} and again["masked_rows"] == {}
+
+
+def _everything(url: str) -> dict[str, list[tuple[object, ...]]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = {t.name: sorted(tuple(r) for r in conn.execute(select(t))) for t in md.sorted_tables}
+    engine.dispose()
+    return found
+
+
+MANAGER = "      - {column: manager_id, to: employees.id, follow: none, on_erase: set_null}\n"
+
+
+def _with_manager_reference(shop: tuple[SqlConnector, str], reference, on_erase: str | None) -> SqlConnector:  # type: ignore[no-untyped-def]
+    """The shop's map with the employees' manager reference as given (None: not declared at all)."""
+    source = (CASES / "shop.yaml").read_text(encoding="utf-8")
+    assert MANAGER in source
+    if on_erase is None:
+        source = source.replace("    references:\n" + MANAGER, "")
+    else:
+        source = source.replace(MANAGER, MANAGER.replace("set_null", on_erase))
+    return SqlConnector(parse_map(source, "shop.yaml", reference.policy), shop[1])
+
+
+def test_the_live_schema_names_every_foreign_key_the_map_does_not_declare(
+    shop: tuple[SqlConnector, str], reference
+) -> None:  # type: ignore[no-untyped-def]
+    assert shop[0].undeclared_foreign_keys() == []
+    undeclared = _with_manager_reference(shop, reference, None)
+    try:
+        assert undeclared.undeclared_foreign_keys() == [
+            ForeignKeyLink("employees", "manager_id", "employees", "id")
+        ]
+    finally:
+        undeclared.dispose()
+
+
+def test_an_erasure_that_would_break_an_undeclared_foreign_key_is_refused_before_anything_changes(
+    shop: tuple[SqlConnector, str], reference
+) -> None:  # type: ignore[no-untyped-def]
+    url = shop[1]
+    before = _everything(url)
+    connector = _with_manager_reference(shop, reference, None)
+    try:
+        with pytest.raises(ErasureRefused) as caught:
+            connector.erase({"email": OTHER})  # the manager of the subject: her row points at his
+    finally:
+        connector.dispose()
+    assert "employees.manager_id" in str(caught.value) and "does not declare" in str(caught.value)
+    assert OTHER not in str(caught.value) and "鈴木" not in str(caught.value)
+    assert _everything(url) == before
+
+
+def test_a_declared_self_reference_is_cleared_or_restricts_as_the_map_says(
+    shop: tuple[SqlConnector, str], reference
+) -> None:  # type: ignore[no-untyped-def]
+    _, url = shop
+    before = _everything(url)
+    restrict = _with_manager_reference(shop, reference, "restrict")
+    try:
+        with pytest.raises(ErasureRefused, match=r"employees\.manager_id .*on_erase: restrict"):
+            restrict.check_erasure({"email": OTHER})
+        with pytest.raises(ErasureRefused):
+            restrict.erase({"email": OTHER})
+    finally:
+        restrict.dispose()
+    assert _everything(url) == before
+    result = shop[0].erase({"email": OTHER})  # the map as it is: set_null
+    assert result["deleted_rows"]["employees"] == 1  # the manager only: who he manages is not his data
+    assert ids(url, employees) == [1] and row(url, employees, 1)["manager_id"] is None
+    assert ids(url, dependents) == [1, 2]
+
+
+def test_connectors_check_live_reports_the_undeclared_foreign_key(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from mamoru.cli.main import app
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    fill(url)
+    folder = workspace.settings.home / "datasets"
+    folder.mkdir(exist_ok=True)
+    source = (CASES / "shop.yaml").read_text(encoding="utf-8").replace("    references:\n" + MANAGER, "")
+    (folder / "shop.yaml").write_text(source, encoding="utf-8")
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["connectors", "check", "--live"])
+    assert result.exit_code == 1, result.output
+    assert "employees.manager_id -> employees.id is not declared" in result.output
+    assert url not in result.output
+    plain = CliRunner().invoke(app, ["connectors", "check"])
+    assert plain.exit_code == 2 and "--live" in plain.output
 
 
 def test_a_map_with_a_bad_reference_is_refused_with_file_and_line(reference) -> None:  # type: ignore[no-untyped-def]

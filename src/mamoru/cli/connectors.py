@@ -65,15 +65,54 @@ def list_(
 
 @app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="A dataset map (YAML).", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="A dataset map (YAML); all of <home>/datasets/ with --live.", dir_okay=False),
+    ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Also read each database's own foreign keys and name every one the map does not declare (exit 1).",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Check a dataset map against the policy; every problem with its file and line (exit 2)."""
+    """Check a dataset map against the policy, every problem with its file and line (exit 2); with --live,
+    against its database's foreign keys too (exit 1 for an undeclared one)."""
+    from mamoru.connectors.registry import live_check
+
+    if file is None and not live:
+        raise fail("give a dataset map, or --live to check every map of <home>/datasets/")
+    if file is not None and not file.is_file():
+        raise fail(f"{file}: no such file")
     with opened_workspace() as ws:
         try:
-            m = load_map(file, ws.policy.policy)
+            maps = [load_map(file, ws.policy.policy)] if file is not None else None
+            checks = live_check(ws, maps) if live else []
         except MamoruError as exc:
             raise fail(str(exc)) from None
-    out.print(f"{file}: valid ({m.name}, {len(m.tables)} tables)", markup=False)
+    if as_json:
+        emit_json(
+            [
+                {"name": c.name, "undeclared": [str(link) for link in c.undeclared], "failure": c.failure}
+                for c in checks
+            ]
+            if live
+            else [{"file": str(file), "valid": True}]
+        )
+    else:
+        if maps:
+            out.print(f"{file}: valid ({maps[0].name}, {len(maps[0].tables)} tables)", markup=False)
+        for c in checks:
+            if c.failure:
+                out.print(f"{c.name}: failed: {c.failure}", markup=False)
+            elif not c.undeclared:
+                out.print(f"{c.name}: every foreign key of the database is declared", markup=False)
+            for link in c.undeclared:
+                out.print(f"{c.name}: foreign key {link} is not declared in the map", markup=False)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(EXIT_FINDING)
 
 
 def _write(text: str, out_file: Path | None) -> None:

@@ -50,9 +50,19 @@ class FieldMap(_Strict):
 class Reference(_Strict):
     column: Name
     to: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")]
-    follow: Literal["child", "parent"] = Field(
+    follow: Literal["child", "parent", "none"] = Field(
         default="child",
-        description="child: rows pointing at a subject's row are the subject's too; parent: the row pointed at is.",
+        description=(
+            "child: rows pointing at a subject's row are the subject's too; parent: the row pointed at is; "
+            "none: the reference says nothing about whose rows they are (a manager, a referrer)."
+        ),
+    )
+    on_erase: Literal["restrict", "set_null"] = Field(
+        default="restrict",
+        description=(
+            "What an erasure does to other people's rows that point at the rows it removes or changes: "
+            "restrict refuses the erasure before anything changes; set_null clears the reference first."
+        ),
     )
 
 

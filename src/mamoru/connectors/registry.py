@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.connectors.maps import DatasetMap, load_maps
-from mamoru.connectors.sql import SqlConnector
+from mamoru.connectors.sql import ForeignKeyLink, SqlConnector
 from mamoru.errors import ConfigurationError, MamoruError
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.workspace import Workspace
@@ -95,4 +95,42 @@ def check(session: Session, ws: Workspace, *, test: bool) -> list[DatastoreCheck
                 failure = str(exc)
         unknown = [e for e in c.map.ledger_entries if e not in codes]
         found.append(DatastoreCheck(name, c.map, unknown, tables, failure))
+    return found
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """A map against its live database: the foreign keys the database has and the map does not declare."""
+
+    name: str
+    undeclared: list[ForeignKeyLink]
+    failure: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.undeclared and self.failure is None
+
+
+def _live(name: str, connector: SqlConnector) -> LiveCheck:
+    try:
+        return LiveCheck(name, connector.undeclared_foreign_keys())
+    except MamoruError as exc:
+        return LiveCheck(name, [], str(exc))
+
+
+def live_check(ws: Workspace, maps: list[DatasetMap] | None = None) -> list[LiveCheck]:
+    """Each map (those of ``<home>/datasets/`` unless given) against the foreign keys of its live database."""
+    if maps is None:
+        return [_live(name, c) for name, c in sorted(connectors(ws).items())]
+    found = []
+    for m in maps:
+        url = os.environ.get(m.url_env)
+        if not url:
+            found.append(LiveCheck(m.name, [], f"set {m.url_env} to the datastore's URL"))
+            continue
+        connector = SqlConnector(m, url)
+        try:
+            found.append(_live(m.name, connector))
+        finally:
+            connector.dispose()
     return found

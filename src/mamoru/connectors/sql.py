@@ -17,10 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, String, Table, bindparam, create_engine, delete, select, update
+from sqlalchemy import MetaData, String, Table, bindparam, create_engine, delete, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from mamoru.connectors.maps import DatasetMap, FieldErase, TableErase
+from mamoru.connectors.maps import DatasetMap, FieldErase, Reference, TableErase
 from mamoru.errors import MamoruError
 
 CHUNK = 1000
@@ -29,6 +29,25 @@ MASK = "[erased]"
 
 class ConnectorFailed(MamoruError):
     http_status = 502
+
+
+class ErasureRefused(MamoruError):
+    """An erasure that would break a foreign key of the datastore: refused before anything changes."""
+
+    http_status = 409
+
+
+@dataclass(frozen=True, order=True)
+class ForeignKeyLink:
+    """One column of a foreign key as the live database declares it."""
+
+    table: str
+    column: str
+    to_table: str
+    to_column: str
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column} -> {self.to_table}.{self.to_column}"
 
 
 @dataclass
@@ -210,6 +229,129 @@ class SqlConnector:
                 changed[t.name] = n
         return {"datastore": self.name, "corrected_rows": changed}
 
+    # --- the live schema -----------------------------------------------------------------------------
+
+    def _live_links(self, conn: Connection) -> list[ForeignKeyLink]:
+        """Every foreign key column of the database that starts or ends at a mapped table."""
+        mapped = {t.name for t in self.map.tables}
+        inspector = inspect(conn)
+        links: set[ForeignKeyLink] = set()
+        for table in inspector.get_table_names():
+            for fk in inspector.get_foreign_keys(table):
+                target = fk["referred_table"]
+                if table not in mapped and target not in mapped:
+                    continue
+                for column, to_column in zip(fk["constrained_columns"], fk["referred_columns"], strict=True):
+                    links.add(ForeignKeyLink(table, column, target, to_column))
+        return sorted(links)
+
+    def _declared(self, link: ForeignKeyLink) -> Reference | None:
+        if link.table not in {t.name for t in self.map.tables}:
+            return None
+        to = f"{link.to_table}.{link.to_column}"
+        return next(
+            (r for r in self.map.table(link.table).references if r.column == link.column and r.to == to), None
+        )
+
+    def undeclared_foreign_keys(self) -> list[ForeignKeyLink]:
+        """The live database's foreign keys into or out of mapped tables that the map does not declare."""
+        try:
+            with self.engine.connect() as conn:
+                return [link for link in self._live_links(conn) if self._declared(link) is None]
+        except MamoruError:
+            raise
+        except Exception as exc:  # the datastore's own error, without its values or URL
+            raise ConnectorFailed(f"{self.name}: the schema cannot be read: {type(exc).__name__}") from None
+
+    def _changed_columns(self, name: str) -> set[str] | None:
+        """The columns an erasure changes in the subject's rows of ``name`` (None: the whole row goes)."""
+        t = self.map.table(name)
+        if t.erase is TableErase.DELETE:
+            return None
+        if t.erase is TableErase.HOLD:
+            return set()
+        return {f.name for f in t.fields if f.erase in (FieldErase.SET_NULL, FieldErase.MASK)}
+
+    def _erasure_plan(self, conn: Connection, found: Found) -> list[tuple[ForeignKeyLink, list[Any]]]:
+        """The pointers an erasure must clear first, as (link, keys of the rows holding them).
+
+        Raises :class:`ErasureRefused`, naming the table and column, when rows outside the ones it deletes
+        point at rows it deletes or changes and the map does not say to clear them (or does not declare
+        the foreign key at all). Nothing has changed when it raises.
+        """
+        problems: list[str] = []
+        clear: list[tuple[ForeignKeyLink, list[Any]]] = []
+        by_name = {t.name: t for t in self.map.tables}
+        for link in self._live_links(conn):
+            keys = found.keys.get(link.to_table)
+            if link.to_table not in by_name or not keys:
+                continue
+            changed = self._changed_columns(link.to_table)
+            if changed is not None and link.to_column not in changed:
+                continue
+            target = self._table(conn, link.to_table)
+            values: list[Any] = []
+            for batch in _chunks(keys):
+                values += [
+                    r[0]
+                    for r in conn.execute(
+                        select(target.c[link.to_column]).where(
+                            target.c[by_name[link.to_table].primary_key].in_(batch)
+                        )
+                    )
+                    if r[0] is not None
+                ]
+            if not values:
+                continue
+            source = self._table(conn, link.table)
+            declared = self._declared(link)
+            source_map = by_name.get(link.table)
+            key_column = (
+                source.c[source_map.primary_key]
+                if source_map is not None
+                else next(iter(source.primary_key.columns), source.c[link.column])
+            )
+            deleted = (
+                found.keys.get(link.table, set())
+                if declared is not None and source_map is not None and source_map.erase is TableErase.DELETE
+                else set()
+            )
+            pointing: list[Any] = []
+            for batch in _chunks(values):
+                pointing += [
+                    r[0]
+                    for r in conn.execute(select(key_column).where(source.c[link.column].in_(batch)))
+                    if r[0] not in deleted
+                ]
+            if not pointing:
+                continue
+            if declared is None:
+                problems.append(
+                    f"{len(pointing)} row(s) of {link.table}.{link.column} point at rows it erases in "
+                    f"{link.to_table}, and the map does not declare the foreign key {link} "
+                    f"(add it to the references of {link.table}, with on_erase: set_null to clear them)"
+                )
+            elif declared.on_erase != "set_null":
+                problems.append(
+                    f"{len(pointing)} row(s) of {link.table}.{link.column} outside this person's data point at "
+                    f"rows it erases in {link.to_table}, and the map says on_erase: restrict"
+                )
+            elif not source.c[link.column].nullable:
+                problems.append(
+                    f"{link.table}.{link.column} cannot be cleared (NOT NULL), yet rows outside this person's data "
+                    f"point at rows it erases in {link.to_table}"
+                )
+            else:
+                clear.append((link, pointing))
+        if problems:
+            raise ErasureRefused(f"{self.name}: erasure refused before any change: " + "; ".join(problems))
+        return clear
+
+    def check_erasure(self, identities: dict[str, str]) -> None:
+        """Refuse (:class:`ErasureRefused`) an erasure that would break a foreign key; change nothing."""
+        with self.engine.connect() as conn:
+            self._erasure_plan(conn, self.find(conn, identities))
+
     # --- erasure -------------------------------------------------------------------------------------
 
     def _delete_order(self) -> tuple[list[str], set[str]]:
@@ -236,6 +378,11 @@ class SqlConnector:
         held: dict[str, str] = {}
         with self.engine.begin() as conn:
             found = self.find(conn, identities)
+            for link, pointing in self._erasure_plan(conn, found):
+                source = self._table(conn, link.table)  # declared, so mapped
+                key_column = source.c[self.map.table(link.table).primary_key]
+                for batch in _chunks(pointing):
+                    conn.execute(update(source).where(key_column.in_(batch)).values({link.column: None}))
             order, cyclic = self._delete_order()
             by_name = {t.name: t for t in self.map.tables}
             # Rows in a cycle of deletions first lose the references that hold them together.

@@ -55,6 +55,8 @@ class Connector(Protocol):
 
     def erase(self, identities: dict[str, str]) -> dict[str, Any]: ...
 
+    def check_erasure(self, identities: dict[str, str]) -> None: ...
+
 
 class StepFailed(MamoruError):
     http_status = 409
@@ -226,10 +228,14 @@ def _step_connector(session: Session, ctx: Context, name: str, effect: str) -> d
     chosen = sorted(registered) if name == "*" else [name]
     identities = identities_of(ctx.ws.vault, ctx.request)
     results = []
+    missing = [each for each in chosen if each not in registered]
+    if missing:
+        raise StepFailed(f"connector '{missing[0]}' is not registered")
+    if effect == "erase":  # every datastore's plan is checked before any of them changes
+        for each in chosen:
+            registered[each].check_erasure(identities)
     for each in chosen:
-        connector = registered.get(each)
-        if connector is None:
-            raise StepFailed(f"connector '{each}' is not registered")
+        connector = registered[each]
         if effect == "correct":
             results.append(connector.correct(identities, corrections_of(ctx.ws.vault, ctx.request)))
         else:

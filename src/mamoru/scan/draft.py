@@ -73,10 +73,23 @@ def draft(url: str, *, name: str, url_env: str, policy: Policy) -> dict[str, Any
                 ):
                     identities.setdefault("phone", column)
                 fields.append(entry)
+            nullable = {c["name"]: c.get("nullable", True) for c in inspector.get_columns(table)}
             references = [
                 {
                     "column": fk["constrained_columns"][0],
                     "to": f"{fk['referred_table']}.{fk['referred_columns'][0]}",
+                    # a row pointing at another row of its own table (a manager, a parent) is not
+                    # thereby that person's: it is kept, and its pointer cleared when the other goes
+                    **(
+                        {
+                            "follow": "none",
+                            "on_erase": "set_null"
+                            if nullable.get(fk["constrained_columns"][0])
+                            else "restrict",
+                        }
+                        if fk["referred_table"] == table
+                        else {}
+                    ),
                 }
                 for fk in inspector.get_foreign_keys(table)
                 if len(fk["constrained_columns"]) == 1
