@@ -93,4 +93,7 @@ def control_catalogue(client: CurrentApiClient, session: DbSession) -> dict[str,
 
 @router.get("/pms/check", summary="Every open non-conformity of the PMS, by area")
 def pms_check(client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession) -> dict[str, list[str]]:
-    return nonconformities(session, ws.policy.policy, datetime.now(UTC).date())
+    return {
+        area: list(found)
+        for area, found in nonconformities(session, ws.policy.policy, datetime.now(UTC).date()).items()
+    }

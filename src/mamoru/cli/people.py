@@ -188,7 +188,7 @@ def rules_status(as_json: Json = False) -> None:
         for d in docs:
             out.print(f"{d[0]:>4} {d[1]} {d[2]} {d[3]}", markup=False)
         out.print(f"missing topics: {', '.join(st.missing_topics) or 'none'}")
-        out.print(f"staff with unacknowledged rules: {len(st.unacknowledged)}")
+        out.print(f"staff with unacknowledged rules: {st.unacknowledged_count}")
     if not st.conforming:
         raise typer.Exit(EXIT_FINDING)
 

@@ -314,12 +314,21 @@ class ClockView:
 def open_clocks(session: Session, today: date) -> list[ClockView]:
     """Every incident not closed, with its deadlines as of ``today``, the most urgent first."""
     views = []
-    for incident in session.scalars(
-        select(Incident).where(Incident.status != "closed").order_by(Incident.aware_at)
-    ):
+    incidents = list(
+        session.scalars(select(Incident).where(Incident.status != "closed").order_by(Incident.aware_at))
+    )
+    reports: dict[int, set[str]] = {i.id: set() for i in incidents}
+    for batch in (list(reports)[i : i + 500] for i in range(0, len(reports), 500)):
+        for incident_id, kind in session.execute(
+            select(IncidentReport.incident_id, IncidentReport.kind).where(
+                IncidentReport.incident_id.in_(batch)
+            )
+        ):
+            reports[incident_id].add(kind)
+    for incident in incidents:
         c = classification(incident)
         k = report_clock(incident.aware_at, improper_purpose=c.improper_purpose)
-        done = submitted(session, incident)
+        done = reports[incident.id]
         ppc = (
             k.state(
                 today, prelim_done="ppc_prelim" in done or "ppc_final" in done, final_done="ppc_final" in done

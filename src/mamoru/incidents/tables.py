@@ -23,7 +23,7 @@ class Incident(Base):
     source: Mapped[str] = mapped_column(String(64))  # manual | signal:<kind>
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by: Mapped[str] = mapped_column(String(64))
-    aware_at: Mapped[datetime] = mapped_column()
+    aware_at: Mapped[datetime] = mapped_column(index=True)
     occurred_at: Mapped[datetime | None] = mapped_column(default=None)
     affected_count: Mapped[int] = mapped_column(Integer, default=0)
     special_care: Mapped[bool] = mapped_column(default=False)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -158,22 +159,43 @@ def acknowledge(session: Session, doc_id: int, login: str, *, now: datetime) -> 
 @dataclass(frozen=True)
 class RulesStatus:
     missing_topics: list[str]  # checklist topics no approved rule in force covers
-    unacknowledged: dict[str, list[str]]  # login -> codes of rules in force they have not acknowledged
+    #: login -> codes of rules in force they have not acknowledged (the first ``limit`` staff when limited)
+    unacknowledged: dict[str, list[str]]
     drafts: list[RuleDocument]
+    #: how many current staff have not acknowledged every rule in force
+    unacknowledged_count: int = 0
 
     @property
     def conforming(self) -> bool:
-        return not self.missing_topics and not self.unacknowledged
+        return not self.missing_topics and not self.unacknowledged_count
 
 
-def status(session: Session) -> RulesStatus:
+def status(session: Session, *, limit: int | None = None) -> RulesStatus:
+    """Topics no rule in force covers, and current staff who have not acknowledged a rule in force
+    (found in the database; the first ``limit`` of them by login when given, with their count)."""
     docs = in_force(session)
     covered = {t for d in docs for t in d.topics}
-    acks = {(a.document_id, a.staff_id) for a in session.scalars(select(RuleAcknowledgement))}
-    missing: dict[str, list[str]] = {}
-    for staff in session.scalars(select(Staff).where(Staff.revoked_at.is_(None)).order_by(Staff.login)):
-        codes = [d.code for d in docs if (d.id, staff.id) not in acks]
-        if codes:
-            missing[staff.login] = codes
+
+    def acknowledged(doc: RuleDocument) -> Any:
+        return exists().where(
+            RuleAcknowledgement.document_id == doc.id, RuleAcknowledgement.staff_id == Staff.id
+        )
+
+    lacking = and_(Staff.revoked_at.is_(None), or_(false(), *(~acknowledged(d) for d in docs)))
+    count = int(session.scalar(select(func.count()).select_from(Staff).where(lacking)) or 0)
+    query = select(Staff.id, Staff.login).where(lacking).order_by(Staff.login)
+    staff = list(session.execute(query if limit is None else query.limit(limit)))
+    acks: set[tuple[int, int]] = set()
+    ids = [row.id for row in staff]
+    for batch in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        acks |= {
+            (a, b)
+            for a, b in session.execute(
+                select(RuleAcknowledgement.document_id, RuleAcknowledgement.staff_id).where(
+                    RuleAcknowledgement.staff_id.in_(batch)
+                )
+            )
+        }
+    missing = {row.login: [d.code for d in docs if (d.id, row.id) not in acks] for row in staff}
     drafts = list(session.scalars(select(RuleDocument).where(RuleDocument.approved_at.is_(None))))
-    return RulesStatus(sorted(set(MANDATORY_TOPICS) - covered), missing, drafts)
+    return RulesStatus(sorted(set(MANDATORY_TOPICS) - covered), missing, drafts, count)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, select, update
@@ -20,6 +20,7 @@ from mamoru.audit.entry import AuditEvent
 from mamoru.errors import NotFound, require
 from mamoru.people.auth import new_password, set_password
 from mamoru.people.tables import Badge, ConsoleSession, Role, Staff, StaffRole, ZoneGrant
+from mamoru.store.paging import PER_PAGE, Page, page_of
 
 
 class StaffKind(StrEnum):
@@ -182,29 +183,34 @@ class StaffView:
     revoked: bool
 
 
-def register_view(session: Session, *, today: date, valid_days: int) -> list[StaffView]:
-    from datetime import timedelta
+def _view(s: Staff, today: date, valid_days: int) -> StaffView:
+    trained = s.training_completed_at.date() if s.training_completed_at else None
+    due = trained + timedelta(days=valid_days) if trained else None
+    active = s.left_on is None or s.left_on > today
+    return StaffView(
+        login=s.login,
+        kind=s.kind,
+        department=s.department,
+        roles=s.role_names,
+        pledge=s.pledge_signed_at is not None,
+        trained_on=trained,
+        training_due=due,
+        lapsed=active and (due is None or due < today),
+        left_on=s.left_on,
+        revoked=s.revoked_at is not None,
+    )
 
-    rows = []
-    for s in session.scalars(select(Staff).order_by(Staff.department, Staff.login)):
-        trained = s.training_completed_at.date() if s.training_completed_at else None
-        due = trained + timedelta(days=valid_days) if trained else None
-        active = s.left_on is None or s.left_on > today
-        rows.append(
-            StaffView(
-                login=s.login,
-                kind=s.kind,
-                department=s.department,
-                roles=s.role_names,
-                pledge=s.pledge_signed_at is not None,
-                trained_on=trained,
-                training_due=due,
-                lapsed=active and (due is None or due < today),
-                left_on=s.left_on,
-                revoked=s.revoked_at is not None,
-            )
-        )
-    return rows
+
+def register_view(session: Session, *, today: date, valid_days: int) -> list[StaffView]:
+    """The whole staff register, by department and login."""
+    query = select(Staff).order_by(Staff.department, Staff.login)
+    return [_view(s, today, valid_days) for s in session.scalars(query)]
+
+
+def register_page(session: Session, *, today: date, valid_days: int, number: int) -> Page[StaffView]:
+    """One page of the staff register, by department and login, with the register's size."""
+    rows, number, total = page_of(session, select(Staff).order_by(Staff.department, Staff.login), number)
+    return Page([_view(row[0], today, valid_days) for row in rows], number, PER_PAGE, total)
 
 
 def ensure_protection_manager(session: Session, *, login: str, actor: str) -> str | None:

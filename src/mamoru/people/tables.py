@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mamoru.store.db import Base, utcnow
@@ -31,6 +31,8 @@ class Staff(Base):
     """
 
     __tablename__ = "staff"
+    #: the register's order, so that one of its pages is read from the index
+    __table_args__ = (Index("ix_staff_department_login", "department", "login"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)

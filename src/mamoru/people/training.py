@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -113,31 +114,44 @@ class PlanView:
 
 
 def plans(session: Session, year: int | None = None) -> list[PlanView]:
+    """Each training plan (of ``year``, or all), its sessions, and how many of its audience have passed,
+    counted in the database."""
     query = select(TrainingPlan).order_by(TrainingPlan.year.desc(), TrainingPlan.id)
     if year is not None:
         query = query.where(TrainingPlan.year == year)
-    current = session.scalars(select(Staff).where(Staff.revoked_at.is_(None))).all()
     views = []
     for plan in session.scalars(query):
         held = list(session.scalars(select(TrainingSession).where(TrainingSession.plan_id == plan.id)))
-        passed = set(
-            session.scalars(
-                select(Attendance.staff_id).where(
-                    Attendance.session_id.in_([h.id for h in held]), Attendance.passed.is_(True)
-                )
-            )
+        audience = [Staff.revoked_at.is_(None)]
+        if plan.audience:
+            audience.append(Staff.kind.in_(plan.audience))
+        expected = session.scalar(select(func.count()).select_from(Staff).where(*audience)) or 0
+        attended = session.scalar(
+            select(func.count(func.distinct(Attendance.staff_id)))
+            .join(Staff, Staff.id == Attendance.staff_id)
+            .where(Attendance.session_id.in_([h.id for h in held]), Attendance.passed.is_(True), *audience)
         )
-        audience = [s for s in current if not plan.audience or s.kind in plan.audience]
-        views.append(PlanView(plan, held, len(passed & {s.id for s in audience}), len(audience)))
+        views.append(PlanView(plan, held, int(attended or 0), int(expected)))
     return views
 
 
-def overdue(session: Session, *, today: date, valid_days: int) -> list[str]:
-    """Current staff whose last pass is more than ``valid_days`` ago (or who never passed)."""
+def _lapsed(today: date, valid_days: int) -> Any:
+    """Current staff whose last pass is more than ``valid_days`` ago (or who never passed), as SQL."""
     limit = datetime.combine(today, time(), tzinfo=UTC) - timedelta(days=valid_days)
-    return sorted(
-        s.login
-        for s in session.scalars(select(Staff).where(Staff.revoked_at.is_(None)))
-        if (s.left_on is None or s.left_on > today)
-        and (s.training_completed_at is None or s.training_completed_at < limit)
+    return and_(
+        Staff.revoked_at.is_(None),
+        or_(Staff.left_on.is_(None), Staff.left_on > today),
+        or_(Staff.training_completed_at.is_(None), Staff.training_completed_at < limit),
     )
+
+
+def overdue(session: Session, *, today: date, valid_days: int, limit: int | None = None) -> list[str]:
+    """The logins of current staff whose last pass is more than ``valid_days`` ago (or who never passed),
+    by login; the first ``limit`` of them when given."""
+    query = select(Staff.login).where(_lapsed(today, valid_days)).order_by(Staff.login)
+    return list(session.scalars(query if limit is None else query.limit(limit)))
+
+
+def overdue_count(session: Session, *, today: date, valid_days: int) -> int:
+    """How many current staff :func:`overdue` would list."""
+    return int(session.scalar(select(func.count()).select_from(Staff).where(_lapsed(today, valid_days))) or 0)

@@ -40,6 +40,7 @@ from mamoru.requests.sealed import details, seal_details
 from mamoru.requests.status import OPEN_STATUSES, Status
 from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
 from mamoru.settings import Settings
+from mamoru.store.paging import PER_PAGE, Page, page_of
 from mamoru.vault.service import Vault
 
 CODE_DIGITS = 6
@@ -462,6 +463,20 @@ def sweep_deadlines(session: Session, *, now: datetime) -> tuple[list[str], list
             breached.append(request.id)
             _audit(session, "request.deadline_breached", request, reasons=("day_14",))
     return escalated, breached
+
+
+def queue_page(session: Session, *, include_closed: bool = False, number: int = 1) -> Page[SubjectRequest]:
+    """One page of the open requests by due date (the soonest first), or of every request, the newest
+    first; counted in the database."""
+    query = select(SubjectRequest)
+    if include_closed:
+        query = query.order_by(SubjectRequest.received_at.desc(), SubjectRequest.id)
+    else:
+        query = query.where(SubjectRequest.status.in_([s.value for s in OPEN_STATUSES])).order_by(
+            SubjectRequest.due_at, SubjectRequest.received_at
+        )
+    rows, number, total = page_of(session, query, number)
+    return Page([row[0] for row in rows], number, PER_PAGE, total)
 
 
 def queue(session: Session, *, include_closed: bool = False) -> list[SubjectRequest]:

@@ -48,7 +48,7 @@ class SubjectRequest(Base):
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
     approved_by: Mapped[str | None] = mapped_column(String(64), default=None)
-    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     escalated_at: Mapped[datetime | None] = mapped_column(default=None)
     breached_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)

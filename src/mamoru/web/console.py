@@ -164,6 +164,7 @@ def dashboard(
         chart_incidents=charts.bar_chart(L["chart_incidents"], d.incidents_by_month),
         incident_clocks=d.incident_clocks,
         training_lapsed=d.training_lapsed,
+        training_lapsed_count=d.training_lapsed_count,
         processors_flagged=d.processors_flagged,
         ledger_total=d.ledger_total,
         review_overdue=d.review_overdue,

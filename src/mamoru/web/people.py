@@ -7,13 +7,13 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamoru.edge import CurrentWorkspace, DbSession
+from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import Problem
 from mamoru.people import inquiries, rules, training, zones
-from mamoru.people.staff import register_view
+from mamoru.people.staff import register_page
 from mamoru.pms import audits, controls, legal, review
 from mamoru.pms.check import nonconformities
 from mamoru.policy.notice import Lang
@@ -90,7 +90,12 @@ def submit_inquiry(
 
 @console_router.get("/people", response_class=HTMLResponse)
 def people_page(
-    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
 ) -> HTMLResponse:
     check(who, "people")
     now = datetime.now(UTC)
@@ -102,10 +107,12 @@ def people_page(
         who,
         "console_people.html.j2",
         labels(lang)["people"],
-        staff=register_view(session, today=now.date(), valid_days=policy.staff.training_valid_days),
+        staff=register_page(
+            session, today=now.date(), valid_days=policy.staff.training_valid_days, number=page
+        ),
         plans=training.plans(session),
         rules_in_force=rules.in_force(session),
-        rules_status=rules.status(session),
+        rules_status=rules.status(session, limit=0),
         topics=rules.MANDATORY_TOPICS,
         door=[
             line
@@ -290,7 +297,7 @@ def pms_page(
         who,
         "console_pms.html.j2",
         labels(lang)["pms"],
-        found=nonconformities(session, ws.policy.policy, today),
+        found=nonconformities(session, ws.policy.policy, today, limit=8),
         legal_items=legal.items(session),
         catalogue=controls.catalogue(session, today),
         categories=controls.CATEGORIES,

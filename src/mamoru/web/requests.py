@@ -13,11 +13,11 @@ from collections import defaultdict, deque
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from mamoru.edge import CurrentWorkspace, DbSession
+from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
@@ -254,11 +254,17 @@ def _days_left(r: SubjectRequest, now: datetime) -> int:
 
 @console_router.get("", response_class=HTMLResponse)
 def queue(
-    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, all: bool = False
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    all: bool = False,
+    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
 ) -> HTMLResponse:
     check(who, "requests")
     now = datetime.now(UTC)
-    rows = service.queue(session, include_closed=all)
+    pager = service.queue_page(session, include_closed=all, number=page)
     return console_page(
         request,
         ws,
@@ -274,9 +280,11 @@ def queue(
                 _days_left(r, now),
                 labels.text(labels.SHORT_OUTCOMES, r.outcome, lang),
             )
-            for r in rows
+            for r in pager.items
         ],
         show_all=all,
+        pager=pager,
+        pager_url=f"/console/requests?{'all=true&' if all else ''}lang={lang}&",
     )
 
 
