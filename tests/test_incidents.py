@@ -16,6 +16,7 @@ from mamoru.incidents import signals
 from mamoru.incidents.service import ReportKind, Stage
 from mamoru.incidents.tables import IncidentNotice
 from mamoru.law.breach import BreachCategory, BreachFacts, MyNumberGround, classify, report_clock
+from mamoru.outbox import send_due
 from mamoru.workspace import Workspace
 
 AWARE = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
@@ -288,6 +289,7 @@ def test_appi_26f_notices_reach_every_affected_person_or_the_alternative_measure
     assert sorted(result.alternative) == sorted(p.subject_id for p in without) and result.uncovered == []
     assert {r.subject_id for r in rows} == {p.subject_id for p in with_mail + without}
     # One mail to each person with an address, and to no one else.
+    assert len(send_due(workspace).sent) == len(with_mail)
     outbox = [message_from_bytes(f.read_bytes()) for f in workspace.settings.outbox.glob("*.eml")]
     assert sorted(m["To"] for m in outbox) == sorted(str(p.values["email"]) for p in with_mail)
 
