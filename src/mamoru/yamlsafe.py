@@ -17,7 +17,7 @@ import yaml
 class AnchorRefused(yaml.MarkedYAMLError):
     """The document uses an anchor or an alias. Carries the line (``problem_mark``) like a YAML error."""
 
-    def __init__(self, what: str, name: str, mark: yaml.Mark | None) -> None:
+    def __init__(self, what: str, name: str, mark: Any) -> None:
         super().__init__(
             problem=(
                 f"{what} '{name}' is refused: mamoru's YAML files may not use anchors or aliases "
