@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
+from typing import Any
 
 import orjson
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from mamoru.errors import Invalid
@@ -16,7 +19,9 @@ from mamoru.incidents import signals
 from mamoru.incidents.service import ReportKind, Stage
 from mamoru.incidents.tables import IncidentNotice
 from mamoru.law.breach import BreachCategory, BreachFacts, MyNumberGround, classify, report_clock
+from mamoru.outbox import send_due
 from mamoru.workspace import Workspace
+from tests.conftest import Inbox
 
 AWARE = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -288,6 +293,7 @@ def test_appi_26f_notices_reach_every_affected_person_or_the_alternative_measure
     assert sorted(result.alternative) == sorted(p.subject_id for p in without) and result.uncovered == []
     assert {r.subject_id for r in rows} == {p.subject_id for p in with_mail + without}
     # One mail to each person with an address, and to no one else.
+    assert len(send_due(workspace).sent) == len(with_mail)
     outbox = [message_from_bytes(f.read_bytes()) for f in workspace.settings.outbox.glob("*.eml")]
     assert sorted(m["To"] for m in outbox) == sorted(str(p.values["email"]) for p in with_mail)
 
@@ -468,3 +474,86 @@ def test_appi_26g_a_processor_breach_notice_opens_an_incident_draft(workspace: W
         views = incidents.open_clocks(session, date(2026, 11, 8))
     assert [v.incident.source for v in views] == ["signal:processor_notice"]
     assert views[0].incident.processor == "hosting"
+
+
+class _RefusingInbox(Inbox):
+    """A real SMTP server that refuses one recipient for good (550), as a server does for a dead mailbox."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_appi_26f_a_notice_batch_is_idempotent_per_person_and_one_refused_address_fails_only_its_notice(
+    workspace: Workspace,
+) -> None:
+    from tests.requests_helpers import load_office
+
+    plan = load_office(workspace)
+    people = [p for p in plan.subjects if "email" in p.values][:4]
+    bad, good = people[0], people[1:]
+    ref = _open(
+        workspace,
+        overview="誤送信",
+        data_items="氏名・メールアドレス",
+        cause="宛先の選択誤り",
+        secondary_damage="確認されていません",
+        other="窓口: 03-0000-0000",
+        affected_count=4,
+        subjects=[p.subject_id for p in people],
+    )
+    inbox = _RefusingInbox()
+    inbox.refused.add(str(bad.values["email"]))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    workspace.settings = workspace.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout": 5}
+    )
+
+    def notify() -> list[str]:
+        with workspace.db.session() as session:
+            incident = incidents.get(session, ref)
+            return incidents.notify_persons(
+                session, workspace, incident, actor="staff:pm01", now=AWARE
+            ).emailed
+
+    def states() -> dict[str, str]:
+        with workspace.db.session() as session:
+            return incidents.notice_states(session, incidents.get(session, ref))
+
+    def delivered() -> list[str]:
+        return sorted(str(m["To"]) for m in inbox.messages)
+
+    try:
+        assert sorted(notify()) == sorted(p.subject_id for p in people)
+        report = send_due(workspace)
+        assert len(report.sent) == 3 and len(report.failed) == 1 and report.retrying == []
+        assert delivered() == sorted(str(p.values["email"]) for p in good)
+        assert states() == {bad.subject_id: "failed", **{p.subject_id: "sent" for p in good}}
+
+        # A retry queues only the failed notice; the sent ones are never sent again.
+        assert notify() == [bad.subject_id]
+        assert len(send_due(workspace).failed) == 1
+        assert delivered() == sorted(str(p.values["email"]) for p in good)
+
+        # The mailbox works again: the retry reaches that person, once; then there is nothing left to send.
+        inbox.refused.clear()
+        assert notify() == [bad.subject_id]
+        assert len(send_due(workspace).sent) == 1
+        assert delivered() == sorted(str(p.values["email"]) for p in people)
+        assert set(states().values()) == {"sent"}
+        assert notify() == [] and send_due(workspace).sent == []
+        assert len(inbox.messages) == 4
+    finally:
+        controller.stop()

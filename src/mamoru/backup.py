@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import sqlite3
 import zipfile
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from sqlalchemy.engine import Connection
 
 from mamoru import __version__
 from mamoru.errors import MamoruError
+from mamoru.files import create_private, write_private
 from mamoru.schema import metadata
 from mamoru.store.db import Database
 
@@ -117,7 +119,12 @@ def backup(db: Database, out: Path, *, keystores: dict[str, str] | None = None) 
     tmp = out.with_name(out.name + ".partial")
     digests: dict[str, str] = {}
     options = {"isolation_level": "REPEATABLE READ"} if db.engine.dialect.name == "postgresql" else {}
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    tmp.unlink(missing_ok=True)  # a leftover of an interrupted run
+    # Owner-only from the first byte: the backup holds every sealed row and, with them, the key stores.
+    with (
+        os.fdopen(create_private(tmp), "wb") as raw,
+        zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         with db.engine.connect().execution_options(**options) as conn, conn.begin():
             for table in metadata.sorted_tables:
                 kinds = [_kind(c) for c in table.columns]
@@ -266,6 +273,6 @@ def restore_keystores(path: Path, targets: dict[str, Path]) -> list[str]:
                 continue
             if target.exists():
                 raise BackupInvalid(f"{target} exists; move it away before restoring the key store over it")
-            target.write_bytes(archive.read(member))
+            write_private(target, archive.read(member))
             done.append(name)
     return done

@@ -1,5 +1,6 @@
 """Every table, gathered so that Alembic and the tests see one metadata."""
 
+from mamoru import outbox as _outbox
 from mamoru.audit import tables as _audit
 from mamoru.incidents import tables as _incidents
 from mamoru.ledger import tables as _ledger
@@ -20,6 +21,7 @@ __all__ = [
     "_incidents",
     "_ledger",
     "_mynumber",
+    "_outbox",
     "_people",
     "_pms",
     "_policy",

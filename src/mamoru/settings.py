@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds each SMTP step may take before the try is given up."
+    )
     mail_from: str | None = Field(
         default=None, description="Sender address; the policy's inquiry e-mail if unset."
     )

@@ -77,8 +77,8 @@ def create(
     done = service.submit(
         session, ws.vault, ws.policy.policy, ws.settings, data, now=datetime.now(UTC), channel="api"
     )
+    send_code(session, ws, done.request, done.code, done.status_token)
     session.commit()
-    send_code(ws, done.request, done.code, done.status_token)
     return Submitted(**RequestOut.of(done.request).model_dump(), status_url=status_url(ws, done.status_token))
 
 

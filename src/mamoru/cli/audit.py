@@ -15,6 +15,7 @@ from mamoru.audit.signing import load_public_key_pem, public_key_pem
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_BAD_INPUT, EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
+from mamoru.files import write_private
 from mamoru.incidents.signals import verify_log
 
 app = typer.Typer(help=HELP["audit"])
@@ -81,7 +82,8 @@ def checkpoint(
             everything = checkpoints(session)
         pem = public_key_pem(ws.signer.public)
     if export is not None:
-        export.write_text(
+        write_private(
+            export,
             json.dumps(
                 {
                     "public_key_pem": pem,
@@ -90,7 +92,6 @@ def checkpoint(
                 },
                 indent=2,
             ),
-            encoding="utf-8",
         )
     if as_json:
         emit_json(cp.to_json() if cp else None)

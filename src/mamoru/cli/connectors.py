@@ -13,6 +13,7 @@ from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, o
 from mamoru.connectors import interop
 from mamoru.connectors.maps import load_map
 from mamoru.errors import MamoruError
+from mamoru.files import write_private
 from mamoru.scan import draft as map_draft
 
 app = typer.Typer(help=HELP["connectors"])
@@ -121,7 +122,7 @@ def _write(text: str, out_file: Path | None) -> None:
         return
     if out_file.exists():
         raise fail(f"{out_file} exists; choose a new name")
-    out_file.write_text(text, encoding="utf-8")
+    write_private(out_file, text)
     out.print(f"written: {out_file}", markup=False)
 
 

@@ -10,6 +10,7 @@ import typer
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
+from mamoru.files import write_private
 from mamoru.incidents import service as incidents
 from mamoru.incidents import signals
 from mamoru.incidents.service import ReportKind
@@ -111,7 +112,7 @@ def report(
     if fmt == "html":
         text = incidents.render_report(content)
         if out_file:
-            out_file.write_text(text, encoding="utf-8")
+            write_private(out_file, text)
         else:
             typer.echo(text)
     else:
@@ -119,6 +120,6 @@ def report(
         if out_file:
             import json
 
-            out_file.write_text(json.dumps(content, ensure_ascii=False, indent=2), encoding="utf-8")
+            write_private(out_file, json.dumps(content, ensure_ascii=False, indent=2))
         else:
             emit_json(content)

@@ -12,6 +12,7 @@ import typer
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
+from mamoru.files import write_private
 from mamoru.ledger import entries as ledger
 from mamoru.ledger import retention
 
@@ -92,9 +93,9 @@ def export(
     with opened_workspace() as ws, ws.db.session() as session:
         rows = ledger.list_entries(session)
         if fmt is ExportFormat.csv:
-            output.write_text(ledger.export_csv(rows, ws.policy.policy, lang, now), encoding="utf-8")
+            write_private(output, ledger.export_csv(rows, ws.policy.policy, lang, now))
         else:
-            output.write_bytes(ledger.export_xlsx(rows, ws.policy.policy, lang, now))
+            write_private(output, ledger.export_xlsx(rows, ws.policy.policy, lang, now))
     out.print(f"wrote {output} ({len(rows)} entries)")
 
 

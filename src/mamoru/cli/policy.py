@@ -11,6 +11,7 @@ import typer
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_BAD_INPUT, emit_json, err, fail, opened_workspace, out
 from mamoru.errors import MamoruError
+from mamoru.files import write_private
 from mamoru.policy.errors import PolicyError
 from mamoru.policy.load import LoadedPolicy, load_policy
 from mamoru.policy.notice import Lang, render_document, render_notice
@@ -116,7 +117,7 @@ def render(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_private(output, text)
         err.print(f"wrote {output}")
 
 

@@ -26,7 +26,7 @@ def worker(
     import dramatiq
 
     from mamoru.work.queue import broker_for
-    from mamoru.work.scheduler import run_scheduler
+    from mamoru.work.scheduler import run_mail_sender, run_scheduler
 
     with opened_workspace() as ws:
         url = ws.settings.broker_url
@@ -41,6 +41,7 @@ def worker(
             signal.signal(sig, lambda *_: stop.set())
         runner = dramatiq.Worker(broker, queues={ws.settings.queue_name}, worker_threads=threads)
         runner.start()
+        threading.Thread(target=run_mail_sender, args=(ws, stop), name="mail", daemon=True).start()
         ticker = None
         if schedule:
             ticker = threading.Thread(target=run_scheduler, args=(ws, stop), daemon=True)

@@ -16,6 +16,7 @@ import yaml
 
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
+from mamoru.yamlsafe import AnchorRefused, safe_load
 
 #: Fides taxonomy prefix -> the reference policy's category (override per run with --category).
 FIDES_CATEGORIES: dict[str, str] = {
@@ -54,7 +55,9 @@ def from_fides(
 ) -> list[dict[str, Any]]:
     """Every dataset of a Fides dataset file as a mamoru map (a dict ready to write as YAML)."""
     try:
-        data = yaml.safe_load(source)
+        data = safe_load(source)
+    except AnchorRefused as exc:
+        raise InteropFailed(exc.reason) from None
     except yaml.YAMLError as exc:
         raise InteropFailed(f"not valid YAML: {exc}") from None
     datasets = data.get("dataset") if isinstance(data, dict) else None

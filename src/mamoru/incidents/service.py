@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mamoru import outbox
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid, NotFound
@@ -351,6 +352,21 @@ class NoticeResult:
     uncovered: list[str]
 
 
+def notice_states(session: Session, incident: Incident) -> dict[str, str]:
+    """Each notified person's notice: ``sent``, ``queued`` (or being sent), ``failed`` (the address was
+    refused or every try failed; :func:`notify_persons` again queues it anew) or ``alternative``."""
+    notices = list(session.scalars(select(IncidentNotice).where(IncidentNotice.incident_id == incident.id)))
+    mail = outbox.states(session, [n.message_id for n in notices if n.channel == "email" and n.message_id])
+    states: dict[str, str] = {}
+    for notice in notices:
+        if notice.channel != "email":
+            states[notice.subject_id] = "alternative"
+            continue
+        status = mail.get(notice.message_id or "", outbox.MailStatus.FAILED.value)
+        states[notice.subject_id] = "queued" if status == outbox.MailStatus.SENDING.value else status
+    return states
+
+
 def notify_persons(
     session: Session,
     ws: Workspace,
@@ -361,22 +377,26 @@ def notify_persons(
     alternative_url: str | None = None,
 ) -> NoticeResult:
     """Tell each affected person (APPI Art. 26(2)): by e-mail where we hold an address, through the guard;
-    everyone else is covered by the alternative measure (publication) if its URL is given."""
-    from mamoru.mail import Mailer
+    everyone else is covered by the alternative measure (publication) if its URL is given.
 
+    Idempotent per person: each mail is its own message in the outbox, so one refused address fails
+    only that notice; calling this again queues only the notices not yet given or whose mail failed,
+    never one that was sent or is still on its way."""
     text = narrative(ws.vault, incident)
     empty = [i for i in NOTICE_ITEMS if not text.get(i, "").strip()]
     if empty:
         raise Invalid([("notice", f"a notice must state {', '.join(empty)} (Rules Art. 10)")])
     if alternative_url is not None and not alternative_url.startswith(("https://", "http://")):
         raise Invalid([("alternative_url", "the publication's address, https://…")])
-    done = set(
-        session.scalars(select(IncidentNotice.subject_id).where(IncidentNotice.incident_id == incident.id))
-    )
-    pending = [s for s in incident.subjects if s not in done]
+    existing = {
+        n.subject_id: n
+        for n in session.scalars(select(IncidentNotice).where(IncidentNotice.incident_id == incident.id))
+    }
+    states = notice_states(session, incident)
+    pending = [s for s in incident.subjects if s not in existing or states.get(s) == "failed"]
     result = NoticeResult([], [], [])
-    contact = ws.policy.policy.organization.inquiry_contact
-    mailer = Mailer(ws.settings, (contact.email if contact else None) or "privacy@localhost")
+    if not pending:
+        return result
     decisions = decide_and_record(
         session,
         ws.policy,
@@ -394,35 +414,29 @@ def notify_persons(
         f"【原因】{text['cause']}\n【二次被害又はそのおそれ】{text['secondary_damage']}\n"
         f"【その他（お問い合わせ先等）】{text['other']}\n"
     )
+    title = f"【{org}】個人情報の漏えい等に関するお知らせ（{incident.ref}）"
     for decision in decisions:
         subject = decision.subjects[0]
         email = None
         if decision.allow and "email" in ws.vault.field_names(session, subject):
             email = ws.vault.read(session, decision, subject, ["email"]).get("email")
+        notice = existing.get(subject)
         if email:
-            message_id = mailer.send(
-                email, f"【{org}】個人情報の漏えい等に関するお知らせ（{incident.ref}）", body
+            queued = outbox.enqueue(
+                session, ws, to=email, subject=title, body=body, kind="incident.notice", now=now
             )
-            session.add(
-                IncidentNotice(
-                    incident_id=incident.id,
-                    subject_id=subject,
-                    channel="email",
-                    sent_at=now,
-                    message_id=message_id,
-                )
-            )
+            if notice is None:
+                notice = IncidentNotice(incident_id=incident.id, subject_id=subject)
+                session.add(notice)
+            notice.channel, notice.sent_at, notice.message_id = "email", now, queued.message_id
+            notice.publication_url = None
             result.emailed.append(subject)
         elif alternative_url:
-            session.add(
-                IncidentNotice(
-                    incident_id=incident.id,
-                    subject_id=subject,
-                    channel="alternative",
-                    sent_at=now,
-                    publication_url=alternative_url,
-                )
-            )
+            if notice is None:
+                notice = IncidentNotice(incident_id=incident.id, subject_id=subject)
+                session.add(notice)
+            notice.channel, notice.sent_at, notice.message_id = "alternative", now, None
+            notice.publication_url = alternative_url
             result.alternative.append(subject)
         else:
             result.uncovered.append(subject)

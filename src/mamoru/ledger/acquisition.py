@@ -23,6 +23,7 @@ from mamoru.ledger.consent import ConsentScope, consents_in_force
 from mamoru.ledger.entries import get_entry
 from mamoru.ledger.errors import AcquisitionRefused, NothingToNotify
 from mamoru.ledger.tables import Acquisition, Channel, DataSubject, LedgerEntry
+from mamoru.mail import CONTROL_IN_ADDRESS, has_control
 from mamoru.policy.model import Policy, RetentionStart
 from mamoru.policy.tables import PublishedNotice
 from mamoru.vault.service import Vault
@@ -160,6 +161,8 @@ def acquire(
             problems.append(("categories", f"'{category}' is not an item of ledger entry {entry.code}"))
     if data.subject_kind not in {k.id for k in policy.subject_kinds}:
         problems.append(("subject_kind", f"'{data.subject_kind}' is not a subject kind of the policy"))
+    if has_control(data.values.get("email", "")):
+        problems.append(("values.email", CONTROL_IN_ADDRESS))
     if problems:
         raise Invalid(problems)
 

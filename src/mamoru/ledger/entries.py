@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid, NotFound, Problem, problem
+from mamoru.files import csv_text
 from mamoru.law.retention import review_overdue
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.policy.model import Policy
@@ -250,15 +250,14 @@ def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
 
 
 def export_csv(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetime) -> str:
-    """CSV with a BOM so that Excel in Japan opens it in UTF-8."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    csv.writer(buffer, lineterminator="\r\n").writerows(export_rows(rows, policy, lang, now))
-    return buffer.getvalue()
+    """CSV with a BOM so that Excel in Japan opens it in UTF-8; a cell that would start a formula is
+    prefixed with an apostrophe."""
+    return csv_text(export_rows(rows, policy, lang, now))
 
 
 def export_xlsx(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetime) -> bytes:
-    """An Excel workbook of the ledger, header frozen and filtered, overdue reviews highlighted."""
+    """An Excel workbook of the ledger, header frozen and filtered, overdue reviews highlighted; every
+    text is stored as text, so a value starting with ``=`` stays a value."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -269,6 +268,10 @@ def export_xlsx(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
     sheet.title = "個人情報管理台帳" if lang == "ja" else "PI ledger"
     for line in table:
         sheet.append(line)
+    for row_cells in sheet.iter_rows():
+        for cell in row_cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
     for cell in sheet[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="2B5D8A")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid, MamoruError, Refusal
+from mamoru.files import safe_cell
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.service import decide_and_record
 from mamoru.incidents import signals
@@ -327,7 +328,9 @@ def statutory_output(
     for entry in entries:
         assert entry.sealed is not None
         number = ws.mynumber_vault.open_private(entry.id, NUMBER_FIELD, entry.sealed).decode()
-        writer.writerow([entry.subject_id, entry.dependent_of or "", entry.document, number])
+        writer.writerow(
+            [safe_cell(v) for v in (entry.subject_id, entry.dependent_of or "", entry.document, number)]
+        )
     append(
         session,
         [

@@ -22,6 +22,7 @@ from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import NotFound, Problem, problem, require
 from mamoru.law.deadlines import add_business_days
+from mamoru.mail import CONTROL_IN_ADDRESS, has_control
 from mamoru.people.tables import Inquiry, InquiryAction
 from mamoru.policy.model import StaffRules
 from mamoru.vault.service import Vault
@@ -71,6 +72,8 @@ def check(data: InquiryIn) -> list[Problem]:
         problems.append(problem("name", "at most 200 characters", "string_too_long"))
     if len(data.contact) > 254:
         problems.append(problem("contact", "at most 254 characters", "string_too_long"))
+    elif has_control(data.contact):
+        problems.append(problem("contact", CONTROL_IN_ADDRESS, "invalid"))
     return problems
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from mamoru.policy.errors import Path, PolicyError, PolicyIssue
 from mamoru.policy.model import Policy
 from mamoru.policy.rules import publication_issues, reference_issues
+from mamoru.yamlsafe import AnchorRefused, compose
 
 REFERENCE_PACK = "reference"
 M = TypeVar("M", bound=BaseModel)
@@ -31,26 +32,6 @@ class LoadedPolicy:
     source: str
     sha256: str
     file: str
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML, but dates stay text so that the model reports a bad date with its field and line."""
-
-
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return str(node.value)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
-
-
-def _compose_and_construct(source: str) -> tuple[yaml.Node | None, Any]:
-    loader = _Loader(source)
-    try:
-        root = loader.get_single_node()
-        return root, (loader.construct_document(root) if root is not None else None)
-    finally:
-        loader.dispose()
 
 
 def _line_map(node: yaml.Node, path: Path, lines: dict[Path, int], issues: list[PolicyIssue]) -> None:
@@ -125,7 +106,10 @@ def _parse(
     source: str, file: str, model: type[Any], checks: Callable[[Any], list[PolicyIssue]] | None
 ) -> Any:
     try:
-        root, data = _compose_and_construct(source)
+        root, data = compose(source)
+    except AnchorRefused as exc:
+        mark = exc.problem_mark
+        raise PolicyError(file, [PolicyIssue((), exc.reason, mark.line + 1 if mark else None)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None

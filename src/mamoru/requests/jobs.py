@@ -253,7 +253,7 @@ def _step_package(session: Session, ctx: Context) -> dict[str, Any]:
 
 
 def _step_notify(session: Session, ctx: Context) -> dict[str, Any]:
-    return {"message": answer_ready(ctx.ws, ctx.request)}
+    return {"message": answer_ready(session, ctx.ws, ctx.request)}
 
 
 def _step_complete(session: Session, ctx: Context) -> dict[str, Any]:

@@ -1,12 +1,17 @@
 """The mails a requester receives: the one-time code with the status link, and "your answer is ready".
 
-Sent in the request's language. The status link is sent only in the first mail: the system keeps just
-its hash, so it cannot be sent again.
+Written in the request's language and queued in the outbox (:mod:`mamoru.outbox`) in the caller's
+transaction; the outbox's sender delivers them. The status link is sent only in the first mail: the
+system keeps just its hash, so it cannot be sent again.
 """
 
 from __future__ import annotations
 
-from mamoru.mail import Mailer
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from mamoru.outbox import enqueue
 from mamoru.requests import labels
 from mamoru.requests.sealed import details
 from mamoru.requests.service import CODE_VALID
@@ -14,17 +19,13 @@ from mamoru.requests.tables import SubjectRequest
 from mamoru.workspace import Workspace
 
 
-def mailer(ws: Workspace) -> Mailer:
-    contact = ws.policy.policy.organization.inquiry_contact
-    return Mailer(ws.settings, (contact.email if contact else None) or "privacy@localhost")
-
-
 def status_url(ws: Workspace, token: str) -> str:
     return f"{ws.settings.base_url.rstrip('/')}/requests/status/{token}"
 
 
-def send_code(ws: Workspace, request: SubjectRequest, code: str, token: str | None) -> str:
-    """Mail the one-time code (and, the first time, the status link) to the address given."""
+def send_code(session: Session, ws: Workspace, request: SubjectRequest, code: str, token: str | None) -> str:
+    """Queue the mail of the one-time code (and, the first time, the status link) to the address given;
+    returns its Message-ID."""
     to = details(ws.vault, request)["email"]
     minutes = int(CODE_VALID.total_seconds() // 60)
     kind = labels.text(labels.KINDS, request.kind, request.lang)
@@ -50,10 +51,10 @@ def send_code(ws: Workspace, request: SubjectRequest, code: str, token: str | No
             + (f"Status page (we cannot send this link again; please keep it):\n{link}\n\n" if link else "")
             + "If you did not make this request, please ignore this message.\n"
         )
-    return mailer(ws).send(to, subject, body)
+    return _queue(session, ws, "request.code", to, subject, body)
 
 
-def answer_ready(ws: Workspace, request: SubjectRequest) -> str:
+def answer_ready(session: Session, ws: Workspace, request: SubjectRequest) -> str:
     to = details(ws.vault, request)["email"]
     org = ws.policy.policy.organization.name.in_(request.lang)
     if request.lang == "ja":
@@ -68,4 +69,9 @@ def answer_ready(ws: Workspace, request: SubjectRequest) -> str:
             f"Our answer to your request {request.ref} is ready.\n"
             "Download the letter and the files from the status page linked in our first message.\n"
         )
-    return mailer(ws).send(to, subject, body)
+    return _queue(session, ws, "request.answer_ready", to, subject, body)
+
+
+def _queue(session: Session, ws: Workspace, kind: str, to: str, subject: str, body: str) -> str:
+    now = datetime.now(UTC)
+    return enqueue(session, ws, to=to, subject=subject, body=body, kind=kind, now=now).message_id

@@ -8,8 +8,6 @@ for it separately (the letter says so when one is held).
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 import zipfile
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.proofs import inclusion_proofs, make_checkpoint
 from mamoru.audit.query import entries_for
 from mamoru.connectors.registry import connectors
+from mamoru.files import csv_text
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
 from mamoru.guard.service import decide_and_record
@@ -240,9 +239,8 @@ def gather(
 
 
 def _csv(rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel in Japan opens UTF-8 CSV correctly
+    # BOM: Excel in Japan opens UTF-8 CSV correctly; a value that would start a formula gets a "'".
+    return csv_text(rows, lineterminator="\r\n").encode("utf-8")
 
 
 def render_letter(

@@ -10,7 +10,6 @@ and hands over the data as a package read through the guard. All of it in one tr
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import uuid
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
 from mamoru.errors import Invalid
+from mamoru.files import csv_text
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record
@@ -161,14 +161,11 @@ def _package(
         fields = [f for f in ws.vault.field_names(session, subject) if policy.fields.get(f) in categories]
         values = ws.vault.read(session, decision, subject, fields)
         rows.extend({"subject_id": subject, "field": f, "value": v} for f, v in sorted(values.items()))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["subject_id", "field", "value"])
-    writer.writeheader()
-    writer.writerows(rows)
+    table = [["subject_id", "field", "value"], *([r["subject_id"], r["field"], r["value"]] for r in rows)]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", orjson.dumps(rows, option=orjson.OPT_INDENT_2))
-        archive.writestr("data.csv", ("\ufeff" + out.getvalue()).encode("utf-8"))
+        archive.writestr("data.csv", csv_text(table).encode("utf-8"))  # formulas neutralized
     return buffer.getvalue()
 
 

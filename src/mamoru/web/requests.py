@@ -21,7 +21,6 @@ from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
-from mamoru.mail import MailFailed
 from mamoru.policy.notice import Lang
 from mamoru.requests import answer, labels, service
 from mamoru.requests.notify import send_code
@@ -161,8 +160,8 @@ async def submit_request(
         channel="portal",
         documents=tuple(documents),
     )
+    send_code(session, ws, done.request, done.code, done.status_token)
     session.commit()
-    send_code(ws, done.request, done.code, done.status_token)
     return RedirectResponse(f"/requests/status/{done.status_token}?lang={lang}", status_code=303)
 
 
@@ -216,11 +215,8 @@ def resend_code(
     SUBMISSIONS.hit(request, ws.settings.portal_submissions_per_minute)
     subject_request = service.by_token(session, token)
     code = service.new_code(session, ws.vault, subject_request, now=datetime.now(UTC))
+    send_code(session, ws, subject_request, code, None)
     session.commit()
-    try:
-        send_code(ws, subject_request, code, None)
-    except MailFailed:
-        return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=mail_failed", status_code=303)
     return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=code_sent", status_code=303)
 
 

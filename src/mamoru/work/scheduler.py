@@ -44,3 +44,26 @@ def run_scheduler(ws: Workspace, stop: threading.Event, tick: float = 30.0) -> N
         for task in claim_due(ws, datetime.now(UTC)):
             submit(ws, task)
         stop.wait(tick)
+
+
+def run_mail_sender(ws: Workspace, stop: threading.Event, tick: float = 1.0) -> None:
+    """The outbox's sender, in a thread of ``mamoru serve`` and of each worker: deliver what is due, then
+    look again after ``tick`` seconds. Claims are atomic, so any number of senders may run."""
+    import logging
+
+    from mamoru.outbox import send_due
+
+    log = logging.getLogger("mamoru.outbox")
+    while not stop.is_set():
+        try:
+            report = send_due(ws)
+            if report.retrying or report.failed:
+                log.warning(
+                    "mail: %d sent, %d to retry, %d failed",
+                    len(report.sent),
+                    len(report.retrying),
+                    len(report.failed),
+                )
+        except Exception as exc:  # a database hiccup must not end the sender; it tries again next tick
+            log.warning("mail sender: the outbox could not be worked: %s", type(exc).__name__)
+        stop.wait(tick)

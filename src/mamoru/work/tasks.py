@@ -84,6 +84,14 @@ def _scan_shares(ws: Workspace, args: dict[str, Any]) -> object:
     return service.scan_shares(ws, actor=str(args.get("actor", ACTOR)))
 
 
+def _mail(ws: Workspace, args: dict[str, Any]) -> object:
+    """The outbox: deliver the mails that are due (see :mod:`mamoru.outbox`)."""
+    from mamoru.outbox import send_due
+
+    report = send_due(ws)
+    return {"sent": len(report.sent), "retrying": len(report.retrying), "failed": len(report.failed)}
+
+
 TASKS: dict[str, Task] = {
     "request.fulfil": _fulfil,
     "requests.resume": _resume,
@@ -94,6 +102,7 @@ TASKS: dict[str, Task] = {
     "incidents.signals": _signals,
     "supervision.reminders": _supervision,
     "scan.shares": _scan_shares,
+    "mail.send": _mail,
 }
 
 #: Periodic work the worker schedules, with its interval in seconds.
@@ -106,4 +115,5 @@ SCHEDULE: dict[str, int] = {
     "incidents.signals": 600,
     "supervision.reminders": 86400,
     "scan.shares": 86400,
+    "mail.send": 60,
 }
