@@ -153,7 +153,9 @@ def serve(
             submit(ws, "request.fulfil", request_id=request_id)
         with ws.db.session() as session:  # leavers whose day came while nothing ran lose their grants now
             sweep_exits(session, now=datetime.now(UTC))
-        uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
+        # uvicorn believes X-Forwarded-For from loopback by default; the app decides instead, from the
+        # proxies named in the settings (mamoru.web.door.ClientAddress).
+        uvicorn.run(create_app(ws), host=host, port=port, log_level="info", proxy_headers=False)
 
 
 if __name__ == "__main__":
