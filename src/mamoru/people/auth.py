@@ -149,7 +149,9 @@ def sign_in(
     locked until then: attempts on one account are checked one after the other, so forty sent at once
     still lock it at the fifth failure and the rest are refused unheard.
     """
-    staff = _locked_staff(session, login)
+    # An unknown login takes no lock (on SQLite that would be the whole database's write lock).
+    known = session.scalar(select(Staff.password_hash).where(Staff.login == login)) is not None
+    staff = _locked_staff(session, login) if known else None
     if staff is None or staff.password_hash is None:
         _hasher.hash(password)  # same work as a real check, so timing does not tell which logins exist
         return None
