@@ -1,8 +1,11 @@
-"""No Individual Number in any log (MN-6): every log record is redacted where it is made.
+"""No Individual Number in any log (MN-6), and no status link: every log record is redacted where it
+is made.
 
 A record factory (not a handler filter) so that every logger — ours, uvicorn's access log, a library's
 — is covered, whatever handlers are attached later. Any 12-digit run that passes the My Number check
-digit, written with full-width digits or separators or not, is replaced before the record exists.
+digit, written with full-width digits or separators or not, is replaced before the record exists; so
+is the secret part of a request's status link (``/requests/status/<token>``), which is the only key to
+that request's page and package and would otherwise be in every access-log line that reached it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,23 @@ from typing import Any
 from mamoru.law.mynumber import find_candidates, is_valid
 
 REDACTED = "[redacted:my_number]"
+LINK_REDACTED = "[redacted:link]"
 _installed = False
 
 
 #: Twelve digits, ASCII or full-width, optionally split by spaces or hyphens (as people write them).
 _LOOSE = re.compile(r"(?<![0-9０-９])[0-9０-９](?:[ \-‐－ー−]?[0-9０-９]){11}(?![0-9０-９])")
+
+
+#: The token of a status link, raw or percent-encoded, up to the next path separator or query.
+_STATUS_LINK = re.compile(r"(/requests/status/)[^/?#\s\"']+")
+
+
+def redact_links(text: str) -> str:
+    """``text`` with the token of every status link replaced."""
+    if "/status/" not in text:
+        return text
+    return _STATUS_LINK.sub(lambda m: m.group(1) + LINK_REDACTED, text)
 
 
 def redact(text: str) -> str:
@@ -38,7 +53,7 @@ def install() -> None:
 
     def clean(value: Any) -> Any:
         if isinstance(value, str):
-            return redact(value)
+            return redact(redact_links(value))
         if isinstance(value, int) and not isinstance(value, bool):
             text = str(value)
             return redact(text) if redact(text) != text else value
@@ -49,13 +64,13 @@ def install() -> None:
         # Redact the parts, keeping the record's shape: some formatters (uvicorn's access log) read
         # ``args`` themselves.
         if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+            record.msg = redact(redact_links(record.msg))
         if isinstance(record.args, tuple):
             record.args = tuple(clean(a) for a in record.args)
         elif isinstance(record.args, dict):
             record.args = {k: clean(v) for k, v in record.args.items()}
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = redact(redact_links(logging.Formatter().formatException(record.exc_info)))
             record.exc_info = None
         return record
 

@@ -21,7 +21,7 @@ from mamoru.api import transfers as api_transfers
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import Invalid, MamoruError
 from mamoru.policy.service import is_current
-from mamoru.web import console, forms, portal
+from mamoru.web import console, door, forms, portal
 from mamoru.web import datastores as web_datastores
 from mamoru.web import incidents as web_incidents
 from mamoru.web import mynumber as web_mynumber
@@ -39,10 +39,13 @@ CSP = (
 
 def create_app(workspace: Workspace) -> FastAPI:
     """Build the application over an opened workspace (key and policy already checked)."""
+    docs = workspace.settings.docs_enabled  # FastAPI's pages load a CDN: off unless asked for
     app = FastAPI(
         title="mamoru",
         version=__version__,
         description="Personal-information protection management system / 個人情報保護マネジメントシステム",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     app.state.workspace = workspace
     logfilter.install()
@@ -81,7 +84,7 @@ def create_app(workspace: Workspace) -> FastAPI:
         # No third-party script can run on a page of ours (web skimming, APPI Art. 23 since 2024):
         # everything comes from this origin; forms post only here; nobody frames us.
         response: Response = await call_next(request)
-        if not request.url.path.startswith(("/docs", "/redoc")):
+        if not (docs and request.url.path.startswith(("/docs", "/redoc"))):
             response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -110,4 +113,9 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_people.console_router)
     app.include_router(web_datastores.router)
     app.include_router(web_scans.router)
+    # Outermost, in this order: the client's address is settled, then an oversized body is refused,
+    # before any route, session or credential is touched.
+    settings = workspace.settings
+    app.add_middleware(door.BodyLimit, limit=settings.max_body_bytes, larger=door.larger_bodies(settings))
+    app.add_middleware(door.ClientAddress, trusted=settings.trusted_proxies)
     return app

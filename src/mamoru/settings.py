@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -89,6 +89,23 @@ class Settings(BaseSettings):
     )
     request_ack_business_days: int = Field(
         default=2, ge=0, description="Business days to acknowledge a request."
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; none by default.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body, refused with 413 before anything else.",
+    )
+    max_upload_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest body for the routes that take uploads or batches (portal form, door events).",
+    )
+    docs_enabled: bool = Field(
+        default=False, description="Serve the interactive API pages /docs and /redoc (they load a CDN)."
     )
 
     @classmethod

@@ -158,8 +158,10 @@ def serve(
         stop = threading.Event()  # the outbox's sender: mail goes out beside the pages, never inside one
         sender = threading.Thread(target=run_mail_sender, args=(ws, stop), name="mail", daemon=True)
         sender.start()
+        # uvicorn believes X-Forwarded-For from loopback by default; the app decides instead, from the
+        # proxies named in the settings (mamoru.web.door.ClientAddress).
         try:
-            uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
+            uvicorn.run(create_app(ws), host=host, port=port, log_level="info", proxy_headers=False)
         finally:
             stop.set()
             sender.join(timeout=ws.settings.smtp_timeout * 4)

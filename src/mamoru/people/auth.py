@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -117,6 +117,21 @@ def _totp_ok(staff: Staff, vault: Vault | None, code: str | None, now: datetime)
     return False
 
 
+def _locked_staff(session: Session, login: str) -> Staff | None:
+    """The staff row, read after taking its lock until the transaction ends.
+
+    An update that changes nothing takes a row lock on PostgreSQL and the write lock on SQLite (which has
+    no SELECT ... FOR UPDATE); the read that follows sees what the previous attempt committed.
+    """
+    session.execute(
+        update(Staff)
+        .where(Staff.login == login)
+        .values(failed_logins=Staff.failed_logins)
+        .execution_options(synchronize_session=False)
+    )
+    return session.scalar(select(Staff).where(Staff.login == login).execution_options(populate_existing=True))
+
+
 def sign_in(
     session: Session,
     login: str,
@@ -130,9 +145,13 @@ def sign_in(
     (for the cookie) and who signed in, or None.
 
     A failure is recorded (and counts towards the lockout) in the caller's transaction, which the
-    caller commits before answering, so refusing never rolls the count back.
+    caller commits before answering, so refusing never rolls the count back. The staff row stays
+    locked until then: attempts on one account are checked one after the other, so forty sent at once
+    still lock it at the fifth failure and the rest are refused unheard.
     """
-    staff = session.scalar(select(Staff).where(Staff.login == login))
+    # An unknown login takes no lock (on SQLite that would be the whole database's write lock).
+    known = session.scalar(select(Staff.password_hash).where(Staff.login == login)) is not None
+    staff = _locked_staff(session, login) if known else None
     if staff is None or staff.password_hash is None:
         _hasher.hash(password)  # same work as a real check, so timing does not tell which logins exist
         return None

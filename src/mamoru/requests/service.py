@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -318,10 +318,28 @@ class CodeResult(StrEnum):
     NOT_AWAITING = "not_awaiting"
 
 
+def _lock(session: Session, request: SubjectRequest) -> None:
+    """Take the request's row lock until the transaction ends and read it afresh.
+
+    An update that changes nothing: a row lock on PostgreSQL, the write lock on SQLite (which has no
+    SELECT ... FOR UPDATE). Counters read after it (wrong codes, codes sent) cannot be lost to a
+    concurrent attempt, which waits and then sees this one's count.
+    """
+    session.execute(
+        update(SubjectRequest)
+        .where(SubjectRequest.id == request.id)
+        .values(code_attempts=SubjectRequest.code_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(request)
+
+
 def verify_code(
     session: Session, vault: Vault, request: SubjectRequest, code: str, *, now: datetime
 ) -> CodeResult:
-    """Check the e-mailed code. After MAX_CODE_ATTEMPTS wrong codes the request locks."""
+    """Check the e-mailed code. After MAX_CODE_ATTEMPTS wrong codes the request locks, however many
+    arrive at once: each attempt holds the request's row lock until its transaction ends."""
+    _lock(session, request)
     if request.status == Status.LOCKED:
         return CodeResult.LOCKED
     if request.status != Status.AWAITING_CODE or request.code_hash is None:
@@ -348,6 +366,7 @@ def verify_code(
 
 def new_code(session: Session, vault: Vault, request: SubjectRequest, *, now: datetime) -> str:
     """Issue a fresh code (the old one stops working); limited to MAX_CODES_SENT per request."""
+    _lock(session, request)
     if request.status != Status.AWAITING_CODE:
         raise RequestConflict("this request is not waiting for a code")
     if request.codes_sent >= MAX_CODES_SENT:

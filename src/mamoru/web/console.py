@@ -28,7 +28,7 @@ from mamoru.people.permissions import may
 from mamoru.pms.dashboard import figures as dashboard_figures
 from mamoru.policy.notice import Lang
 from mamoru.web import charts
-from mamoru.web.forms import again, shown
+from mamoru.web.forms import PostedForm, again, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 
@@ -268,10 +268,15 @@ def edit_form(
 
 
 @router.post("/ledger/{code}/edit", response_class=HTMLResponse)
-async def edit_save(
-    code: str, request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
+def edit_save(
+    code: str,
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    who: Staff,
+    lang: Language,
+    form: PostedForm,
 ) -> Response:
-    form = await request.form()
     check(who, "ledger.review", str(form.get("csrf", "")))
     values = {name: str(form.get(name, "")).strip() for name, _ in EDITABLE}
     changes: dict[str, object] = {

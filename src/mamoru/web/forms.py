@@ -18,16 +18,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.datastructures import FormData
 
 from mamoru.errors import Invalid, Problem, as_loc
 from mamoru.policy.notice import Lang
 from mamoru.web.i18n import catalog, choose_lang
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop (reading it is waiting on the network), so that the route
+    taking it can be a plain function, which FastAPI runs in its thread pool: the database and the mail
+    a route calls never block the loop that every other request is served from."""
+    return await request.form()
+
+
+#: A form with fields the route reads by name, lists or files; the route itself stays ``def``.
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 #: How a form shows itself once more, with the problems beside its fields.
 FormAgain = Callable[[list[Problem]], HTMLResponse]

@@ -8,6 +8,7 @@ leak through caches or the Referer header.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from mamoru.requests.notify import send_code
 from mamoru.requests.service import Document
 from mamoru.requests.tables import SubjectRequest
 from mamoru.web.console import Staff, check, console_page
-from mamoru.web.forms import again, back_to, shown
+from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang
 from mamoru.web.i18n import labels as ui_labels
 from mamoru.web.portal import page
@@ -46,26 +47,37 @@ class TooManyRequests(MamoruError):
 
 
 class RateLimit:
-    """At most ``limit`` hits per ``window`` seconds for each client address (in this process)."""
+    """At most ``limit`` hits per ``window`` seconds for each client address (in this process).
+
+    The address is the peer's, or the one a trusted proxy forwarded (:mod:`mamoru.proxies`); a header
+    from anyone else changes nothing. Counting is under a lock: forty hits at once from one address
+    let exactly ``limit`` through.
+    """
+
+    #: Addresses remembered at most; past that, those with no hit inside the window are forgotten.
+    MAX_ADDRESSES = 10_000
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit, self.window = limit, window
         self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
 
     def hit(self, request: Request, limit: int | None = None) -> None:
         """Count a hit; ``limit`` (from the settings) overrides the built-in one."""
         key = request.client.host if request.client else "unknown"
         now = time.monotonic()
-        hits = self._hits[key]
-        while hits and now - hits[0] > self.window:
-            hits.popleft()
-        if len(hits) >= (limit or self.limit):
-            raise TooManyRequests(
-                "too many submissions from this address; please wait a minute and try again"
-            )
-        hits.append(now)
-        if len(self._hits) > 10_000:
-            self._hits.clear()
+        with self._lock:
+            hits = self._hits[key]
+            while hits and now - hits[0] > self.window:
+                hits.popleft()
+            if len(hits) >= (limit or self.limit):
+                raise TooManyRequests(
+                    "too many submissions from this address; please wait a minute and try again"
+                )
+            hits.append(now)
+            if len(self._hits) > self.MAX_ADDRESSES:
+                for stale in [k for k, v in self._hits.items() if not v or now - v[-1] > self.window]:
+                    del self._hits[stale]
 
 
 SUBMISSIONS = RateLimit(limit=10, window=60)
@@ -118,12 +130,15 @@ def new_request(request: Request, ws: CurrentWorkspace, lang: Language) -> HTMLR
     return _new_form(request, ws, lang)
 
 
-@portal_router.post("")
-async def submit_request(
-    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language
-) -> Response:
+def _submission_allowed(request: Request, ws: CurrentWorkspace) -> None:
     SUBMISSIONS.hit(request, ws.settings.portal_submissions_per_minute)
-    form = await request.form()
+
+
+#: Counted before the form is read (route dependencies run before the route's own).
+@portal_router.post("", dependencies=[Depends(_submission_allowed)])
+def submit_request(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, form: PostedForm
+) -> Response:
     expected = request.cookies.get(FORM_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
         raise service.RequestConflict("the form expired; reload it and send again")
@@ -146,7 +161,7 @@ async def submit_request(
     documents: list[Document] = []
     upload = form.get("authority_doc")
     if raw["by_agent"] and isinstance(upload, UploadFile) and upload.filename:
-        content = await upload.read(service.MAX_DOCUMENT_BYTES + 1)
+        content = upload.file.read(service.MAX_DOCUMENT_BYTES + 1)
         documents.append(Document("authority", upload.content_type or "", content))
     again(request, lambda problems: _new_form(request, ws, lang, errors=problems, values=raw))
     data = service.parse_request(raw)
