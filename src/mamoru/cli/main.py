@@ -137,6 +137,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
 ) -> None:
     """Serve the portal, the staff console and the API (refuses to start without a key or a valid policy)."""
+    import threading
     from datetime import UTC, datetime
 
     import uvicorn
@@ -146,6 +147,7 @@ def serve(
     from mamoru.requests import jobs
     from mamoru.server import create_app
     from mamoru.work.queue import submit
+    from mamoru.work.scheduler import run_audit_schedule
 
     with opened_workspace() as ws:
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")
@@ -153,7 +155,12 @@ def serve(
             submit(ws, "request.fulfil", request_id=request_id)
         with ws.db.session() as session:  # leavers whose day came while nothing ran lose their grants now
             sweep_exits(session, now=datetime.now(UTC))
-        uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
+        stop = threading.Event()  # checkpoints signed and the log verified while serving
+        threading.Thread(target=run_audit_schedule, args=(ws, stop), daemon=True).start()
+        try:
+            uvicorn.run(create_app(ws), host=host, port=port, log_level="info")
+        finally:
+            stop.set()
 
 
 if __name__ == "__main__":

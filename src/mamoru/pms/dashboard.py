@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import median
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import Checkpoint, latest_checkpoint
-from mamoru.audit.tables import AuditVerification
-from mamoru.audit.verification import last_verification
+from mamoru.audit.verification import VerificationStatus, verification_status
 from mamoru.incidents.service import ClockView, open_clocks
 from mamoru.incidents.tables import Incident
 from mamoru.ledger import entries as ledger
@@ -62,12 +62,15 @@ class Dashboard:
     notifications_overdue: int
     subjects: int
     audit_entries: int
-    last_verification: AuditVerification | None
+    #: The latest verification result, shown only if its signature checks.
+    verification: VerificationStatus
     checkpoint: Checkpoint | None
 
 
-def figures(session: Session, policy: Policy, now: datetime) -> Dashboard:
-    """Every figure of the dashboard at ``now``."""
+def figures(
+    session: Session, policy: Policy, now: datetime, *, public: Ed25519PublicKey | None = None
+) -> Dashboard:
+    """Every figure of the dashboard at ``now``; ``public`` checks the verification result's signature."""
     today = now.date()
     rows = ledger.list_entries(session)
     due = notifications_due(session, today)
@@ -110,6 +113,6 @@ def figures(session: Session, policy: Policy, now: datetime) -> Dashboard:
             or 0
         ),
         audit_entries=head(session)[0],
-        last_verification=last_verification(session),
+        verification=verification_status(session, public, now=now),
         checkpoint=latest_checkpoint(session),
     )
