@@ -10,6 +10,7 @@ No personal value may enter an event: only references (subject ids, object ids, 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,9 +74,13 @@ class AuditEvent:
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in _LISTS:
-            value = getattr(self, name)
-            if type(value) is not tuple:
+        if (
+            type(self.subjects) is not tuple
+            or type(self.objects) is not tuple
+            or type(self.reasons) is not tuple
+        ):
+            for name in _LISTS:
+                value = getattr(self, name)
                 if not isinstance(value, list | tuple):
                     raise BadAuditEvent([(name, "a list of references is expected")])
                 object.__setattr__(self, name, tuple(value))
@@ -85,32 +90,51 @@ class AuditEvent:
 
 
 # Strings already seen to be references: repeated actors, actions and purposes cost a set lookup.
-_checked: set[str] = set()
+# An absent optional field stands in as ``_ABSENT`` (a reference); None itself is never in the set, so
+# a null in a required field or a list is never taken for a clean value.
+_ABSENT = "-"
+_checked: set[str] = {_ABSENT}
 _CHECKED_MAX = 100_000
 
 
+def _clean(value: object) -> bool:
+    """True if ``value`` is plainly a reference (remembered, so that the next time is a set lookup)."""
+    if not isinstance(value, str):
+        return False
+    if value in _checked:
+        return True
+    if PLAIN_REFERENCE_RE.match(value) or UUID_REFERENCE_RE.match(value):
+        if len(_checked) >= _CHECKED_MAX:
+            _checked.clear()
+            _checked.add(_ABSENT)
+        _checked.add(value)
+        return True
+    return False
+
+
 def _refuse(where: str, value: object) -> None:
+    """Raise for ``value`` unless it is a reference after all (a run of twelve digits that is no
+    Individual Number); the error names the field, never the value."""
     why = reference_problem(value)
-    if why is None:
-        _remember(value)  # type: ignore[arg-type]  # a reference is a str
-        return
-    cls = PersonalValueInAudit if isinstance(value, str) else BadAuditEvent
-    raise cls([(where, f"an audit event holds references and codes only: {why}")])
+    if why is not None:
+        cls = PersonalValueInAudit if isinstance(value, str) else BadAuditEvent
+        raise cls([(where, f"an audit event holds references and codes only: {why}")])
 
 
-def _check(where: str, value: object) -> None:
-    if isinstance(value, str) and (
-        value in _checked or PLAIN_REFERENCE_RE.match(value) or UUID_REFERENCE_RE.match(value)
-    ):
-        _remember(value)
-        return
-    _refuse(where, value)
-
-
-def _remember(value: str) -> None:
-    if len(_checked) >= _CHECKED_MAX:
-        _checked.clear()
-    _checked.add(value)
+def _check_each(event: AuditEvent) -> None:
+    """The slow path: each string, with its field's name for the error."""
+    for name in _REQUIRED:
+        value = getattr(event, name)
+        if not _clean(value):
+            _refuse(name, value)
+    for name in _OPTIONAL:
+        value = getattr(event, name)
+        if value is not None and not _clean(value):
+            _refuse(name, value)
+    for name in _LISTS:
+        for i, value in enumerate(getattr(event, name)):
+            if not _clean(value):
+                _refuse(f"{name}.{i}", value)
 
 
 def check_no_personal_values(event: AuditEvent) -> None:
@@ -119,25 +143,28 @@ def check_no_personal_values(event: AuditEvent) -> None:
 
     Strings already seen to be clean are remembered, so repeated actors and purposes cost a set lookup.
     """
-    optional = [v for v in (event.purpose, event.decision, event.policy_version) if v is not None]
-    try:  # one C-level test for the common case: every string seen before
-        seen = _checked.issuperset(
-            (event.actor, event.action, *optional, *event.subjects, *event.objects, *event.reasons)
-        )
+    purpose, decision, version = event.purpose, event.decision, event.policy_version
+    values = (
+        event.actor,
+        event.action,
+        _ABSENT if purpose is None else purpose,
+        _ABSENT if decision is None else decision,
+        _ABSENT if version is None else version,
+        *event.subjects,
+        *event.objects,
+        *event.reasons,
+    )
+    try:  # C-level: the common case is every string seen before, or one new subject
+        unseen: Collection[object] = () if _checked.issuperset(values) else set(values).difference(_checked)
     except TypeError:  # something unhashable: not a reference, found below
-        seen = False
-    if not seen:
-        for name in _REQUIRED:
-            _check(name, getattr(event, name))
-        for name in _OPTIONAL:
-            value = getattr(event, name)
-            if value is not None:
-                _check(name, value)
-        for name in _LISTS:
-            for i, value in enumerate(getattr(event, name)):
-                _check(f"{name}.{i}", value)
+        unseen = (None,)
+    for value in unseen:
+        if not _clean(value):
+            _check_each(event)  # finds the field; raises unless it is a reference after all
+            break
     for key, count in event.counts.items():
-        _check("counts", key)  # the key itself is never repeated in the message
+        if not _clean(key):
+            _refuse("counts", key)  # the key itself is never repeated in the message
         if type(count) is not int:
             raise BadAuditEvent([("counts", "a count must be an integer")])
 

@@ -54,17 +54,21 @@ def _staff_sweep(ws: Workspace, args: dict[str, Any]) -> object:
 
 
 def _checkpoint(ws: Workspace, args: dict[str, Any]) -> object:
+    from sqlalchemy.exc import IntegrityError
+
     from mamoru.audit.merkle import Frontier
     from mamoru.audit.proofs import make_checkpoint
 
     # Kept between runs in this process, so a checkpoint a minute reads only the entries since the last.
     frontier = _FRONTIERS.setdefault(ws.db.url, Frontier())
-    with ws.db.session() as session:
-        try:
+    try:
+        with ws.db.session() as session:
             cp = make_checkpoint(session, ws.signer, frontier=frontier)
-        except BaseException:
-            _FRONTIERS.pop(ws.db.url, None)
-            raise
+    except IntegrityError:  # another process signed this number first; the next run signs the next
+        return {"tree_size": 0, "postponed": True}
+    except BaseException:
+        _FRONTIERS.pop(ws.db.url, None)
+        raise
     return {"tree_size": cp.tree_size if cp else 0}
 
 
