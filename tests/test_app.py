@@ -136,7 +136,7 @@ def test_audit_status_page_shows_the_last_verification_and_checkpoint(
         make_checkpoint(session, workspace.signer)
     report = verify(workspace.db, workspace.signer.public)
     with workspace.db.session() as session:
-        record_verification(session, report, by="test")
+        record_verification(session, report, by="test", signer=workspace.signer)
     page = client.get("/audit?lang=ja").text
     assert "改ざんなし" in page and "Merkle ルート" in page
     status = client.get("/api/v1/audit/status").json()

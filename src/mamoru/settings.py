@@ -107,6 +107,18 @@ class Settings(BaseSettings):
     docs_enabled: bool = Field(
         default=False, description="Serve the interactive API pages /docs and /redoc (they load a CDN)."
     )
+    audit_checkpoint_seconds: int = Field(
+        default=60,
+        ge=5,
+        le=86400,
+        description="`serve` and the worker sign an audit checkpoint this often when the log has grown.",
+    )
+    audit_verify_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=604800,
+        description="`serve` and the worker verify the whole audit log this often.",
+    )
 
     @classmethod
     def settings_customise_sources(

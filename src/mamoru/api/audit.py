@@ -3,17 +3,18 @@ they are public for witnesses; entries and inclusion proofs need an API token.""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mamoru.api.deps import ERRORS, BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import checkpoints, consistency_proof, inclusion_proof, latest_checkpoint
 from mamoru.audit.query import entries_for
 from mamoru.audit.signing import public_key_pem
-from mamoru.audit.verification import last_verification
+from mamoru.audit.verification import verification_status
 
 #: The largest audit sequence number a route accepts (a 64-bit column).
 MAX_SEQ = 2**63 - 1
@@ -21,10 +22,12 @@ router = APIRouter(responses=ERRORS, prefix="/api/v1/audit", tags=["audit"])
 
 
 class CheckpointOut(BaseModel):
+    number: int | None
     tree_size: int
     root_hash: str
     chain_hash: str
     ts_us: int
+    prev_hash: str | None
     key_id: str
     signature: str
 
@@ -47,7 +50,10 @@ def list_checkpoints(ws: CurrentWorkspace, session: DbSession) -> CheckpointsOut
     return CheckpointsOut(
         public_key_pem=public_key_pem(ws.signer.public),
         key_id=ws.signer.key_id,
-        statement_format="mamoru-checkpoint/v1\\n<tree_size>\\n<root_hash>\\n<chain_hash>\\n<ts_us>\\n",
+        statement_format=(
+            "mamoru-checkpoint/v2\\n<number>\\n<tree_size>\\n<root_hash>\\n<chain_hash>\\n<ts_us>\\n<prev_hash>\\n"
+            " (unnumbered: mamoru-checkpoint/v1\\n<tree_size>\\n<root_hash>\\n<chain_hash>\\n<ts_us>\\n)"
+        ),
         checkpoints=[CheckpointOut(**cp.to_json()) for cp in checkpoints(session)],
     )
 
@@ -62,20 +68,27 @@ def consistency(
 
 class StatusOut(BaseModel):
     entries: int
+    last_verification_state: Literal["never", "untrusted", "intact", "broken"] = Field(
+        description="untrusted: the latest result kept is not signed by this workspace's key, so it is not shown"
+    )
     last_verified_at: str | None
+    last_verified_age_seconds: int | None
     last_verification_ok: bool | None
     first_bad_seq: int | None
     latest_checkpoint: CheckpointOut | None
 
 
-@router.get("/status", summary="Size of the log, the last verification and the latest checkpoint")
-def status(session: DbSession) -> StatusOut:
+@router.get("/status", summary="Size of the log, the last (signed) verification and the latest checkpoint")
+def status(session: DbSession, ws: CurrentWorkspace) -> StatusOut:
     size, _ = head(session)
-    last = last_verification(session)
+    shown = verification_status(session, ws.signer.public, now=datetime.now(UTC))
+    last = shown.run
     cp = latest_checkpoint(session)
     return StatusOut(
         entries=size,
+        last_verification_state=shown.state,
         last_verified_at=last.run_at.isoformat() if last else None,
+        last_verified_age_seconds=shown.age_seconds,
         last_verification_ok=last.ok if last else None,
         first_bad_seq=last.first_bad_seq if last else None,
         latest_checkpoint=CheckpointOut(**cp.to_json()) if cp else None,

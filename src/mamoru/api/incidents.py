@@ -12,13 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict
 
 from mamoru.api.deps import ERRORS, BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.incidents import service as incidents
 from mamoru.incidents.service import ClockView, ReportKind, Stage
 from mamoru.incidents.tables import Incident
+from mamoru.references import Reference
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1/incidents", tags=["incidents"])
 _REF = re.compile(REFERENCE_PATTERN)
@@ -87,10 +89,18 @@ def _view(session: DbSession, incident: Incident, today: date) -> IncidentOut:
     return IncidentOut.of(view, incidents.submitted(session, incident))
 
 
+@with_config(ConfigDict(extra="allow"))
+class Facts(TypedDict, total=False):
+    """Flags, counts, routing answers, narrative items (the service refuses unknown names). The persons
+    concerned are references: they reach the audit log, so a null or a name is refused here (422)."""
+
+    subjects: list[Reference]
+
+
 class IncidentIn(BaseModel):
     aware_at: datetime
-    facts: dict[str, Any] = Field(
-        default_factory=dict, description="Flags, counts, routing answers, narrative items."
+    facts: Facts = Field(
+        default_factory=lambda: Facts(), description="Flags, counts, routing answers, narrative items."
     )
 
 
@@ -137,7 +147,7 @@ def show(ref: str, client: CurrentApiClient, session: DbSession, at: date | None
 @router.patch("/{ref}", response_model=IncidentOut)
 def patch(
     ref: str,
-    body: dict[str, Any],
+    body: Facts,
     actor: Actor,
     client: CurrentApiClient,
     session: DbSession,

@@ -39,6 +39,7 @@ from mamoru.ledger.acquisition import (
 )
 from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
 from mamoru.ledger.tables import Acquisition, LedgerEntry
+from mamoru.references import Reference
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["ledger"])
 personal_router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
@@ -98,7 +99,7 @@ def patch_ledger(
 
 
 class ReviewIn(BaseModel):
-    reviewer: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,64}$")]
+    reviewer: Annotated[Reference, Field(max_length=64)]
 
 
 @router.post("/ledger/{code}/review", summary="Record the annual review of an entry")
@@ -186,12 +187,12 @@ def post_activate(channel_id: str, client: CurrentApiClient, session: DbSession)
 
 
 class AcquisitionBody(BaseModel):
-    channel_id: str
-    subject_kind: str
+    channel_id: Reference
+    subject_kind: Reference
     values: Annotated[dict[str, Annotated[str, Field(max_length=2000)]], Field(min_length=1, max_length=50)]
-    categories: Annotated[list[str], Field(min_length=1)]
-    purposes: Annotated[list[str], Field(min_length=1)]
-    subject_id: str | None = None
+    categories: Annotated[list[Reference], Field(min_length=1)]
+    purposes: Annotated[list[Reference], Field(min_length=1)]
+    subject_id: Reference | None = None
     purpose_version_shown: int | None = Field(
         default=None, description="Published notice version the person saw"
     )
@@ -285,13 +286,13 @@ def post_notified(
 
 
 class ConsentIn(BaseModel):
-    subject_id: str
+    subject_id: Reference
     scope: ConsentScope
     channel: Annotated[str, Field(min_length=1, max_length=64)]
     evidence_ref: Annotated[str, Field(min_length=1, max_length=200)]
-    purpose: str | None = None
-    recipient: str | None = None
-    categories: list[str] = Field(default_factory=list)
+    purpose: Reference | None = None
+    recipient: Reference | None = None
+    categories: list[Reference] = Field(default_factory=list)
     notice_id: int | None = None
 
 

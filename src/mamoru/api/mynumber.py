@@ -14,6 +14,7 @@ from mamoru.api.deps import CSV_OR_XLSX, ERRORS, CurrentApiClient, CurrentWorksp
 from mamoru.api.incidents import _actor
 from mamoru.law.mynumber import IdentityDoc, NumberCheckDoc, NumberDocument, StatutoryAffair
 from mamoru.mynumber import service as mn
+from mamoru.references import Reference
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1/mynumber", tags=["my-number"])
 Actor = Annotated[str, Header(alias="X-Mamoru-Actor", description="The handler acting, e.g. staff:hr01")]
@@ -27,7 +28,7 @@ class FilingIn(BaseModel):
 
 
 class CollectBody(BaseModel):
-    subject_id: Annotated[str, Field(max_length=36)]
+    subject_id: Annotated[Reference, Field(max_length=36)]
     number: Annotated[str, Field(max_length=40)]
     filing_id: int
     number_check: NumberCheckDoc
@@ -35,7 +36,7 @@ class CollectBody(BaseModel):
     by_agent: bool = False
     authority_doc: bool = False
     agent_identity: list[IdentityDoc] = Field(default_factory=list)
-    dependent_of: Annotated[str, Field(max_length=36)] | None = None
+    dependent_of: Annotated[Reference, Field(max_length=36)] | None = None
     completed_on: date | None = None
 
 

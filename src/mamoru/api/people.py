@@ -15,13 +15,14 @@ from mamoru.incidents import signals
 from mamoru.people import inquiries, zones
 from mamoru.pms import controls
 from mamoru.pms.check import nonconformities
+from mamoru.references import Reference
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["people"])
 
 
 class DoorEventModel(BaseModel):
     event_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-    zone: Annotated[str, Field(min_length=1, max_length=32)]
+    zone: Annotated[Reference, Field(max_length=32)]
     badge: Annotated[str, Field(max_length=64, description="Badge number; empty when none was shown")] = ""
     at: datetime = Field(description="When, with its offset")
     direction: Literal["in", "out"]

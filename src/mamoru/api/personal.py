@@ -11,22 +11,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from mamoru.api.deps import ERRORS, AccessContext, CurrentAccess, CurrentWorkspace, DbSession
-from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record, read_fields
+from mamoru.references import Reference
 
 PERSONAL_DATA = "personal-data"
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
 
-Ref = Annotated[str, Field(pattern=REFERENCE_PATTERN)]
-
 
 class DecisionRequest(BaseModel):
-    subjects: Annotated[list[Ref], Field(min_length=1, max_length=10_000)]
-    categories: Annotated[list[Ref], Field(min_length=1, max_length=50)]
+    subjects: Annotated[list[Reference], Field(min_length=1, max_length=10_000)]
+    categories: Annotated[list[Reference], Field(min_length=1, max_length=50)]
     action: Action = Action.READ
-    recipient: Ref | None = None
+    recipient: Reference | None = None
     exception: StatutoryException | None = None
     justification: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -106,7 +104,7 @@ class SubjectValues(BaseModel):
     responses={403: {"model": RefusedOut}},
 )
 def read_subject(
-    subject_id: Ref,
+    subject_id: Reference,
     access: CurrentAccess,
     ws: CurrentWorkspace,
     session: DbSession,

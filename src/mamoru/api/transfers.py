@@ -12,20 +12,19 @@ from pydantic import BaseModel, Field
 from mamoru.api.deps import ERRORS, CurrentAccess, CurrentApiClient, CurrentWorkspace, DbSession
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.guard.engine import StatutoryException
+from mamoru.references import Reference
 from mamoru.transfers.gate import TransferIn, TransferType, transfer
 from mamoru.transfers.records import RecordMode, records_for, records_json
 from mamoru.transfers.status import every_party
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["transfers"])
 
-Ref = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/\-]{1,128}$")]
-
 
 class TransferBody(BaseModel):
     type: TransferType
-    party: Ref
-    subjects: Annotated[list[Ref], Field(min_length=1, max_length=10_000)]
-    categories: Annotated[list[Ref], Field(min_length=1)]
+    party: Reference
+    subjects: Annotated[list[Reference], Field(min_length=1, max_length=10_000)]
+    categories: Annotated[list[Reference], Field(min_length=1)]
     exception: StatutoryException | None = None
     justification: Annotated[str, Field(max_length=2000)] | None = None
     mode: RecordMode = RecordMode.EACH

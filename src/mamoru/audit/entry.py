@@ -10,25 +10,25 @@ No personal value may enter an event: only references (subject ids, object ids, 
 
 from __future__ import annotations
 
-import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from mamoru.errors import MamoruError
-from mamoru.law.mynumber import find_candidates
+from mamoru.errors import Invalid
+from mamoru.references import (
+    PLAIN_REFERENCE_RE,
+    REFERENCE_PATTERN,
+    UUID_REFERENCE_RE,
+    reference_problem,
+)
+
+__all__ = ["REFERENCE_PATTERN", "AuditEvent", "BadAuditEvent", "PersonalValueInAudit"]
 
 HASH_BYTES = 32
 HEADER_BYTES = HASH_BYTES + 8
 GENESIS = b"\x00" * HASH_BYTES
-
-#: What a reference or code looks like: the only kind of string the audit log (and the API) accepts.
-REFERENCE_PATTERN = r"^[A-Za-z0-9_.:/\-]{1,128}$"
-_REF = re.compile(REFERENCE_PATTERN)
-_PLAIN_REF = re.compile(r"^(?!.*\d{12})[A-Za-z0-9_.:/\-]{1,128}$")
-# A random UUID's last group is twelve digits once in a few hundred; it is a reference all the same.
-_UUID = re.compile(r"^(?:[a-z_]{1,32}:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def digest_ref(data: bytes) -> str:
@@ -40,17 +40,27 @@ def digest_ref(data: bytes) -> str:
     return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()[:20]).decode().lower()
 
 
-class PersonalValueInAudit(MamoruError):
+class BadAuditEvent(Invalid):
+    """An audit event would carry something that is not a reference or a code (a null, a number, a
+    name): refused before anything is written, as invalid input (422) naming the event's field."""
+
+
+class PersonalValueInAudit(BadAuditEvent):
     """An audit event carried something that is not a reference or a code."""
 
-    http_status = 500
+
+_REQUIRED = ("actor", "action")
+_OPTIONAL = ("purpose", "decision", "policy_version")
+_LISTS = ("subjects", "objects", "reasons")
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
     """What happened: who, did what, for which purpose, to which subjects and objects, and the outcome.
 
-    Every string is a reference or a code (``[A-Za-z0-9_.:/-]``, at most 128 characters).
+    Every string is a reference or a code (``[A-Za-z0-9_.:/-]``, at most 128 characters); building an
+    event with anything else (a null, a number, a name) raises :class:`BadAuditEvent`, so no event
+    that the log or its index could not hold ever exists.
     """
 
     actor: str
@@ -63,57 +73,100 @@ class AuditEvent:
     policy_version: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if (
+            type(self.subjects) is not tuple
+            or type(self.objects) is not tuple
+            or type(self.reasons) is not tuple
+        ):
+            for name in _LISTS:
+                value = getattr(self, name)
+                if not isinstance(value, list | tuple):
+                    raise BadAuditEvent([(name, "a list of references is expected")])
+                object.__setattr__(self, name, tuple(value))
+        if type(self.counts) is not dict:
+            raise BadAuditEvent([("counts", "a mapping of codes to integers is expected")])
+        check_no_personal_values(self)
 
-_checked: set[str] = {None}  # type: ignore[arg-type]  # None (an absent field) is always clean
+
+# Strings already seen to be references: repeated actors, actions and purposes cost a set lookup.
+# An absent optional field stands in as ``_ABSENT`` (a reference); None itself is never in the set, so
+# a null in a required field or a list is never taken for a clean value.
+_ABSENT = "-"
+_checked: set[str] = {_ABSENT}
 _CHECKED_MAX = 100_000
 
 
-def _check_value(value: str) -> None:
+def _clean(value: object) -> bool:
+    """True if ``value`` is plainly a reference (remembered, so that the next time is a set lookup)."""
+    if not isinstance(value, str):
+        return False
     if value in _checked:
-        return
-    if isinstance(value, str) and (_PLAIN_REF.match(value) or _UUID.match(value)):  # plainly a reference
-        _remember(value)
-        return
-    if not isinstance(value, str) or not _REF.match(value):
-        raise PersonalValueInAudit(
-            "audit events hold references and codes only ([A-Za-z0-9_.:/-], ≤128 characters); "
-            f"a value of {len(value) if isinstance(value, str) else type(value).__name__} was refused"
-        )
-    if find_candidates(value):
-        raise PersonalValueInAudit("an audit event carried a value shaped like an Individual Number; refused")
-    _remember(value)
+        return True
+    if PLAIN_REFERENCE_RE.match(value) or UUID_REFERENCE_RE.match(value):
+        if len(_checked) >= _CHECKED_MAX:
+            _checked.clear()
+            _checked.add(_ABSENT)
+        _checked.add(value)
+        return True
+    return False
 
 
-def _remember(value: str) -> None:
-    if len(_checked) >= _CHECKED_MAX:
-        _checked.clear()
-        _checked.add(None)  # type: ignore[arg-type]
-    _checked.add(value)
+def _refuse(where: str, value: object) -> None:
+    """Raise for ``value`` unless it is a reference after all (a run of twelve digits that is no
+    Individual Number); the error names the field, never the value."""
+    why = reference_problem(value)
+    if why is not None:
+        cls = PersonalValueInAudit if isinstance(value, str) else BadAuditEvent
+        raise cls([(where, f"an audit event holds references and codes only: {why}")])
+
+
+def _check_each(event: AuditEvent) -> None:
+    """The slow path: each string, with its field's name for the error."""
+    for name in _REQUIRED:
+        value = getattr(event, name)
+        if not _clean(value):
+            _refuse(name, value)
+    for name in _OPTIONAL:
+        value = getattr(event, name)
+        if value is not None and not _clean(value):
+            _refuse(name, value)
+    for name in _LISTS:
+        for i, value in enumerate(getattr(event, name)):
+            if not _clean(value):
+                _refuse(f"{name}.{i}", value)
 
 
 def check_no_personal_values(event: AuditEvent) -> None:
-    """Refuse an event whose strings are not plain references, or that carry a My Number-shaped value.
+    """Refuse an event whose strings are not plain references (a null, a number, a name, an address),
+    or that carries a My Number-shaped value: :class:`BadAuditEvent` naming the field.
 
     Strings already seen to be clean are remembered, so repeated actors and purposes cost a set lookup.
     """
+    purpose, decision, version = event.purpose, event.decision, event.policy_version
     values = (
         event.actor,
         event.action,
-        event.purpose,
-        event.decision,
-        event.policy_version,
+        _ABSENT if purpose is None else purpose,
+        _ABSENT if decision is None else decision,
+        _ABSENT if version is None else version,
         *event.subjects,
         *event.objects,
         *event.reasons,
     )
-    if not _checked.issuperset(values):  # one C-level test for the common case: all seen before
-        for value in values:
-            if value is not None:
-                _check_value(value)
-    for name, count in event.counts.items():
-        _check_value(name)
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise PersonalValueInAudit(f"count '{name}' must be an integer")
+    try:  # C-level: the common case is every string seen before, or one new subject
+        unseen: Collection[object] = () if _checked.issuperset(values) else set(values).difference(_checked)
+    except TypeError:  # something unhashable: not a reference, found below
+        unseen = (None,)
+    for value in unseen:
+        if not _clean(value):
+            _check_each(event)  # finds the field; raises unless it is a reference after all
+            break
+    for key, count in event.counts.items():
+        if not _clean(key):
+            _refuse("counts", key)  # the key itself is never repeated in the message
+        if type(count) is not int:
+            raise BadAuditEvent([("counts", "a count must be an integer")])
 
 
 def encode_body(event: AuditEvent, ts_us: int) -> bytes:

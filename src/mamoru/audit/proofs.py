@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 from mamoru.audit import merkle
 from mamoru.audit.chain import head, now_us
 from mamoru.audit.entry import HASH_BYTES, HEADER_BYTES
-from mamoru.audit.signing import Signer, statement, verify_statement
+from mamoru.audit.signing import Signer, chained_statement, checkpoint_hash, statement, verify_statement
 from mamoru.audit.tables import AuditCheckpoint, AuditEntry
 from mamoru.errors import NotFound
+
+#: What checkpoint 1 signs as the previous checkpoint's hash when no checkpoint came before it.
+GENESIS_CHECKPOINT = b"\x00" * 32
 
 
 def _leaf_hashes(conn: Connection, upto: int, start: int = 1) -> list[bytes]:
@@ -35,22 +38,37 @@ class Checkpoint:
     ts_us: int
     key_id: str
     signature: bytes
+    #: 1, 2, 3…; None for a checkpoint signed before checkpoints were numbered and chained.
+    number: int | None = None
+    prev_hash: bytes | None = None
 
     def statement(self) -> bytes:
-        return statement(self.tree_size, self.root_hash, self.chain_hash, self.ts_us)
+        if self.number is None:
+            return statement(self.tree_size, self.root_hash, self.chain_hash, self.ts_us)
+        return chained_statement(
+            self.number, self.tree_size, self.root_hash, self.chain_hash, self.ts_us, self.prev_hash or b""
+        )
+
+    @property
+    def hash(self) -> bytes:
+        """What the next checkpoint signs as its ``prev_hash``."""
+        return checkpoint_hash(self.statement())
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "number": self.number,
             "tree_size": self.tree_size,
             "root_hash": self.root_hash.hex(),
             "chain_hash": self.chain_hash.hex(),
             "ts_us": self.ts_us,
+            "prev_hash": self.prev_hash.hex() if self.prev_hash is not None else None,
             "key_id": self.key_id,
             "signature": self.signature.hex(),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Checkpoint:
+        number, prev = data.get("number"), data.get("prev_hash")
         return cls(
             tree_size=int(data["tree_size"]),
             root_hash=bytes.fromhex(data["root_hash"]),
@@ -58,6 +76,8 @@ class Checkpoint:
             ts_us=int(data["ts_us"]),
             key_id=str(data["key_id"]),
             signature=bytes.fromhex(data["signature"]),
+            number=int(number) if number is not None else None,
+            prev_hash=bytes.fromhex(prev) if prev is not None else None,
         )
 
     @classmethod
@@ -69,6 +89,8 @@ class Checkpoint:
             row.ts_us,
             row.key_id,
             bytes(row.signature),
+            row.number,
+            bytes(row.prev_hash) if row.prev_hash is not None else None,
         )
 
 
@@ -85,7 +107,9 @@ def latest_checkpoint(session: Session) -> Checkpoint | None:
 def make_checkpoint(
     session: Session, signer: Signer, *, ts_us: int | None = None, frontier: merkle.Frontier | None = None
 ) -> Checkpoint | None:
-    """Sign the current tree (size, root, chain head); returns the existing one if nothing was appended.
+    """Sign the current tree (number, size, root, chain head, the previous checkpoint's hash); returns the
+    existing one if nothing was appended. Two signers at once: one insert fails on the unique number
+    (or size) and its caller tries again later.
 
     A ``frontier`` kept between calls makes each checkpoint cost only the entries added since the last.
     """
@@ -102,13 +126,18 @@ def make_checkpoint(
             frontier.append(leaf)
         root = frontier.root()
     stamp = now_us() if ts_us is None else ts_us
-    cp = Checkpoint(size, root, chain, stamp, signer.key_id, signer.sign(statement(size, root, chain, stamp)))
+    number = (latest.number or 0) + 1 if latest is not None else 1
+    prev = latest.hash if latest is not None else GENESIS_CHECKPOINT
+    signed = chained_statement(number, size, root, chain, stamp, prev)
+    cp = Checkpoint(size, root, chain, stamp, signer.key_id, signer.sign(signed), number, prev)
     session.add(
         AuditCheckpoint(
+            number=number,
             tree_size=size,
             root_hash=root,
             chain_hash=chain,
             ts_us=stamp,
+            prev_hash=prev,
             key_id=cp.key_id,
             signature=cp.signature,
         )

@@ -1,7 +1,8 @@
 """The Ed25519 key that signs checkpoints, and the exact statement it signs.
 
 The statement is plain text so that a witness can check it with any Ed25519 tool:
-``mamoru-checkpoint/v1\\n<tree size>\\n<Merkle root hex>\\n<chain head hex>\\n<unix microseconds>\\n``.
+``mamoru-checkpoint/v2\\n<number>\\n<tree size>\\n<Merkle root hex>\\n<chain head hex>\\n<unix microseconds>\\n<previous checkpoint's hash hex>\\n``
+(checkpoints signed before numbering use ``mamoru-checkpoint/v1``, without the number and the hash).
 The Merkle root anchors inclusion and consistency proofs; the chain head lets a verifier that walks
 the chain check the signature without rebuilding the tree.
 """
@@ -27,6 +28,22 @@ def statement(tree_size: int, root_hash: bytes, chain_hash: bytes, ts_us: int) -
     return f"mamoru-checkpoint/v1\n{tree_size}\n{root_hash.hex()}\n{chain_hash.hex()}\n{ts_us}\n".encode(
         "ascii"
     )
+
+
+def chained_statement(
+    number: int, tree_size: int, root_hash: bytes, chain_hash: bytes, ts_us: int, prev_hash: bytes
+) -> bytes:
+    """The statement of a numbered checkpoint: the first format's lines, then its number and the hash of
+    the checkpoint before it (:func:`checkpoint_hash`), so that checkpoints form a chain of their own."""
+    return (
+        f"mamoru-checkpoint/v2\n{number}\n{tree_size}\n{root_hash.hex()}\n{chain_hash.hex()}\n{ts_us}\n"
+        f"{prev_hash.hex()}\n"
+    ).encode("ascii")
+
+
+def checkpoint_hash(signed_statement: bytes) -> bytes:
+    """What the next checkpoint signs as ``prev_hash``: SHA-256 of this one's statement."""
+    return hashlib.sha256(signed_statement).digest()
 
 
 def public_key_id(public: Ed25519PublicKey) -> str:

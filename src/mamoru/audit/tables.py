@@ -56,11 +56,18 @@ class AuditHead(Base):
 
 
 class AuditCheckpoint(Base):
-    """A signed statement of the tree size, its Merkle root (RFC 6962) and the chain head at that size."""
+    """A signed statement of the tree size, its Merkle root (RFC 6962) and the chain head at that size.
+
+    Checkpoints are numbered 1, 2, 3… and each signs the hash of the one before (``prev_hash``), so a
+    removed or replaced checkpoint breaks the chain of checkpoints. Rows signed before numbering
+    (``number`` null) keep their first statement format and come before checkpoint 1.
+    """
 
     __tablename__ = "audit_checkpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int | None] = mapped_column(BigInteger, unique=True, index=True, default=None)
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
     tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -70,7 +77,7 @@ class AuditCheckpoint(Base):
 
 
 class AuditVerification(Base):
-    """The outcome of one verification run, for the status page and the management review."""
+    """The outcome of one verification run, signed, for the status page and the management review."""
 
     __tablename__ = "audit_verifications"
 
@@ -84,3 +91,9 @@ class AuditVerification(Base):
     reason: Mapped[str | None] = mapped_column(String(200), default=None)
     head_hash: Mapped[str] = mapped_column(String(64), default="")
     seconds: Mapped[float] = mapped_column(Float)
+    #: The newest checkpoint the run found intact: a later run that finds fewer was cut back.
+    checkpoint_number: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    #: The workspace's signature over the result (:func:`mamoru.audit.verification.result_statement`);
+    #: a row without a valid one was not written by mamoru and is shown as not verified.
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), default=None)

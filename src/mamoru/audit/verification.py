@@ -7,10 +7,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
-from typing import Any
+from typing import Any, Literal
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +19,8 @@ from sqlalchemy.orm import Session
 from mamoru.audit import merkle
 from mamoru.audit.chain import head
 from mamoru.audit.entry import GENESIS, HASH_BYTES
-from mamoru.audit.proofs import Checkpoint, checkpoints
-from mamoru.audit.signing import verify_statement
+from mamoru.audit.proofs import GENESIS_CHECKPOINT, Checkpoint, checkpoints
+from mamoru.audit.signing import Signer, verify_statement
 from mamoru.audit.tables import AuditEntry, AuditVerification
 from mamoru.store.db import Database
 
@@ -36,6 +37,8 @@ class VerifyReport:
     seconds: float = 0.0
     head_hash: str = ""
     witness_checked: int = 0
+    #: The newest numbered checkpoint found intact.
+    checkpoint_number: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +49,7 @@ class VerifyReport:
             "first_bad_seq": self.first_bad_seq,
             "reason": self.reason,
             "head_hash": self.head_hash,
+            "checkpoint_number": self.checkpoint_number,
             "seconds": round(self.seconds, 3),
         }
 
@@ -256,35 +260,174 @@ def verify(
         count += walk.count
         report.entries = count
     last_hash = walks[-1].last_hash if count else GENESIS
-    if head_seq != count or (count and head_hash != last_hash):
+    if head_seq > count:
         return done(
-            count + 1, f"the head says {head_seq} entries but {count} are present; entries were removed"
+            count + 1,
+            f"the head row says {head_seq} entries but {count} are present: entries after {count} were removed",
         )
+    if head_seq < count:
+        return done(
+            head_seq + 1,
+            f"the head row says {head_seq} entries but {count} are present: the head was changed",
+        )
+    if count and head_hash != last_hash:
+        return done(count, f"the head row's hash is not that of entry {count}: the head was changed")
     beyond = [size for size in targets if size > count]
     if beyond:
-        return done(count + 1, f"a signed checkpoint covers {max(beyond)} entries but only {count} exist")
+        return done(
+            count + 1,
+            f"a signed checkpoint covers {max(beyond)} entries but only {count} exist: the log was cut back",
+        )
+    broken = _checkpoint_chain(stored)
+    if broken is not None:
+        return done(*broken)
+    numbered = [cp.number for cp in stored if cp.number is not None]
+    report.checkpoint_number = max(numbered) if numbered else None
+    if public is not None:
+        with db.session() as session:
+            floor = _last_trusted_intact(session, public)
+        if floor is not None:
+            when = floor.run_at.strftime("%Y-%m-%d %H:%M UTC")
+            if floor.entries > count:
+                return done(
+                    count + 1,
+                    f"the log held {floor.entries} entries when it was verified at {when}; {count} are left: "
+                    "entries were removed",
+                )
+            seen = floor.checkpoint_number or 0
+            if seen > (report.checkpoint_number or 0):
+                return done(
+                    max((cp.tree_size for cp in stored), default=0) + 1,
+                    f"checkpoint {seen}, intact when the log was verified at {when}, is missing",
+                )
     report.head_hash = last_hash.hex() if count else ""
     return done()
 
 
-def record_verification(
-    session: Session, report: VerifyReport, *, by: str, at: datetime | None = None
-) -> None:
-    """Keep the outcome of a verification run (it is not an audit entry: the log may be the broken thing)."""
-    session.add(
-        AuditVerification(
-            run_at=at or datetime.now(UTC),
-            run_by=by,
-            ok=report.ok,
-            entries=report.entries,
-            checkpoints_checked=report.checkpoints_checked,
-            first_bad_seq=report.first_bad_seq,
-            reason=(report.reason or "")[:200] or None,
-            head_hash=report.head_hash,
-            seconds=report.seconds,
-        )
+def _checkpoint_chain(stored: Sequence[Checkpoint]) -> tuple[int, str] | None:
+    """Numbered checkpoints are 1, 2, 3… in order of size, each signing the hash of the one before; the
+    first signs the hash of the last checkpoint signed before numbering (or zeros). A removed, replaced
+    or reordered checkpoint breaks this, whether or not a witness kept a copy."""
+    legacy = [cp for cp in stored if cp.number is None]
+    numbered = sorted((cp for cp in stored if cp.number is not None), key=lambda cp: cp.number or 0)
+    if numbered and legacy and legacy[-1].tree_size > numbered[0].tree_size:
+        return legacy[-1].tree_size, "a checkpoint without a number comes after checkpoint 1: it was inserted"
+    before = legacy[-1] if legacy else None
+    for expected, cp in enumerate(numbered, start=1):
+        after = before.tree_size + 1 if before is not None else 1
+        if cp.number != expected:
+            return after, f"checkpoint {expected} is missing: it was removed"
+        if cp.prev_hash != (before.hash if before is not None else GENESIS_CHECKPOINT):
+            name = f"checkpoint {expected - 1}" if expected > 1 else "the checkpoint before checkpoint 1"
+            return (
+                before.tree_size if before is not None else 1,
+                f"checkpoint {expected} does not sign the hash of {name}: one of them was replaced",
+            )
+        if before is not None and cp.tree_size <= before.tree_size:
+            return cp.tree_size, f"checkpoint {expected} covers no more entries than the one before it"
+        before = cp
+    return None
+
+
+VERIFICATION_FORMAT = b"mamoru-verification/v1\n"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def result_statement(row: AuditVerification) -> bytes:
+    """What the workspace's key signs for a verification result: every field a page or the API shows."""
+    run_at = row.run_at if row.run_at.tzinfo is not None else row.run_at.replace(tzinfo=UTC)
+    body = {
+        "run_at_us": (run_at - _EPOCH) // timedelta(microseconds=1),
+        "run_by": row.run_by,
+        "ok": bool(row.ok),
+        "entries": int(row.entries),
+        "checkpoints_checked": int(row.checkpoints_checked),
+        "checkpoint_number": row.checkpoint_number,
+        "first_bad_seq": row.first_bad_seq,
+        "reason": row.reason,
+        "head_hash": row.head_hash,
+    }
+    return VERIFICATION_FORMAT + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def is_signed_by(row: AuditVerification, public: Ed25519PublicKey) -> bool:
+    """True if the row carries the workspace's valid signature over its result."""
+    if row.signature is None:
+        return False
+    return verify_statement(public, bytes(row.signature), result_statement(row))
+
+
+def _last_trusted_intact(
+    session: Session, public: Ed25519PublicKey, look_back: int = 50
+) -> AuditVerification | None:
+    rows = session.scalars(
+        select(AuditVerification)
+        .where(AuditVerification.ok.is_(True))
+        .order_by(AuditVerification.run_at.desc(), AuditVerification.id.desc())
+        .limit(look_back)
     )
+    return next((row for row in rows if is_signed_by(row, public)), None)
 
 
-def last_verification(session: Session) -> AuditVerification | None:
-    return session.scalar(select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1))
+def record_verification(
+    session: Session, report: VerifyReport, *, by: str, signer: Signer | None, at: datetime | None = None
+) -> AuditVerification:
+    """Keep the outcome of a verification run, signed with the workspace's key (it is not an audit entry:
+    the log may be the broken thing). An unsigned or forged row is shown as not verified."""
+    row = AuditVerification(
+        run_at=(at or datetime.now(UTC)).replace(microsecond=0),
+        run_by=by,
+        ok=report.ok,
+        entries=report.entries,
+        checkpoints_checked=report.checkpoints_checked,
+        first_bad_seq=report.first_bad_seq,
+        reason=(report.reason or "")[:200] or None,
+        head_hash=report.head_hash,
+        seconds=report.seconds,
+        checkpoint_number=report.checkpoint_number,
+    )
+    if signer is not None:
+        row.key_id, row.signature = signer.key_id, signer.sign(result_statement(row))
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class VerificationStatus:
+    """The latest verification result as a page or the API may show it.
+
+    ``state`` is ``never`` (no run kept), ``untrusted`` (the latest row's signature does not check: it
+    was not written by mamoru, and nothing of it is shown), ``intact`` or ``broken``. ``run`` and
+    ``age_seconds`` are set only for a signed result.
+    """
+
+    state: Literal["never", "untrusted", "intact", "broken"]
+    run: AuditVerification | None = None
+    age_seconds: int | None = None
+
+    @property
+    def trusted(self) -> bool:
+        return self.run is not None
+
+    @property
+    def age_minutes(self) -> int | None:
+        return None if self.age_seconds is None else self.age_seconds // 60
+
+
+def verification_status(
+    session: Session, public: Ed25519PublicKey | None, *, now: datetime
+) -> VerificationStatus:
+    """The latest verification result, trusted only if it carries the workspace's valid signature."""
+    row = session.scalar(
+        select(AuditVerification)
+        .order_by(AuditVerification.run_at.desc(), AuditVerification.id.desc())
+        .limit(1)
+    )
+    if row is None:
+        return VerificationStatus("never")
+    if public is None or not is_signed_by(row, public):
+        return VerificationStatus("untrusted")
+    run_at = row.run_at if row.run_at.tzinfo is not None else row.run_at.replace(tzinfo=UTC)
+    return VerificationStatus(
+        "intact" if row.ok else "broken", row, max(0, int((now - run_at).total_seconds()))
+    )

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from mamoru.audit.proofs import Checkpoint, checkpoints, consistency_proof, inclusion_proof, make_checkpoint
-from mamoru.audit.query import entries_for
+from mamoru.audit.query import entries_for, reindex
 from mamoru.audit.signing import load_public_key_pem, public_key_pem
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_BAD_INPUT, EXIT_FINDING, emit_json, fail, opened_workspace, out
@@ -141,6 +141,31 @@ def consistency(
     else:
         for step in path:
             out.print(step.hex())
+
+
+@app.command("reindex")
+def rebuild_index(as_json: JsonOpt = False) -> None:
+    """Rebuild the query index from the entries that verify; exit 1 if the chain breaks before the end."""
+    with opened_workspace() as ws:
+        report = reindex(ws.db)
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "refs": report.refs,
+                "first_bad_seq": report.first_bad_seq,
+                "reason": report.reason,
+            }
+        )
+    elif report.ok:
+        out.print(f"[green]rebuilt[/]: {report.entries} entries, {report.refs} references")
+    else:
+        out.print(
+            f"[red]rebuilt up to entry {report.entries}[/]; entry {report.first_bad_seq}: {report.reason}"
+            " (run `mamoru audit verify`)"
+        )
+    raise typer.Exit(0 if report.ok else EXIT_FINDING)
 
 
 @app.command("log")

@@ -147,7 +147,7 @@ def serve(
     from mamoru.requests import jobs
     from mamoru.server import create_app
     from mamoru.work.queue import submit
-    from mamoru.work.scheduler import run_mail_sender
+    from mamoru.work.scheduler import run_audit_schedule, run_mail_sender
 
     with opened_workspace() as ws:
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")
@@ -155,9 +155,13 @@ def serve(
             submit(ws, "request.fulfil", request_id=request_id)
         with ws.db.session() as session:  # leavers whose day came while nothing ran lose their grants now
             sweep_exits(session, now=datetime.now(UTC))
-        stop = threading.Event()  # the outbox's sender: mail goes out beside the pages, never inside one
+        stop = (
+            threading.Event()
+        )  # the outbox's sender and the audit schedule run beside the pages, never inside one
         sender = threading.Thread(target=run_mail_sender, args=(ws, stop), name="mail", daemon=True)
         sender.start()
+        # checkpoints signed and the log verified while serving
+        threading.Thread(target=run_audit_schedule, args=(ws, stop), name="audit", daemon=True).start()
         # uvicorn believes X-Forwarded-For from loopback by default; the app decides instead, from the
         # proxies named in the settings (mamoru.web.door.ClientAddress).
         try:

@@ -79,5 +79,8 @@ def run(
 @work_app.command("schedule")
 def schedule_cmd() -> None:
     """The periodic tasks a worker enqueues and how often."""
-    for task, every in SCHEDULE.items():
+    from mamoru.settings import Settings
+    from mamoru.work.scheduler import audit_schedule
+
+    for task, every in {**SCHEDULE, **audit_schedule(Settings())}.items():
         out.print(f"{task:<24} every {every // 60} min", highlight=False)

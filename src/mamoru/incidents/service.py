@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from mamoru import outbox
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import Invalid, NotFound
+from mamoru.errors import Invalid, NotFound, require
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import BREACH_NOTICE
 from mamoru.guard.service import decide_and_record
 from mamoru.incidents.tables import Incident, IncidentNotice, IncidentReport
 from mamoru.law.breach import BreachFacts, Classification, ReportClock, classify, report_clock
+from mamoru.references import reference_problem
 from mamoru.vault.service import Vault
 from mamoru.workspace import Workspace
 
@@ -163,6 +164,11 @@ def update(session: Session, vault: Vault, incident: Incident, *, actor: str, **
         raise Invalid([("my_number", "yes, no or unknown (unknown is reported as yes)")])
     if "affected_count" in fields and int(fields["affected_count"]) < 0:
         raise Invalid([("affected_count", "a count of persons, 0 or more")])
+    if "subjects" in fields:
+        subjects = fields["subjects"]
+        if not isinstance(subjects, list | tuple):
+            raise Invalid([("subjects", "a list of subject references is expected")])
+        require((f"subjects.{i}", why) for i, s in enumerate(subjects) if (why := reference_problem(s)))
     text = narrative(vault, incident)
     for name, value in fields.items():
         if name in NARRATIVE:

@@ -72,7 +72,7 @@ def verify_log(
     its own)."""
     report = verify(ws.db, public, witness=witness, deep=deep, workers=workers)
     with ws.db.session() as session:
-        record_verification(session, report, by=by)
+        record_verification(session, report, by=by, signer=ws.signer)
         audit_failure(session, ws.vault, report, now=now)
     return report
 

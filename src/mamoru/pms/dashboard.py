@@ -8,13 +8,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import Checkpoint, latest_checkpoint
-from mamoru.audit.tables import AuditVerification
-from mamoru.audit.verification import last_verification
+from mamoru.audit.verification import VerificationStatus, verification_status
 from mamoru.incidents.service import ClockView, open_clocks
 from mamoru.incidents.tables import Incident
 from mamoru.ledger import entries as ledger
@@ -77,7 +77,8 @@ class Dashboard:
     notifications_overdue: int
     subjects: int
     audit_entries: int
-    last_verification: AuditVerification | None
+    #: The latest verification result, shown only if its signature checks.
+    verification: VerificationStatus
     checkpoint: Checkpoint | None
 
 
@@ -104,9 +105,11 @@ def _median_days(session: Session, start: datetime, end: datetime, n: int) -> fl
     return round(sum(middle) / len(middle), 1) if middle else None
 
 
-def figures(session: Session, policy: Policy, now: datetime) -> Dashboard:
+def figures(
+    session: Session, policy: Policy, now: datetime, *, public: Ed25519PublicKey | None = None
+) -> Dashboard:
     """Every figure of the dashboard at ``now``, counted in the database (the page stays fast at any
-    size); months are Japan's."""
+    size); months are Japan's. ``public`` checks the verification result's signature."""
     today = now.astimezone(JST).date()
     rows = ledger.list_entries(session)
     is_open = SubjectRequest.status.in_([s.value for s in OPEN_STATUSES])
@@ -155,6 +158,6 @@ def figures(session: Session, policy: Policy, now: datetime) -> Dashboard:
         ),
         subjects=_count(session, DataSubject, DataSubject.erased_at.is_(None)),
         audit_entries=head(session)[0],
-        last_verification=last_verification(session),
+        verification=verification_status(session, public, now=now),
         checkpoint=latest_checkpoint(session),
     )

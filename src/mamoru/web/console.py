@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import latest_checkpoint
-from mamoru.audit.verification import last_verification
+from mamoru.audit.verification import verification_status
 from mamoru.connectors.registry import ledger_links
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, Problem
@@ -146,7 +146,7 @@ def dashboard(
     request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
 ) -> HTMLResponse:
     check(who, "dashboard")
-    d = dashboard_figures(session, ws.policy.policy, datetime.now(UTC))
+    d = dashboard_figures(session, ws.policy.policy, datetime.now(UTC), public=ws.signer.public)
     L = labels(lang)
     return console_page(
         request,
@@ -172,7 +172,7 @@ def dashboard(
         notifications_overdue=d.notifications_overdue,
         subjects=d.subjects,
         audit_entries=d.audit_entries,
-        last=d.last_verification,
+        verification=d.verification,
         checkpoint=d.checkpoint,
     )
 
@@ -373,7 +373,7 @@ def audit_page(
         "console_audit.html.j2",
         labels(lang)["audit"],
         size=size,
-        last=last_verification(session),
+        verification=verification_status(session, ws.signer.public, now=datetime.now(UTC)),
         checkpoint=latest_checkpoint(session),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import latest_checkpoint
-from mamoru.audit.verification import last_verification
+from mamoru.audit.verification import verification_status
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.policy.notice import Lang
 from mamoru.policy.service import current_notice, notice_version, notice_versions
@@ -35,6 +36,7 @@ def templates() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html", "j2")),
     )
     env.filters["jst_date"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d")
+    env.filters["jst_time"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
     return env
 
 
@@ -110,7 +112,7 @@ def audit_status(request: Request, ws: CurrentWorkspace, session: DbSession, lan
         lang,
         "audit.html.j2",
         labels(lang)["audit"],
-        last=last_verification(session),
+        verification=verification_status(session, ws.signer.public, now=datetime.now(UTC)),
         checkpoint=latest_checkpoint(session),
         size=size,
     )

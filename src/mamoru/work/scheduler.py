@@ -3,15 +3,19 @@ one of them enqueues each run, however many workers there are."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mamoru.settings import Settings
 from mamoru.work.tables import ScheduleRun
-from mamoru.work.tasks import SCHEDULE
+from mamoru.work.tasks import SCHEDULE, TASKS
 from mamoru.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 def claim_due(ws: Workspace, now: datetime, schedule: dict[str, int] | None = None) -> list[str]:
@@ -37,11 +41,21 @@ def claim_due(ws: Workspace, now: datetime, schedule: dict[str, int] | None = No
     return won
 
 
+def audit_schedule(settings: Settings) -> dict[str, int]:
+    """Signing checkpoints and verifying the log, at the intervals the settings give."""
+    return {
+        "audit.checkpoint": settings.audit_checkpoint_seconds,
+        "audit.verify": settings.audit_verify_seconds,
+    }
+
+
 def run_scheduler(ws: Workspace, stop: threading.Event, tick: float = 30.0) -> None:
     from mamoru.work.queue import submit
 
+    schedule = {**SCHEDULE, **audit_schedule(ws.settings)}
+    tick = min(tick, ws.settings.audit_checkpoint_seconds / 2)
     while not stop.is_set():
-        for task in claim_due(ws, datetime.now(UTC)):
+        for task in claim_due(ws, datetime.now(UTC), schedule):
             submit(ws, task)
         stop.wait(tick)
 
@@ -67,3 +81,16 @@ def run_mail_sender(ws: Workspace, stop: threading.Event, tick: float = 1.0) -> 
         except Exception as exc:  # a database hiccup must not end the sender; it tries again next tick
             log.warning("mail sender: the outbox could not be worked: %s", type(exc).__name__)
         stop.wait(tick)
+
+
+def run_audit_schedule(ws: Workspace, stop: threading.Event) -> None:
+    """What `serve` runs beside the pages: sign checkpoints and verify the log when due, in this process.
+    The same claim as the worker's, so a worker on the same database and `serve` never both run one."""
+    schedule = audit_schedule(ws.settings)
+    while not stop.is_set():
+        for task in claim_due(ws, datetime.now(UTC), schedule):
+            try:
+                TASKS[task](ws, {})
+            except Exception:  # the next tick tries again; a failure must not stop the schedule
+                log.exception("%s failed", task)
+        stop.wait(ws.settings.audit_checkpoint_seconds / 2)

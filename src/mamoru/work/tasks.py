@@ -54,11 +54,33 @@ def _staff_sweep(ws: Workspace, args: dict[str, Any]) -> object:
 
 
 def _checkpoint(ws: Workspace, args: dict[str, Any]) -> object:
+    from sqlalchemy.exc import IntegrityError
+
+    from mamoru.audit.merkle import Frontier
     from mamoru.audit.proofs import make_checkpoint
 
-    with ws.db.session() as session:
-        cp = make_checkpoint(session, ws.signer)
+    # Kept between runs in this process, so a checkpoint a minute reads only the entries since the last.
+    frontier = _FRONTIERS.setdefault(ws.db.url, Frontier())
+    try:
+        with ws.db.session() as session:
+            cp = make_checkpoint(session, ws.signer, frontier=frontier)
+    except IntegrityError:  # another process signed this number first; the next run signs the next
+        return {"tree_size": 0, "postponed": True}
+    except BaseException:
+        _FRONTIERS.pop(ws.db.url, None)
+        raise
     return {"tree_size": cp.tree_size if cp else 0}
+
+
+_FRONTIERS: dict[str, Any] = {}
+
+
+def _verify(ws: Workspace, args: dict[str, Any]) -> object:
+    """Verify the whole audit log and keep the signed result (a broken log opens an incident draft)."""
+    from mamoru.incidents.signals import verify_log
+
+    report = verify_log(ws, ws.signer.public, by=ACTOR, now=datetime.now(UTC))
+    return {"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq}
 
 
 def _signals(ws: Workspace, args: dict[str, Any]) -> object:
@@ -99,19 +121,20 @@ TASKS: dict[str, Task] = {
     "retention.sweep": _retention,
     "staff.sweep": _staff_sweep,
     "audit.checkpoint": _checkpoint,
+    "audit.verify": _verify,
     "incidents.signals": _signals,
     "supervision.reminders": _supervision,
     "scan.shares": _scan_shares,
     "mail.send": _mail,
 }
 
-#: Periodic work the worker schedules, with its interval in seconds.
+#: Periodic work the worker schedules, with its interval in seconds (and the audit log's, at the
+#: intervals of the settings: :func:`mamoru.work.scheduler.audit_schedule`).
 SCHEDULE: dict[str, int] = {
     "requests.sweep": 3600,
     "requests.resume": 900,
     "staff.sweep": 3600,
     "retention.sweep": 86400,
-    "audit.checkpoint": 3600,
     "incidents.signals": 600,
     "supervision.reminders": 86400,
     "scan.shares": 86400,
