@@ -149,14 +149,19 @@ def test_rotation_refuses_a_key_given_in_the_environment(settings: Settings) -> 
         rotate_master_key(env)
 
 
-def decision(allow: bool, subject: str, mask: tuple[str, ...] = ()) -> Decision:
+def decision(
+    allow: bool,
+    subject: str,
+    mask: tuple[str, ...] = (),
+    categories: tuple[str, ...] = ("identity", "contact"),
+) -> Decision:
     return Decision(
         allow=allow,
         actor="staff:sa01",
         purpose="services",
         action=Action.READ,
         subjects=(subject,),
-        categories=("contact",),
+        categories=categories,
         reasons=(Reason.ALLOWED,) if allow else (Reason.ROLE_LACKS_PURPOSE,),
         rule="test",
         policy_version="2026.11",
@@ -167,15 +172,41 @@ def decision(allow: bool, subject: str, mask: tuple[str, ...] = ()) -> Decision:
 def test_vault_reads_only_under_an_allowing_decision_for_that_subject(workspace: Workspace) -> None:
     plan = load(workspace)
     a, b = plan.subjects[0], plan.subjects[1]
+    fields = workspace.policy.policy.fields
     with workspace.db.session() as session:
-        assert workspace.vault.read(session, decision(True, a.subject_id), a.subject_id, ["name"]) == {
-            "name": a.values["name"]
-        }
+        assert workspace.vault.read(
+            session, decision(True, a.subject_id), a.subject_id, ["name"], categories_of=fields
+        ) == {"name": a.values["name"]}
         with pytest.raises(AccessDenied, match="role_lacks_purpose"):
-            workspace.vault.read(session, decision(False, a.subject_id), a.subject_id, ["name"])
+            workspace.vault.read(
+                session, decision(False, a.subject_id), a.subject_id, ["name"], categories_of=fields
+            )
         with pytest.raises(AccessDenied):
-            workspace.vault.read(session, decision(True, a.subject_id), b.subject_id, ["name"])
+            workspace.vault.read(
+                session, decision(True, a.subject_id), b.subject_id, ["name"], categories_of=fields
+            )
         masked = workspace.vault.read(
-            session, decision(True, a.subject_id, ("phone",)), a.subject_id, ["phone"]
+            session, decision(True, a.subject_id, ("phone",)), a.subject_id, ["phone"], categories_of=fields
         )
         assert masked["phone"].endswith(a.values["phone"][-4:]) and masked["phone"] != a.values["phone"]
+
+
+def test_appi_18_the_vault_opens_only_the_fields_of_the_categories_the_decision_allowed(
+    workspace: Workspace,
+) -> None:
+    plan = load(workspace)
+    person = next(p for p in plan.subjects if {"name", "email", "phone"} <= set(p.values))
+    sid = person.subject_id
+    fields = workspace.policy.policy.fields
+    with workspace.db.session() as session:
+        workspace.vault.store(
+            session, sid, {"nickname": "はなちゃん"}
+        )  # a field the policy gives no category
+        contact_only = decision(True, sid, categories=("contact",))
+        got = workspace.vault.read(
+            session, contact_only, sid, ["name", "email", "phone", "nickname"], categories_of=fields
+        )
+        assert got == {"email": person.values["email"], "phone": person.values["phone"]}
+        identity_only = decision(True, sid, categories=("identity",))
+        got = workspace.vault.read(session, identity_only, sid, ["email", "nickname"], categories_of=fields)
+        assert got == {}

@@ -189,7 +189,9 @@ def read_fields(
         action=Action.READ,
         now=now,
     )
-    values = vault.read(session, decision, subject_id, fields) if decision.allow else None
+    values = (
+        vault.read(session, decision, subject_id, fields, categories_of=mapping) if decision.allow else None
+    )
     return decision, values
 
 

@@ -389,7 +389,9 @@ def notify_persons(
         subject = decision.subjects[0]
         email = None
         if decision.allow and "email" in ws.vault.field_names(session, subject):
-            email = ws.vault.read(session, decision, subject, ["email"]).get("email")
+            email = ws.vault.read(
+                session, decision, subject, ["email"], categories_of=ws.policy.policy.fields
+            ).get("email")
         if email:
             message_id = mailer.send(
                 email, f"【{org}】個人情報の漏えい等に関するお知らせ（{incident.ref}）", body

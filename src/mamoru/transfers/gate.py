@@ -159,7 +159,7 @@ def _package(
     for decision in decisions:
         subject = decision.subjects[0]
         fields = [f for f in ws.vault.field_names(session, subject) if policy.fields.get(f) in categories]
-        values = ws.vault.read(session, decision, subject, fields)
+        values = ws.vault.read(session, decision, subject, fields, categories_of=policy.fields)
         rows.extend({"subject_id": subject, "field": f, "value": v} for f, v in sorted(values.items()))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["subject_id", "field", "value"])

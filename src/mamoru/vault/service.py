@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from sqlalchemy import delete, select
@@ -30,10 +30,14 @@ BLIND_INDEX_KEY = "blind_index"
 
 class Grant(Protocol):
     """What a read needs from an allowing decision (the guard's ``Decision`` is one): which subjects it
-    covers, why it went as it did, and which fields must come back masked."""
+    covers, which data categories it allowed, why it went as it did, and which fields must come back
+    masked."""
 
     @property
     def reasons(self) -> tuple[str, ...]: ...
+
+    @property
+    def categories(self) -> tuple[str, ...]: ...
 
     @property
     def mask_fields(self) -> tuple[str, ...]: ...
@@ -169,9 +173,17 @@ class Vault:
         }
 
     def read(
-        self, session: Session, decision: Grant, subject_id: str, fields: Iterable[str]
+        self,
+        session: Session,
+        decision: Grant,
+        subject_id: str,
+        fields: Iterable[str],
+        *,
+        categories_of: Mapping[str, str],
     ) -> dict[str, str]:
-        """The plaintext of ``fields`` of one subject, only under an allowing decision for that subject.
+        """The plaintext of ``fields`` of one subject, only under an allowing decision for that subject,
+        and only of the fields whose category (``categories_of``: the policy's field -> category) the
+        decision allowed: a field of another category, or of none, is not opened.
 
         Fields the decision asks to mask come back masked (last four characters only).
         """
@@ -179,7 +191,9 @@ class Vault:
             raise AccessDenied(
                 f"no allowing decision for subject {subject_id}: {', '.join(decision.reasons)}"
             )
-        values = self.decrypt(session, subject_id, fields)
+        allowed = set(decision.categories)
+        scoped = [f for f in fields if categories_of.get(f) in allowed]
+        values = self.decrypt(session, subject_id, scoped) if scoped else {}
         for name in decision.mask_fields:
             if name in values:
                 values[name] = "*" * max(len(values[name]) - 4, 0) + values[name][-4:]
