@@ -163,17 +163,17 @@ def acquire(
     # care-required field counts for the consent check below and must be an item of the ledger entry.
     written: list[str] = []
     for name in sorted(data.values):
-        category = policy.fields.get(name)
-        if category is None:
+        of_field = policy.fields.get(name)
+        if of_field is None:
             problems.append(("values", f"field '{name}' has no category in the policy; it cannot be stored"))
-        elif not policy.category(category).special_care or category in data.categories:
+        elif not policy.category(of_field).special_care or of_field in data.categories:
             continue
-        elif category not in entry.data_items:
+        elif of_field not in entry.data_items:
             problems.append(
-                ("values", f"field '{name}' is {category}, not an item of ledger entry {entry.code}")
+                ("values", f"field '{name}' is {of_field}, not an item of ledger entry {entry.code}")
             )
-        elif category not in written:
-            written.append(category)
+        elif of_field not in written:
+            written.append(of_field)
     if data.subject_kind not in {k.id for k in policy.subject_kinds}:
         problems.append(("subject_kind", f"'{data.subject_kind}' is not a subject kind of the policy"))
     if problems:
