@@ -50,12 +50,15 @@ class StoredNamedKey(KeyBase):
     kek_id: Mapped[str] = mapped_column(String(16))
 
 
+BUSY_TIMEOUT_MS = 10000
+
+
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -66,16 +69,26 @@ class ErasureNotOnDisk(MamoruError):
     http_status = 503
 
 
-def flush_deleted(engine: Engine, *, attempts: int = 3) -> bool:
+def flush_deleted(engine: Engine, *, attempts: int = 3, wait_ms: int | None = None) -> bool:
     """Move every committed change of a SQLite database into its main file and empty its write-ahead
     log (``wal_checkpoint(TRUNCATE)``), so that rows deleted under ``secure_delete`` are overwritten in
-    the files on disk. True when done (or not SQLite); False when readers kept it from finishing."""
+    the files on disk. True when done (or not SQLite); False when readers kept it from finishing.
+
+    ``wait_ms`` bounds how long each attempt waits for readers (the connection's busy timeout
+    otherwise): a busy main database should not hold its writers back for long.
+    """
     if engine.dialect.name != "sqlite":
         return True
     for _ in range(attempts):
         try:
             with engine.connect() as conn:
-                busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                if wait_ms is not None:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+                try:
+                    busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                finally:
+                    if wait_ms is not None:
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except OperationalError:
             continue
         if not busy:

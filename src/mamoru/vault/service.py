@@ -69,7 +69,7 @@ def flush_after_commit(session: Session) -> None:
 
     def flush(done: Session) -> None:
         done.info.pop("flush_after_commit", None)
-        flush_deleted(engine, attempts=1)
+        flush_deleted(engine, attempts=1, wait_ms=1000)
 
     event.listen(session, "after_commit", flush, once=True)
 
