@@ -202,9 +202,27 @@ CASES = [
             CUSTOMER,
             notified={"contact": frozenset({"announcements"})},
             consents_provision=frozenset({"event_cosponsor"}),
+            provision_scope={"event_cosponsor|announcements": (frozenset({"identity", "contact"}),)},
         ),
         True,
         Reason.ALLOWED,
+    ),
+    (
+        "provision_beyond_the_consented_items",
+        read(
+            purpose="announcements",
+            action=Action.PROVIDE,
+            recipient="event_cosponsor",
+            categories=("identity", "contact"),
+        ),
+        replace(
+            CUSTOMER,
+            notified={"contact": frozenset({"announcements"}), "identity": frozenset({"announcements"})},
+            consents_provision=frozenset({"event_cosponsor"}),
+            provision_scope={"event_cosponsor|*": (frozenset({"contact"}),)},
+        ),
+        False,
+        Reason.CONSENT_DOES_NOT_COVER,
     ),
     (
         "provision_to_undeclared_recipient",

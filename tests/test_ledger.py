@@ -255,11 +255,85 @@ def test_appi_20b_special_care_with_a_consent_given_before_is_accepted(workspace
                 workspace.vault,
                 workspace.policy.policy,
                 person(
-                    subject_id=first.subject_id, categories=["health"], values={"x": "y"}, notice_shown=nid
+                    subject_id=first.subject_id,
+                    categories=["health"],
+                    values={"checkup": "要再検査"},
+                    notice_shown=nid,
                 ),
                 actor=ACTOR,
                 now=NOW,  # before the consent was given
             )
+
+
+def test_appi_20b_a_special_care_field_is_refused_whatever_categories_the_caller_declares(
+    workspace: Workspace,
+) -> None:
+    setup_channel(workspace)
+    nid = notice_id(workspace)
+    # The caller declares only identity and contact; what it writes is a medical history.
+    sneaked = person(values={"name": "試験 花子", "medical_history": "喘息"}, notice_shown=nid)
+    with pytest.raises(AcquisitionRefused, match=r"Art\. 20"), workspace.db.session() as session:
+        acquire(session, workspace.vault, workspace.policy.policy, sneaked, actor=ACTOR, now=NOW)
+    with workspace.db.session() as session:
+        assert due_for_disposal(session, date(2100, 1, 1)) == []
+
+
+def test_appi_20b_a_field_without_a_category_or_outside_the_ledger_entry_is_refused(
+    workspace: Workspace,
+) -> None:
+    setup_channel(workspace, data_items=["identity", "contact"])  # this entry holds no health data
+    nid = notice_id(workspace)
+    for values, said in (
+        ({"name": "試験 花子", "diagnosis_note": "喘息"}, "no category"),
+        ({"name": "試験 花子", "checkup": "要再検査"}, "not an item of ledger entry"),
+    ):
+        with pytest.raises(Invalid, match=said) as caught, workspace.db.session() as session:
+            acquire(
+                session,
+                workspace.vault,
+                workspace.policy.policy,
+                person(values=values, notice_shown=nid),
+                actor=ACTOR,
+                now=NOW,
+            )
+        assert {p.field for p in caught.value.problems} == {"values"}
+        assert "喘息" not in str(caught.value) and "要再検査" not in str(caught.value)
+    with workspace.db.session() as session:
+        assert due_for_disposal(session, date(2100, 1, 1)) == []
+
+
+def test_appi_20b_a_consented_special_care_field_is_recorded_under_its_own_category(
+    workspace: Workspace,
+) -> None:
+    setup_channel(workspace)
+    nid = notice_id(workspace)
+    with workspace.db.session() as session:
+        first = acquire(
+            session, workspace.vault, workspace.policy.policy, person(notice_shown=nid), actor=ACTOR, now=NOW
+        )
+        give_consent(
+            session,
+            subject_id=first.subject_id,
+            scope=ConsentScope.SPECIAL_CARE,
+            channel="paper",
+            evidence_ref="doc:consent-8",
+            actor=ACTOR,
+            now=NOW + timedelta(minutes=1),
+        )
+        later = acquire(
+            session,
+            workspace.vault,
+            workspace.policy.policy,
+            person(
+                subject_id=first.subject_id,
+                categories=["contact"],
+                values={"checkup": "異常なし"},
+                notice_shown=nid,
+            ),
+            actor=ACTOR,
+            now=NOW + timedelta(minutes=2),
+        )
+        assert later.consent_id is not None and later.categories == ["contact", "health"]
 
 
 def test_appi_20b_special_care_under_a_statutory_exception_needs_a_justification(

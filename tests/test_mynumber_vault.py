@@ -32,6 +32,7 @@ from mamoru.mynumber import service as mn
 from mamoru.mynumber.tables import MnDeletionRecord, MnEntry
 from mamoru.schema import metadata
 from mamoru.workspace import Workspace
+from tests.conftest import sqlite_only
 from tests.requests_helpers import load_office
 
 NOW = datetime.now(UTC)
@@ -235,6 +236,68 @@ def test_mn_5_a_2026_dependents_declaration_is_kept_until_10_january_2034_then_d
         record = session.scalar(select(MnDeletionRecord).where(MnDeletionRecord.entry_id == entry))
         assert record is not None and number("98765432109") not in repr(record.__dict__)
     assert ws.mynumber_vault.keystore.subject_key(entry) is None  # the key itself is gone
+
+
+@sqlite_only
+@pytest.mark.parametrize("with_wal", [True, False], ids=["with-wal", "main-files-only"])
+def test_mn_5_a_disposed_number_cannot_be_recovered_from_a_copy_of_the_files(
+    office: tuple[Workspace, DemoPlan], tmp_path: Path, with_wal: bool
+) -> None:
+    import shutil
+
+    from mamoru.vault.keys import read_key_file
+    from mamoru.vault.keystore import KeyStore
+    from mamoru.vault.service import SubjectErased, Vault
+
+    ws, plan = office
+    value = number("98765432109")
+    entry = _collect(ws, _employee(plan), value, _filing(ws))
+    key = ws.mynumber_vault.keystore.subject_key(entry)
+    with ws.db.session() as session:
+        row = session.get(MnEntry, entry)
+        assert key is not None and row is not None and row.sealed is not None
+        sealed = row.sealed
+    with ws.db.session() as session:
+        assert len(mn.dispose_due(session, ws, today=date(2034, 1, 11), actor=HANDLER)) == 1
+
+    main = Path(str(ws.db.engine.url.database))
+    keys = Path(str(ws.mynumber_vault.keystore.engine.url.database))
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    raw = b""
+    for db_file in (main, keys):
+        for suffix in ("", "-wal", "-shm") if with_wal else ("",):
+            source = db_file.with_name(db_file.name + suffix)
+            if source.exists():
+                shutil.copyfile(source, copy / source.name)
+                raw += (copy / source.name).read_bytes()
+    assert [s for s in (value.encode(), key.wrapped_key, sealed[13:]) if s in raw] == []
+
+    keystore = KeyStore(f"sqlite:///{copy / keys.name}")
+    try:
+        assert keystore.subject_key(entry) is None
+        vault = Vault(read_key_file(ws.settings.resolved_mynumber_key_file), keystore)
+        with pytest.raises(SubjectErased):
+            vault.open_private(entry, mn.NUMBER_FIELD, sealed)  # even with the sealed bytes kept aside
+    finally:
+        keystore.dispose()
+
+
+def test_mn_2_the_demo_file_share_holds_no_number_that_is_in_the_vault(workspace: Workspace) -> None:
+    from mamoru.demo.full import load_everything
+
+    loaded = load_everything(workspace, seed=1)
+    assert loaded is not None and loaded.numbers > 0
+    with workspace.db.session() as session:
+        in_vault = [
+            workspace.mynumber_vault.open_private(e.id, mn.NUMBER_FIELD, e.sealed).decode()
+            for e in session.scalars(select(MnEntry).where(MnEntry.sealed.is_not(None)))
+        ]
+    assert in_vault
+    share = workspace.settings.home / "demo-share"
+    raw = b"".join(p.read_bytes() for p in share.rglob("*") if p.is_file())
+    assert [n for n in in_vault if n.encode() in raw] == []
+    assert re.search(rb"\d{12}", (share / "hr" / "staff-list.csv").read_bytes())  # the list is still there
 
 
 def test_mn_6_a_non_handler_is_refused_audited_and_a_security_alert_opens(

@@ -866,3 +866,125 @@ def test_jis_9_the_daily_reminder_puts_every_party_not_cleared_in_the_audit_log(
             actor="staff:pm01",
         )
     assert TASKS["supervision.reminders"](ws, {}) == {"due": 0}
+
+
+# --- APPI-27a: a provision carries what the consent covers, to whom it covers ---------------------
+
+
+def _consent_to(
+    ws: Workspace, subject: str, recipient: str, categories: list[str], purpose: str = "announcements"
+) -> None:
+    with ws.db.session() as session:
+        give_consent(
+            session,
+            subject_id=subject,
+            scope=ConsentScope.THIRD_PARTY,
+            channel="web_form",
+            evidence_ref="form:test",
+            actor="test",
+            now=NOW - timedelta(minutes=1),
+            purpose=purpose,
+            recipient=recipient,
+            categories=categories,
+        )
+
+
+def _refusal_events(ws: Workspace, subject: str) -> list[dict]:  # type: ignore[type-arg]
+    from mamoru.audit.query import entries_for
+
+    with ws.db.session() as session:
+        return [e.body for e in entries_for(session, "subject", subject) if e.body.get("decision") == "deny"]
+
+
+def test_appi_27a_a_provision_carries_only_the_items_the_consent_covers(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    ws, plan = office
+    subjects = _consenting(ws, plan, 2)  # consented to identity and contact
+    narrow = next(s for s in _customers(plan) if s not in subjects and _no_consent(ws, s))
+    _consent_to(ws, narrow, "event_cosponsor", ["contact"])  # this one to the contact details only
+    with ws.db.session() as session:
+        give_consent(
+            session,
+            subject_id=narrow,
+            scope=ConsentScope.BEYOND_PURPOSE,
+            channel="web_form",
+            evidence_ref="form:test",
+            actor="test",
+            now=NOW - timedelta(minutes=1),
+            purpose="announcements",
+        )
+    before = _records(ws)
+    result = _provide(ws, [*subjects, narrow])  # identity and contact
+    assert result.refused_whole and result.provided == [] and result.package is None
+    assert result.refused == {narrow: ["consent_does_not_cover"]}
+    assert _records(ws) == before
+    (event,) = _refusal_events(ws, narrow)
+    assert event["action"] == "decision.provide" and event["reasons"] == [
+        "consent_does_not_cover",
+        "rule:provision.consent_scope",
+    ]
+    # What the consent covers goes, and nothing else: the package holds no name.
+    result = _provide(ws, [narrow], categories=["contact"])
+    assert result.provided == [narrow] and len(result.records) == 1
+    rows = orjson.loads(zipfile.ZipFile(io.BytesIO(result.package or b"")).read("data.json"))
+    fields = {r["field"] for r in rows}
+    assert fields and fields <= {"email", "phone", "address", "organization"}
+    with ws.db.session() as session:
+        record = session.get(ProvisionRecord, result.records[0])
+        assert record is not None and record.consent_id is not None
+
+
+def test_appi_27a_a_consent_covers_only_its_recipient_and_its_purpose(
+    reference: LoadedPolicy,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    import yaml
+
+    from mamoru.setup import initialize
+
+    data = yaml.safe_load(reference.source)
+    data["recipients"].append(
+        {
+            "id": "book_fair",
+            "name": {"ja": "ブックフェアの主催者", "en": "Book fair organizer"},
+            "country": "JP",
+            "basis": "consent",
+            "purposes": ["announcements", "services"],
+            "categories": ["identity", "contact"],
+        }
+    )
+    initialize(settings)
+    settings.resolved_policy_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    ws = Workspace.open(settings)
+    try:
+        plan = load_office(ws)
+        first, second = [s for s in _customers(plan) if _no_consent(ws, s)][:2]
+        _consent_to(ws, first, "event_cosponsor", ["identity", "contact"])
+        _consent_to(ws, second, "book_fair", ["identity", "contact"], purpose="announcements")
+        wrong_recipient = _provide(ws, [first], party="book_fair", purpose="services")
+        assert wrong_recipient.refused == {first: ["provision_needs_consent"]}
+        wrong_purpose = _provide(ws, [second], party="book_fair", purpose="services")
+        assert wrong_purpose.refused == {second: ["consent_does_not_cover"]}
+        assert wrong_purpose.provided == [] and wrong_purpose.package is None
+        (event,) = _refusal_events(ws, second)
+        assert event["reasons"] == ["consent_does_not_cover", "rule:provision.consent_scope"]
+    finally:
+        ws.close()
+
+
+def test_appi_27a_a_provision_consent_must_name_its_items(workspace: Workspace) -> None:
+    plan = load_office(workspace)
+    with workspace.db.session() as session, pytest.raises(Invalid) as caught:
+        give_consent(
+            session,
+            subject_id=_customers(plan)[0],
+            scope=ConsentScope.THIRD_PARTY,
+            channel="web_form",
+            evidence_ref="form:test",
+            actor="test",
+            now=NOW,
+            purpose="announcements",
+            recipient="event_cosponsor",
+        )
+    assert {p.field for p in caught.value.problems} == {"categories"}

@@ -50,17 +50,17 @@ def load_everything(ws: Workspace, seed: int, *, if_empty: bool = False) -> Load
         password=password,
         requests=len(requests_made),
         incidents=len(incidents_made),
-        numbers=numbers,
+        numbers=len(numbers),
         inquiries=people["inquiries"],
         door_events=people["door_events"],
-        gaps=_scan_share(ws, seed),
+        gaps=_scan_share(ws, seed, numbers),
     )
 
 
-def _scan_share(ws: Workspace, seed: int) -> int:
+def _scan_share(ws: Workspace, seed: int, numbers_in_vault: list[str]) -> int:
     """Write the demo file share and scan it once, so the console's discovery page has a run."""
     started = datetime.now(UTC)
-    root = write_demo_share(ws.settings.home, seed)
+    root = write_demo_share(ws.settings.home, seed, avoid=numbers_in_vault)
     result = scan_service.scan_files(ws, [root], workers=1)
     with ws.db.session() as session:
         scan_service.record(session, ws, result, actor="system:demo", started_at=started)

@@ -20,14 +20,16 @@ def synthetic_number(rng: random.Random) -> str:
     return base + str(check_digit(base))
 
 
-def load_demo_numbers(ws: Workspace, plan: DemoPlan, now: datetime, seed: int = 1) -> int:
+def load_demo_numbers(ws: Workspace, plan: DemoPlan, now: datetime, seed: int = 1) -> list[str]:
+    """Collect the demo's numbers into the My Number vault; returns them, so that the demo's file share
+    can keep clear of them (and nothing else keeps them)."""
     rng = random.Random(seed)
     people = plan.all_people()
     employees = [p.subject_id for p in people if p.kind == "employee"][:4]
     dependents = [p.subject_id for p in people if p.kind == "dependent"][:2]
     payees = [p.subject_id for p in people if p.kind == "payee"][:2]
     year = now.year
-    count = 0
+    collected: list[str] = []
     with ws.db.session() as session:
         declaration = mn.create_filing(
             session,
@@ -72,14 +74,13 @@ def load_demo_numbers(ws: Workspace, plan: DemoPlan, now: datetime, seed: int = 
         ]
         plan_rows.append((employees[-1], old.id, None, NumberCheckDoc.MY_NUMBER_CARD, []))
         for subject, filing_id, dependent_of, check, identity in plan_rows:
+            value = synthetic_number(rng)
             mn.collect(
                 session,
                 ws,
-                mn.CollectIn(
-                    subject, synthetic_number(rng), filing_id, check, identity, dependent_of=dependent_of
-                ),
+                mn.CollectIn(subject, value, filing_id, check, identity, dependent_of=dependent_of),
                 actor=HANDLER,
                 now=now,
             )
-            count += 1
-    return count
+            collected.append(value)
+    return collected

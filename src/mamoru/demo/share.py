@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Collection
 from pathlib import Path
 
 from faker import Faker
@@ -20,8 +21,23 @@ def _phone(r: random.Random) -> str:
     return f"0{r.choice('789')}0-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"
 
 
-def write_demo_share(home: Path, seed: int = 1) -> Path:
-    """Write ``<home>/demo-share/`` and ``<home>/file-shares.yaml`` (overwriting the demo's own files)."""
+def _share_numbers(seed: int, avoid: Collection[str], count: int) -> list[str]:
+    """Made-up numbers for the HR list, from a stream of their own and never one of ``avoid`` (the
+    numbers the demo put in the My Number vault): a file share must not hold a number the vault holds."""
+    rng = random.Random(f"mamoru-demo-share-numbers:{seed}")
+    numbers: list[str] = []
+    while len(numbers) < count:
+        candidate = synthetic_number(rng)
+        if candidate not in avoid and candidate not in numbers:
+            numbers.append(candidate)
+    return numbers
+
+
+def write_demo_share(home: Path, seed: int = 1, *, avoid: Collection[str] = ()) -> Path:
+    """Write ``<home>/demo-share/`` and ``<home>/file-shares.yaml`` (overwriting the demo's own files).
+
+    ``avoid``: Individual Numbers that must not appear in the share (those in the demo's vault).
+    """
     from docx import Document
     from fpdf import FPDF
     from openpyxl import Workbook
@@ -33,6 +49,7 @@ def write_demo_share(home: Path, seed: int = 1) -> Path:
     for sub in ("hr", "sales", "public", "downloads"):
         (root / sub).mkdir(parents=True, exist_ok=True)
 
+    numbers = _share_numbers(seed, avoid, 12)
     with (root / "hr" / "staff-list.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["社員番号", "氏名", "フリガナ", "生年月日", "電話番号", "メールアドレス", "マイナンバー"])
@@ -45,7 +62,7 @@ def write_demo_share(home: Path, seed: int = 1) -> Path:
                     fake.date_of_birth(minimum_age=22, maximum_age=64).strftime("%Y/%m/%d"),
                     _phone(r),
                     f"staff{1001 + i}@example.jp",
-                    synthetic_number(r),
+                    numbers[i],
                 ]
             )
 

@@ -33,6 +33,7 @@ class Reason(StrEnum):
     MY_NUMBER_OUTSIDE_AFFAIRS = "my_number_outside_affairs"
     MY_NUMBER_NOT_HANDLER = "my_number_not_handler"
     PROVISION_NEEDS_CONSENT = "provision_needs_consent"
+    CONSENT_DOES_NOT_COVER = "consent_does_not_cover"
     PROCESSOR_NOT_SUPERVISED = "processor_not_supervised"
     FOREIGN_CHECK_OVERDUE = "foreign_check_overdue"
     EXCEPTION_NEEDS_JUSTIFICATION = "exception_needs_justification"

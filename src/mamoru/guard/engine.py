@@ -65,6 +65,10 @@ class SubjectState:
     retain_until: Mapping[str, date | None] = field(default_factory=dict)  # category -> end (None: open)
     consents_beyond: frozenset[str] = frozenset()  # purposes (or ANY) with a beyond-purpose consent
     consents_provision: frozenset[str] = frozenset()  # recipients with a provision consent
+    #: What those consents cover: "recipient|purpose" (purpose ANY when the consent names none) -> the
+    #: data categories of each such consent. A provision carries only what one consent covers (APPI
+    #: Art. 27(1)), so that its record can name that consent (Art. 29).
+    provision_scope: Mapping[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
     stopped_use: frozenset[str] = frozenset()  # purposes (or ANY) the subject stopped
     stopped_provision: frozenset[str] = frozenset()  # recipients (or ANY) the subject stopped
     opt_out_sourced: frozenset[str] = frozenset()  # categories received from an opt-out provider
@@ -219,6 +223,13 @@ def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Rea
     return None
 
 
+def _consent_covers(s: SubjectState, key: str, purpose: str, categories: Sequence[str]) -> bool:
+    """One of the subject's provision consents to ``key`` covers this purpose and all these categories."""
+    scope = s.provision_scope
+    consents = (*scope.get(f"{key}|{ANY}", ()), *scope.get(f"{key}|{purpose}", ()))
+    return any(items.issuperset(categories) for items in consents)
+
+
 def _subject_verdict(
     c: CompiledPolicy, req: Request, s: SubjectState, today: date, uses_number: bool
 ) -> tuple[bool, tuple[Reason, ...], str]:
@@ -240,13 +251,15 @@ def _subject_verdict(
             return False, (Reason.USE_STOPPED,), "subject.stopped_provision"
         party = c.recipients[recipient]
         if party.basis == "consent":
-            consented = (
-                f"foreign:{recipient}" if party.foreign_consent else recipient
-            ) in s.consents_provision
-            if not consented:
+            key = f"foreign:{recipient}" if party.foreign_consent else recipient
+            if key not in s.consents_provision:
                 if req.exception is None or uses_number:
                     rule = "provision.foreign_consent" if party.foreign_consent else "provision.consent"
                     return False, (Reason.PROVISION_NEEDS_CONSENT,), rule
+                reasons.append(Reason.STATUTORY_EXCEPTION)
+            elif not _consent_covers(s, key, req.purpose, req.categories):
+                if req.exception is None or uses_number:
+                    return False, (Reason.CONSENT_DOES_NOT_COVER,), "provision.consent_scope"
                 reasons.append(Reason.STATUTORY_EXCEPTION)
         elif party.basis == "opt_out" and not s.opt_out_sourced.isdisjoint(req.categories):
             return False, (Reason.PROVISION_NEEDS_CONSENT,), "provision.opt_out_sourced"

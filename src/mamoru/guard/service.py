@@ -82,6 +82,7 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
                 retain[acq.subject_id][category] = max(previous, acq.retain_until)
     beyond: dict[str, set[str]] = {i: set() for i in ids}
     provision: dict[str, set[str]] = {i: set() for i in ids}
+    scope: dict[str, dict[str, list[frozenset[str]]]] = {i: {} for i in ids}
     for consent in session.scalars(
         select(Consent).where(
             Consent.subject_id.in_(ids),
@@ -91,11 +92,19 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
     ):
         if consent.scope == ConsentScope.BEYOND_PURPOSE:
             beyond[consent.subject_id].add(consent.purpose or ANY)
-        elif consent.scope == ConsentScope.THIRD_PARTY and consent.recipient:
-            provision[consent.subject_id].add(consent.recipient)
+            continue
+        if consent.scope == ConsentScope.THIRD_PARTY and consent.recipient:
+            keys: tuple[str, ...] = (consent.recipient,)
         elif consent.scope == ConsentScope.FOREIGN_THIRD_PARTY and consent.recipient:
             # Given after the APPI Art. 28 information: good for a foreign and a domestic provision.
-            provision[consent.subject_id].update((consent.recipient, f"foreign:{consent.recipient}"))
+            keys = (consent.recipient, f"foreign:{consent.recipient}")
+        else:
+            continue
+        provision[consent.subject_id].update(keys)
+        for key in keys:
+            scope[consent.subject_id].setdefault(f"{key}|{consent.purpose or ANY}", []).append(
+                frozenset(consent.categories or ())
+            )
     stopped_use: dict[str, set[str]] = {i: set() for i in ids}
     stopped_provision: dict[str, set[str]] = {i: set() for i in ids}
     for stop in session.scalars(
@@ -117,6 +126,7 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
             retain_until=retain[i],
             consents_beyond=frozenset(beyond[i]),
             consents_provision=frozenset(provision[i]),
+            provision_scope={k: tuple(v) for k, v in scope[i].items()},
             stopped_use=frozenset(stopped_use[i]),
             stopped_provision=frozenset(stopped_provision[i]),
             opt_out_sourced=frozenset(opt_out[i]),
@@ -189,7 +199,9 @@ def read_fields(
         action=Action.READ,
         now=now,
     )
-    values = vault.read(session, decision, subject_id, fields) if decision.allow else None
+    values = (
+        vault.read(session, decision, subject_id, fields, categories_of=mapping) if decision.allow else None
+    )
     return decision, values
 
 

@@ -425,7 +425,9 @@ def notify_persons(
         subject = decision.subjects[0]
         email = None
         if decision.allow and "email" in ws.vault.field_names(session, subject):
-            email = ws.vault.read(session, decision, subject, ["email"]).get("email")
+            email = ws.vault.read(
+                session, decision, subject, ["email"], categories_of=ws.policy.policy.fields
+            ).get("email")
         notice = existing.get(subject)
         if email:
             queued = outbox.enqueue(

@@ -159,6 +159,22 @@ def acquire(
     for category in data.categories:
         if category not in entry.data_items:
             problems.append(("categories", f"'{category}' is not an item of ledger entry {entry.code}"))
+    # What is written decides, not what the caller declares: each field's category comes from the
+    # policy (a field without one is refused: it could be special care-required), and a special
+    # care-required field counts for the consent check below and must be an item of the ledger entry.
+    written: list[str] = []
+    for name in sorted(data.values):
+        of_field = policy.fields.get(name)
+        if of_field is None:
+            problems.append(("values", f"field '{name}' has no category in the policy; it cannot be stored"))
+        elif not policy.category(of_field).special_care or of_field in data.categories:
+            continue
+        elif of_field not in entry.data_items:
+            problems.append(
+                ("values", f"field '{name}' is {of_field}, not an item of ledger entry {entry.code}")
+            )
+        elif of_field not in written:
+            written.append(of_field)
     if data.subject_kind not in {k.id for k in policy.subject_kinds}:
         problems.append(("subject_kind", f"'{data.subject_kind}' is not a subject kind of the policy"))
     if has_control(data.values.get("email", "")):
@@ -185,8 +201,9 @@ def acquire(
         raise NotFound(f"no subject {subject_id}")
 
     categories = {c.id: c for c in policy.categories}
+    acquired = [*data.categories, *written]
     consent_id = None
-    if any(categories[c].special_care for c in data.categories if c in categories):
+    if any(categories[c].special_care for c in acquired if c in categories):
         consents = (
             [] if new_subject else consents_in_force(session, subject_id, ConsentScope.SPECIAL_CARE, now)
         )
@@ -209,7 +226,7 @@ def acquire(
         channel_id=channel.id,
         ledger_entry_id=entry.id,
         source_type=channel.source_type or "",
-        categories=list(data.categories),
+        categories=acquired,
         purposes_notified=list(data.purposes),
         notice_id=notice.id if notice else None,
         acquired_at=now,

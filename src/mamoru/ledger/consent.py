@@ -43,8 +43,12 @@ def give_consent(
         problems.append(("channel", "required"))
     if not evidence_ref.strip():
         problems.append(("evidence_ref", "a consent needs evidence"))
-    if scope in (ConsentScope.THIRD_PARTY, ConsentScope.FOREIGN_THIRD_PARTY) and not recipient:
-        problems.append(("recipient", "a provision consent names its recipient"))
+    if scope in (ConsentScope.THIRD_PARTY, ConsentScope.FOREIGN_THIRD_PARTY):
+        if not recipient:
+            problems.append(("recipient", "a provision consent names its recipient"))
+        if not categories:
+            # A provision carries only the items consented to (APPI Art. 27(1)): none named, none covered.
+            problems.append(("categories", "a provision consent names the data items it covers"))
     if problems:
         raise Invalid(problems)
     consent = Consent(

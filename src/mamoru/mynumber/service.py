@@ -36,6 +36,7 @@ from mamoru.law.mynumber import (
 )
 from mamoru.ledger.tables import Acquisition, Channel, LedgerEntry
 from mamoru.mynumber.tables import MnDeletionRecord, MnEntry, MnFiling
+from mamoru.vault.service import flush_after_commit
 from mamoru.workspace import Workspace
 
 NUMBER_FIELD = "number"
@@ -363,6 +364,7 @@ def dispose_due(session: Session, ws: Workspace, *, today: date, actor: str) -> 
     ):
         ws.mynumber_vault.keystore.destroy_subject_key(entry.id)
         entry.sealed = None
+        flush_after_commit(session)
         entry.deleted_at = datetime.combine(today, datetime.min.time()).astimezone()
         record = MnDeletionRecord(
             entry_id=entry.id,

@@ -76,7 +76,11 @@ def _subject_data(
         action=Action.EXPORT,
         now=now,
     )
-    values = vault.read(session, decision, subject_id, readable) if decision.allow and readable else {}
+    values = (
+        vault.read(session, decision, subject_id, readable, categories_of=policy.fields)
+        if decision.allow and readable
+        else {}
+    )
     fields = []
     for name in sorted(values):
         category = policy.fields.get(name)

@@ -57,6 +57,7 @@ class Base(DeclarativeBase):
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # erased ciphertexts are overwritten, not left in free pages
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")  # durable: every commit reaches the disk
     cursor.execute("PRAGMA busy_timeout=10000")

@@ -136,19 +136,27 @@ def _check_party(session: Session, ws: Workspace, data: TransferIn) -> Recipient
     return recipient
 
 
-def _consent_ids(session: Session, subjects: Sequence[str], recipient: str, now: datetime) -> dict[str, int]:
-    rows = session.execute(
-        select(Consent.subject_id, Consent.id)
+def _consent_ids(
+    session: Session, subjects: Sequence[str], data: TransferIn, now: datetime
+) -> dict[str, int]:
+    """For each subject, the first consent in force that covers this recipient, purpose and every item."""
+    rows = session.scalars(
+        select(Consent)
         .where(
             Consent.subject_id.in_(list(subjects)),
-            Consent.recipient == recipient,
+            Consent.recipient == data.party,
             Consent.scope.in_([ConsentScope.THIRD_PARTY.value, ConsentScope.FOREIGN_THIRD_PARTY.value]),
             Consent.given_at <= now,
             or_(Consent.withdrawn_at.is_(None), Consent.withdrawn_at > now),
+            or_(Consent.purpose.is_(None), Consent.purpose == data.purpose),
         )
         .order_by(Consent.id)
     )
-    return {subject: consent_id for subject, consent_id in rows}
+    found: dict[str, int] = {}
+    for consent in rows:
+        if consent.subject_id not in found and set(data.categories) <= set(consent.categories or ()):
+            found[consent.subject_id] = consent.id
+    return found
 
 
 def _package(
@@ -159,7 +167,7 @@ def _package(
     for decision in decisions:
         subject = decision.subjects[0]
         fields = [f for f in ws.vault.field_names(session, subject) if policy.fields.get(f) in categories]
-        values = ws.vault.read(session, decision, subject, fields)
+        values = ws.vault.read(session, decision, subject, fields, categories_of=policy.fields)
         rows.extend({"subject_id": subject, "field": f, "value": v} for f, v in sorted(values.items()))
     table = [["subject_id", "field", "value"], *([r["subject_id"], r["field"], r["value"]] for r in rows)]
     buffer = io.BytesIO()
@@ -230,7 +238,7 @@ def transfer(
     result.provided = [d.subjects[0] for d in allowed]
     basis = RECORDED.get(data.type)
     if basis is not None:
-        consents = _consent_ids(session, result.provided, data.party, now) if basis is Basis.CONSENT else {}
+        consents = _consent_ids(session, result.provided, data, now) if basis is Basis.CONSENT else {}
         for subject in result.provided:
             row = record_provision(
                 session,

@@ -4,7 +4,11 @@ the main database.
 Keeping the keys out of the main database is what makes erasure real: a copy or backup of the
 database taken before a subject was erased holds only ciphertexts whose key no longer exists.
 The key store is a small SQLite file in the workspace by default (``MAMORU_KEYSTORE_URL`` for
-another database); deleted rows are overwritten (``secure_delete``).
+another database). On SQLite a destroyed key is gone from the files themselves: deleted rows are
+overwritten (``secure_delete``) and the write-ahead log is checkpointed into the main file and
+truncated before :meth:`KeyStore.destroy_subject_key` returns, so no copy of the files taken after it
+(with or without the ``-wal``) holds the wrapped key. On PostgreSQL the row is deleted; what stays on
+disk until maintenance is described in docs/operators.md ("Security: erasure on disk").
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, LargeBinary, MetaData, String, create_engine, delete, event, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from mamoru.errors import MamoruError
 from mamoru.store.db import UTCDateTime, utcnow
 
 
@@ -44,13 +50,50 @@ class StoredNamedKey(KeyBase):
     kek_id: Mapped[str] = mapped_column(String(16))
 
 
+BUSY_TIMEOUT_MS = 10000
+
+
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+class ErasureNotOnDisk(MamoruError):
+    """A destroyed key could not yet be flushed out of the SQLite write-ahead log (a reader held it);
+    the key is deleted, and running the erasure again finishes the flush."""
+
+    http_status = 503
+
+
+def flush_deleted(engine: Engine, *, attempts: int = 3, wait_ms: int | None = None) -> bool:
+    """Move every committed change of a SQLite database into its main file and empty its write-ahead
+    log (``wal_checkpoint(TRUNCATE)``), so that rows deleted under ``secure_delete`` are overwritten in
+    the files on disk. True when done (or not SQLite); False when readers kept it from finishing.
+
+    ``wait_ms`` bounds how long each attempt waits for readers (the connection's busy timeout
+    otherwise): a busy main database should not hold its writers back for long.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    for _ in range(attempts):
+        try:
+            with engine.connect() as conn:
+                if wait_ms is not None:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+                try:
+                    busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                finally:
+                    if wait_ms is not None:
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except OperationalError:
+            continue
+        if not busy:
+            return True
+    return False
 
 
 class KeyStore:
@@ -79,12 +122,22 @@ class KeyStore:
             session.add(StoredSubjectKey(subject_id=subject_id, wrapped_key=wrapped, kek_id=kek_id))
 
     def destroy_subject_key(self, subject_id: str) -> bool:
-        """Delete the subject's key for good; True if there was one."""
+        """Delete the subject's key for good, from the files on disk too; True if there was one.
+
+        Raises :class:`ErasureNotOnDisk` if the write-ahead log could not be emptied (the row is
+        deleted all the same; calling again finishes the flush).
+        """
         with self.session() as session:
             result = session.execute(
                 delete(StoredSubjectKey).where(StoredSubjectKey.subject_id == subject_id)
             )
-            return bool(getattr(result, "rowcount", 0))
+            destroyed = bool(getattr(result, "rowcount", 0))
+        if not flush_deleted(self.engine):
+            raise ErasureNotOnDisk(
+                f"the key of {subject_id} is deleted but still in the key store's write-ahead log; "
+                "run the erasure again"
+            )
+        return destroyed
 
     def named_key(self, name: str) -> StoredNamedKey | None:
         with self.session() as session:

@@ -10,17 +10,17 @@ import base64
 import hashlib
 import hmac
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, event, select
 from sqlalchemy.orm import Session
 
 from mamoru.errors import MamoruError
 from mamoru.vault import crypto
 from mamoru.vault.errors import DecryptionFailed
 from mamoru.vault.keys import MasterKey
-from mamoru.vault.keystore import KeyStore
+from mamoru.vault.keystore import KeyStore, flush_deleted
 from mamoru.vault.tables import SubjectField
 
 #: Fields that get a blind index so a person can be found by them (requests, deduplication).
@@ -30,10 +30,14 @@ BLIND_INDEX_KEY = "blind_index"
 
 class Grant(Protocol):
     """What a read needs from an allowing decision (the guard's ``Decision`` is one): which subjects it
-    covers, why it went as it did, and which fields must come back masked."""
+    covers, which data categories it allowed, why it went as it did, and which fields must come back
+    masked."""
 
     @property
     def reasons(self) -> tuple[str, ...]: ...
+
+    @property
+    def categories(self) -> tuple[str, ...]: ...
 
     @property
     def mask_fields(self) -> tuple[str, ...]: ...
@@ -51,6 +55,23 @@ class SubjectErased(DecryptionFailed):
     """The subject's key was destroyed; its values cannot be read or written any more."""
 
     http_status = 410
+
+
+def flush_after_commit(session: Session) -> None:
+    """Once the caller's transaction commits, flush the main SQLite file too (``secure_delete`` is on
+    there as well), so that deleted ciphertexts are overwritten on disk and not left in the
+    write-ahead log. Best effort: the key is what erasure destroys, and it is gone already."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "sqlite" or session.info.get("flush_after_commit"):
+        return
+    session.info["flush_after_commit"] = True
+
+    def flush(done: Session) -> None:
+        done.info.pop("flush_after_commit", None)
+        flush_deleted(engine, attempts=1, wait_ms=1000)
+
+    event.listen(session, "after_commit", flush, once=True)
 
 
 def normalize_for_index(field: str, value: str) -> str:
@@ -169,9 +190,17 @@ class Vault:
         }
 
     def read(
-        self, session: Session, decision: Grant, subject_id: str, fields: Iterable[str]
+        self,
+        session: Session,
+        decision: Grant,
+        subject_id: str,
+        fields: Iterable[str],
+        *,
+        categories_of: Mapping[str, str],
     ) -> dict[str, str]:
-        """The plaintext of ``fields`` of one subject, only under an allowing decision for that subject.
+        """The plaintext of ``fields`` of one subject, only under an allowing decision for that subject,
+        and only of the fields whose category (``categories_of``: the policy's field -> category) the
+        decision allowed: a field of another category, or of none, is not opened.
 
         Fields the decision asks to mask come back masked (last four characters only).
         """
@@ -179,7 +208,9 @@ class Vault:
             raise AccessDenied(
                 f"no allowing decision for subject {subject_id}: {', '.join(decision.reasons)}"
             )
-        values = self.decrypt(session, subject_id, fields)
+        allowed = set(decision.categories)
+        scoped = [f for f in fields if categories_of.get(f) in allowed]
+        values = self.decrypt(session, subject_id, scoped) if scoped else {}
         for name in decision.mask_fields:
             if name in values:
                 values[name] = "*" * max(len(values[name]) - 4, 0) + values[name][-4:]
@@ -195,15 +226,19 @@ class Vault:
                     SubjectField.subject_id == subject_id, SubjectField.field.in_(names)
                 )
             )
+            flush_after_commit(session)
 
     def erase(self, session: Session, subject_id: str) -> bool:
         """Crypto-erase: destroy the subject's key, then drop its ciphertexts. Idempotent.
 
         The key goes first: once it is gone, every copy of the ciphertexts anywhere is unreadable, and a
         crash before the rows are dropped leaves nothing readable behind; running erase again finishes.
+        On SQLite the key store's files no longer hold the key when this returns, and the main file is
+        flushed once the caller commits.
         """
         destroyed = self.keystore.destroy_subject_key(subject_id)
         session.execute(delete(SubjectField).where(SubjectField.subject_id == subject_id))
+        flush_after_commit(session)
         return destroyed
 
     def rotate(self, new_master: MasterKey) -> int:
