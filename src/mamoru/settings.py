@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     request_ack_business_days: int = Field(
         default=2, ge=0, description="Business days to acknowledge a request."
     )
+    token_lifetime_days: int = Field(
+        default=90, ge=1, le=3650, description="Days an API token lives; a shorter one may be asked for."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -35,6 +35,7 @@ def templates() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html", "j2")),
     )
     env.filters["jst_date"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d")
+    env.filters["jst_minute"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
     return env
 
 
