@@ -158,10 +158,14 @@ class Access(Area):
     def __call__(
         self,
         principal: CurrentPrincipal,
-        purpose: Annotated[str, Header(alias="X-Mamoru-Purpose", description="Purpose id of the policy")],
+        # Optional to FastAPI so that the area is checked first (a refused caller gets 403, not 422);
+        # required here: without it the answer is 400.
+        purpose: Annotated[
+            str | None, Header(alias="X-Mamoru-Purpose", description="Purpose id of the policy (required)")
+        ] = None,
     ) -> AccessContext:
         self.check(principal)
-        if not _REF.match(purpose):
+        if purpose is None or not _REF.match(purpose):
             raise BadAccessContext("X-Mamoru-Purpose: a reference of letters, digits and _.:/- is expected")
         return AccessContext(client=f"api:{principal.token}", actor=principal.actor, purpose=purpose)
 

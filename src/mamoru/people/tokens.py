@@ -213,7 +213,7 @@ class TokenView:
 
 
 def list_tokens(session: Session, now: datetime) -> list[TokenView]:
-    logins = dict(session.execute(select(Staff.id, Staff.login)).tuples().all())
+    logins = {staff_id: login for staff_id, login in session.execute(select(Staff.id, Staff.login))}
     views = []
     for row in session.scalars(select(ApiClient).order_by(ApiClient.name)):
         expired = row.expires_at <= now
