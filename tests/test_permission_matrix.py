@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from enum import Enum
+from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import pytest

@@ -309,3 +309,29 @@ def test_the_cli_issues_lists_and_revokes(office: tuple[Workspace, DemoPlan, Tes
     assert _asks(client, token) == 401
     scopes = runner.invoke(app, ["tokens", "scopes"])
     assert "door_events" in scopes.output and "mynumber" not in scopes.output
+
+
+def test_migration_0017_revokes_the_tokens_that_could_claim_any_actor(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from mamoru.store.db import Database, alembic_config
+
+    db = Database(db_url)
+    db.migrate("head")
+    command.downgrade(alembic_config(db), "0016")  # the way down works too
+    token = "mmr_" + "old" * 10
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO api_clients (name, token_sha256, created_at, created_by) "
+                "VALUES ('hr-system', :digest, :at, 'staff:it01')"
+            ),
+            {"digest": hashlib.sha256(token.encode()).hexdigest(), "at": NOW - timedelta(days=3)},
+        )
+    db.migrate("head")
+    with db.session() as session:
+        row = session.scalar(select(ApiClient).where(ApiClient.name == "hr-system"))
+        assert row is not None and row.kind == "system" and row.scopes == [] and row.revoked_at is not None
+        assert authenticate(session, token, NOW) is None
+    db.dispose()

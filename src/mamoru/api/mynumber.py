@@ -11,7 +11,16 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import CSV_OR_XLSX, ERRORS, CurrentWorkspace, DbSession, Permit, Principal, download
+from mamoru.api.deps import (
+    CSV_OR_XLSX,
+    ERRORS,
+    MAX_ID,
+    CurrentWorkspace,
+    DbSession,
+    Permit,
+    Principal,
+    download,
+)
 from mamoru.law.mynumber import IdentityDoc, NumberCheckDoc, NumberDocument, StatutoryAffair
 from mamoru.mynumber import service as mn
 
@@ -31,7 +40,7 @@ class FilingIn(BaseModel):
 class CollectBody(BaseModel):
     subject_id: Annotated[str, Field(max_length=36)]
     number: Annotated[str, Field(max_length=40)]
-    filing_id: int
+    filing_id: Annotated[int, Field(ge=1, le=MAX_ID)]
     number_check: NumberCheckDoc
     identity: list[IdentityDoc] = Field(default_factory=list)
     by_agent: bool = False

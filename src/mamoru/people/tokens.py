@@ -222,7 +222,7 @@ def list_tokens(session: Session, now: datetime) -> list[TokenView]:
                 name=row.name,
                 kind=row.kind,
                 principal=(
-                    f"staff:{logins.get(row.staff_id, '?')}"
+                    f"staff:{logins.get(row.staff_id or 0, '?')}"
                     if row.kind == STAFF
                     else f"{SYSTEM_ACTOR_PREFIX}{row.name}"
                 ),
