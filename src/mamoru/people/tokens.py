@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -116,8 +117,12 @@ def issue_token(
         created_by=actor,
         expires_at=now + lifetime,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # two issues of one name at once: the second is bad input, not a 500
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        require([("name", f"a token named '{name}' exists already; names are never reused")])
     _audit(session, actor, "api_token.issue", row, *(f"scope:{s}" for s in wanted))
     return row, token
 
