@@ -1,4 +1,6 @@
-"""The guard over HTTP: tokens, the AccessContext every personal-data route takes, decisions, reads."""
+"""The guard over HTTP: tokens, the AccessContext every personal-data route takes, decisions, reads.
+
+The actor is always the token's principal: ``tokens["sa01"]`` acts as staff:sa01."""
 
 from __future__ import annotations
 
@@ -6,26 +8,27 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from mamoru.api.deps import access_context
+from mamoru.api.deps import Access, api_routes
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.audit.query import entries_for
 from mamoru.demo import DemoPlan, load_demo
 from mamoru.ledger.tables import Acquisition
-from mamoru.people.tokens import create_token, revoke_token
+from mamoru.people.tokens import revoke_token
 from mamoru.server import create_app
 from mamoru.web.console import signed_in
 from mamoru.workspace import Workspace
+from tests.tokens_helpers import staff_token
+
+Setup = tuple[TestClient, dict[str, str], DemoPlan, str]
 
 
 @pytest.fixture
-def setup(workspace: Workspace) -> Iterator[tuple[TestClient, str, DemoPlan, str]]:
+def setup(workspace: Workspace) -> Iterator[Setup]:
     with workspace.db.session() as session:
         plan = load_demo(session, workspace.vault, workspace.policy.policy, 6)
-        _, token = create_token(session, "hr-system", actor="staff:it01", now=datetime.now(UTC))
         subject = str(
             session.scalar(
                 select(Acquisition.subject_id)
@@ -33,29 +36,19 @@ def setup(workspace: Workspace) -> Iterator[tuple[TestClient, str, DemoPlan, str
                 .order_by(Acquisition.id)
             )
         )
+    tokens = {login: staff_token(workspace, login, name=f"t-{login}") for login in ("sa01", "sa02", "am01")}
     with TestClient(create_app(workspace)) as client:
-        yield client, token, plan, subject
+        yield client, tokens, plan, subject
 
 
-def headers(token: str, actor: str = "staff:sa01", purpose: str = "services") -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": actor, "X-Mamoru-Purpose": purpose}
+def headers(token: str, purpose: str = "services") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "X-Mamoru-Purpose": purpose}
 
 
 def _dependencies(dependant) -> set[object]:  # type: ignore[no-untyped-def]
     found = {dependant.call}
     for sub in dependant.dependencies:
         found |= _dependencies(sub)
-    return found
-
-
-def api_routes(routes: list[object]) -> list[APIRoute]:
-    """Every API route, including those of included routers (FastAPI keeps them behind a wrapper)."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):
-            found.extend(api_routes(route.original_router.routes))
     return found
 
 
@@ -69,7 +62,7 @@ def test_every_personal_data_route_takes_the_access_context(workspace: Workspace
         "/api/v1/subjects/{subject_id}",
     }
     for route in personal:
-        assert access_context in _dependencies(route.dependant), route.path
+        assert any(isinstance(d, Access) for d in _dependencies(route.dependant)), route.path
     for route in routes:
         if route.path.startswith("/api/") and ("subject" in route.path or "decision" in route.path):
             assert PERSONAL_DATA in route.tags, f"{route.path} handles personal data but is not marked"
@@ -78,42 +71,43 @@ def test_every_personal_data_route_takes_the_access_context(workspace: Workspace
             assert signed_in in _dependencies(route.dependant), route.path
 
 
-def test_decisions_need_a_valid_token_and_a_context(
-    setup: tuple[TestClient, str, DemoPlan, str], workspace: Workspace
-) -> None:
-    client, token, _, subject = setup
+def test_decisions_need_a_valid_token_and_a_context(setup: Setup, workspace: Workspace) -> None:
+    client, tokens, _, subject = setup
+    token = tokens["sa01"]
     body = {"subjects": [subject], "categories": ["contact"]}
     assert client.post("/api/v1/decisions", json=body).status_code in (401, 422)
     assert client.post("/api/v1/decisions", json=body, headers=headers("mmr_wrong")).status_code == 401
     assert (
         client.post(
-            "/api/v1/decisions", json=body, headers=headers(token, actor="name with spaces")
+            "/api/v1/decisions", json=body, headers=headers(token, purpose="name with spaces")
         ).status_code
         == 400
     )
     ok = client.post("/api/v1/decisions", json=body, headers=headers(token))
     assert ok.status_code == 200 and ok.json()[0]["allow"] is True
     with workspace.db.session() as session:
-        revoke_token(session, "hr-system", actor="staff:it01", now=datetime.now(UTC))
+        revoke_token(session, "t-sa01", actor="staff:pm01", now=datetime.now(UTC))
     assert client.post("/api/v1/decisions", json=body, headers=headers(token)).status_code == 401
 
 
-def test_batch_decisions_over_http(setup: tuple[TestClient, str, DemoPlan, str]) -> None:
-    client, token, _, subject = setup
+def test_batch_decisions_over_http(setup: Setup) -> None:
+    client, tokens, _, subject = setup
+    token = tokens["sa01"]
     body = {"subjects": [subject, "unknown-subject"], "categories": ["contact"], "action": "read"}
     result = client.post("/api/v1/decisions", json=body, headers=headers(token)).json()
     assert [(d["allow"], d["reasons"]) for d in result] == [(True, ["allowed"]), (False, ["subject_erased"])]
 
 
 def test_subject_read_is_guarded_audited_and_decrypts_only_on_allow(
-    setup: tuple[TestClient, str, DemoPlan, str], workspace: Workspace
+    setup: Setup, workspace: Workspace
 ) -> None:
-    client, token, plan, subject = setup
+    client, tokens, plan, subject = setup
+    token = tokens["sa01"]
     person = next(p for p in plan.all_people() if p.subject_id == subject)
     allowed = client.get(f"/api/v1/subjects/{subject}?fields=name&fields=email", headers=headers(token))
     assert allowed.status_code == 200
     assert allowed.json()["values"] == {"name": person.values["name"], "email": person.values["email"]}
-    denied = client.get(f"/api/v1/subjects/{subject}?fields=name", headers=headers(token, actor="staff:sa02"))
+    denied = client.get(f"/api/v1/subjects/{subject}?fields=name", headers=headers(tokens["sa02"]))
     assert denied.status_code == 403 and "training_lapsed" in denied.json()["detail"]
     assert person.values["name"] not in denied.text
     wrong_purpose = client.get(
@@ -128,14 +122,16 @@ def test_subject_read_is_guarded_audited_and_decrypts_only_on_allow(
     assert [d["actor"] for d in decisions] == ["staff:sa01", "staff:sa02", "staff:sa01"]
 
 
-def test_fields_without_a_category_are_refused(setup: tuple[TestClient, str, DemoPlan, str]) -> None:
-    client, token, _, subject = setup
+def test_fields_without_a_category_are_refused(setup: Setup) -> None:
+    client, tokens, _, subject = setup
+    token = tokens["sa01"]
     response = client.get(f"/api/v1/subjects/{subject}?fields=password", headers=headers(token))
     assert response.status_code == 403 and "password" in response.json()["detail"]
 
 
-def test_batch_endpoint_answers_each_request(setup: tuple[TestClient, str, DemoPlan, str]) -> None:
-    client, token, _, subject = setup
+def test_batch_endpoint_answers_each_request(setup: Setup) -> None:
+    client, tokens, _, subject = setup
+    token = tokens["sa01"]
     body = {
         "requests": [
             {"subjects": [subject], "categories": ["contact"]},
@@ -147,17 +143,19 @@ def test_batch_endpoint_answers_each_request(setup: tuple[TestClient, str, DemoP
     assert result[1][0]["reasons"] == ["role_lacks_purpose"]
 
 
-def test_audit_entries_and_proofs_need_a_token(
-    setup: tuple[TestClient, str, DemoPlan, str], workspace: Workspace
-) -> None:
+def test_audit_entries_and_proofs_need_a_token(setup: Setup, workspace: Workspace) -> None:
     from mamoru.audit.proofs import InclusionProof, make_checkpoint
 
-    client, token, _, subject = setup
+    client, tokens, _, subject = setup
     client.post(
-        "/api/v1/decisions", json={"subjects": [subject], "categories": ["contact"]}, headers=headers(token)
+        "/api/v1/decisions",
+        json={"subjects": [subject], "categories": ["contact"]},
+        headers=headers(tokens["sa01"]),
     )
     assert client.get(f"/api/v1/audit/entries?subject={subject}").status_code == 401
-    auth = {"Authorization": f"Bearer {token}"}
+    sales = {"Authorization": f"Bearer {tokens['sa01']}"}
+    assert client.get(f"/api/v1/audit/entries?subject={subject}", headers=sales).status_code == 403
+    auth = {"Authorization": f"Bearer {tokens['am01']}"}
     entries = client.get(f"/api/v1/audit/entries?subject={subject}", headers=auth).json()
     assert [e["action"] for e in entries][-1] == "decision.read"
     assert client.get("/api/v1/audit/entries?subject=a&actor=b", headers=auth).status_code == 400

@@ -9,25 +9,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from mamoru.people.tokens import create_token
 from mamoru.policy.service import current_notice
 from mamoru.server import create_app
+from mamoru.setup import FIRST_LOGIN
 from mamoru.workspace import Workspace
+from tests.tokens_helpers import bearer, staff_token
 
 
 @pytest.fixture
 def api(workspace: Workspace) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    with workspace.db.session() as session:
-        _, token = create_token(session, "intake", actor="staff:it01", now=datetime.now(UTC))
+    # The workspace's first protection manager: the privacy office keeps the ledger.
     with TestClient(create_app(workspace)) as client:
-        yield (
-            client,
-            {
-                "Authorization": f"Bearer {token}",
-                "X-Mamoru-Actor": "staff:po01",
-                "X-Mamoru-Purpose": "research",
-            },
-        )
+        yield client, bearer(staff_token(workspace, FIRST_LOGIN), purpose="research")
 
 
 ENTRY = {
@@ -52,10 +45,8 @@ def test_jis_1_ledger_over_http_from_entry_to_excel(api: tuple[TestClient, dict[
     assert client.post("/api/v1/ledger", json=missing, headers=headers).status_code == 422
     created = client.post("/api/v1/ledger", json=ENTRY, headers=headers)
     assert created.status_code == 201 and created.json()["review_overdue"] is True
-    reviewed = client.post(
-        "/api/v1/ledger/L-survey/review", json={"reviewer": "staff:pm01"}, headers=headers
-    ).json()
-    assert reviewed["review_overdue"] is False and reviewed["reviewer"] == "staff:pm01"
+    reviewed = client.post("/api/v1/ledger/L-survey/review", headers=headers).json()
+    assert reviewed["review_overdue"] is False and reviewed["reviewer"] == f"staff:{FIRST_LOGIN}"
     assert [e["code"] for e in client.get("/api/v1/ledger", headers=headers).json()] == ["L-survey"]
     assert client.get("/api/v1/ledger").status_code == 401
     xlsx = client.get("/api/v1/ledger-export?format=xlsx&lang=en", headers=headers)
@@ -78,7 +69,7 @@ def test_acquisition_and_consent_over_http(
     }
     assert client.post("/api/v1/channels", json=channel, headers=headers).status_code == 201
     assert client.post("/api/v1/channels/ch-survey/activate", headers=headers).status_code == 422
-    client.post("/api/v1/channels/ch-survey/attest", json={"reviewer": "staff:pm01"}, headers=headers)
+    client.post("/api/v1/channels/ch-survey/attest", headers=headers)
     assert client.post("/api/v1/channels/ch-survey/activate", headers=headers).json()["active"] is True
     with workspace.db.session() as session:
         notice = current_notice(session)
@@ -154,7 +145,7 @@ def test_appi_21a_a_notice_marked_done_over_http_is_no_longer_overdue(
         "notice_in_advance": False,
     }
     assert client.post("/api/v1/channels", json=channel, headers=headers).status_code == 201
-    client.post("/api/v1/channels/ch-bought/attest", json={"reviewer": "staff:pm01"}, headers=headers)
+    client.post("/api/v1/channels/ch-bought/attest", headers=headers)
     assert client.post("/api/v1/channels/ch-bought/activate", headers=headers).json()["active"] is True
     with workspace.db.session() as session:  # acquired ten days ago, so the notice (due on day 5) is late
         row = acquire(
@@ -187,5 +178,5 @@ def test_appi_21a_a_notice_marked_done_over_http_is_no_longer_overdue(
         audited = [
             e for e in entries_for(session, "subject", subject) if e.body["action"] == "acquisition.notified"
         ]
-    assert len(audited) == 1 and audited[0].body["actor"] == "api:intake"
+    assert len(audited) == 1 and audited[0].body["actor"] == f"staff:{FIRST_LOGIN}"
     assert client.post("/api/v1/acquisitions/999999/notified", headers=headers).status_code == 404

@@ -91,14 +91,12 @@ def test_appi_23_log_a_null_subject_over_http_is_a_422_and_the_log_keeps_working
     """The attack of issue 21: one POST with ``"subjects": [null]`` made every later query fail."""
     from fastapi.testclient import TestClient
 
-    from mamoru.people.tokens import create_token
     from mamoru.server import create_app
     from tests.requests_helpers import load_office
+    from tests.tokens_helpers import bearer, staff_token
 
     load_office(workspace)
-    with workspace.db.session() as session:
-        _, token = create_token(session, "soc", actor="staff:it01", now=datetime.now(UTC))
-    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": "staff:pm01"}
+    headers = bearer(staff_token(workspace, "pm01"))
     aware = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     with TestClient(create_app(workspace)) as client:
         for bad in ([None], ["山田太郎"], [SUBJECT, 123456789018], ["123456789018"]):

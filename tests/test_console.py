@@ -272,7 +272,7 @@ def test_every_console_route_refuses_roles_without_personal_data_duties(
     dashboard, the sign-in page and the guarded subject page; everything else answers 403."""
     from fastapi.routing import APIRoute
 
-    from mamoru.web import console, datastores, incidents, mynumber, people, requests, transfers
+    from mamoru.web import console, datastores, incidents, mynumber, people, requests, tokens, transfers
 
     open_to_all = {"/console/", "/console/login", "/console/subjects/{subject_id}"}
     routers = (
@@ -283,6 +283,7 @@ def test_every_console_route_refuses_roles_without_personal_data_duties(
         mynumber.router,
         people.console_router,
         datastores.router,
+        tokens.router,
     )
     routes = sorted(
         r.path

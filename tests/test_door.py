@@ -358,12 +358,13 @@ def _raw(port: int, head: bytes, body_parts: list[bytes]) -> bytes:
 
 
 def test_a_200_mb_body_is_refused_with_413_before_it_is_read(served: Served) -> None:
-    # Content-Length of 200 MB, and only the first 64 KiB sent: the answer comes without the rest.
+    # Content-Length of 200 MB and nothing of it sent: the answer comes from the head alone. (Sending a
+    # part of the body too would race the server's close: unread data there turns the close into a reset.)
     head = (
         b"POST /api/v1/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 209715200\r\n\r\n"
     )
-    answer = _raw(served.port, head, [b"[" + b"0," * 32_000])
+    answer = _raw(served.port, head, [])
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     # Chunked, no length: refused once the part received passes the cap (1 MiB), without a token.
     head = (
@@ -381,7 +382,7 @@ def test_a_200_mb_body_is_refused_with_413_before_it_is_read(served: Served) -> 
         b"POST /console/login?lang=ja HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 2097152\r\n\r\n"
     )
-    answer = _raw(served.port, head, [b"login=x&password="])
+    answer = _raw(served.port, head, [])
     assert answer.startswith(b"HTTP/1.1 413") and "大きすぎます" in answer.decode()
     # Under the cap, chunked or not, a body goes on to the route (which wants a credential).
     small = httpx.post(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,10 +16,10 @@ from mamoru.demo import load_demo
 from mamoru.errors import Invalid, MamoruError, Problem, problem, require
 from mamoru.people import inquiries
 from mamoru.people.auth import set_password
-from mamoru.people.tokens import create_token
 from mamoru.server import create_app
 from mamoru.web.i18n import catalog
 from mamoru.workspace import Workspace
+from tests.tokens_helpers import staff_token
 
 PASSWORD = "correct horse battery"
 NAME = "佐藤花子"
@@ -77,7 +76,7 @@ def client(workspace: Workspace) -> Iterator[tuple[TestClient, dict[str, str]]]:
         plan = load_demo(session, workspace.vault, workspace.policy.policy, 3)
         for member in plan.staff:
             set_password(session, member.login, PASSWORD, actor="test")
-        _, token = create_token(session, "intake", actor="staff:it01", now=datetime.now(UTC))
+    token = staff_token(workspace, "po01")
     with TestClient(create_app(workspace)) as c:
         yield c, {"Authorization": f"Bearer {token}"}
 

@@ -9,6 +9,7 @@ import pytest
 
 from mamoru.incidents.service import Stage
 from mamoru.people import inquiries
+from mamoru.people.permissions import Scope
 from mamoru.people.staff import StaffKind
 from mamoru.scan import gaps
 from mamoru.web.i18n import LANGS, catalog
@@ -24,6 +25,9 @@ DYNAMIC = {
     "kind_": list(inquiries.KINDS),
     "staff_": [k.value for k in StaffKind],
     "stage_": [s.value for s in Stage],
+    "scope_": [s.value for s in Scope],
+    "token_kind_": ["staff", "system"],
+    "token_state_": ["active", "expired", "revoked"],
     "clock_": [
         "on_track",
         "prelim_warning",

@@ -372,16 +372,15 @@ def test_appi_26c_the_api_and_the_console_show_the_warnings_on_the_right_dates(w
     from fastapi.testclient import TestClient
 
     from mamoru.people.auth import set_password
-    from mamoru.people.tokens import create_token
     from mamoru.server import create_app
     from tests.requests_helpers import load_office
     from tests.test_console import PASSWORD, csrf_of, sign_in
+    from tests.tokens_helpers import bearer, staff_token
 
     load_office(workspace)
     with workspace.db.session() as session:
-        _, token = create_token(session, "soc", actor="staff:it01", now=datetime.now(UTC))
         set_password(session, "pm01", PASSWORD, actor="test")
-    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": "staff:pm01"}
+    headers = bearer(staff_token(workspace, "pm01"))
     day0 = datetime.now(UTC) - timedelta(hours=1)
     with TestClient(create_app(workspace)) as client:
         created = client.post(

@@ -107,13 +107,11 @@ def test_mn_2_collection_needs_a_pending_filing_and_export_is_only_statutory(
     # pending statutory filing, and leaves only in the statutory output for that filing's documents.
     from fastapi.testclient import TestClient
 
-    from mamoru.people.tokens import create_token
     from mamoru.server import create_app
+    from tests.tokens_helpers import bearer, staff_token
 
     ws, plan = office
-    with ws.db.session() as session:
-        _, token = create_token(session, "payroll", actor="staff:it01", now=NOW)
-    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": HANDLER}
+    headers = bearer(staff_token(ws, "hr01"))
     tax_number, insurance_number = number("12345678901"), number("98765432109")
 
     def entry(subject: str, value: str, filing_id: int) -> httpx.Response:
@@ -370,7 +368,7 @@ def test_mn_6_flooding_every_input_of_a_running_server_leaves_no_number_in_any_l
                 ascii_value = value if value.isascii() else "123456789018"
                 client.get(
                     f"/api/v1/subjects/{value}",
-                    headers={"Authorization": f"Bearer {ascii_value}", "X-Mamoru-Actor": ascii_value},
+                    headers={"Authorization": f"Bearer {ascii_value}", "X-Mamoru-Purpose": ascii_value},
                 )
                 client.post("/api/v1/decisions", json={"subjects": [value], "categories": [value]})
                 client.post("/console/login", data={"login": value, "password": value, "csrf": value})
@@ -463,14 +461,12 @@ def test_mn_6_a_refusal_over_the_api_is_audited_and_opens_one_draft_at_once(
     from fastapi.testclient import TestClient
 
     from mamoru.audit.query import entries_for
-    from mamoru.people.tokens import create_token
     from mamoru.server import create_app
+    from tests.tokens_helpers import bearer, staff_token
 
     ws, plan = office
     entry = _collect(ws, _employee(plan), number("11122233344"), _filing(ws))
-    with ws.db.session() as session:
-        _, token = create_token(session, "payroll", actor="staff:it01", now=NOW)
-    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Actor": "staff:sa01"}
+    headers = bearer(staff_token(ws, "sa01"))
     with TestClient(create_app(ws)) as client:
         refused = client.get(
             f"/api/v1/mynumber/entries/{entry}/number", params={"affair": "withholding_slip"}, headers=headers
@@ -490,6 +486,43 @@ def test_mn_6_a_refusal_over_the_api_is_audited_and_opens_one_draft_at_once(
             len(list(session.scalars(select(Incident).where(Incident.source == "signal:my_number_denied"))))
             == 1
         )
+
+
+def test_mn_6_the_door_controllers_token_never_reads_a_number_whatever_actor_it_names(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    # The attack of issue 21: any token used to claim any actor in a header and read a full number (200).
+    # A system token acts as itself; no header changes that, and no scope opens a My Number route.
+    from fastapi.testclient import TestClient
+
+    from mamoru.people.permissions import Scope
+    from mamoru.server import create_app
+    from tests.tokens_helpers import bearer, staff_token, system_token
+
+    ws, plan = office
+    secret = number("11122233344")
+    entry = _collect(ws, _employee(plan), secret, _filing(ws))
+    doors = bearer(system_token(ws, "doors", "door_events"))
+    everything = bearer(system_token(ws, "everything", *(s.value for s in Scope)))
+    url = f"/api/v1/mynumber/entries/{entry}/number"
+    with TestClient(create_app(ws)) as client:
+        for headers in (doors, everything):
+            claimed = client.get(
+                url, params={"affair": "withholding_slip"}, headers={**headers, "X-Mamoru-Actor": HANDLER}
+            )
+            assert claimed.status_code == 403 and secret not in claimed.text
+            assert "system token never reaches a My Number route" in claimed.json()["detail"]
+            for method, path in (
+                ("POST", "/api/v1/mynumber/filings"),
+                ("POST", "/api/v1/mynumber/entries"),
+                ("GET", "/api/v1/mynumber/outputs/withholding_slips?year=2026"),
+                ("POST", "/api/v1/mynumber/export?destination=x"),
+            ):
+                assert client.request(method, path, headers=headers, json={}).status_code == 403, path
+        handler = client.get(
+            url, params={"affair": "withholding_slip"}, headers=bearer(staff_token(ws, "hr01"))
+        )
+        assert handler.status_code == 200 and handler.json()["number"] == secret
 
 
 def test_mn_6_twenty_refusals_at_once_are_each_audited_and_none_is_left_unsignalled(

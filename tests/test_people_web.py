@@ -16,9 +16,9 @@ from mamoru.demo import load_demo
 from mamoru.demo.people import load_demo_people
 from mamoru.people.auth import set_password
 from mamoru.people.tables import Inquiry
-from mamoru.people.tokens import create_token
 from mamoru.server import create_app
 from mamoru.workspace import Workspace
+from tests.tokens_helpers import system_token
 
 PASSWORD = "correct horse battery"
 
@@ -30,7 +30,7 @@ def client(workspace: Workspace) -> Iterator[tuple[TestClient, str]]:
         for member in plan.staff:
             set_password(session, member.login, PASSWORD, actor="test")
         load_demo_people(session, workspace.vault, workspace.policy.policy, datetime.now(UTC))
-        _, token = create_token(session, "doors", actor="staff:it01", now=datetime.now(UTC))
+    token = system_token(workspace, "facilities", "door_events", "pms_read", "inquiries")
     with TestClient(create_app(workspace)) as c:
         yield c, token
 

@@ -694,20 +694,17 @@ def test_appi_27a_the_gate_over_http_and_the_console_page(office: tuple[Workspac
     from fastapi.testclient import TestClient
 
     from mamoru.people.auth import set_password
-    from mamoru.people.tokens import create_token
     from mamoru.server import create_app
     from tests.test_console import csrf_of, sign_in
+    from tests.tokens_helpers import staff_token
 
     ws, plan = office
     consenting = _consenting(ws, plan, 3)
     with ws.db.session() as session:
-        _, token = create_token(session, "crm", actor="staff:it01", now=datetime.now(UTC))
         set_password(session, "po01", "correct horse battery", actor="test")
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "X-Mamoru-Actor": "staff:sa01",
-        "X-Mamoru-Purpose": "announcements",
-    }
+    token = staff_token(ws, "sa01")
+    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Purpose": "announcements"}
+    office_headers = {"Authorization": f"Bearer {staff_token(ws, 'po01')}"}
     with TestClient(create_app(ws)) as client:
         response = client.post(
             "/api/v1/transfers",
@@ -737,10 +734,12 @@ def test_appi_27a_the_gate_over_http_and_the_console_page(office: tuple[Workspac
             },
         )
         assert bad.status_code == 422 and "joint_use" in bad.text
-        parties = {p["party"]: p for p in client.get("/api/v1/parties", headers=headers).json()}
+        parties = {p["party"]: p for p in client.get("/api/v1/parties", headers=office_headers).json()}
         assert parties["processor:mailing"]["problems"] == ["monitoring_overdue"]
         assert parties["processor:mail_delivery"]["cleared"] is True
-        records = client.get(f"/api/v1/provision-records?subject={consenting[0]}", headers=headers).json()
+        records = client.get(
+            f"/api/v1/provision-records?subject={consenting[0]}", headers=office_headers
+        ).json()
         assert records["provision_records"][-1]["recipient"] == "event_cosponsor"
         assert sign_in(client, "po01") == 303
         page = client.get(f"/console/transfers?subject={consenting[0]}&lang=en")

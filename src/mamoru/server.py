@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__, logfilter
 from mamoru.api import audit, ledger, personal, v1
+from mamoru.api import deps as api_deps
 from mamoru.api import errors as api_errors
 from mamoru.api import incidents as api_incidents
 from mamoru.api import mynumber as api_mynumber
@@ -28,6 +29,7 @@ from mamoru.web import mynumber as web_mynumber
 from mamoru.web import people as web_people
 from mamoru.web import requests as web_requests
 from mamoru.web import scans as web_scans
+from mamoru.web import tokens as web_tokens
 from mamoru.web import transfers as web_transfers
 from mamoru.workspace import Workspace
 
@@ -113,6 +115,8 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_people.console_router)
     app.include_router(web_datastores.router)
     app.include_router(web_scans.router)
+    app.include_router(web_tokens.router)
+    api_deps.check_every_route_declares_an_area(app.routes)
     # Outermost, in this order: the client's address is settled, then an oversized body is refused,
     # before any route, session or credential is touched.
     settings = workspace.settings

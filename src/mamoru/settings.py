@@ -119,6 +119,9 @@ class Settings(BaseSettings):
         le=604800,
         description="`serve` and the worker verify the whole audit log this often.",
     )
+    token_lifetime_days: int = Field(
+        default=90, ge=1, le=3650, description="Days an API token lives; a shorter one may be asked for."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import ERRORS, BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, PUBLIC, BadAccessContext, CurrentWorkspace, DbSession, Permit, Principal
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import checkpoints, consistency_proof, inclusion_proof, latest_checkpoint
 from mamoru.audit.query import entries_for
@@ -19,6 +19,7 @@ from mamoru.audit.verification import verification_status
 #: The largest audit sequence number a route accepts (a 64-bit column).
 MAX_SEQ = 2**63 - 1
 router = APIRouter(responses=ERRORS, prefix="/api/v1/audit", tags=["audit"])
+AuditReader = Annotated[Principal, Depends(Permit("audit"))]
 
 
 class CheckpointOut(BaseModel):
@@ -45,7 +46,9 @@ class ConsistencyOut(BaseModel):
     path: list[str]
 
 
-@router.get("/checkpoints", summary="Every signed checkpoint and the public key to check them")
+@router.get(
+    "/checkpoints", summary="Every signed checkpoint and the public key to check them", dependencies=[PUBLIC]
+)
 def list_checkpoints(ws: CurrentWorkspace, session: DbSession) -> CheckpointsOut:
     return CheckpointsOut(
         public_key_pem=public_key_pem(ws.signer.public),
@@ -58,7 +61,9 @@ def list_checkpoints(ws: CurrentWorkspace, session: DbSession) -> CheckpointsOut
     )
 
 
-@router.get("/consistency", summary="RFC 6962 consistency proof between two tree sizes")
+@router.get(
+    "/consistency", summary="RFC 6962 consistency proof between two tree sizes", dependencies=[PUBLIC]
+)
 def consistency(
     session: DbSession, first: int = Query(ge=0, le=MAX_SEQ), second: int = Query(ge=0, le=MAX_SEQ)
 ) -> ConsistencyOut:
@@ -78,7 +83,11 @@ class StatusOut(BaseModel):
     latest_checkpoint: CheckpointOut | None
 
 
-@router.get("/status", summary="Size of the log, the last (signed) verification and the latest checkpoint")
+@router.get(
+    "/status",
+    summary="Size of the log, the last (signed) verification and the latest checkpoint",
+    dependencies=[PUBLIC],
+)
 def status(session: DbSession, ws: CurrentWorkspace) -> StatusOut:
     size, _ = head(session)
     shown = verification_status(session, ws.signer.public, now=datetime.now(UTC))
@@ -111,7 +120,7 @@ class EntryOut(BaseModel):
 
 @router.get("/entries", summary="Entries about a subject, by an actor or for a purpose (API token required)")
 def entries(
-    _client: CurrentApiClient,
+    _who: AuditReader,
     session: DbSession,
     subject: str | None = None,
     actor: str | None = None,
@@ -152,9 +161,7 @@ class InclusionOut(BaseModel):
 @router.get(
     "/proof/{seq}", summary="Inclusion proof of an entry in the latest checkpoint (API token required)"
 )
-def proof(
-    seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], _client: CurrentApiClient, session: DbSession
-) -> InclusionOut:
+def proof(seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], _who: AuditReader, session: DbSession) -> InclusionOut:
     found = inclusion_proof(session, seq)
     data = found.to_json()
     return InclusionOut(

@@ -1,38 +1,28 @@
 """Incidents over HTTP: open, update, work the stages, report, notify, close; the clocks as of a date.
 
-Every change names the staff member acting (``X-Mamoru-Actor``); the narrative is returned only inside
-the report content, which the office needs to file it.
+Every change is made by the token's staff member (the privacy office); the narrative is returned only
+inside the report content, which the office needs to file it.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
-from mamoru.api.deps import ERRORS, BadAccessContext, CurrentApiClient, CurrentWorkspace, DbSession
-from mamoru.audit.entry import REFERENCE_PATTERN
+from mamoru.api.deps import ERRORS, CurrentWorkspace, DbSession, Permit, Principal
 from mamoru.incidents import service as incidents
 from mamoru.incidents.service import ClockView, ReportKind, Stage
 from mamoru.incidents.tables import Incident
 from mamoru.references import Reference
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1/incidents", tags=["incidents"])
-_REF = re.compile(REFERENCE_PATTERN)
-
-
-def _actor(value: str) -> str:
-    if not _REF.match(value):
-        raise BadAccessContext("X-Mamoru-Actor: a reference of letters, digits and _.:/- is expected")
-    return value
-
-
-Actor = Annotated[str, Header(alias="X-Mamoru-Actor", description="The staff member acting, e.g. staff:pm01")]
+Reader = Annotated[Principal, Depends(Permit("incidents"))]
+Manager = Annotated[Principal, Depends(Permit("incidents.manage"))]
 
 
 class IncidentOut(BaseModel):
@@ -118,7 +108,7 @@ def _today(at: date | None) -> date:
 
 @router.get("", response_model=list[IncidentOut])
 def list_incidents(
-    client: CurrentApiClient,
+    _who: Reader,
     session: DbSession,
     at: Annotated[date | None, Query(description="View as of this date")] = None,
 ) -> list[IncidentOut]:
@@ -130,17 +120,15 @@ def list_incidents(
 
 
 @router.post("", status_code=201, response_model=IncidentOut)
-def create(
-    body: IncidentIn, actor: Actor, client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace
-) -> IncidentOut:
+def create(body: IncidentIn, who: Manager, session: DbSession, ws: CurrentWorkspace) -> IncidentOut:
     incident = incidents.open_incident(
-        session, ws.vault, aware_at=body.aware_at, actor=_actor(actor), now=datetime.now(UTC), **body.facts
+        session, ws.vault, aware_at=body.aware_at, actor=who.actor, now=datetime.now(UTC), **body.facts
     )
     return _view(session, incident, datetime.now(UTC).date())
 
 
 @router.get("/{ref}", response_model=IncidentOut)
-def show(ref: str, client: CurrentApiClient, session: DbSession, at: date | None = None) -> IncidentOut:
+def show(ref: str, _who: Reader, session: DbSession, at: date | None = None) -> IncidentOut:
     return _view(session, incidents.get(session, ref), _today(at))
 
 
@@ -148,12 +136,11 @@ def show(ref: str, client: CurrentApiClient, session: DbSession, at: date | None
 def patch(
     ref: str,
     body: Facts,
-    actor: Actor,
-    client: CurrentApiClient,
+    who: Manager,
     session: DbSession,
     ws: CurrentWorkspace,
 ) -> IncidentOut:
-    incident = incidents.update(session, ws.vault, incidents.get(session, ref), actor=_actor(actor), **body)
+    incident = incidents.update(session, ws.vault, incidents.get(session, ref), actor=who.actor, **body)
     return _view(session, incident, datetime.now(UTC).date())
 
 
@@ -162,21 +149,20 @@ def stage(
     ref: str,
     stage: Stage,
     body: StageIn,
-    actor: Actor,
-    client: CurrentApiClient,
+    who: Manager,
     session: DbSession,
     ws: CurrentWorkspace,
 ) -> IncidentOut:
     incident = incidents.get(session, ref)
     incidents.complete_stage(
-        session, ws.vault, incident, stage, note=body.note, actor=_actor(actor), now=datetime.now(UTC)
+        session, ws.vault, incident, stage, note=body.note, actor=who.actor, now=datetime.now(UTC)
     )
     return _view(session, incident, datetime.now(UTC).date())
 
 
 @router.get("/{ref}/reports/{kind}")
 def report(
-    ref: str, kind: ReportKind, client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace
+    ref: str, kind: ReportKind, _who: Reader, session: DbSession, ws: CurrentWorkspace
 ) -> dict[str, Any]:
     """The report as it would be filed now (JSON for the PPC web form); ``missing`` lists empty items."""
     content = incidents.report_content(ws, session, incidents.get(session, ref), kind)
@@ -185,7 +171,7 @@ def report(
 
 @router.get("/{ref}/reports/{kind}/html", response_class=HTMLResponse)
 def report_html(
-    ref: str, kind: ReportKind, client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace
+    ref: str, kind: ReportKind, _who: Reader, session: DbSession, ws: CurrentWorkspace
 ) -> HTMLResponse:
     content = incidents.report_content(ws, session, incidents.get(session, ref), kind)
     return HTMLResponse(incidents.render_report(content), headers={"Cache-Control": "no-store"})
@@ -195,26 +181,25 @@ def report_html(
 def submit(
     ref: str,
     kind: ReportKind,
-    actor: Actor,
-    client: CurrentApiClient,
+    who: Manager,
     session: DbSession,
     ws: CurrentWorkspace,
 ) -> dict[str, Any]:
     row = incidents.submit_report(
-        session, ws, incidents.get(session, ref), kind, actor=_actor(actor), now=datetime.now(UTC)
+        session, ws, incidents.get(session, ref), kind, actor=who.actor, now=datetime.now(UTC)
     )
     return {"report": row.id, "kind": row.kind, "submitted_at": row.submitted_at}
 
 
 @router.post("/{ref}/notices")
 def notices(
-    ref: str, body: NoticeIn, actor: Actor, client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace
+    ref: str, body: NoticeIn, who: Manager, session: DbSession, ws: CurrentWorkspace
 ) -> dict[str, int]:
     result = incidents.notify_persons(
         session,
         ws,
         incidents.get(session, ref),
-        actor=_actor(actor),
+        actor=who.actor,
         now=datetime.now(UTC),
         alternative_url=body.alternative_url,
     )
@@ -226,7 +211,7 @@ def notices(
 
 
 @router.post("/{ref}/close", response_model=IncidentOut)
-def close(ref: str, actor: Actor, client: CurrentApiClient, session: DbSession) -> IncidentOut:
+def close(ref: str, who: Manager, session: DbSession) -> IncidentOut:
     incident = incidents.get(session, ref)
-    incidents.close(session, incident, actor=_actor(actor), now=datetime.now(UTC))
+    incidents.close(session, incident, actor=who.actor, now=datetime.now(UTC))
     return _view(session, incident, datetime.now(UTC).date())

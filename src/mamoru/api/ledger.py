@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -17,10 +17,12 @@ from mamoru.api.deps import (
     CSV_OR_XLSX,
     ERRORS,
     MAX_ID,
-    CurrentAccess,
-    CurrentApiClient,
+    Access,
+    AccessContext,
     CurrentWorkspace,
     DbSession,
+    Permit,
+    Principal,
 )
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.ledger import entries as ledger
@@ -43,6 +45,12 @@ from mamoru.references import Reference
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["ledger"])
 personal_router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
+Reader = Annotated[Principal, Depends(Permit("ledger"))]
+Keeper = Annotated[Principal, Depends(Permit("ledger.review"))]
+Exporter = Annotated[Principal, Depends(Permit("ledger.export"))]
+Retention = Annotated[Principal, Depends(Permit("retention"))]
+AcquisitionAccess = Annotated[AccessContext, Depends(Access("acquisitions"))]
+ConsentAccess = Annotated[AccessContext, Depends(Access("consents"))]
 
 
 class LedgerEntryOut(ledger.LedgerEntryIn):
@@ -69,7 +77,7 @@ def _out(row: LedgerEntry, ws: Any) -> LedgerEntryOut:
 
 
 @router.get("/ledger", summary="The personal-information management ledger")
-def list_ledger(client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession) -> list[LedgerEntryOut]:
+def list_ledger(_who: Reader, ws: CurrentWorkspace, session: DbSession) -> list[LedgerEntryOut]:
     return [_out(row, ws) for row in ledger.list_entries(session)]
 
 
@@ -77,36 +85,30 @@ def list_ledger(client: CurrentApiClient, ws: CurrentWorkspace, session: DbSessi
     "/ledger", status_code=201, summary="Add a ledger entry (the seven JIS Q 15001 columns are required)"
 )
 def post_ledger(
-    body: ledger.LedgerEntryIn, client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
+    body: ledger.LedgerEntryIn, who: Keeper, ws: CurrentWorkspace, session: DbSession
 ) -> LedgerEntryOut:
-    row = ledger.create_entry(session, ws.policy.policy, body.model_dump(), f"api:{client.name}")
+    row = ledger.create_entry(session, ws.policy.policy, body.model_dump(), who.actor)
     return _out(row, ws)
 
 
 @router.get("/ledger/{code}", summary="One ledger entry")
-def get_ledger(
-    code: str, client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
-) -> LedgerEntryOut:
+def get_ledger(code: str, _who: Reader, ws: CurrentWorkspace, session: DbSession) -> LedgerEntryOut:
     return _out(ledger.get_entry(session, code), ws)
 
 
 @router.patch("/ledger/{code}", summary="Change columns of a ledger entry (validated like a new one)")
 def patch_ledger(
-    code: str, changes: dict[str, Any], client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
+    code: str, changes: dict[str, Any], who: Keeper, ws: CurrentWorkspace, session: DbSession
 ) -> LedgerEntryOut:
-    row = ledger.update_entry(session, ws.policy.policy, code, changes, f"api:{client.name}")
+    row = ledger.update_entry(session, ws.policy.policy, code, changes, who.actor)
     return _out(row, ws)
 
 
-class ReviewIn(BaseModel):
-    reviewer: Annotated[Reference, Field(max_length=64)]
-
-
-@router.post("/ledger/{code}/review", summary="Record the annual review of an entry")
-def review_ledger(
-    code: str, body: ReviewIn, client: CurrentApiClient, ws: CurrentWorkspace, session: DbSession
-) -> LedgerEntryOut:
-    return _out(ledger.review_entry(session, code, body.reviewer, datetime.now(UTC)), ws)
+@router.post(
+    "/ledger/{code}/review", summary="Record the annual review of an entry, by the token's staff member"
+)
+def review_ledger(code: str, who: Keeper, ws: CurrentWorkspace, session: DbSession) -> LedgerEntryOut:
+    return _out(ledger.review_entry(session, code, who.actor, datetime.now(UTC)), ws)
 
 
 @router.get(
@@ -116,7 +118,7 @@ def review_ledger(
     responses=CSV_OR_XLSX,
 )
 def export_ledger(
-    client: CurrentApiClient,
+    _who: Exporter,
     ws: CurrentWorkspace,
     session: DbSession,
     format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
@@ -159,7 +161,7 @@ def _channel_out(row: Any) -> ChannelOut:
 
 
 @router.post("/channels", status_code=201, summary="Create a collection channel (a draft until activated)")
-def post_channel(body: ChannelIn, client: CurrentApiClient, session: DbSession) -> ChannelOut:
+def post_channel(body: ChannelIn, who: Keeper, session: DbSession) -> ChannelOut:
     row = create_channel(
         session,
         channel_id=body.id,
@@ -167,23 +169,24 @@ def post_channel(body: ChannelIn, client: CurrentApiClient, session: DbSession) 
         ledger_code=body.ledger_code,
         source_type=body.source_type,
         notice_in_advance=body.notice_in_advance,
-        actor=f"api:{client.name}",
+        actor=who.actor,
     )
     return _channel_out(row)
 
 
 @router.post(
-    "/channels/{channel_id}/attest", summary="Attest that the channel acquires lawfully (APPI Art. 20(1))"
+    "/channels/{channel_id}/attest",
+    summary="Attest, as the token's staff member, that the channel acquires lawfully (APPI Art. 20(1))",
 )
-def post_attest(channel_id: str, body: ReviewIn, client: CurrentApiClient, session: DbSession) -> ChannelOut:
-    return _channel_out(attest_channel(session, channel_id, actor=body.reviewer, now=datetime.now(UTC)))
+def post_attest(channel_id: str, who: Keeper, session: DbSession) -> ChannelOut:
+    return _channel_out(attest_channel(session, channel_id, actor=who.actor, now=datetime.now(UTC)))
 
 
 @router.post(
     "/channels/{channel_id}/activate", summary="Let a channel go live (needs source type and attestation)"
 )
-def post_activate(channel_id: str, client: CurrentApiClient, session: DbSession) -> ChannelOut:
-    return _channel_out(activate_channel(session, channel_id, actor=f"api:{client.name}"))
+def post_activate(channel_id: str, who: Keeper, session: DbSession) -> ChannelOut:
+    return _channel_out(activate_channel(session, channel_id, actor=who.actor))
 
 
 class AcquisitionBody(BaseModel):
@@ -212,7 +215,7 @@ class AcquisitionOut(BaseModel):
     "/acquisitions", status_code=201, summary="Record personal data coming in (APPI Arts. 20, 21)"
 )
 def post_acquisition(
-    body: AcquisitionBody, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+    body: AcquisitionBody, access: AcquisitionAccess, ws: CurrentWorkspace, session: DbSession
 ) -> AcquisitionOut:
     row = acquire(
         session,
@@ -268,7 +271,7 @@ def _notice_out(row: Acquisition, today: date) -> NoticeOut:
 
 
 @router.get("/notices-due", summary="Purpose notices still owed after acquisitions (APPI Art. 21(1))")
-def list_notices_due(client: CurrentApiClient, session: DbSession) -> list[NoticeOut]:
+def list_notices_due(_who: Reader, session: DbSession) -> list[NoticeOut]:
     today = datetime.now(UTC).date()
     return [_notice_out(row, today) for row in notifications_due(session, today)]
 
@@ -278,10 +281,10 @@ def list_notices_due(client: CurrentApiClient, session: DbSession) -> list[Notic
     summary="Record that the purposes were notified or published after an acquisition (APPI Art. 21(1))",
 )
 def post_notified(
-    acquisition_id: Annotated[int, Path(ge=1, le=MAX_ID)], client: CurrentApiClient, session: DbSession
+    acquisition_id: Annotated[int, Path(ge=1, le=MAX_ID)], who: Keeper, session: DbSession
 ) -> NoticeOut:
     now = datetime.now(UTC)
-    row = mark_notified(session, acquisition_id, actor=f"api:{client.name}", now=now)
+    row = mark_notified(session, acquisition_id, actor=who.actor, now=now)
     return _notice_out(row, now.date())
 
 
@@ -305,7 +308,7 @@ class ConsentOut(BaseModel):
 
 
 @personal_router.post("/consents", status_code=201, summary="Record a consent with its scope and evidence")
-def post_consent(body: ConsentIn, access: CurrentAccess, session: DbSession) -> ConsentOut:
+def post_consent(body: ConsentIn, access: ConsentAccess, session: DbSession) -> ConsentOut:
     row = give_consent(
         session,
         subject_id=body.subject_id,
@@ -332,7 +335,7 @@ class WithdrawIn(BaseModel):
 def post_withdraw(
     consent_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: WithdrawIn,
-    access: CurrentAccess,
+    access: ConsentAccess,
     session: DbSession,
 ) -> ConsentOut:
     row = withdraw_consent(
@@ -356,9 +359,7 @@ class SweepOut(BaseModel):
 @router.post(
     "/retention/sweep", summary="Crypto-erase everyone past retention and record each disposal (APPI Art. 22)"
 )
-def post_sweep(client: CurrentApiClient, ws: CurrentWorkspace, dry_run: bool = False) -> SweepOut:
+def post_sweep(who: Retention, ws: CurrentWorkspace, dry_run: bool = False) -> SweepOut:
     now = datetime.now(UTC)
-    report = retention.sweep(
-        ws.db, ws.vault, actor=f"api:{client.name}", today=now.date(), now=now, dry_run=dry_run
-    )
+    report = retention.sweep(ws.db, ws.vault, actor=who.actor, today=now.date(), now=now, dry_run=dry_run)
     return SweepOut(today=report.today, due=report.subjects, disposal_records=report.disposed)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import ERRORS, AccessContext, CurrentAccess, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, Access, AccessContext, CurrentWorkspace, DbSession
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record, read_fields
@@ -18,6 +18,11 @@ from mamoru.references import Reference
 
 PERSONAL_DATA = "personal-data"
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
+
+#: Asking the guard: any staff member, or a system with the guard scope (decided for itself).
+GuardAccess = Annotated[AccessContext, Depends(Access("guard"))]
+#: Reading a subject's values: staff only; the guard decides for the person.
+SubjectAccess = Annotated[AccessContext, Depends(Access("subject"))]
 
 
 class DecisionRequest(BaseModel):
@@ -75,7 +80,7 @@ def _answer(
 
 @router.post("/decisions", summary="Ask the guard about one use of personal data (one or many subjects)")
 def post_decisions(
-    body: DecisionRequest, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+    body: DecisionRequest, access: GuardAccess, ws: CurrentWorkspace, session: DbSession
 ) -> list[DecisionOut]:
     return _answer(session, ws, access, body, datetime.now(UTC))
 
@@ -86,7 +91,7 @@ class BatchRequest(BaseModel):
 
 @router.post("/decisions/batch", summary="Many guard questions in one call, decided and audited together")
 def post_decision_batch(
-    body: BatchRequest, access: CurrentAccess, ws: CurrentWorkspace, session: DbSession
+    body: BatchRequest, access: GuardAccess, ws: CurrentWorkspace, session: DbSession
 ) -> list[list[DecisionOut]]:
     now = datetime.now(UTC)
     return [_answer(session, ws, access, item, now) for item in body.requests]
@@ -105,7 +110,7 @@ class SubjectValues(BaseModel):
 )
 def read_subject(
     subject_id: Reference,
-    access: CurrentAccess,
+    access: SubjectAccess,
     ws: CurrentWorkspace,
     session: DbSession,
     fields: Annotated[list[str], Query(min_length=1, max_length=50)],

@@ -9,16 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import ERRORS, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, CurrentWorkspace, DbSession, Permit, Principal
 from mamoru.requests import service
 from mamoru.requests.notify import send_code, status_url
 from mamoru.requests.service import RequestIn
 from mamoru.requests.tables import SubjectRequest
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1/requests", tags=["requests"])
+Intake = Annotated[Principal, Depends(Permit("requests.intake"))]
+Reader = Annotated[Principal, Depends(Permit("requests"))]
 
 
 class RequestOut(BaseModel):
@@ -70,9 +72,7 @@ class CodeIn(BaseModel):
 
 
 @router.post("", status_code=201, response_model=Submitted)
-def create(
-    body: dict[str, Any], client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace
-) -> Submitted:
+def create(body: dict[str, Any], _who: Intake, session: DbSession, ws: CurrentWorkspace) -> Submitted:
     data: RequestIn = service.parse_request(body)
     done = service.submit(
         session, ws.vault, ws.policy.policy, ws.settings, data, now=datetime.now(UTC), channel="api"
@@ -84,19 +84,19 @@ def create(
 
 @router.get("", response_model=list[RequestOut])
 def list_requests(
-    client: CurrentApiClient, session: DbSession, include_closed: Annotated[bool, Query()] = False
+    _who: Reader, session: DbSession, include_closed: Annotated[bool, Query()] = False
 ) -> list[RequestOut]:
     return [RequestOut.of(r) for r in service.queue(session, include_closed=include_closed)]
 
 
 @router.get("/{request_id}", response_model=RequestOut)
-def show(request_id: str, client: CurrentApiClient, session: DbSession) -> RequestOut:
+def show(request_id: str, _who: Reader, session: DbSession) -> RequestOut:
     return RequestOut.of(service.get(session, request_id))
 
 
 @router.post("/{request_id}/verify")
 def verify(
-    request_id: str, body: CodeIn, client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace
+    request_id: str, body: CodeIn, _who: Intake, session: DbSession, ws: CurrentWorkspace
 ) -> dict[str, str]:
     result = service.verify_code(
         session, ws.vault, service.get(session, request_id), body.code, now=datetime.now(UTC)

@@ -6,10 +6,10 @@ import base64
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import ERRORS, CurrentAccess, CurrentApiClient, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, Access, AccessContext, CurrentWorkspace, DbSession, Permit, Principal
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.guard.engine import StatutoryException
 from mamoru.references import Reference
@@ -18,6 +18,9 @@ from mamoru.transfers.records import RecordMode, records_for, records_json
 from mamoru.transfers.status import every_party
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["transfers"])
+
+Provide = Annotated[AccessContext, Depends(Access("transfers.provide"))]
+Reader = Annotated[Principal, Depends(Permit("transfers"))]
 
 
 class TransferBody(BaseModel):
@@ -43,7 +46,7 @@ class TransferOut(BaseModel):
 
 @router.post("/transfers", response_model=TransferOut, tags=[PERSONAL_DATA])
 def create_transfer(
-    body: TransferBody, access: CurrentAccess, session: DbSession, ws: CurrentWorkspace
+    body: TransferBody, access: Provide, session: DbSession, ws: CurrentWorkspace
 ) -> TransferOut:
     result = transfer(
         session,
@@ -81,7 +84,7 @@ class PartyOut(BaseModel):
 
 
 @router.get("/parties", response_model=list[PartyOut])
-def parties(client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace) -> list[PartyOut]:
+def parties(_who: Reader, session: DbSession, ws: CurrentWorkspace) -> list[PartyOut]:
     """Every processor and recipient with its supervision status today."""
     statuses = every_party(session, ws.policy.policy, datetime.now(UTC).date())
     return [
@@ -92,7 +95,7 @@ def parties(client: CurrentApiClient, session: DbSession, ws: CurrentWorkspace) 
 
 @router.get("/provision-records")
 def provision_records(
-    client: CurrentApiClient, session: DbSession, subject: Annotated[str, Query(max_length=36)]
+    _who: Reader, session: DbSession, subject: Annotated[str, Query(max_length=36)]
 ) -> dict[str, list[dict[str, object]]]:
     """The provision and receipt records about one subject (references and codes only)."""
     return records_json(*records_for(session, [subject]))

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from mamoru.api.deps import ERRORS, MAX_ID, CurrentWorkspace, DbSession
+from mamoru.api.deps import ERRORS, MAX_ID, PUBLIC, CurrentWorkspace, DbSession
 from mamoru.policy.service import current_notice, notice_version, notice_versions
 from mamoru.policy.tables import PublishedNotice
 
-router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["policy"])
+#: Public: the policy and the published notices are for everyone to read.
+router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["policy"], dependencies=[PUBLIC])
 
 
 class NoticeVersionOut(BaseModel):

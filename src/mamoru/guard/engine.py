@@ -15,20 +15,21 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from mamoru.guard.decision import Action, Decision, Reason
+from mamoru.people.permissions import MY_NUMBER, OFFICE
 from mamoru.policy.model import Policy
 
 #: Training older than this no longer counts (JIS-7: at least once a year).
 TRAINING_VALID_DAYS = 365
 _TRAINING_VALID = timedelta(days=TRAINING_VALID_DAYS)
 _READ, _PROVIDE, _ENTRUST, _CONTACT = Action.READ, Action.PROVIDE, Action.ENTRUST, Action.CONTACT
-MY_NUMBER_HANDLER = "my_number_handler"
+(MY_NUMBER_HANDLER,) = (str(r) for r in MY_NUMBER)  # the one role of the table's My Number areas
 ANY = "*"
 #: The built-in purpose of answering a person's own request (APPI Arts. 32-35). It is not a use of the
 #: data for the organization's ends, so it needs no purpose notified at acquisition; it is open only to
 #: the privacy office (these system roles), covers every category except the Individual Number, and
 #: still needs the actor's pledge and training.
 SUBJECT_REQUEST = "subject_request"
-REQUEST_OFFICE_ROLES = ("protection_manager", "privacy_staff")
+REQUEST_OFFICE_ROLES = tuple(sorted(str(r) for r in OFFICE))  # the privacy office of people.permissions
 _REQUEST_ACTIONS = frozenset({Action.READ, Action.EXPORT, Action.CORRECT, Action.ERASE})
 #: The built-in purpose of telling people of a breach that affects them (APPI Art. 26(2)): the privacy
 #: office may read and use their identifying categories (the contact details) to reach them.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
@@ -21,6 +21,7 @@ from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import MamoruError, NotFound
 from mamoru.people.tables import ConsoleSession, Staff
+from mamoru.people.tokens import end_access
 from mamoru.vault.service import Vault
 
 MAX_FAILURES = 5
@@ -34,7 +35,10 @@ class WeakPassword(MamoruError):
     http_status = 422
 
 
-def set_password(session: Session, login: str, password: str, *, actor: str) -> None:
+def set_password(
+    session: Session, login: str, password: str, *, actor: str, now: datetime | None = None
+) -> None:
+    """Set (change or reset) a password; every session and API token of the person ends."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     staff = session.scalar(select(Staff).where(Staff.login == login))
@@ -44,6 +48,7 @@ def set_password(session: Session, login: str, password: str, *, actor: str) -> 
     staff.failed_logins = 0
     staff.locked_until = None
     append(session, [AuditEvent(actor=actor, action="staff.set_password", objects=(f"staff:{login}",))])
+    end_access(session, staff.id, actor=actor, now=now or datetime.now(UTC), reason="password_set")
 
 
 def new_password() -> str:

@@ -1,6 +1,6 @@
 """The staff register (APPI Art. 24): every kind of worker, their roles and pledge, and leaving.
 
-Leaving takes every grant away: roles, console sessions, the two-factor secret, zone grants and badges.
+Leaving takes every grant away: roles, console sessions, API tokens, the two-factor secret, zone grants and badges.
 An exit date in the past or today is applied at once; a later one by the next :func:`sweep_exits` run
 on or after that day (``mamoru staff sweep``, also run by ``mamoru serve`` at start).
 """
@@ -19,7 +19,8 @@ from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import NotFound, require
 from mamoru.people.auth import new_password, set_password
-from mamoru.people.tables import Badge, ConsoleSession, Role, Staff, StaffRole, ZoneGrant
+from mamoru.people.tables import Badge, Role, Staff, StaffRole, ZoneGrant
+from mamoru.people.tokens import end_access
 from mamoru.store.paging import PER_PAGE, Page, page_of
 
 
@@ -114,12 +115,14 @@ def grant(
     _audit(session, actor, "staff.role_granted", staff.login, f"role:{role}")
 
 
-def revoke(session: Session, login: str, role: str, *, actor: str) -> None:
+def revoke(session: Session, login: str, role: str, *, actor: str, now: datetime | None = None) -> None:
+    """Take a role away; every console session and API token of the person ends with it."""
     staff = get(session, login)
     kept = [r for r in staff.roles if r.role != role]
     if len(kept) != len(staff.roles):
         staff.roles = kept
         _audit(session, actor, "staff.role_revoked", staff.login, f"role:{role}")
+        end_access(session, staff.id, actor=actor, now=now or datetime.now(UTC), reason="role_revoked")
 
 
 def sign_pledge(session: Session, login: str, *, at: datetime, actor: str) -> None:
@@ -147,7 +150,7 @@ def _revoke_all(session: Session, staff: Staff, *, actor: str, now: datetime) ->
     staff.password_hash = None
     staff.totp_sealed = None
     staff.revoked_at = now
-    session.execute(delete(ConsoleSession).where(ConsoleSession.staff_id == staff.id))
+    end_access(session, staff.id, actor=actor, now=now, reason="left")
     session.execute(delete(ZoneGrant).where(ZoneGrant.staff_id == staff.id))
     session.execute(
         update(Badge).where(Badge.staff_id == staff.id, Badge.revoked_at.is_(None)).values(revoked_at=now)

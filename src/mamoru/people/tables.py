@@ -73,16 +73,26 @@ class StaffRole(Base):
 
 
 class ApiClient(Base):
-    """Another system of the organization that calls the API. Only a hash of its token is kept."""
+    """An API token and the one principal it acts as: a staff member (``staff_id``) or a named system
+    (``scopes``). Only a hash of the token is kept; it expires, shows its last use, can be revoked."""
 
     __tablename__ = "api_clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: staff or system
+    kind: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), default=None, index=True
+    )
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ConsoleSession(Base):
