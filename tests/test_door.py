@@ -75,7 +75,9 @@ def actions(ws: Workspace) -> list[str]:
 # --- counters under concurrency ---------------------------------------------------------------------
 
 
-def test_forty_wrong_passwords_at_once_lock_the_account_at_the_threshold(any_workspace: Workspace) -> None:
+def test_appi_23_forty_wrong_passwords_at_once_lock_the_account_at_the_threshold(
+    any_workspace: Workspace,
+) -> None:
     ws = any_workspace
     with ws.db.session() as session:
         set_password(session, "admin", PASSWORD, actor="test")
@@ -96,7 +98,9 @@ def test_forty_wrong_passwords_at_once_lock_the_account_at_the_threshold(any_wor
     assert "staff.sign_in" not in actions(ws)
 
 
-def test_forty_wrong_codes_at_once_lock_the_request_at_the_threshold(any_workspace: Workspace) -> None:
+def test_appi_23_forty_wrong_codes_at_once_lock_the_request_at_the_threshold(
+    any_workspace: Workspace,
+) -> None:
     ws = any_workspace
     request_id, token, code = submit(ws, RequestKind.DISCLOSURE, "many@example.jp")
     wrong_code = f"{(int(code) + 1) % 10**6:06d}"
@@ -130,7 +134,7 @@ class _SlowDeque(deque[float]):
         return counted
 
 
-def test_forty_hits_at_once_from_one_address_let_exactly_the_limit_through() -> None:
+def test_appi_23_forty_hits_at_once_from_one_address_let_exactly_the_limit_through() -> None:
     limit = RateLimit(limit=10, window=60)
     limit._hits = defaultdict(_SlowDeque)
 
@@ -179,7 +183,7 @@ def _seen_client(trusted: list[str], peer: str, forwarded: list[str]) -> str:
         (["::1"], "::1", ["2001:db8::5"], "2001:db8::5"),
     ],
 )
-def test_x_forwarded_for_counts_only_from_a_trusted_proxy(
+def test_appi_23_x_forwarded_for_counts_only_from_a_trusted_proxy(
     trusted: list[str], peer: str, forwarded: list[str], seen: str
 ) -> None:
     assert _seen_client(trusted, peer, forwarded) == seen
@@ -357,7 +361,7 @@ def _raw(port: int, head: bytes, body_parts: list[bytes]) -> bytes:
         return answer
 
 
-def test_a_200_mb_body_is_refused_with_413_before_it_is_read(served: Served) -> None:
+def test_appi_23_a_200_mb_body_is_refused_with_413_before_it_is_read(served: Served) -> None:
     # Content-Length of 200 MB and nothing of it sent: the answer comes from the head alone. (Sending a
     # part of the body too would race the server's close: unread data there turns the close into a reset.)
     head = (

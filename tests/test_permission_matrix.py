@@ -171,7 +171,7 @@ def test_the_matrix_covers_every_route_and_every_area(office: Office) -> None:
             assert {"401", "403"} <= set(documented), (method, path)
 
 
-def test_the_api_matrix_has_no_unauthorized_success(office: Office) -> None:
+def test_appi_23_the_api_matrix_has_no_unauthorized_success(office: Office) -> None:
     client, app = office.client, office.client.app
     every_scope = {s.value for s in Scope}
     checked = 0
@@ -222,7 +222,7 @@ def test_the_api_matrix_has_no_unauthorized_success(office: Office) -> None:
     assert checked > 45 * len(LOGINS)
 
 
-def test_the_console_matrix_has_no_unauthorized_success(office: Office) -> None:
+def test_appi_23_the_console_matrix_has_no_unauthorized_success(office: Office) -> None:
     client, app = office.client, office.client.app
     routes = _console_routes(app)
     assert len(routes) > 40

@@ -124,7 +124,9 @@ def test_issue_and_revoke_land_in_the_audit_log(office: tuple[Workspace, DemoPla
     assert entry[0]["objects"] == ["api_token:po02-audited", "staff:po02"]
 
 
-def test_a_revoked_token_stops_working_at_once(office: tuple[Workspace, DemoPlan, TestClient]) -> None:
+def test_appi_23_a_revoked_token_stops_working_at_once(
+    office: tuple[Workspace, DemoPlan, TestClient],
+) -> None:
     ws, _, client = office
     token = staff_token(ws, "sa01", name="revoked-sa01")
     assert _asks(client, token) == 200
@@ -163,7 +165,7 @@ def test_the_last_use_is_recorded(office: tuple[Workspace, DemoPlan, TestClient]
     assert used is not None and used >= before - timedelta(seconds=1)
 
 
-def test_leaving_ends_every_token_and_session_of_the_person(
+def test_appi_23_leaving_ends_every_token_and_session_of_the_person(
     office: tuple[Workspace, DemoPlan, TestClient],
 ) -> None:
     ws, _, client = office
