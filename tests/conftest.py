@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -160,9 +161,45 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fi
     return Settings(home=home)
 
 
+@pytest.fixture(scope="session")
+def sqlite_initialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace initialized once per test process; each test's ``workspace`` is a copy of its files
+    (initializing is the slowest part of most tests' set-up)."""
+    home = tmp_path_factory.mktemp("initialized") / "ws"
+    initialize(Settings(home=home, database_url=None))
+    return home
+
+
+@pytest.fixture(scope="session")
+def pg_initialized(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The same on PostgreSQL: an initialized database (a template for each test's) and its home."""
+    import psycopg
+
+    template = pg_template.rsplit("/", 1)[1]
+    name = f"{template}_initialized"
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    url = pg_template.rsplit("/", 1)[0] + "/" + name
+    home = tmp_path_factory.mktemp("initialized-pg") / "ws"
+    initialize(Settings(home=home, database_url=url))
+    return url, home
+
+
 @pytest.fixture
-def workspace(settings: Settings) -> Iterator[Workspace]:
-    initialize(settings)
+def workspace(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """An initialized workspace: a copy of one initialized once per process (files, and on PostgreSQL
+    the database too), exactly as ``initialize`` leaves it."""
+    if ON_POSTGRES:
+        import psycopg
+
+        url, home = request.getfixturevalue("pg_initialized")
+        name = str(settings.database_url).rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+    else:
+        home = request.getfixturevalue("sqlite_initialized")
+    shutil.copytree(home, settings.home)
     ws = Workspace.open(settings)
     yield ws
     ws.close()

@@ -241,7 +241,13 @@ def test_no_page_loads_a_cdn_and_the_docs_are_off_unless_asked_for(workspace: Wo
     enabled = workspace.settings.model_copy(update={"docs_enabled": True})
     workspace.settings = enabled
     with TestClient(create_app(workspace)) as client:
-        assert client.get("/docs").status_code == 200  # asked for: FastAPI's page, for development
+        page = client.get("/docs")  # asked for: Swagger UI shipped in the package, under the same CSP
+        assert page.status_code == 200 and not CDN.search(page.text)
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "<script>" not in page.text  # no inline script: the CSP would refuse it
+        for asset in re.findall(r'(?:src|href)="(/[^"]+)"', page.text):
+            assert client.get(asset).status_code == 200, asset
+        assert client.get("/redoc").status_code == 404  # ReDoc is not shipped: off
 
 
 # --- a real server ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from mamoru import __version__, logfilter
@@ -39,15 +39,34 @@ CSP = (
 )
 
 
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>mamoru API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>
+"""
+
+
+def _api_docs(app: FastAPI) -> None:
+    """/docs: Swagger UI from the swagger-ui-bundle package, served from this origin under the CSP."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs_page() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGE, headers={"Cache-Control": "no-store"})
+
+
 def create_app(workspace: Workspace) -> FastAPI:
     """Build the application over an opened workspace (key and policy already checked)."""
-    docs = workspace.settings.docs_enabled  # FastAPI's pages load a CDN: off unless asked for
     app = FastAPI(
         title="mamoru",
         version=__version__,
         description="Personal-information protection management system / 個人情報保護マネジメントシステム",
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # FastAPI's own pages load a CDN; ours below ship Swagger UI in the package
+        redoc_url=None,
     )
     app.state.workspace = workspace
     logfilter.install()
@@ -86,14 +105,15 @@ def create_app(workspace: Workspace) -> FastAPI:
         # No third-party script can run on a page of ours (web skimming, APPI Art. 23 since 2024):
         # everything comes from this origin; forms post only here; nobody frames us.
         response: Response = await call_next(request)
-        if not (docs and request.url.path.startswith(("/docs", "/redoc"))):
-            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     static = resources.files("mamoru.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    if workspace.settings.docs_enabled:
+        _api_docs(app)
     app.include_router(v1.router)
     app.include_router(audit.router)
     app.include_router(personal.router)

@@ -266,27 +266,35 @@ class ReportLine:
 
 
 def report(
-    session: Session, *, since: datetime, until: datetime, zone_code: str | None = None
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    zone_code: str | None = None,
+    exceptions_only: bool = False,
 ) -> list[ReportLine]:
-    """Every entry and exit in the period, with the identity each was authenticated as."""
+    """Every entry and exit in the period, with the identity each was authenticated as; with
+    ``exceptions_only``, only those whose outcome was not ``ok``."""
     zones = {z.id: z.code for z in session.scalars(select(Zone))}
-    logins: dict[int, str] = {row[0]: row[1] for row in session.execute(select(Staff.id, Staff.login))}
     query = (
-        select(DoorEvent)
+        select(DoorEvent, Staff.login)
+        .outerjoin(Staff, Staff.id == DoorEvent.staff_id)
         .where(DoorEvent.at >= since, DoorEvent.at < until)
         .order_by(DoorEvent.at, DoorEvent.id)
     )
     if zone_code is not None:
         query = query.where(DoorEvent.zone_id == zone(session, zone_code).id)
+    if exceptions_only:
+        query = query.where(DoorEvent.outcome != "ok")
     return [
         ReportLine(
             e.at,
             zones[e.zone_id],
             e.direction,
-            logins.get(e.staff_id, "—") if e.staff_id else "—",
+            login or "—",
             e.authenticated,
             e.outcome,
             e.incident_ref,
         )
-        for e in session.scalars(query)
+        for e, login in session.execute(query)
     ]

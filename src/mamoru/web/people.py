@@ -114,11 +114,7 @@ def people_page(
         rules_in_force=rules.in_force(session),
         rules_status=rules.status(session, limit=0),
         topics=rules.MANDATORY_TOPICS,
-        door=[
-            line
-            for line in zones.report(session, since=now - timedelta(days=7), until=now)
-            if line.outcome != "ok"
-        ],
+        door=zones.report(session, since=now - timedelta(days=7), until=now, exceptions_only=True),
         pass_score=policy.staff.training_pass_score,
     )
 
