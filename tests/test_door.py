@@ -33,6 +33,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 
 from mamoru import logfilter
+from mamoru.api.deps import api_routes
 from mamoru.audit.entry import decode_leaf
 from mamoru.audit.tables import AuditEntry
 from mamoru.law.requests import RequestKind
@@ -203,15 +204,7 @@ def test_trusted_proxies_come_from_the_environment_and_bad_ones_are_refused(
 # --- the application: no route on the event loop, no CDN ----------------------------------------------
 
 
-def routes_of(routes: list[Any]) -> list[APIRoute]:
-    """Every route of ours, including those of included routers (FastAPI keeps them behind a wrapper)."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):
-            found.extend(routes_of(route.original_router.routes))
-    return found
+routes_of = api_routes  # every route of ours, those of included routers too
 
 
 def test_no_route_runs_on_the_event_loop(workspace: Workspace) -> None:

@@ -68,7 +68,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings mamoru relies on (foreign keys and WAL on SQLite)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    # A ping before every checkout costs a round trip per transaction; a local SQLite file cannot drop its
+    # connection, so only a server database is pinged.
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
