@@ -105,7 +105,8 @@ class Settings(BaseSettings):
         description="Largest body for the routes that take uploads or batches (portal form, door events).",
     )
     docs_enabled: bool = Field(
-        default=False, description="Serve the interactive API page /docs (Swagger UI shipped in the package, under the CSP)."
+        default=False,
+        description="Serve the interactive API page /docs (Swagger UI shipped in the package, under the CSP).",
     )
     audit_checkpoint_seconds: int = Field(
         default=60,
