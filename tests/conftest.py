@@ -16,7 +16,6 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -26,7 +25,7 @@ from mamoru.setup import initialize
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey
 from mamoru.workspace import Workspace
-from tests.test_serve_e2e import MAMORU, _env, _free_port
+from tests.test_serve_e2e import MAMORU, _env, _free_port, start_serving
 
 PG_ADMIN_URL = os.environ.get("MAMORU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -277,23 +276,8 @@ def server(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[str, str]]
     assert demo.returncode == 0, demo.stderr
     found = re.search(r"sign in to /console/ with: (\S+)", demo.stdout)
     assert found is not None
-    process = subprocess.Popen(
-        [*MAMORU, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_serving(env, port)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=2)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("server did not start")
-            time.sleep(0.2)
     try:
         yield base, found.group(1)
     finally:

@@ -16,7 +16,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -48,6 +47,7 @@ from mamoru.web.door import ClientAddress
 from mamoru.web.requests import RateLimit, TooManyRequests
 from mamoru.workspace import Workspace
 from tests.requests_helpers import submit
+from tests.test_serve_e2e import MAMORU, _free_port, start_serving
 
 AT_ONCE = 40
 PASSWORD = "correct horse battery"
@@ -245,14 +245,6 @@ def test_no_page_loads_a_cdn_and_the_docs_are_off_unless_asked_for(workspace: Wo
 
 # --- a real server ----------------------------------------------------------------------------------
 
-MAMORU = [sys.executable, "-m", "mamoru.cli.main"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 class SilentMailServer:
     """A socket that accepts SMTP connections and never says a word (not even the greeting)."""
@@ -321,23 +313,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     env["MAMORU_BASE_URL"] = f"http://127.0.0.1:{port}"
     done = subprocess.run([*MAMORU, "init"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    process = subprocess.Popen(
-        [*MAMORU, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_serving(env, port, timeout=60)
     server = Served(f"http://127.0.0.1:{port}", port, process, smtp)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{server.base}/healthz", timeout=2)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("server did not start")
-            time.sleep(0.2)
     try:
         yield server
     finally:

@@ -21,6 +21,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_serving(env: dict[str, str], port: int, *, timeout: float = 30) -> subprocess.Popen[str]:
+    """``mamoru serve`` on ``port`` with ``env``, once /healthz answers (fails the test if it never does)."""
+    process = subprocess.Popen(
+        [*MAMORU, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return process
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("server did not start")
+            time.sleep(0.2)
+
+
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORU_")}
     env["MAMORU_HOME"] = str(home)
