@@ -37,7 +37,6 @@ def templates() -> Environment:
     )
     env.filters["jst_date"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d")
     env.filters["jst_time"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
-    env.filters["jst_minute"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
     return env
 
 
