@@ -6,6 +6,7 @@ mamoru fails closed: it refuses to open without a usable key or with a policy th
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,10 @@ def make_private_file(url: str) -> None:
             path.chmod(0o600)
 
 
+#: one group-commit writer per workspace, even when the first decisions arrive at once
+_WRITER_LOCK = threading.Lock()
+
+
 @dataclass
 class Workspace:
     """An opened workspace: what every service and adapter works with."""
@@ -120,7 +125,9 @@ class Workspace:
     def audit_writer(self) -> AuditWriter:
         """The group-commit writer for high-volume entries (decisions); started on first use."""
         if self._writer is None:
-            self._writer = AuditWriter(self.db, signer=self.signer)
+            with _WRITER_LOCK:
+                if self._writer is None:
+                    self._writer = AuditWriter(self.db, signer=self.signer)
         return self._writer
 
     @classmethod
