@@ -10,12 +10,13 @@ change made by another process (the CLI, a worker) within ``check_seconds``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, String, event, select
+from sqlalchemy import Engine, String, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from mamoru.store.db import Base
@@ -32,6 +33,9 @@ CHECK_SECONDS = 0.01
 DIRTY = "mamoru.guard_state_dirty"
 
 
+_READ = "SELECT area, stamp FROM guard_versions"
+
+
 class GuardVersion(Base):
     __tablename__ = "guard_versions"
 
@@ -46,13 +50,36 @@ class _Epoch:
 
 
 class _Seen:
-    __slots__ = ("checked_at", "epoch", "lock", "stamps")
+    __slots__ = ("checked_at", "connection", "epoch", "lock", "stamps")
 
     def __init__(self) -> None:
         self.stamps: dict[str, str] = {}
         self.checked_at = -1e18
         self.epoch = -1
         self.lock = threading.Lock()
+        #: a connection of the engine's kept for this one read (a checkout per read costs more than it)
+        self.connection: Any = None
+
+    def read(self, engine: Engine) -> dict[str, str]:
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = engine.raw_connection()
+            try:
+                cursor = self.connection.cursor()
+                try:
+                    cursor.execute(_READ)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+                self.connection.rollback()  # end the read, so that the next one sees later commits
+                return {str(area): str(stamp) for area, stamp in rows}
+            except Exception:
+                broken, self.connection = self.connection, None
+                with contextlib.suppress(Exception):
+                    broken.invalidate()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
 _SEEN: weakref.WeakKeyDictionary[Engine, _Seen] = weakref.WeakKeyDictionary()
@@ -73,10 +100,7 @@ def stamps(engine: Engine, *, check_seconds: float | None = None) -> dict[str, s
         epoch = _Epoch.value  # read before the query: a commit during it makes the next call look again
         if seen.epoch == epoch and time.monotonic() - seen.checked_at < limit:
             return seen.stamps
-        with engine.connect() as conn:
-            current = {
-                area: stamp for area, stamp in conn.execute(select(GuardVersion.area, GuardVersion.stamp))
-            }
+        current = seen.read(engine)
         seen.stamps, seen.checked_at, seen.epoch = current, now, epoch
         return current
 
@@ -118,3 +142,11 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(DIRTY, None)
+
+
+@event.listens_for(Engine, "engine_disposed")
+def _engine_disposed(engine: Engine) -> None:
+    seen = _SEEN.pop(engine, None)
+    if seen is not None and seen.connection is not None:
+        with contextlib.suppress(Exception):
+            seen.connection.close()
