@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamoru.store.db import Base, utcnow
@@ -17,6 +17,8 @@ from mamoru.store.db import Base, utcnow
 
 class SubjectRequest(Base):
     __tablename__ = "subject_requests"
+    #: the dashboard's open, escalated and late counts read only this index
+    __table_args__ = (Index("ix_subject_requests_status_clock", "status", "escalated_at", "breached_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     ref: Mapped[str] = mapped_column(String(24), unique=True)

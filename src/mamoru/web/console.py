@@ -174,6 +174,7 @@ def dashboard(
         audit_entries=d.audit_entries,
         verification=d.verification,
         checkpoint=d.checkpoint,
+        statistics_at=d.statistics_at,
     )
 
 

@@ -1,5 +1,6 @@
 """guard state versions: a stamp per area (actors, subjects) that changes with every committed write to
-the tables the guard and the token check read, so that processes can cache that state safely
+the tables the guard and the token check read, so that processes can cache that state safely; an index that
+answers the dashboard's open-request counts alone
 
 Revision ID: 0028
 Revises: 0023
@@ -38,6 +39,12 @@ WATCHED: dict[str, dict[str, tuple[str, ...] | None]] = {
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_subject_requests_status_clock",
+        "subject_requests",
+        ["status", "escalated_at", "breached_at"],
+        unique=False,
+    )
     op.create_table(
         "guard_versions",
         sa.Column("area", sa.String(length=16), nullable=False),
@@ -93,3 +100,4 @@ def downgrade() -> None:
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS mamoru_guard_version_bump()")
     op.drop_table("guard_versions")
+    op.drop_index("ix_subject_requests_status_clock", table_name="subject_requests")
