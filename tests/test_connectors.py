@@ -441,7 +441,7 @@ def test_requests_reach_three_databases_disclose_correct_and_erase(
         "shop_maria": str(request.getfixturevalue("mariadb_url")),
     }
     folder = workspace.settings.home / "datasets"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     base = (CASES / "shop.yaml").read_text(encoding="utf-8")
     for name, url in urls.items():
         fill(url, subject=email)
@@ -547,7 +547,7 @@ def test_console_lists_datastores_tests_a_connection_and_shows_the_last_runs(
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     fill(url, subject=email)
     monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    (workspace.settings.home / "datasets").mkdir()
+    (workspace.settings.home / "datasets").mkdir(exist_ok=True)
     (workspace.settings.home / "datasets" / "shop.yaml").write_text(
         (CASES / "shop.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )

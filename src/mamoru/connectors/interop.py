@@ -76,6 +76,21 @@ def _refuse(where: str, feature: str) -> InteropFailed:
     return InteropFailed(f"{where}: {feature}")
 
 
+def _refuse_documents(key: str, collections: Any) -> None:
+    """A dataset of a document database (nested fields, object and array types) is refused first."""
+    for coll in collections if isinstance(collections, list) else []:
+        for f in (coll.get("fields") or []) if isinstance(coll, dict) else []:
+            if not isinstance(f, dict):
+                continue
+            data_type = str(_meta(f).get("data_type") or "")
+            if f.get("fields") or data_type.startswith("object") or data_type.endswith("[]"):
+                raise _refuse(
+                    f"{key}.{coll.get('name')}.{f.get('name')}",
+                    "nested fields or document types (object, arrays, object_id): a document database such "
+                    "as MongoDB; mamoru's connectors reach SQL databases only",
+                )
+
+
 @dataclass
 class Imported:
     """One Fides dataset as a mamoru map (a dict ready to write as YAML), and what the import decided
@@ -123,6 +138,7 @@ def from_fides(
             raise InteropFailed(f"dataset fides_key '{key}' cannot be a datastore name (letters, digits, _)")
         notes: list[str] = []
         tables: list[dict[str, Any]] = []
+        _refuse_documents(key, ds.get("collections"))
         collections = ds.get("collections")
         if not isinstance(collections, list) or not collections:
             raise _refuse(f"dataset {key}", "it has no collections")

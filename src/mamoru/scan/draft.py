@@ -50,14 +50,14 @@ def _schemas(engine: Engine, conn: Connection, named: list[str] | None) -> list[
                 )
         chosen: list[str | None] = [*named]
         return chosen
-    if engine.dialect.name == "postgresql":
-        return [
-            *sorted(
-                s
-                for s in inspector.get_schema_names()
-                if s not in _SYSTEM_SCHEMAS and not s.startswith("pg_")
-            )
-        ]
+    if engine.dialect.name == "postgresql":  # the default schema first: its tables keep their names
+        default = inspector.default_schema_name
+        others = sorted(
+            s
+            for s in inspector.get_schema_names()
+            if s not in _SYSTEM_SCHEMAS and not s.startswith("pg_") and s != default
+        )
+        return [None, *others]
     return [None]  # SQLite's main database; the database named in a MariaDB/MySQL URL
 
 
@@ -233,7 +233,7 @@ def _read(
         tables.append(
             {
                 "name": table,
-                **({"schema": t["schema"]} if t["schema"] and t["schema"] != "public" else {}),
+                **({"schema": t["schema"]} if t["schema"] else {}),
                 "primary_key": pk[0] if len(pk) == 1 else pk,
                 **({"identities": identities} if identities else {}),
                 **({"references": references[table]} if references.get(table) else {}),
