@@ -9,13 +9,14 @@ after a crash finds what is left and does the rest, or nothing.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -159,6 +160,31 @@ def _json(value: Any) -> Any:
     return value
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(what: str) -> Callable[[F], F]:
+    """The datastore's own errors become :class:`ConnectorFailed` naming the datastore, the step and the
+    error's type: a driver's message can quote the row or the parameters (a person's values), so it
+    goes to no log, traceback or journal of mamoru. The datastore rolled its transaction back."""
+
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def run(self: SqlConnector, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except MamoruError:
+                raise
+            except Exception as exc:
+                raise ConnectorFailed(
+                    f"{self.name}: {what} failed and was rolled back: {type(exc).__name__}"
+                ) from None
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
 class SqlConnector:
     def __init__(self, dataset: DatasetMap, url: str) -> None:
         self.map = dataset
@@ -256,6 +282,7 @@ class SqlConnector:
 
     # --- access --------------------------------------------------------------------------------------
 
+    @_guarded("reading the person's rows")
     def access(
         self, identities: dict[str, str], categories: set[str], write: Callable[[str, bytes], None]
     ) -> dict[str, int]:
@@ -287,6 +314,7 @@ class SqlConnector:
 
     # --- correction ----------------------------------------------------------------------------------
 
+    @_guarded("the correction")
     def correct(self, identities: dict[str, str], values: dict[str, str]) -> dict[str, Any]:
         changed: dict[str, int] = {}
         with self.engine.begin() as conn:
@@ -441,6 +469,7 @@ class SqlConnector:
             raise ErasureRefused(f"{self.name}: erasure refused before any change: " + "; ".join(problems))
         return clear
 
+    @_guarded("checking the erasure")
     def check_erasure(self, identities: dict[str, str]) -> None:
         """Refuse (:class:`ErasureRefused`) an erasure that would break a foreign key; change nothing."""
         with self.engine.connect() as conn:
@@ -465,6 +494,7 @@ class SqlConnector:
             left -= set(ready)
         return order + sorted(left), left
 
+    @_guarded("the erasure")
     def erase(self, identities: dict[str, str]) -> dict[str, Any]:
         """Delete, mask or clear the subject's rows; the counts are the rows this run actually changed
         (a rerun after a crash counts only what it still had to do)."""

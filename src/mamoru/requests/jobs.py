@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
 from mamoru.connectors.registry import connectors
+from mamoru.connectors.sql import ConnectorFailed
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
@@ -381,7 +382,13 @@ def run(ws: Workspace, request_id: str, *, progress: Progress | None = None, ret
                 step.result = _execute(session, ctx, step)
                 step.done_at = ctx.now
             except Exception as exc:
-                if not name.startswith("connector_"):
+                # a datastore's failure (also while the package reads the person's rows, or a map
+                # of <home>/datasets that does not check) stops the request, in words
+                if not (
+                    name.startswith("connector_")
+                    or isinstance(exc, ConnectorFailed)
+                    or (name == "package" and isinstance(exc, MamoruError))
+                ):
                     raise
                 session.rollback()
                 failed = (position, exc)
