@@ -130,6 +130,22 @@ def test_appi_35_erasure_changes_only_the_subjects_rows_keeps_keys_and_counts_ro
     assert again["deleted_rows"] == {} and set(again["masked_rows"].values()) <= {0}
 
 
+def test_a_key_that_is_not_the_databases_primary_key_is_named_by_the_live_check(
+    tmp_path: Path, reference
+) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(tmp_path / "k.db")
+    source = (CASES / "composite.yaml").read_text(encoding="utf-8")
+    guessed = source.replace("primary_key: [booking_id, guest_no]", "primary_key: [booking_id, customer_id]")
+    connector = SqlConnector(parse_map(guessed, "k.yaml", reference.policy), url)
+    try:
+        assert connector.key_mismatches() == [
+            "booking_guest: the map's key (booking_id, customer_id) is not the database's primary key "
+            "(booking_id, guest_no)"
+        ]
+    finally:
+        connector.dispose()
+
+
 def test_appi_35_an_erase_rule_on_a_key_is_a_map_error_with_file_and_line(reference) -> None:  # type: ignore[no-untyped-def]
     source = (CASES / "composite.yaml").read_text(encoding="utf-8")
     for broken in (

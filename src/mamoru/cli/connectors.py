@@ -143,7 +143,12 @@ def check(
     if as_json:
         emit_json(
             [
-                {"name": c.name, "undeclared": [str(link) for link in c.undeclared], "failure": c.failure}
+                {
+                    "name": c.name,
+                    "undeclared": [str(link) for link in c.undeclared],
+                    "wrong_keys": c.wrong_keys or [],
+                    "failure": c.failure,
+                }
                 for c in checks
             ]
             if live
@@ -159,6 +164,8 @@ def check(
                 out.print(f"{c.name}: every foreign key of the database is declared", markup=False)
             for link in c.undeclared:
                 out.print(f"{c.name}: foreign key {link} is not declared in the map", markup=False)
+            for problem in c.wrong_keys or []:
+                out.print(f"{c.name}: {problem}", markup=False)
     if not all(c.ok for c in checks):
         raise typer.Exit(EXIT_FINDING)
 

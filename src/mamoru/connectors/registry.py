@@ -121,15 +121,16 @@ class LiveCheck:
     name: str
     undeclared: list[ForeignKeyLink]
     failure: str | None = None
+    wrong_keys: list[str] | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.undeclared and self.failure is None
+        return not self.undeclared and self.failure is None and not self.wrong_keys
 
 
 def _live(name: str, connector: SqlConnector) -> LiveCheck:
     try:
-        return LiveCheck(name, connector.undeclared_foreign_keys())
+        return LiveCheck(name, connector.undeclared_foreign_keys(), wrong_keys=connector.key_mismatches())
     except MamoruError as exc:
         return LiveCheck(name, [], str(exc))
 

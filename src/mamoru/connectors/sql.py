@@ -380,6 +380,30 @@ class SqlConnector:
         except Exception as exc:  # the datastore's own error, without its values or URL
             raise ConnectorFailed(f"{self.name}: the schema cannot be read: {type(exc).__name__}") from None
 
+    def key_mismatches(self) -> list[str]:
+        """Each mapped table whose key is not the primary key the live database declares (a key guessed
+        on import, or a table changed since): a request would read and change rows by a wrong key."""
+        try:
+            with self.engine.connect() as conn:
+                inspector = inspect(conn)
+                found = []
+                for t in self.map.tables:
+                    live = [
+                        str(c)
+                        for c in inspector.get_pk_constraint(t.name, schema=t.db_schema).get(
+                            "constrained_columns"
+                        )
+                        or []
+                    ]
+                    if live and tuple(live) != t.key and set(live) != set(t.key):
+                        found.append(
+                            f"{t.name}: the map's key ({', '.join(t.key)}) is not the database's primary key "
+                            f"({', '.join(live)})"
+                        )
+                return found
+        except Exception as exc:  # the datastore's own error, without its values or URL
+            raise ConnectorFailed(f"{self.name}: the schema cannot be read: {type(exc).__name__}") from None
+
     def _changed_columns(self, name: str) -> set[str] | None:
         """The columns an erasure changes in the subject's rows of ``name`` (None: the whole row goes)."""
         t = self.map.table(name)

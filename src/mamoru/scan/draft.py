@@ -18,15 +18,16 @@ from mamoru.scan.columns import classify
 from mamoru.scan.gaps import suggest_categories
 
 #: Column-name hints for a draft, used where the scanner finds nothing in a column's sampled values
-#: (matched against ``table.column``).
+#: (matched against the column's name; a pattern with ``\.`` against ``table.column``).
 _HINTS = (
     (r"mail", "contact"),
     (r"phone|tel|mobile", "contact"),
     (r"address|addr|postal|zip|city|street|house", "contact"),
-    (r"\.(full_?)?name$|kana|\.(first|last|given|family)_?name$", "identity"),
+    (r"^(full_?)?name$|kana|^(first|last|given|family)_?name$", "identity"),
     (r"birth|dob|gender", "identity"),
-    (r"salary|bank|account_no|card|iban|ccn|cvv|cvc|\.ccn$", "payment"),
+    (r"salary|bank|account_no|card|iban|^ccn$|cvv|cvc", "payment"),
     (r"card[a-z_]*\.(code|number|name)$", "payment"),
+    (r"addr[a-z_]*\.(?!id$)[a-z_]+$", "contact"),  # the columns of an address table, but its key
     (r"health|medical|diagnos", "health"),
 )
 #: Schemas that hold the database's own catalog, never an organization's data.
@@ -122,7 +123,8 @@ def _read(
         for table in sorted(str(n) for n in inspector.get_table_names(schema=schema)):
             if table in info:
                 notes.append(
-                    f"{schema}.{table} left out: a table {table} is already mapped from another schema"
+                    f"{schema}.{table} left out: a table {table} is already mapped from another schema "
+                    f"(draft --schema {schema} into a map of its own, with the same --url-env)"
                 )
                 continue
             reflected = Table(table, meta, schema=schema, autoload_with=conn)
@@ -160,7 +162,8 @@ def _read(
             else:
                 qualified = f"{table}.{column}"
                 for pattern, category in _HINTS:
-                    if category in known and re.search(pattern, qualified, re.IGNORECASE):
+                    where = qualified if "\\." in pattern else column
+                    if category in known and re.search(pattern, where, re.IGNORECASE):
                         entry["categories"] = [category]
                         break
             if re.fullmatch(r"([a-z]+_)?e?_?mail(_address)?", column, re.IGNORECASE) or "email" in found:
@@ -202,7 +205,7 @@ def _read(
                 target = max(named, key=len)
                 edges.append((table, [column], target, [single_keys[target]], "proposed from its name"))
                 continue
-            if any_declared and t["fks"]:
+            if (any_declared and t["fks"]) or column in t["pk"]:
                 continue
             overlap = _overlap(conn, info, table, column, single_keys)
             if len(overlap) == 1:
