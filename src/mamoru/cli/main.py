@@ -103,15 +103,23 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing if the workspace has data.")
     ] = False,
+    with_datastores: Annotated[
+        bool,
+        typer.Option(
+            "--with-datastores",
+            help="Let the demo's requests reach the datastores mapped in <home>/datasets.",
+        ),
+    ] = False,
 ) -> None:
-    """Fill the workspace with a deterministic synthetic demo organization (Faker, ja_JP)."""
+    """Fill the workspace with a deterministic synthetic demo organization (Faker, ja_JP); its requests
+    never reach a datastore you mapped unless --with-datastores."""
     from mamoru.cli.common import fail, opened_workspace, out
     from mamoru.demo.full import load_everything
     from mamoru.errors import MamoruError
 
     with opened_workspace() as ws:
         try:
-            loaded = load_everything(ws, seed, if_empty=if_empty)
+            loaded = load_everything(ws, seed, if_empty=if_empty, with_datastores=with_datastores)
         except MamoruError as exc:
             raise fail(str(exc)) from None
     if loaded is None:

@@ -123,7 +123,24 @@ STATUSES: dict[str, dict[str, str]] = {
     "pending_verification": {"ja": "本人確認書類・委任状の確認中", "en": "We are checking the documents"},
     "verified": {"ja": "受付済み・対応を検討中", "en": "Verified; we are deciding"},
     "approved": {"ja": "対応中", "en": "In progress"},
+    "needs_attention": {"ja": "対応中（担当者の確認が必要）", "en": "Needs attention"},
     "completed": {"ja": "回答済み", "en": "Answered"},
+}
+
+#: Why a request stopped in "needs attention" (the office reads it in the console and the CLI).
+ATTENTION: dict[str, dict[str, str]] = {
+    "connector_refused": {
+        "ja": "外部データベースの消去を、外部キーとの整合が取れないため、何も変更せずに中止しました",
+        "en": "The erasure in an organization datastore was refused before anything changed: it would break a foreign key",
+    },
+    "connector_failed": {
+        "ja": "外部データベースでの処理に失敗し、変更は取り消されました。本人のデータはそのまま残っています",
+        "en": "A step in an organization datastore failed and was rolled back; the person's data is still whole",
+    },
+    "connector_config": {
+        "ja": "外部データベースの設定（データセットマップ又は接続先）に問題があるため、処理を始めませんでした",
+        "en": "A datastore's map or connection setting is wrong, so the step did not start",
+    },
 }
 
 AGENT_KINDS: dict[str, dict[str, str]] = {

@@ -23,7 +23,7 @@ from mamoru.errors import MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
 from mamoru.policy.notice import Lang
-from mamoru.requests import answer, labels, service
+from mamoru.requests import answer, jobs, labels, service
 from mamoru.requests.notify import send_code
 from mamoru.requests.service import Document
 from mamoru.requests.tables import SubjectRequest
@@ -324,7 +324,12 @@ def detail(
         documents=opened.documents,
         steps=steps,
         kind_label=labels.text(labels.KINDS, r.kind, lang),
-        status_label=labels.text(labels.STATUSES, r.status, lang),
+        status_label=labels.text(labels.STATUSES, r.status, lang)
+        + (
+            f": {labels.text(labels.ATTENTION, why['attention'], lang)} ({why['step']} {why['target']}: {why['detail']})"
+            if (why := jobs.attention(session, r))
+            else ""
+        ),
         outcome_label=labels.text(labels.OUTCOMES, r.outcome, lang),
         grounds=[labels.text(labels.CESSATION_GROUNDS, g, lang) for g in r.grounds],
         refusal_grounds=[
@@ -422,7 +427,7 @@ def resume(
     request_id: str, ws: CurrentWorkspace, lang: Language, who: Staff, csrf: Annotated[str, Form()]
 ) -> Response:
     check(who, "requests.decide", csrf)
-    submit(ws, "request.fulfil", request_id=request_id)
+    submit(ws, "request.fulfil", request_id=request_id, retry=True)
     return _back(request_id, lang)
 
 
