@@ -120,6 +120,13 @@ class Settings(BaseSettings):
         le=604800,
         description="`serve` and the worker verify the whole audit log this often.",
     )
+    guard_state_check_ms: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="How long a process trusts the guard-state version it last read before reading it again "
+        "(another process's change is seen within this; 0: at every decision).",
+    )
     token_lifetime_days: int = Field(
         default=90, ge=1, le=3650, description="Days an API token lives; a shorter one may be asked for."
     )

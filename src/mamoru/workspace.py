@@ -15,6 +15,7 @@ from mamoru.audit.writer import AuditWriter
 from mamoru.errors import ConfigurationError
 from mamoru.policy.load import LoadedPolicy, load_policy
 from mamoru.settings import Settings
+from mamoru.store import versions
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey, read_key_file, write_key_file
 from mamoru.vault.keystore import KeyStore
@@ -136,6 +137,7 @@ class Workspace:
         import mamoru.schema  # noqa: F401 - every table mapped, so foreign keys resolve in any script
 
         settings = settings or Settings()
+        versions.CHECK_SECONDS = settings.guard_state_check_ms / 1000
         master_key = load_master_key(settings)
         signer = load_signer(settings.resolved_signing_key_file)
         loaded = load_policy(settings.resolved_policy_file)
