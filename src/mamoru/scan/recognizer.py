@@ -74,6 +74,11 @@ class Recognizer:
     # When set, a context window does not reach back past the previous match of this recognizer
     # (on "生年月日 1985/05/03 入社日 2010/04/01" the second date must not borrow the first's label).
     window_stops_at_previous: ClassVar[bool] = False
+    # When set, a negative word earlier on the same line than the window reaches (up to `line_reach`
+    # characters back) counts too, unless a context word was found in the window: "Account update
+    # request #123456789018" is a ticket number however long the words between.
+    negative_line: ClassVar[bool] = False
+    line_reach: ClassVar[int] = 200
 
     def __init__(self) -> None:
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
@@ -149,6 +154,9 @@ class Recognizer:
             hit = self._negative.search(before)
             if hit is None and self.negative_after:
                 hit = self._negative.search(after)
+            if hit is None and self.negative_line and context_word is None:
+                line_start = max(folded.rfind("\n", 0, lo) + 1, lo - self.line_reach)
+                hit = self._negative.search(folded[line_start:start].lower())
             if hit:
                 negative_word = hit.group(0)
                 score -= self.negative_penalty
