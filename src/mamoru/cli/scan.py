@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from mamoru.cli.common import EXIT_FINDING, emit_json, err, fail, opened_workspace, out
+from mamoru.cli.common import EXIT_FINDING, err, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.scan.recognizers import LABELS
-from mamoru.scan.report import ScanResult
+from mamoru.scan.report import Location, ScanResult
 from mamoru.store.db import utcnow
 from mamoru.workspace import Workspace
 
@@ -34,7 +36,14 @@ def scan(
             "--db-url-env", help="Scan the database whose SQLAlchemy URL is in this environment variable."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="JSON lines: each finding (file and line, or table, column and row; kind, masked value, "
+            "explanation) as it is found, then the report.",
+        ),
+    ] = False,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, max=64, help="Worker processes for files (default: CPUs)."),
@@ -62,9 +71,11 @@ def scan(
         try:
             if db_url_env:
                 result = service.scan_database(ws, db_url_env, sample_rows=sample_rows)
+                if as_json:
+                    _emit_findings(result.locations)
             else:
                 result = _scan_files_with_progress(
-                    ws, paths or [], workers, sample_rows, shares, quiet=as_json
+                    ws, paths or [], workers, sample_rows, shares, quiet=as_json, stream=as_json
                 )
         except MamoruError as exc:
             raise fail(str(exc)) from None
@@ -73,15 +84,35 @@ def scan(
             with ws.db.session() as session:
                 run_id = service.record(session, ws, result, actor="cli", started_at=started).id
     if as_json:
-        emit_json({**result.to_json(), "run": run_id})
+        report = result.to_json()
+        for loc in report["locations"]:
+            loc.pop("occurrences", None)  # already streamed, one line each
+        _emit_line({"type": "report", **report, "run": run_id})
     else:
         _print(result, run_id)
     if result.gaps:
         raise typer.Exit(EXIT_FINDING)
 
 
+def _emit_line(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _emit_findings(locations: list[Location]) -> None:
+    for loc in locations:
+        for line in loc.finding_lines():
+            _emit_line(line)
+
+
 def _scan_files_with_progress(
-    ws: Workspace, paths: list[Path], workers: int | None, sample_rows: int, shares: Path | None, quiet: bool
+    ws: Workspace,
+    paths: list[Path],
+    workers: int | None,
+    sample_rows: int,
+    shares: Path | None,
+    quiet: bool,
+    stream: bool = False,
 ) -> ScanResult:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -106,6 +137,7 @@ def _scan_files_with_progress(
             sample_rows=sample_rows,
             shares_path=shares,
             progress=lambda _path, size: bar.advance(task, size),
+            found=_emit_findings if stream else None,
         )
 
 

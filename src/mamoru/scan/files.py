@@ -17,7 +17,7 @@ from pathlib import Path
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.columns import classify, to_location
 from mamoru.scan.mask import mask
-from mamoru.scan.report import Location, ScanResult
+from mamoru.scan.report import Location, Occurrence, ScanResult, explain
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".log", ".eml", ".json", ".xml", ".html", ".htm"})
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".xlsx"})
@@ -27,6 +27,7 @@ CHUNK_CHARS = 1_000_000
 SAMPLE_ROWS = 200
 
 Progress = Callable[[str, int], None]  # (path, bytes) after each file
+Found = Callable[[list[Location]], None]  # a file's locations, as soon as it is scanned
 
 
 def list_files(paths: Iterable[Path]) -> list[Path]:
@@ -191,9 +192,26 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
                 found.append(loc)
         return found
     loc = Location(kind="file", where=where, container=where)
+    line = 1  # the line at the start of the chunk
     for chunk in text_chunks(path):
-        for f in analyzer.analyze(chunk):
-            loc.hit(f.entity).add(mask(chunk[f.start : f.end]), f.score)
+        at, at_line = 0, line
+        for f in analyzer.analyze(chunk):  # sorted by start: count the line breaks once
+            at_line += chunk.count("\n", at, f.start)
+            at = f.start
+            masked = mask(chunk[f.start : f.end])
+            loc.hit(f.entity).add(masked, f.score)
+            e = f.explanation
+            loc.note(
+                Occurrence(
+                    f.entity,
+                    masked,
+                    f.score,
+                    f.recognizer,
+                    explain(e.pattern, e.validation, e.context_word, e.negative_word),
+                    line=at_line,
+                )
+            )
+        line += chunk.count("\n")
     return [loc] if loc.hits else []
 
 
@@ -224,6 +242,7 @@ def scan_paths(
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
     target: str | None = None,
+    found: Found | None = None,
 ) -> ScanResult:
     files = list_files(paths)
     result = ScanResult(target_kind="files", target=target or ", ".join(str(p) for p in paths))
@@ -235,6 +254,8 @@ def scan_paths(
         result.locations.extend(locations)
         if error:
             result.errors.append(error)
+        if found is not None and locations:
+            found(locations)
         if progress is not None:
             progress(path, size)
 

@@ -6,6 +6,35 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MAX_SAMPLES = 3
+MAX_OCCURRENCES = 1000  # findings kept one by one at a location; the count goes on past it
+
+
+@dataclass
+class Occurrence:
+    """One finding where someone can go and look: the line of a file (1-based), or the row of a table
+    column (1-based, in the order the rows were read), its kind, masked value and why it was reported."""
+
+    entity: str
+    masked: str
+    score: float
+    recognizer: str
+    explanation: str
+    line: int | None = None
+    row: int | None = None
+
+
+def explain(
+    pattern: str, validation: bool | None, context_word: str | None, negative_word: str | None
+) -> str:
+    """A recognizer's explanation as one line of English: the pattern, the check, the context word."""
+    parts = [pattern]
+    if validation is True:
+        parts.append("check digit holds")
+    if context_word:
+        parts.append(f"context word {context_word!r}")
+    if negative_word:
+        parts.append(f"negative word {negative_word!r}")
+    return "; ".join(parts)
 
 
 @dataclass
@@ -40,6 +69,24 @@ class Location:
     basis: str = "text"
     hits: dict[str, Hits] = field(default_factory=dict)
     rows_sampled: int = 0
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+    def note(self, occurrence: Occurrence) -> None:
+        if len(self.occurrences) < MAX_OCCURRENCES:
+            self.occurrences.append(occurrence)
+
+    def finding_lines(self) -> list[dict[str, Any]]:
+        """Each occurrence as one self-contained record (a JSON line of `mamoru scan --json`)."""
+        place: dict[str, Any] = (
+            {"file": self.container}
+            if self.kind == "file"
+            else {"file" if self.kind == "file_column" else "table": self.container, "column": self.column}
+        )
+        out = []
+        for o in self.occurrences:
+            row = asdict(o)
+            out.append({"type": "finding", **place, "kind": row.pop("entity"), **row})
+        return out
 
     def hit(self, entity: str) -> Hits:
         h = self.hits.get(entity)
@@ -97,6 +144,7 @@ class ScanResult:
                     "basis": loc.basis,
                     "rows_sampled": loc.rows_sampled,
                     "findings": [asdict(h) for h in sorted(loc.hits.values(), key=lambda h: h.entity)],
+                    "occurrences": [asdict(o) for o in loc.occurrences],
                 }
                 for loc in self.locations
             ],

@@ -56,13 +56,14 @@ def scan_files(
     sample_rows: int = files.SAMPLE_ROWS,
     progress: Progress | None = None,
     shares_path: Path | None = None,
+    found: files.Found | None = None,
 ) -> ScanResult:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ScanTargetError(f"no such file or folder: {', '.join(missing)}")
     views = shares.load_shares(shares_path or shares_file(ws), ws.settings.home)
     started = time.perf_counter()
-    result = files.scan_paths(paths, workers=workers, sample_rows=sample_rows, progress=progress)
+    result = files.scan_paths(paths, workers=workers, sample_rows=sample_rows, progress=progress, found=found)
     return _with_gaps(ws, result, lambda r, ledger, cats: gaps.file_gaps(r, views, ledger, cats), started)
 
 
