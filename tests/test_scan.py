@@ -29,7 +29,7 @@ from mamoru.scan import columns, files, gaps, service
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
 from mamoru.scan.report import Location, ScanResult
-from mamoru.scan.tables import ScanRun
+from mamoru.scan.tables import ScanDismissal, ScanRun
 from mamoru.server import create_app
 from mamoru.workspace import Workspace
 from tests.conftest import IN_CI
@@ -601,6 +601,19 @@ def test_when_the_demo_share_is_scanned_then_the_console_shows_its_three_gaps(co
     # each finding one by one: its line, kind, masked value and the recognizer's explanation
     assert "Findings one by one" in after and "Why it was reported" in after
     assert "検出の理由" in console.get("/console/scans?lang=ja").text
+    # the office marks one finding not personal from the page: remembered, audited
+    mark = re.search(
+        r'name="fingerprint" value="([a-z2-7]{32})"><input type="hidden" name="entity" value="([a-z_]+)"',
+        after,
+    )
+    assert mark
+    done = console.post(
+        "/console/scans/not-personal?lang=en",
+        data={"csrf": csrf, "fingerprint": mark.group(1), "entity": mark.group(2), "reason": "test data"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and "marked=1" in done.headers["location"]
+    assert "Marked not personal" in console.get(done.headers["location"]).text
 
 
 def test_when_the_nightly_task_runs_then_the_shares_are_scanned_and_the_run_kept(
@@ -671,3 +684,41 @@ def test_when_a_file_is_scanned_then_each_finding_gives_its_line_kind_masked_val
     assert "check digit holds" in my_number["explanation"] and "個人番号" in my_number["explanation"]
     rows = sorted(f["row"] for f in lines if f["file"].endswith("staff.csv"))
     assert rows == [1, 3] and all(f["column"] == "email" for f in lines if f["file"].endswith("staff.csv"))
+
+
+def test_when_the_office_marks_a_finding_not_personal_then_the_next_scan_leaves_it_out_and_it_is_audited(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sales"
+    folder.mkdir()
+    # A product code that passes the My Number check digit, and a real My Number on the next line.
+    (folder / "catalogue.txt").write_text("個人番号 123456789018\n個人番号 987654321093\n", encoding="utf-8")
+    first = service.scan_files(workspace, [folder], workers=1)
+    [loc] = first.locations
+    occurrences = {o.line: o for o in loc.occurrences if o.entity == "my_number"}
+    assert set(occurrences) == {1, 2} and all(len(o.fingerprint) == 32 for o in occurrences.values())
+    code = occurrences[1]
+    assert "123456789018" not in code.fingerprint
+    # bad input changes nothing
+    runner = CliRunner()
+    bad = runner.invoke(
+        app, ["scan", "--not-personal", "not-a-fingerprint", "--kind", "my_number", "--reason", "x"]
+    )
+    assert bad.exit_code == 2 and "fingerprint" in bad.output
+    no_reason = runner.invoke(app, ["scan", "--not-personal", code.fingerprint, "--kind", "my_number"])
+    assert no_reason.exit_code == 2 and "reason" in no_reason.output
+    with workspace.db.session() as session:
+        assert session.scalars(select(ScanDismissal)).all() == []
+    marked = runner.invoke(
+        app, ["scan", "--not-personal", code.fingerprint, "--kind", "my_number", "--reason", "a product code"]
+    )
+    assert marked.exit_code == 0, marked.output
+    again = service.scan_files(workspace, [folder], workers=1)
+    lines = [o.line for loc in again.locations for o in loc.occurrences if o.entity == "my_number"]
+    assert lines == [2]  # the marked value is left out, the other is still reported
+    assert again.totals()["my_number"] == 1
+    with workspace.db.session() as session:
+        [mark] = session.scalars(select(ScanDismissal)).all()
+        assert mark.reason == "a product code" and mark.marked_by == "cli"
+        leaves = b"".join(bytes(e.leaf) for e in session.scalars(select(AuditEntry)))
+    assert b"scan.not_personal" in leaves and b"123456789018" not in leaves

@@ -60,8 +60,21 @@ def scan(
     record: Annotated[
         bool, typer.Option("--record/--no-record", help="Keep the run for the console.")
     ] = True,
+    not_personal: Annotated[
+        str | None,
+        typer.Option(
+            "--not-personal",
+            help="Mark the finding with this fingerprint (from --json) not personal; the next scan leaves "
+            "it out. Needs --kind and --reason; scans nothing.",
+        ),
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="The marked finding's kind.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it is not personal.")] = None,
 ) -> None:
     # Its help is HELP["scan"] in mamoru.cli.commands (listed without loading this module).
+    if not_personal is not None:
+        _mark_not_personal(not_personal, kind or "", reason or "")
+        return
     if bool(paths) == bool(db_url_env):
         raise fail("give PATH... or --db-url-env VAR (one of them)")
     started = utcnow()
@@ -92,6 +105,23 @@ def scan(
         _print(result, run_id)
     if result.gaps:
         raise typer.Exit(EXIT_FINDING)
+
+
+def _mark_not_personal(fingerprint: str, kind: str, reason: str) -> None:
+    with opened_workspace() as ws:
+        from mamoru.scan import service
+
+        try:
+            with ws.db.session() as session:
+                mark = service.mark_not_personal(
+                    session, fingerprint=fingerprint, entity=kind, reason=reason, actor="cli"
+                )
+                mark_id = mark.id
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(
+        f"marked not personal (mark {mark_id}): the next scan leaves it out / 個人情報ではないと記録しました"
+    )
 
 
 def _emit_line(data: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
 from mamoru.scan.recognizer import Finding
-from mamoru.scan.report import MAX_OCCURRENCES, Location, Occurrence, explain
+from mamoru.scan.report import MAX_OCCURRENCES, NO_DISMISSALS, Dismissals, Location, Occurrence, explain
 from mamoru.scan.text import fold
 
 # Header words (folded, lower case) that suggest an entity. Short words must equal the header.
@@ -110,7 +110,13 @@ def analyze_cells(analyzer: Analyzer, header: str, values: Sequence[str]) -> lis
     return out
 
 
-def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> ColumnClass:
+def classify(
+    analyzer: Analyzer,
+    header: str,
+    values: Sequence[str | None],
+    dismissals: Dismissals = NO_DISMISSALS,
+    container: str = "",
+) -> ColumnClass:
     """Which entities a column holds: an entity counts when at least 30 % of the sampled values carry it
     (10 % when the header says so too). A person-name header over name-shaped values counts alone."""
     cells = [str(v).strip().replace("\n", " ") for v in values if v is not None and str(v).strip()]
@@ -120,13 +126,18 @@ def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> C
         return result
     per_entity: dict[str, set[int]] = {}
     for row, f in analyze_cells(analyzer, header, cells):
+        fingerprint = dismissals.fingerprint(f.entity, container, cells[row][f.start : f.end])
+        if dismissals.dismissed(fingerprint):
+            continue
         per_entity.setdefault(f.entity, set()).add(row)
         masked = result.samples.setdefault(f.entity, [])
         sample = mask(cells[row][f.start : f.end])
         if len(result.occurrences) < MAX_OCCURRENCES:
             e = f.explanation
             why = explain(e.pattern, e.validation, e.context_word, e.negative_word)
-            result.occurrences.append(Occurrence(f.entity, sample, f.score, f.recognizer, why, row=row + 1))
+            result.occurrences.append(
+                Occurrence(f.entity, sample, f.score, f.recognizer, why, row=row + 1, fingerprint=fingerprint)
+            )
         if len(masked) < 3 and sample not in masked:
             masked.append(sample)
         result.scores[f.entity] = max(result.scores.get(f.entity, 0.0), f.score)

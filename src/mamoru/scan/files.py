@@ -17,7 +17,7 @@ from pathlib import Path
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.columns import classify, to_location
 from mamoru.scan.mask import mask
-from mamoru.scan.report import Location, Occurrence, ScanResult, explain
+from mamoru.scan.report import NO_DISMISSALS, Dismissals, Location, Occurrence, ScanResult, explain
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".log", ".eml", ".json", ".xml", ".html", ".htm"})
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".xlsx"})
@@ -168,8 +168,11 @@ def tables(
         yield "", header_row, list(sample)
 
 
-def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) -> list[Location]:
-    """The locations with findings in one file (none if it holds nothing personal)."""
+def scan_file(
+    path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS, dismissals: Dismissals = NO_DISMISSALS
+) -> list[Location]:
+    """The locations with findings in one file (none if it holds nothing personal); a value the office
+    marked not personal at this place is left out."""
     where = str(path)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
@@ -177,7 +180,7 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
         for name, header, rows in tables(path, sample_rows):
             for i, title in enumerate(header):
                 column = [row[i] if i < len(row) else None for row in rows]
-                cls = classify(analyzer, title or f"column {i + 1}", column)
+                cls = classify(analyzer, title or f"column {i + 1}", column, dismissals, where)
                 if not cls.cells:
                     continue
                 label = f"{name}!{title}" if name else title
@@ -198,6 +201,9 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
         for f in analyzer.analyze(chunk):  # sorted by start: count the line breaks once
             at_line += chunk.count("\n", at, f.start)
             at = f.start
+            fingerprint = dismissals.fingerprint(f.entity, where, chunk[f.start : f.end])
+            if dismissals.dismissed(fingerprint):
+                continue
             masked = mask(chunk[f.start : f.end])
             loc.hit(f.entity).add(masked, f.score)
             e = f.explanation
@@ -209,6 +215,7 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
                     f.recognizer,
                     explain(e.pattern, e.validation, e.context_word, e.negative_word),
                     line=at_line,
+                    fingerprint=fingerprint,
                 )
             )
         line += chunk.count("\n")
@@ -218,11 +225,13 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
 # --- several files in worker processes -----------------------------------------------------------
 
 _worker_analyzer: Analyzer | None = None
+_worker_dismissals: Dismissals = NO_DISMISSALS
 
 
-def _init_worker() -> None:
-    global _worker_analyzer
+def _init_worker(dismissals: Dismissals = NO_DISMISSALS) -> None:
+    global _worker_analyzer, _worker_dismissals
     _worker_analyzer = Analyzer()
+    _worker_dismissals = dismissals
 
 
 def _scan_one(path: str, sample_rows: int) -> tuple[str, list[Location], int, str | None]:
@@ -230,7 +239,7 @@ def _scan_one(path: str, sample_rows: int) -> tuple[str, list[Location], int, st
     p = Path(path)
     try:
         size = p.stat().st_size
-        return path, scan_file(p, analyzer, sample_rows), size, None
+        return path, scan_file(p, analyzer, sample_rows, _worker_dismissals), size, None
     except Exception as exc:  # a broken file is reported by name and kind, never with its content
         return path, [], 0, f"{path}: could not be read ({type(exc).__name__})"
 
@@ -243,6 +252,7 @@ def scan_paths(
     progress: Progress | None = None,
     target: str | None = None,
     found: Found | None = None,
+    dismissals: Dismissals = NO_DISMISSALS,
 ) -> ScanResult:
     files = list_files(paths)
     result = ScanResult(target_kind="files", target=target or ", ".join(str(p) for p in paths))
@@ -260,11 +270,13 @@ def scan_paths(
             progress(path, size)
 
     if workers == 1:
-        _init_worker()
+        _init_worker(dismissals)
         for f in files:
             record(*_scan_one(str(f), sample_rows))
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker, initargs=(dismissals,)
+        ) as pool:
             futures = [pool.submit(_scan_one, str(f), sample_rows) for f in files]
             try:
                 for fut in as_completed(futures):

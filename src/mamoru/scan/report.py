@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from mamoru.scan.text import fold
 
 MAX_SAMPLES = 3
 MAX_OCCURRENCES = 1000  # findings kept one by one at a location; the count goes on past it
@@ -21,6 +26,30 @@ class Occurrence:
     explanation: str
     line: int | None = None
     row: int | None = None
+    # A keyed hash of (kind, file or table, value): how the office's "not personal" mark finds the same
+    # value at the same place in the next scan without anyone keeping the value. Empty when unkeyed.
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Dismissals:
+    """What a scan leaves out: the key of the fingerprints and those the office marked not personal."""
+
+    key: bytes = b""
+    marked: frozenset[str] = frozenset()
+
+    def fingerprint(self, entity: str, container: str, value: str) -> str:
+        if not self.key:
+            return ""
+        normal = "".join(fold(value).split()).lower()
+        digest = hmac.new(self.key, f"{entity}\x00{container}\x00{normal}".encode(), hashlib.sha256).digest()
+        return base64.b32encode(digest).decode().rstrip("=").lower()[:32]
+
+    def dismissed(self, fingerprint: str) -> bool:
+        return bool(fingerprint) and fingerprint in self.marked
+
+
+NO_DISMISSALS = Dismissals()
 
 
 def explain(
