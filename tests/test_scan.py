@@ -681,7 +681,7 @@ def test_when_a_file_is_scanned_then_each_finding_gives_its_line_kind_masked_val
     assert by_kind[("memo.txt", "email")]["line"] == 4
     my_number = by_kind[("memo.txt", "my_number")]
     assert my_number["line"] == 5 and "123456789018" not in my_number["masked"]
-    assert "check digit holds" in my_number["explanation"] and "個人番号" in my_number["explanation"]
+    assert "validated" in my_number["explanation"] and "個人番号" in my_number["explanation"]
     rows = sorted(f["row"] for f in lines if f["file"].endswith("staff.csv"))
     assert rows == [1, 3] and all(f["column"] == "email" for f in lines if f["file"].endswith("staff.csv"))
 

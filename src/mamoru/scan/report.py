@@ -58,7 +58,7 @@ def explain(
     """A recognizer's explanation as one line of English: the pattern, the check, the context word."""
     parts = [pattern]
     if validation is True:
-        parts.append("check digit holds")
+        parts.append("validated")  # a check digit, a digit count, an issuer prefix: the recognizer's own test
     if context_word:
         parts.append(f"context word {context_word!r}")
     if negative_word:
