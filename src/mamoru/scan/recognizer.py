@@ -116,13 +116,19 @@ class Recognizer:
             previous_end = 0
             for match in regex.finditer(folded):
                 start, end = self.span(match)
-                finding = self._score(folded, start, end, pattern, previous_end)
+                finding = self._score(folded, start, end, pattern, previous_end, original)
                 previous_end = end
                 if finding is not None:
                     yield finding
 
     def _score(
-        self, folded: str, start: int, end: int, pattern: Pattern, previous_end: int
+        self,
+        folded: str,
+        start: int,
+        end: int,
+        pattern: Pattern,
+        previous_end: int,
+        original: str | None = None,
     ) -> Finding | None:
         validation = self.validate(folded[start:end])
         if validation is False:
@@ -144,9 +150,12 @@ class Recognizer:
                 after = after[:cut]
         context_word = negative_word = None
         if self._context is not None:
-            hit = self._context.search(before) or self._context.search(after)
+            at = self._context.search(before)
+            hit, base = (at, start - len(before)) if at else (self._context.search(after), end)
             if hit:
-                context_word = hit.group(0)
+                # As written (メール, not the folded メ-ル): folding keeps every offset.
+                source = original if original is not None and len(original) == len(folded) else folded
+                context_word = source[base + hit.start() : base + hit.end()]
                 score += self.context_boost
         if context_word is None and self.needs_context:
             return None
