@@ -686,7 +686,7 @@ def test_when_a_file_is_scanned_then_each_finding_gives_its_line_kind_masked_val
     assert rows == [1, 3] and all(f["column"] == "email" for f in lines if f["file"].endswith("staff.csv"))
 
 
-def test_when_the_office_marks_a_finding_not_personal_then_the_next_scan_leaves_it_out_and_it_is_audited(
+def test_appi_23_log_a_finding_marked_not_personal_is_left_out_of_the_next_scan_and_audited(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     folder = tmp_path / "sales"
