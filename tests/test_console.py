@@ -9,23 +9,22 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from mamoru.demo import DemoPlan, load_demo
+from mamoru.demo import DemoPlan
 from mamoru.ledger.tables import Acquisition
-from mamoru.people.auth import MAX_FAILURES, set_password
+from mamoru.people.auth import MAX_FAILURES
 from mamoru.people.permissions import ACCESS, ANY_STAFF
 from mamoru.people.tables import Role, Staff, StaffRole
 from mamoru.server import create_app
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def demo(workspace: Workspace) -> tuple[Workspace, DemoPlan, str]:
+    plan = demo_copy(workspace, 8, password=PASSWORD)
     with workspace.db.session() as session:
-        plan = load_demo(session, workspace.vault, workspace.policy.policy, 8)
-        for member in plan.staff:
-            set_password(session, member.login, PASSWORD, actor="test")
         subject = str(
             session.scalar(
                 select(Acquisition.subject_id)

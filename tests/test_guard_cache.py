@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select, update
 
-from mamoru.demo import load_demo
 from mamoru.guard.decision import Action, Reason
 from mamoru.guard.service import decide_and_record
 from mamoru.ledger.consent import ConsentScope, give_consent
@@ -23,12 +22,12 @@ from mamoru.people.tokens import authenticate, issue_token
 from mamoru.store import versions
 from mamoru.store.db import Database
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 
 
 @pytest.fixture
 def demo(workspace: Workspace) -> Workspace:
-    with workspace.db.session() as session:
-        load_demo(session, workspace.vault, workspace.policy.policy, 4)
+    demo_copy(workspace, 4)
     return workspace
 
 

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from mamoru.audit.tables import AuditEntry
 from mamoru.cli.main import app
 from mamoru.connectors.maps import parse_map
-from mamoru.demo import load_demo
 from mamoru.demo.share import write_demo_share
 from mamoru.law import mynumber
 from mamoru.people.auth import set_password
@@ -33,6 +32,7 @@ from mamoru.scan.tables import ScanDismissal, ScanRun
 from mamoru.server import create_app
 from mamoru.workspace import Workspace
 from tests.conftest import IN_CI
+from tests.demo_copies import demo_copy
 
 ANALYZER = Analyzer()
 MY_NUMBERS = [
@@ -330,8 +330,7 @@ def test_when_a_database_scan_meets_its_map_then_undeclared_columns_and_tables_a
 @pytest.fixture
 def ledgered(workspace: Workspace) -> Workspace:
     """The workspace with the demo organization's ledger (L-services, L-personnel, L-my_number_staff …)."""
-    with workspace.db.session() as session:
-        load_demo(session, workspace.vault, workspace.policy.policy, 3)
+    demo_copy(workspace, 3)
     return workspace
 
 
@@ -556,8 +555,8 @@ def test_when_scan_gets_bad_input_then_it_exits_2_and_records_nothing(
 
 @pytest.fixture
 def console(workspace: Workspace) -> Iterator[TestClient]:
+    plan = demo_copy(workspace, 3)
     with workspace.db.session() as session:
-        plan = load_demo(session, workspace.vault, workspace.policy.policy, 3)
         for member in plan.staff:
             set_password(session, member.login, "correct horse battery", actor="test")
     root = write_demo_share(workspace.settings.home, 3)
