@@ -195,7 +195,9 @@ def _mails(ws: Workspace, kind: str) -> list[dict[str, str]]:
         return [orjson.loads(ws.vault.open_private(m.id, SEALED_NAME, m.sealed)) for m in rows if m.sealed]
 
 
-def test_appi_32_mail_greets_by_name_states_the_fee_and_how_to_pay_and_is_signed(office: Office) -> None:
+def test_appi_32_mail_and_status_page_greet_state_the_fee_and_how_to_pay_and_are_signed(
+    office: Office, client: TestClient
+) -> None:
     ws = office.ws
     data = RequestIn(kind=RequestKind.DISCLOSURE, name="本人 花子", email="hanako@example.jp", lang="ja")
     with ws.db.session() as session:
@@ -209,6 +211,8 @@ def test_appi_32_mail_greets_by_name_states_the_fee_and_how_to_pay_and_is_signed
     assert f"https://privacy.example.jp/requests/status/{done.status_token}" in body
     assert "https://privacy.example.jp/requests/link?lang=ja" in body
     assert policy.organization.name.ja in body.split("\n-- \n", 1)[1]
+    status = client.get(f"/requests/status/{done.status_token}?lang=ja").text
+    assert "1,000円" in status and policy.requests.fee_payment.ja in status
 
 
 def test_status_link_is_sent_again_with_the_same_answer_whether_or_not_a_request_exists(
@@ -287,7 +291,8 @@ def test_request_form_asks_only_what_the_chosen_kind_needs_without_javascript(cl
     assert 'name="grounds"' in erase and 'name="correction_field"' not in erase
     disclosure = client.get("/requests/new?lang=ja&kind=disclosure").text
     assert 'name="postal_address"' in disclosure and "1,000円" in disclosure
-    for text in (ja["rq_data_use"], ja["rq_data_use_heading"]):
+    assert catalog("ja")["rq_no_fee"] in correction
+    for text in (ja["rq_data_use"], ja["rq_data_use_heading"], "定額小為替又は銀行振込"):
         assert text in disclosure
 
 
