@@ -15,6 +15,8 @@ OUTCOMES = "req_outcome_"
 SHORT_OUTCOMES = "req_outcome_short_"
 STATUSES = "req_status_"
 AGENTS = "req_agent_"
+#: Why a request stopped in "needs attention" (main's connector work; its words are in the catalog).
+ATTENTION = "req_attention_"
 #: The kinds of agent a requester may name (APPI Art. 37(2)).
 AGENT_KINDS: tuple[str, ...] = ("legal_representative", "appointed")
 
