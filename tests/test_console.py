@@ -15,6 +15,7 @@ from mamoru.people.auth import MAX_FAILURES
 from mamoru.people.permissions import ACCESS, ANY_STAFF
 from mamoru.people.tables import Role, Staff, StaffRole
 from mamoru.server import create_app
+from mamoru.words import day
 from mamoru.workspace import Workspace
 from tests.demo_copies import demo_copy
 
@@ -350,7 +351,7 @@ def test_appi_21a_an_overdue_notice_is_marked_done_from_the_ledger_page(
     page = app_client.get("/console/ledger?lang=en")
     assert action in page.text and "(overdue)" in page.text
     # Words and Japan's date, not codes: the channel by its name, the acquisition day in JST.
-    acquired_jst = (row.acquired_at + timedelta(hours=9)).strftime("%Y-%m-%d")
+    acquired_jst = day(row.acquired_at, "en")  # e.g. "24 Nov 2026": the day in Japan
     assert "Purchased list" in page.text and "<td>ch-bought</td>" not in page.text
     assert f"<td>{acquired_jst}</td>" in page.text
     assert app_client.post(action, data={"csrf": "forged"}).status_code == 403

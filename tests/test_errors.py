@@ -161,7 +161,7 @@ def test_a_bad_portal_form_is_shown_again_with_each_error_beside_its_field_in_ja
     client: tuple[TestClient, dict[str, str]],
 ) -> None:
     c, _ = client
-    form = c.get("/requests/new?lang=ja")
+    form = c.get("/requests/new?lang=ja&kind=erase")
     again = c.post(
         "/requests?lang=ja",
         data={"csrf": _csrf(form.text), "kind": "erase", "name": NAME, "email": EMAIL},

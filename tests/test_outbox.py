@@ -75,7 +75,7 @@ def _csrf(html: str) -> str:
 
 
 def _portal_submit(client: TestClient, email: str) -> Any:
-    form = client.get("/requests/new?lang=en")
+    form = client.get("/requests/new?lang=en&kind=disclosure")
     return client.post(
         "/requests?lang=en",
         data={"csrf": _csrf(form.text), "kind": "disclosure", "name": "Outbox Requester", "email": email},

@@ -127,7 +127,7 @@ def test_appi_24_a_pass_recorded_in_the_console_renews_training(
 ) -> None:
     c, _ = client
     csrf = _sign_in(c, "po01")
-    sessions = re.findall(r"#(\d+) \d{4}-\d\d-\d\d", c.get("/console/people").text)
+    sessions = re.findall(r"#(\d+) \d{4}年\d{1,2}月\d{1,2}日", c.get("/console/people?lang=ja").text)
     assert sessions
     c.post(
         "/console/people/attendance",

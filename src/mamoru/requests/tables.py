@@ -56,6 +56,9 @@ class SubjectRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     refusal_ground: Mapped[str | None] = mapped_column(String(48), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: When the status link was last renewed and mailed again at the requester's asking, and how often.
+    link_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    links_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RequestStep(Base):
