@@ -102,7 +102,7 @@ def create_app(workspace: Workspace) -> FastAPI:
         if isinstance(exc, console.NotSignedIn) and request.method == "GET":
             return RedirectResponse("/console/login", status_code=303)
         if _wants_page(request):
-            return portal.error_page(request, exc.http_status)
+            return portal.error_page(request, exc.http_status, getattr(exc, "reason", None))
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status)
 
     @app.exception_handler(StarletteHTTPException)

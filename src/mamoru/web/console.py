@@ -44,6 +44,16 @@ class NotSignedIn(MamoruError):
 
 class Forbidden(MamoruError):
     http_status = 403
+    #: which words the error page gives (``errpage_403_<reason>``); None: the general ones
+    reason: str | None = None
+
+
+class RolesRefused(Forbidden):
+    reason = "roles"
+
+
+class FormExpired(Forbidden):
+    reason = "csrf"
 
 
 def signed_in(request: Request, session: DbSession) -> SignedIn:
@@ -58,9 +68,9 @@ Staff = Annotated[SignedIn, Depends(signed_in)]
 
 def check(who: SignedIn, area: str, csrf: str | None = None) -> None:
     if not may(who, area):
-        raise Forbidden(f"your roles do not open '{area}'")
+        raise RolesRefused(f"your roles do not open '{area}'")
     if csrf is not None and not secrets.compare_digest(csrf, who.csrf_token):
-        raise Forbidden("the form's CSRF token does not match your session; reload the page")
+        raise FormExpired("the form's CSRF token does not match your session; reload the page")
 
 
 def console_page(

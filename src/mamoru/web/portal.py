@@ -90,7 +90,7 @@ def page(
 ERROR_WORDS = (401, 403, 404, 409, 413, 422, 429, 500)
 
 
-def error_page(request: Request, status: int) -> HTMLResponse:
+def error_page(request: Request, status: int, reason: str | None = None) -> HTMLResponse:
     """An error as a page, in the page's language (the portal and the console; the API answers JSON).
 
     Says what happened and what to do next in words; never the exception's own text, which is English
@@ -110,7 +110,7 @@ def error_page(request: Request, status: int) -> HTMLResponse:
             T=words,
             title=words[f"errpage_{key}_title"],
             heading=words[f"errpage_{key}_title"],
-            explanation=words[f"errpage_{key}_text"],
+            explanation=words[f"errpage_{key}_{reason}" if reason else f"errpage_{key}_text"],
             home=f"/console/?lang={lang}" if console_side else f"/?lang={lang}",
             home_label=words["errpage_console_home" if console_side else "errpage_portal_home"],
             org_name=ws.policy.policy.organization.name.in_(lang) if ws is not None else "mamoru",
