@@ -478,10 +478,17 @@ def test_when_a_map_is_drafted_then_the_scanner_proposes_categories_from_the_val
             ],
         )
     engine.dispose()
-    data = draft.draft(url, name="legacy", url_env="LEGACY_URL", policy=workspace.policy.policy)
+    data, _notes = draft.draft(url, name="legacy", url_env="LEGACY_URL", policy=workspace.policy.policy)
     [table] = data["tables"]
     cats = {f["name"]: f.get("categories") for f in table["fields"]}
-    assert cats == {"id": None, "c1": ["identity"], "c2": ["my_number"], "c3": ["contact"], "c4": None}
+    # a key column is classified too (issue 27): an id that names the person is an identifier
+    assert cats == {
+        "id": ["identity"],
+        "c1": ["identity"],
+        "c2": ["my_number"],
+        "c3": ["contact"],
+        "c4": None,
+    }
     assert table["identities"] == {"phone": "c3"}
 
 
