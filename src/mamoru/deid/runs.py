@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import MetaData, Table, insert, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -165,7 +165,8 @@ class Tokens:
             (m.field, m.value_hash): m.token
             for m in session.scalars(select(DeidMapping).where(DeidMapping.dataset_id == row.id))
         }
-        self.pending: list[DeidMapping] = []
+        self.pending: list[dict[str, Any]] = []
+        self._seal: Callable[[str, bytes], bytes] | None = None
 
     def __call__(self, field: str, value: str) -> str:
         key = (field, value)
@@ -178,20 +179,26 @@ class Tokens:
             token = new_token()
             self.by_hash[(field, digest)] = token
             self.pending.append(
-                DeidMapping(
-                    dataset_id=self.dataset_id,
-                    field=field,
-                    value_hash=digest,
-                    token=token,
-                    sealed=self.ws.vault.seal_private(self.holder, field, value.encode()),
-                )
+                {
+                    "dataset_id": self.dataset_id,
+                    "field": field,
+                    "value_hash": digest,
+                    "token": token,
+                    "sealed": self._sealer()(field, value.encode()),
+                }
             )
         self.cache[key] = token
         return token
 
+    def _sealer(self) -> Callable[[str, bytes], bytes]:
+        if self._seal is None:
+            self._seal = self.ws.vault.sealer(self.holder)
+        return self._seal
+
     def flush(self, session: Session) -> int:
         n = len(self.pending)
-        session.add_all(self.pending)
+        if n:
+            session.execute(insert(DeidMapping), self.pending)
         self.pending = []
         return n
 

@@ -7,13 +7,13 @@ different token in every dataset.
 
 from __future__ import annotations
 
-import base64
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from mamoru.deid.plan import FieldRule, Generalization, Plan, Treatment
@@ -73,8 +73,8 @@ UNKNOWN = ""
 
 
 def new_token() -> str:
-    """80 random bits, base32 (no run of digits that could look like an Individual Number)."""
-    return base64.b32encode(secrets.token_bytes(10)).decode().lower()
+    """96 random bits from the CSPRNG, 16 URL-safe characters."""
+    return secrets.token_urlsafe(12)
 
 
 def _date(value: Any) -> date | None:
@@ -154,28 +154,47 @@ def cell(value: Any) -> str:
 Tokenize = Callable[[str, str], str]
 
 
-@dataclass(frozen=True)
-class Transformer:
-    """Turns one source row into one output row, as the plan says."""
+def _keep(value: Any) -> str:
+    return str(safe_cell(value)) if isinstance(value, str) else cell(value)
 
-    plan: Plan
-    created_on: date
-    tokenize: Tokenize
+
+#: How many distinct values of one field a run remembers the generalization of (repeated dates,
+#: addresses and numbers cost a lookup; memory stays bounded whatever the source holds).
+MEMO = 65_536
+
+
+class Transformer:
+    """Turns one source row into one output row, as the plan says. One function per output field is
+    chosen once; generalizations are memoized per field."""
+
+    def __init__(self, plan: Plan, created_on: date, tokenize: Tokenize) -> None:
+        self.plan, self.created_on, self.tokenize = plan, created_on, tokenize
+        self._steps: list[tuple[str, Callable[[Any], str]]] = [(r.name, self._step(r)) for r in plan.output()]
+
+    def _step(self, rule: FieldRule) -> Callable[[Any], str]:
+        t = rule.treatment
+        if t is Treatment.KEEP:
+            return _keep
+        if t is Treatment.TOKEN:
+            name, tokenize = rule.name, self.tokenize
+            return lambda v: "" if v is None or v == "" else tokenize(name, cell(v))
+        created_on = self.created_on
+        if t is Treatment.GENERALIZE:
+            memo = lru_cache(maxsize=MEMO)(lambda v: generalize(rule, v, created_on))
+        else:
+            memo = lru_cache(maxsize=MEMO)(lambda v: top_bottom(rule, v))
+
+        def step(v: Any) -> str:
+            try:
+                return memo(v)
+            except TypeError:  # an unhashable value
+                return memo.__wrapped__(v)
+
+        return step
 
     def __call__(self, row: Mapping[str, Any]) -> list[str]:
-        out: list[str] = []
-        for rule in self.plan.output():
-            value = row.get(rule.name)
-            t = rule.treatment
-            if t is Treatment.KEEP:
-                out.append(safe_cell(value) if isinstance(value, str) else cell(value))
-            elif t is Treatment.TOKEN:
-                out.append("" if value is None or value == "" else self.tokenize(rule.name, cell(value)))
-            elif t is Treatment.GENERALIZE:
-                out.append(generalize(rule, value, self.created_on))
-            else:
-                out.append(top_bottom(rule, value))
-        return out
+        get = row.get
+        return [f(get(name)) for name, f in self._steps]
 
 
 def qi_positions(plan: Plan) -> list[int]:
