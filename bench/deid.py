@@ -104,7 +104,7 @@ with ws.db.session() as s:
     reg.store_plan(s, ws, plan, actor="system:bench")
     ds = reg.register(s, ws, plan, actor="system:bench", safety_measures=t, complaint_contact=t).id
 t0 = time.perf_counter()
-r = runs.execute(ws, ds, actor="system:bench", now=datetime.now(UTC))
+r = runs.perform(ws, ds, actor="system:bench", now=datetime.now(UTC))
 wall = time.perf_counter() - t0
 size = (r.folder / "dataset.csv").stat().st_size
 print(json.dumps({"rows": r.rows, "suppressed": r.suppressed, "wall_s": wall, "csv_mb": size / 2**20,

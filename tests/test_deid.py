@@ -221,8 +221,8 @@ def test_appi_41a_a_plan_keeping_the_my_number_column_is_refused_audited_and_not
 
 def test_appi_41a_tokens_are_random_per_dataset_and_kept_only_in_the_sealed_mapping(ws: Workspace) -> None:
     first, second = _dataset(ws, PSEUDO), _dataset(ws, PSEUDO)
-    one = runs.execute(ws, first, actor=ACTOR, now=NOW, page_size=50)
-    two = runs.execute(ws, second, actor=ACTOR, now=NOW, page_size=50)
+    one = runs.perform(ws, first, actor=ACTOR, now=NOW, page_size=50)
+    two = runs.perform(ws, second, actor=ACTOR, now=NOW, page_size=50)
     a, b = _rows(one.folder), _rows(two.folder)
     assert list(a[0]) == ["id", "email", "birth_date", "address", "visits", "plan"]  # no code, no card
     assert a[0]["address"] == "大阪府" and a[0]["birth_date"] == "1990"
@@ -230,7 +230,7 @@ def test_appi_41a_tokens_are_random_per_dataset_and_kept_only_in_the_sealed_mapp
     assert all(x["email"] != y["email"] for x, y in zip(a, b, strict=True))
     assert "m1@example.jp" not in (one.folder / "dataset.csv").read_text(encoding="utf-8")
     # The same dataset run again uses its stored mapping: the same tokens.
-    again = runs.execute(ws, first, actor=ACTOR, now=NOW, page_size=50)
+    again = runs.perform(ws, first, actor=ACTOR, now=NOW, page_size=50)
     assert [r["email"] for r in _rows(again.folder)] == [r["email"] for r in a]
     with ws.db.session() as session:
         stored = list(session.scalars(select(DeidMapping).where(DeidMapping.dataset_id == first)))
@@ -243,7 +243,7 @@ def test_appi_41a_tokens_are_random_per_dataset_and_kept_only_in_the_sealed_mapp
 
 
 def test_appi_41a_a_run_writes_a_manifest_with_items_count_version_date_and_hash(ws: Workspace) -> None:
-    result = runs.execute(ws, _dataset(ws, PSEUDO), actor=ACTOR, now=NOW, page_size=40)
+    result = runs.perform(ws, _dataset(ws, PSEUDO), actor=ACTOR, now=NOW, page_size=40)
     manifest = orjson.loads((result.folder / "manifest.json").read_bytes())
     data = (result.folder / "dataset.csv").read_bytes()
     assert manifest["sha256"] == hashlib.sha256(data).hexdigest() == result.sha256
@@ -262,8 +262,8 @@ def test_appi_41a_a_run_writes_a_manifest_with_items_count_version_date_and_hash
 def test_appi_41a_a_stopped_run_resumes_after_the_last_page_it_marked_done(ws: Workspace) -> None:
     dataset_id = _dataset(ws, PSEUDO)
     with pytest.raises(runs.RunStopped):
-        runs.execute(ws, dataset_id, actor=ACTOR, now=NOW, page_size=50, stop_after_pages=2)
-    result = runs.execute(ws, dataset_id, actor=ACTOR, now=NOW, page_size=50)
+        runs.perform(ws, dataset_id, actor=ACTOR, now=NOW, page_size=50, stop_after_pages=2)
+    result = runs.perform(ws, dataset_id, actor=ACTOR, now=NOW, page_size=50)
     assert result.rows == 121
     rows = _rows(result.folder)
     assert len({r["id"] for r in rows}) == 121  # no page twice, none missing
@@ -291,7 +291,7 @@ def test_appi_41b_the_purpose_changes_only_with_its_publication(ws: Workspace) -
 
 def test_appi_41b_provision_to_a_third_party_is_refused_and_audited_entrustment_is_not(ws: Workspace) -> None:
     dataset_id = _dataset(ws, PSEUDO)
-    runs.execute(ws, dataset_id, actor=ACTOR, now=NOW)
+    runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
     with pytest.raises(service.DeidRefused) as refused, ws.db.session() as session:
         service.provide(
             session, dataset_id, recipient="分析会社", basis=Basis.THIRD_PARTY, actor=ACTOR, now=NOW
@@ -330,7 +330,7 @@ def test_appi_41b_a_retired_dataset_leaves_a_disposal_record_and_no_files_mappin
     ws: Workspace,
 ) -> None:
     dataset_id = _dataset(ws, PSEUDO)
-    result = runs.execute(ws, dataset_id, actor=ACTOR, now=NOW)
+    result = runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
     with ws.db.session() as session:
         key = reg.dataset(session, dataset_id).mapping_key
         record = reg.retire(session, ws, dataset_id, actor=ACTOR, today=NOW.date())
@@ -343,7 +343,7 @@ def test_appi_41b_a_retired_dataset_leaves_a_disposal_record_and_no_files_mappin
             reg.retire(session, ws, dataset_id, actor=ACTOR, today=NOW.date()).id == record.id
         )  # idempotent
     with pytest.raises(reg.DatasetRetired):
-        runs.execute(ws, dataset_id, actor=ACTOR, now=NOW)
+        runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
     assert len(_actions(ws, "deid.retired")) == 1
 
 
@@ -355,7 +355,7 @@ def test_appi_43_an_output_with_a_class_smaller_than_k_is_refused_with_the_small
 ) -> None:
     dataset_id = _dataset(ws, ANON, safety_measures=MEASURES, complaint_contact=CONTACT)
     with pytest.raises(runs.KAnonymityNotMet) as refused:
-        runs.execute(ws, dataset_id, actor=ACTOR, now=NOW)
+        runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
     assert refused.value.result.smallest == 1 and refused.value.result.k == 5
     assert "smallest class of quasi-identifiers has 1 rows, below k=5" in str(refused.value)
     assert list((reg.output_root(ws) / dataset_id).rglob("dataset.csv")) == []
@@ -367,7 +367,7 @@ def test_appi_43_suppression_drops_the_rare_rows_and_every_class_reaches_k(ws: W
     dataset_id = _dataset(
         ws, ANON + "suppress_rare: true\n", safety_measures=MEASURES, complaint_contact=CONTACT
     )
-    result = runs.execute(ws, dataset_id, actor=ACTOR, now=NOW)
+    result = runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
     rows = _rows(result.folder)
     assert (result.rows, result.suppressed) == (120, 1)
     classes = measure(((r["birth_date"], r["address"], r["plan"]) for r in rows), 5)
@@ -403,7 +403,7 @@ def test_appi_43_provision_is_blocked_without_publication_and_without_the_statem
     dataset_id = _dataset(
         ws, ANON + "suppress_rare: true\n", safety_measures=MEASURES, complaint_contact=CONTACT
     )
-    runs.execute(ws, dataset_id, actor=ACTOR, now=NOW)
+    runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
     with pytest.raises(service.DeidRefused) as unpublished, ws.db.session() as session:
         service.provide(
             session,
@@ -554,7 +554,7 @@ def test_appi_46_the_register_page_lists_items_creation_date_and_measures(ws: Wo
         ws, ANON + "suppress_rare: true\n", safety_measures=MEASURES, complaint_contact=CONTACT
     )
     _dataset(ws, PSEUDO)
-    runs.execute(ws, dataset_id, actor=ACTOR, now=NOW)
+    runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
     with ws.db.session() as session:
         page = reg.public_register(session)
     [entry] = page.anonymized
@@ -578,3 +578,35 @@ def test_generalizations_and_tokens() -> None:
     )
     tokens = {new_token() for _ in range(1000)}
     assert len(tokens) == 1000 and all(len(t) == 16 for t in tokens)
+
+
+# --- the command line -------------------------------------------------------------------------------------
+
+
+def test_appi_41a_the_cli_refuses_a_plan_keeping_a_card_number_and_runs_a_good_one(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from mamoru.cli.main import app
+
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_text(
+        PSEUDO.replace("{name: card, treatment: drop}", "{name: card, treatment: keep}"), encoding="utf-8"
+    )
+    good.write_text(PSEUDO, encoding="utf-8")
+    refused = CliRunner().invoke(app, ["deid", "plan", str(bad), "--json"])
+    assert refused.exit_code == 1
+    assert orjson.loads(refused.output)["problems"] == [
+        {"field": "card", "code": "financial_kept", "requirement": "APPI-41a"}
+    ]
+    stored = CliRunner().invoke(app, ["deid", "plan", str(good), "--json"])
+    assert stored.exit_code == 0, stored.output
+    dataset_id = orjson.loads(stored.output)["dataset"]
+    ran = CliRunner().invoke(app, ["deid", "run", dataset_id, "--json"])
+    assert ran.exit_code == 0, ran.output
+    assert orjson.loads(ran.output)["rows"] == 121
+    third = CliRunner().invoke(
+        app, ["deid", "provide", dataset_id, "--recipient", "x", "--basis", "third_party"]
+    )
+    assert third.exit_code == 1 and "pseudonymized_no_provision (appi-41-6)" in third.output

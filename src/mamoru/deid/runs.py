@@ -252,7 +252,7 @@ def start(session: Session, ws: Workspace, dataset_id: str, *, actor: str) -> De
     return run
 
 
-def execute(
+def perform(
     ws: Workspace,
     dataset_id: str,
     *,
