@@ -610,3 +610,47 @@ def test_appi_41a_the_cli_refuses_a_plan_keeping_a_card_number_and_runs_a_good_o
         app, ["deid", "provide", dataset_id, "--recipient", "x", "--basis", "third_party"]
     )
     assert third.exit_code == 1 and "pseudonymized_no_provision (appi-41-6)" in third.output
+
+
+# --- the portal, the console and the API --------------------------------------------------------------------
+
+
+def test_appi_46_the_portal_page_lists_items_creation_date_measures_and_provisions(ws: Workspace) -> None:
+    from fastapi.testclient import TestClient
+
+    from mamoru.server import create_app
+    from tests.tokens_helpers import staff_token
+
+    dataset_id = _dataset(
+        ws, ANON + "suppress_rare: true\n", safety_measures=MEASURES, complaint_contact=CONTACT
+    )
+    runs.perform(ws, dataset_id, actor=ACTOR, now=NOW)
+    with ws.db.session() as session:
+        reg.publish_provision(
+            session, dataset_id, method=Text(ja="暗号化して送付", en="Sent encrypted"), actor=ACTOR, now=NOW
+        )
+    with TestClient(create_app(ws)) as client:
+        ja = client.get("/deid?lang=ja").text
+        en = client.get("/deid?lang=en").text
+        assert "birth_date、address、visits、plan" in ja and "2026-12-03" in ja
+        assert MEASURES.ja in ja and CONTACT.ja in ja and "暗号化して送付" in ja
+        assert MEASURES.en in en and "Sent encrypted" in en
+        assert client.get("/api/v1/deid/datasets").status_code == 401
+        with ws.db.session() as session:
+            from mamoru.people.tables import Staff
+
+            login = session.scalars(select(Staff.login)).first()
+        token = staff_token(ws, str(login))
+        auth = {"Authorization": f"Bearer {token}"}
+        listed = client.get("/api/v1/deid/datasets", headers=auth)
+        assert listed.status_code == 200 and listed.json()[0]["items"][0] == "birth_date"
+        asked = client.post(
+            f"/api/v1/deid/datasets/{dataset_id}/uses",
+            json={"use": "join", "other_categories": ["identity"]},
+            headers=auth,
+        )
+        assert asked.json() == {
+            "allow": False,
+            "reason": "anonymized_no_reidentification",
+            "article": "appi-45",
+        }

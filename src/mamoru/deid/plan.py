@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mamoru.connectors.maps import DatasetMap
 from mamoru.errors import Invalid, problem
@@ -106,6 +106,18 @@ def _shape(plan: Plan) -> list[PolicyIssue]:
         if f.treatment is Treatment.TOP_BOTTOM and f.top is None and f.bottom is None:
             issues.append(PolicyIssue(("fields", i, "top"), "a top or a bottom code is needed"))
     return issues
+
+
+def plan_from_data(data: object) -> Plan:
+    """A plan from parsed data (an API body); every problem named by its field, never its value."""
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid.from_validation(exc) from None
+    issues = _shape(plan)
+    if issues:
+        raise Invalid([problem(i.path, i.message) for i in issues])
+    return plan
 
 
 def parse_plan(source: str, file: str = "<plan>") -> Plan:

@@ -7,7 +7,7 @@ audit entry stays (a :class:`~mamoru.errors.Refusal` commits the transaction it 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,6 +141,29 @@ def read_method(session: Session, dataset_id: str, *, actor: str, now: datetime)
     row = dataset(session, dataset_id)
     assert row.plan_id is not None
     return load_stored_plan(session, row.plan_id, row.plan_version).model_dump(mode="json", by_alias=True)
+
+
+def ask(
+    session: Session,
+    ws: Workspace,
+    dataset_id: str,
+    use: Use,
+    *,
+    other_categories: Sequence[str] = (),
+    actor: str,
+    now: datetime | None = None,
+) -> UseVerdict:
+    """Decide a restricted use (join, contact, match, reading the method) and audit it; a refusal comes
+    back as a verdict here, with its audit entry kept, rather than as an error."""
+    if use is Use.PROVIDE:
+        raise Invalid([problem("use", "a provision is made with provide(), which records it")])
+    when = now or datetime.now(UTC)
+    try:
+        if use is Use.JOIN:
+            return join(session, ws, dataset_id, other_categories=other_categories, actor=actor, now=when)
+        return decide(session, dataset_id, use, actor=actor, now=when)
+    except DeidRefused as refused:
+        return refused.verdict
 
 
 def provide(
