@@ -654,3 +654,33 @@ def test_appi_46_the_portal_page_lists_items_creation_date_measures_and_provisio
             "reason": "anonymized_no_reidentification",
             "article": "appi-45",
         }
+
+
+# --- the demo organization ------------------------------------------------------------------------------
+
+
+def test_appi_41b_the_demo_makes_a_pseudonymized_and_an_anonymized_dataset_through_the_guard(
+    workspace: Workspace,
+) -> None:
+    from mamoru.demo import load_demo
+    from mamoru.demo.deid import load_demo_deid
+
+    with workspace.db.session() as session:
+        load_demo(session, workspace.vault, workspace.policy.policy, 3)
+    made = load_demo_deid(workspace, NOW)
+    assert made["pseudonymized"] == 40  # every customer, read under the guard for the services purpose
+    assert 0 < made["anonymized"] <= 40
+    with workspace.db.session() as session:
+        page = reg.public_register(session)
+        [pseudo] = page.pseudonymized
+        assert pseudo.purpose == "research" and pseudo.purpose_published_at == NOW
+        [anon] = page.anonymized
+        assert anon.items == ["address"] and len(anon.provisions) == 1
+        decisions = entries_for(session, "actor", "staff:sa01", limit=1000)
+        assert any(e.body["action"] == "decision.read" and e.body["purpose"] == "services" for e in decisions)
+        [dataset] = reg.datasets(session, Kind.PSEUDONYMIZED)
+        [run] = runs.runs(session, dataset.id)
+        assert run.folder is not None
+    rows = _rows(Path(run.folder))
+    assert set(rows[0]) == {"subject_id", "organization", "address"}
+    assert all(r["address"].endswith(("都", "道", "府", "県")) or r["address"] == "" for r in rows)

@@ -44,6 +44,7 @@ class Generalization(StrEnum):
     YEAR = "year"  # a date -> its year
     AGE_BAND = "age_band"  # a birth date -> an age band of ``width`` years on the creation date
     PREFECTURE = "prefecture"  # an address -> its prefecture
+    REGION = "region"  # an address -> its region (地方), coarser than the prefecture
     BAND = "band"  # a number -> a band of ``width``
 
 
@@ -101,7 +102,7 @@ def _shape(plan: Plan) -> list[PolicyIssue]:
             issues.append(PolicyIssue(("fields", i, "name"), f"field '{f.name}' appears twice"))
         if f.treatment is Treatment.GENERALIZE and f.generalize is None:
             issues.append(
-                PolicyIssue(("fields", i, "generalize"), "say how: year, age_band, prefecture, band")
+                PolicyIssue(("fields", i, "generalize"), "say how: year, age_band, prefecture, region, band")
             )
         if f.treatment is Treatment.TOP_BOTTOM and f.top is None and f.bottom is None:
             issues.append(PolicyIssue(("fields", i, "top"), "a top or a bottom code is needed"))

@@ -68,6 +68,17 @@ PREFECTURES = [
     "鹿児島県",
     "沖縄県",
 ]
+#: The eight regions (地方), by the first prefecture of each in PREFECTURES' order.
+_REGIONS = (
+    (0, "北海道地方"),
+    (1, "東北地方"),
+    (7, "関東地方"),
+    (14, "中部地方"),
+    (23, "近畿地方"),
+    (30, "中国地方"),
+    (35, "四国地方"),
+    (39, "九州・沖縄地方"),
+)
 #: What a value that cannot be generalized becomes (an unparsable date, an address with no prefecture).
 UNKNOWN = ""
 
@@ -102,6 +113,14 @@ def prefecture(address: str) -> str:
     return next((p for p in PREFECTURES if text.startswith(p)), UNKNOWN)
 
 
+def region(address: str) -> str:
+    found = prefecture(address)
+    if not found:
+        return UNKNOWN
+    index = PREFECTURES.index(found)
+    return next(name for start, name in reversed(_REGIONS) if index >= start)
+
+
 def _plain(n: Decimal) -> str:
     return str(int(n)) if n == n.to_integral_value() else str(n.normalize())
 
@@ -122,6 +141,8 @@ def generalize(rule: FieldRule, value: Any, created_on: date) -> str:
         return f"{low}-{low + rule.width - 1}"
     if how is Generalization.PREFECTURE:
         return prefecture(str(value))
+    if how is Generalization.REGION:
+        return region(str(value))
     n = _number(value)
     if n is None:
         return UNKNOWN

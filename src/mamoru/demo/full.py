@@ -3,10 +3,11 @@ requests, incidents, Individual Numbers, the people side and a scanned file shar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from mamoru.demo import DemoPlan, is_empty, load_demo
+from mamoru.demo.deid import load_demo_deid
 from mamoru.demo.incidents import load_demo_incidents
 from mamoru.demo.mynumber import load_demo_numbers
 from mamoru.demo.people import load_demo_people
@@ -29,6 +30,7 @@ class Loaded:
     inquiries: int
     door_events: int
     gaps: int
+    deid: dict[str, int] = field(default_factory=dict)  # rows of the pseudonymized and anonymized datasets
 
 
 def load_everything(ws: Workspace, seed: int, *, if_empty: bool = False) -> Loaded | None:
@@ -54,6 +56,7 @@ def load_everything(ws: Workspace, seed: int, *, if_empty: bool = False) -> Load
         inquiries=people["inquiries"],
         door_events=people["door_events"],
         gaps=_scan_share(ws, seed, numbers),
+        deid=load_demo_deid(ws, datetime.now(UTC)),
     )
 
 
