@@ -676,6 +676,7 @@ def test_appi_41b_the_demo_makes_a_pseudonymized_and_an_anonymized_dataset_throu
         assert pseudo.purpose == "research" and pseudo.purpose_published_at == NOW
         [anon] = page.anonymized
         assert anon.items == ["address"] and len(anon.provisions) == 1
+        assert anon.item_labels == {"address": {"ja": "居住地域（地方）", "en": "Region of residence"}}
         decisions = entries_for(session, "actor", "staff:sa01", limit=1000)
         assert any(e.body["action"] == "decision.read" and e.body["purpose"] == "services" for e in decisions)
         [dataset] = reg.datasets(session, Kind.PSEUDONYMIZED)

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mamoru.connectors.maps import DatasetMap
-from mamoru.errors import Invalid, problem
+from mamoru.errors import Invalid, Refusal, problem
 from mamoru.policy.errors import PolicyIssue
 from mamoru.policy.load import parse_yaml_model
 from mamoru.policy.model import Identifier, Policy, Text
@@ -55,6 +55,7 @@ class _Strict(BaseModel):
 class FieldRule(_Strict):
     name: Name
     treatment: Treatment
+    label: Text | None = Field(default=None, description="What the item is, as the portal publishes it.")
     generalize: Generalization | None = None
     width: Annotated[int, Field(ge=1, le=1_000_000_000)] = 10
     bottom: float | None = None
@@ -195,8 +196,9 @@ class PlanProblem:
     message: str
 
 
-class PlanRefused(Invalid):
-    """The plan breaks a processing standard; nothing ran."""
+class PlanRefused(Invalid, Refusal):
+    """The plan breaks a processing standard; nothing ran. Invalid input (422) whose audit entry stays
+    (a :class:`~mamoru.errors.Refusal`: the session commits the entry before the error travels on)."""
 
     def __init__(self, problems: list[PlanProblem]) -> None:
         super().__init__(

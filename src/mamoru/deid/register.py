@@ -91,7 +91,6 @@ def store_plan(session: Session, ws: Workspace, plan: Plan, *, actor: str) -> De
                 )
             ],
         )
-        session.commit()
         raise PlanRefused(problems)
     row = session.get(DeidPlan, (plan.id, plan.version))
     spec = plan.model_dump(mode="json", by_alias=True)
@@ -371,6 +370,7 @@ class AnonymizedEntry:
     complaint_contact: dict[str, str] | None
     received: bool
     provisions: list[ProvisionEntry]
+    item_labels: dict[str, dict[str, str]]  # item -> {ja, en}, where the plan gives a label
 
 
 @dataclass(frozen=True)
@@ -385,6 +385,13 @@ class PseudonymizedEntry:
 class PublicRegister:
     anonymized: list[AnonymizedEntry]
     pseudonymized: list[PseudonymizedEntry]
+
+
+def _item_labels(session: Session, row: DeidDataset) -> dict[str, dict[str, str]]:
+    if row.plan_id is None:
+        return {}
+    plan = load_stored_plan(session, row.plan_id, row.plan_version)
+    return {f.name: {"ja": f.label.ja, "en": f.label.en} for f in plan.fields if f.label is not None}
 
 
 def public_register(session: Session) -> PublicRegister:
@@ -407,6 +414,7 @@ def public_register(session: Session) -> PublicRegister:
                 for p in pubs
                 if p.dataset_id == row.id and p.kind == "provision"
             ],
+            item_labels=_item_labels(session, row),
         )
         for row in datasets(session, Kind.ANONYMIZED)
         if row.status == "created"

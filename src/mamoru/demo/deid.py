@@ -40,7 +40,10 @@ title: {ja: 地方別の顧客数（匿名加工情報）, en: Customers by regi
 purpose: services
 source: {kind: ledger, entry: L-services}
 fields:
-  - {name: address, treatment: generalize, generalize: region}
+  - name: address
+    treatment: generalize
+    generalize: region
+    label: {ja: 居住地域（地方）, en: Region of residence}
 quasi_identifiers: [address]
 suppress_rare: true
 """
