@@ -447,8 +447,6 @@ def _finish(
         "formats": formats,
     }
     write_private(folder / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    for part in (folder / "parts").glob("part-*.csv"):
-        part.unlink()
     with ws.db.session() as session:
         run = session.get(DeidRun, run_id)
         ds = session.get(DeidDataset, dataset_id)
@@ -473,6 +471,9 @@ def _finish(
                 )
             ],
         )
+    # Only once the run is recorded complete: a stop before that finishes again from the parts.
+    for part in (folder / "parts").glob("part-*.csv"):
+        part.unlink()
     return RunResult(run_id, rows, suppressed, digest, folder, result.smallest_kept if result else None)
 
 
