@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROWS = int(os.environ.get("BENCH_DEID_ROWS", "1000000"))
 CUSTOMERS = int(os.environ.get("BENCH_DEID_CUSTOMERS", "50000"))
+DATABASES = os.environ.get("BENCH_DEID_DBS", "sqlite,postgresql").split(",")
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PREFS = ["東京都千代田区", "大阪府大阪市", "神奈川県横浜市", "愛知県名古屋市", "福岡県福岡市", "北海道札幌市"]
 PAGES = ["search", "detail", "download", "alert", "report"]
@@ -204,10 +205,12 @@ def main() -> None:
         initialize(Settings(home=home))
         (home / "datasets").mkdir()
         (home / "datasets" / "usage.yaml").write_text(MAP, encoding="utf-8")
-        t0 = time.perf_counter()
-        sources = {"sqlite": build_sqlite(Path(tmp) / "usage.db")}
-        print(f"built {ROWS:,} rows on SQLite in {time.perf_counter() - t0:.0f} s", flush=True)
-        pg = build_postgres()
+        sources = {}
+        if "sqlite" in DATABASES:
+            t0 = time.perf_counter()
+            sources["sqlite"] = build_sqlite(Path(tmp) / "usage.db")
+            print(f"built {ROWS:,} rows on SQLite in {time.perf_counter() - t0:.0f} s", flush=True)
+        pg = build_postgres() if "postgresql" in DATABASES else None
         if pg is not None:
             sources["postgresql"] = pg[0]
         else:

@@ -95,7 +95,7 @@ def store_plan(session: Session, ws: Workspace, plan: Plan, *, actor: str) -> De
     row = session.get(DeidPlan, (plan.id, plan.version))
     spec = plan.model_dump(mode="json", by_alias=True)
     if row is not None:
-        if row.spec != spec:
+        if Plan.model_validate(row.spec) != plan:
             raise Invalid([problem("version", f"plan {plan.id} v{plan.version} exists: raise the version")])
         return row
     row = DeidPlan(plan_id=plan.id, version=plan.version, kind=plan.kind.value, spec=spec, stored_by=actor)
