@@ -511,6 +511,12 @@ def test_appi_45_a_join_with_the_customer_master_is_denied_and_audited(ws: Works
     with pytest.raises(service.DeidRefused) as method, ws.db.session() as session:
         service.read_method(session, dataset_id, actor=ACTOR, now=NOW)
     assert method.value.verdict.reason is Reason.DEID_METHOD_SECRET
+    from mamoru.people.tables import Staff
+
+    with ws.db.session() as session:  # the creator's privacy office keeps the method, and may read it
+        office = next(m for m in session.scalars(select(Staff)) if "protection_manager" in m.role_names)
+        spec = service.read_method(session, dataset_id, actor=f"staff:{office.login}", now=NOW)
+        assert spec["quasi_identifiers"] == ["birth_date", "address", "plan"]
     assert _actions(ws, "deid.join")[0]["reasons"] == ["anonymized_no_reidentification", "appi-45"]
     assert _actions(ws, "deid.read_method")[0]["decision"] == "deny"
 

@@ -20,8 +20,8 @@ from mamoru.deid.rules import Basis, Use, UseRequest, UseVerdict, decide_use
 from mamoru.deid.tables import DeidDataset, DeidProvision, DeidPublication
 from mamoru.errors import Invalid, Refusal, problem
 from mamoru.guard.decision import Reason
-from mamoru.guard.engine import REQUEST_OFFICE_ROLES
-from mamoru.guard.service import load_actor
+from mamoru.people.permissions import OFFICE
+from mamoru.people.tables import Staff
 from mamoru.policy.model import Policy
 from mamoru.workspace import Workspace
 
@@ -42,7 +42,11 @@ class DeidRefused(Refusal):
 
 
 def _office(session: Session, actor: str, now: datetime) -> bool:
-    return not load_actor(session, actor, now.date()).roles.isdisjoint(REQUEST_OFFICE_ROLES)
+    """The actor is a current member of the privacy office (people.permissions.OFFICE)."""
+    staff = session.scalar(select(Staff).where(Staff.login == actor.removeprefix("staff:")))
+    if staff is None or (staff.left_on is not None and staff.left_on <= now.date()):
+        return False
+    return not OFFICE.isdisjoint(staff.role_names)
 
 
 def identifying_categories(policy: Policy, categories: Sequence[str]) -> bool:
