@@ -60,7 +60,7 @@ $(BENCH_STAMP): $(STAMP)
 
 ## bench: run every benchmark in bench/ (each prints a JSON summary as its last line)
 bench: $(BENCH_STAMP)
-	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+	@set -e; for f in bench/[!_]*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 clean:
 	rm -rf $(VENV) .mamoru .pytest_cache .mypy_cache .ruff_cache $(PG_LOG)

@@ -1,16 +1,26 @@
-"""Guard benchmark: the same model — roles with domains (~1,000 rules), ~10,000 role assignments,
-purposes, consents and cessations — in pycasbin's FastEnforcer and in mamoru's guard. Both must give
-the same answer to every request; then decisions/s for both, single-decision latency, and decisions/s
-with their audit records durably committed.
+"""Guard benchmark, in two parts, each repeated three times (medians):
 
-Last line: JSON summary with ``ratio_vs_pycasbin``, ``p99_us`` and ``durable_per_s``.
+1. Engine only: the same model — roles with domains (~1,000 rules), ~10,000 role assignments, purposes,
+   consents and cessations — in pycasbin's FastEnforcer and in mamoru's engine (``guard.engine.decide``,
+   no database). Both must give the same answer to every request; decisions/s, single-decision latency.
+2. The product path (``bench/_guard_path.py``), on a workspace with the demo organization (SQLite):
+   ``decide_and_record`` for one subject with its audit entry durably committed by the group-commit
+   writer, from 32 threads, as a ratio of the engine's rate; ``POST /api/v1/decisions`` through
+   ``mamoru serve`` against a minimal FastAPI JSON endpoint served the same way, at 1 and 32 connections
+   (requests/s, p99, errors); and batches of 100 subjects a call, durable.
+
+Last line: JSON with ``ratio_vs_pycasbin``, ``p99_us`` (engine), ``product_path_ratio_vs_engine``,
+``http_ratio_vs_minimal_endpoint``, ``http_p99_ms_32conn``, ``http_errors`` and ``batch_durable_per_s``.
+Knobs: BENCH_GUARD_SECONDS (per measurement, default 3).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -26,6 +36,9 @@ from mamoru.guard.engine import ActorState, Request, SubjectState, compile_polic
 from mamoru.guard.service import audit_events
 from mamoru.policy.model import Policy
 from mamoru.store.db import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _guard_path as guard_path
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PURPOSES, CATEGORIES, ROLES, USERS, SUBJECTS, REQUESTS = 20, 10, 50, 2000, 5000, 20000
@@ -195,15 +208,20 @@ def main() -> None:
         allowed += ours
     assert mismatches == 0, f"{mismatches} requests answered differently"
 
-    start = time.perf_counter()
-    for u, p, c, a, s in requests:
-        enforcer.enforce(u, p, c, a.value, s)
-    casbin_rate = REQUESTS / (time.perf_counter() - start)
+    def casbin_once() -> float:
+        start = time.perf_counter()
+        for u, p, c, a, s in requests:
+            enforcer.enforce(u, p, c, a.value, s)
+        return REQUESTS / (time.perf_counter() - start)
 
-    start = time.perf_counter()
-    for req, subject in prepared:
-        decide(tables, req, [subject], NOW)
-    mamoru_rate = REQUESTS / (time.perf_counter() - start)
+    def engine_once() -> float:
+        start = time.perf_counter()
+        for req, subject in prepared:
+            decide(tables, req, [subject], NOW)
+        return REQUESTS / (time.perf_counter() - start)
+
+    casbin_rate = statistics.median(casbin_once() for _ in range(3))
+    mamoru_rate = statistics.median(engine_once() for _ in range(3))
 
     latencies = []
     for req, subject in prepared:
@@ -221,6 +239,7 @@ def main() -> None:
         batches += 1
     batch_rate = batches * len(batch_subjects) / (time.perf_counter() - start)
 
+    # Engine plus the bare writer (no workspace, no state reads): what the audit costs by itself.
     folder = Path(tempfile.mkdtemp(prefix="mamoru-guard-bench-"))
     db = Database(f"sqlite:///{folder / 'audit.db'}")
     db.migrate()
@@ -243,14 +262,6 @@ def main() -> None:
     for t in threads:
         t.join()
     durable = done[0] / (time.perf_counter() - start)
-
-    per_entry_decisions = 20_000
-    start = time.perf_counter()
-    for i in range(0, per_entry_decisions, 500):
-        chunk = prepared[i : i + 500]
-        events = [audit_events(decide(tables, req, [subject], NOW))[0] for req, subject in chunk]
-        writer.submit(events, durable=True)
-    durable_one_entry_each = per_entry_decisions / (time.perf_counter() - start)
     writer.close()
 
     print(
@@ -258,28 +269,89 @@ def main() -> None:
     )
     print(f"       {SUBJECTS} subjects, {n_ok} acquisition/consent grants, {n_stop} cessations")
     print(f"same answers on {REQUESTS} requests ({allowed} allowed): yes")
-    print(f"pycasbin FastEnforcer:          {casbin_rate:12,.0f} decisions/s")
+    print("ENGINE ONLY (no database, no audit; medians of 3):")
+    print(f"  pycasbin FastEnforcer:          {casbin_rate:12,.0f} decisions/s")
     print(
-        f"mamoru guard, single requests:  {mamoru_rate:12,.0f} decisions/s   (x{mamoru_rate / casbin_rate:.1f})"
+        f"  mamoru engine, single requests: {mamoru_rate:12,.0f} decisions/s   (x{mamoru_rate / casbin_rate:.1f})"
     )
-    print(f"mamoru guard, batches of 1000:  {batch_rate:12,.0f} decisions/s")
-    print(f"single-decision latency: p50 {p50:.1f} µs, p99 {p99:.1f} µs")
-    print(f"with durable audit (batches, grouped entries): {durable:12,.0f} decisions/s")
-    print(f"with durable audit (one entry per decision):   {durable_one_entry_each:12,.0f} decisions/s")
+    print(f"  mamoru engine, batches of 1000: {batch_rate:12,.0f} decisions/s")
+    print(f"  single-decision latency: p50 {p50:.1f} µs, p99 {p99:.1f} µs")
+    print(
+        f"  engine + bare audit writer (1000-subject batches, grouped entries): {durable:12,.0f} decisions/s"
+    )
+
+    seconds = float(os.environ.get("BENCH_GUARD_SECONDS", "3"))
+    site = guard_path.make_site()
+    one = statistics.median(
+        guard_path.product_path(site, threads=32, per_call=1, seconds=seconds) for _ in range(3)
+    )
+    batch100 = statistics.median(
+        guard_path.product_path(site, threads=32, per_call=100, seconds=seconds) for _ in range(3)
+    )
+    site.ws.close()
+    print("PRODUCT PATH (workspace on SQLite, demo organization, state cached by version, durable audit):")
+    print(
+        f"  decide_and_record, 1 subject a call, 32 threads: {one:10,.0f} decisions/s "
+        f"({one / mamoru_rate:.2f}x the engine)"
+    )
+    print(f"  decide_and_record, 100 subjects a call, 32 threads: {batch100:10,.0f} decisions/s")
+
+    http: dict[str, dict[str, float]] = {}
+    bodies = guard_path.bodies_for(site)
+    runs: dict[str, list[dict[str, float]]] = {}
+    for name, serve in (
+        ("mamoru", lambda: guard_path.serve_mamoru(site)),
+        ("minimal", guard_path.serve_minimal),
+    ):
+        process, port = serve()
+        try:
+            guard_path.load(port, bodies, site.token, connections=4, seconds=1)  # warm up
+            for conns in (1, 32):
+                runs[f"{name}_{conns}"] = [
+                    guard_path.load(port, bodies, site.token, connections=conns, seconds=seconds)
+                    for _ in range(3)
+                ]
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    for key, measured in runs.items():
+        http[key] = {m: statistics.median(r[m] for r in measured) for m in ("per_s", "p50_ms", "p99_ms")}
+        http[key]["errors"] = sum(r["errors"] for r in measured)
+    print("HTTP (one uvicorn process each; POST /api/v1/decisions, one subject; medians of 3):")
+    for key, r in http.items():
+        print(
+            f"  {key:12s} {r['per_s']:8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+            f"errors {int(r['errors'])}"
+        )
+    ratio_32 = http["mamoru_32"]["per_s"] / http["minimal_32"]["per_s"]
+    ratio_1 = http["mamoru_1"]["per_s"] / http["minimal_1"]["per_s"]
+    print(f"  mamoru / minimal endpoint: x{ratio_1:.2f} at 1 connection, x{ratio_32:.2f} at 32")
     print(
         json.dumps(
             {
                 "bench": "guard",
                 "requests": REQUESTS,
                 "mismatches": mismatches,
-                "pycasbin_per_s": round(casbin_rate),
-                "mamoru_per_s": round(mamoru_rate),
+                "engine_only": {
+                    "pycasbin_per_s": round(casbin_rate),
+                    "mamoru_per_s": round(mamoru_rate),
+                    "batch_per_s": round(batch_rate),
+                    "p50_us": round(p50, 1),
+                    "writer_durable_per_s": round(durable),
+                },
                 "ratio_vs_pycasbin": round(mamoru_rate / casbin_rate, 1),
-                "batch_per_s": round(batch_rate),
-                "p50_us": round(p50, 1),
                 "p99_us": round(p99, 1),
-                "durable_per_s": round(durable),
-                "durable_one_entry_per_decision_per_s": round(durable_one_entry_each),
+                "product_path_per_s": round(one),
+                "product_path_ratio_vs_engine": round(one / mamoru_rate, 3),
+                "batch_durable_per_s": round(batch100),
+                "http_per_s_1conn": round(http["mamoru_1"]["per_s"]),
+                "http_per_s_32conn": round(http["mamoru_32"]["per_s"]),
+                "minimal_per_s_1conn": round(http["minimal_1"]["per_s"]),
+                "minimal_per_s_32conn": round(http["minimal_32"]["per_s"]),
+                "http_ratio_vs_minimal_endpoint": round(ratio_32, 2),
+                "http_ratio_vs_minimal_endpoint_1conn": round(ratio_1, 2),
+                "http_p99_ms_32conn": round(http["mamoru_32"]["p99_ms"], 1),
+                "http_errors": int(http["mamoru_32"]["errors"] + http["mamoru_1"]["errors"]),
             }
         )
     )

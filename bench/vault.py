@@ -1,5 +1,7 @@
-"""Vault benchmark: field encrypt+decrypt per second through mamoru (AES-256-GCM bound to subject and
-field, versioned format) against raw AES-GCM on the same values, in the same run.
+"""Vault benchmark: field encrypt+decrypt per second through mamoru's sealing (AES-256-GCM bound to
+subject and field, versioned format), each subject with its own key as in the vault, against raw AES-GCM
+with the same per-subject keys on the same values (the physical ceiling), in the same run, alternating,
+three runs each, medians.
 
 Last line: JSON summary; ``ratio_vs_raw`` is the goal metric (≥ 0.5).
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,20 +35,22 @@ def values(n: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def mamoru_rate(data: list[tuple[str, str, str]], key: bytes) -> float:
+def mamoru_rate(data: list[tuple[str, str, str]], keys: dict[str, bytes]) -> float:
     start = time.perf_counter()
     for _ in range(ROUNDS):
         for subject, field, value in data:
+            key = keys[subject]
             blob = crypto.seal(key, subject, field, value)
             crypto.open_sealed(key, subject, field, blob)
     return ROUNDS * len(data) / (time.perf_counter() - start)
 
 
-def raw_rate(data: list[tuple[str, str, str]], key: bytes) -> float:
-    aead = AESGCM(key)
+def raw_rate(data: list[tuple[str, str, str]], keys: dict[str, bytes]) -> float:
+    aeads = {subject: AESGCM(key) for subject, key in keys.items()}  # the ceiling: ciphers made once
     start = time.perf_counter()
     for _ in range(ROUNDS):
-        for _subject, _field, value in data:
+        for subject, _field, value in data:
+            aead = aeads[subject]
             nonce = os.urandom(12)
             sealed = aead.encrypt(nonce, value.encode("utf-8"), None)
             aead.decrypt(nonce, sealed, None).decode("utf-8")
@@ -54,19 +59,21 @@ def raw_rate(data: list[tuple[str, str, str]], key: bytes) -> float:
 
 def main() -> None:
     data = values(20_000)
-    key = AESGCM.generate_key(bit_length=256)
-    # Alternate the two, best of three each, so machine noise hits both alike.
-    raw, ours = 0.0, 0.0
+    keys = {subject: AESGCM.generate_key(bit_length=256) for subject, _, _ in data}
+    # Alternate the two, three runs each, medians, so machine noise hits both alike.
+    raws, ourses = [], []
     for _ in range(3):
-        raw = max(raw, raw_rate(data, key))
-        ours = max(ours, mamoru_rate(data, key))
-    print(f"raw AES-256-GCM encrypt+decrypt:     {raw:12,.0f} fields/s")
-    print(f"mamoru vault seal+open (bound AAD):  {ours:12,.0f} fields/s")
+        raws.append(raw_rate(data, keys))
+        ourses.append(mamoru_rate(data, keys))
+    raw, ours = statistics.median(raws), statistics.median(ourses)
+    print(f"raw AES-256-GCM encrypt+decrypt, per-subject keys: {raw:12,.0f} fields/s")
+    print(f"mamoru vault seal+open (bound AAD), same keys:    {ours:12,.0f} fields/s")
     print(
         json.dumps(
             {
                 "bench": "vault",
                 "fields": len(data) * ROUNDS,
+                "subjects": len(keys),
                 "raw_per_s": round(raw),
                 "mamoru_per_s": round(ours),
                 "ratio_vs_raw": round(ours / raw, 3),

@@ -9,19 +9,19 @@ from typing import Any
 
 import orjson
 
-from mamoru.demo import DemoPerson, DemoPlan, load_demo
+from mamoru.demo import DemoPerson, DemoPlan
 from mamoru.law.requests import RequestKind
 from mamoru.requests import jobs, service
 from mamoru.requests.package import package_path
 from mamoru.requests.service import RequestIn
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 
 OFFICER = "staff:pm01"
 
 
 def load_office(ws: Workspace, seed: int = 8) -> DemoPlan:
-    with ws.db.session() as session:
-        return load_demo(session, ws.vault, ws.policy.policy, seed)
+    return demo_copy(ws, seed)
 
 
 def person(plan: DemoPlan, kind: str, index: int = 0) -> DemoPerson:

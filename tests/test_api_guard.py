@@ -14,12 +14,13 @@ from sqlalchemy import select
 from mamoru.api.deps import Access, api_routes
 from mamoru.api.personal import PERSONAL_DATA
 from mamoru.audit.query import entries_for
-from mamoru.demo import DemoPlan, load_demo
+from mamoru.demo import DemoPlan
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.tokens import revoke_token
 from mamoru.server import create_app
 from mamoru.web.console import signed_in
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 from tests.tokens_helpers import staff_token
 
 Setup = tuple[TestClient, dict[str, str], DemoPlan, str]
@@ -27,8 +28,8 @@ Setup = tuple[TestClient, dict[str, str], DemoPlan, str]
 
 @pytest.fixture
 def setup(workspace: Workspace) -> Iterator[Setup]:
+    plan = demo_copy(workspace, 6)
     with workspace.db.session() as session:
-        plan = load_demo(session, workspace.vault, workspace.policy.policy, 6)
         subject = str(
             session.scalar(
                 select(Acquisition.subject_id)

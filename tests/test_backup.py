@@ -15,19 +15,19 @@ from typer.testing import CliRunner
 
 from mamoru.backup import BackupInvalid, restore
 from mamoru.cli.main import app
-from mamoru.demo import load_demo
 from mamoru.demo.people import load_demo_people
 from mamoru.ledger.tables import DataSubject
 from mamoru.settings import Settings
 from mamoru.store.db import Database
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 
 KEY_FILES = ("master.key", "audit-signing.key", "mynumber.key", "policy.yaml")
 
 
 def _source(workspace: Workspace) -> tuple[str, dict[str, str]]:
+    demo_copy(workspace, 2)
     with workspace.db.session() as session:
-        load_demo(session, workspace.vault, workspace.policy.policy, 2)
         load_demo_people(session, workspace.vault, workspace.policy.policy, datetime.now(UTC))
     with workspace.db.session() as session:
         subject = session.scalars(select(DataSubject.id).order_by(DataSubject.id)).first()

@@ -53,6 +53,8 @@ def test_a_subject_requests_and_an_officer_answers_in_the_browser(
     subject = browser.new_page()  # type: ignore[attr-defined]
     subject.goto(f"{base}/requests/new?lang=en")
     subject.check("input[name=kind][value=disclosure]")
+    subject.click("button[type=submit]")  # the kind first; then the form asks only what it needs
+    subject.wait_for_selector("#name")
     subject.fill("#name", "Browser Requester")
     subject.fill("#email", email)
     subject.click("button[type=submit]")

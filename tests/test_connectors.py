@@ -307,10 +307,16 @@ def test_erasure_deletes_masks_and_holds_in_dependency_order_and_is_idempotent(
     assert ids(url, orders) == [3] and ids(url, order_items) == [3] and ids(url, tickets) == [3]
     assert ids(url, employees) == [2] and ids(url, dependents) == [3] and ids(url, invoices) == [1, 2]
     masked = row(url, customers, 1)
-    assert masked["email"] == f"{MASK}1" and masked["phone"] is None and masked["full_name"] == f"{MASK}1"
+    # the marker is a fixed word and a random part: never a value of the row (its key may be personal)
     assert (
-        row(url, addresses, 1)["line"] == f"{MASK}1" and row(url, addresses, 2)["postal_code"] == "530-0001"
+        masked["email"].startswith(MASK) and masked["phone"] is None and masked["full_name"].startswith(MASK)
     )
+    assert masked["email"] != masked["full_name"] and SUBJECT not in masked["email"]
+    assert (
+        row(url, addresses, 1)["line"].startswith(MASK)
+        and row(url, addresses, 2)["postal_code"] == "530-0001"
+    )
+    assert result["masked_rows"] == {"customers": 1, "addresses": 1}
     assert row(url, customers, 2)["email"] == OTHER
     again = connector.erase({"email": SUBJECT})  # after a crash, the rerun finds nothing left to do
     assert again["deleted_rows"] == {} and again["masked_rows"] == {}
@@ -435,7 +441,7 @@ def test_requests_reach_three_databases_disclose_correct_and_erase(
         "shop_maria": str(request.getfixturevalue("mariadb_url")),
     }
     folder = workspace.settings.home / "datasets"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     base = (CASES / "shop.yaml").read_text(encoding="utf-8")
     for name, url in urls.items():
         fill(url, subject=email)
@@ -467,7 +473,7 @@ def test_requests_reach_three_databases_disclose_correct_and_erase(
     assert approve_and_run(workspace, erased) == "completed"
     for url in urls.values():
         assert ids(url, orders) == [3] and ids(url, dependents) == [3] and ids(url, invoices) == [1, 2]
-        assert row(url, customers, 1)["email"] == f"{MASK}1"
+        assert row(url, customers, 1)["email"].startswith(MASK)
 
 
 def test_a_fides_dataset_imports_into_a_valid_map_that_finds_the_subject(tmp_path: Path, reference) -> None:  # type: ignore[no-untyped-def]
@@ -480,8 +486,8 @@ def test_a_fides_dataset_imports_into_a_valid_map_that_finds_the_subject(tmp_pat
         url_env="SHOP_DATABASE_URL",
         policy=reference.policy,
     )
-    assert [m["name"] for m in maps] == ["fides_shop"]
-    text = interop.to_yaml(maps[0], "imported")
+    assert [m.map["name"] for m in maps] == ["fides_shop"]
+    text = interop.to_yaml(maps[0].map, "imported", maps[0].notes)
     imported = parse_map(text, "fides_shop.yaml", reference.policy)
     customers_map = imported.table("customers")
     assert customers_map.identities == {"email": "email"} and customers_map.references[0].follow == "parent"
@@ -506,7 +512,7 @@ def test_fides_categories_without_a_policy_category_are_reported_and_nothing_is_
     maps = interop.from_fides(
         source, url_env="X", policy=reference.policy, overrides={"user.biometric": "identity"}
     )
-    assert maps[0]["tables"][0]["fields"][3]["categories"] == ["identity"]
+    assert maps[0].map["tables"][0]["fields"][3]["categories"] == ["identity"]
 
 
 def test_a_draft_from_a_live_database_is_a_valid_map_with_its_keys_and_identities(
@@ -517,8 +523,8 @@ def test_a_draft_from_a_live_database_is_a_valid_map_with_its_keys_and_identitie
 
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     fill(url)
-    data = draft.draft(url, name="shop_draft", url_env="SHOP_DATABASE_URL", policy=reference.policy)
-    drafted = parse_map(interop.to_yaml(data, "draft"), "draft.yaml", reference.policy)
+    data, notes = draft.draft(url, name="shop_draft", url_env="SHOP_DATABASE_URL", policy=reference.policy)
+    drafted = parse_map(interop.to_yaml(data, "draft", notes), "draft.yaml", reference.policy)
     assert drafted.table("customers").identities == {"email": "email", "phone": "phone"}
     assert {(r.column, r.to) for r in drafted.table("orders").references} == {("customer_id", "customers.id")}
     assert all(
@@ -541,7 +547,7 @@ def test_console_lists_datastores_tests_a_connection_and_shows_the_last_runs(
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     fill(url, subject=email)
     monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    (workspace.settings.home / "datasets").mkdir()
+    (workspace.settings.home / "datasets").mkdir(exist_ok=True)
     (workspace.settings.home / "datasets" / "shop.yaml").write_text(
         (CASES / "shop.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )

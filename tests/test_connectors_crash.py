@@ -58,7 +58,7 @@ def test_sigkill_during_erasure_leaves_the_datastore_whole_and_the_rerun_finishe
     before = _state(url)
     assert before == (ORDERS + 2, ORDERS + 3, False)
     monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    (workspace.settings.home / "datasets").mkdir()
+    (workspace.settings.home / "datasets").mkdir(exist_ok=True)
     (workspace.settings.home / "datasets" / "shop.yaml").write_text(
         (CASES / "shop.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )

@@ -9,23 +9,23 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from mamoru.demo import DemoPlan, load_demo
+from mamoru.demo import DemoPlan
 from mamoru.ledger.tables import Acquisition
-from mamoru.people.auth import MAX_FAILURES, set_password
+from mamoru.people.auth import MAX_FAILURES
 from mamoru.people.permissions import ACCESS, ANY_STAFF
 from mamoru.people.tables import Role, Staff, StaffRole
 from mamoru.server import create_app
+from mamoru.words import day
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def demo(workspace: Workspace) -> tuple[Workspace, DemoPlan, str]:
+    plan = demo_copy(workspace, 8, password=PASSWORD)
     with workspace.db.session() as session:
-        plan = load_demo(session, workspace.vault, workspace.policy.policy, 8)
-        for member in plan.staff:
-            set_password(session, member.login, PASSWORD, actor="test")
         subject = str(
             session.scalar(
                 select(Acquisition.subject_id)
@@ -351,7 +351,7 @@ def test_appi_21a_an_overdue_notice_is_marked_done_from_the_ledger_page(
     page = app_client.get("/console/ledger?lang=en")
     assert action in page.text and "(overdue)" in page.text
     # Words and Japan's date, not codes: the channel by its name, the acquisition day in JST.
-    acquired_jst = (row.acquired_at + timedelta(hours=9)).strftime("%Y-%m-%d")
+    acquired_jst = day(row.acquired_at, "en")  # e.g. "24 Nov 2026": the day in Japan
     assert "Purchased list" in page.text and "<td>ch-bought</td>" not in page.text
     assert f"<td>{acquired_jst}</td>" in page.text
     assert app_client.post(action, data={"csrf": "forged"}).status_code == 403

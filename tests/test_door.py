@@ -387,7 +387,7 @@ def test_x_forwarded_for_from_loopback_does_not_reset_the_per_address_limit(serv
 
 def test_healthz_answers_while_the_mail_server_never_does(served: Served) -> None:
     with httpx.Client(base_url=served.base, timeout=120) as client:
-        form = client.get("/requests/new?lang=en")
+        form = client.get("/requests/new?lang=en&kind=disclosure")
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
         assert csrf is not None
         data = {"csrf": csrf.group(1), "kind": "disclosure", "name": "Requester", "email": "slow@example.jp"}

@@ -12,13 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
-from mamoru.demo import load_demo
 from mamoru.errors import Invalid, MamoruError, Problem, problem, require
 from mamoru.people import inquiries
-from mamoru.people.auth import set_password
 from mamoru.server import create_app
 from mamoru.web.i18n import catalog
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 from tests.tokens_helpers import staff_token
 
 PASSWORD = "correct horse battery"
@@ -72,10 +71,7 @@ def test_an_inquiry_refused_by_the_service_names_its_fields_and_no_value() -> No
 
 @pytest.fixture
 def client(workspace: Workspace) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    with workspace.db.session() as session:
-        plan = load_demo(session, workspace.vault, workspace.policy.policy, 3)
-        for member in plan.staff:
-            set_password(session, member.login, PASSWORD, actor="test")
+    demo_copy(workspace, 3, password=PASSWORD)
     token = staff_token(workspace, "po01")
     with TestClient(create_app(workspace)) as c:
         yield c, {"Authorization": f"Bearer {token}"}
@@ -165,7 +161,7 @@ def test_a_bad_portal_form_is_shown_again_with_each_error_beside_its_field_in_ja
     client: tuple[TestClient, dict[str, str]],
 ) -> None:
     c, _ = client
-    form = c.get("/requests/new?lang=ja")
+    form = c.get("/requests/new?lang=ja&kind=erase")
     again = c.post(
         "/requests?lang=ja",
         data={"csrf": _csrf(form.text), "kind": "erase", "name": NAME, "email": EMAIL},

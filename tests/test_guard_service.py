@@ -14,7 +14,6 @@ from sqlalchemy import select
 from mamoru.audit.chain import head
 from mamoru.audit.query import entries_for
 from mamoru.audit.verification import verify
-from mamoru.demo import load_demo
 from mamoru.guard.decision import Action, Reason
 from mamoru.guard.service import decide_and_record
 from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
@@ -23,6 +22,7 @@ from mamoru.people.tables import Staff, StaffRole
 from mamoru.settings import Settings
 from mamoru.setup import initialize
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 
 
 def customer(ws: Workspace) -> str:
@@ -54,8 +54,7 @@ def ask(ws: Workspace, subject: str, actor: str = "staff:sa01", purpose: str = "
 
 @pytest.fixture
 def demo(workspace: Workspace) -> Workspace:
-    with workspace.db.session() as session:
-        load_demo(session, workspace.vault, workspace.policy.policy, 4)
+    demo_copy(workspace, 4)
     return workspace
 
 
@@ -137,8 +136,7 @@ def test_a_change_made_by_one_process_is_seen_by_the_guard_in_another(pg_url: st
     initialize(settings)
     ws = Workspace.open(settings)
     try:
-        with ws.db.session() as session:
-            load_demo(session, ws.vault, ws.policy.policy, 2)
+        demo_copy(ws, 2)
         subject = customer(ws)
     finally:
         ws.close()

@@ -372,7 +372,7 @@ def test_mn_6_flooding_every_input_of_a_running_server_leaves_no_number_in_any_l
                 )
                 client.post("/api/v1/decisions", json={"subjects": [value], "categories": [value]})
                 client.post("/console/login", data={"login": value, "password": value, "csrf": value})
-                form = client.get("/requests/new?lang=en")
+                form = client.get("/requests/new?lang=en&kind=disclosure")
                 csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
                 client.post(
                     "/requests?lang=en",

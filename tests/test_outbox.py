@@ -27,6 +27,7 @@ from mamoru.server import create_app
 from mamoru.vault.errors import DecryptionFailed
 from mamoru.workspace import Workspace
 from tests.conftest import ON_POSTGRES, Inbox, _body
+from tests.demo_copies import demo_copy
 
 EMAIL = "hanako.outbox@example.jp"
 
@@ -74,7 +75,7 @@ def _csrf(html: str) -> str:
 
 
 def _portal_submit(client: TestClient, email: str) -> Any:
-    form = client.get("/requests/new?lang=en")
+    form = client.get("/requests/new?lang=en&kind=disclosure")
     return client.post(
         "/requests?lang=en",
         data={"csrf": _csrf(form.text), "kind": "disclosure", "name": "Outbox Requester", "email": email},
@@ -237,11 +238,9 @@ def test_the_portal_refuses_an_address_with_a_line_break_and_queues_nothing(work
 def test_an_acquisition_with_a_control_character_in_the_address_is_refused_and_stores_nothing(
     workspace: Workspace, address: str
 ) -> None:
-    from mamoru.demo import load_demo
     from mamoru.ledger.tables import Acquisition, Channel
 
-    with workspace.db.session() as session:
-        load_demo(session, workspace.vault, workspace.policy.policy, 3)
+    demo_copy(workspace, 3)
     with workspace.db.session() as session:
         channel = session.scalars(select(Channel).where(Channel.active.is_(True))).first()
         assert channel is not None

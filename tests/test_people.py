@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from mamoru.audit.tables import AuditEntry
-from mamoru.demo import load_demo
 from mamoru.errors import Invalid
 from mamoru.guard.decision import Reason
 from mamoru.incidents import signals
@@ -22,6 +21,7 @@ from mamoru.pms import audits, controls, legal, review, risk
 from mamoru.pms.check import nonconformities
 from mamoru.policy.model import StaffRules
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 from tests.test_guard_service import ask, customer
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -31,8 +31,7 @@ SHA = "a" * 64
 
 @pytest.fixture
 def demo(workspace: Workspace) -> Workspace:
-    with workspace.db.session() as session:
-        load_demo(session, workspace.vault, workspace.policy.policy, 4)
+    demo_copy(workspace, 4)
     return workspace
 
 

@@ -12,12 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from mamoru.audit.tables import AuditEntry
-from mamoru.demo import load_demo
 from mamoru.demo.people import load_demo_people
-from mamoru.people.auth import set_password
 from mamoru.people.tables import Inquiry
 from mamoru.server import create_app
 from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
 from tests.tokens_helpers import system_token
 
 PASSWORD = "correct horse battery"
@@ -25,10 +24,8 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def client(workspace: Workspace) -> Iterator[tuple[TestClient, str]]:
+    demo_copy(workspace, 3, password=PASSWORD)
     with workspace.db.session() as session:
-        plan = load_demo(session, workspace.vault, workspace.policy.policy, 3)
-        for member in plan.staff:
-            set_password(session, member.login, PASSWORD, actor="test")
         load_demo_people(session, workspace.vault, workspace.policy.policy, datetime.now(UTC))
     token = system_token(workspace, "facilities", "door_events", "pms_read", "inquiries")
     with TestClient(create_app(workspace)) as c:
@@ -130,7 +127,7 @@ def test_appi_24_a_pass_recorded_in_the_console_renews_training(
 ) -> None:
     c, _ = client
     csrf = _sign_in(c, "po01")
-    sessions = re.findall(r"#(\d+) \d{4}-\d\d-\d\d", c.get("/console/people").text)
+    sessions = re.findall(r"#(\d+) \d{4}年\d{1,2}月\d{1,2}日", c.get("/console/people?lang=ja").text)
     assert sessions
     c.post(
         "/console/people/attendance",

@@ -25,7 +25,7 @@ def _csrf(html: str) -> str:
 
 
 def _submit(client: httpx.Client, email: str, kind: str = "disclosure", **extra: str) -> str:
-    form = client.get("/requests/new?lang=en")
+    form = client.get(f"/requests/new?lang=en&kind={kind}")
     assert form.status_code == 200
     response = client.post(
         "/requests?lang=en",
@@ -137,7 +137,7 @@ def test_portal_request_from_form_to_package_over_http(
 def test_portal_form_reports_bad_input_and_changes_nothing(server: tuple[str, str]) -> None:
     base, _ = server
     client = httpx.Client(base_url=base, timeout=20, follow_redirects=True)
-    form = client.get("/requests/new?lang=en")
+    form = client.get("/requests/new?lang=en&kind=erase")
     response = client.post(
         "/requests?lang=en",
         data={"csrf": _csrf(form.text), "kind": "erase", "name": "X", "email": "not-an-address"},

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from mamoru.audit.tables import AuditEntry
 from mamoru.cli.main import app
 from mamoru.connectors.maps import parse_map
-from mamoru.demo import load_demo
 from mamoru.demo.share import write_demo_share
 from mamoru.law import mynumber
 from mamoru.people.auth import set_password
@@ -29,10 +28,11 @@ from mamoru.scan import columns, files, gaps, service
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
 from mamoru.scan.report import Location, ScanResult
-from mamoru.scan.tables import ScanRun
+from mamoru.scan.tables import ScanDismissal, ScanRun
 from mamoru.server import create_app
 from mamoru.workspace import Workspace
 from tests.conftest import IN_CI
+from tests.demo_copies import demo_copy
 
 ANALYZER = Analyzer()
 MY_NUMBERS = [
@@ -330,8 +330,7 @@ def test_when_a_database_scan_meets_its_map_then_undeclared_columns_and_tables_a
 @pytest.fixture
 def ledgered(workspace: Workspace) -> Workspace:
     """The workspace with the demo organization's ledger (L-services, L-personnel, L-my_number_staff …)."""
-    with workspace.db.session() as session:
-        load_demo(session, workspace.vault, workspace.policy.policy, 3)
+    demo_copy(workspace, 3)
     return workspace
 
 
@@ -429,7 +428,10 @@ def test_when_mamoru_scan_reads_a_database_then_columns_and_gaps_are_reported(
     monkeypatch.setenv("SHOP_SCAN_URL", scan_db_url)
     out = CliRunner().invoke(app, ["scan", "--db-url-env", "SHOP_SCAN_URL", "--json"])
     assert out.exit_code == 1, out.output
-    report = json.loads(out.stdout)
+    *lines, report = [json.loads(line) for line in out.stdout.splitlines()]
+    assert report["type"] == "report"
+    emails = [f for f in lines if f["kind"] == "email"]
+    assert emails and all(f["table"] and f["column"] and f["row"] >= 1 for f in emails)
     kinds = {loc["where"]: {f["entity"] for f in loc["findings"]} for loc in report["locations"]}
     assert kinds == {
         "customers.email": {"email"},
@@ -501,7 +503,10 @@ def test_when_mamoru_scan_runs_then_gaps_exit_1_and_the_run_is_kept_sealed(
     assert "no ledger gaps" in covered.stdout
     out = runner.invoke(app, ["scan", str(share), "--json", "--workers", "2"])
     assert out.exit_code == 1, out.output
-    report = json.loads(out.stdout)
+    *lines, report = [json.loads(line) for line in out.stdout.splitlines()]
+    assert report["type"] == "report" and {f["type"] for f in lines} == {"finding"}
+    in_notes = [f for f in lines if Path(f["file"]).name == "notes.txt"]
+    assert in_notes and all(f["line"] >= 1 and f["explanation"] and f["masked"] for f in in_notes)
     assert {Path(g["where"]).name for g in report["gaps"]} == {"letter.docx", "report.pdf", "notes.txt"}
     with workspace.db.session() as session:
         runs = session.scalars(select(ScanRun).order_by(ScanRun.id)).all()
@@ -511,6 +516,8 @@ def test_when_mamoru_scan_runs_then_gaps_exit_1_and_the_run_is_kept_sealed(
             assert value.encode() not in runs[1].sealed_report
         reopened = service.report_of(workspace, runs[1])
         assert reopened["gaps"] == report["gaps"]
+        kept = sum(len(loc["occurrences"]) for loc in reopened["locations"])
+        assert kept == len(lines)  # the sealed run keeps every finding that was streamed
         leaves = b"".join(bytes(e.leaf) for e in session.scalars(select(AuditEntry)))
     assert b"scan.completed" in leaves
     for value in _secrets():
@@ -548,8 +555,8 @@ def test_when_scan_gets_bad_input_then_it_exits_2_and_records_nothing(
 
 @pytest.fixture
 def console(workspace: Workspace) -> Iterator[TestClient]:
+    plan = demo_copy(workspace, 3)
     with workspace.db.session() as session:
-        plan = load_demo(session, workspace.vault, workspace.policy.policy, 3)
         for member in plan.staff:
             set_password(session, member.login, "correct horse battery", actor="test")
     root = write_demo_share(workspace.settings.home, 3)
@@ -588,7 +595,24 @@ def test_when_the_demo_share_is_scanned_then_the_console_shows_its_three_gaps(co
     assert "個人情報を置かないと宣言された場所です" in ja.text
     again = console.post("/console/scans/run?lang=en", data={"csrf": csrf}, follow_redirects=False)
     assert again.status_code == 303 and "error" not in again.headers["location"]
-    assert console.get("/console/scans?lang=en").text.count("<details") == 2
+    after = console.get("/console/scans?lang=en").text
+    assert after.count("<details open") + after.count("<details>\n<summary>#") == 2  # two runs
+    # each finding one by one: its line, kind, masked value and the recognizer's explanation
+    assert "Findings one by one" in after and "Why it was reported" in after
+    assert "検出の理由" in console.get("/console/scans?lang=ja").text
+    # the office marks one finding not personal from the page: remembered, audited
+    mark = re.search(
+        r'name="fingerprint" value="([a-z2-7]{32})"><input type="hidden" name="entity" value="([a-z_]+)"',
+        after,
+    )
+    assert mark
+    done = console.post(
+        "/console/scans/not-personal?lang=en",
+        data={"csrf": csrf, "fingerprint": mark.group(1), "entity": mark.group(2), "reason": "test data"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and "marked=1" in done.headers["location"]
+    assert "Marked not personal" in console.get(done.headers["location"]).text
 
 
 def test_when_the_nightly_task_runs_then_the_shares_are_scanned_and_the_run_kept(
@@ -638,3 +662,62 @@ def test_when_presidio_users_register_the_recognizers_then_presidio_finds_japane
         if r.entity_type == "JP_MY_NUMBER"
     ]
     assert mn.analysis_explanation.validation_result is True
+
+
+def test_when_a_file_is_scanned_then_each_finding_gives_its_line_kind_masked_value_and_explanation(
+    tmp_path: Path,
+) -> None:
+    note = tmp_path / "memo.txt"
+    note.write_text(
+        "件名：連絡\n\n電話 03-1234-5678\nメール taro@example.jp\n個人番号 123456789018\n", encoding="utf-8"
+    )
+    table = tmp_path / "staff.csv"
+    table.write_text("id,email\n1,a@example.jp\n2,none\n3,b@example.jp\n", encoding="utf-8")
+    result = files.scan_paths([tmp_path], workers=1)
+    lines = [line for loc in result.locations for line in loc.finding_lines()]
+    by_kind = {(Path(f["file"]).name, f["kind"]): f for f in lines}
+    assert by_kind[("memo.txt", "phone")]["line"] == 3
+    assert by_kind[("memo.txt", "email")]["line"] == 4
+    my_number = by_kind[("memo.txt", "my_number")]
+    assert my_number["line"] == 5 and "123456789018" not in my_number["masked"]
+    assert "validated" in my_number["explanation"] and "個人番号" in my_number["explanation"]
+    rows = sorted(f["row"] for f in lines if f["file"].endswith("staff.csv"))
+    assert rows == [1, 3] and all(f["column"] == "email" for f in lines if f["file"].endswith("staff.csv"))
+
+
+def test_appi_23_log_a_finding_marked_not_personal_is_left_out_of_the_next_scan_and_audited(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sales"
+    folder.mkdir()
+    # A product code that passes the My Number check digit, and a real My Number on the next line.
+    (folder / "catalogue.txt").write_text("個人番号 123456789018\n個人番号 987654321093\n", encoding="utf-8")
+    first = service.scan_files(workspace, [folder], workers=1)
+    [loc] = first.locations
+    occurrences = {o.line: o for o in loc.occurrences if o.entity == "my_number"}
+    assert set(occurrences) == {1, 2} and all(len(o.fingerprint) == 32 for o in occurrences.values())
+    code = occurrences[1]
+    assert "123456789018" not in code.fingerprint
+    # bad input changes nothing
+    runner = CliRunner()
+    bad = runner.invoke(
+        app, ["scan", "--not-personal", "not-a-fingerprint", "--kind", "my_number", "--reason", "x"]
+    )
+    assert bad.exit_code == 2 and "fingerprint" in bad.output
+    no_reason = runner.invoke(app, ["scan", "--not-personal", code.fingerprint, "--kind", "my_number"])
+    assert no_reason.exit_code == 2 and "reason" in no_reason.output
+    with workspace.db.session() as session:
+        assert session.scalars(select(ScanDismissal)).all() == []
+    marked = runner.invoke(
+        app, ["scan", "--not-personal", code.fingerprint, "--kind", "my_number", "--reason", "a product code"]
+    )
+    assert marked.exit_code == 0, marked.output
+    again = service.scan_files(workspace, [folder], workers=1)
+    lines = [o.line for loc in again.locations for o in loc.occurrences if o.entity == "my_number"]
+    assert lines == [2]  # the marked value is left out, the other is still reported
+    assert again.totals()["my_number"] == 1
+    with workspace.db.session() as session:
+        [mark] = session.scalars(select(ScanDismissal)).all()
+        assert mark.reason == "a product code" and mark.marked_by == "cli"
+        leaves = b"".join(bytes(e.leaf) for e in session.scalars(select(AuditEntry)))
+    assert b"scan.not_personal" in leaves and b"123456789018" not in leaves

@@ -71,7 +71,7 @@ FINDS = [
     ("my_number", "個人番号１２３４５６７８９０１８です", "１２３４５６７８９０１８"),
     ("my_number", "My Number: 9876-5432-1093", "9876-5432-1093"),
     ("corporate_number", "法人番号7000012050002", "7000012050002"),
-    ("corporate_number", "登録番号 T7000012050002", "T7000012050002"),
+    ("invoice_registration", "登録番号 T7000012050002", "T7000012050002"),
     ("phone", "電話03-1234-5678まで", "03-1234-5678"),
     ("phone", "携帯：０９０－１２３４－５６７８", "０９０－１２３４－５６７８"),
     ("phone", "TEL (03) 1234-5678", "(03) 1234-5678"),
@@ -221,6 +221,7 @@ def test_when_every_recognizer_is_registered_then_each_entity_is_unique_and_labe
     assert set(ENTITIES) == {
         "my_number",
         "corporate_number",
+        "invoice_registration",
         "drivers_license",
         "credit_card",
         "phone",
@@ -256,7 +257,7 @@ def test_when_a_bad_recognizer_is_registered_then_the_registry_refuses_it() -> N
 def test_when_a_finding_is_explained_then_pattern_validation_and_context_are_given() -> None:
     [f] = [f for f in ANALYZER.analyze("マイナンバー：123456789018") if f.entity == "my_number"]
     assert f.explanation.validation is True
-    assert f.explanation.context_word == "マイナンバ-"
+    assert f.explanation.context_word == "マイナンバー"  # as written, not folded
     assert f.score == 0.9
     [t] = [
         f for f in ANALYZER.analyze("追跡番号 123456789018 マイナンバーではない") if f.entity == "my_number"
@@ -290,3 +291,99 @@ def test_when_many_values_share_a_line_then_each_is_found_once() -> None:
     got = sorted(v for e, v in found(text))
     assert got == sorted(["03-1234-5678", "090-1234-5678", "a@b.jp", "c@d.jp"])
     assert all(re.fullmatch(r"[\w.@-]+", v) for v in got)
+
+
+# --- issue 26: formats the own benchmark corpus lacked ---------------------------------------------
+
+FINDS_26 = [
+    # names: katakana without a space, romaji "Surname, Given" and "SURNAME Given", one-kanji and
+    # hiragana given names, names before titles, bare surnames in lists after a list label
+    ("person", "氏名（フリガナ）ヤマダタロウ", "ヤマダタロウ"),
+    ("person", "X-PHONETIC-LAST-NAME:エンドウ", "エンドウ"),
+    ("person", "口座名義　コバヤシ ヒナ", "コバヤシ ヒナ"),
+    ("person", 'EMP1,"Hashimoto, Misaki",x', "Hashimoto, Misaki"),
+    ("person", "EMP1,SASAKI Tsubasa,x", "SASAKI Tsubasa"),
+    ("person", "surname: Abe", "Abe"),
+    ("person", "氏　　名　山崎　涼", "山崎\u3000涼"),
+    ("person", "山田 翔（屋号：デザイン工房）", "山田 翔"),
+    ("person", "　　　　井上 さくら\n", "井上 さくら"),
+    ("person", "N:坂本;翔;;;", "坂本;翔"),
+    ("person", "　森部長より報告があった。", "森"),
+    ("person", "　松本課長より報告があった。", "松本"),
+    ("person", "外部講師の小林 涼先生を招いた", "小林 涼"),
+    ("person", "請求先：小林殿", "小林"),
+    ("person", "鈴木さんにも共有しました。", "鈴木"),
+    ("person", "出席者：山田、林，鈴木（敬称略）", "林"),
+    ("person", "出席者：山田、林，鈴木（敬称略）", "鈴木"),
+    ("person", "参加者: 佐藤, 高橋", "高橋"),
+    ("person", "宛先：田中、伊藤", "伊藤"),
+    ("person", "CC: 松本, 阿部", "松本"),
+    ("person", "> お世話になっております。林です。", "林"),
+    # dates of birth
+    ("birth_date", "Date of Birth: 03/25/1969", "03/25/1969"),
+    ("birth_date", "Date of Birth: 25/03/1969", "25/03/1969"),
+    ("birth_date", "Date of birth: March 25, 1969", "March 25, 1969"),
+    ("birth_date", "DOB: May 3, 1985", "May 3, 1985"),
+    ("birth_date", "生年月日 平成元年3月4日", "平成元年3月4日"),
+    ("birth_date", "生年月日　昭和５８年　７月１５日生", "昭和５８年\u3000７月１５日"),
+    ("birth_date", "BDAY:1985-07-15", "1985-07-15"),
+    # postal codes after an address without 〒; addresses with ー in the town's name
+    ("postal_code", "兵庫県神戸市中央区ポートアイランド5-23-14 596-1364", "596-1364"),
+    ("postal_code", "ADR;TYPE=HOME:;;千葉県浦安市舞浜8-1-3;;;127-8568;Japan", "127-8568"),
+    ("postal_code", "東京都多摩市センター南1丁目6-15 メゾン394号室 146-9291", "146-9291"),
+    (
+        "address",
+        "兵庫県神戸市中央区ポートアイランド5-23-14 596-1364",
+        "兵庫県神戸市中央区ポートアイランド5-23-14",
+    ),
+    ("address", "住所：神奈川県横浜市都筑区センター北2丁目18-4", "神奈川県横浜市都筑区センター北2丁目18-4"),
+    # health insurance: separators and English labels
+    ("health_insurance", "Insurer No.: 01130012", "01130012"),
+    ("health_insurance", "Health insurance: symbol/number 1234-567", "1234-567"),
+    ("health_insurance", "健康保険 記号・番号 4394・441", "4394・441"),
+    ("health_insurance", "保険証 記号：12-34 番号：567", "12-34 番号：567"),
+    # invoice registration numbers, a kind of their own
+    ("invoice_registration", "登録番号：T7000012050002", "T7000012050002"),
+    ("invoice_registration", "適格請求書発行事業者 T-7000012050002", "T-7000012050002"),
+]
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), FINDS_26)
+def test_when_a_format_from_issue_26_is_written_then_it_is_found(entity: str, text: str, value: str) -> None:
+    assert_finds(text, entity, value)
+
+
+TRAPS_26 = [
+    ("person", "Your refund will be sent to Mizuho Bank within 5 days."),  # Sudachi tags "Bank" a name
+    ("person", "the request handled last week, in March"),
+    ("person", "X-PHONETIC-LAST-NAME:"),
+    ("person", "皆様、お客様、担当者様"),
+    ("person", "みずほ銀行 梅田支店 普通 1234567"),
+    ("person", "本件は山田が担当します。"),  # a bare surname in running text stays unreported
+    ("birth_date", "Hire date 03/25/1999"),
+    ("birth_date", "born on 13/13/1969"),
+    ("corporate_number", "登録番号：T7000012050002"),
+    ("my_number", "Subject: Re: Account update request #123456789018"),
+    (
+        "my_number",
+        "Please keep the reference number of the account update request handled last week, 123456789018.",
+    ),
+    ("postal_code", "TEL 090-1234-5678"),
+]
+
+
+@pytest.mark.parametrize(("entity", "text"), TRAPS_26)
+def test_when_a_trap_from_issue_26_is_written_then_it_is_not_reported(entity: str, text: str) -> None:
+    assert_not(text, entity)
+
+
+def test_when_march_starts_a_date_then_it_is_not_read_as_the_meiji_era_initial() -> None:
+    from mamoru.scan.recognizers.birth_date import BirthDateRecognizer
+
+    assert BirthDateRecognizer().validate("March 25, 1969") is True
+    assert BirthDateRecognizer().validate("M45.7.29") is True  # the last day of Meiji, by its initial
+
+
+def test_when_a_negative_word_is_further_back_on_the_line_then_a_context_word_still_wins() -> None:
+    assert_finds("Account update: マイナンバー 123456789018", "my_number", "123456789018")
+    assert_finds("Account update request\n個人番号 123456789018", "my_number", "123456789018")

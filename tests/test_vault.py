@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from mamoru.demo import DemoPlan, load_demo
+from mamoru.demo import DemoPlan
 from mamoru.guard.decision import Action, Decision, Reason
 from mamoru.settings import Settings
 from mamoru.setup import initialize
 from mamoru.store.db import Database
 from mamoru.vault.service import AccessDenied, SubjectErased
 from mamoru.workspace import Workspace, _next_key_file, rotate_master_key
+from tests.demo_copies import demo_copy
 
 from .conftest import IN_CI, sqlite_only
 
@@ -28,8 +29,7 @@ def demo_values(plan: DemoPlan) -> list[bytes]:
 
 
 def load(ws: Workspace, seed: int = 3) -> DemoPlan:
-    with ws.db.session() as session:
-        return load_demo(session, ws.vault, ws.policy.policy, seed)
+    return demo_copy(ws, seed)
 
 
 def test_raw_sqlite_file_after_demo_holds_no_names_emails_phones_or_addresses(workspace: Workspace) -> None:

@@ -6,9 +6,11 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamoru import __version__, logfilter
 from mamoru.api import audit, ledger, personal, v1
@@ -61,6 +63,14 @@ def _api_docs(app: FastAPI) -> None:
         return HTMLResponse(_DOCS_PAGE, headers={"Cache-Control": "no-store"})
 
 
+#: Where errors stay JSON: the API and what machines read.
+_MACHINE_PATHS = ("/api/", "/healthz", "/openapi.json", "/docs")
+
+
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith(_MACHINE_PATHS)
+
+
 def create_app(workspace: Workspace) -> FastAPI:
     """Build the application over an opened workspace (key and policy already checked)."""
     app = FastAPI(
@@ -75,6 +85,8 @@ def create_app(workspace: Workspace) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def unreadable(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_page(request) and request.method == "GET":
+            return portal.error_page(request, 422)
         return api_errors.unreadable(exc)
 
     @app.exception_handler(Invalid)
@@ -91,7 +103,26 @@ def create_app(workspace: Workspace) -> FastAPI:
         # The one place where errors become HTTP statuses; messages carry no personal values.
         if isinstance(exc, console.NotSignedIn) and request.method == "GET":
             return RedirectResponse("/console/login", status_code=303)
+        if _wants_page(request):
+            return portal.error_page(request, exc.http_status)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown addresses and methods: a page in the page's language for people, JSON on the API.
+        if _wants_page(request):
+            page = portal.error_page(request, exc.status_code)
+            if exc.headers:
+                page.headers.update(exc.headers)
+            return page
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Whatever went wrong is in the log (through the log filter); the person reads words only.
+        if _wants_page(request):
+            return portal.error_page(request, 500)
+        return JSONResponse({"error": "InternalError", "detail": "internal error"}, status_code=500)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and the policy in force")
     def healthz(ws: CurrentWorkspace, session: DbSession) -> v1.HealthOut:

@@ -16,6 +16,9 @@ from pydantic_settings import (
 
 DEFAULT_HOME = ".mamoru"
 CONFIG_FILE = "mamoru.toml"
+DEFAULT_BASE_URL = "http://127.0.0.1:8600"
+#: A public base URL: http(s), a host, an optional path; no query, fragment or white space.
+BASE_URL_PATTERN = r"^https?://[^\s/?#@]+(/[^\s?#]*)?$"
 
 
 def _home_from_env() -> Path:
@@ -46,7 +49,12 @@ class Settings(BaseSettings):
     mynumber_keystore_url: str | None = Field(
         default=None, description="The My Number vault's own key store; <home>/mynumber-keys.db if unset."
     )
-    base_url: str = "http://127.0.0.1:8600"
+    base_url: str | None = Field(
+        default=None,
+        pattern=BASE_URL_PATTERN,
+        description="Public address of the portal, for links in e-mails (https://privacy.example.jp); "
+        "unset: `serve` uses its own host and port.",
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for mail; unset: .eml files in <home>/outbox (development)."
     )
@@ -120,6 +128,13 @@ class Settings(BaseSettings):
         le=604800,
         description="`serve` and the worker verify the whole audit log this often.",
     )
+    guard_state_check_ms: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="How long a process trusts the guard-state version it last read before reading it again "
+        "(another process's change is seen within this; 0: at every decision).",
+    )
     token_lifetime_days: int = Field(
         default=90, ge=1, le=3650, description="Days an API token lives; a shorter one may be asked for."
     )
@@ -135,6 +150,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_home_from_env() / CONFIG_FILE)
         return (init_settings, env_settings, toml)
+
+    @property
+    def link_base(self) -> str:
+        """Where links in e-mails start: ``base_url``, else the address ``serve`` listens on."""
+        return (self.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:
@@ -171,3 +191,25 @@ class Settings(BaseSettings):
     @property
     def resolved_policy_file(self) -> Path:
         return self.policy_file or self.home / "policy.yaml"
+
+
+def served_base_url(settings: Settings, host: str, port: int) -> tuple[str, str | None]:
+    """The public base URL of a server listening on ``host``:``port``, and a warning, if any.
+
+    ``base_url`` wins when set. Otherwise the server's own address is used (a wildcard address as
+    ``localhost``); behind a reverse proxy (``trusted_proxies`` set) that address is not the one people
+    reach, so a warning says to set ``base_url``.
+    """
+    if settings.base_url:
+        return settings.base_url.rstrip("/"), None
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    derived = f"http://{shown}:{port}"
+    warning = None
+    if settings.trusted_proxies:
+        warning = (
+            f"base_url is not set: links in e-mails will point at {derived}, this server's own address, "
+            "not the reverse proxy people reach; set MAMORU_BASE_URL (or base_url in mamoru.toml)"
+        )
+    return derived, warning

@@ -59,6 +59,10 @@ def initialize(settings: Settings) -> InitReport:
     make_private_file(settings.resolved_mynumber_keystore_url)
     if ensure_key_file(settings.resolved_signing_key_file):
         report.created.append(f"audit signing key {settings.resolved_signing_key_file} (mode 0600)")
+    datasets = settings.home / "datasets"
+    if not datasets.exists():
+        datasets.mkdir(mode=0o700)
+        report.created.append(f"dataset maps folder {datasets}")
     config = settings.home / CONFIG_FILE
     if not config.exists():
         config.write_text(_CONFIG_TEMPLATE, encoding="utf-8")

@@ -6,6 +6,7 @@ mamoru fails closed: it refuses to open without a usable key or with a policy th
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from mamoru.audit.writer import AuditWriter
 from mamoru.errors import ConfigurationError
 from mamoru.policy.load import LoadedPolicy, load_policy
 from mamoru.settings import Settings
+from mamoru.store import versions
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey, read_key_file, write_key_file
 from mamoru.vault.keystore import KeyStore
@@ -84,6 +86,10 @@ def make_private_file(url: str) -> None:
             path.chmod(0o600)
 
 
+#: one group-commit writer per workspace, even when the first decisions arrive at once
+_WRITER_LOCK = threading.Lock()
+
+
 @dataclass
 class Workspace:
     """An opened workspace: what every service and adapter works with."""
@@ -120,7 +126,9 @@ class Workspace:
     def audit_writer(self) -> AuditWriter:
         """The group-commit writer for high-volume entries (decisions); started on first use."""
         if self._writer is None:
-            self._writer = AuditWriter(self.db, signer=self.signer)
+            with _WRITER_LOCK:
+                if self._writer is None:
+                    self._writer = AuditWriter(self.db, signer=self.signer)
         return self._writer
 
     @classmethod
@@ -129,6 +137,7 @@ class Workspace:
         import mamoru.schema  # noqa: F401 - every table mapped, so foreign keys resolve in any script
 
         settings = settings or Settings()
+        versions.CHECK_SECONDS = settings.guard_state_check_ms / 1000
         master_key = load_master_key(settings)
         signer = load_signer(settings.resolved_signing_key_file)
         loaded = load_policy(settings.resolved_policy_file)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from mamoru.api.deps import ERRORS, Access, AccessContext, CurrentWorkspace, DbSession
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
-from mamoru.guard.service import decide_and_record, read_fields
+from mamoru.guard.service import Question, decide_many_and_record, read_fields
 from mamoru.references import Reference
 
 PERSONAL_DATA = "personal-data"
@@ -59,30 +59,39 @@ class RefusedOut(BaseModel):
     detail: str
 
 
-def _answer(
-    session: DbSession, ws: CurrentWorkspace, access: AccessContext, item: DecisionRequest, now: datetime
-) -> list[DecisionOut]:
-    decisions = decide_and_record(
-        session,
-        ws.policy,
-        actor=access.actor,
-        purpose=access.purpose,
+def _question(item: DecisionRequest) -> Question:
+    return Question(
         subjects=item.subjects,
         categories=item.categories,
         action=item.action,
-        now=now,
         recipient=item.recipient,
         exception=item.exception,
         justification=item.justification,
     )
-    return [DecisionOut.of(d) for d in decisions]
+
+
+def _answers(
+    session: DbSession, ws: CurrentWorkspace, access: AccessContext, items: list[DecisionRequest]
+) -> list[list[DecisionOut]]:
+    # Decided on cached state, audited through the group-commit writer (durable before the answer); the
+    # route's own session reads only what the cache lacks and holds no connection while the writer works.
+    answers = decide_many_and_record(
+        session,
+        ws.policy,
+        actor=access.actor,
+        purpose=access.purpose,
+        questions=[_question(item) for item in items],
+        now=datetime.now(UTC),
+        writer=ws.audit_writer,
+    )
+    return [[DecisionOut.of(d) for d in decisions] for decisions in answers]
 
 
 @router.post("/decisions", summary="Ask the guard about one use of personal data (one or many subjects)")
 def post_decisions(
     body: DecisionRequest, access: GuardAccess, ws: CurrentWorkspace, session: DbSession
 ) -> list[DecisionOut]:
-    return _answer(session, ws, access, body, datetime.now(UTC))
+    return _answers(session, ws, access, [body])[0]
 
 
 class BatchRequest(BaseModel):
@@ -93,8 +102,7 @@ class BatchRequest(BaseModel):
 def post_decision_batch(
     body: BatchRequest, access: GuardAccess, ws: CurrentWorkspace, session: DbSession
 ) -> list[list[DecisionOut]]:
-    now = datetime.now(UTC)
-    return [_answer(session, ws, access, item, now) for item in body.requests]
+    return _answers(session, ws, access, body.requests)
 
 
 class SubjectValues(BaseModel):

@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from mamoru.audit import merkle
 from mamoru.audit.chain import append, head
@@ -16,7 +18,7 @@ from mamoru.audit.proofs import latest_checkpoint, make_checkpoint
 from mamoru.audit.query import build_index
 from mamoru.audit.signing import Signer
 from mamoru.errors import MamoruError
-from mamoru.store.db import Database
+from mamoru.store.db import Database, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ class _Ticket:
 class AuditWriter:
     """Group commit: many callers' entries share one transaction and one fsync.
 
+    The writer has a connection of its own, outside the application's pool: a caller may hold a pooled
+    connection while it waits for its entry, and the writer never waits for one (an in-memory SQLite
+    database, which exists only on its one connection, is written through the application's engine).
+
     ``durable=True`` returns once the entry is committed; ``durable=False`` returns at once and the
     entry is committed within one batch's write time (the writer never waits to fill a batch).
     """
@@ -57,6 +63,8 @@ class AuditWriter:
         index_when_idle: bool = True,
     ) -> None:
         self._db = db
+        memory = db.url.startswith("sqlite") and (":memory:" in db.url or db.url.rstrip("/") == "sqlite:")
+        self._engine = db.engine if memory else make_engine(db.url, poolclass=StaticPool)
         self._signer = signer
         self._checkpoint_every = checkpoint_every
         self._checkpoint_seconds = checkpoint_seconds
@@ -112,6 +120,8 @@ class AuditWriter:
             self._closed = True
             self._cond.notify_all()
         self._thread.join(timeout=30)
+        if self._engine is not self._db.engine:
+            self._engine.dispose()
 
     def _run(self) -> None:
         while True:
@@ -142,7 +152,7 @@ class AuditWriter:
         if self._signer is None:
             return
         try:
-            with self._db.session() as session:
+            with Session(self._engine) as session, session.begin():
                 size, _ = head(session)
                 if self._last_checkpoint_size < 0:
                     latest = latest_checkpoint(session)
@@ -163,7 +173,7 @@ class AuditWriter:
     def _index_while_idle(self) -> None:
         while not self._pending and self.index_when_idle:
             try:
-                with self._db.engine.begin() as conn:
+                with self._engine.begin() as conn:
                     if not build_index(conn, limit=5_000):
                         return
             except OperationalError:
@@ -172,7 +182,7 @@ class AuditWriter:
     def _write(self, batch: list[AuditEvent]) -> int:
         for attempt in range(self._retries):
             try:
-                with self._db.engine.begin() as conn:
+                with self._engine.begin() as conn:
                     seqs = append(conn, batch, _validated=True)
                 self.batches += 1
                 return seqs[0]

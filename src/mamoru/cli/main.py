@@ -103,15 +103,23 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing if the workspace has data.")
     ] = False,
+    with_datastores: Annotated[
+        bool,
+        typer.Option(
+            "--with-datastores",
+            help="Let the demo's requests reach the datastores mapped in <home>/datasets.",
+        ),
+    ] = False,
 ) -> None:
-    """Fill the workspace with a deterministic synthetic demo organization (Faker, ja_JP)."""
+    """Fill the workspace with a deterministic synthetic demo organization (Faker, ja_JP); its requests
+    never reach a datastore you mapped unless --with-datastores."""
     from mamoru.cli.common import fail, opened_workspace, out
     from mamoru.demo.full import load_everything
     from mamoru.errors import MamoruError
 
     with opened_workspace() as ws:
         try:
-            loaded = load_everything(ws, seed, if_empty=if_empty)
+            loaded = load_everything(ws, seed, if_empty=if_empty, with_datastores=with_datastores)
         except MamoruError as exc:
             raise fail(str(exc)) from None
     if loaded is None:
@@ -135,8 +143,16 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Public address for links in e-mails (default: base_url, else this host and port)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the portal, the staff console and the API (refuses to start without a key or a valid policy)."""
+    import logging
+    import re
     import threading
     from datetime import UTC, datetime
 
@@ -146,11 +162,23 @@ def serve(
     from mamoru.people.staff import sweep_exits
     from mamoru.requests import jobs
     from mamoru.server import create_app
+    from mamoru.settings import BASE_URL_PATTERN, served_base_url
     from mamoru.work.queue import submit
     from mamoru.work.scheduler import run_audit_schedule, run_mail_sender
 
+    if base_url is not None and not re.match(BASE_URL_PATTERN, base_url):
+        raise typer.BadParameter(
+            "give the address people reach, like https://privacy.example.jp", param_hint="--base-url"
+        )
     with opened_workspace() as ws:
+        if base_url:
+            ws.settings.base_url = base_url
+        ws.settings.base_url, warning = served_base_url(ws.settings, host, port)
         out.print(f"mamoru {__version__} on http://{host}:{port}/ — policy {ws.policy.policy.version}")
+        out.print(f"links in e-mails start at {ws.settings.base_url}/")
+        if warning:
+            logging.getLogger("mamoru.serve").warning(warning)
+            out.print(f"[yellow]warning:[/yellow] {warning}")
         for request_id in jobs.pending(ws):  # finish what a crash or a stop interrupted (or queue it)
             submit(ws, "request.fulfil", request_id=request_id)
         with ws.db.session() as session:  # leavers whose day came while nothing ran lose their grants now

@@ -10,7 +10,7 @@ import typer
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
-from mamoru.requests import jobs, service
+from mamoru.requests import jobs, labels, service
 from mamoru.requests.plan import steps_of
 from mamoru.requests.tables import SubjectRequest
 
@@ -92,14 +92,36 @@ def run(
                     ids = [service.get(session, request).id]
                 except MamoruError as exc:
                     raise fail(str(exc)) from None
+        stopped = False
         for request_id in ids:
             try:
-                status = jobs.run(ws, request_id)
+                status = jobs.run(ws, request_id, retry=request is not None)
             except MamoruError as exc:
                 raise fail(f"request {request_id}: {exc}") from None
             out.print(f"{request_id}: {status}", highlight=False, markup=False)
+            if status == "needs_attention":
+                stopped = True
+                with ws.db.session() as session:
+                    why = jobs.attention(session, service.get(session, request_id))
+                if why is not None:
+                    for lang in ("en", "ja"):
+                        out.print(
+                            f"  {labels.text(labels.ATTENTION, why['attention'], lang)}",
+                            highlight=False,
+                            markup=False,
+                        )
+                    out.print(
+                        f"  step {why['step']} {why['target']}: {why['detail']}",
+                        highlight=False,
+                        markup=False,
+                    )
+                    out.print(
+                        f"  mamoru requests run {request_id}  # again, once the cause is fixed", markup=False
+                    )
         if not ids:
             out.print("no approved request is waiting")
+        if stopped:
+            raise typer.Exit(EXIT_FINDING)
 
 
 @app.command()

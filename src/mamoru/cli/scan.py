@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from mamoru.cli.common import EXIT_FINDING, emit_json, err, fail, opened_workspace, out
+from mamoru.cli.common import EXIT_FINDING, err, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.scan.recognizers import LABELS
-from mamoru.scan.report import ScanResult
+from mamoru.scan.report import Location, ScanResult
 from mamoru.store.db import utcnow
 from mamoru.workspace import Workspace
 
@@ -34,7 +36,14 @@ def scan(
             "--db-url-env", help="Scan the database whose SQLAlchemy URL is in this environment variable."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="JSON lines: each finding (file and line, or table, column and row; kind, masked value, "
+            "explanation) as it is found, then the report.",
+        ),
+    ] = False,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, max=64, help="Worker processes for files (default: CPUs)."),
@@ -51,8 +60,21 @@ def scan(
     record: Annotated[
         bool, typer.Option("--record/--no-record", help="Keep the run for the console.")
     ] = True,
+    not_personal: Annotated[
+        str | None,
+        typer.Option(
+            "--not-personal",
+            help="Mark the finding with this fingerprint (from --json) not personal; the next scan leaves "
+            "it out. Needs --kind and --reason; scans nothing.",
+        ),
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="The marked finding's kind.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it is not personal.")] = None,
 ) -> None:
     # Its help is HELP["scan"] in mamoru.cli.commands (listed without loading this module).
+    if not_personal is not None:
+        _mark_not_personal(not_personal, kind or "", reason or "")
+        return
     if bool(paths) == bool(db_url_env):
         raise fail("give PATH... or --db-url-env VAR (one of them)")
     started = utcnow()
@@ -62,9 +84,11 @@ def scan(
         try:
             if db_url_env:
                 result = service.scan_database(ws, db_url_env, sample_rows=sample_rows)
+                if as_json:
+                    _emit_findings(result.locations)
             else:
                 result = _scan_files_with_progress(
-                    ws, paths or [], workers, sample_rows, shares, quiet=as_json
+                    ws, paths or [], workers, sample_rows, shares, quiet=as_json, stream=as_json
                 )
         except MamoruError as exc:
             raise fail(str(exc)) from None
@@ -73,15 +97,52 @@ def scan(
             with ws.db.session() as session:
                 run_id = service.record(session, ws, result, actor="cli", started_at=started).id
     if as_json:
-        emit_json({**result.to_json(), "run": run_id})
+        report = result.to_json()
+        for loc in report["locations"]:
+            loc.pop("occurrences", None)  # already streamed, one line each
+        _emit_line({"type": "report", **report, "run": run_id})
     else:
         _print(result, run_id)
     if result.gaps:
         raise typer.Exit(EXIT_FINDING)
 
 
+def _mark_not_personal(fingerprint: str, kind: str, reason: str) -> None:
+    with opened_workspace() as ws:
+        from mamoru.scan import service
+
+        try:
+            with ws.db.session() as session:
+                mark = service.mark_not_personal(
+                    session, fingerprint=fingerprint, entity=kind, reason=reason, actor="cli"
+                )
+                mark_id = mark.id
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(
+        f"marked not personal (mark {mark_id}): the next scan leaves it out / 個人情報ではないと記録しました"
+    )
+
+
+def _emit_line(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _emit_findings(locations: list[Location]) -> None:
+    for loc in locations:
+        for line in loc.finding_lines():
+            _emit_line(line)
+
+
 def _scan_files_with_progress(
-    ws: Workspace, paths: list[Path], workers: int | None, sample_rows: int, shares: Path | None, quiet: bool
+    ws: Workspace,
+    paths: list[Path],
+    workers: int | None,
+    sample_rows: int,
+    shares: Path | None,
+    quiet: bool,
+    stream: bool = False,
 ) -> ScanResult:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -106,6 +167,7 @@ def _scan_files_with_progress(
             sample_rows=sample_rows,
             shares_path=shares,
             progress=lambda _path, size: bar.advance(task, size),
+            found=_emit_findings if stream else None,
         )
 
 

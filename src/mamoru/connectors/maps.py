@@ -25,7 +25,7 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
 class FieldErase(StrEnum):
     KEEP = "keep"  # keys and values that are not personal
     SET_NULL = "set_null"
-    MASK = "mask"  # replaced by a fixed marker (unique columns get the row's key in it)
+    MASK = "mask"  # replaced by a marker with a random part (never a value of the row)
 
 
 class TableErase(StrEnum):
@@ -42,18 +42,30 @@ class FieldMap(_Strict):
     name: Name
     categories: list[str] = Field(default_factory=list)
     erase: FieldErase = FieldErase.KEEP
+    read_only: bool = Field(default=False, description="Disclosed, never changed by a request.")
     correct_as: str | None = Field(
         default=None, description="The request's correction item this field takes."
     )
 
 
+Target = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+def _names(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 class Reference(_Strict):
-    column: Name
-    to: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")]
-    follow: Literal["child", "parent", "none"] = Field(
+    """A reference from ``column`` (or several columns, for a composite key) to ``to`` (``table.column``,
+    or a list of them in the same table, in the same order)."""
+
+    column: Name | Annotated[list[Name], Field(min_length=1)]
+    to: Target | Annotated[list[Target], Field(min_length=1)]
+    follow: Literal["child", "parent", "both", "none"] = Field(
         default="child",
         description=(
             "child: rows pointing at a subject's row are the subject's too; parent: the row pointed at is; "
+            "both: either way (a Fides reference without a direction); "
             "none: the reference says nothing about whose rows they are (a manager, a referrer)."
         ),
     )
@@ -65,17 +77,49 @@ class Reference(_Strict):
         ),
     )
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return _names(self.column)
+
+    @property
+    def target(self) -> str:
+        return _names(self.to)[0].partition(".")[0]
+
+    @property
+    def target_columns(self) -> tuple[str, ...]:
+        return tuple(t.partition(".")[2] for t in _names(self.to))
+
 
 class TableMap(_Strict):
     name: Name
-    primary_key: Name
-    identities: dict[Literal["email", "phone", "employee_number", "customer_id"], Name] = Field(
-        default_factory=dict
+    primary_key: Name | Annotated[list[Name], Field(min_length=1)] = Field(
+        description="The column, or the columns of a composite key, that identify a row."
+    )
+    identities: dict[Name, Name | Annotated[list[Name], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "identity kind (email, phone, or a custom one such as loyalty_id) -> the column, or the "
+            "columns, that hold it"
+        ),
     )
     references: list[Reference] = Field(default_factory=list)
     fields: list[FieldMap] = Field(min_length=1)
     erase: TableErase = TableErase.FIELDS
     hold_reason: str | None = None
+    read_only: bool = Field(default=False, description="Disclosed, never changed by a request.")
+    db_schema: Name | None = Field(
+        default=None,
+        alias="schema",
+        description="The table's schema (PostgreSQL) or database (MariaDB/MySQL); the connection's default if omitted.",
+    )
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return _names(self.primary_key)
+
+    def identity_columns(self) -> list[tuple[str, str]]:
+        """(identity kind, column) for every identity column of the table."""
+        return [(kind, column) for kind, value in self.identities.items() for column in _names(value)]
 
 
 class DatasetMap(_Strict):
@@ -88,6 +132,18 @@ class DatasetMap(_Strict):
     def table(self, name: str) -> TableMap:
         return next(t for t in self.tables if t.name == name)
 
+    def key_columns(self, name: str) -> set[str]:
+        """The columns of ``name`` that identify rows: its primary key, and every column a reference
+        starts from or points at. An erasure never masks or clears them."""
+        keys = set(self.table(name).key)
+        for t in self.tables:
+            for ref in t.references:
+                if t.name == name:
+                    keys.update(ref.columns)
+                if ref.target == name:
+                    keys.update(ref.target_columns)
+        return keys
+
 
 def _checks(policy: Policy | None) -> object:
     def check(m: DatasetMap) -> list[PolicyIssue]:
@@ -97,11 +153,14 @@ def _checks(policy: Policy | None) -> object:
             if names.count(t.name) > 1:
                 issues.append(PolicyIssue(("tables", i, "name"), f"table '{t.name}' appears twice"))
             columns = [f.name for f in t.fields]
-            if t.primary_key not in columns:
-                issues.append(
-                    PolicyIssue(("tables", i, "primary_key"), f"'{t.primary_key}' is not a field of {t.name}")
-                )
-            for kind, column in t.identities.items():
+            for column in t.key:
+                if column not in columns:
+                    issues.append(
+                        PolicyIssue(("tables", i, "primary_key"), f"'{column}' is not a field of {t.name}")
+                    )
+            if len(set(t.key)) != len(t.key):
+                issues.append(PolicyIssue(("tables", i, "primary_key"), "a column appears twice in the key"))
+            for kind, column in t.identity_columns():
                 if column not in columns:
                     issues.append(
                         PolicyIssue(
@@ -109,27 +168,75 @@ def _checks(policy: Policy | None) -> object:
                         )
                     )
             for j, ref in enumerate(t.references):
-                if ref.column not in columns:
+                for column in ref.columns:
+                    if column not in columns:
+                        issues.append(
+                            PolicyIssue(
+                                ("tables", i, "references", j, "column"), f"'{column}' is not a field"
+                            )
+                        )
+                targets = {to.partition(".")[0] for to in _names(ref.to)}
+                if len(targets) > 1:
                     issues.append(
                         PolicyIssue(
-                            ("tables", i, "references", j, "column"), f"'{ref.column}' is not a field"
+                            ("tables", i, "references", j, "to"),
+                            "the columns of a composite reference are in one table",
                         )
                     )
-                target, _, column = ref.to.partition(".")
+                if len(ref.columns) != len(ref.target_columns):
+                    issues.append(
+                        PolicyIssue(
+                            ("tables", i, "references", j, "to"),
+                            f"{len(ref.columns)} column(s) cannot point at {len(ref.target_columns)}",
+                        )
+                    )
+                target = ref.target
                 if target not in names:
                     issues.append(
                         PolicyIssue(("tables", i, "references", j, "to"), f"no table '{target}' in this map")
                     )
-                elif column not in [f.name for f in m.table(target).fields]:
-                    issues.append(
-                        PolicyIssue(
-                            ("tables", i, "references", j, "to"), f"'{column}' is not a field of {target}"
-                        )
-                    )
+                else:
+                    for column in ref.target_columns:
+                        if column not in [f.name for f in m.table(target).fields]:
+                            issues.append(
+                                PolicyIssue(
+                                    ("tables", i, "references", j, "to"),
+                                    f"'{column}' is not a field of {target}",
+                                )
+                            )
             if t.erase is TableErase.HOLD and not (t.hold_reason or "").strip():
                 issues.append(
                     PolicyIssue(("tables", i, "hold_reason"), "a hold names the law that requires it")
                 )
+            if t.name in names and names.count(t.name) == 1:
+                keys = m.key_columns(t.name)
+                for k, f in enumerate(t.fields):
+                    if f.erase is not FieldErase.KEEP and f.name in keys:
+                        issues.append(
+                            PolicyIssue(
+                                ("tables", i, "fields", k, "erase"),
+                                f"'{f.name}' is a key of {t.name} (its primary key or a reference): an erasure "
+                                "never masks or clears a key; use erase: keep, or erase: delete on the table",
+                            )
+                        )
+                    elif f.erase is not FieldErase.KEEP and (f.read_only or t.read_only):
+                        issues.append(
+                            PolicyIssue(
+                                ("tables", i, "fields", k, "erase"),
+                                f"'{f.name}' is read_only: it cannot have an erase rule",
+                            )
+                        )
+                    elif f.correct_as and (f.read_only or t.read_only):
+                        issues.append(
+                            PolicyIssue(
+                                ("tables", i, "fields", k, "correct_as"),
+                                f"'{f.name}' is read_only: it cannot be corrected",
+                            )
+                        )
+                if t.read_only and t.erase is TableErase.DELETE:
+                    issues.append(
+                        PolicyIssue(("tables", i, "erase"), f"{t.name} is read_only: it cannot be deleted")
+                    )
             if policy is not None:
                 known = {c.id for c in policy.categories}
                 for k, f in enumerate(t.fields):

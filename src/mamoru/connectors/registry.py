@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,18 @@ from mamoru.workspace import Workspace
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, str], dict[str, SqlConnector]] = {}
+_off: set[int] = set()
+
+
+@contextmanager
+def without_datastores(ws: Workspace) -> Iterator[None]:
+    """Within it, requests of ``ws`` reach no datastore of ``<home>/datasets`` (the demo's synthetic
+    people are not in the operator's databases, and the demo must never change them)."""
+    _off.add(id(ws))
+    try:
+        yield
+    finally:
+        _off.discard(id(ws))
 
 
 def datasets_dir(ws: Workspace) -> Path:
@@ -33,6 +47,8 @@ def _signature(folder: Path) -> str:
 
 def connectors(ws: Workspace) -> dict[str, SqlConnector]:
     """The connectors of the maps in the workspace (reloaded when a map file changes)."""
+    if id(ws) in _off:
+        return {}
     folder = datasets_dir(ws)
     key = (id(ws), _signature(folder))
     with _lock:
@@ -105,15 +121,16 @@ class LiveCheck:
     name: str
     undeclared: list[ForeignKeyLink]
     failure: str | None = None
+    wrong_keys: list[str] | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.undeclared and self.failure is None
+        return not self.undeclared and self.failure is None and not self.wrong_keys
 
 
 def _live(name: str, connector: SqlConnector) -> LiveCheck:
     try:
-        return LiveCheck(name, connector.undeclared_foreign_keys())
+        return LiveCheck(name, connector.undeclared_foreign_keys(), wrong_keys=connector.key_mismatches())
     except MamoruError as exc:
         return LiveCheck(name, [], str(exc))
 

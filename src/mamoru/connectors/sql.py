@@ -9,15 +9,31 @@ after a crash finds what is left and does the rest, or nothing.
 
 from __future__ import annotations
 
+import functools
+import secrets
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import MetaData, String, Table, bindparam, create_engine, delete, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    create_engine,
+    delete,
+    inspect,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from mamoru.connectors.maps import DatasetMap, FieldErase, Reference, TableErase
@@ -29,6 +45,49 @@ MASK = "[erased]"
 
 class ConnectorFailed(MamoruError):
     http_status = 502
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL with mamoru's drivers: psycopg for PostgreSQL, PyMySQL for MariaDB/MySQL."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("mysql://") or url.startswith("mariadb://"):
+        return "mysql+pymysql://" + url.split("://", 1)[1]
+    return url
+
+
+def connection_failure(url: str, exc: BaseException, what: str = "cannot connect") -> ConnectorFailed:
+    """A connection failure in words: host, database and the driver's message, never the password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+        host = f"{parsed.host or 'localhost'}{':' + str(parsed.port) if parsed.port else ''}"
+        database, password = parsed.database or "", parsed.password
+    except Exception:
+        host, database, password = "?", "?", None
+    orig = getattr(exc, "orig", None) or exc
+    message = " ".join(str(orig).split())[:300] or type(exc).__name__
+    if password:
+        message = message.replace(str(password), "***")
+    if url:
+        message = message.replace(url, "<url>")
+    return ConnectorFailed(f"{what}: host {host}, database '{database}': {type(orig).__name__}: {message}")
+
+
+def primary_keys(url: str) -> dict[str, list[str]]:
+    """Every table's primary key columns, as the live database declares them (for an import)."""
+    engine = create_engine(engine_url(url))
+    try:
+        inspector = inspect(engine)
+        return {
+            t: list(inspector.get_pk_constraint(t).get("constrained_columns") or [])
+            for t in inspector.get_table_names()
+        }
+    except Exception as exc:
+        raise connection_failure(url, exc, "cannot read the database's keys") from None
+    finally:
+        engine.dispose()
 
 
 class ErasureRefused(MamoruError):
@@ -50,11 +109,15 @@ class ForeignKeyLink:
         return f"{self.table}.{self.column} -> {self.to_table}.{self.to_column}"
 
 
+Key = tuple[Any, ...]
+
+
 @dataclass
 class Found:
-    """The keys of the subject's rows, per table (keys only: rows are read again in chunks)."""
+    """The keys of the subject's rows, per table (keys only: rows are read again in chunks). A key is a
+    tuple of the values of the table's primary key columns, so a composite key is never cut short."""
 
-    keys: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    keys: dict[str, set[Key]] = field(default_factory=lambda: defaultdict(set))
 
     def total(self) -> int:
         return sum(len(v) for v in self.keys.values())
@@ -71,6 +134,22 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
+def _in(columns: list[Any], values: list[Key]) -> ColumnElement[bool]:
+    """``columns IN values``, for one column or a composite key (a row value; an OR of ANDs on SQLite)."""
+    if len(columns) == 1:
+        return columns[0].in_([v[0] for v in values])  # type: ignore[no-any-return]
+    return tuple_(*columns).in_(values)
+
+
+def _eq(columns: list[Any], prefix: str) -> ColumnElement[bool]:
+    return and_(*(c == bindparam(f"{prefix}{i}") for i, c in enumerate(columns)))
+
+
+def marker() -> str:
+    """An erase marker: a fixed word and a random part (unique columns stay valid), never a value of the row."""
+    return f"{MASK}{secrets.token_hex(6)}"
+
+
 def _json(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -81,14 +160,37 @@ def _json(value: Any) -> Any:
     return value
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(what: str) -> Callable[[F], F]:
+    """The datastore's own errors become :class:`ConnectorFailed` naming the datastore, the step and the
+    error's type: a driver's message can quote the row or the parameters (a person's values), so it
+    goes to no log, traceback or journal of mamoru. The datastore rolled its transaction back."""
+
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def run(self: SqlConnector, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except MamoruError:
+                raise
+            except Exception as exc:
+                raise ConnectorFailed(
+                    f"{self.name}: {what} failed and was rolled back: {type(exc).__name__}"
+                ) from None
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
 class SqlConnector:
     def __init__(self, dataset: DatasetMap, url: str) -> None:
         self.map = dataset
         self.name = dataset.name
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        if url.startswith("mysql://") or url.startswith("mariadb://"):
-            url = "mysql+pymysql://" + url.split("://", 1)[1]
+        url = engine_url(url)
+        self._url = url
         pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 20, "pool_timeout": 300}
         self.engine: Engine = create_engine(url, pool_pre_ping=True, **pool)
         self._tables: dict[str, Table] = {}
@@ -98,14 +200,19 @@ class SqlConnector:
 
     def test(self) -> int:
         """Connect and reflect every mapped table; returns how many there are (the console's test)."""
-        with self.engine.connect() as conn:
+        try:
+            conn = self.engine.connect()
+        except Exception as exc:
+            raise connection_failure(self._url, exc, f"{self.name}: cannot connect") from None
+        with conn:
             return len([self._table(conn, t.name) for t in self.map.tables])
 
     def _table(self, conn: Connection, name: str) -> Table:
         table = self._tables.get(name)
         if table is None:
             try:
-                table = Table(name, MetaData(), autoload_with=conn)
+                schema = next((t.db_schema for t in self.map.tables if t.name == name), None)
+                table = Table(name, MetaData(), schema=schema, autoload_with=conn)
             except Exception as exc:  # the datastore's own error, without its values
                 raise ConnectorFailed(
                     f"{self.name}: table '{name}' cannot be read: {type(exc).__name__}"
@@ -113,72 +220,69 @@ class SqlConnector:
             self._tables[name] = table
         return table
 
+    def _key(self, table: Table, name: str) -> list[Any]:
+        return [table.c[c] for c in self.map.table(name).key]
+
     # --- finding the subject's rows ------------------------------------------------------------------
 
     def find(self, conn: Connection, identities: dict[str, str]) -> Found:
         found = Found()
-        queue: deque[tuple[str, list[Any]]] = deque()
+        queue: deque[tuple[str, list[Key]]] = deque()
 
-        def add(table: str, keys: Iterable[Any]) -> None:
+        def add(table: str, keys: Iterable[Key]) -> None:
             new = [k for k in keys if k not in found.keys[table]]
+            new = list(dict.fromkeys(new))
             if new:
                 found.keys[table].update(new)
                 queue.append((table, new))
 
         for t in self.map.tables:
             table = self._table(conn, t.name)
-            for kind, column in t.identities.items():
+            for kind, column in t.identity_columns():
                 value = identities.get(kind)
                 if value:
-                    rows = conn.execute(select(table.c[t.primary_key]).where(table.c[column] == value))
-                    add(t.name, (r[0] for r in rows))
+                    rows = conn.execute(select(*self._key(table, t.name)).where(table.c[column] == value))
+                    add(t.name, (tuple(r) for r in rows))
         while queue:
             name, keys = queue.popleft()
-            for child, ref, target_column in self._edges(name):
-                add(child, self._follow(conn, name, keys, child, ref, target_column))
+            for other, ref, direction in self._edges(name):
+                add(other, self._follow(conn, name, keys, other, ref, direction))
         return found
 
-    def _edges(self, name: str) -> Iterator[tuple[str, Any, str]]:
+    def _edges(self, name: str) -> Iterator[tuple[str, Reference, str]]:
         """(next table, reference, direction) for every reference that leads on from ``name``."""
         for t in self.map.tables:
             for ref in t.references:
-                target = ref.to.partition(".")[0]
-                if ref.follow == "child" and target == name:
+                if ref.follow in ("child", "both") and ref.target == name:
                     yield t.name, ref, "child"
-                elif ref.follow == "parent" and t.name == name:
-                    yield target, ref, "parent"
+                if ref.follow in ("parent", "both") and t.name == name:
+                    yield ref.target, ref, "parent"
 
     def _follow(
-        self, conn: Connection, name: str, keys: list[Any], other: str, ref: Any, direction: str
-    ) -> Iterator[Any]:
-        here_map, there_map = self.map.table(name), self.map.table(other)
+        self, conn: Connection, name: str, keys: list[Key], other: str, ref: Reference, direction: str
+    ) -> Iterator[Key]:
         here, there = self._table(conn, name), self._table(conn, other)
-        target_column = ref.to.partition(".")[2]
+        if direction == "child":  # rows of `other` whose reference columns point at these rows
+            read, match = ref.target_columns, ref.columns
+        else:  # the rows of `other` these rows point at
+            read, match = ref.columns, ref.target_columns
+        here_key = self._key(here, name)
         for batch in _chunks(keys):
-            if direction == "child":  # rows of `other` whose ref.column points at these rows
-                values = [
-                    r[0]
-                    for r in conn.execute(
-                        select(here.c[target_column]).where(here.c[here_map.primary_key].in_(batch))
-                    )
-                    if r[0] is not None
-                ]
-                column = there.c[ref.column]
-            else:  # the rows of `other` these rows point at
-                values = [
-                    r[0]
-                    for r in conn.execute(
-                        select(here.c[ref.column]).where(here.c[here_map.primary_key].in_(batch))
-                    )
-                    if r[0] is not None
-                ]
-                column = there.c[target_column]
+            values = list(
+                dict.fromkeys(
+                    tuple(r)
+                    for r in conn.execute(select(*(here.c[c] for c in read)).where(_in(here_key, batch)))
+                    if all(v is not None for v in r)
+                )
+            )
+            columns = [there.c[c] for c in match]
             for values_batch in _chunks(values):
-                for r in conn.execute(select(there.c[there_map.primary_key]).where(column.in_(values_batch))):
-                    yield r[0]
+                for r in conn.execute(select(*self._key(there, other)).where(_in(columns, values_batch))):
+                    yield tuple(r)
 
     # --- access --------------------------------------------------------------------------------------
 
+    @_guarded("reading the person's rows")
     def access(
         self, identities: dict[str, str], categories: set[str], write: Callable[[str, bytes], None]
     ) -> dict[str, int]:
@@ -194,11 +298,12 @@ class SqlConnector:
                 if not wanted:
                     continue
                 table = self._table(conn, t.name)
-                columns = [table.c[t.primary_key], *(table.c[c] for c in wanted if c != t.primary_key)]
+                key = self._key(table, t.name)
+                columns = [*key, *(table.c[c] for c in wanted if c not in t.key)]
                 n = 0
                 for batch in _chunks(sorted(keys, key=str)):
                     result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
-                        select(*columns).where(table.c[t.primary_key].in_(batch))
+                        select(*columns).where(_in(key, batch))
                     )
                     for row in result:
                         line = {str(c.name): _json(v) for c, v in zip(columns, row, strict=True)}
@@ -209,13 +314,19 @@ class SqlConnector:
 
     # --- correction ----------------------------------------------------------------------------------
 
+    @_guarded("the correction")
     def correct(self, identities: dict[str, str], values: dict[str, str]) -> dict[str, Any]:
         changed: dict[str, int] = {}
         with self.engine.begin() as conn:
             found = self.find(conn, identities)
             for t in self.map.tables:
+                if t.read_only:
+                    continue
+                keys_of = self.map.key_columns(t.name)
                 sets = {
-                    f.name: values[f.correct_as] for f in t.fields if f.correct_as and f.correct_as in values
+                    f.name: values[f.correct_as]
+                    for f in t.fields
+                    if f.correct_as and f.correct_as in values and not f.read_only and f.name not in keys_of
                 }
                 keys = found.keys.get(t.name)
                 if not sets or not keys:
@@ -224,7 +335,7 @@ class SqlConnector:
                 n = 0
                 for batch in _chunks(keys):
                     n += conn.execute(
-                        update(table).where(table.c[t.primary_key].in_(batch)).values(**sets)
+                        update(table).where(_in(self._key(table, t.name), batch)).values(**sets)
                     ).rowcount
                 changed[t.name] = n
         return {"datastore": self.name, "corrected_rows": changed}
@@ -236,8 +347,11 @@ class SqlConnector:
         mapped = {t.name for t in self.map.tables}
         inspector = inspect(conn)
         links: set[ForeignKeyLink] = set()
-        for table in inspector.get_table_names():
-            for fk in inspector.get_foreign_keys(table):
+        schemas = {t.db_schema for t in self.map.tables}
+        for schema, table in sorted(
+            ((s, n) for s in schemas for n in inspector.get_table_names(schema=s)), key=str
+        ):
+            for fk in inspector.get_foreign_keys(table, schema=schema):
                 target = fk["referred_table"]
                 if table not in mapped and target not in mapped:
                     continue
@@ -248,10 +362,13 @@ class SqlConnector:
     def _declared(self, link: ForeignKeyLink) -> Reference | None:
         if link.table not in {t.name for t in self.map.tables}:
             return None
-        to = f"{link.to_table}.{link.to_column}"
-        return next(
-            (r for r in self.map.table(link.table).references if r.column == link.column and r.to == to), None
-        )
+        for r in self.map.table(link.table).references:
+            if r.target != link.to_table:
+                continue
+            for column, to_column in zip(r.columns, r.target_columns, strict=False):
+                if column == link.column and to_column == link.to_column:
+                    return r
+        return None
 
     def undeclared_foreign_keys(self) -> list[ForeignKeyLink]:
         """The live database's foreign keys into or out of mapped tables that the map does not declare."""
@@ -263,16 +380,51 @@ class SqlConnector:
         except Exception as exc:  # the datastore's own error, without its values or URL
             raise ConnectorFailed(f"{self.name}: the schema cannot be read: {type(exc).__name__}") from None
 
+    def key_mismatches(self) -> list[str]:
+        """Each mapped table whose key is not the primary key the live database declares (a key guessed
+        on import, or a table changed since): a request would read and change rows by a wrong key."""
+        try:
+            with self.engine.connect() as conn:
+                inspector = inspect(conn)
+                found = []
+                for t in self.map.tables:
+                    live = [
+                        str(c)
+                        for c in inspector.get_pk_constraint(t.name, schema=t.db_schema).get(
+                            "constrained_columns"
+                        )
+                        or []
+                    ]
+                    if live and tuple(live) != t.key and set(live) != set(t.key):
+                        found.append(
+                            f"{t.name}: the map's key ({', '.join(t.key)}) is not the database's primary key "
+                            f"({', '.join(live)})"
+                        )
+                return found
+        except Exception as exc:  # the datastore's own error, without its values or URL
+            raise ConnectorFailed(f"{self.name}: the schema cannot be read: {type(exc).__name__}") from None
+
     def _changed_columns(self, name: str) -> set[str] | None:
         """The columns an erasure changes in the subject's rows of ``name`` (None: the whole row goes)."""
         t = self.map.table(name)
+        if t.read_only or t.erase is TableErase.HOLD:
+            return set()
         if t.erase is TableErase.DELETE:
             return None
-        if t.erase is TableErase.HOLD:
-            return set()
-        return {f.name for f in t.fields if f.erase in (FieldErase.SET_NULL, FieldErase.MASK)}
+        keys = self.map.key_columns(name)
+        return {
+            f.name
+            for f in t.fields
+            if f.erase in (FieldErase.SET_NULL, FieldErase.MASK) and not f.read_only and f.name not in keys
+        }
 
-    def _erasure_plan(self, conn: Connection, found: Found) -> list[tuple[ForeignKeyLink, list[Any]]]:
+    def _row_key(self, table: Table, name: str) -> list[Any]:
+        """The columns that identify a row of ``table``: the map's key, else the database's primary key."""
+        if name in {t.name for t in self.map.tables}:
+            return self._key(table, name)
+        return list(table.primary_key.columns) or list(table.columns)
+
+    def _erasure_plan(self, conn: Connection, found: Found) -> list[tuple[ForeignKeyLink, list[Key]]]:
         """The pointers an erasure must clear first, as (link, keys of the rows holding them).
 
         Raises :class:`ErasureRefused`, naming the table and column, when rows outside the ones it deletes
@@ -280,7 +432,7 @@ class SqlConnector:
         the foreign key at all). Nothing has changed when it raises.
         """
         problems: list[str] = []
-        clear: list[tuple[ForeignKeyLink, list[Any]]] = []
+        clear: list[tuple[ForeignKeyLink, list[Key]]] = []
         by_name = {t.name: t for t in self.map.tables}
         for link in self._live_links(conn):
             keys = found.keys.get(link.to_table)
@@ -295,9 +447,7 @@ class SqlConnector:
                 values += [
                     r[0]
                     for r in conn.execute(
-                        select(target.c[link.to_column]).where(
-                            target.c[by_name[link.to_table].primary_key].in_(batch)
-                        )
+                        select(target.c[link.to_column]).where(_in(self._key(target, link.to_table), batch))
                     )
                     if r[0] is not None
                 ]
@@ -306,22 +456,18 @@ class SqlConnector:
             source = self._table(conn, link.table)
             declared = self._declared(link)
             source_map = by_name.get(link.table)
-            key_column = (
-                source.c[source_map.primary_key]
-                if source_map is not None
-                else next(iter(source.primary_key.columns), source.c[link.column])
-            )
+            key_columns = self._row_key(source, link.table)
             deleted = (
                 found.keys.get(link.table, set())
                 if declared is not None and source_map is not None and source_map.erase is TableErase.DELETE
                 else set()
             )
-            pointing: list[Any] = []
+            pointing: list[Key] = []
             for batch in _chunks(values):
                 pointing += [
-                    r[0]
-                    for r in conn.execute(select(key_column).where(source.c[link.column].in_(batch)))
-                    if r[0] not in deleted
+                    tuple(r)
+                    for r in conn.execute(select(*key_columns).where(source.c[link.column].in_(batch)))
+                    if tuple(r) not in deleted
                 ]
             if not pointing:
                 continue
@@ -347,6 +493,7 @@ class SqlConnector:
             raise ErasureRefused(f"{self.name}: erasure refused before any change: " + "; ".join(problems))
         return clear
 
+    @_guarded("checking the erasure")
     def check_erasure(self, identities: dict[str, str]) -> None:
         """Refuse (:class:`ErasureRefused`) an erasure that would break a foreign key; change nothing."""
         with self.engine.connect() as conn:
@@ -356,10 +503,9 @@ class SqlConnector:
 
     def _delete_order(self) -> tuple[list[str], set[str]]:
         """Tables whose rows are deleted, rows pointing at others first; and those in a cycle."""
-        deleting = {t.name for t in self.map.tables if t.erase is TableErase.DELETE}
+        deleting = {t.name for t in self.map.tables if t.erase is TableErase.DELETE and not t.read_only}
         points_at: dict[str, set[str]] = {
-            t.name: {r.to.partition(".")[0] for r in t.references} & deleting - {t.name}
-            for t in self.map.tables
+            t.name: {r.target for r in t.references} & deleting - {t.name} for t in self.map.tables
         }
         order: list[str] = []
         left = set(deleting)
@@ -372,7 +518,10 @@ class SqlConnector:
             left -= set(ready)
         return order + sorted(left), left
 
+    @_guarded("the erasure")
     def erase(self, identities: dict[str, str]) -> dict[str, Any]:
+        """Delete, mask or clear the subject's rows; the counts are the rows this run actually changed
+        (a rerun after a crash counts only what it still had to do)."""
         deleted: dict[str, int] = {}
         masked: dict[str, int] = {}
         held: dict[str, str] = {}
@@ -380,9 +529,9 @@ class SqlConnector:
             found = self.find(conn, identities)
             for link, pointing in self._erasure_plan(conn, found):
                 source = self._table(conn, link.table)  # declared, so mapped
-                key_column = source.c[self.map.table(link.table).primary_key]
+                key = self._key(source, link.table)
                 for batch in _chunks(pointing):
-                    conn.execute(update(source).where(key_column.in_(batch)).values({link.column: None}))
+                    conn.execute(update(source).where(_in(key, batch)).values({link.column: None}))
             order, cyclic = self._delete_order()
             by_name = {t.name: t for t in self.map.tables}
             # Rows in a cycle of deletions first lose the references that hold them together.
@@ -391,14 +540,20 @@ class SqlConnector:
                 if not keys:
                     continue
                 table = self._table(conn, name)
-                loops = [r.column for r in t.references if r.to.partition(".")[0] in cyclic | {name}]
+                loops = [
+                    c
+                    for r in t.references
+                    if r.target in cyclic | {name}
+                    for c in r.columns
+                    if c not in t.key
+                ]
                 if name in cyclic or loops:
                     nullable = [c for c in loops if table.c[c].nullable]
                     for batch in _chunks(keys):
                         if nullable:
                             conn.execute(
                                 update(table)
-                                .where(table.c[t.primary_key].in_(batch))
+                                .where(_in(self._key(table, name), batch))
                                 .values(**dict.fromkeys(nullable))
                             )
             for name in order:
@@ -408,7 +563,7 @@ class SqlConnector:
                 table = self._table(conn, name)
                 n = 0
                 for batch in _chunks(keys):
-                    n += conn.execute(delete(table).where(table.c[t.primary_key].in_(batch))).rowcount
+                    n += conn.execute(delete(table).where(_in(self._key(table, name), batch))).rowcount
                 deleted[name] = n
             for t in self.map.tables:
                 keys = found.keys.get(t.name)
@@ -416,33 +571,52 @@ class SqlConnector:
                     if keys:
                         held[t.name] = t.hold_reason or ""
                     continue
-                if t.erase is not TableErase.FIELDS or not keys:
+                if t.erase is not TableErase.FIELDS or not keys or t.read_only:
                     continue
-                table = self._table(conn, t.name)
-                to_null = [f.name for f in t.fields if f.erase is FieldErase.SET_NULL]
-                to_mask = [f.name for f in t.fields if f.erase is FieldErase.MASK]
-                if not to_null and not to_mask:
-                    continue
-                columns = to_null + to_mask
-                statement = (
-                    update(table)
-                    .where(table.c[t.primary_key] == bindparam("row_key"))
-                    .values({table.c[c]: bindparam(f"v_{c}") for c in columns})
-                )
-                n = 0
-                for batch in _chunks(keys):
-                    params = []
-                    for key in batch:
-                        row: dict[str, Any] = {"row_key": key} | {f"v_{c}": None for c in to_null}
-                        for column in to_mask:
-                            col_type = table.c[column].type
-                            if isinstance(col_type, String):
-                                marker = f"{MASK}{key}"  # unique per row, so unique columns stay valid
-                                row[f"v_{column}"] = marker[: col_type.length] if col_type.length else marker
-                            else:
-                                row[f"v_{column}"] = None
-                        params.append(row)
-                    conn.execute(statement, params)
-                    n += len(batch)
-                masked[t.name] = n
+                changed = self._mask(conn, t.name, keys)
+                if changed is not None:
+                    masked[t.name] = changed
         return {"datastore": self.name, "deleted_rows": deleted, "masked_rows": masked, "held": held}
+
+    def _mask(self, conn: Connection, name: str, keys: set[Key]) -> int | None:
+        """Overwrite the ``mask`` and ``set_null`` fields of the subject's rows; the rows changed."""
+        t = self.map.table(name)
+        never = self.map.key_columns(name)
+        to_null = [f.name for f in t.fields if f.erase is FieldErase.SET_NULL and not f.read_only]
+        to_mask = [f.name for f in t.fields if f.erase is FieldErase.MASK and not f.read_only]
+        to_null, to_mask = [c for c in to_null if c not in never], [c for c in to_mask if c not in never]
+        if not to_null and not to_mask:
+            return None
+        table = self._table(conn, name)
+        key = self._key(table, name)
+        strings = {c for c in to_mask if isinstance(table.c[c].type, String)}
+        # a row still to change: a value not yet cleared, or not yet a marker
+        pending: list[ColumnElement[bool]] = [table.c[c].is_not(None) for c in to_null if c not in strings]
+        pending += [table.c[c].is_not(None) for c in to_mask if c not in strings]
+        pending += [
+            and_(table.c[c].is_not(None), ~table.c[c].startswith(MASK, autoescape=True)) for c in strings
+        ]
+        columns = to_null + to_mask
+        statement = (
+            update(table).where(_eq(key, "k_")).values({table.c[c]: bindparam(f"v_{c}") for c in columns})
+        )
+        n = 0
+        for batch in _chunks(keys):
+            rows = [tuple(r) for r in conn.execute(select(*key).where(_in(key, batch), or_(*pending)))]
+            if not rows:
+                continue
+            params = []
+            for row_key in rows:
+                row: dict[str, Any] = {f"k_{i}": v for i, v in enumerate(row_key)}
+                row |= {f"v_{c}": None for c in to_null}
+                for column in to_mask:
+                    col_type = table.c[column].type
+                    if column in strings:
+                        value = marker()
+                        row[f"v_{column}"] = value[: col_type.length] if col_type.length else value  # type: ignore[attr-defined]
+                    else:
+                        row[f"v_{column}"] = None
+                params.append(row)
+            conn.execute(statement, params)
+            n += len(rows)
+        return n

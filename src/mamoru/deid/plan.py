@@ -166,10 +166,14 @@ def shape_of_table(policy: Policy, dataset: DatasetMap, table: str) -> SourceSha
     if table not in [t.name for t in dataset.tables]:
         raise Invalid([problem("source.table", f"no table '{table}' in datastore '{dataset.name}'")])
     t = dataset.table(table)
-    links = {t.primary_key, *t.identities.values(), *(r.column for r in t.references)}
+    if len(t.key) != 1:
+        raise Invalid(
+            [problem("source.table", f"'{table}' has a composite key; a source table needs a one-column key")]
+        )
+    links = {*t.key, *(c for _, c in t.identity_columns()), *(c for r in t.references for c in r.columns)}
     return SourceShape(
         {f.name: _flags(policy, f.name, tuple(f.categories), f.name in links) for f in t.fields},
-        key=t.primary_key,
+        key=t.key[0],
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from mamoru.connectors.registry import without_datastores
 from mamoru.demo import DemoPlan, is_empty, load_demo
 from mamoru.demo.deid import load_demo_deid
 from mamoru.demo.incidents import load_demo_incidents
@@ -33,8 +34,18 @@ class Loaded:
     deid: dict[str, int] = field(default_factory=dict)  # rows of the pseudonymized and anonymized datasets
 
 
-def load_everything(ws: Workspace, seed: int, *, if_empty: bool = False) -> Loaded | None:
-    """Load the demo organization into ``ws``; ``None`` when ``if_empty`` and it already has data."""
+def load_everything(
+    ws: Workspace, seed: int, *, if_empty: bool = False, with_datastores: bool = False
+) -> Loaded | None:
+    """Load the demo organization into ``ws``; ``None`` when ``if_empty`` and it already has data. Its
+    requests reach no datastore the operator mapped in ``<home>/datasets`` unless ``with_datastores``."""
+    if with_datastores:
+        return _load(ws, seed, if_empty=if_empty)
+    with without_datastores(ws):
+        return _load(ws, seed, if_empty=if_empty)
+
+
+def _load(ws: Workspace, seed: int, *, if_empty: bool) -> Loaded | None:
     with ws.db.session() as session:
         if if_empty and not is_empty(session):
             return None

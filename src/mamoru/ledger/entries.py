@@ -18,6 +18,7 @@ from mamoru.files import csv_text
 from mamoru.law.retention import review_overdue
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.policy.model import Policy
+from mamoru.words import day
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,32}$")]
@@ -213,7 +214,7 @@ def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
     table = [[ja if lang == "ja" else en for _, ja, en in COLUMNS]]
     for row in rows:
         st = status(row, policy, now)
-        retention = row.retention_until.isoformat() if row.retention_until else ""
+        retention = day(row.retention_until, lang)
         if row.retention_rule:
             retention = (retention + " " if retention else "") + (
                 rules[row.retention_rule].in_(lang) if row.retention_rule in rules else row.retention_rule
@@ -241,7 +242,7 @@ def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
             "medium": row.medium or "",
             "disposal_method": row.disposal_method or "",
             "retained": yes if row.retained else no,
-            "last_reviewed_at": row.last_reviewed_at.date().isoformat() if row.last_reviewed_at else "",
+            "last_reviewed_at": day(row.last_reviewed_at, lang),  # the day in Japan, as people read it
             "reviewer": row.reviewer or "",
             "review_overdue": yes if st.review_overdue else no,
         }

@@ -17,11 +17,13 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,7 @@ from mamoru.audit.entry import AuditEvent
 from mamoru.errors import NotFound, require
 from mamoru.people.permissions import Principal, Scope
 from mamoru.people.tables import ApiClient, ConsoleSession, Staff
+from mamoru.store import versions
 
 PREFIX = "mmr_"
 STAFF, SYSTEM = "staff", "system"
@@ -127,12 +130,30 @@ def issue_token(
     return row, token
 
 
-def authenticate(session: Session, token: str, now: datetime) -> Principal | None:
-    """The principal of ``token`` if it is valid now (not revoked, not expired, its staff member still
-    here), or None. Records the use."""
-    if not token.startswith(PREFIX) or len(token) > 200:
-        return None
-    digest = _hash(token)
+@dataclass(slots=True)
+class _Known:
+    """A valid token as last read: its principal and what decides, at each call, whether it still holds."""
+
+    row_id: int
+    principal: Principal
+    expires_at: datetime
+    left_on: date | None
+    last_used_at: datetime | None
+
+
+class _Tokens:
+    __slots__ = ("known", "stamp")
+
+    def __init__(self) -> None:
+        self.stamp = ""
+        self.known: dict[str, _Known] = {}
+
+
+_TOKENS: weakref.WeakKeyDictionary[Engine, _Tokens] = weakref.WeakKeyDictionary()
+_TOKENS_LOCK = threading.Lock()
+
+
+def _read(session: Session, digest: str, now: datetime) -> _Known | None:
     row = session.scalar(select(ApiClient).where(ApiClient.token_sha256 == digest))
     if (
         row is None
@@ -151,23 +172,60 @@ def authenticate(session: Session, token: str, now: datetime) -> Principal | Non
             roles=frozenset(member.role_names),
             staff_id=member.id,
         )
-    elif row.kind == SYSTEM and row.staff_id is None:
+        return _Known(row.id, principal, row.expires_at, member.left_on, row.last_used_at)
+    if row.kind == SYSTEM and row.staff_id is None:
         principal = Principal(
             token=row.name, actor=f"{SYSTEM_ACTOR_PREFIX}{row.name}", scopes=frozenset(row.scopes)
         )
-    else:
+        return _Known(row.id, principal, row.expires_at, None, row.last_used_at)
+    return None
+
+
+def authenticate(session: Session, token: str, now: datetime) -> Principal | None:
+    """The principal of ``token`` if it is valid now (not revoked, not expired, its staff member still
+    here), or None. Records the use (at most once a minute).
+
+    A valid token is kept in memory under the ``actors`` stamp of ``store.versions``: a revocation, a
+    left date, a lost role or a reissue changes the stamp, and the next call reads the token again."""
+    if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    if row.last_used_at is None or row.last_used_at < now - LAST_USE_RESOLUTION:
+    digest = _hash(token)
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else None
+    cache: _Tokens | None = None
+    known: _Known | None = None
+    stamp = ""
+    if engine is not None and not versions.dirty(session):
+        cache = _TOKENS.get(engine)
+        if cache is None:
+            with _TOKENS_LOCK:
+                cache = _TOKENS.setdefault(engine, _Tokens())
+        stamp = versions.stamps(engine).get("actors", "")
+        if stamp != cache.stamp:
+            cache.known, cache.stamp = {}, stamp
+        known = cache.known.get(digest)
+    if known is None:
+        known = _read(session, digest, now)
+        if known is None:
+            return None
+        if cache is not None and cache.stamp == stamp:
+            if len(cache.known) > 100_000:
+                cache.known = {}
+            cache.known[digest] = known
+    elif known.expires_at <= now or (known.left_on is not None and known.left_on <= now.date()):
+        return None
+    if known.last_used_at is None or known.last_used_at < now - LAST_USE_RESOLUTION:
         # At most one write a minute per token, and an atomic one: of many calls at once, one writes.
+        known.last_used_at = now
         session.execute(
             update(ApiClient)
             .where(
-                ApiClient.id == row.id,
+                ApiClient.id == known.row_id,
                 or_(ApiClient.last_used_at.is_(None), ApiClient.last_used_at < now - LAST_USE_RESOLUTION),
             )
             .values(last_used_at=now)
         )
-    return principal
+    return known.principal
 
 
 def revoke_token(session: Session, name: str, *, actor: str, now: datetime) -> ApiClient:

@@ -1,15 +1,25 @@
 """The PMS at a glance: the figures the console's dashboard shows, computed here so that the page only
-draws them (requests, incidents, the ledger, notices owed, training, processors, the audit log)."""
+draws them (requests, incidents, the ledger, notices owed, training, processors, the audit log).
+
+What needs action is counted at every view (open and late requests, the next ones due, incident clocks,
+processors, notices owed, the audit log). The statistics over the whole organization (the six months'
+charts, the number of people held, whose training has lapsed) are counted at most once every
+:data:`STATISTICS_SECONDS` per process and shown with the time they were counted: at a million people
+they cost more than the rest of the page together, and a minute changes none of them in a way that
+matters."""
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import head
@@ -28,6 +38,8 @@ from mamoru.transfers.status import processor_status
 
 #: How many months the dashboard's charts go back, this one included.
 MONTHS = 6
+#: How long the statistics part of the dashboard is reused before it is counted again.
+STATISTICS_SECONDS = 60.0
 
 
 def month_keys(today: date, count: int = MONTHS) -> list[str]:
@@ -80,6 +92,25 @@ class Dashboard:
     #: The latest verification result, shown only if its signature checks.
     verification: VerificationStatus
     checkpoint: Checkpoint | None
+    #: When the statistics (charts, people held, training lapsed) were counted.
+    statistics_at: datetime
+
+
+@dataclass(frozen=True)
+class _Statistics:
+    received_by_month: list[tuple[str, int]]
+    answer_days_by_month: list[tuple[str, float | None]]
+    incidents_by_month: list[tuple[str, int]]
+    training_lapsed_count: int
+    training_lapsed: list[str]
+    subjects: int
+    counted_at: datetime
+    today: date
+    valid_days: int
+
+
+_STATISTICS: weakref.WeakKeyDictionary[Engine, tuple[float, _Statistics]] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
 
 
 def _count(session: Session, table: type, *where: Any) -> int:
@@ -105,6 +136,49 @@ def _median_days(session: Session, start: datetime, end: datetime, n: int) -> fl
     return round(sum(middle) / len(middle), 1) if middle else None
 
 
+def _statistics(session: Session, policy: Policy, now: datetime, today: date) -> _Statistics:
+    months = month_keys(today)
+    bounds = [_month_bounds(m) for m in months]
+    answered = _by_month(session, SubjectRequest.completed_at, bounds)
+    valid_days = policy.staff.training_valid_days
+    return _Statistics(
+        received_by_month=list(
+            zip(months, _by_month(session, SubjectRequest.received_at, bounds), strict=True)
+        ),
+        answer_days_by_month=[
+            (month, _median_days(session, start, end, n))
+            for month, (start, end), n in zip(months, bounds, answered, strict=True)
+        ],
+        incidents_by_month=list(zip(months, _by_month(session, Incident.aware_at, bounds), strict=True)),
+        training_lapsed_count=training.overdue_count(session, today=today, valid_days=valid_days),
+        training_lapsed=training.overdue(session, today=today, valid_days=valid_days, limit=SHOWN),
+        subjects=_count(session, DataSubject, DataSubject.erased_at.is_(None)),
+        counted_at=now,
+        today=today,
+        valid_days=valid_days,
+    )
+
+
+def statistics(session: Session, policy: Policy, now: datetime, today: date) -> _Statistics:
+    """The statistics part, counted again when older than :data:`STATISTICS_SECONDS`, on another day, or
+    under another training rule."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else None
+    kept = _STATISTICS.get(engine) if engine is not None else None
+    if (
+        kept is not None
+        and time.monotonic() - kept[0] < STATISTICS_SECONDS
+        and kept[1].today == today
+        and kept[1].valid_days == policy.staff.training_valid_days
+    ):
+        return kept[1]
+    counted = _statistics(session, policy, now, today)
+    if engine is not None:
+        with _LOCK:
+            _STATISTICS[engine] = (time.monotonic(), counted)
+    return counted
+
+
 def figures(
     session: Session, policy: Policy, now: datetime, *, public: Ed25519PublicKey | None = None
 ) -> Dashboard:
@@ -113,21 +187,12 @@ def figures(
     today = now.astimezone(JST).date()
     rows = ledger.list_entries(session)
     is_open = SubjectRequest.status.in_([s.value for s in OPEN_STATUSES])
-    months = month_keys(today)
-    bounds = [_month_bounds(m) for m in months]
-    answered = _by_month(session, SubjectRequest.completed_at, bounds)
-    received = list(zip(months, _by_month(session, SubjectRequest.received_at, bounds), strict=True))
-    answer_days = [
-        (month, _median_days(session, start, end, n))
-        for month, (start, end), n in zip(months, bounds, answered, strict=True)
-    ]
-    opened = list(zip(months, _by_month(session, Incident.aware_at, bounds), strict=True))
+    stats = statistics(session, policy, now, today)
     open_count, escalated, late = session.execute(
         select(
             func.count(), func.count(SubjectRequest.escalated_at), func.count(SubjectRequest.breached_at)
         ).where(is_open)
     ).one()
-    valid_days = policy.staff.training_valid_days
     not_notified = (Acquisition.notification_due.is_not(None), Acquisition.notified_at.is_(None))
     return Dashboard(
         requests_open=int(open_count),
@@ -141,12 +206,12 @@ def figures(
                 .limit(5)
             )
         ),
-        received_by_month=received,
-        answer_days_by_month=answer_days,
-        incidents_by_month=opened,
+        received_by_month=stats.received_by_month,
+        answer_days_by_month=stats.answer_days_by_month,
+        incidents_by_month=stats.incidents_by_month,
         incident_clocks=open_clocks(session, today),
-        training_lapsed_count=training.overdue_count(session, today=today, valid_days=valid_days),
-        training_lapsed=training.overdue(session, today=today, valid_days=valid_days, limit=SHOWN),
+        training_lapsed_count=stats.training_lapsed_count,
+        training_lapsed=stats.training_lapsed,
         processors_flagged=[
             p.id for p in policy.processors if not processor_status(session, policy, p.id, today).cleared
         ],
@@ -156,8 +221,9 @@ def figures(
         notifications_overdue=_count(
             session, Acquisition, *not_notified, Acquisition.notification_due < today
         ),
-        subjects=_count(session, DataSubject, DataSubject.erased_at.is_(None)),
+        subjects=stats.subjects,
         audit_entries=head(session)[0],
         verification=verification_status(session, public, now=now),
         checkpoint=latest_checkpoint(session),
+        statistics_at=stats.counted_at,
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
 from mamoru.connectors.registry import connectors
+from mamoru.connectors.sql import ConnectorFailed
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
@@ -287,9 +288,76 @@ def _execute(session: Session, ctx: Context, step: RequestStep) -> dict[str, Any
     raise StepFailed(f"unknown step '{name}'")
 
 
-def run(ws: Workspace, request_id: str, *, progress: Progress | None = None) -> str:
-    """Run (or resume) a request's plan to the end; returns the request's status."""
+def _attention_code(exc: BaseException) -> str:
+    from mamoru.connectors.sql import ErasureRefused
+    from mamoru.errors import ConfigurationError
+
+    if isinstance(exc, ErasureRefused):
+        return "connector_refused"
+    if isinstance(exc, ConfigurationError | StepFailed) or type(exc).__name__ == "PolicyError":
+        return "connector_config"
+    return "connector_failed"
+
+
+def _needs_attention(ws: Workspace, request_id: str, position: int, exc: BaseException) -> None:
+    """The request stops in "needs attention": the step stays not done, with the reason (our own message,
+    never the datastore's, which can quote a row's values)."""
+    code = _attention_code(exc)
+    detail = (
+        str(exc) if isinstance(exc, MamoruError) else f"{type(exc).__name__} (see the datastore's own log)"
+    )
+    with ws.db.session() as session:
+        request = session.get(SubjectRequest, request_id)
+        step = session.get(RequestStep, (request_id, position))
+        if request is None or step is None:
+            return
+        request.status = Status.NEEDS_ATTENTION.value
+        step.result = {"attention": code, "detail": detail}
+        actor = request.decided_by or request.approved_by or "system:requests"
+        ctx = Context(ws=ws, request=request, now=datetime.now(UTC), actor=actor)
+        ctx.audit(
+            session,
+            "request.needs_attention",
+            reasons=(f"attention:{code}",),
+            objects_extra=[f"step:{step.name}"],
+        )
+
+
+def attention(session: Session, request: SubjectRequest) -> dict[str, str] | None:
+    """Why a request is in "needs attention": {"step", "target", "attention" (a code of
+    :data:`mamoru.requests.labels.ATTENTION`), "detail"}; None when it is not."""
+    if request.status != Status.NEEDS_ATTENTION:
+        return None
+    step = session.scalar(
+        select(RequestStep)
+        .where(RequestStep.request_id == request.id, RequestStep.done_at.is_(None))
+        .order_by(RequestStep.position)
+        .limit(1)
+    )
+    result = dict(step.result or {}) if step is not None else {}
+    return {
+        "step": step.name if step is not None else "",
+        "target": (step.target or "") if step is not None else "",
+        "attention": str(result.get("attention", "connector_failed")),
+        "detail": str(result.get("detail", "")),
+    }
+
+
+def run(ws: Workspace, request_id: str, *, progress: Progress | None = None, retry: bool = False) -> str:
+    """Run (or resume) a request's plan to the end; returns the request's status.
+
+    A step in an organization datastore that fails (refused, a broken connection, a bad map) leaves the
+    request in "needs attention" with the reason, and nothing of that step done: the datastore rolled
+    its transaction back and the vault's erasure comes after the datastores'. ``retry`` (the office,
+    after fixing the cause) runs such a request again from that step.
+    """
+    if retry:
+        with ws.db.session() as session:
+            request = session.get(SubjectRequest, request_id)
+            if request is not None and request.status == Status.NEEDS_ATTENTION:
+                request.status = Status.APPROVED.value
     while True:
+        failed: tuple[int, BaseException] | None = None
         with ws.db.session() as session:
             request = session.get(SubjectRequest, request_id)
             if request is None:
@@ -309,9 +377,26 @@ def run(ws: Workspace, request_id: str, *, progress: Progress | None = None) -> 
                 progress("start", step.position, step.name)
             actor = request.decided_by or request.approved_by or "system:requests"
             ctx = Context(ws=ws, request=request, now=datetime.now(UTC), actor=actor)
-            step.result = _execute(session, ctx, step)
-            step.done_at = ctx.now
             position, name = step.position, step.name
+            try:
+                step.result = _execute(session, ctx, step)
+                step.done_at = ctx.now
+            except Exception as exc:
+                # a datastore's failure (also while the package reads the person's rows, or a map
+                # of <home>/datasets that does not check) stops the request, in words
+                if not (
+                    name.startswith("connector_")
+                    or isinstance(exc, ConnectorFailed)
+                    or (name == "package" and isinstance(exc, MamoruError))
+                ):
+                    raise
+                session.rollback()
+                failed = (position, exc)
+        if failed is not None:
+            _needs_attention(ws, request_id, *failed)
+            if progress:
+                progress("failed", position, name)
+            return Status.NEEDS_ATTENTION.value
         if progress:
             progress("done", position, name)
 

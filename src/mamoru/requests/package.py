@@ -31,12 +31,14 @@ from mamoru.guard.engine import SUBJECT_REQUEST
 from mamoru.guard.service import decide_and_record
 from mamoru.law.requests import RequestKind
 from mamoru.ledger.tables import Acquisition, Cessation, Channel, Consent, DataSubject
-from mamoru.requests import labels
+from mamoru.policy.model import Policy
+from mamoru.requests import labels, letter
 from mamoru.requests.plan import CLOSING_STEPS, steps_of
 from mamoru.requests.sealed import details, identities_of
 from mamoru.requests.status import Outcome
 from mamoru.requests.tables import SubjectRequest
 from mamoru.transfers.records import records_for
+from mamoru.words import day, when, word
 from mamoru.workspace import Workspace
 
 #: A fixed time for ZIP members, so the same content makes the same bytes.
@@ -248,8 +250,14 @@ def _csv(rows: list[list[Any]]) -> bytes:
 
 
 def render_letter(
-    ws: Workspace, request: SubjectRequest, outcome: Outcome, content: dict[str, Any], now: datetime
+    session: Session,
+    ws: Workspace,
+    request: SubjectRequest,
+    outcome: Outcome,
+    content: dict[str, Any],
+    now: datetime,
 ) -> str:
+    """The answer letter a person reads: words, not codes; times in Japan's time (:mod:`.letter`)."""
     policy = ws.policy.policy
     lang = request.lang if request.lang in ("ja", "en") else "ja"
     sealed = details(ws.vault, request)
@@ -257,26 +265,70 @@ def render_letter(
     for action in content.get("actions", []):
         held.update(action["result"].get("held", {}))
     laws = {r.id: r.law.in_(lang) for r in policy.retention if r.law is not None}
+    subjects = [
+        {
+            "groups": letter.field_groups(policy, s["fields"], lang),
+            "acquisitions": [
+                (day(a["acquired_at"], lang), [letter.purpose_label(policy, p, lang) for p in a["purposes"]])
+                for a in s["acquisitions"]
+            ],
+        }
+        for s in content.get("subjects", [])
+    ]
+    number_held = RequestKind(request.kind) is RequestKind.DISCLOSURE and (
+        any(s["individual_number_held"] for s in content.get("subjects", []))
+        or letter.holds_individual_number(session, list(request.subjects))
+    )
+    history = content.get("access_history")
+    recipients = {r.id: r for r in policy.recipients}
     return (
         _templates()
         .get_template("letter.html.j2")
         .render(
             lang=lang,
+            W=lambda key: word(key, lang),
             L=labels,
             request=request,
             outcome=outcome.value,
             content=content,
-            now=now,
+            dated=day(now, lang),
+            received=day(request.received_at, lang),
             org=policy.organization,
             name=sealed["name"],
             agent_name=sealed.get("agent_name"),
             reasons=sealed.get("reasons", ""),
-            corrections=sealed.get("corrections", []),
+            corrections=[letter.field_label(policy, c["field"], lang) for c in sealed.get("corrections", [])],
             held=[(policy.category(c).name.in_(lang), laws.get(r, "")) for c, r in sorted(held.items())],
-            categories={c.id: c.name.in_(lang) for c in policy.categories},
-            purposes={p.id: p.text.in_(lang) for p in policy.purposes},
+            subjects=subjects,
+            provisions=[
+                (
+                    recipients[p["recipient"]].name.in_(lang)
+                    if p["recipient"] in recipients
+                    else p["recipient"],
+                    ", ".join(_category_names(policy, p["data_items"], lang)),
+                    day(p["provided_on"] or p["period_first"] or p["recorded_at"], lang)
+                    + (f" – {day(p['period_last'], lang)}" if p["period_last"] else ""),
+                )
+                for p in content.get("provision_records", [])
+            ],
+            receipts=[
+                (
+                    r["provider_name"],
+                    ", ".join(_category_names(policy, r["data_items"], lang)),
+                    day(r["received_on"] or r["recorded_at"], lang),
+                )
+                for r in content.get("receipt_records", [])
+            ],
+            history=letter.history_sentences(session, policy, history["entries"], lang) if history else None,
+            fee=letter.fee_line(request, lang),
+            number_held=number_held,
         )
     )
+
+
+def _category_names(policy: Policy, ids: list[str], lang: str) -> list[str]:
+    known = {c.id: c for c in policy.categories}
+    return [known[c].name.in_(lang) if c in known else str(c) for c in ids]
 
 
 class _TableWriter:
@@ -323,12 +375,13 @@ def build_package(
     session: Session, ws: Workspace, request: SubjectRequest, outcome: Outcome, now: datetime, actor: str
 ) -> bytes:
     content = gather(session, ws, request, outcome, now, actor)
+    lang = request.lang if request.lang in ("ja", "en") else "ja"
     spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - closed below
     archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)
     if content and RequestKind(request.kind) is RequestKind.DISCLOSURE:
         content["datastores"] = _datastores(ws, request, archive)
-    letter = render_letter(ws, request, outcome, content, now)
-    members: dict[str, bytes] = {f"letter-{request.lang}.html": letter.encode("utf-8")}
+    letter_html = render_letter(session, ws, request, outcome, content, now)
+    members: dict[str, bytes] = {f"letter-{request.lang}.html": letter_html.encode("utf-8")}
     if content:
         document = {
             "request": {
@@ -351,9 +404,9 @@ def build_package(
             members["data.csv"] = _csv(rows)
         if "access_history" in content:
             history = content["access_history"]
-            rows = [["seq", "at", "actor", "action", "purpose", "decision"]]
+            rows = [["seq", "at", "at_jst", "actor", "action", "purpose", "decision"]]
             rows += [
-                [e["seq"], e["at"], e["actor"], e["action"], e["purpose"], e["decision"]]
+                [e["seq"], e["at"], when(e["at"], lang), e["actor"], e["action"], e["purpose"], e["decision"]]
                 for e in history["entries"]
             ]
             members["access-history.csv"] = _csv(rows)

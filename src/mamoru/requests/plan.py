@@ -57,10 +57,12 @@ def plan(
     if not refused and request.subjects:
         effect = EFFECT_STEP.get(kind)
         if effect is not None:
-            names.extend((effect, subject) for subject in request.subjects)
             if kind in (RequestKind.CORRECTION, RequestKind.ERASE):
-                # One step per named datastore, or one for every mapped datastore ("*").
+                # One step per named datastore, or one for every mapped datastore ("*"), BEFORE the
+                # vault's: a datastore that refuses or fails leaves the person whole in mamoru too
+                # (the vault's crypto-erase cannot be undone).
                 names.extend((f"connector_{effect}", name) for name in (connectors or ("*",)))
+            names.extend((effect, subject) for subject in request.subjects)
     names += [(name, None) for name in CLOSING_STEPS]
     steps = [
         RequestStep(request_id=request.id, position=i, name=name, target=target)

@@ -50,6 +50,10 @@ CODE_VALID = timedelta(minutes=30)
 #: Wrong codes allowed before the request locks (the office can still verify it by other means).
 MAX_CODE_ATTEMPTS = 5
 MAX_CODES_SENT = 5
+#: A request's status link is renewed and mailed again at most once in this time (however often asked).
+LINK_INTERVAL = timedelta(minutes=15)
+#: The newest requests of one address whose links are sent again.
+MAX_LINKS_AT_ONCE = 10
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
@@ -89,6 +93,8 @@ class RequestIn(BaseModel):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
     lang: Literal["ja", "en"] = "ja"
     method: Literal["electronic", "paper"] = "electronic"
+    #: Where a paper answer goes ("by post"); sealed with the other details.
+    postal_address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     by_agent: bool = False
     agent_kind: Literal["legal_representative", "appointed"] | None = None
     agent_name: Short | None = None
@@ -145,6 +151,14 @@ def check_request(policy: Policy, data: RequestIn) -> None:
                         "my_number_correction",
                     )
                 )
+    if data.kind in DISCLOSING and data.method == "paper" and not data.postal_address:
+        problems.append(
+            problem(
+                "postal_address",
+                "give the postal address the answer is to be sent to by post",
+                "postal_address_needed",
+            )
+        )
     if data.by_agent and (data.agent_kind is None or data.agent_name is None):
         problems.append(
             problem(
@@ -245,6 +259,9 @@ def submit(
             "name": data.name,
             "email": data.email,
             "phone": data.phone,
+            "postal_address": data.postal_address
+            if data.kind in DISCLOSING and data.method == "paper"
+            else None,
             "agent_name": data.agent_name if data.by_agent else None,
             "corrections": [item.model_dump() for item in data.corrections],
             "details": data.details,
@@ -376,6 +393,41 @@ def new_code(session: Session, vault: Vault, request: SubjectRequest, *, now: da
     request.code_expires_at = now + CODE_VALID
     request.codes_sent += 1
     return code
+
+
+def renew_links(
+    session: Session, vault: Vault, email: str, *, now: datetime
+) -> list[tuple[SubjectRequest, str]]:
+    """New status links for the requests made with ``email`` (found by blind index), to be mailed to
+    the address each request gave; the old links stop working.
+
+    A request whose link was sent again less than LINK_INTERVAL ago is left out, so asking again and
+    again sends nothing more. The caller answers the same whether or not anything was found: who asks
+    learns nothing about whether a request exists (no account enumeration).
+    """
+    address = email.strip()
+    if address_problem(address) is not None:
+        return []
+    found = list(
+        session.scalars(
+            select(SubjectRequest)
+            .where(SubjectRequest.email_index == vault.blind_index("email", address))
+            .order_by(SubjectRequest.received_at.desc())
+            .limit(MAX_LINKS_AT_ONCE)
+        )
+    )
+    renewed: list[tuple[SubjectRequest, str]] = []
+    for request in found:
+        _lock(session, request)
+        if request.link_sent_at is not None and now - request.link_sent_at < LINK_INTERVAL:
+            continue
+        token = secrets.token_urlsafe(32)
+        request.status_token_sha256 = token_hash(token)
+        request.link_sent_at = now
+        request.links_sent = (request.links_sent or 0) + 1
+        _audit(session, "request.link_renewed", request)
+        renewed.append((request, token))
+    return renewed
 
 
 def match_subjects(session: Session, vault: Vault, request: SubjectRequest) -> list[str]:

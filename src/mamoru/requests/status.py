@@ -11,11 +11,19 @@ class Status(StrEnum):
     PENDING_VERIFICATION = "pending_verification"  # an agent's documents wait for the office (Art. 37)
     VERIFIED = "verified"  # the requester is verified; the office decides
     APPROVED = "approved"  # fulfilment planned and running
+    NEEDS_ATTENTION = "needs_attention"  # a step failed (a datastore refused or broke); nothing half done
     COMPLETED = "completed"  # answered (fulfilled, partly, refused, or no data held)
 
 
 OPEN_STATUSES = frozenset(
-    {Status.AWAITING_CODE, Status.LOCKED, Status.PENDING_VERIFICATION, Status.VERIFIED, Status.APPROVED}
+    {
+        Status.AWAITING_CODE,
+        Status.LOCKED,
+        Status.PENDING_VERIFICATION,
+        Status.VERIFIED,
+        Status.APPROVED,
+        Status.NEEDS_ATTENTION,
+    }
 )
 
 

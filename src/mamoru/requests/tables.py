@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamoru.store.db import Base, utcnow
@@ -17,6 +17,8 @@ from mamoru.store.db import Base, utcnow
 
 class SubjectRequest(Base):
     __tablename__ = "subject_requests"
+    #: the dashboard's open, escalated and late counts read only this index
+    __table_args__ = (Index("ix_subject_requests_status_clock", "status", "escalated_at", "breached_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     ref: Mapped[str] = mapped_column(String(24), unique=True)
@@ -54,6 +56,9 @@ class SubjectRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     refusal_ground: Mapped[str | None] = mapped_column(String(48), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: When the status link was last renewed and mailed again at the requester's asking, and how often.
+    link_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    links_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RequestStep(Base):

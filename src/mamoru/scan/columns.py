@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
 from mamoru.scan.recognizer import Finding
-from mamoru.scan.report import Location
+from mamoru.scan.report import MAX_OCCURRENCES, NO_DISMISSALS, Dismissals, Location, Occurrence, explain
 from mamoru.scan.text import fold
 
 # Header words (folded, lower case) that suggest an entity. Short words must equal the header.
@@ -68,6 +68,7 @@ class ColumnClass:
     samples: dict[str, list[str]] = field(default_factory=dict)  # entity -> masked samples
     scores: dict[str, float] = field(default_factory=dict)
     basis: str = "values"
+    occurrences: list[Occurrence] = field(default_factory=list)  # row: 1-based among the values read
 
     @property
     def entities(self) -> list[str]:
@@ -109,7 +110,13 @@ def analyze_cells(analyzer: Analyzer, header: str, values: Sequence[str]) -> lis
     return out
 
 
-def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> ColumnClass:
+def classify(
+    analyzer: Analyzer,
+    header: str,
+    values: Sequence[str | None],
+    dismissals: Dismissals = NO_DISMISSALS,
+    container: str = "",
+) -> ColumnClass:
     """Which entities a column holds: an entity counts when at least 30 % of the sampled values carry it
     (10 % when the header says so too). A person-name header over name-shaped values counts alone."""
     cells = [str(v).strip().replace("\n", " ") for v in values if v is not None and str(v).strip()]
@@ -119,9 +126,18 @@ def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> C
         return result
     per_entity: dict[str, set[int]] = {}
     for row, f in analyze_cells(analyzer, header, cells):
+        fingerprint = dismissals.fingerprint(f.entity, container, cells[row][f.start : f.end])
+        if dismissals.dismissed(fingerprint):
+            continue
         per_entity.setdefault(f.entity, set()).add(row)
         masked = result.samples.setdefault(f.entity, [])
         sample = mask(cells[row][f.start : f.end])
+        if len(result.occurrences) < MAX_OCCURRENCES:
+            e = f.explanation
+            why = explain(e.pattern, e.validation, e.context_word, e.negative_word)
+            result.occurrences.append(
+                Occurrence(f.entity, sample, f.score, f.recognizer, why, row=row + 1, fingerprint=fingerprint)
+            )
         if len(masked) < 3 and sample not in masked:
             masked.append(sample)
         result.scores[f.entity] = max(result.scores.get(f.entity, 0.0), f.score)
@@ -136,6 +152,14 @@ def classify(analyzer: Analyzer, header: str, values: Sequence[str | None]) -> C
             result.samples["person"] = [mask(c) for c in shaped[:3]]
             result.scores["person"] = 0.6
             result.basis = "header"
+            result.occurrences = [
+                Occurrence(
+                    "person", mask(c), 0.6, "columns", "a name header over name-shaped values", row=i + 1
+                )
+                for i, c in enumerate(cells)
+                if _NAMEISH.match(c)
+            ][:MAX_OCCURRENCES]
+    result.occurrences = [o for o in result.occurrences if o.entity in result.cells]
     for entity in list(result.samples):
         if entity not in result.cells:
             del result.samples[entity]
@@ -153,4 +177,5 @@ def to_location(
     for entity, n in cls.cells.items():
         h = loc.hit(entity)
         h.count, h.samples, h.score = n, cls.samples.get(entity, [])[:3], cls.scores.get(entity, 0.0)
+    loc.occurrences = list(cls.occurrences)
     return loc

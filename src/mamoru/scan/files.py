@@ -17,7 +17,7 @@ from pathlib import Path
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.columns import classify, to_location
 from mamoru.scan.mask import mask
-from mamoru.scan.report import Location, ScanResult
+from mamoru.scan.report import NO_DISMISSALS, Dismissals, Location, Occurrence, ScanResult, explain
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".log", ".eml", ".json", ".xml", ".html", ".htm"})
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".xlsx"})
@@ -27,6 +27,7 @@ CHUNK_CHARS = 1_000_000
 SAMPLE_ROWS = 200
 
 Progress = Callable[[str, int], None]  # (path, bytes) after each file
+Found = Callable[[list[Location]], None]  # a file's locations, as soon as it is scanned
 
 
 def list_files(paths: Iterable[Path]) -> list[Path]:
@@ -167,8 +168,11 @@ def tables(
         yield "", header_row, list(sample)
 
 
-def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) -> list[Location]:
-    """The locations with findings in one file (none if it holds nothing personal)."""
+def scan_file(
+    path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS, dismissals: Dismissals = NO_DISMISSALS
+) -> list[Location]:
+    """The locations with findings in one file (none if it holds nothing personal); a value the office
+    marked not personal at this place is left out."""
     where = str(path)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
@@ -176,7 +180,7 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
         for name, header, rows in tables(path, sample_rows):
             for i, title in enumerate(header):
                 column = [row[i] if i < len(row) else None for row in rows]
-                cls = classify(analyzer, title or f"column {i + 1}", column)
+                cls = classify(analyzer, title or f"column {i + 1}", column, dismissals, where)
                 if not cls.cells:
                     continue
                 label = f"{name}!{title}" if name else title
@@ -191,20 +195,43 @@ def scan_file(path: Path, analyzer: Analyzer, sample_rows: int = SAMPLE_ROWS) ->
                 found.append(loc)
         return found
     loc = Location(kind="file", where=where, container=where)
+    line = 1  # the line at the start of the chunk
     for chunk in text_chunks(path):
-        for f in analyzer.analyze(chunk):
-            loc.hit(f.entity).add(mask(chunk[f.start : f.end]), f.score)
+        at, at_line = 0, line
+        for f in analyzer.analyze(chunk):  # sorted by start: count the line breaks once
+            at_line += chunk.count("\n", at, f.start)
+            at = f.start
+            fingerprint = dismissals.fingerprint(f.entity, where, chunk[f.start : f.end])
+            if dismissals.dismissed(fingerprint):
+                continue
+            masked = mask(chunk[f.start : f.end])
+            loc.hit(f.entity).add(masked, f.score)
+            e = f.explanation
+            loc.note(
+                Occurrence(
+                    f.entity,
+                    masked,
+                    f.score,
+                    f.recognizer,
+                    explain(e.pattern, e.validation, e.context_word, e.negative_word),
+                    line=at_line,
+                    fingerprint=fingerprint,
+                )
+            )
+        line += chunk.count("\n")
     return [loc] if loc.hits else []
 
 
 # --- several files in worker processes -----------------------------------------------------------
 
 _worker_analyzer: Analyzer | None = None
+_worker_dismissals: Dismissals = NO_DISMISSALS
 
 
-def _init_worker() -> None:
-    global _worker_analyzer
+def _init_worker(dismissals: Dismissals = NO_DISMISSALS) -> None:
+    global _worker_analyzer, _worker_dismissals
     _worker_analyzer = Analyzer()
+    _worker_dismissals = dismissals
 
 
 def _scan_one(path: str, sample_rows: int) -> tuple[str, list[Location], int, str | None]:
@@ -212,7 +239,7 @@ def _scan_one(path: str, sample_rows: int) -> tuple[str, list[Location], int, st
     p = Path(path)
     try:
         size = p.stat().st_size
-        return path, scan_file(p, analyzer, sample_rows), size, None
+        return path, scan_file(p, analyzer, sample_rows, _worker_dismissals), size, None
     except Exception as exc:  # a broken file is reported by name and kind, never with its content
         return path, [], 0, f"{path}: could not be read ({type(exc).__name__})"
 
@@ -224,6 +251,8 @@ def scan_paths(
     sample_rows: int = SAMPLE_ROWS,
     progress: Progress | None = None,
     target: str | None = None,
+    found: Found | None = None,
+    dismissals: Dismissals = NO_DISMISSALS,
 ) -> ScanResult:
     files = list_files(paths)
     result = ScanResult(target_kind="files", target=target or ", ".join(str(p) for p in paths))
@@ -235,15 +264,19 @@ def scan_paths(
         result.locations.extend(locations)
         if error:
             result.errors.append(error)
+        if found is not None and locations:
+            found(locations)
         if progress is not None:
             progress(path, size)
 
     if workers == 1:
-        _init_worker()
+        _init_worker(dismissals)
         for f in files:
             record(*_scan_one(str(f), sample_rows))
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker, initargs=(dismissals,)
+        ) as pool:
             futures = [pool.submit(_scan_one, str(f), sample_rows) for f in files]
             try:
                 for fut in as_completed(futures):

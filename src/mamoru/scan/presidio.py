@@ -36,6 +36,7 @@ PRESIDIO_ENTITIES: dict[str, str] = {
     "health_insurance": "JP_HEALTH_INSURANCE",
     "birth_date": "DATE_OF_BIRTH",
     "special_care": "JP_SPECIAL_CARE",
+    "invoice_registration": "JP_INVOICE_REGISTRATION",
 }
 
 

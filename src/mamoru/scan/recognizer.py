@@ -74,6 +74,11 @@ class Recognizer:
     # When set, a context window does not reach back past the previous match of this recognizer
     # (on "生年月日 1985/05/03 入社日 2010/04/01" the second date must not borrow the first's label).
     window_stops_at_previous: ClassVar[bool] = False
+    # When set, a negative word earlier on the same line than the window reaches (up to `line_reach`
+    # characters back) counts too, unless a context word was found in the window: "Account update
+    # request #123456789018" is a ticket number however long the words between.
+    negative_line: ClassVar[bool] = False
+    line_reach: ClassVar[int] = 200
 
     def __init__(self) -> None:
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
@@ -111,13 +116,19 @@ class Recognizer:
             previous_end = 0
             for match in regex.finditer(folded):
                 start, end = self.span(match)
-                finding = self._score(folded, start, end, pattern, previous_end)
+                finding = self._score(folded, start, end, pattern, previous_end, original)
                 previous_end = end
                 if finding is not None:
                     yield finding
 
     def _score(
-        self, folded: str, start: int, end: int, pattern: Pattern, previous_end: int
+        self,
+        folded: str,
+        start: int,
+        end: int,
+        pattern: Pattern,
+        previous_end: int,
+        original: str | None = None,
     ) -> Finding | None:
         validation = self.validate(folded[start:end])
         if validation is False:
@@ -139,9 +150,12 @@ class Recognizer:
                 after = after[:cut]
         context_word = negative_word = None
         if self._context is not None:
-            hit = self._context.search(before) or self._context.search(after)
+            at = self._context.search(before)
+            hit, base = (at, start - len(before)) if at else (self._context.search(after), end)
             if hit:
-                context_word = hit.group(0)
+                # As written (メール, not the folded メ-ル): folding keeps every offset.
+                source = original if original is not None and len(original) == len(folded) else folded
+                context_word = source[base + hit.start() : base + hit.end()]
                 score += self.context_boost
         if context_word is None and self.needs_context:
             return None
@@ -149,6 +163,9 @@ class Recognizer:
             hit = self._negative.search(before)
             if hit is None and self.negative_after:
                 hit = self._negative.search(after)
+            if hit is None and self.negative_line and context_word is None:
+                line_start = max(folded.rfind("\n", 0, lo) + 1, lo - self.line_reach)
+                hit = self._negative.search(folded[line_start:start].lower())
             if hit:
                 negative_word = hit.group(0)
                 score -= self.negative_penalty

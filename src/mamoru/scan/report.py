@@ -2,10 +2,68 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mamoru.scan.text import fold
+
 MAX_SAMPLES = 3
+MAX_OCCURRENCES = 1000  # findings kept one by one at a location; the count goes on past it
+
+
+@dataclass
+class Occurrence:
+    """One finding where someone can go and look: the line of a file (1-based), or the row of a table
+    column (1-based, in the order the rows were read), its kind, masked value and why it was reported."""
+
+    entity: str
+    masked: str
+    score: float
+    recognizer: str
+    explanation: str
+    line: int | None = None
+    row: int | None = None
+    # A keyed hash of (kind, file or table, value): how the office's "not personal" mark finds the same
+    # value at the same place in the next scan without anyone keeping the value. Empty when unkeyed.
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Dismissals:
+    """What a scan leaves out: the key of the fingerprints and those the office marked not personal."""
+
+    key: bytes = b""
+    marked: frozenset[str] = frozenset()
+
+    def fingerprint(self, entity: str, container: str, value: str) -> str:
+        if not self.key:
+            return ""
+        normal = "".join(fold(value).split()).lower()
+        digest = hmac.new(self.key, f"{entity}\x00{container}\x00{normal}".encode(), hashlib.sha256).digest()
+        return base64.b32encode(digest).decode().rstrip("=").lower()[:32]
+
+    def dismissed(self, fingerprint: str) -> bool:
+        return bool(fingerprint) and fingerprint in self.marked
+
+
+NO_DISMISSALS = Dismissals()
+
+
+def explain(
+    pattern: str, validation: bool | None, context_word: str | None, negative_word: str | None
+) -> str:
+    """A recognizer's explanation as one line of English: the pattern, the check, the context word."""
+    parts = [pattern]
+    if validation is True:
+        parts.append("validated")  # a check digit, a digit count, an issuer prefix: the recognizer's own test
+    if context_word:
+        parts.append(f"context word {context_word!r}")
+    if negative_word:
+        parts.append(f"negative word {negative_word!r}")
+    return "; ".join(parts)
 
 
 @dataclass
@@ -40,6 +98,24 @@ class Location:
     basis: str = "text"
     hits: dict[str, Hits] = field(default_factory=dict)
     rows_sampled: int = 0
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+    def note(self, occurrence: Occurrence) -> None:
+        if len(self.occurrences) < MAX_OCCURRENCES:
+            self.occurrences.append(occurrence)
+
+    def finding_lines(self) -> list[dict[str, Any]]:
+        """Each occurrence as one self-contained record (a JSON line of `mamoru scan --json`)."""
+        place: dict[str, Any] = (
+            {"file": self.container}
+            if self.kind == "file"
+            else {"file" if self.kind == "file_column" else "table": self.container, "column": self.column}
+        )
+        out = []
+        for o in self.occurrences:
+            row = asdict(o)
+            out.append({"type": "finding", **place, "kind": row.pop("entity"), **row})
+        return out
 
     def hit(self, entity: str) -> Hits:
         h = self.hits.get(entity)
@@ -97,6 +173,7 @@ class ScanResult:
                     "basis": loc.basis,
                     "rows_sampled": loc.rows_sampled,
                     "findings": [asdict(h) for h in sorted(loc.hits.values(), key=lambda h: h.entity)],
+                    "occurrences": [asdict(o) for o in loc.occurrences],
                 }
                 for loc in self.locations
             ],

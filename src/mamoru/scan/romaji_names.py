@@ -389,6 +389,26 @@ GIVEN_NAMES = frozenset(
         "rina",
         "nao",
         "mami",
+        # Added for issue 26 (common names the list lacked; kazuko, takuya and ryo were seen missing
+        # on the second benchmark corpus, the others were checked against the same list of common names).
+        "kazuko",
+        "takuya",
+        "ryo",
+        "michiko",
+        "hiroko",
+        "yoshiko",
+        "masako",
+        "naoya",
+        "koharu",
+        "hana",
+        "masaru",
+        "tsutomu",
+        "hideo",
+        "ryosuke",
+        "kohei",
+        "shunsuke",
+        "keisuke",
+        "nana",
     ]
 )
 

@@ -4,6 +4,7 @@ with an audit entry that carries counts only."""
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,8 +22,8 @@ from mamoru.errors import ConfigurationError, MamoruError
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.policy.model import Category
 from mamoru.scan import database, files, gaps, shares
-from mamoru.scan.report import Gap, ScanResult
-from mamoru.scan.tables import ScanRun
+from mamoru.scan.report import Dismissals, Gap, ScanResult
+from mamoru.scan.tables import ScanDismissal, ScanRun
 from mamoru.store.db import utcnow
 from mamoru.workspace import Workspace
 
@@ -56,13 +57,21 @@ def scan_files(
     sample_rows: int = files.SAMPLE_ROWS,
     progress: Progress | None = None,
     shares_path: Path | None = None,
+    found: files.Found | None = None,
 ) -> ScanResult:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ScanTargetError(f"no such file or folder: {', '.join(missing)}")
     views = shares.load_shares(shares_path or shares_file(ws), ws.settings.home)
     started = time.perf_counter()
-    result = files.scan_paths(paths, workers=workers, sample_rows=sample_rows, progress=progress)
+    result = files.scan_paths(
+        paths,
+        workers=workers,
+        sample_rows=sample_rows,
+        progress=progress,
+        found=found,
+        dismissals=dismissals(ws),
+    )
     return _with_gaps(ws, result, lambda r, ledger, cats: gaps.file_gaps(r, views, ledger, cats), started)
 
 
@@ -154,3 +163,68 @@ def report_of(ws: Workspace, run: ScanRun) -> dict[str, Any]:
 
 def recent(session: Session, limit: int = 20) -> list[ScanRun]:
     return list(session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)))
+
+
+# --- "not personal": findings the office dismissed, remembered for the next scan -------------------
+
+_FINGERPRINT = re.compile(r"[a-z2-7]{32}")
+
+
+class DismissalError(MamoruError):
+    """A "not personal" mark that cannot be kept (no such fingerprint shape, no reason, a bad kind)."""
+
+
+def dismissals(ws: Workspace) -> Dismissals:
+    """The fingerprint key (derived from the workspace's index key; never stored) and the marks."""
+    key = ws.vault.keyed_hash("scan.not_personal", "fingerprint-key").encode()
+    with ws.db.session() as session:
+        marked = frozenset(session.scalars(select(ScanDismissal.fingerprint)))
+    return Dismissals(key, marked)
+
+
+def mark_not_personal(
+    session: Session,
+    *,
+    fingerprint: str,
+    entity: str,
+    reason: str,
+    actor: str,
+    run_id: int | None = None,
+    now: datetime | None = None,
+) -> ScanDismissal:
+    """Remember that a finding is not personal: the next scan leaves the same value at the same place
+    out. Audited (``scan.not_personal``, the mark's id and kind only); marking twice changes nothing."""
+    from mamoru.scan.recognizers import ENTITIES
+
+    fingerprint, reason = fingerprint.strip().lower(), " ".join(reason.split())
+    if not _FINGERPRINT.fullmatch(fingerprint):
+        raise DismissalError("fingerprint: 32 characters a-z and 2-7, as `mamoru scan --json` gives it")
+    if entity not in ENTITIES:
+        raise DismissalError(f"kind: {entity!r} is not a kind the scanner reports")
+    if not reason or len(reason) > 200:
+        raise DismissalError("reason: say in 1 to 200 characters why the value is not personal")
+    existing = session.scalar(select(ScanDismissal).where(ScanDismissal.fingerprint == fingerprint))
+    if existing is not None:
+        return existing
+    mark = ScanDismissal(
+        fingerprint=fingerprint,
+        entity=entity,
+        reason=reason,
+        run_id=run_id,
+        marked_by=actor,
+        marked_at=now or utcnow(),
+    )
+    session.add(mark)
+    session.flush()
+    append(
+        session,
+        [
+            AuditEvent(
+                actor=actor,
+                action="scan.not_personal",
+                objects=(f"scan_mark:{mark.id}", f"kind:{entity}") + ((f"scan:{run_id}",) if run_id else ()),
+                decision="not_personal",
+            )
+        ],
+    )
+    return mark

@@ -28,3 +28,19 @@ class ScanRun(Base):
     gap_count: Mapped[int] = mapped_column(Integer, default=0)
     totals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     sealed_report: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ScanDismissal(Base):
+    """A finding the privacy office marked "not personal" (a product code that passes the My Number
+    check, a company's published number): its keyed fingerprint (kind, place, value), never the value,
+    so that the next scan leaves the same value at the same place out."""
+
+    __tablename__ = "scan_dismissals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    marked_by: Mapped[str] = mapped_column(String(64))
+    marked_at: Mapped[datetime] = mapped_column()

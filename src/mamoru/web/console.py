@@ -124,7 +124,7 @@ def login(
         return refused
     token, _ = result
     redirect = RedirectResponse(f"/console/?lang={lang}", status_code=303)
-    secure = ws.settings.base_url.startswith("https://")
+    secure = ws.settings.link_base.startswith("https://")
     redirect.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path="/")
     redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return redirect
@@ -174,6 +174,7 @@ def dashboard(
         audit_entries=d.audit_entries,
         verification=d.verification,
         checkpoint=d.checkpoint,
+        statistics_at=d.statistics_at,
     )
 
 

@@ -7,12 +7,9 @@ reader, so there is no compile step and nothing to go stale.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
-from babel.messages.pofile import read_po
 from fastapi import Request
 
+from mamoru import words
 from mamoru.policy.notice import Lang
 
 LANG_COOKIE = "mamoru_lang"
@@ -20,13 +17,10 @@ LANG_COOKIE = "mamoru_lang"
 LANGS: tuple[Lang, ...] = ("ja", "en")
 
 
-@cache
 def catalog(lang: Lang) -> dict[str, str]:
-    """Every label of ``lang``: key -> text, from its message catalog."""
-    path = resources.files("mamoru.web").joinpath(f"locale/{lang}/LC_MESSAGES/messages.po")
-    with path.open("rb") as f:
-        messages = read_po(f, locale=lang)
-    return {str(m.id): str(m.string) for m in messages if m.id and m.string}
+    """Every label of ``lang``: key -> text, from its message catalog (read in :mod:`mamoru.words`,
+    so that letters and e-mails use the same words)."""
+    return words.catalog(lang)
 
 
 def choose_lang(request: Request) -> Lang:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from mamoru.audit.chain import head
 from mamoru.audit.proofs import latest_checkpoint
@@ -20,13 +20,30 @@ from mamoru.policy.service import current_notice, notice_version, notice_version
 from mamoru.policy.tables import PublishedNotice
 from mamoru.web.forms import from_query
 from mamoru.web.i18n import LANG_COOKIE, choose_lang, labels
+from mamoru.words import day, when, yen
 
 router = APIRouter(include_in_schema=False)
 Language = Annotated[Lang, Depends(choose_lang)]
 
 
-#: Every time a person reads is in Japan's time.
-JST = ZoneInfo("Asia/Tokyo")
+@pass_context
+def _jst_time(context: Context, at: datetime | date | str | None) -> str:
+    return when(at, context.get("lang", "ja"))
+
+
+@pass_context
+def _jst_seconds(context: Context, at: datetime | date | str | None) -> str:
+    return when(at, context.get("lang", "ja"), seconds=True)
+
+
+@pass_context
+def _jst_date(context: Context, at: date | datetime | str | None) -> str:
+    return day(at, context.get("lang", "ja"))
+
+
+@pass_context
+def _yen(context: Context, amount: int) -> str:
+    return yen(amount, context.get("lang", "ja"))
 
 
 @cache
@@ -35,8 +52,12 @@ def templates() -> Environment:
         loader=PackageLoader("mamoru.web", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2")),
     )
-    env.filters["jst_date"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d")
-    env.filters["jst_time"] = lambda at: at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+    # Every time a person reads goes through mamoru.words: Japan's time, with its zone, in the
+    # page's language (2026年12月2日 20時37分（日本時間）).
+    env.filters["jst_date"] = _jst_date
+    env.filters["jst_time"] = _jst_time
+    env.filters["jst_seconds"] = _jst_seconds
+    env.filters["yen"] = _yen
     return env
 
 
@@ -63,6 +84,40 @@ def page(
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
+
+
+#: The statuses an error page has its own words for; any other uses those of its class (4xx, 5xx).
+ERROR_WORDS = (401, 403, 404, 409, 413, 422, 429, 500)
+
+
+def error_page(request: Request, status: int) -> HTMLResponse:
+    """An error as a page, in the page's language (the portal and the console; the API answers JSON).
+
+    Says what happened and what to do next in words; never the exception's own text, which is English
+    and for the log."""
+    lang = choose_lang(request)
+    words = labels(lang)
+    key = status if status in ERROR_WORDS else (500 if status >= 500 else 409)
+    console_side = request.url.path.startswith("/console")
+    ws = getattr(request.app.state, "workspace", None)
+    html = (
+        templates()
+        .get_template("error.html.j2")
+        .render(
+            lang=lang,
+            other_lang="en" if lang == "ja" else "ja",
+            switch_url=f"{request.url.path}?lang={'en' if lang == 'ja' else 'ja'}",
+            T=words,
+            title=words[f"errpage_{key}_title"],
+            heading=words[f"errpage_{key}_title"],
+            explanation=words[f"errpage_{key}_text"],
+            home=f"/console/?lang={lang}" if console_side else f"/?lang={lang}",
+            home_label=words["errpage_console_home" if console_side else "errpage_portal_home"],
+            org_name=ws.policy.policy.organization.name.in_(lang) if ws is not None else "mamoru",
+            form_errors=(),
+        )
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def _notice_page(

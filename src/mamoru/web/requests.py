@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
-from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind
+from mamoru.law.requests import DISCLOSING, NEEDS_GROUND, REFUSAL_GROUNDS, CessationGround, RequestKind
+from mamoru.mail import address_problem, has_control
 from mamoru.policy.notice import Lang
-from mamoru.requests import answer, labels, service
-from mamoru.requests.notify import send_code
+from mamoru.requests import answer, jobs, labels, service
+from mamoru.requests.letter import field_label, purpose_label
+from mamoru.requests.notify import send_code, send_link
 from mamoru.requests.service import Document
 from mamoru.requests.tables import SubjectRequest
 from mamoru.web.console import Staff, check, console_page
@@ -84,18 +86,45 @@ SUBMISSIONS = RateLimit(limit=10, window=60)
 CODE_TRIES = RateLimit(limit=30, window=60)
 
 
-def _form_context(ws: Workspace, lang: Lang) -> dict[str, Any]:
+def _chosen(kind: str | None) -> RequestKind | None:
+    try:
+        return RequestKind(kind) if kind else None
+    except ValueError:
+        return None
+
+
+def _form_context(ws: Workspace, lang: Lang, kind: RequestKind | None) -> dict[str, Any]:
+    """What the form shows: the kinds to choose from, then only what the chosen kind needs."""
     policy = ws.policy.policy
+    fee = policy.requests.fees.get(kind, 0) if kind else 0
     return {
         "kinds": [
             (k.value, labels.text(labels.KINDS, k.value, lang), policy.requests.fees.get(k, 0))
             for k in RequestKind
         ],
+        "kind": kind.value if kind else None,
+        "kind_label": labels.text(labels.KINDS, kind.value, lang) if kind else "",
+        "fee": fee,
+        "fee_payment": policy.requests.fee_payment.in_(lang) if fee and policy.requests.fee_payment else "",
+        "shows": {
+            "method": kind in DISCLOSING,
+            "grounds": kind in NEEDS_GROUND,
+            "purposes": kind in (RequestKind.STOP_USE, RequestKind.ERASE),
+            "recipients": kind is RequestKind.STOP_PROVISION,
+            "corrections": kind is RequestKind.CORRECTION,
+        },
         "grounds": [(g.value, labels.text(labels.CESSATION_GROUNDS, g.value, lang)) for g in CessationGround],
         "purposes": [(p.id, p.text.in_(lang)) for p in policy.general_purposes()],
         "recipients": [(r.id, r.name.in_(lang)) for r in policy.recipients],
-        "fields": sorted(f for f, c in policy.fields.items() if not policy.category(c).my_number),
-        "agent_kinds": [(k, labels.text(labels.AGENT_KINDS, k, lang)) for k in labels.AGENT_KINDS],
+        "fields": sorted(
+            (
+                (f, field_label(policy, f, lang))
+                for f, c in policy.fields.items()
+                if not policy.category(c).my_number
+            ),
+            key=lambda pair: pair[1],
+        ),
+        "agent_kinds": [(k, labels.text(labels.AGENTS, k, lang)) for k in labels.AGENT_KINDS],
     }
 
 
@@ -104,6 +133,7 @@ def _new_form(
     ws: Workspace,
     lang: Lang,
     *,
+    kind: RequestKind | None = None,
     errors: list[Problem] | None = None,
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
@@ -117,7 +147,7 @@ def _new_form(
         csrf=token,
         form_errors=shown(errors or [], lang),
         values=values or {},
-        **_form_context(ws, lang),
+        **_form_context(ws, lang, kind),
     )
     response.set_cookie(FORM_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/requests")
     if errors:
@@ -126,8 +156,14 @@ def _new_form(
 
 
 @portal_router.get("/new", response_class=HTMLResponse)
-def new_request(request: Request, ws: CurrentWorkspace, lang: Language) -> HTMLResponse:
-    return _new_form(request, ws, lang)
+def new_request(
+    request: Request, ws: CurrentWorkspace, lang: Language, kind: Annotated[str, Query(max_length=48)] = ""
+) -> HTMLResponse:
+    """Step one chooses the kind; step two (``?kind=``) asks only what that kind needs."""
+    chosen = _chosen(kind)
+    if kind and chosen is None:
+        return _new_form(request, ws, lang, errors=[Problem(("kind",), "", "enum")])
+    return _new_form(request, ws, lang, kind=chosen)
 
 
 def _submission_allowed(request: Request, ws: CurrentWorkspace) -> None:
@@ -142,7 +178,17 @@ def submit_request(
     expected = request.cookies.get(FORM_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
         raise service.RequestConflict("the form expired; reload it and send again")
-    fields = ("kind", "name", "email", "phone", "method", "agent_kind", "agent_name", "details")
+    fields = (
+        "kind",
+        "name",
+        "email",
+        "phone",
+        "method",
+        "postal_address",
+        "agent_kind",
+        "agent_name",
+        "details",
+    )
     raw: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in fields}
     raw = {k: v for k, v in raw.items() if v}
     raw["lang"] = lang
@@ -163,7 +209,8 @@ def submit_request(
     if raw["by_agent"] and isinstance(upload, UploadFile) and upload.filename:
         content = upload.file.read(service.MAX_DOCUMENT_BYTES + 1)
         documents.append(Document("authority", upload.content_type or "", content))
-    again(request, lambda problems: _new_form(request, ws, lang, errors=problems, values=raw))
+    kind = _chosen(raw.get("kind"))
+    again(request, lambda problems: _new_form(request, ws, lang, kind=kind, errors=problems, values=raw))
     data = service.parse_request(raw)
     done = service.submit(
         session,
@@ -196,6 +243,7 @@ def _status_page(
         kind_label=labels.text(labels.KINDS, subject_request.kind, lang),
         status_label=labels.text(labels.STATUSES, subject_request.status, lang),
         outcome_label=labels.text(labels.OUTCOMES, subject_request.outcome, lang),
+        fee_payment=payment.in_(lang) if (payment := ws.policy.policy.requests.fee_payment) else "",
     )
     response.headers.update(PRIVATE_HEADERS)
     return response
@@ -233,6 +281,55 @@ def resend_code(
     send_code(session, ws, subject_request, code, None)
     session.commit()
     return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=code_sent", status_code=303)
+
+
+LINK_CSRF_COOKIE = "mamoru_link_csrf"
+
+
+def _link_form(
+    request: Request, ws: Workspace, lang: Lang, *, sent: bool = False, errors: list[Problem] | None = None
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = page(
+        request,
+        ws,
+        lang,
+        "request_link.html.j2",
+        ui_labels(lang)["rq_link_title"],
+        csrf=token,
+        sent=sent,
+        form_errors=shown(errors or [], lang),
+    )
+    response.set_cookie(LINK_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/requests")
+    response.headers.update(PRIVATE_HEADERS)
+    if errors:
+        response.status_code = 422
+    return response
+
+
+@portal_router.get("/link", response_class=HTMLResponse)
+def link_form(request: Request, ws: CurrentWorkspace, lang: Language, sent: bool = False) -> HTMLResponse:
+    """Ask for the status link again, by the e-mail address the request was made with."""
+    return _link_form(request, ws, lang, sent=sent)
+
+
+@portal_router.post("/link", dependencies=[Depends(_submission_allowed)])
+def send_link_again(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, form: PostedForm
+) -> Response:
+    """Renew and mail the status links of the requests made with this address. The answer is the same
+    whether or not there are any (no account enumeration); a request's link goes out at most once in
+    ``service.LINK_INTERVAL``, and this address's client is limited like the request form."""
+    expected = request.cookies.get(LINK_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
+        raise service.RequestConflict("the form expired; reload it and send again")
+    email = str(form.get("email", ""))[:254].strip()
+    if address_problem(email) is not None or has_control(email):
+        return _link_form(request, ws, lang, errors=[Problem(("email",), "", "email")])
+    for subject_request, token in service.renew_links(session, ws.vault, email, now=datetime.now(UTC)):
+        send_link(session, ws, subject_request, token)
+    session.commit()
+    return RedirectResponse(f"/requests/link?lang={lang}&sent=true", status_code=303)
 
 
 @portal_router.get("/status/{token}/letter", response_class=HTMLResponse)
@@ -324,14 +421,24 @@ def detail(
         documents=opened.documents,
         steps=steps,
         kind_label=labels.text(labels.KINDS, r.kind, lang),
-        status_label=labels.text(labels.STATUSES, r.status, lang),
+        status_label=labels.text(labels.STATUSES, r.status, lang)
+        + (
+            f": {labels.text(labels.ATTENTION, why['attention'], lang)} ({why['step']} {why['target']}: {why['detail']})"
+            if (why := jobs.attention(session, r))
+            else ""
+        ),
         outcome_label=labels.text(labels.OUTCOMES, r.outcome, lang),
         grounds=[labels.text(labels.CESSATION_GROUNDS, g, lang) for g in r.grounds],
         refusal_grounds=[
             (g.value, labels.text(labels.REFUSAL_GROUNDS, g.value, lang))
             for g in sorted(REFUSAL_GROUNDS[kind], key=lambda g: g.value)
         ],
-        agent_kind=labels.text(labels.AGENT_KINDS, r.agent_kind, lang),
+        agent_kind=labels.text(labels.AGENTS, r.agent_kind, lang),
+        purpose_labels=[purpose_label(ws.policy.policy, p, lang) for p in r.purposes],
+        corrections=[
+            (field_label(ws.policy.policy, c["field"], lang), c["value"])
+            for c in opened.sealed.get("corrections", [])
+        ],
         pending_steps=any(s.done_at is None for s in steps),
         breach_incidents=sorted(set(reportable_subjects(session, list(r.subjects)).values())),
         now=datetime.now(UTC),
@@ -422,7 +529,7 @@ def resume(
     request_id: str, ws: CurrentWorkspace, lang: Language, who: Staff, csrf: Annotated[str, Form()]
 ) -> Response:
     check(who, "requests.decide", csrf)
-    submit(ws, "request.fulfil", request_id=request_id)
+    submit(ws, "request.fulfil", request_id=request_id, retry=True)
     return _back(request_id, lang)
 
 

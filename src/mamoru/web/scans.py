@@ -22,7 +22,13 @@ Language = Annotated[Lang, Depends(choose_lang)]
 
 @router.get("", response_class=HTMLResponse)
 def scans(
-    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, error: str = ""
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    error: str = "",
+    marked: bool = False,
 ) -> HTMLResponse:
     check(who, "scans")
     runs = service.recent(session, 20)
@@ -48,6 +54,7 @@ def scans(
         shares=share_list,
         entity_labels={e: label[lang] for e, label in LABELS.items()},
         error=error,
+        marked=marked,
     )
 
 
@@ -64,3 +71,30 @@ def run_now(
     except MamoruError as exc:
         return RedirectResponse(f"/console/scans?lang={lang}&error={type(exc).__name__}", status_code=303)
     return RedirectResponse(f"/console/scans?lang={lang}", status_code=303)
+
+
+@router.post("/not-personal")
+def not_personal(
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+    fingerprint: Annotated[str, Form(max_length=64)],
+    entity: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=400)],
+    run: Annotated[int | None, Form()] = None,
+) -> Response:
+    """The office marks one finding "not personal": remembered for the next scan, audited."""
+    check(who, "scans.run", csrf)
+    try:
+        service.mark_not_personal(
+            session,
+            fingerprint=fingerprint,
+            entity=entity,
+            reason=reason,
+            actor=f"staff:{who.login}",
+            run_id=run,
+        )
+    except MamoruError as exc:
+        return RedirectResponse(f"/console/scans?lang={lang}&error={type(exc).__name__}", status_code=303)
+    return RedirectResponse(f"/console/scans?lang={lang}&marked=1", status_code=303)

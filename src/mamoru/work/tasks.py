@@ -16,7 +16,7 @@ ACTOR = "system:worker"
 def _fulfil(ws: Workspace, args: dict[str, Any]) -> object:
     from mamoru.requests import jobs
 
-    return jobs.run(ws, str(args["request_id"]))
+    return jobs.run(ws, str(args["request_id"]), retry=bool(args.get("retry")))
 
 
 def _request_sweep(ws: Workspace, args: dict[str, Any]) -> object:

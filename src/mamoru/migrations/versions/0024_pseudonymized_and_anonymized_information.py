@@ -1,7 +1,7 @@
 """pseudonymized and anonymized information: plans, datasets, runs, mappings, publications, provisions, disposals
 
 Revision ID: 0024
-Revises: 0023
+Revises: 0027
 Create Date: 2026-12-03 09:24:51.652347
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0023"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

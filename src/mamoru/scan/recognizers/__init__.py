@@ -14,6 +14,7 @@ from mamoru.scan.recognizers.credit_card import CreditCardRecognizer
 from mamoru.scan.recognizers.drivers_license import DriversLicenseRecognizer
 from mamoru.scan.recognizers.email import EmailRecognizer
 from mamoru.scan.recognizers.health_insurance import HealthInsuranceRecognizer
+from mamoru.scan.recognizers.invoice_registration import InvoiceRegistrationRecognizer
 from mamoru.scan.recognizers.my_number import MyNumberRecognizer
 from mamoru.scan.recognizers.passport import PassportRecognizer
 from mamoru.scan.recognizers.person import PersonRecognizer
@@ -23,6 +24,7 @@ from mamoru.scan.recognizers.special_care import SpecialCareRecognizer
 
 ALL: tuple[type[Recognizer], ...] = (
     MyNumberRecognizer,
+    InvoiceRegistrationRecognizer,
     CorporateNumberRecognizer,
     DriversLicenseRecognizer,
     CreditCardRecognizer,

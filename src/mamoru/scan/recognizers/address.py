@@ -16,14 +16,17 @@ PREFECTURES = (
 )  # fmt: skip
 
 _PREF = "(?:" + "|".join(PREFECTURES) + ")"
-_NAME = r"[\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff々ヶケ]"
+# The long-vowel mark ー is folded to "-": inside a katakana town name (ポートアイランド, センター北) it is
+# part of the name, so a "-" right after katakana is taken as one.
+_NAME = r"(?:[\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff々ヶケ]|(?<=[\u30a1-\u30fa])-)"
 _KNUM = "[一二三四五六七八九十〇]"
 # 1丁目2番3号 / 1-2-3 / 三丁目2番地 / 2番地の5 ; the building (name and room number) is optional.
 _BLOCK = (
     rf"(?:\d{{1,4}}|{_KNUM}{{1,3}})(?:丁目|-)\s?\d{{1,5}}(?:番地?|-)?(?:の?\d{{1,5}}号?)?"
     rf"|\d{{1,5}}番地?(?:の?\d{{1,5}}号?)?"
 )
-_BUILDING = r"(?:[ ]?[^\s、。,()（）「」]{1,24}?\d{1,4}(?:号室|号|F|階)?)?"
+# A building starts with a name, not a digit: "1-2-3 100-0001" is a block and a postal code.
+_BUILDING = r"(?:[ ]?[^\s\d、。,;:()（）「」<>][^\s、。,;()（）「」<>]{0,23}?\d{1,4}(?:号室|号|F|階)?)?"
 _ROMAJI_AREA = r"[A-Z][a-z]+(?:-[a-z]+)?"
 
 

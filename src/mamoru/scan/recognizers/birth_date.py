@@ -66,8 +66,13 @@ class BirthDateRecognizer(Recognizer):
         ),
         Pattern("day month year", r"\d(?<![0-9]\d)\d? " + _MONTH_RE + r",? (?:18|19|20)\d{2}(?![0-9])", 0.3),
         Pattern("month day, year", _MONTH_RE + r" \d{1,2},? (?:18|19|20)\d{2}(?![0-9])", 0.3),
+        Pattern(
+            "month/day/year or day/month/year",
+            r"\d(?<![0-9]\d)\d?([/.-])\d{1,2}\1(?:18|19|20)\d{2}(?![0-9])",
+            0.3,
+        ),
     )
-    context = ("生年月日", "誕生日", "生まれ", "出生", "birth", "born", "dob", "d.o.b", "生年")
+    context = ("生年月日", "誕生日", "生まれ", "出生", "birth", "born", "dob", "d.o.b", "生年", "bday")
     negative_context = ("入社", "発行", "申込", "作成", "更新", "有効期限", "交付", "登録", "issued", "expir")
     needs_context = True
     context_boost = 0.6
@@ -78,7 +83,8 @@ class BirthDateRecognizer(Recognizer):
 
     def validate(self, value: str) -> bool | None:
         era = next((e for e in ERAS if value.startswith(e)), None)
-        if era is None and value[:1] in _ERA_INITIAL and not value[:2].isdigit():
+        # An era initial is followed by a digit, a dot or a space: "March 25, 1969" starts with M too.
+        if era is None and value[:1] in _ERA_INITIAL and not value[1:2].isalpha():
             era = _ERA_INITIAL[value[0]]
         numbers = [1 if n == "元" else int(n) for n in _NUM.findall(value)]
         if era is not None:
@@ -96,4 +102,6 @@ class BirthDateRecognizer(Recognizer):
             return month is not None and _real(year, month, day)
         if len(numbers) != 3:
             return False
+        if numbers[2] >= 1000:  # MM/DD/YYYY or DD/MM/YYYY: either reading may be the real one
+            return _real(numbers[2], numbers[0], numbers[1]) or _real(numbers[2], numbers[1], numbers[0])
         return _real(numbers[0], numbers[1], numbers[2])

@@ -8,7 +8,7 @@ from typing import ClassVar
 from mamoru.scan.recognizer import Pattern, Recognizer
 from mamoru.scan.text import NUM_END, digits_only
 
-_SEP = r"[ :：・]{0,3}"
+_SEP = r"[ :：・/]{0,3}"
 
 
 def insurer_number_valid(digits: str) -> bool:
@@ -27,7 +27,22 @@ class HealthInsuranceRecognizer(Recognizer):
     entity = "health_insurance"
     label: ClassVar[dict[str, str]] = {"ja": "健康保険証の記号・番号", "en": "Health-insurance number"}
     patterns = (
-        Pattern("insurer number", r"保険者番号" + _SEP + r"(?P<v>\d{8}|\d{6})" + NUM_END, 0.8),
+        Pattern(
+            "insurer number",
+            r"(?:保険者番号|(?i:insurer(?:'s)? (?:no\.?|number)|insurer_no))"
+            + _SEP
+            + r"(?P<v>\d{8}|\d{6})"
+            + NUM_END,
+            0.8,
+        ),
+        Pattern(
+            "symbol and number under a joint label",
+            r"(?:記号[・/]?番号|(?i:symbol ?(?:/|and|&) ?number|symbol_number))"
+            + _SEP
+            + r"(?P<v>[0-9A-Za-z]{1,10}(?: ?[/・-] ?| )\d{1,10})"
+            + NUM_END,
+            0.8,
+        ),
         Pattern(
             "insured symbol and number",
             r"記号"
@@ -52,7 +67,16 @@ class HealthInsuranceRecognizer(Recognizer):
             2,  # re.IGNORECASE
         ),
     )
-    context = ("保険", "被保険者", "insurance", "保険証")
+    context = (
+        "保険",
+        "被保険者",
+        "insurance",
+        "保険証",
+        "insurer",
+        "symbol/number",
+        "symbol and number",
+        "記号・番号",
+    )
     needs_context = True
     window_before = 30
 

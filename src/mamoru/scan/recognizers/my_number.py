@@ -46,9 +46,12 @@ class MyNumberRecognizer(Recognizer):
         "serial",
         "請求書",
         "管理番号",
+        "ticket",
+        "受付番号",
     )
     valid_score = 0.55
     negative_penalty = 0.8
+    negative_line = True
 
     def validate(self, value: str) -> bool | None:
         return mynumber.is_valid(digits_only(value))

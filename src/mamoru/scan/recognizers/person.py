@@ -7,6 +7,7 @@ import re
 import threading
 import warnings
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from mamoru.scan.recognizer import Explanation, Finding, Pattern, Recognizer
@@ -33,10 +34,33 @@ HONORIFICS = (
 NAME_LABELS = (
     "氏名", "名前", "お名前", "担当", "担当者", "申請者", "申込者", "代表者", "差出人", "宛先", "記入者", "本人",
     "従業員", "社員", "受付者", "依頼者", "相談者", "患者", "契約者", "被保険者", "扶養", "配偶者", "保護者",
-    "name", "from:", "to:", "attn", "dear", "mr.", "ms.", "mrs.", "dr.", "prof.",
+    "name", "from:", "to:", "attn", "dear", "mr.", "ms.", "mrs.", "dr.", "prof.", "名義", "発行者", "氏 名",
 )  # fmt: skip
+# Labels that open a list of names running to the end of the line (出席者：山田、佐藤、鈴木): every
+# surname on the line after one counts, however far from it. Matched at the start of a line only.
+LIST_LABELS = (
+    "出席者",
+    "参加者",
+    "欠席者",
+    "出席",
+    "参加",
+    "宛先",
+    "cc",
+    "bcc",
+    "to",
+    "記録",
+    "報告者",
+    "n",
+    "fn",
+)
+# Words after a surname that are not a given name (石井です, 山田さん, 佐藤から).
+NOT_GIVEN = (
+    "です", "でした", "でございます", "と申します", "より", "から", "まで", "など", "には", "とは", "への",
+)  # fmt: skip
+# A self-introduction: a surname that opens a sentence and is followed by one of these.
+SELF_INTRODUCTION = ("です。", "と申します", "でございます")
 ORG_SUFFIXES = (
-    "株式会社", "有限会社", "合同会社", "(株)", "（株）", "製作所", "商事", "工業", "銀行", "病院", "医院",
+    "支店", "本店", "営業所", "支社", "工場", "センター", "株式会社", "有限会社", "合同会社", "(株)", "（株）", "製作所", "商事", "工業", "銀行", "病院", "医院",
     "クリニック", "大学", "学園", "学校", "商店", "建設", "産業", "電機", "電気", "不動産", "事務所", "法律",
     "会計", "駅", "市", "町", "村", "区", "郡", "県", "通り", "ビル", "運輸", "ホールディングス", "グループ",
     "会社", "特許", "化学", "薬品", "食品", "証券", "保険", "財団", "協会", "研究所", "記念", "賞", "家",
@@ -45,6 +69,53 @@ ORG_SUFFIXES = (
 ORG_PREFIXES = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "財団法人", "社団法人")
 
 _SUDACHI_MAX_BYTES = 45_000
+KANJI_OR_KANA = re.compile(r"[\u3041-\u30ff\u4e00-\u9fff々]")
+_GIVEN_AFTER = re.compile(
+    r"(?P<sep>[ \u3000;]?)(?P<g>[\u4e00-\u9fff々]{1,3}|[ぁ-ゖ]{2,4}|[ァ-ヴー]{2,6})"
+    r"(?=$|[\s;,、，。()（）<>「」:：/・])"
+)
+_SPACES = re.compile(r"[ \u3000]+")
+# A name right before a title or honorific (森部長, 小林 涼先生, 田中様), found by a regular expression and
+# checked by tokenizing the candidate alone: in running text the analyser may join it to the title
+# (森部 + 長) or read it as a place (松本 in 松本課長).
+_TITLES = (
+    "様",
+    "さま",
+    "さん",
+    "殿",
+    "君",
+    "くん",
+    "ちゃん",
+    "先生",
+    "部長",
+    "課長",
+    "係長",
+    "社長",
+    "主任",
+    "室長",
+)
+_KANJI_RUN = r"[\u4e00-\u9fff々]"
+_TITLED = re.compile(
+    rf"(?<!{_KANJI_RUN})(?P<v>{_KANJI_RUN}{{1,4}}(?:[ \u3000][\u4e00-\u9fff々ぁ-ゖ]{{1,3}})?)(?={'|'.join(_TITLES)})"
+)
+# A list of names after a list label, one a line: 出席者：山田、佐藤、鈴木（敬称略）.
+_LIST_LINE = re.compile(
+    r"^[ \u3000>]*(?:出席者|参加者|欠席者|出席|参加|宛先|cc|bcc|記録|報告者)[ \u3000]*:[ \u3000]*(?P<rest>[^\n]*)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_LIST_ITEM = re.compile(r"[^,、・/;()\s]+(?:[ \u3000][^,、・/;()\s]+)?")
+# A self-introduction: "お世話になっております。林です。"
+_INTRODUCED = re.compile(
+    rf"(?:^|[。>])[ \u3000]*(?P<v>{_KANJI_RUN}{{1,4}})(?=です。|と申します|でございます)", re.MULTILINE
+)
+# One-kanji surnames that the dictionary reads as common nouns when alone (林, 森): taken for a surname
+# only in the three places above (before a title, in a list after a list label, in a self-introduction).
+ONE_KANJI_SURNAMES = frozenset("林森原関堀辻岸泉畑谷浜東西南北星楠林")
+_LIST_LABEL = re.compile(
+    r"[ \u3000>]*(?P<label>" + "|".join(sorted(LIST_LABELS, key=len, reverse=True)) + r")[ \u3000]*[:：]",
+    re.IGNORECASE,
+)
+
 # A word that can be read as Hepburn romaji syllables (ta-i-chi, ha-t-to-ri, shi-n-ji): next to a known
 # surname such a word is taken for a given name; English words (Motor, Dear, Industries) are not.
 _SYLLABLE = r"(?:[kstpc](?=[kstpc]))?(?:[kgsztdnhbpmr]y?[aeiou]|sh[aiuo]|ch[aiuo]|j[aiuo]|tsu|f[uaio]|w[ao]|y[aou]|[aeiou]|n(?![aeiouy]))"
@@ -106,7 +177,8 @@ class PersonRecognizer(Recognizer):
         Pattern(
             "kana name under a reading label",
             r"(?:フリガナ|ふりがな|カナ氏名|氏名カナ|カナ|よみがな|読み)[:：)）]?\s*"
-            r"(?P<v>[ァ-ヴ][ァ-ヴ-]{0,9}[ ][ァ-ヴ][ァ-ヴ-]{0,9}|[ぁ-ゖ][ぁ-ゖ-]{0,9}[ ][ぁ-ゖ][ぁ-ゖ-]{0,9})",
+            r"(?P<v>[ァ-ヴ][ァ-ヴ-]{0,9}[ ]?[ァ-ヴ][ァ-ヴ-]{0,9}|[ぁ-ゖ][ぁ-ゖ-]{0,9}[ ]?[ぁ-ゖ][ぁ-ゖ-]{0,9})"
+            r"(?![ァ-ヴぁ-ゖ])",
             0.85,
         ),
         Pattern(
@@ -118,6 +190,16 @@ class PersonRecognizer(Recognizer):
             "honorific and romaji surname",
             r"(?:Mr|Ms|Mrs|Dr|Prof)\.? (?P<v>[A-Z][a-z]{1,14})(?![A-Za-z])",
             0.8,
+        ),
+        Pattern(
+            "katakana name after a name label",
+            r"(?:(?i:name)|名前|氏名|名義)[:：]?[ ]?(?P<v>[ァ-ヴ][ァ-ヴ-]{1,12}(?:[ ][ァ-ヴ][ァ-ヴ-]{0,12})?)(?![ァ-ヴ])",
+            0.75,
+        ),
+        Pattern(
+            "romaji name alone under a name label",
+            r"(?i:name)[:：] ?(?P<v>[A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])(?!,? [A-Za-z])",
+            0.7,
         ),
     )
     context = NAME_LABELS + HONORIFICS
@@ -141,17 +223,30 @@ class PersonRecognizer(Recognizer):
     # --- regular expressions: kana under a label, romaji ------------------------------------------
 
     def _patterns(self, folded: str) -> Iterator[Finding]:
-        kana, romaji, honorific = self._compiled
+        kana, romaji, honorific, kana_label, romaji_label = self._compiled
         for m in kana[1].finditer(folded):
             yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
+        for m in kana_label[1].finditer(folded):
+            yield self._finding(m.start("v"), m.end("v"), kana_label[0], 0.75)
+        for m in romaji_label[1].finditer(folded):
+            word = m.group("v").lower()
+            if (word in SURNAMES or word in GIVEN_NAMES) and word not in COMPANY_WORDS:
+                yield self._finding(m.start("v"), m.end("v"), romaji_label[0], 0.7)
+        yield from self._in_name_places(folded)
         words = list(romaji[1].finditer(folded))
         i = 0
         while i < len(words) - 1:
             first, second = words[i], words[i + 1]
-            if second.start() != first.end() + 1 or folded[first.end()] != " ":
+            gap = folded[first.end() : second.start()]
+            if gap not in (" ", ", "):
                 i += 1
                 continue
-            if self._romaji_pair(folded, first, second):
+            # "Surname, Given" (a directory or an HR export): both must be known names, in that order.
+            if gap == ", ":
+                ok = first.group(0).lower() in SURNAMES and second.group(0).lower() in GIVEN_NAMES
+            else:
+                ok = self._romaji_pair(folded, first, second)
+            if ok:
                 yield self._finding(first.start(), second.end(), romaji[0], 0.75)
                 i += 2
             else:
@@ -159,6 +254,38 @@ class PersonRecognizer(Recognizer):
         for m in honorific[1].finditer(folded):
             if m.group("v").lower() in SURNAMES:
                 yield self._finding(m.start("v"), m.end("v"), honorific[0], 0.8)
+
+    def _in_name_places(self, folded: str) -> Iterator[Finding]:
+        """Names before a title, in a list after a list label and in a self-introduction, each candidate
+        tokenized alone (only these short spans go to the analyser here)."""
+        if not KANJI_OR_KATAKANA.search(folded):
+            return
+        for m in _TITLED.finditer(folded):
+            length = self._isolated_name(m.group("v"))
+            if length:
+                yield self._finding(
+                    m.start("v"), m.start("v") + length, _PLACES[0], 0.85, folded[m.end("v") :][:2]
+                )
+        for line in _LIST_LINE.finditer(folded):
+            base = line.start("rest")
+            for item in _LIST_ITEM.finditer(line.group("rest")):
+                word = item.group(0)
+                for title in _TITLES:
+                    word = word.removesuffix(title)
+                length = self._isolated_name(word)
+                if length:
+                    yield self._finding(base + item.start(), base + item.start() + length, _PLACES[1], 0.8)
+        for m in _INTRODUCED.finditer(folded):
+            length = self._isolated_name(m.group("v"))
+            if length == len(m.group("v")):
+                yield self._finding(m.start("v"), m.end("v"), _PLACES[2], 0.75)
+
+    def _isolated_name(self, word: str) -> int:
+        """How many leading characters of ``word`` are a name: a surname (by the dictionary, or a common
+        one-kanji surname), with the given name after it when one follows; 0 when it is no name."""
+        if not word or self._org_after.search(word):
+            return 0
+        return _isolated_name_length(word)
 
     def _romaji_pair(self, folded: str, first: re.Match[str], second: re.Match[str]) -> bool:
         a, b = first.group(0).lower(), second.group(0).lower()
@@ -218,17 +345,41 @@ class PersonRecognizer(Recognizer):
                 continue
             start, end = m.begin(), m.end()
             j = i + 1
+            if not KANJI_OR_KANA.search(m.surface()):
+                i = j  # an English word the dictionary tags as a name (March, Bank): romaji rules only
+                continue
             paired = is_full
             if is_surname:
                 k = j
-                if k < n and morphemes[k].surface() in (" ", "\u3000"):
+                if k < n and morphemes[k].surface() in (" ", "\u3000", ";"):
                     k += 1
                 if k < n and sudachi.given(morphemes[k]):
                     end = morphemes[k].end()
                     j = k + 1
                     paired = True
+                else:
+                    given = self._given_after(piece, end)
+                    if given is not None:
+                        end = given
+                        while j < n and morphemes[j].begin() < end:
+                            j += 1
+                        paired = True
             i = j
             yield from self._judge(text, base + start, base + end, paired)
+
+    def _given_after(self, piece: str, end: int) -> int | None:
+        """Where a given name the dictionary does not know ends, right after a surname: one to three
+        kanji, or two to four hiragana or katakana after a space (山田 翔, 井上 さくら, 坂本;翔), or one
+        or two kanji written on (山本翔), always followed by a boundary; None when there is none."""
+        m = _GIVEN_AFTER.match(piece, end)
+        if m is None:
+            return None
+        given = m.group("g")
+        if not m.group("sep") and not ("\u4e00" <= given[0] <= "\u9fff" and len(given) <= 2):
+            return None
+        if given in HONORIFICS or given in NOT_GIVEN or self._org_after.match(given):
+            return None
+        return m.end("g")
 
     def _judge(self, text: str, start: int, end: int, paired: bool) -> Iterator[Finding]:
         after = text[end : end + 8]
@@ -236,14 +387,25 @@ class PersonRecognizer(Recognizer):
         if self._org_after.match(after.lstrip(" \u3000")) or self._org_before.search(before):
             return
         honorific = self._honorific.match(after.lstrip(" \u3000"))
-        label = self._label.search(before.lower()) if self._label is not None else None
+        squeezed = _SPACES.sub("", before.lower())  # 氏　　名 as written on a résumé
+        label = self._label.search(squeezed) if self._label is not None else None
+        word: str | None = None
+        line_start = text.rfind("\n", 0, start) + 1
+        listed = _LIST_LABEL.match(text, line_start, start)
+        opening = text[line_start:start].rstrip(" \u3000")
+        introduced = (not opening or opening.endswith(("。", ">"))) and after.startswith(SELF_INTRODUCTION)
         if paired:
             score = 0.85
         elif honorific or label:
             score = 0.75
+        elif listed:
+            score, word = 0.75, listed.group("label")
+        elif introduced:
+            score, word = 0.7, after[:2]
         else:
             return
-        word = honorific.group(0) if honorific else (label.group(0) if label else None)
+        if word is None:
+            word = honorific.group(0) if honorific else (label.group(0) if label else None)
         if word is not None:
             score = min(1.0, score + 0.1)
         yield Finding(
@@ -255,5 +417,40 @@ class PersonRecognizer(Recognizer):
             Explanation("SudachiPy 人名", 0.85 if paired else 0.75, None, word, None),
         )
 
-    def _finding(self, start: int, end: int, pattern: Pattern, score: float) -> Finding:
-        return Finding(self.entity, start, end, score, self.name, Explanation(pattern.name, score))
+    def _finding(
+        self, start: int, end: int, pattern: Pattern, score: float, word: str | None = None
+    ) -> Finding:
+        return Finding(
+            self.entity, start, end, score, self.name, Explanation(pattern.name, score, None, word)
+        )
+
+
+_PLACES = (
+    Pattern("name before a title or honorific", _TITLED.pattern, 0.85),
+    Pattern("name in a list after a list label", _LIST_LINE.pattern, 0.8),
+    Pattern("surname in a self-introduction", _INTRODUCED.pattern, 0.75),
+)
+
+
+@lru_cache(maxsize=4096)
+def _isolated_name_length(word: str) -> int:
+    sudachi = _Sudachi.get()
+    morphemes = sudachi.tokenize(word)
+    if not len(morphemes):
+        return 0
+    first = morphemes[0]
+    if not (sudachi.surname(first) or sudachi.full(first) or first.surface() in ONE_KANJI_SURNAMES):
+        return 0
+    end = int(first.end())
+    if end == len(word):
+        return end
+    rest = len(morphemes)
+    k = 1
+    if k < rest and morphemes[k].surface() in (" ", "\u3000"):
+        k += 1
+    if k < rest and sudachi.given(morphemes[k]) and morphemes[k].end() == len(word):
+        return len(word)
+    given = _GIVEN_AFTER.match(word, end)
+    if given is not None and given.end("g") == len(word) and given.group("g") not in HONORIFICS:
+        return len(word)
+    return end if word[end] in " \u3000" else 0

@@ -1,0 +1,152 @@
+"""Versions of the state that processes keep in memory (who may act, what each person was told and
+agreed to): a stamp per area in ``guard_versions``, changed by database triggers (migration 0028) with
+every committed write to the area's tables, from any process and any statement.
+
+A cache asks :func:`stamps` before it serves anything. Reading the stamps costs one small query, done at
+most every ``check_seconds`` per engine, and at once after this process commits a write to a watched
+table (a session event bumps the local epoch), so a change made here is seen by the next call here, and a
+change made by another process (the CLI, a worker) within ``check_seconds``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import Engine, String, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from mamoru.store.db import Base
+
+#: area -> the tables whose writes change its stamp (the triggers of migration 0028 watch the same)
+AREAS: dict[str, frozenset[str]] = {
+    "actors": frozenset({"staff", "staff_roles", "api_clients"}),
+    "subjects": frozenset({"data_subjects", "acquisitions", "consents", "cessations"}),
+}
+_WATCHED = frozenset().union(*AREAS.values())
+#: how long a process trusts the stamps it read before it reads them again (another process's writes)
+CHECK_SECONDS = 0.01
+#: session.info key: this transaction wrote watched state, so caches must not serve it
+DIRTY = "mamoru.guard_state_dirty"
+
+
+_READ = "SELECT area, stamp FROM guard_versions"
+
+
+class GuardVersion(Base):
+    __tablename__ = "guard_versions"
+
+    area: Mapped[str] = mapped_column(String(16), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(40))
+
+
+class _Epoch:
+    """Bumped after every commit in this process that wrote a watched table."""
+
+    value = 0
+
+
+class _Seen:
+    __slots__ = ("checked_at", "connection", "epoch", "lock", "stamps")
+
+    def __init__(self) -> None:
+        self.stamps: dict[str, str] = {}
+        self.checked_at = -1e18
+        self.epoch = -1
+        self.lock = threading.Lock()
+        #: a connection of the engine's kept for this one read (a checkout per read costs more than it)
+        self.connection: Any = None
+
+    def read(self, engine: Engine) -> dict[str, str]:
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = engine.raw_connection()
+            try:
+                cursor = self.connection.cursor()
+                try:
+                    cursor.execute(_READ)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+                self.connection.rollback()  # end the read, so that the next one sees later commits
+                return {str(area): str(stamp) for area, stamp in rows}
+            except Exception:
+                broken, self.connection = self.connection, None
+                with contextlib.suppress(Exception):
+                    broken.invalidate()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+_SEEN: weakref.WeakKeyDictionary[Engine, _Seen] = weakref.WeakKeyDictionary()
+_SEEN_LOCK = threading.Lock()
+
+
+def stamps(engine: Engine, *, check_seconds: float | None = None) -> dict[str, str]:
+    """The current stamp of every area, as of at most ``check_seconds`` ago (or a local commit)."""
+    seen = _SEEN.get(engine)
+    if seen is None:
+        with _SEEN_LOCK:
+            seen = _SEEN.setdefault(engine, _Seen())
+    limit = CHECK_SECONDS if check_seconds is None else check_seconds
+    now = time.monotonic()
+    if seen.epoch == _Epoch.value and now - seen.checked_at < limit:
+        return seen.stamps
+    with seen.lock:
+        epoch = _Epoch.value  # read before the query: a commit during it makes the next call look again
+        if seen.epoch == epoch and time.monotonic() - seen.checked_at < limit:
+            return seen.stamps
+        current = seen.read(engine)
+        seen.stamps, seen.checked_at, seen.epoch = current, now, epoch
+        return current
+
+
+def dirty(session: Session) -> bool:
+    """Whether this session's transaction has written (or is about to write) watched state."""
+    if session.info.get(DIRTY):
+        return True
+    return any(_watched(obj) for obj in (*session.new, *session.dirty, *session.deleted))
+
+
+def _watched(obj: Any) -> bool:
+    table = getattr(obj, "__tablename__", None)
+    return table in _WATCHED
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    if not session.info.get(DIRTY) and any(
+        _watched(o) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info[DIRTY] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _WATCHED:
+            state.session.info[DIRTY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(DIRTY, False):
+        _Epoch.value += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(DIRTY, None)
+
+
+@event.listens_for(Engine, "engine_disposed")
+def _engine_disposed(engine: Engine) -> None:
+    seen = _SEEN.pop(engine, None)
+    if seen is not None and seen.connection is not None:
+        with contextlib.suppress(Exception):
+            seen.connection.close()

@@ -1,0 +1,158 @@
+"""The guard's cached state (``guard.state``, ``store.versions``): every write to what the guard reads
+changes a version stamp (database triggers), so a cached decision never outlives the state it was made on.
+
+A write from "another process" is made here on a second engine through Core statements, which no session
+event of this process sees: only the triggers' stamps can tell the cache."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from mamoru.guard.decision import Action, Reason
+from mamoru.guard.service import decide_and_record
+from mamoru.ledger.consent import ConsentScope, give_consent
+from mamoru.ledger.tables import Acquisition, Cessation, Consent
+from mamoru.people.tables import ApiClient
+from mamoru.people.tokens import authenticate, issue_token
+from mamoru.store import versions
+from mamoru.store.db import Database
+from mamoru.workspace import Workspace
+from tests.demo_copies import demo_copy
+
+
+@pytest.fixture
+def demo(workspace: Workspace) -> Workspace:
+    demo_copy(workspace, 4)
+    return workspace
+
+
+@pytest.fixture
+def other(demo: Workspace) -> Iterator[Database]:
+    """A second engine on the same database: its Core writes are invisible to this process's events."""
+    db = Database(demo.db.url)
+    yield db
+    db.dispose()
+
+
+def customer(ws: Workspace) -> str:
+    with ws.db.session() as session:
+        subject = session.scalar(
+            select(Acquisition.subject_id)
+            .where(Acquisition.channel_id == "ch-services")
+            .order_by(Acquisition.id)
+        )
+    return str(subject)
+
+
+def ask(ws: Workspace, subject: str, *, purpose: str = "services", now: datetime | None = None):  # type: ignore[no-untyped-def]
+    with ws.db.session() as session:
+        (decision,) = decide_and_record(
+            session,
+            ws.policy,
+            actor="staff:sa01",
+            purpose=purpose,
+            subjects=[subject],
+            categories=["contact"],
+            action=Action.READ,
+            now=now or datetime.now(UTC),
+        )
+    return decision
+
+
+def after_the_check_interval() -> None:
+    time.sleep(versions.CHECK_SECONDS * 3)
+
+
+def test_appi_35_a_stop_written_by_another_process_is_honoured_by_the_cached_guard(
+    demo: Workspace, other: Database
+) -> None:
+    subject = customer(demo)
+    assert ask(demo, subject).allow  # now cached
+    before = versions.stamps(demo.db.engine, check_seconds=0)["subjects"]
+    with other.engine.begin() as conn:
+        conn.execute(
+            insert(Cessation).values(
+                subject_id=subject, kind="stop_use", purpose="services", source_ref="x:1"
+            )
+        )
+    assert versions.stamps(demo.db.engine, check_seconds=0)["subjects"] != before
+    after_the_check_interval()
+    assert ask(demo, subject).reasons == (Reason.USE_STOPPED,)
+
+
+def test_a_role_taken_away_by_another_process_ends_the_cached_actor(demo: Workspace, other: Database) -> None:
+    subject = customer(demo)
+    assert ask(demo, subject).allow
+    with other.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "DELETE FROM staff_roles WHERE role = 'sales' AND staff_id = (SELECT id FROM staff WHERE login = 'sa01')"
+        )
+    after_the_check_interval()
+    assert ask(demo, subject).reasons == (Reason.ROLE_LACKS_PURPOSE,)
+
+
+def test_a_consent_withdrawn_for_a_later_time_ends_at_that_time_though_cached(demo: Workspace) -> None:
+    subject = customer(demo)
+    now = datetime.now(UTC)
+    with demo.db.session() as session:
+        consent = give_consent(
+            session,
+            subject_id=subject,
+            scope=ConsentScope.BEYOND_PURPOSE,
+            purpose="announcements",
+            channel="web",
+            evidence_ref="form:9",
+            actor="staff:po01",
+            now=now - timedelta(seconds=1),
+        )
+        session.flush()
+        session.execute(
+            update(Consent).where(Consent.id == consent.id).values(withdrawn_at=now + timedelta(hours=1))
+        )
+    assert ask(demo, subject, purpose="announcements", now=now).allow  # cached, holds until the withdrawal
+    later = now + timedelta(hours=1, seconds=1)
+    assert not ask(demo, subject, purpose="announcements", now=later).allow
+
+
+def test_a_rolled_back_write_is_never_served_from_the_cache(demo: Workspace) -> None:
+    subject = customer(demo)
+    assert ask(demo, subject).allow
+    with demo.db.sessions() as session:
+        session.begin()
+        session.add(Cessation(subject_id=subject, kind="stop_use", purpose="services", source_ref="x:2"))
+        session.flush()
+        (decision,) = decide_and_record(
+            session,
+            demo.policy,
+            actor="staff:sa01",
+            purpose="services",
+            subjects=[subject],
+            categories=["contact"],
+            action=Action.READ,
+            now=datetime.now(UTC),
+        )
+        assert decision.reasons == (Reason.USE_STOPPED,)  # its own write, read in its own transaction
+        session.rollback()
+    assert ask(demo, subject).allow
+    after_the_check_interval()
+    assert ask(demo, subject).allow
+
+
+def test_a_token_revoked_by_another_process_stops_working(demo: Workspace, other: Database) -> None:
+    now = datetime.now(UTC)
+    with demo.db.session() as session:
+        token = issue_token(
+            session, "bench", scopes=["guard"], lifetime=timedelta(days=1), actor="staff:po01", now=now
+        )[1]
+    with demo.db.session() as session:
+        assert authenticate(session, token, now) is not None  # now cached
+    with other.engine.begin() as conn:
+        conn.execute(update(ApiClient).where(ApiClient.name == "bench").values(revoked_at=now))
+    after_the_check_interval()
+    with demo.db.session() as session:
+        assert authenticate(session, token, datetime.now(UTC)) is None
