@@ -36,6 +36,9 @@ DYNAMIC = {
         "final_overdue",
         "not_reportable",
     ],
+    "deid_kind_": ["pseudonymized", "anonymized"],
+    "deid_status_": ["registered", "created", "retired"],
+    "deid_run_": ["running", "completed", "refused"],
 }
 
 

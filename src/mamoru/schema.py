@@ -2,6 +2,7 @@
 
 from mamoru import outbox as _outbox
 from mamoru.audit import tables as _audit
+from mamoru.deid import tables as _deid
 from mamoru.incidents import tables as _incidents
 from mamoru.ledger import tables as _ledger
 from mamoru.mynumber import tables as _mynumber
@@ -18,6 +19,7 @@ from mamoru.work import tables as _work
 metadata = Base.metadata
 __all__ = [
     "_audit",
+    "_deid",
     "_incidents",
     "_ledger",
     "_mynumber",

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamoru import __version__, logfilter
 from mamoru.api import audit, ledger, personal, v1
+from mamoru.api import deid as api_deid
 from mamoru.api import deps as api_deps
 from mamoru.api import errors as api_errors
 from mamoru.api import incidents as api_incidents
@@ -26,6 +27,7 @@ from mamoru.errors import Invalid, MamoruError
 from mamoru.policy.service import is_current
 from mamoru.web import console, door, forms, portal
 from mamoru.web import datastores as web_datastores
+from mamoru.web import deid as web_deid
 from mamoru.web import incidents as web_incidents
 from mamoru.web import mynumber as web_mynumber
 from mamoru.web import people as web_people
@@ -167,6 +169,9 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_datastores.router)
     app.include_router(web_scans.router)
     app.include_router(web_tokens.router)
+    app.include_router(api_deid.router)
+    app.include_router(web_deid.portal_router)
+    app.include_router(web_deid.console_router)
     api_deps.check_every_route_declares_an_area(app.routes)
     # Outermost, in this order: the client's address is settled, then an oversized body is refused,
     # before any route, session or credential is touched.

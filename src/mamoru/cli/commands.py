@@ -28,6 +28,7 @@ WHERE: dict[str, tuple[str, str]] = {
     "backup": ("mamoru.cli.backup", "backup"),
     "restore": ("mamoru.cli.backup", "restore"),
     "scan": ("mamoru.cli.scan", "scan"),
+    "deid": ("mamoru.cli.deid", "app"),
 }
 #: Each subcommand's help: its module builds its Typer app (or its command) with it, and `mamoru --help`
 #: lists it without loading the module.
@@ -55,4 +56,5 @@ HELP: dict[str, str] = {
     "backup": "Back up the database in one consistent snapshot (SQLite or PostgreSQL); keys are kept apart.",
     "restore": "Restore a backup into the configured, empty database, bring it to the current schema and verify the\naudit log (exit 1 if it does not verify).",
     "scan": "Find personal information and report the ledger gaps; exit 1 when there is a gap.\n/ 個人情報を探し、台帳との差異を報告します（差異があれば終了コード 1）。\n\nOnly counts and masked samples are shown: never a whole value.",
+    "deid": "Pseudonymized and anonymized information (APPI Arts. 41-46). / 仮名加工情報・匿名加工情報。",
 }

@@ -3,11 +3,12 @@ requests, incidents, Individual Numbers, the people side and a scanned file shar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from mamoru.connectors.registry import without_datastores
 from mamoru.demo import DemoPlan, is_empty, load_demo
+from mamoru.demo.deid import load_demo_deid
 from mamoru.demo.incidents import load_demo_incidents
 from mamoru.demo.mynumber import load_demo_numbers
 from mamoru.demo.people import load_demo_people
@@ -30,6 +31,7 @@ class Loaded:
     inquiries: int
     door_events: int
     gaps: int
+    deid: dict[str, int] = field(default_factory=dict)  # rows of the pseudonymized and anonymized datasets
 
 
 def load_everything(
@@ -65,6 +67,7 @@ def _load(ws: Workspace, seed: int, *, if_empty: bool) -> Loaded | None:
         inquiries=people["inquiries"],
         door_events=people["door_events"],
         gaps=_scan_share(ws, seed, numbers),
+        deid=load_demo_deid(ws, datetime.now(UTC)),
     )
 
 

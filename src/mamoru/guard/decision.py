@@ -40,6 +40,10 @@ class Reason(StrEnum):
     PSEUDONYMIZED_NO_JOIN = "pseudonymized_no_join"
     PSEUDONYMIZED_NO_CONTACT = "pseudonymized_no_contact"
     PSEUDONYMIZED_NO_PROVISION = "pseudonymized_no_provision"
+    ANONYMIZED_NOT_PUBLISHED = "anonymized_not_published"
+    ANONYMIZED_NO_STATEMENT = "anonymized_no_statement"
+    ANONYMIZED_NO_REIDENTIFICATION = "anonymized_no_reidentification"
+    DEID_METHOD_SECRET = "deid_method_secret"
 
 
 class Decision(NamedTuple):

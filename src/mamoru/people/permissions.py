@@ -85,6 +85,9 @@ PERMISSIONS: dict[str, Permission] = {
     "datastores.test": Permission(PRIVACY),
     "scans": Permission(PRIVACY | AUDIT),
     "scans.run": Permission(PRIVACY),
+    "deid": Permission(PRIVACY | AUDIT),
+    "deid.manage": Permission(PRIVACY),
+    "deid.use": Permission(ANY_STAFF),
 }
 #: The roles of each area (what the console's pages and menus read).
 ACCESS: dict[str, frozenset[str]] = {area: p.roles for area, p in PERMISSIONS.items()}

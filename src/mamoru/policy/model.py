@@ -75,6 +75,7 @@ class Category(_Frozen):
     identifying: bool = (
         False  # identifies the person directly (name, contact): may not be joined to pseudonymized data
     )
+    identification_code: bool = False  # 個人識別符号: passport, licence, insurance numbers, biometrics
 
 
 class SubjectKind(_Frozen):
@@ -239,6 +240,13 @@ class StaffRules(_Frozen):
     inquiry_close_days: Annotated[int, Field(ge=1, le=180)] = 30
 
 
+class Deidentification(_Frozen):
+    """What the policy sets for anonymized information (APPI Art. 43): the k of k-anonymity every
+    combination of the quasi-identifiers a plan names must reach."""
+
+    k_anonymity: Annotated[int, Field(ge=2, le=1000)] = 5
+
+
 class Policy(_Frozen):
     """A whole privacy policy, as loaded from its YAML file."""
 
@@ -262,6 +270,7 @@ class Policy(_Frozen):
     requests: RequestProcedure
     security_measures: list[SecurityMeasure] = Field(default_factory=list)
     staff: StaffRules = Field(default_factory=StaffRules)
+    deid: Deidentification = Field(default_factory=Deidentification)
 
     def category(self, category_id: str) -> Category:
         return next(c for c in self.categories if c.id == category_id)

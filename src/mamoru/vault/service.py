@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from sqlalchemy import Engine, delete, event, select
@@ -118,6 +118,11 @@ class Vault:
         """Seal a record the system keeps about a holder that is not a data subject's field (a request's
         own details, a disclosure package), under the holder's own key; erasing the holder destroys it."""
         return crypto.seal_bytes(self._data_key(holder, create=True), holder, name, data)
+
+    def sealer(self, holder: str) -> Callable[[str, bytes], bytes]:
+        """:meth:`seal_private` for many records of one holder: its key is unwrapped once."""
+        key = self._data_key(holder, create=True)
+        return lambda name, data: crypto.seal_bytes(key, holder, name, data)
 
     def open_private(self, holder: str, name: str, blob: bytes) -> bytes:
         return crypto.open_bytes(self._data_key(holder, create=False), holder, name, blob)
