@@ -391,6 +391,10 @@ def measure(side: Side, many: int, one: Callable[[], Done]) -> dict[str, Any]:
 # mamoru
 
 
+#: A request whose step failed stops here (main's journal: a datastore refused or broke).
+MAMORU_ERROR_STATES = {"needs_attention", "locked"}
+
+
 class Mamoru:
     def __init__(self, shop_url: str, app_url: str, logs: Path) -> None:
         from mamoru.demo import plan_demo
@@ -427,7 +431,7 @@ class Mamoru:
         self._cli("init")
         password = re.search(r"sign in to /console/ with: (\S+)", self._cli("demo", "--seed", str(DEMO_SEED)))
         assert password is not None, "mamoru demo printed no password"
-        (self.home / "datasets").mkdir()
+        (self.home / "datasets").mkdir(exist_ok=True)
         shutil.copy(MAP, self.home / "datasets" / "shop.yaml")
         issued = self._cli("tokens", "issue", "bench-intake", "--scope", "requests")
         self.token = issued.strip().rsplit(": ", 1)[1]
@@ -511,6 +515,8 @@ class Mamoru:
             now = self.api.get(f"/api/v1/requests/{r['id']}").json()
             if now["status"] == "completed":
                 break
+            if now["status"] in MAMORU_ERROR_STATES:
+                raise RunError(f"request {r['ref']} ended with status '{now['status']}'")
             if self.side.tracebacks() > errors_before:
                 raise RunError(f"a mamoru process logged a traceback while request {r['ref']} ran")
             if time.monotonic() > deadline:
