@@ -1,40 +1,94 @@
-"""Data-subject request benchmark: an access request over an organization's PostgreSQL database.
+"""Data-subject request benchmark, product path against product path: mamoru and Ethyca Fides answer
+the same access request over the same PostgreSQL shop database, each as its users run it.
 
-Builds a shop schema with at least 1,000,000 rows over linked tables (customers, addresses, orders,
-order items, tickets), one subject owning 100,000 of them, and runs the access request through mamoru's
-connector (server-side cursors, chunked key lists, rows streamed to a sink) in a child process, for its
-wall time and peak memory; then 20 concurrent requests.
+The shop: at least 1,000,000 rows over linked tables (customers, addresses, orders, order items,
+tickets), one subject owning 100,002 of them (BENCH_DSR_CUSTOMERS, BENCH_DSR_ORDERS,
+BENCH_DSR_SUBJECT_ORDERS shrink it for a quick run). Each side reads its own copy of it
+(``CREATE DATABASE … TEMPLATE``), so that its erasure at the end changes only its own.
 
-Fides (ethyca-fides==2.78.2) runs in a virtualenv of its own (BENCH_FIDES_VENV, default .venv-fides,
-made with pip when missing): its webserver on a fresh application database and the local Redis, Celery
-tasks run eagerly inside the server, the same tables described as a Fides dataset, and the same access
-request through its API under its default access policy. Fides' wall time runs from submission to
-"complete"; its peak memory is the server process's VmHWM. If Fides cannot be installed or started its
-figures are null, with the reason. Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
+mamoru: a workspace whose database is PostgreSQL (a fresh one per run), the demo organization loaded
+(the subject is a demo customer, known to the vault, so the request reaches the datastores), the
+shop map of tests/connector_cases/shop.yaml in ``<home>/datasets``; ``mamoru serve`` and one
+``mamoru worker`` process (Dramatiq on the local Redis, its default 4 threads). Each request is
+submitted with ``POST /api/v1/requests`` (a system token with the ``requests`` scope), verified with
+``POST …/verify`` using the code read from the mail the server queued (the worker's mail sender
+writes it to ``<home>/outbox``), approved in the console by the protection manager (the form a person
+submits), fulfilled by the worker into the sealed package, and downloaded from the requester's status
+link; the ZIP is opened and the lines of ``datastores/shop/*.jsonl`` counted.
+
+Fides (ethyca-fides==2.78.2, in a virtualenv of its own, BENCH_FIDES_VENV, default .venv-fides, made
+with pip when missing): ``fides webserver`` on a fresh application database and ``fides worker``
+(Celery, its own defaults) on the local Redis, tasks not eager; manual approval required, so each
+request is approved through its API as mamoru's is in the console (Fides' e-mail identity verification
+needs a messaging service and stays off: mamoru's code step is inside its time, Fides has none). The
+same tables as a Fides dataset; an access policy whose one rule targets ``user`` (every user data
+category of the dataset, so ``user.financial`` too) and stores to Fides' local storage; the package
+Fides writes is opened and its rows counted.
+
+Both: the time runs from submission to the package being ready (mamoru: status ``completed``; Fides:
+``complete``); the package is then opened and must hold the subject's rows (2 + 4 x subject orders,
+100,002 at full size) on both sides, else the bench fails (exit 1, ``rows_equal`` false). Memory: the
+peak RSS of every process of the side (server, workers and their children), each process's VmHWM
+(reset through /proc/PID/clear_refs before each measured run, sampled every 0.2 s so that a child that
+exits is counted) summed over the processes: the same rule both sides. One request, then
+BENCH_DSR_CONCURRENT (20) submitted at once; BENCH_DSR_REPEAT (3) repetitions each and the medians.
+An error status (or a worker's traceback) is reported as an error with the side's log folder kept
+(its path is printed), never as a timeout. Then one erasure each, checked by SQL: the subject's rows
+deleted or masked as each side's policy says (mamoru: the map's delete/mask/set_null; Fides: a
+``null_rewrite`` rule on ``user``), every other row unchanged.
+
+Needs PostgreSQL on 127.0.0.1:5432 (BENCH_PG_ADMIN) and Redis on 127.0.0.1:6379 (BENCH_REDIS_URL).
 Last line: JSON summary.
 """
 
 from __future__ import annotations
 
+import contextlib
+import email
+import email.policy
+import io
 import json
 import os
+import re
 import secrets
+import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 
-ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 CUSTOMERS = int(os.environ.get("BENCH_DSR_CUSTOMERS", "50000"))
 OTHER_ORDERS = int(os.environ.get("BENCH_DSR_ORDERS", "300000"))
 SUBJECT_ORDERS = int(os.environ.get("BENCH_DSR_SUBJECT_ORDERS", "25000"))  # x4 rows each: 100,000
-CONCURRENT = 20
-SUBJECT = "bench.subject@example.jp"
-MAP = Path(__file__).resolve().parents[1] / "tests" / "connector_cases" / "shop.yaml"
+CONCURRENT = int(os.environ.get("BENCH_DSR_CONCURRENT", "20"))
+REPEAT = int(os.environ.get("BENCH_DSR_REPEAT", "3"))
+TIMEOUT = float(os.environ.get("BENCH_DSR_TIMEOUT", "1800"))  # per measured run, each side
+SKIP_FIDES = os.environ.get("BENCH_DSR_SKIP_FIDES") == "1"
+#: 1: both products as shipped. Otherwise each gets the one setting that its 20 concurrent requests
+#: need on this machine: mamoru's connection pool sized for 20 clients (MAMORU_DB_POOL_SIZE; with the
+#: default 5 + 10 overflow, API calls waited 30 s for a connection and answered 500), and Fides' check
+#: for interrupted tasks made hourly (every 300 s by default it cancelled, with status "error",
+#: requests whose tasks were still queued behind the others on the worker).
+DEFAULTS = os.environ.get("BENCH_DSR_DEFAULTS") == "1"
+SUBJECT_ROWS = 2 + 4 * SUBJECT_ORDERS
+DEMO_SEED = 3
+MAP = ROOT / "tests" / "connector_cases" / "shop.yaml"
+MAMORU = [sys.executable, "-m", "mamoru.cli.main"]
 
 SCHEMA = """
 CREATE TABLE addresses (id integer PRIMARY KEY, customer_id integer, line varchar(200), postal_code varchar(10));
@@ -49,6 +103,7 @@ CREATE TABLE dependents (id integer PRIMARY KEY, employee_id integer REFERENCES 
 CREATE INDEX ON orders (customer_id); CREATE INDEX ON order_items (order_id); CREATE INDEX ON tickets (customer_id);
 CREATE INDEX ON tickets (parent_id); CREATE INDEX ON invoices (customer_id); CREATE INDEX ON addresses (customer_id);
 """
+TABLES = ("addresses", "customers", "orders", "order_items", "tickets")
 
 
 def _copy(conn: psycopg.Connection, table: str, columns: str, rows: object) -> None:
@@ -57,7 +112,8 @@ def _copy(conn: psycopg.Connection, table: str, columns: str, rows: object) -> N
             copy.write_row(row)
 
 
-def build(url: str) -> int:
+def build(url: str, subject: str) -> int:
+    """The shop, customer 1 being ``subject``; returns the rows in its five linked tables."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(SCHEMA)
         _copy(
@@ -71,7 +127,7 @@ def build(url: str) -> int:
             "customers",
             "id, email, phone, full_name, address_id",
             (
-                (i, SUBJECT if i == 1 else f"c{i}@example.jp", f"090-{i:08d}", f"顧客{i}", i)
+                (i, subject if i == 1 else f"c{i}@example.jp", f"090-{i:08d}", f"顧客{i}", i)
                 for i in range(1, CUSTOMERS + 1)
             ),
         )
@@ -102,56 +158,401 @@ def build(url: str) -> int:
             ),
         )
         conn.execute("ANALYZE")
-        return int(
-            sum(
-                conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("addresses", "customers", "orders", "order_items", "tickets")
-            )  # type: ignore[index]
+        return int(sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES))  # type: ignore[index]
+
+
+# What is the subject's, and a fingerprint of everything that is not (an erasure must leave it as it was).
+SUBJECT_WHERE = {
+    "customers": "id = 1",
+    "addresses": "id = 1",
+    "orders": "customer_id = 1",
+    "order_items": "order_id IN (SELECT id FROM orders WHERE customer_id = 1)",
+    "tickets": "customer_id = 1",
+}
+OTHERS_WHERE = {
+    "customers": "id <> 1",
+    "addresses": "id <> 1",
+    "orders": "customer_id <> 1",
+    "order_items": f"order_id > {SUBJECT_ORDERS}",
+    "tickets": "customer_id <> 1",
+}
+
+
+def others_fingerprint(url: str) -> dict[str, str]:
+    with psycopg.connect(url) as conn:
+        return {
+            t: str(
+                conn.execute(
+                    f"SELECT count(*) || ':' || md5(string_agg(x::text, ',' ORDER BY x.id)) FROM {t} x "
+                    f"WHERE {OTHERS_WHERE[t]}"
+                ).fetchone()[0]  # type: ignore[index]
+            )
+            for t in TABLES
+        }
+
+
+def subject_state(url: str) -> dict[str, Any]:
+    """The subject's rows after an erasure, as SQL sees them."""
+    with psycopg.connect(url) as conn:
+
+        def one(sql: str) -> Any:
+            return conn.execute(sql).fetchone()[0]  # type: ignore[index]
+
+        return {
+            "customer": list(
+                conn.execute("SELECT email, phone, full_name FROM customers WHERE id = 1").fetchone() or ()
+            ),
+            "address": list(
+                conn.execute("SELECT line, postal_code FROM addresses WHERE id = 1").fetchone() or ()
+            ),
+            "orders": one("SELECT count(*) FROM orders WHERE customer_id = 1"),
+            "orders_with_values": one(
+                "SELECT count(*) FROM orders WHERE customer_id = 1 AND (total_yen IS NOT NULL OR ordered_at IS NOT NULL)"
+            ),
+            "order_items": one(f"SELECT count(*) FROM order_items WHERE order_id <= {SUBJECT_ORDERS}"),
+            "order_items_with_values": one(
+                f"SELECT count(*) FROM order_items WHERE order_id <= {SUBJECT_ORDERS} AND sku IS NOT NULL"
+            ),
+            "tickets": one("SELECT count(*) FROM tickets WHERE customer_id = 1"),
+            "tickets_with_values": one(
+                "SELECT count(*) FROM tickets WHERE customer_id = 1 AND body IS NOT NULL"
+            ),
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Processes and their memory
+
+
+class Side:
+    """The processes of one side (each started with its log file) and their peak memory."""
+
+    def __init__(self, name: str, logs: Path) -> None:
+        self.name, self.logs = name, logs
+        self.roots: list[subprocess.Popen[bytes]] = []
+        self.peaks: dict[int, int] = {}  # pid -> VmHWM kB seen since the last reset
+        self._read: dict[Path, int] = {}
+        self._tracebacks = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._sampler = threading.Thread(target=self._sample_forever, daemon=True)
+        self._sampler.start()
+
+    def start(
+        self, label: str, argv: list[str], env: dict[str, str], cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{label}.log").open("ab")
+        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        self.roots.append(process)
+        return process
+
+    def log_text(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+
+    def tracebacks(self) -> int:
+        """How many tracebacks the side's processes have logged so far (reading only what is new)."""
+        with self._lock:
+            for path in sorted(self.logs.glob("*.log")):
+                with path.open("rb") as f:
+                    f.seek(self._read.get(path, 0))
+                    new = f.read()
+                self._read[path] = self._read.get(path, 0) + len(new)
+                self._tracebacks += new.count(b"Traceback")
+            return self._tracebacks
+
+    def pids(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry.name))
+        found: list[int] = []
+        todo = [p.pid for p in self.roots if p.poll() is None]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def sample(self) -> None:
+        for pid in self.pids():
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if line.startswith("VmHWM:"):
+                    kb = int(line.split()[1])
+                    with self._lock:
+                        self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
+
+    def _sample_forever(self) -> None:
+        while not self._stop.wait(0.2):
+            self.sample()
+
+    def reset_peaks(self) -> None:
+        with self._lock:
+            for pid in self.pids():
+                with contextlib.suppress(OSError):
+                    Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+            self.peaks.clear()
+        self.sample()
+
+    def peak_mb(self) -> float:
+        self.sample()
+        with self._lock:
+            return round(sum(self.peaks.values()) / 1024, 1)
+
+    def processes(self) -> int:
+        return len(self.pids())
+
+    def stop(self) -> None:
+        self._stop.set()
+        for process in reversed(self.roots):
+            if process.poll() is None:
+                process.terminate()
+        for process in self.roots:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+class RunError(Exception):
+    """A request ended in an error (its status, or a worker's traceback)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=5).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode} before it answered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer {url} within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+@contextmanager
+def database(prefix: str, template: str | None = None) -> Iterator[str]:
+    name = f"{prefix}_{secrets.token_hex(3)}"
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    try:
+        yield ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _dbname(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+#: How often each request's status is asked for, the same on both sides: every 0.1 s for one request,
+#: every second for each of many (20 pollers at 10 Hz would load the server they measure).
+POLL_S = [0.1]
+Done = tuple[int, float, dict[str, float]]  # package rows, when it was ready, phase times
+
+
+def measure(side: Side, many: int, one: Callable[[], Done]) -> dict[str, Any]:
+    """``many`` requests submitted at once, each by ``one``: the wall time from the first submission
+    until the last package is ready, the rows of each package, the side's peak memory, the median
+    time of each phase (where the side reports phases)."""
+    POLL_S[0] = 0.1 if many == 1 else 1.0
+    side.reset_peaks()
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=many) as pool:
+        results = [f.result() for f in [pool.submit(one) for _ in range(many)]]
+    peak = side.peak_mb()
+    phases = {k: round(statistics.median(r[2][k] for r in results), 3) for k in results[0][2] if results}
+    return {
+        "wall_s": round(max(r[1] for r in results) - t0, 3),
+        "rows": [r[0] for r in results],
+        "peak_mb": peak,
+        "processes": side.processes(),
+    } | ({"phases_s": phases} if phases else {})
+
+
+# ---------------------------------------------------------------------------------------------------
+# mamoru
+
+
+#: A request whose step failed stops here (main's journal: a datastore refused or broke).
+MAMORU_ERROR_STATES = {"needs_attention", "locked"}
+
+
+class Mamoru:
+    def __init__(self, shop_url: str, app_url: str, logs: Path) -> None:
+        from mamoru.demo import plan_demo
+        from mamoru.policy.load import load_pack
+
+        self.home = logs / "home"
+        self.side = Side("mamoru", logs)
+        port = _free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORU_")} | {
+            "MAMORU_HOME": str(self.home),
+            "MAMORU_DATABASE_URL": app_url.replace("postgresql://", "postgresql+psycopg://"),
+            "MAMORU_BROKER_URL": f"{REDIS}/0",
+            "MAMORU_QUEUE_NAME": f"bench.{secrets.token_hex(3)}",
+            "MAMORU_BASE_URL": self.base,
+            "SHOP_DATABASE_URL": shop_url.replace("postgresql://", "postgresql+psycopg://"),
+        }
+        if not DEFAULTS:
+            self.env["MAMORU_DB_POOL_SIZE"] = str(CONCURRENT + 5)
+        customer = next(p for p in plan_demo(load_pack().policy, DEMO_SEED).subjects if p.kind == "customer")
+        self.email = customer.values["email"]
+        self.port = port
+        self.codes: dict[str, str] = {}
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def _cli(self, *args: str) -> str:
+        done = subprocess.run([*MAMORU, *args], env=self.env, capture_output=True, text=True, timeout=600)
+        if done.returncode:
+            raise RuntimeError(f"mamoru {' '.join(args)} failed: {done.stderr[-2000:]}")
+        return done.stdout
+
+    def setup(self) -> None:
+        self._cli("init")
+        password = re.search(r"sign in to /console/ with: (\S+)", self._cli("demo", "--seed", str(DEMO_SEED)))
+        assert password is not None, "mamoru demo printed no password"
+        (self.home / "datasets").mkdir(exist_ok=True)
+        shutil.copy(MAP, self.home / "datasets" / "shop.yaml")
+        issued = self._cli("tokens", "issue", "bench-intake", "--scope", "requests")
+        self.token = issued.strip().rsplit(": ", 1)[1]
+        server = self.side.start("serve", [*MAMORU, "serve", "--port", str(self.port)], self.env)
+        worker = self.side.start("worker", [*MAMORU, "worker", "--no-schedule"], self.env)
+        _wait_http(f"{self.base}/healthz", server, "mamoru serve")
+        deadline = time.monotonic() + 120
+        while "worker ready" not in self.side.log_text():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("mamoru worker did not start")
+            time.sleep(0.3)
+        self.api = httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {self.token}"}, timeout=TIMEOUT
         )
+        self.office = httpx.Client(base_url=self.base, timeout=TIMEOUT)
+        login = self.office.get("/console/login")
+        signed = self.office.post(
+            "/console/login",
+            data={"login": "pm01", "password": password.group(1), "csrf": _csrf(login.text)},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303, f"console login: {signed.status_code}"
+        self.csrf = _csrf(self.office.get("/console/requests?lang=en").text)
+
+    def _code(self, ref: str, deadline: float) -> str:
+        """The code mailed for request ``ref`` (the .eml files the worker's mail sender writes)."""
+        while True:
+            with self.lock:
+                if ref in self.codes:
+                    return self.codes.pop(ref)
+                for path in sorted((self.home / "outbox").glob("*.eml")):
+                    if path.name in self.seen:
+                        continue
+                    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                    try:
+                        body = "".join(
+                            part.get_content()
+                            for part in msg.walk()
+                            if part.get_content_type() == "text/plain"
+                        )
+                    except (LookupError, ValueError):  # still being written
+                        continue
+                    code = re.search(r"(?:Verification code|確認コード): (\d{6})", body)
+                    found = re.search(r"R\d{8}-\w+", body)
+                    if found:  # a whole mail: read once
+                        self.seen.add(path.name)
+                        if code:
+                            self.codes[found.group(0)] = code.group(1)
+                if ref in self.codes:
+                    return self.codes.pop(ref)
+            if time.monotonic() > deadline:
+                raise RunError(f"no code was mailed for {ref}")
+            time.sleep(0.1)
+
+    def request(self, kind: str = "disclosure", **extra: object) -> Done:
+        """One request through the API and the console to its package (rows, ready time, phases)."""
+        deadline = time.monotonic() + TIMEOUT
+        t0 = time.perf_counter()
+        made = self.api.post(
+            "/api/v1/requests", json={"kind": kind, "name": "Bench Subject", "email": self.email, **extra}
+        )
+        if made.status_code != 201:
+            raise RunError(f"submission answered {made.status_code}: {made.text[:300]}")
+        r = made.json()
+        verified = self.api.post(
+            f"/api/v1/requests/{r['id']}/verify", json={"code": self._code(r["ref"], deadline)}
+        )
+        if verified.status_code != 200 or verified.json().get("result") != "ok":
+            raise RunError(f"verification answered {verified.status_code}: {verified.text[:300]}")
+        t_verified = time.perf_counter()
+        approved = self.office.post(
+            f"/console/requests/{r['id']}/approve?lang=en",
+            data={"csrf": self.csrf, "fee_received": "true"},
+            follow_redirects=False,
+        )
+        if approved.status_code != 303 or "problem" in approved.headers.get("location", ""):
+            raise RunError(f"approval answered {approved.status_code} {approved.headers.get('location')}")
+        t_approved = time.perf_counter()
+        errors_before = self.side.tracebacks()
+        while True:
+            now = self.api.get(f"/api/v1/requests/{r['id']}").json()
+            if now["status"] == "completed":
+                break
+            if now["status"] in MAMORU_ERROR_STATES:
+                raise RunError(f"request {r['ref']} ended with status '{now['status']}'")
+            if self.side.tracebacks() > errors_before:
+                raise RunError(f"a mamoru process logged a traceback while request {r['ref']} ran")
+            if time.monotonic() > deadline:
+                raise RunError(f"request {r['ref']} still {now['status']} after {TIMEOUT:.0f} s")
+            time.sleep(POLL_S[0])
+        ready = time.perf_counter()
+        phases = {
+            "submit_verify_s": t_verified - t0,
+            "approve_s": t_approved - t_verified,
+            "fulfil_s": ready - t_approved,
+        }
+        if kind != "disclosure":
+            return 0, ready, phases
+        package = httpx.get(f"{r['status_url']}/package", timeout=TIMEOUT)
+        if package.status_code != 200:
+            raise RunError(f"package download answered {package.status_code}")
+        with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
+            rows = sum(
+                archive.read(name).count(b"\n")
+                for name in archive.namelist()
+                if name.startswith("datastores/shop/") and name.endswith(".jsonl")
+            )
+        return rows, ready, phases
 
 
-CHILD = r"""
-import json, os, resource, sys, time, threading
-from mamoru.connectors.maps import load_map
-from mamoru.connectors.sql import SqlConnector
-m = load_map(__import__("pathlib").Path(sys.argv[1]))
-connector = SqlConnector(m, sys.argv[2])
-cats = {"identity", "contact", "transaction", "payment", "hr_record", "family"}
-def one():
-    seen = [0, 0]
-    def sink(table, line):
-        seen[0] += 1; seen[1] += len(line)
-    counts = connector.access({"email": sys.argv[3]}, cats, sink)
-    return seen[0]
-n = int(sys.argv[4])
-t0 = time.perf_counter()
-if n == 1:
-    rows = one()
-else:
-    out = []
-    threads = [threading.Thread(target=lambda: out.append(one())) for _ in range(n)]
-    [t.start() for t in threads]; [t.join() for t in threads]
-    rows = sum(out)
-wall = time.perf_counter() - t0
-print(json.dumps({"rows": rows, "wall_s": wall, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None, "no csrf field on the page"
+    return found.group(1)
 
 
-def run_mamoru(url: str, concurrent: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(MAP), url, SUBJECT, str(concurrent)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
+# ---------------------------------------------------------------------------------------------------
+# Fides
 
 FIDES_VERSION = "2.78.2"
-FIDES_VENV = Path(os.environ.get("BENCH_FIDES_VENV", Path(__file__).resolve().parents[1] / ".venv-fides"))
-FIDES_TIMEOUT = float(os.environ.get("BENCH_FIDES_TIMEOUT", "1800"))
-FIDES_PORT = 8095
+FIDES_VENV = Path(os.environ.get("BENCH_FIDES_VENV", ROOT / ".venv-fides"))
 
 
 def _fides_dataset() -> dict[str, object]:
@@ -221,199 +622,381 @@ def _fides_dataset() -> dict[str, object]:
     }
 
 
-def _fides_executable() -> Path | None:
-    """Fides in its own virtualenv, installed with pip when missing (None: it could not be)."""
+def _fides_executable() -> tuple[Path | None, str | None]:
+    """Fides in its own virtualenv, installed with pip when missing (None and why: it could not be)."""
     exe = FIDES_VENV / "bin" / "fides"
     if exe.exists():
-        return exe
+        return exe, None
     try:
         subprocess.run([sys.executable, "-m", "venv", str(FIDES_VENV)], check=True, timeout=120)
-        pip = str(FIDES_VENV / "bin" / "pip")
         subprocess.run(
-            [pip, "install", "-q", f"ethyca-fides=={FIDES_VERSION}"],
+            [str(FIDES_VENV / "bin" / "pip"), "install", "-q", f"ethyca-fides=={FIDES_VERSION}"],
             check=True,
-            timeout=1500,
+            timeout=3000,
             capture_output=True,
         )
-    except (subprocess.SubprocessError, OSError):
-        return None
-    return exe if exe.exists() else None
+    except subprocess.CalledProcessError as exc:
+        return None, f"pip install ethyca-fides=={FIDES_VERSION} failed: {exc.stderr[-500:]!r}"
+    except (subprocess.SubprocessError, OSError) as exc:
+        return None, f"ethyca-fides=={FIDES_VERSION} could not be installed into {FIDES_VENV}: {exc}"
+    return (exe, None) if exe.exists() else (None, f"no fides executable in {FIDES_VENV} after pip install")
 
 
-def _vmhwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+FIDES_ERROR_STATES = {"error", "canceled", "denied"}
 
 
-def run_fides(shop_db: str, concurrent: int) -> dict[str, Any]:
-    import httpx
+class Fides:
+    def __init__(self, exe: Path, shop_url: str, app_url: str, logs: Path) -> None:
+        self.exe, self.shop_url, self.logs = exe, shop_url, logs
+        self.side = Side("fides", logs)
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.work = logs / "cwd"
+        self.work.mkdir()
+        self.secret = secrets.token_urlsafe(16)
+        user_pass = app_url.split("//", 1)[1].split("@", 1)[0]
+        user, _, password = user_pass.partition(":")
+        self.env = dict(os.environ) | {
+            "FIDES__DATABASE__SERVER": "127.0.0.1",
+            "FIDES__DATABASE__PORT": "5432",
+            "FIDES__DATABASE__USER": user,
+            "FIDES__DATABASE__PASSWORD": password,
+            "FIDES__DATABASE__DB": _dbname(app_url),
+            "FIDES__REDIS__HOST": "127.0.0.1",
+            "FIDES__REDIS__PORT": "6379",
+            "FIDES__REDIS__PASSWORD": "",
+            "FIDES__REDIS__SSL": "false",
+            "FIDES__REDIS__DB_INDEX": "1",
+            "FIDES__SECURITY__APP_ENCRYPTION_KEY": secrets.token_hex(16),
+            "FIDES__SECURITY__OAUTH_ROOT_CLIENT_ID": "bench",
+            "FIDES__SECURITY__OAUTH_ROOT_CLIENT_SECRET": self.secret,
+            "FIDES__SECURITY__ENV": "dev",
+            "FIDES__CELERY__TASK_ALWAYS_EAGER": "false",
+            "FIDES__EXECUTION__REQUIRE_MANUAL_REQUEST_APPROVAL": "true",
+            "FIDES__EXECUTION__SUBJECT_IDENTITY_VERIFICATION_REQUIRED": "false",
+            "FIDES__USER__ANALYTICS_OPT_OUT": "true",
+        }
+        if not DEFAULTS:
+            self.env["FIDES__EXECUTION__INTERRUPTED_TASK_REQUEUE_INTERVAL"] = "3600"
 
-    exe = _fides_executable()
-    if exe is None:
-        return {"note": f"ethyca-fides=={FIDES_VERSION} could not be installed into {FIDES_VENV}"}
-    app_db = f"fides_bench_app_{secrets.token_hex(3)}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{app_db}"')
-    client_secret = secrets.token_urlsafe(16)
-    env = dict(os.environ) | {
-        "FIDES__DATABASE__SERVER": "127.0.0.1",
-        "FIDES__DATABASE__PORT": "5432",
-        "FIDES__DATABASE__USER": "postgres",
-        "FIDES__DATABASE__PASSWORD": "postgres",
-        "FIDES__DATABASE__DB": app_db,
-        "FIDES__REDIS__HOST": "127.0.0.1",
-        "FIDES__REDIS__PORT": "6379",
-        "FIDES__REDIS__PASSWORD": "",
-        "FIDES__REDIS__SSL": "false",
-        "FIDES__SECURITY__APP_ENCRYPTION_KEY": secrets.token_hex(16),
-        "FIDES__SECURITY__OAUTH_ROOT_CLIENT_ID": "bench",
-        "FIDES__SECURITY__OAUTH_ROOT_CLIENT_SECRET": client_secret,
-        "FIDES__SECURITY__ENV": "dev",
-        "FIDES__CELERY__TASK_ALWAYS_EAGER": "true",
-        "FIDES__EXECUTION__REQUIRE_MANUAL_REQUEST_APPROVAL": "false",
-        "FIDES__EXECUTION__SUBJECT_IDENTITY_VERIFICATION_REQUIRED": "false",
-        "FIDES__USER__ANALYTICS_OPT_OUT": "true",
-    }
-    work = tempfile.mkdtemp(prefix="fides-bench-")
-    server = subprocess.Popen(
-        [str(exe), "webserver", "--port", str(FIDES_PORT)],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{FIDES_PORT}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                return {"note": "the Fides webserver did not become healthy in 180 s"}
-            time.sleep(1)
+    def setup(self) -> None:
+        server = self.side.start(
+            "webserver", [str(self.exe), "webserver", "--port", str(self.port)], self.env, self.work
+        )
+        _wait_http(f"{self.base}/health", server, "fides webserver", timeout=600)
+        worker = self.side.start("worker", [str(self.exe), "worker"], self.env, self.work)
+        deadline = time.monotonic() + 300
+        while " ready." not in self.side.log_text():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"fides worker did not start (its log: {self.logs / 'worker.log'})")
+            time.sleep(0.5)
         token = httpx.post(
-            f"{base}/api/v1/oauth/token",
-            data={"client_id": "bench", "client_secret": client_secret, "grant_type": "client_credentials"},
+            f"{self.base}/api/v1/oauth/token",
+            data={"client_id": "bench", "client_secret": self.secret, "grant_type": "client_credentials"},
             timeout=60,
         ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=f"{base}/api/v1", headers=headers, timeout=FIDES_TIMEOUT) as c:
-            connection = {"name": "shop", "key": "shop", "connection_type": "postgres", "access": "read"}
-            c.patch("/connection", json=[connection]).raise_for_status()
-            secret = {
-                "host": "127.0.0.1",
-                "port": 5432,
-                "dbname": shop_db.rsplit("/", 1)[1],
-                "username": "postgres",
-                "password": "postgres",
-            }
-            c.put("/connection/shop/secret?verify=false", json=secret).raise_for_status()
-            c.post("/dataset/upsert", json=[_fides_dataset()]).raise_for_status()
+        self.c = httpx.Client(
+            base_url=f"{self.base}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+        )
+        c = self.c
+
+        def ok(response: httpx.Response) -> None:
+            """Fides' bulk endpoints answer 200 with the items they refused under "failed"."""
+            response.raise_for_status()
+            body = response.json()
+            if isinstance(body, dict) and body.get("failed"):
+                raise RuntimeError(f"Fides refused {response.request.url.path}: {str(body['failed'])[:800]}")
+
+        connection = {"name": "shop", "key": "shop", "connection_type": "postgres", "access": "write"}
+        ok(c.patch("/connection", json=[connection]))
+        user_pass = self.shop_url.split("//", 1)[1].split("@", 1)[0]
+        user, _, password = user_pass.partition(":")
+        secret = {
+            "host": "127.0.0.1",
+            "port": 5432,
+            "dbname": _dbname(self.shop_url),
+            "username": user,
+            "password": password,
+        }
+        ok(c.put("/connection/shop/secret?verify=false", json=secret))
+        ok(c.post("/dataset/upsert", json=[_fides_dataset()]))
+        ok(
             c.patch(
                 "/connection/shop/datasetconfig",
                 json=[{"fides_key": "shop", "ctl_dataset_fides_key": "shop"}],
-            ).raise_for_status()
-
-            def until_complete(n: int) -> float | None:
-                t0 = time.perf_counter()
-                body = [
-                    {"identity": {"email": SUBJECT}, "policy_key": "default_access_policy"} for _ in range(n)
-                ]
-                ids = [r["id"] for r in c.post("/privacy-request", json=body).json()["succeeded"]]
-                limit = time.monotonic() + FIDES_TIMEOUT
-                while time.monotonic() < limit:
-                    states = [
-                        c.get("/privacy-request", params={"request_id": i}).json()["items"][0]["status"]
-                        for i in ids
-                    ]
-                    if any(s in ("error", "canceled", "denied") for s in states):
-                        return None
-                    if all(s == "complete" for s in states):
-                        return time.perf_counter() - t0
-                    time.sleep(0.5)
-                return None
-
-            single = until_complete(1)
-            peak = _vmhwm_mb(server.pid)
-            tried = single is not None and single * concurrent < FIDES_TIMEOUT
-            many = until_complete(concurrent) if tried else None
-            result: dict[str, Any] = {
-                "wall_s": single,
-                "peak_mb": peak,
-                "concurrent_wall_s": many,
-                "note": None,
-            }
-            if single is None:
-                result["note"] = f"the single request did not complete within {FIDES_TIMEOUT:.0f} s"
-            elif many is None and tried:
-                result["note"] = (
-                    f"{concurrent} concurrent requests did not finish within {FIDES_TIMEOUT:.0f} s"
-                )
-                result["concurrent_unfinished_after_s"] = FIDES_TIMEOUT
-            elif many is None:
-                result["note"] = (
-                    f"{concurrent} concurrent requests not run: {concurrent} x the single time exceeds the limit"
-                )
-            return result
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{app_db}" WITH (FORCE)')
-
-
-def _ratio(a: object, b: object, digits: int = 1) -> float | None:
-    return round(a / b, digits) if isinstance(a, float) and isinstance(b, float) and b else None
-
-
-def main() -> None:
-    name = f"mamoru_bench_dsr_{secrets.token_hex(3)}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0] + "/" + name
-    try:
-        t0 = time.perf_counter()
-        rows = build(url)
-        print(f"built {rows:,} rows in {time.perf_counter() - t0:.0f} s", flush=True)
-        single = run_mamoru(url, 1)
-        print(f"mamoru, one access request: {json.dumps(single)}", flush=True)
-        many = run_mamoru(url, CONCURRENT)
-        print(f"mamoru, {CONCURRENT} concurrent: {json.dumps(many)}", flush=True)
-        fides = run_fides(url, CONCURRENT)
-        print(f"fides {FIDES_VERSION}: {json.dumps(fides)}", flush=True)
-        summary = {
-            "benchmark": "dsr",
-            "rows_in_database": rows,
-            "subject_rows": int(single["rows"]),
-            "mamoru_wall_s": round(single["wall_s"], 2),
-            "mamoru_peak_mb": round(single["peak_mb"], 1),
-            "mamoru_concurrent_wall_s": round(many["wall_s"], 2),
-            "concurrent_requests": CONCURRENT,
-            "fides_version": FIDES_VERSION,
-            "fides_wall_s": round(fides["wall_s"], 2) if isinstance(fides.get("wall_s"), float) else None,
-            "fides_peak_mb": round(fides["peak_mb"], 1) if isinstance(fides.get("peak_mb"), float) else None,
-            "fides_concurrent_wall_s": fides.get("concurrent_wall_s"),
-            "speedup_vs_fides": _ratio(fides.get("wall_s"), single["wall_s"]),
-            "memory_ratio_vs_fides": _ratio(single["peak_mb"], fides.get("peak_mb"), 3),
-            "concurrent_speedup_vs_fides": _ratio(fides.get("concurrent_wall_s"), many["wall_s"]),
-            "concurrent_speedup_vs_fides_at_least": _ratio(
-                fides.get("concurrent_unfinished_after_s"), many["wall_s"]
-            ),
-            "fides_note": fides.get("note"),
+            )
+        )
+        storage = {
+            "name": "bench local",
+            "key": "bench_local",
+            "type": "local",
+            "format": "json",
+            "details": {"naming": "request_id"},
         }
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(json.dumps(summary))
+        ok(c.patch("/storage/config", json=[storage]))
+        for key, action, extra in (
+            ("bench_access", "access", {"storage_destination_key": "bench_local"}),
+            (
+                "bench_erasure",
+                "erasure",
+                {"masking_strategy": {"strategy": "null_rewrite", "configuration": {}}},
+            ),
+        ):
+            ok(c.patch("/dsr/policy", json=[{"name": key, "key": key}]))
+            ok(
+                c.patch(
+                    f"/dsr/policy/{key}/rule",
+                    json=[{"name": f"{key} rule", "key": f"{key}_rule", "action_type": action, **extra}],
+                )
+            )
+            ok(
+                c.patch(
+                    f"/dsr/policy/{key}/rule/{key}_rule/target",
+                    json=[
+                        {"name": f"{key}: every user category", "key": f"{key}_user", "data_category": "user"}
+                    ],
+                )
+            )
+
+    def request(self, policy: str = "bench_access") -> Done:
+        deadline = time.monotonic() + TIMEOUT
+        t0 = time.perf_counter()
+        made = self.c.post(
+            "/privacy-request", json=[{"identity": {"email": SUBJECT_EMAIL[0]}, "policy_key": policy}]
+        )
+        made.raise_for_status()
+        succeeded = made.json()["succeeded"]
+        if not succeeded:
+            raise RunError(f"Fides refused the request: {made.text[:500]}")
+        request_id = succeeded[0]["id"]
+        t_made = time.perf_counter()
+        approved = self.c.patch("/privacy-request/administrate/approve", json={"request_ids": [request_id]})
+        if approved.status_code != 200 or approved.json().get("failed"):
+            raise RunError(f"Fides approval answered {approved.status_code}: {approved.text[:500]}")
+        t_approved = time.perf_counter()
+        while True:
+            status = self.c.get("/privacy-request", params={"request_id": request_id}).json()["items"][0][
+                "status"
+            ]
+            if status == "complete":
+                ready = time.perf_counter()
+                break
+            if status in FIDES_ERROR_STATES:
+                raise RunError(f"Fides request {request_id} ended with status '{status}'")
+            if time.monotonic() > deadline:
+                raise RunError(f"Fides request {request_id} still '{status}' after {TIMEOUT:.0f} s")
+            time.sleep(POLL_S[0])
+        phases = {"submit_s": t_made - t0, "approve_s": t_approved - t_made, "fulfil_s": ready - t_approved}
+        if policy != "bench_access":
+            return 0, ready, phases
+        return self._package_rows(request_id), ready, phases
+
+    def _package_rows(self, request_id: str) -> int:
+        found = [p for p in (self.work / "fides_uploads").rglob("*") if p.is_file() and request_id in p.name]
+        if not found:
+            raise RunError(f"no package for {request_id} in {self.work / 'fides_uploads'}")
+        data = found[0].read_bytes()
+        if data[:2] == b"PK":
+            rows = 0
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for name in archive.namelist():
+                    if name.endswith(".json") and "shop" in name:
+                        rows += _rows_in(json.loads(archive.read(name)))
+            return rows
+        return _rows_in(json.loads(data))
+
+
+def _rows_in(payload: Any) -> int:
+    """Rows of the shop's collections in a Fides access result ({"shop:orders": [...], ...})."""
+    if isinstance(payload, dict):
+        total = 0
+        for key, value in payload.items():
+            if isinstance(key, str) and key.startswith("shop:") and isinstance(value, list):
+                total += len(value)
+            elif isinstance(value, dict | list):
+                total += _rows_in(value)
+        return total
+    if isinstance(payload, list):
+        return sum(_rows_in(v) for v in payload if isinstance(v, dict))
+    return 0
+
+
+SUBJECT_EMAIL: list[str] = [""]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The runs
+
+
+def run_side(
+    name: str,
+    side: Side,
+    one: Callable[[], Done],
+    erase: Callable[[], Done],
+    erase_url: str,
+    before: dict[str, str],
+) -> dict[str, Any]:
+    """Repetitions of one request and of CONCURRENT at once, then the erasure and its SQL check."""
+    out: dict[str, Any] = {"single": [], "concurrent": [], "error": None, "logs": str(side.logs)}
+    try:
+        for rep in range(REPEAT):
+            single = measure(side, 1, one)
+            print(f"{name} one request, run {rep + 1}: {json.dumps(single)}", flush=True)
+            out["single"].append(single)
+            many = measure(side, CONCURRENT, one)
+            print(
+                f"{name} {CONCURRENT} concurrent, run {rep + 1}: "
+                f"{json.dumps(many | {'rows': sorted(set(many['rows']))})}",
+                flush=True,
+            )
+            out["concurrent"].append(many)
+        t0 = time.perf_counter()
+        out["erase_wall_s"] = round(erase()[1] - t0, 3)
+        out["erase_subject_after"] = subject_state(erase_url)
+        out["erase_others_untouched"] = others_fingerprint(erase_url) == before
+        print(
+            f"{name} erasure: {json.dumps({k: v for k, v in out.items() if k.startswith('erase')})}",
+            flush=True,
+        )
+    except Exception as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"{name} ERROR: {out['error']} (logs kept in {side.logs})", flush=True)
+    return out
+
+
+def summarize(out: dict[str, Any]) -> dict[str, Any]:
+    def med(runs: list[dict[str, Any]], key: str) -> float | None:
+        return round(statistics.median(r[key] for r in runs), 3) if runs else None
+
+    rows = sorted({n for r in out.get("single", []) + out.get("concurrent", []) for n in r["rows"]})
+    return {
+        "wall_s": med(out.get("single", []), "wall_s"),
+        "peak_mb": med(out.get("single", []), "peak_mb"),
+        "concurrent_wall_s": med(out.get("concurrent", []), "wall_s"),
+        "concurrent_peak_mb": med(out.get("concurrent", []), "peak_mb"),
+        "phases_s": {
+            k: round(statistics.median(r["phases_s"][k] for r in out["single"]), 3)
+            for k in (out["single"][0].get("phases_s") or {})
+        }
+        if out.get("single")
+        else None,
+        "package_rows": rows,
+        "erase_wall_s": out.get("erase_wall_s"),
+        "error": out.get("error"),
+    }
+
+
+def _ratio(a: float | None, b: float | None, digits: int = 2) -> float | None:
+    return round(a / b, digits) if a is not None and b else None
+
+
+def main() -> int:
+    from mamoru.demo import plan_demo
+    from mamoru.policy.load import load_pack
+
+    subject = next(p for p in plan_demo(load_pack().policy, DEMO_SEED).subjects if p.kind == "customer")
+    SUBJECT_EMAIL[0] = subject.values["email"]
+    logs = Path(tempfile.mkdtemp(prefix="bench-dsr-"))
+    print(f"logs: {logs}", flush=True)
+    result: dict[str, Any] = {}
+    with database("mamoru_bench_dsr_shop") as shop:
+        t0 = time.perf_counter()
+        rows = build(shop, SUBJECT_EMAIL[0])
+        print(f"built {rows:,} rows in {time.perf_counter() - t0:.0f} s", flush=True)
+        before = others_fingerprint(shop)
+        with database("mamoru_bench_dsr_shop_f", template=_dbname(shop)) as shop_f:
+            (logs / "mamoru").mkdir()
+            with database("mamoru_bench_dsr_app") as app:
+                m = Mamoru(shop, app, logs / "mamoru")
+                try:
+                    m.setup()
+                    print(f"mamoru ready: {m.side.processes()} processes", flush=True)
+                    mout = run_side(
+                        "mamoru",
+                        m.side,
+                        m.request,
+                        lambda: m.request("erase", grounds=["no_longer_needed"]),
+                        shop,
+                        before,
+                    )
+                except Exception as exc:
+                    mout = {"error": f"setup: {type(exc).__name__}: {exc}", "logs": str(m.side.logs)}
+                    print(f"mamoru ERROR: {mout['error']} (logs kept in {m.side.logs})", flush=True)
+                finally:
+                    m.side.stop()
+            fout: dict[str, Any]
+            if SKIP_FIDES:
+                fout = {"error": "skipped (BENCH_DSR_SKIP_FIDES=1)"}
+            else:
+                exe, why = _fides_executable()
+                if exe is None:
+                    fout = {"error": why}
+                else:
+                    (logs / "fides").mkdir()
+                    with database("fides_bench_app") as fapp:
+                        f = Fides(exe, shop_f, fapp, logs / "fides")
+                        try:
+                            f.setup()
+                            print(f"fides ready: {f.side.processes()} processes", flush=True)
+                            fout = run_side(
+                                "fides", f.side, f.request, lambda: f.request("bench_erasure"), shop_f, before
+                            )
+                        except Exception as exc:
+                            fout = {"error": f"setup: {type(exc).__name__}: {exc}", "logs": str(f.side.logs)}
+                            print(f"fides ERROR: {fout['error']} (logs kept in {f.side.logs})", flush=True)
+                        finally:
+                            f.side.stop()
+            ms, fs = summarize(mout), summarize(fout)
+            rows_equal = ms["package_rows"] == [SUBJECT_ROWS] and fs["package_rows"] == [SUBJECT_ROWS]
+            m_after, f_after = mout.get("erase_subject_after") or {}, fout.get("erase_subject_after") or {}
+            mamoru_erased = bool(
+                m_after
+                and mout.get("erase_others_untouched")
+                and m_after["orders"] == m_after["order_items"] == m_after["tickets"] == 0
+                and m_after["customer"][1] is None
+                and m_after["customer"][0] != SUBJECT_EMAIL[0]
+            )
+            fides_erased = bool(
+                f_after
+                and fout.get("erase_others_untouched")
+                and f_after["orders_with_values"] == f_after["order_items_with_values"] == 0
+                and f_after["tickets_with_values"] == 0
+                and f_after["customer"][1] is None
+            )
+            result = {
+                "benchmark": "dsr",
+                "rows_in_database": rows,
+                "subject_rows_expected": SUBJECT_ROWS,
+                "concurrent_requests": CONCURRENT,
+                "repetitions": REPEAT,
+                "memory_rule": "sum of VmHWM over every process of the side (reset before each run)",
+                "settings": "as shipped"
+                if DEFAULTS
+                else f"MAMORU_DB_POOL_SIZE={CONCURRENT + 5}, "
+                "FIDES__EXECUTION__INTERRUPTED_TASK_REQUEUE_INTERVAL=3600",
+                "mamoru": ms,
+                "fides_version": FIDES_VERSION,
+                "fides": fs,
+                "mamoru_erasure_checked": mamoru_erased,
+                "fides_erasure_checked": fides_erased,
+                "mamoru_erasure_after": m_after,
+                "fides_erasure_after": f_after,
+                "mamoru_wall_s": ms["wall_s"],
+                "fides_wall_s": fs["wall_s"],
+                "mamoru_peak_mb": ms["peak_mb"],
+                "fides_peak_mb": fs["peak_mb"],
+                "mamoru_concurrent_wall_s": ms["concurrent_wall_s"],
+                "fides_concurrent_wall_s": fs["concurrent_wall_s"],
+                "speedup_vs_fides": _ratio(fs["wall_s"], ms["wall_s"], 1),
+                "memory_ratio_vs_fides": _ratio(ms["peak_mb"], fs["peak_mb"], 3),
+                "concurrent_speedup_vs_fides": _ratio(fs["concurrent_wall_s"], ms["concurrent_wall_s"], 1),
+                "rows_equal": rows_equal,
+                "logs": str(logs),
+            }
+    ok = rows_equal and mamoru_erased and fides_erased and not ms["error"] and not fs["error"]
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
