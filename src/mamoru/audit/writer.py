@@ -72,6 +72,8 @@ class AuditWriter:
         self._last_checkpoint_size = -1
         self._last_checkpoint_at = time.monotonic()
         self.index_when_idle = index_when_idle
+        #: how long the writer waits with nothing to write before it builds the query index
+        self.idle_seconds = 1.0
         self._cond = threading.Condition()
         self._pending: list[AuditEvent] = []
         self._ticket = _Ticket()
@@ -171,7 +173,15 @@ class AuditWriter:
             log.warning("audit checkpoint postponed: the database was busy or another process signed")
 
     def _index_while_idle(self) -> None:
-        while not self._pending and self.index_when_idle:
+        """Build the query index only once no entry has come for ``idle_seconds``: an index commit between
+        two batches would make the next caller wait for two commits instead of one. (A query builds what
+        is missing itself.)"""
+        while self.index_when_idle:
+            with self._cond:
+                if not self._pending and not self._closed:
+                    self._cond.wait(timeout=self.idle_seconds)
+                if self._pending or self._closed:
+                    return
             try:
                 with self._engine.begin() as conn:
                     if not build_index(conn, limit=5_000):
