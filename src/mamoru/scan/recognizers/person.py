@@ -78,22 +78,9 @@ _SPACES = re.compile(r"[ \u3000]+")
 # A name right before a title or honorific (森部長, 小林 涼先生, 田中様), found by a regular expression and
 # checked by tokenizing the candidate alone: in running text the analyser may join it to the title
 # (森部 + 長) or read it as a place (松本 in 松本課長).
-_TITLES = (
-    "様",
-    "さま",
-    "さん",
-    "殿",
-    "君",
-    "くん",
-    "ちゃん",
-    "先生",
-    "部長",
-    "課長",
-    "係長",
-    "社長",
-    "主任",
-    "室長",
-)
+_TITLES = tuple(
+    h for h in HONORIFICS if h != "氏"
+)  # the same words as HONORIFICS but 氏, as the list had them
 _KANJI_RUN = r"[\u4e00-\u9fff々]"
 _TITLED = re.compile(
     rf"(?<!{_KANJI_RUN})(?P<v>{_KANJI_RUN}{{1,4}}(?:[ \u3000][\u4e00-\u9fff々ぁ-ゖ]{{1,3}})?)(?={'|'.join(_TITLES)})"
