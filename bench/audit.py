@@ -121,24 +121,28 @@ def drop_postgres(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _chain(leaves: list[bytes]) -> int:
-    h = b""
+def _chain(leaves: list[bytes]) -> float:
+    """What verification does per entry, and nothing else: hash the leaf, check it links to the previous
+    hash. Returns its own time (the leaves were sent to the process before the clock)."""
+    start = time.perf_counter()
+    prev = leaves[0][:32] if leaves else b""
+    linked = 0
     for leaf in leaves:
-        h = sha256(h + sha256(b"\x00" + leaf).digest()).digest()
-    return len(h)
+        linked += leaf[:32] == prev
+        prev = sha256(b"\x00" + leaf).digest()
+    return time.perf_counter() - start if linked >= 0 else 0.0
 
 
 def raw_chain_rate(leaves: list[bytes], processes: int) -> float:
-    """The ceiling: SHA-256 of each leaf chained to the previous hash, split over ``processes`` (as the
-    verifier splits the log), with nothing else (no database, no decoding)."""
+    """The ceiling: the same hashing and link checks over the same leaves, split in ``processes`` runs of
+    consecutive entries (as the verifier splits the log), without a database or anything else."""
     from concurrent.futures import ProcessPoolExecutor
 
-    parts = [leaves[i::processes] for i in range(processes)]
+    size = -(-len(leaves) // processes)
+    parts = [leaves[i : i + size] for i in range(0, len(leaves), size)]
     with ProcessPoolExecutor(processes) as pool:
-        list(pool.map(_chain, [p[:100] for p in parts]))  # start the processes before the clock
-        start = time.perf_counter()
-        list(pool.map(_chain, parts))
-        return len(leaves) / (time.perf_counter() - start)
+        seconds = max(pool.map(_chain, parts))
+    return len(leaves) / seconds
 
 
 def drop_page_cache() -> bool:
