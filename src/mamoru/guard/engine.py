@@ -58,7 +58,7 @@ class ActorState:
 
 @dataclass(frozen=True, slots=True)
 class SubjectState:
-    """What the guard needs to know of one subject, read fresh for every decision."""
+    """What the guard needs to know of one subject (read, or cached under a version stamp, by ``guard.state``)."""
 
     id: str
     erased: bool = False
