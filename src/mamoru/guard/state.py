@@ -10,11 +10,10 @@ A transaction that has itself written such state is never served from the cache:
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.guard.engine import ANY, ActorState, SubjectState
@@ -150,21 +149,7 @@ class _Cache:
         return actors, subjects
 
 
-_CACHES: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def _engine(session: Session) -> Engine | None:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else None
-
-
-def _cache(engine: Engine) -> _Cache:
-    cache = _CACHES.get(engine)
-    if cache is None:
-        with _CACHES_LOCK:
-            cache = _CACHES.setdefault(engine, _Cache())
-    return cache
+_CACHES: versions.PerEngine[_Cache] = versions.PerEngine(_Cache)
 
 
 def state_for(
@@ -174,10 +159,10 @@ def state_for(
 
     What is read goes through a short session of its own (the caller's keeps no connection for it),
     unless the caller's transaction has written such state, when it is read there and not cached."""
-    engine = _engine(session)
+    engine = versions.engine_of(session)
     if engine is None or versions.dirty(session):
         return load_actor(session, actor, now.date()), load_subjects(session, subject_ids, now)
-    cache = _cache(engine)
+    cache = _CACHES(engine)
     actors_stamp, subjects_stamp = cache.sync(versions.stamps(engine))
     key = (actor, now.date())
     actor_state = cache.actors.get(key)

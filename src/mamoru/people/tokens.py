@@ -17,13 +17,11 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,8 +147,7 @@ class _Tokens:
         self.known: dict[str, _Known] = {}
 
 
-_TOKENS: weakref.WeakKeyDictionary[Engine, _Tokens] = weakref.WeakKeyDictionary()
-_TOKENS_LOCK = threading.Lock()
+_TOKENS: versions.PerEngine[_Tokens] = versions.PerEngine(_Tokens)
 
 
 def _read(session: Session, digest: str, now: datetime) -> _Known | None:
@@ -190,16 +187,12 @@ def authenticate(session: Session, token: str, now: datetime) -> Principal | Non
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     digest = _hash(token)
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else None
+    engine = versions.engine_of(session)
     cache: _Tokens | None = None
     known: _Known | None = None
     stamp = ""
     if engine is not None and not versions.dirty(session):
-        cache = _TOKENS.get(engine)
-        if cache is None:
-            with _TOKENS_LOCK:
-                cache = _TOKENS.setdefault(engine, _Tokens())
+        cache = _TOKENS(engine)
         stamp = versions.stamps(engine).get("actors", "")
         if stamp != cache.stamp:
             cache.known, cache.stamp = {}, stamp

@@ -10,16 +10,14 @@ matters."""
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import head
@@ -33,6 +31,7 @@ from mamoru.people import training
 from mamoru.policy.model import Policy
 from mamoru.requests.status import OPEN_STATUSES
 from mamoru.requests.tables import SubjectRequest
+from mamoru.store import versions
 from mamoru.store.sqlfn import days_between
 from mamoru.transfers.status import processor_status
 
@@ -109,8 +108,17 @@ class _Statistics:
     valid_days: int
 
 
-_STATISTICS: weakref.WeakKeyDictionary[Engine, tuple[float, _Statistics]] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+class _Kept:
+    """The statistics last counted on one database, and when (monotonic seconds)."""
+
+    __slots__ = ("at", "statistics")
+
+    def __init__(self) -> None:
+        self.at = -1e18
+        self.statistics: _Statistics | None = None
+
+
+_STATISTICS: versions.PerEngine[_Kept] = versions.PerEngine(_Kept)
 
 
 def _count(session: Session, table: type, *where: Any) -> int:
@@ -162,20 +170,20 @@ def _statistics(session: Session, policy: Policy, now: datetime, today: date) ->
 def statistics(session: Session, policy: Policy, now: datetime, today: date) -> _Statistics:
     """The statistics part, counted again when older than :data:`STATISTICS_SECONDS`, on another day, or
     under another training rule."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else None
-    kept = _STATISTICS.get(engine) if engine is not None else None
+    engine = versions.engine_of(session)
+    kept = _STATISTICS(engine) if engine is not None else None
+    last = kept.statistics if kept is not None else None
     if (
         kept is not None
-        and time.monotonic() - kept[0] < STATISTICS_SECONDS
-        and kept[1].today == today
-        and kept[1].valid_days == policy.staff.training_valid_days
+        and last is not None
+        and time.monotonic() - kept.at < STATISTICS_SECONDS
+        and last.today == today
+        and last.valid_days == policy.staff.training_valid_days
     ):
-        return kept[1]
+        return last
     counted = _statistics(session, policy, now, today)
-    if engine is not None:
-        with _LOCK:
-            _STATISTICS[engine] = (time.monotonic(), counted)
+    if kept is not None:
+        kept.at, kept.statistics = time.monotonic(), counted
     return counted
 
 

@@ -14,7 +14,8 @@ import contextlib
 import threading
 import time
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, String, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
@@ -82,16 +83,46 @@ class _Seen:
         raise AssertionError("unreachable")
 
 
-_SEEN: weakref.WeakKeyDictionary[Engine, _Seen] = weakref.WeakKeyDictionary()
-_SEEN_LOCK = threading.Lock()
+T = TypeVar("T")
+_REGISTRIES: weakref.WeakSet[PerEngine[Any]] = weakref.WeakSet()
+
+
+class PerEngine(Generic[T]):
+    """What a process keeps for each database (made by ``factory`` on first use), forgotten when the
+    engine is disposed: every cache of this process that must not outlive the database it was read from."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._items: weakref.WeakKeyDictionary[Engine, T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        _REGISTRIES.add(self)
+
+    def __call__(self, engine: Engine) -> T:
+        item = self._items.get(engine)
+        if item is None:
+            with self._lock:
+                item = self._items.get(engine)
+                if item is None:
+                    item = self._items[engine] = self._factory()
+        return item
+
+    def forget(self, engine: Engine) -> T | None:
+        with self._lock:
+            return self._items.pop(engine, None)
+
+
+def engine_of(session: Session) -> Engine | None:
+    """The engine a session is bound to (None when it is bound to a connection: nothing is cached then)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else None
+
+
+_SEEN: PerEngine[_Seen] = PerEngine(_Seen)
 
 
 def stamps(engine: Engine, *, check_seconds: float | None = None) -> dict[str, str]:
     """The current stamp of every area, as of at most ``check_seconds`` ago (or a local commit)."""
-    seen = _SEEN.get(engine)
-    if seen is None:
-        with _SEEN_LOCK:
-            seen = _SEEN.setdefault(engine, _Seen())
+    seen = _SEEN(engine)
     limit = CHECK_SECONDS if check_seconds is None else check_seconds
     now = time.monotonic()
     if seen.epoch == _Epoch.value and now - seen.checked_at < limit:
@@ -146,7 +177,8 @@ def _after_rollback(session: Session) -> None:
 
 @event.listens_for(Engine, "engine_disposed")
 def _engine_disposed(engine: Engine) -> None:
-    seen = _SEEN.pop(engine, None)
-    if seen is not None and seen.connection is not None:
-        with contextlib.suppress(Exception):
-            seen.connection.close()
+    for registry in list(_REGISTRIES):
+        kept = registry.forget(engine)
+        if isinstance(kept, _Seen) and kept.connection is not None:
+            with contextlib.suppress(Exception):
+                kept.connection.close()
