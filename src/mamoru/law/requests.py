@@ -26,6 +26,19 @@ DISCLOSING = frozenset(
 NEEDS_GROUND = frozenset({RequestKind.STOP_USE, RequestKind.ERASE, RequestKind.STOP_PROVISION})
 
 
+def asks(kind: RequestKind | None) -> dict[str, bool]:
+    """What a request of ``kind`` asks of the person beyond who they are and how to reach them: the
+    answer method (a disclosure), the Art. 35 grounds, the purposes to stop or erase, the recipients to
+    stop, the corrections (Art. 34)."""
+    return {
+        "method": kind in DISCLOSING,
+        "grounds": kind in NEEDS_GROUND,
+        "purposes": kind in (RequestKind.STOP_USE, RequestKind.ERASE),
+        "recipients": kind is RequestKind.STOP_PROVISION,
+        "corrections": kind is RequestKind.CORRECTION,
+    }
+
+
 class CessationGround(StrEnum):
     """APPI Art. 35: the grounds for cessation of use, erasure, or cessation of third-party provision."""
 

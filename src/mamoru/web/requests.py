@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
-from mamoru.law.requests import DISCLOSING, NEEDS_GROUND, REFUSAL_GROUNDS, CessationGround, RequestKind
+from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind, asks
 from mamoru.mail import address_problem, has_control
 from mamoru.policy.notice import Lang
 from mamoru.requests import answer, jobs, labels, service
@@ -106,13 +106,7 @@ def _form_context(ws: Workspace, lang: Lang, kind: RequestKind | None) -> dict[s
         "kind_label": labels.text(labels.KINDS, kind.value, lang) if kind else "",
         "fee": fee,
         "fee_payment": policy.requests.fee_payment.in_(lang) if fee and policy.requests.fee_payment else "",
-        "shows": {
-            "method": kind in DISCLOSING,
-            "grounds": kind in NEEDS_GROUND,
-            "purposes": kind in (RequestKind.STOP_USE, RequestKind.ERASE),
-            "recipients": kind is RequestKind.STOP_PROVISION,
-            "corrections": kind is RequestKind.CORRECTION,
-        },
+        "shows": asks(kind),
         "grounds": [(g.value, labels.text(labels.CESSATION_GROUNDS, g.value, lang)) for g in CessationGround],
         "purposes": [(p.id, p.text.in_(lang)) for p in policy.general_purposes()],
         "recipients": [(r.id, r.name.in_(lang)) for r in policy.recipients],
