@@ -223,13 +223,16 @@ def test_a_password_change_or_reset_ends_every_token_and_session_of_the_person(
         ({"name": "neither"}, "scopes"),
         ({"name": "unknown-scope", "scopes": ["mynumber"]}, "scopes"),
         ({"name": "nobody", "staff": "nobody"}, "staff"),
-        ({"name": "hashed", "scopes": ["guard"]}, "name"),  # names are never reused
+        ({"name": "taken", "scopes": ["guard"]}, "name"),  # names are never reused
     ],
 )
 def test_issuing_refuses_bad_input_and_changes_nothing(
     office: tuple[Workspace, DemoPlan, TestClient], kwargs: dict[str, object], field: str
 ) -> None:
     ws, _, _ = office
+    with ws.db.session() as session:
+        if not session.scalar(select(ApiClient.id).where(ApiClient.name == "taken")):
+            issue_token(session, "taken", scopes=["guard"], lifetime=LIFETIME, actor=ISSUER, now=NOW)
     with ws.db.session() as session:
         before = session.scalar(select(ApiClient.id).order_by(ApiClient.id.desc()).limit(1))
     with pytest.raises(Invalid) as refused, ws.db.session() as session:
