@@ -507,8 +507,9 @@ def _write_parquet(csv_path: Path, target: Path) -> bool:
     return True
 
 
-def runs(session: Session, dataset_id: str | None = None) -> list[DeidRun]:
-    query = select(DeidRun).order_by(DeidRun.started_at.desc())
+def runs(session: Session, dataset_id: str | None = None, *, limit: int | None = None) -> list[DeidRun]:
+    """The runs, newest first (the ``limit`` newest when given)."""
+    query = select(DeidRun).order_by(DeidRun.started_at.desc()).limit(limit)
     if dataset_id is not None:
         query = query.where(DeidRun.dataset_id == dataset_id)
     return list(session.scalars(query))

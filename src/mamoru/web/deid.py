@@ -55,6 +55,6 @@ def console(
         labels(lang)["deid"],
         plans=reg.plans(session),
         datasets=reg.datasets(session),
-        runs=runs.runs(session)[:50],
+        runs=runs.runs(session, limit=50),
         purposes=_purposes(ws, lang),
     )
