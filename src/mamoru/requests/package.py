@@ -374,12 +374,22 @@ def _datastores(
 def build_package(
     session: Session, ws: Workspace, request: SubjectRequest, outcome: Outcome, now: datetime, actor: str
 ) -> bytes:
-    content = gather(session, ws, request, outcome, now, actor)
     lang = request.lang if request.lang in ("ja", "en") else "ja"
     spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - closed below
     archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)
-    if content and RequestKind(request.kind) is RequestKind.DISCLOSURE:
-        content["datastores"] = _datastores(ws, request, archive)
+    # The organization's datastores are read first, before this transaction audits anything: the
+    # guard's decisions below append to the audit chain, which takes the head row's lock until the
+    # step commits, and reading a large datastore under that lock made every other writer (and the
+    # API calls waiting on it, each holding a pooled connection) wait for the whole read.
+    stores = (
+        _datastores(ws, request, archive)
+        if outcome not in (Outcome.REFUSED, Outcome.NO_DATA)
+        and RequestKind(request.kind) is RequestKind.DISCLOSURE
+        else None
+    )
+    content = gather(session, ws, request, outcome, now, actor)
+    if content and stores is not None:
+        content["datastores"] = stores
     letter_html = render_letter(session, ws, request, outcome, content, now)
     members: dict[str, bytes] = {f"letter-{request.lang}.html": letter_html.encode("utf-8")}
     if content:
