@@ -142,3 +142,15 @@ def test_audit_status_page_shows_the_last_verification_and_checkpoint(
     status = client.get("/api/v1/audit/status").json()
     assert status["last_verification_ok"] is True and status["entries"] == report.entries
     assert status["latest_checkpoint"]["tree_size"] == report.entries
+
+
+def test_every_answer_forbids_third_party_scripts_sniffing_and_framing(client: TestClient) -> None:
+    """Pages, API answers, static files and errors all carry the same protective headers, once."""
+    for path in ("/", "/api/v1/policy", "/static/portal.css", "/no-such-page", "/healthz"):
+        answer = client.get(path)
+        assert "default-src 'self'" in answer.headers["content-security-policy"], path
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["x-frame-options"] == "DENY", path
+        assert answer.headers.get_list("content-security-policy") == [
+            answer.headers["content-security-policy"]
+        ]

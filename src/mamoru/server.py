@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -133,16 +132,6 @@ def create_app(workspace: Workspace) -> FastAPI:
             notice_current=is_current(session, ws.policy),
         )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        # No third-party script can run on a page of ours (web skimming, APPI Art. 23 since 2024):
-        # everything comes from this origin; forms post only here; nobody frames us.
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
     static = resources.files("mamoru.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     if workspace.settings.docs_enabled:
@@ -176,6 +165,16 @@ def create_app(workspace: Workspace) -> FastAPI:
     # Outermost, in this order: the client's address is settled, then an oversized body is refused,
     # before any route, session or credential is touched.
     settings = workspace.settings
+    # No third-party script can run on a page of ours (web skimming, APPI Art. 23 since 2024):
+    # everything comes from this origin; forms post only here; nobody frames us.
+    app.add_middleware(
+        door.SecurityHeaders,
+        headers={
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+        },
+    )
     app.add_middleware(door.BodyLimit, limit=settings.max_body_bytes, larger=door.larger_bodies(settings))
     app.add_middleware(door.ClientAddress, trusted=settings.trusted_proxies)
     return app

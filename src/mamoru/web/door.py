@@ -1,6 +1,6 @@
 """What every request passes before any route: whose address it is, and how large a body it may bring.
 
-Two pure ASGI middlewares, outside everything else (no body is read, no session opened, no credential
+Pure ASGI middlewares, outside everything else (no body is read, no session opened, no credential
 looked at before they have decided):
 
 - :class:`ClientAddress` believes ``X-Forwarded-For`` only when the peer is a proxy named in the
@@ -71,6 +71,32 @@ class ClientAddress:
             if not self._is_trusted(nearest):
                 return nearest
         return nearest
+
+
+class SecurityHeaders:
+    """Headers every answer carries unless its route set its own (``headers``: lower-case name, value).
+
+    Pure ASGI, as the others here: Starlette's ``@app.middleware("http")`` runs every request through
+    a task group and a memory stream, a cost of its own on each call to the API."""
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                missing = [(k, v) for k, v in self.headers if k not in present]
+                if missing:
+                    message = {**message, "headers": [*message.get("headers", []), *missing]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class BodyLimit:
