@@ -25,6 +25,7 @@ from mamoru.setup import initialize
 from mamoru.store.db import Database
 from mamoru.vault.keys import MasterKey
 from mamoru.workspace import Workspace
+from tests import pg_scratch
 from tests.test_serve_e2e import MAMORU, _env, _free_port, start_serving
 
 PG_ADMIN_URL = os.environ.get("MAMORU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -51,11 +52,11 @@ def pg_server() -> Iterator[str]:
 
     name = f"mamoru_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = PG_ADMIN_URL.replace("+psycopg", "")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    pg_scratch.admin(f'CREATE DATABASE "{name}"')
     try:
         yield admin.rsplit("/", 1)[0] + "/" + name
     finally:
+        pg_scratch.JANITOR.finish()  # every test's database, dropped while the tests went on
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -73,30 +74,24 @@ _copies = itertools.count()
 
 
 @pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
+def pg_url(pg_template: str, request: pytest.FixtureRequest) -> str:
     """A fresh PostgreSQL database for one test: a copy of the migrated template, dropped afterwards."""
-    yield from _pg_copy(pg_template)
+    return _pg_copy(pg_template, request)
 
 
 @pytest.fixture
-def pg_url2(pg_template: str) -> Iterator[str]:
+def pg_url2(pg_template: str, request: pytest.FixtureRequest) -> str:
     """A second fresh PostgreSQL database for tests that need two (backup from one, restore into the other)."""
-    yield from _pg_copy(pg_template)
+    return _pg_copy(pg_template, request)
 
 
-def _pg_copy(pg_template: str) -> Iterator[str]:
-    import psycopg
-
-    template = pg_template.rsplit("/", 1)[1]
-    name = f"{template}_{next(_copies)}"
-    admin = PG_ADMIN_URL.replace("+psycopg", "")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield pg_template.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def _pg_copy(template_url: str, request: pytest.FixtureRequest, *, base: str | None = None) -> str:
+    """A new database copied from ``template_url``'s, dropped (in the background) after the test."""
+    base = base or template_url
+    name = f"{base.rsplit('/', 1)[1]}_{next(_copies)}"
+    pg_scratch.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rsplit("/", 1)[1]}"')
+    request.addfinalizer(lambda: pg_scratch.JANITOR.drop(name))
+    return base.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -154,10 +149,20 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fi
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MAMORU_HOME", str(home))
     if ON_POSTGRES:
-        url = str(request.getfixturevalue("pg_url"))
+        if "workspace" in request.fixturenames:
+            # the test's workspace will be a copy of the initialized one: its database is made so at once
+            initialized, _ = request.getfixturevalue("pg_initialized")
+            url = _pg_copy(initialized, request, base=request.getfixturevalue("pg_template"))
+            _FROM_INITIALIZED.add(url)
+        else:
+            url = str(request.getfixturevalue("pg_url"))
         monkeypatch.setenv("MAMORU_DATABASE_URL", url)
         return Settings(home=home, database_url=url)
     return Settings(home=home)
+
+
+#: Test databases made as copies of the initialized one (``settings`` for a test that takes ``workspace``).
+_FROM_INITIALIZED: set[str] = set()
 
 
 @pytest.fixture(scope="session")
@@ -170,18 +175,16 @@ def sqlite_initialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_initialized(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+def pg_initialized(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The same on PostgreSQL: an initialized database (a template for each test's) and its home."""
-    import psycopg
-
     template = pg_template.rsplit("/", 1)[1]
     name = f"{template}_initialized"
-    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    pg_scratch.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     url = pg_template.rsplit("/", 1)[0] + "/" + name
     home = tmp_path_factory.mktemp("initialized-pg") / "ws"
     initialize(Settings(home=home, database_url=url))
-    return url, home
+    yield url, home
+    pg_scratch.JANITOR.drop(name)
 
 
 @pytest.fixture
@@ -189,13 +192,9 @@ def workspace(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Wo
     """An initialized workspace: a copy of one initialized once per process (files, and on PostgreSQL
     the database too), exactly as ``initialize`` leaves it."""
     if ON_POSTGRES:
-        import psycopg
-
         url, home = request.getfixturevalue("pg_initialized")
-        name = str(settings.database_url).rsplit("/", 1)[1]
-        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+        if settings.database_url not in _FROM_INITIALIZED:  # asked for late (getfixturevalue): copy it now
+            pg_scratch.replace(str(settings.database_url).rsplit("/", 1)[1], url.rsplit("/", 1)[1])
     else:
         home = request.getfixturevalue("sqlite_initialized")
     shutil.copytree(home, settings.home)

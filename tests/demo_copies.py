@@ -20,6 +20,7 @@ from pathlib import Path
 from mamoru.demo import DemoPlan, load_demo
 from mamoru.people.auth import set_password
 from mamoru.workspace import Workspace
+from tests import pg_scratch
 
 _ADMIN = os.environ.get(
     "MAMORU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -84,15 +85,12 @@ def demo_copy(ws: Workspace, seed: int, *, password: str | None = None) -> DemoP
         template = None
         if database is not None:
             template = f"{database}_demo{len(_KEPT)}"[:63]
-            _admin(f'CREATE DATABASE "{template}" TEMPLATE "{database}"')
+            pg_scratch.admin(f'CREATE DATABASE "{template}" TEMPLATE "{database}"')
         _KEPT[key] = (home, template, copy.deepcopy(plan))
         return plan
     home, template, plan = kept
     _release(ws)
     if database is not None and template is not None:
-        _admin(
-            f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
-            f'CREATE DATABASE "{database}" TEMPLATE "{template}"',
-        )
+        pg_scratch.replace(database, template)
     _copy_files(home, ws.settings.home)
     return copy.deepcopy(plan)
