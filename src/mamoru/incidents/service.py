@@ -158,7 +158,9 @@ def open_incident(
 def update(session: Session, vault: Vault, incident: Incident, *, actor: str, **fields: Any) -> Incident:
     """Change facts (flags, counts, routing answers) and narrative items; unknown names are refused."""
     if incident.status == "closed":
-        raise Invalid([("status", "a closed incident is not changed; open a new one")])
+        raise Invalid(
+            [problem("status", "a closed incident is not changed; open a new one", "incident_closed")]
+        )
     unknown = sorted(set(fields) - set(FACT_FIELDS) - set(NARRATIVE) - {"subjects"})
     if unknown:
         raise Invalid([(name, "not a field of an incident") for name in unknown])
