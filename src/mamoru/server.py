@@ -24,7 +24,7 @@ from mamoru.api import transfers as api_transfers
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import Invalid, MamoruError
 from mamoru.policy.service import is_current
-from mamoru.web import console, door, forms, portal
+from mamoru.web import account, console, door, forms, portal
 from mamoru.web import datastores as web_datastores
 from mamoru.web import deid as web_deid
 from mamoru.web import incidents as web_incidents
@@ -143,6 +143,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(ledger.personal_router)
     app.include_router(portal.router)
     app.include_router(console.router)
+    app.include_router(account.router)
     app.include_router(web_requests.portal_router)
     app.include_router(web_requests.console_router)
     app.include_router(api_requests.router)

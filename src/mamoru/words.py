@@ -93,3 +93,11 @@ def day(d: date | datetime | str | None, lang: str) -> str:
 def yen(amount: int, lang: str) -> str:
     """An amount of money: ``1,000円`` or ``1,000 yen``."""
     return f"{amount:,}円" if _lang(lang) == "ja" else f"{amount:,} yen"
+
+
+def country(code: str, lang: str) -> str:
+    """A country's name from its ISO 3166 code (``US`` -> アメリカ合衆国 / United States), from the CLDR
+    data Babel ships; the code itself for one CLDR does not know."""
+    from babel import Locale
+
+    return str(Locale(_lang(lang)).territories.get(code.upper(), code))

@@ -12,7 +12,7 @@ from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, in_session, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.people import staff as people_staff
-from mamoru.people.auth import enroll_totp, new_password, remove_totp, set_password
+from mamoru.people.auth import new_password, remove_totp, set_password
 
 app = typer.Typer(help=HELP["staff"])
 
@@ -35,25 +35,22 @@ def password(
 @app.command()
 def totp(
     login: Annotated[str, typer.Argument(help="Staff login.")],
-    remove: Annotated[bool, typer.Option("--remove", help="Turn two-factor sign-in off instead.")] = False,
+    remove: Annotated[bool, typer.Option("--remove", help="Turn two-factor sign-in off.")] = False,
     by: Annotated[str, typer.Option(help="Who does it.")] = "cli",
 ) -> None:
-    """Set up (or remove) two-factor sign-in: prints the otpauth:// URI once for an authenticator app."""
+    """Turn a staff member's two-factor sign-in off (a lost phone). Setting it up is done by the person
+    themselves on the console's account page, so that no one else ever sees their secret."""
+    if not remove:
+        raise fail(
+            "two-factor sign-in is set up by the person themselves at /console/account; "
+            "use --remove to turn it off for someone who lost their device"
+        )
     with opened_workspace() as ws, ws.db.session() as session:
         try:
-            if remove:
-                remove_totp(session, ws.vault, login, actor=by)
-                uri = None
-            else:
-                uri = enroll_totp(session, ws.vault, login, actor=by)
+            remove_totp(session, ws.vault, login, actor=by)
         except MamoruError as exc:
             raise fail(str(exc)) from None
-    if uri is None:
-        out.print(f"two-factor sign-in removed for {login}")
-    else:
-        out.print(
-            f"add this to the authenticator app of {login} (shown once): {uri}", highlight=False, markup=False
-        )
+    out.print(f"two-factor sign-in removed for {login}")
 
 
 @app.command("add")

@@ -6,8 +6,9 @@ Every function takes ``now``; nothing sleeps or reads the clock, so a test can s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from mamoru import outbox
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import Invalid, NotFound, require
+from mamoru.errors import Invalid, NotFound, Problem, problem, require
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import BREACH_NOTICE
 from mamoru.guard.service import decide_and_record
@@ -26,6 +27,7 @@ from mamoru.incidents.tables import Incident, IncidentNotice, IncidentReport
 from mamoru.law.breach import BreachFacts, Classification, ReportClock, classify, report_clock
 from mamoru.references import reference_problem
 from mamoru.vault.service import Vault
+from mamoru.words import JST
 from mamoru.workspace import Workspace
 
 
@@ -156,7 +158,9 @@ def open_incident(
 def update(session: Session, vault: Vault, incident: Incident, *, actor: str, **fields: Any) -> Incident:
     """Change facts (flags, counts, routing answers) and narrative items; unknown names are refused."""
     if incident.status == "closed":
-        raise Invalid([("status", "a closed incident is not changed; open a new one")])
+        raise Invalid(
+            [problem("status", "a closed incident is not changed; open a new one", "incident_closed")]
+        )
     unknown = sorted(set(fields) - set(FACT_FIELDS) - set(NARRATIVE) - {"subjects"})
     if unknown:
         raise Invalid([(name, "not a field of an incident") for name in unknown])
@@ -503,3 +507,154 @@ def render_report(content: dict[str, Any]) -> str:
         "pmark_final": "プライバシーマーク事故報告（最終報）",
     }[kind]
     return env.get_template("report.html.j2").render(c=content, title=title, labels=ITEM_LABELS)
+
+
+# --- the report items as a form fills them ------------------------------------------------------------
+
+#: Yes/no facts of the PPC report's routing and classification (Rules Art. 7, 8) and the PrivacyMark report.
+FLAGS = (
+    "special_care",
+    "financial_risk",
+    "improper_purpose",
+    "suspected_only",
+    "encrypted",
+    "key_compromised",
+    "pseudonymized_only",
+    "mn_network_system",
+    "mn_publicly_viewable",
+    "not_a_leak",
+    "delegated_sector",
+)
+MY_NUMBER_ANSWERS = ("no", "yes", "unknown")
+#: Q2 of the PPC form: who the reporter is.
+ORG_TYPES = ("private_business", "administrative_organ", "local_government", "independent_agency")
+#: Where the data was when it leaked (the PrivacyMark report asks).
+MEDIA = ("email", "server", "usb", "paper", "device", "other")
+MAX_ITEM = 4000
+
+
+def local_time(value: str, field: str, *, now: datetime) -> datetime | Problem:
+    """A time typed in a form (``YYYY-MM-DDTHH:MM``, Japan's time) as UTC, or the problem with it."""
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return problem(field, "a date and time, e.g. 2026-12-02T20:37", "datetime")
+    at = (at if at.tzinfo else at.replace(tzinfo=JST)).astimezone(UTC)
+    if at > now:
+        return problem(field, "this time is in the future", "future")
+    return at
+
+
+def edit(
+    session: Session, vault: Vault, incident: Incident, form: Mapping[str, str], *, actor: str, now: datetime
+) -> Incident:
+    """Save the report items and facts as a form sends them (strings; a checkbox present means yes).
+
+    Every value is checked first and nothing is saved when any is wrong; each problem names its field.
+    """
+    problems: list[Problem] = []
+    fields: dict[str, Any] = {}
+    for item in NARRATIVE:
+        text = str(form.get(item, "")).strip()
+        if len(text) > MAX_ITEM:
+            problems.append(problem(item, f"at most {MAX_ITEM} characters", "too_long"))
+        fields[item] = text
+    count = str(form.get("affected_count", "")).strip() or "0"
+    if count.isascii() and count.isdigit() and len(count) < 10:
+        fields["affected_count"] = int(count)
+    else:
+        problems.append(problem("affected_count", "a count of persons, 0 or more", "count"))
+    occurred = str(form.get("occurred_at", "")).strip()
+    if occurred:
+        at = local_time(occurred, "occurred_at", now=now)
+        if isinstance(at, Problem):
+            problems.append(at)
+        elif at > incident.aware_at.replace(tzinfo=incident.aware_at.tzinfo or UTC):
+            problems.append(
+                problem("occurred_at", "it cannot have happened after it was found", "after_aware")
+            )
+        else:
+            fields["occurred_at"] = at
+    else:
+        fields["occurred_at"] = None
+    for flag in FLAGS:
+        fields[flag] = str(form.get(flag, "")) in ("on", "true", "yes", "1")
+    for name, allowed in (("my_number", MY_NUMBER_ANSWERS), ("org_type", ORG_TYPES)):
+        value = str(form.get(name, ""))
+        if value not in allowed:
+            problems.append(problem(name, f"one of {', '.join(allowed)}", "choice"))
+        fields[name] = value
+    medium = str(form.get("medium", ""))
+    if medium and medium not in MEDIA:
+        problems.append(problem("medium", f"one of {', '.join(MEDIA)}", "choice"))
+    fields["medium"] = medium or None
+    require(problems)
+    return update(session, vault, incident, actor=actor, **fields)
+
+
+def form_values(vault: Vault, incident: Incident) -> dict[str, str]:
+    """The report items and facts as the form shows them (times in Japan's time)."""
+    text = narrative(vault, incident)
+    values = {item: text.get(item, "") for item in NARRATIVE}
+    values["affected_count"] = str(incident.affected_count)
+    occurred = incident.occurred_at
+    values["occurred_at"] = (
+        occurred.replace(tzinfo=occurred.tzinfo or UTC).astimezone(JST).strftime("%Y-%m-%dT%H:%M")
+        if occurred
+        else ""
+    )
+    for flag in FLAGS:
+        values[flag] = "on" if getattr(incident, flag) else ""
+    values["my_number"], values["org_type"], values["medium"] = (
+        incident.my_number,
+        incident.org_type,
+        incident.medium or "",
+    )
+    return values
+
+
+def open_from_form(
+    session: Session, vault: Vault, form: Mapping[str, str], *, actor: str, now: datetime
+) -> Incident:
+    """Open an incident from the console's form: when a staff member first knew (Japan's time) and what
+    happened in a few words."""
+    problems: list[Problem] = []
+    raw = str(form.get("aware_at", "")).strip()
+    aware = (
+        local_time(raw, "aware_at", now=now) if raw else problem("aware_at", "when it was found", "missing")
+    )
+    if isinstance(aware, Problem):
+        problems.append(aware)
+    overview = str(form.get("overview", "")).strip()
+    if not overview:
+        problems.append(problem("overview", "say in a few words what happened", "missing"))
+    elif len(overview) > MAX_ITEM:
+        problems.append(problem("overview", f"at most {MAX_ITEM} characters", "too_long"))
+    require(problems)
+    assert isinstance(aware, datetime)
+    return open_incident(session, vault, aware_at=aware, actor=actor, now=now, overview=overview)
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """One report's clock: which report, its last day, the days left (negative: late) and whether filed."""
+
+    report: str
+    due: date
+    days_left: int
+    done: bool
+
+
+def countdowns(session: Session, incident: Incident, today: date) -> list[Countdown]:
+    """The days left on each report's clock: the PPC preliminary and final reports (when reportable) and
+    the PrivacyMark final report, counted to the conservative deadline."""
+    k = clock(incident)
+    done = submitted(session, incident)
+    clocks = [("pmark_final", k.final_conservative, "pmark_final" in done)]
+    if classification(incident).any_reportable:
+        clocks = [
+            ("ppc_prelim", k.prelim_due, bool(done & {"ppc_prelim", "ppc_final"})),
+            ("ppc_final", k.final_conservative, "ppc_final" in done),
+            *clocks,
+        ]
+    return [Countdown(name, due, (due - today).days, filed) for name, due, filed in clocks]

@@ -6,6 +6,7 @@ every form must echo.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import MamoruError, NotFound
+from mamoru.errors import Invalid, MamoruError, NotFound, problem
 from mamoru.people.tables import ConsoleSession, Staff
 from mamoru.people.tokens import end_access
 from mamoru.vault.service import Vault
@@ -81,19 +82,121 @@ def _totp_holder(login: str) -> str:
     return f"totp:{login}"
 
 
-def enroll_totp(session: Session, vault: Vault, login: str, *, actor: str) -> str:
-    """Give a staff member a new TOTP secret (RFC 6238) and return its provisioning URI, shown once.
+@dataclass(frozen=True)
+class TotpSetup:
+    """A two-factor set-up in progress, for the person themselves only.
 
-    The secret is kept sealed with a key of its own; from now on sign-in needs a code as well.
+    ``uri`` (the ``otpauth://`` URI an authenticator app reads, as a QR code) is shown to them once;
+    ``pending`` is the new secret sealed under their own key, carried by their set-up form until they
+    prove with a code that their app holds it. Nothing is stored before that.
     """
-    staff = session.scalar(select(Staff).where(Staff.login == login))
-    if staff is None:
-        raise NotFound(f"no staff member '{login}'")
+
+    uri: str
+    pending: str
+
+
+def start_totp(vault: Vault, who: SignedIn) -> TotpSetup:
+    """A new TOTP secret (RFC 6238) for the signed-in person; only they ever see it (no other staff
+    member, not even an administrator, sets up someone else's second factor)."""
     secret = pyotp.random_base32()
-    staff.totp_sealed = vault.seal_private(_totp_holder(login), "totp", secret.encode())
-    staff.totp_last_step = None
-    append(session, [AuditEvent(actor=actor, action="staff.totp_enrolled", objects=(f"staff:{login}",))])
-    return pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=TOTP_ISSUER)
+    sealed = vault.seal_private(_totp_holder(who.login), "totp_pending", secret.encode())
+    uri = pyotp.TOTP(secret).provisioning_uri(name=who.login, issuer_name=TOTP_ISSUER)
+    return TotpSetup(uri, base64.urlsafe_b64encode(sealed).decode("ascii"))
+
+
+def _pending_secret(vault: Vault, who: SignedIn, pending: str) -> str | None:
+    try:
+        return vault.open_private(
+            _totp_holder(who.login), "totp_pending", base64.urlsafe_b64decode(pending.encode("ascii"))
+        ).decode()
+    except Exception:  # a tampered, foreign or stale set-up form
+        return None
+
+
+def resume_totp(vault: Vault, who: SignedIn, pending: str) -> TotpSetup | None:
+    """The set-up in progress again (to show its QR code once more after a wrong code); None if it is
+    not this person's."""
+    secret = _pending_secret(vault, who, pending)
+    if secret is None:
+        return None
+    return TotpSetup(pyotp.TOTP(secret).provisioning_uri(name=who.login, issuer_name=TOTP_ISSUER), pending)
+
+
+def confirm_totp(
+    session: Session, vault: Vault, who: SignedIn, *, pending: str, code: str, now: datetime
+) -> None:
+    """Turn two-factor sign-in on for the signed-in person once ``code`` shows their app holds the secret
+    of ``pending`` (from :func:`start_totp`); from then on sign-in needs a code as well."""
+    secret = _pending_secret(vault, who, pending)
+    if secret is None:
+        raise Invalid([problem("code", "the set-up expired; start it again", "totp_setup_expired")])
+    totp = pyotp.TOTP(secret)
+    clean = code.strip()
+    matched = [
+        step
+        for offset in (0, -1, 1)
+        if clean.isascii()
+        and clean.isdigit()
+        and secrets.compare_digest(totp.generate_otp(step := totp.timecode(now) + offset), clean)
+    ]
+    if not matched:
+        raise Invalid(
+            [problem("code", "the code does not match; type the code your app shows now", "totp_code")]
+        )
+    staff = session.get(Staff, who.staff_id)
+    if staff is None:
+        raise NotFound(f"no staff member '{who.login}'")
+    if staff.totp_sealed is not None:
+        raise Invalid(
+            [problem("code", "two-factor sign-in is on already; turn it off first", "totp_already_on")]
+        )
+    staff.totp_sealed = vault.seal_private(_totp_holder(who.login), "totp", secret.encode())
+    staff.totp_last_step = matched[0]  # the code that confirmed it is not accepted again
+    append(
+        session, [AuditEvent(actor=who.actor, action="staff.totp_enrolled", objects=(f"staff:{who.login}",))]
+    )
+
+
+def totp_enabled(session: Session, who: SignedIn) -> bool:
+    staff = session.get(Staff, who.staff_id)
+    return staff is not None and staff.totp_sealed is not None
+
+
+def turn_off_totp(session: Session, vault: Vault, who: SignedIn, *, password: str) -> None:
+    """The signed-in person turns their own two-factor sign-in off, after giving their password (to set
+    up a new phone). An administrator resets a lost one with ``mamoru staff totp LOGIN --remove``."""
+    staff = session.get(Staff, who.staff_id)
+    if staff is None or staff.password_hash is None:
+        raise NotFound(f"no staff member '{who.login}'")
+    try:
+        _hasher.verify(staff.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise Invalid([problem("password", "the password is not right", "password_wrong")]) from None
+    remove_totp(session, vault, who.login, actor=who.actor)
+
+
+def change_password(
+    session: Session, who: SignedIn, *, current: str, new: str, repeated: str, now: datetime
+) -> None:
+    """The signed-in person changes their own password: the current one first, the new one twice.
+    Every session and token of theirs ends (as with :func:`set_password`), this one included."""
+    staff = session.get(Staff, who.staff_id)
+    if staff is None or staff.password_hash is None:
+        raise NotFound(f"no staff member '{who.login}'")
+    problems = []
+    try:
+        _hasher.verify(staff.password_hash, current)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        problems.append(problem("current", "the current password is not right", "password_wrong"))
+    if len(new) < MIN_PASSWORD_LENGTH:
+        problems.append(problem("new", f"at least {MIN_PASSWORD_LENGTH} characters", "password_short"))
+    elif new != repeated:
+        problems.append(problem("repeated", "the two new passwords differ", "password_mismatch"))
+    elif new == current:
+        problems.append(problem("new", "choose a password other than the current one", "password_same"))
+    if problems:
+        raise Invalid(problems)
+    set_password(session, who.login, new, actor=who.actor, now=now)
 
 
 def remove_totp(session: Session, vault: Vault, login: str, *, actor: str) -> None:

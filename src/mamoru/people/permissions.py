@@ -67,6 +67,8 @@ PERMISSIONS: dict[str, Permission] = {
     "requests.decide": Permission(PRIVACY),
     "transfers": Permission(PRIVACY | AUDIT),
     "transfers.provide": Permission(ANY_STAFF),
+    #: Recording processor assessments and monitoring (APPI Art. 25) is the privacy office's.
+    "transfers.supervise": Permission(PRIVACY),
     "incidents": Permission(PRIVACY | AUDIT),
     "incidents.manage": Permission(PRIVACY),
     "mynumber": Permission(MY_NUMBER, my_number=True),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import NotFound, require
+from mamoru.errors import NotFound, Problem, problem, require
 from mamoru.people.auth import new_password, set_password
 from mamoru.people.tables import Badge, Role, Staff, StaffRole, ZoneGrant
 from mamoru.people.tokens import end_access
@@ -63,17 +63,23 @@ def register(
     actor: str,
 ) -> Staff:
     """Add a worker of any kind. Roles are checked as :func:`grant` checks them."""
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     if not _LOGIN.match(login):
         problems.append(
-            ("login", "2–32 lower-case letters, digits and _, starting with a letter (never a name)")
+            problem(
+                "login",
+                "2–32 lower-case letters, digits and _, starting with a letter (never a name)",
+                "login",
+            )
         )
     elif session.scalar(select(Staff.id).where(Staff.login == login)) is not None:
-        problems.append(("login", f"'{login}' is taken"))
+        problems.append(problem("login", "this login is taken", "login_taken"))
     if kind not in StaffKind.__members__.values():
-        problems.append(("kind", f"one of {', '.join(StaffKind)}"))
+        problems.append(problem("kind", f"one of {', '.join(StaffKind)}", "choice"))
     if not _DEPT.match(department):
-        problems.append(("department", "a department code: lower-case letters, digits and _"))
+        problems.append(
+            problem("department", "a department code: lower-case letters, digits and _", "department")
+        )
     roles = sorted(set(roles or []))
     problems += _role_problems(session, None, roles, business_roles)
     require(problems)
@@ -87,20 +93,24 @@ def register(
 
 def _role_problems(
     session: Session, staff: Staff | None, adding: list[str], business_roles: frozenset[str]
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     """System roles (:class:`Role`) and the policy's business roles may be granted; nothing else."""
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     known = {r.value for r in Role} | business_roles
     for role in adding:
         if role not in known:
-            problems.append(("role", f"'{role}' is not a role; one of {', '.join(sorted(known))}"))
+            problems.append(problem("role", f"not a role; one of {', '.join(sorted(known))}", "choice"))
     held = set(staff.role_names) if staff is not None else set()
     if held | set(adding) >= EXCLUSIVE:
         problems.append(
-            ("role", "the protection manager and the audit manager must be different people (JIS Q 15001)")
+            problem(
+                "role",
+                "the protection manager and the audit manager must be different people (JIS Q 15001)",
+                "role_exclusive",
+            )
         )
     if staff is not None and staff.left_on is not None:
-        problems.append(("login", "this person has left; grants cannot be given"))
+        problems.append(problem("login", "this person has left; grants cannot be given", "staff_left"))
     return problems
 
 
@@ -237,3 +247,8 @@ def ensure_protection_manager(session: Session, *, login: str, actor: str) -> st
     password = new_password()
     set_password(session, login, password, actor=actor)
     return password
+
+
+def staff_logins(session: Session) -> list[str]:
+    """The logins of everyone still working here (for choosing an owner or a person in a form)."""
+    return list(session.scalars(select(Staff.login).where(Staff.revoked_at.is_(None)).order_by(Staff.login)))

@@ -10,6 +10,7 @@ compared on each check; a change nobody recorded is a finding.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import require
+from mamoru.errors import Problem, problem, require
 from mamoru.mynumber.controls import CONTROLS as MY_NUMBER_CONTROLS
 from mamoru.pms.tables import ControlRecord, IntegrityBaseline
 
@@ -138,22 +139,49 @@ CATALOGUE: tuple[Control, ...] = GENERAL + tuple(
 REVIEW_DAYS = 365
 
 
+def assign(session: Session, form: Mapping[str, str], *, actor: str, today: date) -> ControlRecord:
+    """Assign a control's owner, with the day it was last reviewed and its evidence, as a form sends them;
+    nothing is kept when any value is wrong, and each problem names its field."""
+    raw = str(form.get("reviewed_on", "")).strip()
+    try:
+        reviewed: date | Problem = date.fromisoformat(raw)
+    except ValueError:
+        reviewed = problem("reviewed_on", "a date, e.g. 2026-12-02", "date")
+    if isinstance(reviewed, date) and reviewed > today:
+        reviewed = problem("reviewed_on", "this day is in the future", "future")
+    control, owner, evidence = (str(form.get(k, "")) for k in ("control", "owner", "evidence"))
+    require(_problems(control, owner, evidence) + ([reviewed] if isinstance(reviewed, Problem) else []))
+    assert isinstance(reviewed, date)
+    return record(
+        session,
+        control,
+        owner=owner,
+        reviewed_on=reviewed,
+        evidence=evidence,
+        actor=actor,
+    )
+
+
 def record(
     session: Session, control_id: str, *, owner: str, reviewed_on: date, evidence: str, actor: str
 ) -> ControlRecord:
-    problems = []
-    if control_id not in {c.id for c in CATALOGUE}:
-        problems.append(("control", f"'{control_id}' is not in the catalogue"))
-    if not owner.strip():
-        problems.append(("owner", "who answers for this control"))
-    if not evidence.strip() or len(evidence) > 400:
-        problems.append(("evidence", "a link or document reference, 1–400 characters"))
-    require(problems)
+    require(_problems(control_id, owner, evidence))
     row = session.get(ControlRecord, control_id) or ControlRecord(control_id=control_id)
     row.owner, row.reviewed_on, row.evidence = owner.strip(), reviewed_on, evidence.strip()
     session.add(row)
     append(session, [AuditEvent(actor=actor, action="control.reviewed", objects=(f"control:{control_id}",))])
     return row
+
+
+def _problems(control_id: str, owner: str, evidence: str) -> list[Problem]:
+    problems = []
+    if control_id not in {c.id for c in CATALOGUE}:
+        problems.append(problem("control", "not a control of the catalogue", "choice"))
+    if not owner.strip() or len(owner) > 64:
+        problems.append(problem("owner", "who answers for this control (a login or a post)", "owner"))
+    if not evidence.strip() or len(evidence) > 400:
+        problems.append(problem("evidence", "a link or document reference, 1–400 characters", "evidence"))
+    return problems
 
 
 @dataclass(frozen=True)

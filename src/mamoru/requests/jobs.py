@@ -31,7 +31,7 @@ from mamoru.ledger.retention import dispose_subject
 from mamoru.ledger.tables import Acquisition, DataSubject, LedgerEntry
 from mamoru.requests.notify import answer_ready
 from mamoru.requests.package import build_package, store_package
-from mamoru.requests.plan import outcome_of
+from mamoru.requests.plan import outcome_of, planned
 from mamoru.requests.sealed import corrections_of, identities_of
 from mamoru.requests.status import Status
 from mamoru.requests.tables import RequestStep, SubjectRequest
@@ -108,6 +108,50 @@ def held_categories(session: Session, ws: Workspace, subject_id: str, today: dat
             if not rule.categories or category in rule.categories:
                 held[category] = rule.id
     return held
+
+
+@dataclass(frozen=True)
+class SubjectPreview:
+    """What erasing one person's data would do: the fields erased, and those a law requires us to keep
+    (field -> retention rule), as :func:`_step_erase` will decide them."""
+
+    subject_id: str
+    erased: list[str]
+    held: dict[str, str]
+    already_erased: bool = False
+
+
+@dataclass(frozen=True)
+class ErasurePreview:
+    """The confirmation an erasure is approved after: every subject's preview and the datastores outside
+    mamoru the plan erases in first (``*``: every mapped datastore)."""
+
+    subjects: list[SubjectPreview]
+    datastores: list[str]
+
+
+def erasure_preview(session: Session, ws: Workspace, request: SubjectRequest, today: date) -> ErasurePreview:
+    """Preview, from the plan the approval would write, what erasing would remove and what the law
+    holds back; nothing is decrypted, written or decided (field names only)."""
+    steps = planned(request)
+    mapping = ws.policy.policy.fields
+    previews = []
+    for _, subject_id in (s for s in steps if s[0] == "erase"):
+        assert subject_id is not None
+        subject = session.get(DataSubject, subject_id)
+        if subject is None or subject.erased_at is not None:
+            previews.append(SubjectPreview(subject_id, [], {}, already_erased=True))
+            continue
+        held = held_categories(session, ws, subject_id, today)
+        fields = ws.vault.field_names(session, subject_id)
+        previews.append(
+            SubjectPreview(
+                subject_id,
+                [f for f in fields if mapping.get(f) not in held],
+                {f: held[c] for f in fields if (c := mapping.get(f, "")) in held},
+            )
+        )
+    return ErasurePreview(previews, [t for name, t in steps if name == "connector_erase" and t])
 
 
 def _categories_of(ws: Workspace, fields: Sequence[str]) -> list[str]:

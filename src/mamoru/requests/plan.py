@@ -52,6 +52,21 @@ def plan(
     existing = steps_of(session, request.id)
     if existing:
         return existing
+    names = planned(request, refused=refused, connectors=connectors)
+    steps = [
+        RequestStep(request_id=request.id, position=i, name=name, target=target)
+        for i, (name, target) in enumerate(names)
+    ]
+    session.add_all(steps)
+    session.flush()
+    return steps
+
+
+def planned(
+    request: SubjectRequest, *, refused: bool = False, connectors: Sequence[str] = ()
+) -> list[tuple[str, str | None]]:
+    """The steps (name, target) that would answer the request, without writing them: what :func:`plan`
+    writes and what a confirmation page previews."""
     names: list[tuple[str, str | None]] = []
     kind = RequestKind(request.kind)
     if not refused and request.subjects:
@@ -63,14 +78,7 @@ def plan(
                 # (the vault's crypto-erase cannot be undone).
                 names.extend((f"connector_{effect}", name) for name in (connectors or ("*",)))
             names.extend((effect, subject) for subject in request.subjects)
-    names += [(name, None) for name in CLOSING_STEPS]
-    steps = [
-        RequestStep(request_id=request.id, position=i, name=name, target=target)
-        for i, (name, target) in enumerate(names)
-    ]
-    session.add_all(steps)
-    session.flush()
-    return steps
+    return names + [(name, None) for name in CLOSING_STEPS]
 
 
 def outcome_of(session: Session, request: SubjectRequest) -> Outcome:

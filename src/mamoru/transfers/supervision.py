@@ -4,13 +4,14 @@ What they add up to today is ``transfers.status``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import Invalid
+from mamoru.errors import Invalid, Problem, problem, require
 from mamoru.policy.model import Policy
 from mamoru.transfers.status import CONTRACT_CLAUSES, MY_NUMBER_CLAUSES, every_party
 from mamoru.transfers.tables import (
@@ -214,3 +215,79 @@ def remind(session: Session, policy: Policy, today: date, *, actor: str) -> list
             ],
         )
     return flagged
+
+
+#: How long an assessment stays valid, in days, when the form does not say (and the bounds it may say).
+ASSESSMENT_VALID_DAYS = (365, 30, 1095)
+MAX_EVIDENCE = 400
+
+
+def _day(value: str, field: str, today: date) -> date | Problem:
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return problem(field, "a date, e.g. 2026-12-02", "date")
+    return problem(field, "this day is in the future", "future") if day > today else day
+
+
+def _whole(value: str, field: str, low: int, high: int) -> int | Problem:
+    text = value.strip()
+    if text.isascii() and text.isdigit() and len(text) < 6 and low <= int(text) <= high:
+        return int(text)
+    return problem(field, f"a whole number from {low} to {high}", f"range_{low}_{high}")
+
+
+def record_check(
+    session: Session, policy: Policy, form: Mapping[str, str], *, actor: str, today: date
+) -> ProcessorAssessment | ProcessorMonitoring:
+    """Record, as a form sends it, a processor's assessment (``check=assessment``: a score out of 100 and
+    how long it holds) or a monitoring of its handling (``check=monitoring``: satisfactory or not).
+
+    Every value is checked first; nothing is kept when any is wrong, and each problem names its field.
+    """
+    problems: list[Problem] = []
+    check = str(form.get("check", ""))
+    if check not in ("assessment", "monitoring"):
+        problems.append(problem("check", "assessment or monitoring", "choice"))
+    processor = str(form.get("processor", ""))
+    if processor not in {p.id for p in policy.processors}:
+        problems.append(problem("processor", "a processor of the policy", "choice"))
+    on = _day(str(form.get("on", "")), "on", today)
+    evidence = str(form.get("evidence_ref", "")).strip()
+    if not evidence or len(evidence) > MAX_EVIDENCE:
+        problems.append(problem("evidence_ref", "a document reference, 1–400 characters", "evidence"))
+    score: int | Problem = 0
+    valid: int | Problem = ASSESSMENT_VALID_DAYS[0]
+    if check == "assessment":
+        score = _whole(str(form.get("score", "")), "score", 0, 100)
+        valid = _whole(
+            str(form.get("valid_days", "")) or str(ASSESSMENT_VALID_DAYS[0]),
+            "valid_days",
+            *ASSESSMENT_VALID_DAYS[1:],
+        )
+    satisfactory = str(form.get("satisfactory", ""))
+    if check == "monitoring" and satisfactory not in ("yes", "no"):
+        problems.append(problem("satisfactory", "say whether the handling was satisfactory", "choice"))
+    problems += [v for v in (on, score, valid) if isinstance(v, Problem)]
+    require(problems)
+    assert isinstance(on, date) and isinstance(score, int) and isinstance(valid, int)
+    if check == "assessment":
+        return record_assessment(
+            session,
+            policy,
+            processor,
+            score=score,
+            on=on,
+            valid_days=valid,
+            evidence_ref=evidence,
+            actor=actor,
+        )
+    return record_monitoring(
+        session,
+        policy,
+        processor,
+        on=on,
+        satisfactory=satisfactory == "yes",
+        evidence_ref=evidence,
+        actor=actor,
+    )

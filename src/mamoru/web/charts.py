@@ -8,8 +8,6 @@ from html import escape
 
 from markupsafe import Markup
 
-from mamoru.policy.model import Policy
-
 
 def bar_chart(
     title: str,
@@ -41,63 +39,4 @@ def bar_chart(
         f'xmlns="http://www.w3.org/2000/svg" class="chart"><title>{escape(title)}</title><desc>{escape(desc)}</desc>'
         f'<text x="8" y="13" font-size="11" font-weight="bold">{escape(title)}</text>'
         f'<line x1="8" y1="{height - 21}" x2="{width - 8}" y2="{height - 21}" stroke="#999"/>{"".join(bars)}</svg>'
-    )
-
-
-def data_map(policy: Policy, ledger: Sequence[tuple[str, str, list[str]]], lang: str) -> Markup:
-    """Where personal data flows: ledger entries → purposes → processors and recipients (with country)."""
-    purposes = [p for p in policy.purposes]
-    parties = [
-        ("processor", p.id, p.name.in_(lang), p.country, set(p.purposes)) for p in policy.processors
-    ] + [("recipient", r.id, r.name.in_(lang), r.country, set(r.purposes)) for r in policy.recipients]
-    row = 26
-    height = 40 + row * max(len(ledger), len(purposes), len(parties))
-    width = 1000
-    cols = (10, 440, 700)
-    y_ledger = {code: 40 + i * row for i, (code, _, _) in enumerate(ledger)}
-    y_purpose = {p.id: 40 + i * row for i, p in enumerate(purposes)}
-    y_party = {pid: 40 + i * row for i, (_, pid, _, _, _) in enumerate(parties)}
-    parts: list[str] = []
-    for code, _, entry_purposes in ledger:
-        for pid in entry_purposes:
-            if pid in y_purpose:
-                parts.append(
-                    f'<line x1="{cols[1] - 40}" y1="{y_ledger[code] - 4}" x2="{cols[1]}" y2="{y_purpose[pid] - 4}" stroke="#9bb7cf"/>'
-                )
-    for kind, pid, _, _, party_purposes in parties:
-        for purpose in party_purposes:
-            if purpose in y_purpose:
-                colour = "#c98a2b" if kind == "recipient" else "#5a9a5a"
-                parts.append(
-                    f'<line x1="{cols[1] + 140}" y1="{y_purpose[purpose] - 4}" x2="{cols[2]}" y2="{y_party[pid] - 4}" stroke="{colour}"/>'
-                )
-    for code, name, _ in ledger:
-        parts.append(
-            f'<text x="{cols[0]}" y="{y_ledger[code]}" font-size="11">{escape(code)} {escape(name[:16])}</text>'
-        )
-    for p in purposes:
-        mark = " ★" if p.my_number else ""
-        parts.append(
-            f'<text x="{cols[1] + 4}" y="{y_purpose[p.id]}" font-size="11">{escape(p.id)}{mark}</text>'
-        )
-    for kind, pid, name, country, _ in parties:
-        flag = "" if country == "JP" else f" [{country}]"
-        fill = "#a0521d" if country != "JP" else "#222"
-        label = ("→ " if kind == "recipient" else "⇢ ") + name[:40] + flag
-        parts.append(
-            f'<text x="{cols[2] + 4}" y="{y_party[pid]}" font-size="11" fill="{fill}">{escape(label)}</text>'
-        )
-    headers = (
-        ("台帳", "Ledger"),
-        ("利用目的", "Purposes"),
-        ("委託先（⇢）・提供先（→）", "Processors (⇢) and recipients (→)"),
-    )
-    for x, (ja, en) in zip(cols, headers, strict=True):
-        parts.append(
-            f'<text x="{x}" y="18" font-size="12" font-weight="bold">{escape(ja if lang == "ja" else en)}</text>'
-        )
-    desc = f"{len(ledger)} ledger entries, {len(purposes)} purposes, {len(parties)} processors and recipients"
-    return Markup(
-        f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
-        f'class="datamap"><title>Data map</title><desc>{escape(desc)}</desc>{"".join(parts)}</svg>'
     )

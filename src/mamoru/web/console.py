@@ -23,6 +23,7 @@ from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.signals import verify_log
 from mamoru.ledger import entries as ledger
 from mamoru.ledger.acquisition import channel_names, is_overdue, mark_notified, notifications_due
+from mamoru.ledger.datamap import data_map
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.permissions import may
 from mamoru.pms.dashboard import figures as dashboard_figures
@@ -403,7 +404,7 @@ def datamap(
     request: Request, ws: CurrentWorkspace, session: DbSession, who: Staff, lang: Language
 ) -> HTMLResponse:
     check(who, "datamap")
-    rows = [(e.code, e.name, list(e.purposes)) for e in ledger.list_entries(session)]
+    entries = [(e.name, list(e.purposes)) for e in ledger.list_entries(session)]
     return console_page(
         request,
         ws,
@@ -411,5 +412,5 @@ def datamap(
         who,
         "console_datamap.html.j2",
         labels(lang)["datamap"],
-        svg=charts.data_map(ws.policy.policy, rows, lang),
+        map=data_map(ws.policy.policy, entries, lang),
     )

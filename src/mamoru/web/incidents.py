@@ -12,11 +12,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.edge import CurrentWorkspace, DbSession
+from mamoru.errors import Problem
 from mamoru.incidents import service as incidents
 from mamoru.incidents.service import ReportKind, Stage
+from mamoru.people.auth import SignedIn
 from mamoru.policy.notice import Lang
 from mamoru.web.console import Staff, check, console_page
-from mamoru.web.forms import back_to
+from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang, labels
 
 router = APIRouter(prefix="/console/incidents", include_in_schema=False)
@@ -44,6 +46,17 @@ def incident_list(
         views=incidents.open_clocks(session, today),
         today=today,
     )
+
+
+@router.post("", dependencies=[back_to("/console/incidents")])
+def open_incident(
+    session: DbSession, ws: CurrentWorkspace, lang: Language, who: Staff, form: PostedForm
+) -> Response:
+    """Open an incident from when a staff member first knew of it; its report items are filled next."""
+    check(who, "incidents.manage", str(form.get("csrf", "")))
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    incident = incidents.open_from_form(session, ws.vault, values, actor=who.actor, now=datetime.now(UTC))
+    return RedirectResponse(f"/console/incidents/{incident.ref}/items?lang={lang}", status_code=303)
 
 
 @router.get("/{ref}", response_class=HTMLResponse)
@@ -77,7 +90,77 @@ def incident_page(
         kinds=list(ReportKind),
         items=incidents.ITEM_LABELS,
         today=today,
+        countdowns=incidents.countdowns(session, incident, today),
     )
+
+
+def _items_page(
+    request: Request,
+    ws: CurrentWorkspace,
+    lang: Lang,
+    who: SignedIn,
+    ref: str,
+    values: dict[str, str],
+    countdowns: list[incidents.Countdown],
+    problems: list[Problem],
+) -> HTMLResponse:
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_incident_items.html.j2",
+        f"{labels(lang)['tk_report_items']} {ref}",
+        ref=ref,
+        values=values,
+        narrative=incidents.NARRATIVE,
+        flags=incidents.FLAGS,
+        my_number_answers=incidents.MY_NUMBER_ANSWERS,
+        org_types=incidents.ORG_TYPES,
+        media=incidents.MEDIA,
+        countdowns=countdowns,
+        form_errors=shown(problems, lang),
+        max_item=incidents.MAX_ITEM,
+    )
+
+
+@router.get("/{ref}/items", response_class=HTMLResponse)
+def items_form(
+    ref: str, request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
+) -> HTMLResponse:
+    """The report items of the PPC and PrivacyMark reports as a form, with each report's days left."""
+    check(who, "incidents.manage")
+    incident = incidents.get(session, ref)
+    return _items_page(
+        request,
+        ws,
+        lang,
+        who,
+        incident.ref,
+        incidents.form_values(ws.vault, incident),
+        incidents.countdowns(session, incident, datetime.now(UTC).date()),
+        [],
+    )
+
+
+@router.post("/{ref}/items", response_class=HTMLResponse)
+def items_save(
+    ref: str,
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    form: PostedForm,
+) -> Response:
+    check(who, "incidents.manage", str(form.get("csrf", "")))
+    incident = incidents.get(session, ref)
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    left = incidents.countdowns(session, incident, datetime.now(UTC).date())
+    number = incident.ref  # the form comes back after the session has ended
+    again(request, lambda problems: _items_page(request, ws, lang, who, number, values, left, problems))
+    incidents.edit(session, ws.vault, incident, values, actor=who.actor, now=datetime.now(UTC))
+    return _back(incident.ref, lang)
 
 
 def _back(ref: str, lang: Lang) -> RedirectResponse:

@@ -7,19 +7,20 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import Problem
 from mamoru.people import inquiries, rules, training, zones
-from mamoru.people.staff import register_page
+from mamoru.people.staff import StaffKind, grant, register, register_page, revoke, staff_logins
+from mamoru.people.tables import Role
 from mamoru.pms import audits, controls, legal, review
 from mamoru.pms.check import nonconformities
 from mamoru.policy.notice import Lang
 from mamoru.requests.service import RequestConflict
 from mamoru.web.console import Staff, check, console_page
-from mamoru.web.forms import again, back_to, shown
+from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 from mamoru.web.requests import PRIVATE_HEADERS, SUBMISSIONS
@@ -116,7 +117,69 @@ def people_page(
         topics=rules.MANDATORY_TOPICS,
         door=zones.report(session, since=now - timedelta(days=7), until=now, exceptions_only=True),
         pass_score=policy.staff.training_pass_score,
+        staff_kinds=list(StaffKind),
+        system_roles=[r.value for r in Role],
+        business_roles=[(r.id, r.name.in_(lang)) for r in policy.roles],
+        business_role_names={r.id: r.name.in_(lang) for r in policy.roles},
     )
+
+
+#: The staff forms go back to the register with the problems beside their fields (see ``web.forms``).
+PEOPLE_BACK = [back_to("/console/people")]
+
+
+@console_router.post("/people/staff", dependencies=PEOPLE_BACK)
+def add_staff(
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+    login: Annotated[str, Form(max_length=64)] = "",
+    kind: Annotated[str, Form(max_length=32)] = "",
+    department: Annotated[str, Form(max_length=64)] = "",
+    role: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Register a worker (APPI Art. 24) with, optionally, a first role; their password is set by
+    ``mamoru staff password``, and they sign the pledge and train before they touch personal data."""
+    check(who, "people.manage", csrf)
+    register(
+        session,
+        login.strip(),
+        kind=kind,
+        department=department.strip(),
+        joined_on=datetime.now(UTC).date(),
+        roles=[role] if role else [],
+        business_roles=frozenset(r.id for r in ws.policy.policy.roles),
+        actor=who.actor,
+    )
+    return RedirectResponse(f"/console/people?lang={lang}#staff", status_code=303)
+
+
+@console_router.post("/people/staff/{login}/roles", dependencies=PEOPLE_BACK)
+def change_role(
+    login: Annotated[str, Path(max_length=64)],
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form(max_length=100)],
+    change: Annotated[str, Form(pattern="^(grant|revoke)$")],
+    role: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Grant or revoke one role; revoking ends every session and token of the person."""
+    check(who, "people.manage", csrf)
+    if change == "grant":
+        grant(
+            session,
+            login,
+            role,
+            actor=who.actor,
+            business_roles=frozenset(r.id for r in ws.policy.policy.roles),
+        )
+    else:
+        revoke(session, login, role, actor=who.actor, now=datetime.now(UTC))
+    return RedirectResponse(f"/console/people?lang={lang}#staff", status_code=303)
 
 
 @console_router.post("/people/attendance", dependencies=[back_to("/console/people")])
@@ -296,11 +359,21 @@ def pms_page(
         found=nonconformities(session, ws.policy.policy, today, limit=8),
         legal_items=legal.items(session),
         catalogue=controls.catalogue(session, today),
+        staff_logins=staff_logins(session),
         categories=controls.CATEGORIES,
         audit_rows=audits.audits(session),
         reviews=review.reviews(session),
         today=today,
     )
+
+
+@console_router.post("/pms/controls", dependencies=[back_to("/console/pms")])
+def assign_control(session: DbSession, lang: Language, who: Staff, form: PostedForm) -> Response:
+    """Assign a control's owner, with its last review and evidence (APPI-23)."""
+    check(who, "pms.manage", str(form.get("csrf", "")))
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    controls.assign(session, values, actor=who.actor, today=datetime.now(UTC).date())
+    return RedirectResponse(f"/console/pms?lang={lang}#controls", status_code=303)
 
 
 @console_router.post("/pms/review")

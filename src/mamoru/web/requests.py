@@ -473,6 +473,50 @@ def document(
     return Response(doc.content, media_type=doc.content_type, headers={"Cache-Control": "no-store"})
 
 
+@console_router.get("/{request_id}/approve", response_class=HTMLResponse)
+def confirm_approval(
+    request_id: str,
+    request: Request,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    fee_received: bool = False,
+) -> HTMLResponse:
+    """Before an erasure is approved: what will be erased, and what a law requires us to keep."""
+    check(who, "requests.decide")
+    r = service.get(session, request_id)
+    policy = ws.policy.policy
+    preview = jobs.erasure_preview(session, ws, r, datetime.now(UTC).date())
+    rules = {rule.id: rule for rule in policy.retention}
+    return console_page(
+        request,
+        ws,
+        lang,
+        who,
+        "console_erase_confirm.html.j2",
+        f"{ui_labels(lang)['tk_erase_confirm']} {r.ref}",
+        r=r,
+        subjects=[
+            (
+                p,
+                [field_label(policy, f, lang) for f in p.erased],
+                [
+                    (
+                        field_label(policy, f, lang),
+                        law.in_(lang) if rid in rules and (law := rules[rid].law) else "",
+                        rules[rid].description.in_(lang) if rid in rules else "",
+                    )
+                    for f, rid in sorted(p.held.items())
+                ],
+            )
+            for p in preview.subjects
+        ],
+        datastores=preview.datastores,
+        fee_received=fee_received,
+    )
+
+
 @console_router.post("/{request_id}/approve", dependencies=BACK)
 def approve(
     request_id: str,
@@ -483,9 +527,14 @@ def approve(
     background: BackgroundTasks,
     csrf: Annotated[str, Form()],
     fee_received: Annotated[bool, Form()] = False,
+    confirmed: Annotated[bool, Form()] = False,
 ) -> Response:
     check(who, "requests.decide", csrf)
     r = service.get(session, request_id)
+    if r.kind == RequestKind.ERASE and r.subjects and not confirmed:
+        # An erasure cannot be undone: it is approved only from the page that shows what it erases.
+        fee = "&fee_received=true" if fee_received else ""
+        return RedirectResponse(f"/console/requests/{r.id}/approve?lang={lang}{fee}", status_code=303)
     service.approve(session, r, actor=f"staff:{who.login}", now=datetime.now(UTC), fee_received=fee_received)
     background.add_task(submit, ws, "request.fulfil", request_id=r.id)
     return _back(r.id, lang)

@@ -7,14 +7,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.policy.notice import Lang
 from mamoru.transfers.records import records_for
 from mamoru.transfers.status import processor_status, recipient_status
+from mamoru.transfers.supervision import ASSESSMENT_VALID_DAYS, PASS_SCORE, record_check
 from mamoru.web.console import Staff, check, console_page
+from mamoru.web.forms import PostedForm, back_to
 from mamoru.web.i18n import choose_lang, labels
+from mamoru.words import country
 
 router = APIRouter(prefix="/console/transfers", include_in_schema=False)
 Language = Annotated[Lang, Depends(choose_lang)]
@@ -48,4 +51,18 @@ def transfers_page(
         provisions=provisions,
         receipts=receipts,
         today=today,
+        country=lambda code: country(code, lang),
+        pass_score=PASS_SCORE,
+        valid_days=ASSESSMENT_VALID_DAYS,
     )
+
+
+@router.post("/checks", dependencies=[back_to("/console/transfers")])
+def record_processor_check(
+    ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff, form: PostedForm
+) -> Response:
+    """Record a processor's assessment or a monitoring of its handling (APPI Art. 25, JIS-9)."""
+    check(who, "transfers.supervise", str(form.get("csrf", "")))
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    record_check(session, ws.policy.policy, values, actor=who.actor, today=datetime.now(UTC).date())
+    return RedirectResponse(f"/console/transfers?lang={lang}#processors", status_code=303)
