@@ -16,7 +16,8 @@ from mamoru.workspace import Workspace
 MAX_ID = 2**31 - 1
 
 
-def get_workspace(request: Request) -> Workspace:
+async def get_workspace(request: Request) -> Workspace:
+    # async: no I/O here, and a plain ``def`` dependency costs every request a trip through the thread pool
     workspace: Workspace = request.app.state.workspace
     return workspace
 

@@ -124,7 +124,7 @@ class Public(Area):
     def __init__(self) -> None:
         super().__init__(None)
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 
@@ -132,7 +132,7 @@ class Permit(Area):
     """The route's area; answers the token's principal once it opens the area (401 without a valid
     token, 403 when its roles or scopes do not open it)."""
 
-    def __call__(self, principal: CurrentPrincipal) -> Principal:
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
         return self.check(principal)
 
 
@@ -155,7 +155,7 @@ class Access(Area):
     """The access context of a personal-data route in ``area``: the token's principal (who acts) and the
     stated purpose (``X-Mamoru-Purpose``)."""
 
-    def __call__(
+    async def __call__(
         self,
         principal: CurrentPrincipal,
         # Optional to FastAPI so that the area is checked first (a refused caller gets 403, not 422);
