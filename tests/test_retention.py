@@ -4,6 +4,7 @@ fields end while the person stays, provision and receipt records are purged on t
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -299,3 +300,56 @@ def test_appi_30r_a_receipt_record_is_kept_three_years_then_purged_by_the_sweep(
         assert session.scalar(select(func.count()).select_from(ReceiptRecord)) == 0
         (record,) = session.scalars(select(DisposalRecord))
         assert record.reason == "receipt_record_expired" and record.method == "delete"
+
+
+def test_appi_22_an_operator_scripts_events_and_the_sweep_from_the_command_line(workspace: Workspace) -> None:
+    import orjson
+    from typer.testing import CliRunner
+
+    from mamoru.cli.main import app
+
+    subject = _employee(workspace)
+    runner = CliRunner()
+    future = runner.invoke(app, ["retention", "event", subject, "end_of_employment", "--on", "2999-01-01"])
+    assert future.exit_code == 2 and "occurred_on" in future.output
+    wrong = runner.invoke(app, ["retention", "event", subject, "end_of_employment", "--on", "31/01/2026"])
+    assert wrong.exit_code == 2
+    made = runner.invoke(
+        app, ["retention", "event", subject, "end_of_employment", "--on", "2026-01-31", "--json"]
+    )
+    assert made.exit_code == 0, made.output
+    assert list(orjson.loads(made.output)["started"].values()) == ["2031-01-31"]
+    kept = runner.invoke(app, ["retention", "sweep", "--today", "2031-01-31", "--dry-run", "--json"])
+    assert orjson.loads(kept.output)["due"] == []
+    swept = runner.invoke(app, ["retention", "sweep", "--today", "2031-02-01", "--json"])
+    assert swept.exit_code == 0 and orjson.loads(swept.output)["due"] == [subject]
+
+
+def test_appi_22_events_from_a_connector_file_are_recorded_all_or_none(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from mamoru.cli.main import app
+
+    subject = _employee(workspace)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        f"subject_id,kind,occurred_on\n{subject},end_of_employment,2026-01-31\nno-one,end_of_contract,2026-01-31\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    refused = runner.invoke(app, ["retention", "import", str(bad), "--connector", "hr"])
+    assert refused.exit_code == 2 and "rows.2.subject_id" in refused.output
+    with workspace.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(RetentionEvent)) == 0
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"subject_id,kind,occurred_on\n{subject},end_of_employment,2026-01-31\n", encoding="utf-8"
+    )
+    done = runner.invoke(app, ["retention", "import", str(good), "--connector", "hr"])
+    assert done.exit_code == 0, done.output
+    with workspace.db.session() as session:
+        (event,) = session.scalars(select(RetentionEvent))
+        assert event.source == "connector:hr"
+        assert session.scalar(select(Acquisition.retain_until)) == date(2031, 1, 31)

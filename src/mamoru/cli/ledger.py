@@ -180,3 +180,54 @@ def event_cmd(
             highlight=False,
             markup=False,
         )
+
+
+@retention_app.command("import")
+def import_cmd(
+    file: Annotated[
+        Path, typer.Argument(help="CSV with a header: subject_id,kind,occurred_on[,ledger_code].")
+    ],
+    connector: Annotated[
+        str | None, typer.Option(help="The datastore the events come from (recorded as connector:NAME).")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Who records them.")] = "system:cli",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Record many events from a file (a connector's or a system's export), all or none: exit 2 naming
+    every refused row (rows are counted from 1 after the header), and nothing is recorded."""
+    import csv
+    import io
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{file}: cannot be read as UTF-8 text ({type(exc).__name__})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"subject_id", "kind", "occurred_on"} - set(reader.fieldnames or [])
+    if missing:
+        raise fail(f"{file}: the header lacks {', '.join(sorted(missing))}")
+    rows: list[retention.EventRow] = []
+    for i, raw in enumerate(reader, start=1):
+        try:
+            day = date.fromisoformat((raw.get("occurred_on") or "").strip())
+        except ValueError:
+            raise fail(f"{file}: row {i}: occurred_on is not a date like 2026-11-25") from None
+        rows.append(
+            retention.EventRow(
+                (raw.get("subject_id") or "").strip(),
+                (raw.get("kind") or "").strip(),
+                day,
+                (raw.get("ledger_code") or "").strip() or None,
+            )
+        )
+    source = f"connector:{connector}" if connector else "cli"
+    results = in_session(
+        lambda session, ws: retention.record_events(
+            session, ws.policy.policy, rows, actor=by, source=source, now=datetime.now(UTC)
+        )
+    )
+    started = sum(len(r.started) for r in results)
+    if as_json:
+        emit_json({"events": len(results), "started": started})
+    else:
+        out.print(f"{len(results)} events recorded; {started} acquisitions now dated", highlight=False)

@@ -149,6 +149,49 @@ def record_event(
     return result
 
 
+@dataclass(frozen=True)
+class EventRow:
+    """One event as a connector or a file reports it."""
+
+    subject_id: str
+    kind: str
+    occurred_on: date
+    ledger_code: str | None = None
+
+
+def record_events(
+    session: Session, policy: Policy, rows: list[EventRow], *, actor: str, source: str, now: datetime
+) -> list[EventResult]:
+    """Record many events at once, all or none: a row refused (unknown person, kind or ledger entry, a
+    future date) refuses the batch with every problem named by its row number, and nothing is kept."""
+    problems: list[Problem] = []
+    results: list[EventResult] = []
+    with session.begin_nested():
+        for i, row in enumerate(rows, start=1):
+            try:
+                with session.begin_nested():
+                    results.append(
+                        record_event(
+                            session,
+                            policy,
+                            row.subject_id,
+                            row.kind,
+                            row.occurred_on,
+                            actor=actor,
+                            source=source,
+                            now=now,
+                            ledger_code=row.ledger_code,
+                        )
+                    )
+            except Invalid as exc:
+                problems.extend(problem(("rows", i, *p.loc), p.msg, p.type) for p in exc.problems)
+            except NotFound as exc:
+                problems.append(problem(("rows", i, "subject_id"), str(exc), "unknown"))
+        if problems:
+            raise Invalid(problems)
+    return results
+
+
 def events_of(session: Session, subject_id: str) -> list[RetentionEvent]:
     """A person's recorded events, the latest first."""
     return list(
