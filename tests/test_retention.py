@@ -353,3 +353,20 @@ def test_appi_22_events_from_a_connector_file_are_recorded_all_or_none(
         (event,) = session.scalars(select(RetentionEvent))
         assert event.source == "connector:hr"
         assert session.scalar(select(Acquisition.retain_until)) == date(2031, 1, 31)
+
+
+def test_appi_22_the_demo_records_events_so_its_event_started_people_come_due(workspace: Workspace) -> None:
+    from mamoru.demo import load_demo
+    from mamoru.ledger.retention import held
+
+    with workspace.db.session() as session:
+        load_demo(session, workspace.vault, workspace.policy.policy, 3)
+        ended = set(session.scalars(select(RetentionEvent.subject_id)))
+        due = set(due_for_disposal(session, FAR))
+        waiting = {
+            s
+            for s in session.scalars(select(Acquisition.subject_id))
+            if any(h.waiting_for for h in held(session, workspace.policy.policy, s))
+        }
+    assert ended and ended <= due  # every person whose contract or employment ended comes due
+    assert not ended & waiting and waiting  # the others are still customers, collaborators or staff
