@@ -406,6 +406,8 @@ def test_appi_26c_the_api_and_the_console_show_the_warnings_on_the_right_dates(w
         assert "preliminary report overdue" in overdue.text
         page = client.get(f"/console/incidents/{ref}?lang=en")
         assert page.status_code == 200 and "名簿の誤送信" in page.text
+        assert "A preliminary report to the review body is due" in page.text  # JIS-8, category iv
+        assert created.json()["privacymark_prelim_required"] is True
         done = client.post(
             f"/console/incidents/{ref}/stage?lang=en",
             data={"csrf": csrf_of(page.text), "stage": "escalation", "note": "保護管理者へ報告"},

@@ -251,28 +251,6 @@ def held(session: Session, policy: Policy, subject_id: str) -> list[Held]:
     return out
 
 
-def waiting_for_event(session: Session, policy: Policy) -> dict[str, int]:
-    """How many live acquisitions wait for an event to start their retention, by event kind."""
-    rules = _rules(policy)
-    counts: dict[str, int] = defaultdict(int)
-    rows = session.execute(
-        select(LedgerEntry.retention_rule, Acquisition.id)
-        .join(LedgerEntry, LedgerEntry.id == Acquisition.ledger_entry_id)
-        .join(DataSubject, DataSubject.id == Acquisition.subject_id)
-        .where(
-            Acquisition.retain_until.is_(None),
-            Acquisition.disposed_at.is_(None),
-            DataSubject.erased_at.is_(None),
-            LedgerEntry.retention_until.is_(None),
-        )
-    )
-    for rule_id, _ in rows:
-        rule = rules.get(rule_id or "")
-        if rule is not None and rule[0].value in {k.value for k in EventKind}:
-            counts[rule[0].value] += 1
-    return dict(counts)
-
-
 def due_for_disposal(session: Session, today: date) -> list[str]:
     """Subjects not yet erased whose every live acquisition has a retention date before ``today``."""
     live = (
