@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from mamoru.ledger.tables import DataSubject
 from mamoru.policy.service import current_notice
 from mamoru.server import create_app
 from mamoru.setup import FIRST_LOGIN
@@ -125,8 +126,43 @@ def test_appi_22_retention_sweep_over_http(
     due = client.post("/api/v1/retention/sweep?dry_run=true", headers=headers).json()
     assert due["due"] and due["disposal_records"] == []
     done = client.post("/api/v1/retention/sweep", headers=headers).json()
-    assert len(done["disposal_records"]) == len(due["due"])
-    assert client.post("/api/v1/retention/sweep?dry_run=true", headers=headers).json()["due"] == []
+    assert len(done["disposal_records"]) == len(due["due"]) + len(due["partial"]) + len(due["records"])
+    after = client.post("/api/v1/retention/sweep?dry_run=true", headers=headers).json()
+    assert after["due"] == after["partial"] == after["records"] == []
+
+
+def test_appi_22_an_event_recorded_over_http_starts_its_rule(
+    api: tuple[TestClient, dict[str, str]], workspace: Workspace
+) -> None:
+    from sqlalchemy import select
+
+    from mamoru.demo import load_demo
+    from mamoru.ledger.retention import held
+
+    client, headers = api
+    with workspace.db.session() as session:
+        load_demo(session, workspace.vault, workspace.policy.policy, 3)
+        waiting = next(
+            s
+            for s in session.scalars(select(DataSubject.id).where(DataSubject.kind == "customer"))
+            if any(h.waiting_for == "end_of_contract" for h in held(session, workspace.policy.policy, s))
+        )
+    today = datetime.now(UTC).date()
+    bad = client.post(
+        f"/api/v1/subjects/{waiting}/events",
+        json={"kind": "end_of_contract", "occurred_on": (today + timedelta(days=2)).isoformat()},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and "occurred_on" in bad.text
+    made = client.post(
+        f"/api/v1/subjects/{waiting}/events",
+        json={"kind": "end_of_contract", "occurred_on": today.isoformat()},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["source"] == "api" and made.json()["started"]
+    with workspace.db.session() as session:
+        assert not any(h.waiting_for for h in held(session, workspace.policy.policy, waiting))
 
 
 def test_appi_21a_a_notice_marked_done_over_http_is_no_longer_overdue(

@@ -377,3 +377,50 @@ def test_appi_21a_an_overdue_notice_is_marked_done_from_the_ledger_page(
     assert done.status_code == 303
     after = app_client.get("/console/ledger?lang=en")
     assert action not in after.text and "No purpose notice is owed." in after.text
+
+
+def test_appi_22_the_office_records_an_event_on_the_subject_page_and_retention_starts(
+    app_client: TestClient, demo: tuple[Workspace, DemoPlan, str]
+) -> None:
+    """The person's retention shows what waits for an event; recording it from the console dates it,
+    and a day still to come is sent back with the reason beside the field, changing nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    from mamoru.law.periods import period_end
+    from mamoru.ledger.retention import held
+
+    ws, _, _ = demo
+    with ws.db.session() as session:
+        subject = next(
+            s
+            for s in session.scalars(
+                select(Acquisition.subject_id).where(Acquisition.channel_id == "ch-services")
+            )
+            if any(h.waiting_for for h in held(session, ws.policy.policy, s))
+        )
+    sign_in(app_client, "po01")
+    page = app_client.get(f"/console/subjects/{subject}?lang=ja")
+    assert "保存期間" in page.text and "契約・会員・取引の終了" in page.text
+    today = datetime.now(UTC).date()
+    refused = app_client.post(
+        f"/console/subjects/{subject}/events?lang=ja",
+        data={
+            "csrf": csrf_of(page.text),
+            "kind": "end_of_contract",
+            "occurred_on": (today + timedelta(days=3)).isoformat(),
+        },
+        follow_redirects=True,
+    )
+    assert "まだ来ていない日は記録できません" in refused.text
+    with ws.db.session() as session:
+        assert any(h.waiting_for for h in held(session, ws.policy.policy, subject))
+    done = app_client.post(
+        f"/console/subjects/{subject}/events?lang=en",
+        data={"csrf": csrf_of(page.text), "kind": "end_of_contract", "occurred_on": today.isoformat()},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200 and "Contract, membership or transaction ended" in done.text
+    with ws.db.session() as session:
+        rows = held(session, ws.policy.policy, subject)
+        assert not any(h.waiting_for for h in rows)
+        assert {h.kept_until for h in rows if h.ledger_code == "L-services"} == {period_end(today, years=5)}

@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 
 from mamoru.incidents.service import Stage
+from mamoru.ledger.retention import SOURCES, EventKind
 from mamoru.people import inquiries
 from mamoru.people.permissions import Scope
 from mamoru.people.staff import StaffKind
@@ -16,6 +17,7 @@ from mamoru.web.i18n import LANGS, catalog
 
 TEMPLATES = resources.files("mamoru.web").joinpath("templates")
 #: Labels whose keys a template builds from a value: the prefix and every value it can take.
+
 DYNAMIC = {
     "gap_": list(gaps.PROBLEMS),
     "gapd_": list(gaps.REASONS),
@@ -39,6 +41,8 @@ DYNAMIC = {
     "deid_kind_": ["pseudonymized", "anonymized"],
     "deid_status_": ["registered", "created", "retired"],
     "deid_run_": ["running", "completed", "refused"],
+    "retention_event_": [k.value for k in EventKind],
+    "retention_source_": list(SOURCES),
 }
 
 

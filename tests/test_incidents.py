@@ -406,6 +406,8 @@ def test_appi_26c_the_api_and_the_console_show_the_warnings_on_the_right_dates(w
         assert "preliminary report overdue" in overdue.text
         page = client.get(f"/console/incidents/{ref}?lang=en")
         assert page.status_code == 200 and "名簿の誤送信" in page.text
+        assert "A preliminary report to the review body is due" in page.text  # JIS-8, category iv
+        assert created.json()["privacymark_prelim_required"] is True
         done = client.post(
             f"/console/incidents/{ref}/stage?lang=en",
             data={"csrf": csrf_of(page.text), "stage": "escalation", "note": "保護管理者へ報告"},
@@ -556,3 +558,51 @@ def test_appi_26f_a_notice_batch_is_idempotent_per_person_and_one_refused_addres
         assert len(inbox.messages) == 4
     finally:
         controller.stop()
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"affected_count": 1, "special_care": True},
+        {"affected_count": 1, "special_care": True, "suspected_only": True},  # おそれ counts
+        {"affected_count": 1, "financial_risk": True, "suspected_only": True},
+        {"affected_count": 2, "improper_purpose": True},
+        {"affected_count": 1001},
+        {"affected_count": 101, "my_number": "yes"},
+    ],
+)
+def test_jis_8_the_privacymark_preliminary_report_is_due_for_the_four_categories_and_my_number(
+    workspace: Workspace, facts: dict[str, Any]
+) -> None:
+    """A special care-required breach is no longer "on track" for the review body on day 7: its first
+    report was due by day 5 (JIS-8), beside the final one; a suspected case (おそれ) counts the same."""
+    ref = _open(workspace, **facts)
+    with workspace.db.session() as session:
+        incident = incidents.get(session, ref)
+        states = {
+            day: incidents.open_clocks(session, AWARE.date() + timedelta(days=day))[0].pmark_state
+            for day in (2, 3, 5, 6, 7)
+        }
+        assert states == {
+            2: "on_track",
+            3: "prelim_warning",
+            5: "prelim_warning",
+            6: "prelim_overdue",
+            7: "prelim_overdue",
+        }
+        assert incidents.classification(incident).privacymark_prelim_required
+        incidents.submit_report(
+            session, workspace, incident, ReportKind.PMARK_PRELIM, actor="staff:pm01", now=AWARE
+        )
+        (after,) = incidents.open_clocks(session, AWARE.date() + timedelta(days=7))
+        assert after.pmark_state == "on_track"
+        (late,) = incidents.open_clocks(session, AWARE.date() + timedelta(days=61))
+        assert late.pmark_state == "final_overdue"  # 30 days, 60 for an improper purpose
+
+
+def test_jis_8_a_non_reportable_incident_has_no_privacymark_preliminary_report(workspace: Workspace) -> None:
+    ref = _open(workspace, affected_count=10, suspected_only=True)
+    with workspace.db.session() as session:
+        assert not incidents.classification(incidents.get(session, ref)).privacymark_prelim_required
+        (view,) = incidents.open_clocks(session, AWARE.date() + timedelta(days=7))
+        assert view.pmark_state == "on_track"

@@ -499,7 +499,14 @@ def test_appi_22_expired_records_are_queued_then_crypto_erased_with_a_disposal_r
         )
         subject = row.subject_id
         assert due_for_disposal(session, NOW.date()) == [subject]
-    report = sweep(workspace.db, workspace.vault, actor="system:retention", today=NOW.date(), now=NOW)
+    report = sweep(
+        workspace.db,
+        workspace.vault,
+        workspace.policy.policy,
+        actor="system:retention",
+        today=NOW.date(),
+        now=NOW,
+    )
     assert report.subjects == [subject] and len(report.disposed) == 1
     with workspace.db.session() as session:
         with pytest.raises(SubjectErased):
@@ -513,7 +520,14 @@ def test_appi_22_expired_records_are_queued_then_crypto_erased_with_a_disposal_r
         assert record.ledger_entries == ["L-hr"]
         assert "花子" not in repr(vars(record)) and "hanako" not in repr(vars(record))
         assert due_for_disposal(session, NOW.date()) == []
-    again = sweep(workspace.db, workspace.vault, actor="system:retention", today=NOW.date(), now=NOW)
+    again = sweep(
+        workspace.db,
+        workspace.vault,
+        workspace.policy.policy,
+        actor="system:retention",
+        today=NOW.date(),
+        now=NOW,
+    )
     assert again.disposed == []
 
 

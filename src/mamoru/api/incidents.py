@@ -43,6 +43,12 @@ class IncidentOut(BaseModel):
         description="on_track, prelim_warning, prelim_overdue, final_warning, final_overdue, not_reportable"
     )
     privacymark_state: str
+    privacymark_prelim_required: bool = Field(
+        description="JIS-8: a preliminary report to the PrivacyMark body is due by prelim_due (the 4 categories, My Number)"
+    )
+    suspected_only: bool = Field(
+        description="Reported on the ground that a breach may have occurred (おそれ)"
+    )
     stages_done: list[str]
     reports: list[str]
 
@@ -65,6 +71,8 @@ class IncidentOut(BaseModel):
             final_lenient=k.final_lenient,
             ppc_state=view.state,
             privacymark_state=view.pmark_state,
+            privacymark_prelim_required=c.privacymark_prelim_required,
+            suspected_only=c.suspected_only,
             stages_done=sorted(i.stages),
             reports=sorted(reports),
         )

@@ -42,6 +42,7 @@ from mamoru.ledger.acquisition import (
 from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
 from mamoru.ledger.tables import Acquisition, LedgerEntry
 from mamoru.references import Reference
+from mamoru.transfers import expiry
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["ledger"])
 personal_router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
@@ -352,14 +353,77 @@ def post_withdraw(
 
 class SweepOut(BaseModel):
     today: date
-    due: list[str]
+    due: list[str] = Field(description="Persons crypto-erased as a whole (or due, on a dry run)")
+    partial: list[str] = Field(
+        default_factory=list, description="Persons of whom some ledger entries or fields ended, the rest kept"
+    )
+    records: list[str] = Field(
+        default_factory=list, description="Provision and receipt records purged on their date (APPI-29r, 30r)"
+    )
     disposal_records: list[int]
 
 
 @router.post(
-    "/retention/sweep", summary="Crypto-erase everyone past retention and record each disposal (APPI Art. 22)"
+    "/retention/sweep",
+    summary="Erase what is past retention (persons, single ledger entries and fields, provision and receipt "
+    "records) and record each disposal (APPI Art. 22, APPI-29r, APPI-30r)",
 )
 def post_sweep(who: Retention, ws: CurrentWorkspace, dry_run: bool = False) -> SweepOut:
     now = datetime.now(UTC)
-    report = retention.sweep(ws.db, ws.vault, actor=who.actor, today=now.date(), now=now, dry_run=dry_run)
-    return SweepOut(today=report.today, due=report.subjects, disposal_records=report.disposed)
+    report = expiry.sweep(
+        ws.db, ws.vault, ws.policy.policy, actor=who.actor, today=now.date(), now=now, dry_run=dry_run
+    )
+    return SweepOut(
+        today=report.today,
+        due=report.subjects,
+        partial=report.partial,
+        records=report.records,
+        disposal_records=report.disposed,
+    )
+
+
+class EventIn(BaseModel):
+    kind: retention.EventKind = Field(
+        description="What ended: end_of_contract, end_of_employment, end_of_use"
+    )
+    occurred_on: date = Field(description="The day it ended (not counted: the period starts the next day)")
+    ledger_code: str | None = Field(default=None, description="Only this ledger entry; default: every entry")
+
+
+class EventOut(BaseModel):
+    id: int
+    subject_id: str
+    kind: str
+    occurred_on: date
+    source: str
+    started: dict[int, date] = Field(description="Acquisition id -> the last day it is kept")
+
+
+@router.post(
+    "/subjects/{subject_id}/events",
+    status_code=201,
+    summary="Record that a contract, employment or use ended; starts the retention rules waiting for it",
+)
+def post_event(
+    subject_id: Reference, body: EventIn, who: Retention, ws: CurrentWorkspace, session: DbSession
+) -> EventOut:
+    result = retention.record_event(
+        session,
+        ws.policy.policy,
+        subject_id,
+        body.kind,
+        body.occurred_on,
+        actor=who.actor,
+        source="api",
+        now=datetime.now(UTC),
+        ledger_code=body.ledger_code,
+    )
+    e = result.event
+    return EventOut(
+        id=e.id,
+        subject_id=e.subject_id,
+        kind=e.kind,
+        occurred_on=e.occurred_on,
+        source=e.source,
+        started=result.started,
+    )

@@ -38,6 +38,8 @@ def list_cmd(
                 "final_due": v.clock.final_conservative.isoformat(),
                 "ppc": v.state,
                 "privacymark": v.pmark_state,
+                "privacymark_prelim_required": v.classification.privacymark_prelim_required,
+                "suspected_only": v.classification.suspected_only,
             }
             for v in incidents.open_clocks(session, today)
         ]

@@ -316,6 +316,7 @@ def load_demo(
                     today=(now - timedelta(days=rng.randrange(0, 30))).date(),
                 )
     _supervision(session, policy, now)
+    _retention_events(session, policy, plan, seed, now)
     for member in plan.staff:
         session.add(
             Staff(
@@ -343,6 +344,32 @@ def load_demo(
     )
     append(session, events)
     return plan
+
+
+def _retention_events(session: Session, policy: Policy, plan: DemoPlan, seed: int, now: datetime) -> None:
+    """Contracts that ended and people who left: about half of the people whose retention starts at such
+    an event have it recorded, so their retention runs and they come due (the rest are still customers,
+    collaborators or staff). Its own random stream, so the rest of the demo is what it was."""
+    from mamoru.ledger.retention import EventKind, record_event
+    from mamoru.ledger.tables import Acquisition
+
+    rng = random.Random(seed * 7919 + 17)
+    staff = {m.person.subject_id for m in plan.staff}
+    starts = {r.id: r.starting.value for r in policy.retention}
+    acquired = {a.subject_id: a.acquired_at for a in session.scalars(select(Acquisition))}
+    for person in plan.all_people():
+        purpose = next(p for p in policy.general_purposes() if person.kind in p.subject_kinds)
+        start = starts.get(LEDGER_RETENTION.get(purpose.id, ""), "")
+        if start not in {k.value for k in EventKind} or person.subject_id in staff:
+            continue
+        if person.subject_id not in acquired or rng.random() < 0.45:
+            continue
+        kind = EventKind(start)
+        since = (now - acquired[person.subject_id]).days
+        ended = (now - timedelta(days=rng.randrange(0, max(since, 1)))).date()
+        record_event(
+            session, policy, person.subject_id, kind, ended, actor=DEMO_ACTOR, source="demo", now=now
+        )
 
 
 def _supervision(session: Session, policy: Policy, now: datetime) -> None:

@@ -78,9 +78,11 @@ def load_demo_incidents(ws: Workspace, plan: DemoPlan, now: datetime) -> list[st
             medium="server",
         )
         stages(access, 3)
-        incidents.submit_report(
-            session, ws, access, ReportKind.PPC_PRELIM, actor=OFFICER, now=now - timedelta(days=5)
-        )
+        for kind in (
+            ReportKind.PPC_PRELIM,
+            ReportKind.PMARK_PRELIM,
+        ):  # the review body is told as well (JIS-8)
+            incidents.submit_report(session, ws, access, kind, actor=OFFICER, now=now - timedelta(days=5))
         usb = open_(
             20,
             overview="USBメモリを社内で紛失し、翌日発見しました（デモ）。",

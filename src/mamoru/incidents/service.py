@@ -347,7 +347,11 @@ def open_clocks(session: Session, today: date) -> list[ClockView]:
             if c.any_reportable
             else "not_reportable"
         )
-        pmark = k.state(today, prelim_done=True, final_done="pmark_final" in done)
+        pmark = k.state(
+            today,
+            prelim_done=not c.privacymark_prelim_required or bool(done & {"pmark_prelim", "pmark_final"}),
+            final_done="pmark_final" in done,
+        )
         views.append(ClockView(incident, c, k, ppc, pmark))
     order = {"prelim_overdue": 0, "final_overdue": 1, "prelim_warning": 2, "final_warning": 3}
     return sorted(

@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from mamoru.law.periods import period_end
+
 #: Rules Art. 7(iv): more than this many persons makes a breach reportable by head count.
 APPI_PERSONS_THRESHOLD = 1000
 #: My Number leak rule Art. 2: more than this many persons.
@@ -78,6 +80,14 @@ class Classification:
     @property
     def any_reportable(self) -> bool:
         return self.reportable or self.my_number_reportable
+
+    @property
+    def privacymark_prelim_required(self) -> bool:
+        """JIS-8: a PrivacyMark holder sends the review body a preliminary report within about 3-5 days for
+        the four categories of Rules Art. 7 and for the My Number grounds (more than 100 persons, viewable
+        by unspecified many, improper purpose, the network system), the cases the PPC must be told of;
+        a suspected case (おそれ) counts as one. Every other incident has only the final report."""
+        return self.any_reportable
 
 
 def classify(facts: BreachFacts) -> Classification:
@@ -160,8 +170,10 @@ def report_clock(aware_at: datetime, *, improper_purpose: bool) -> ReportClock:
     final = FINAL_DAYS_IMPROPER if improper_purpose else FINAL_DAYS
     return ReportClock(
         aware_at=aware_at,
-        prelim_warning=day + timedelta(days=PRELIM_WARNING_DAYS),
-        prelim_due=day + timedelta(days=PRELIM_DUE_DAYS),
-        final_conservative=day + timedelta(days=final - 1),
-        final_lenient=day + timedelta(days=final),
+        prelim_warning=period_end(day, days=PRELIM_WARNING_DAYS),
+        prelim_due=period_end(day, days=PRELIM_DUE_DAYS),
+        # Whether the day of awareness is day one is unsettled: held to the earlier reading (it counts),
+        # the Civil Code reading (it does not, Art. 140) shown beside it.
+        final_conservative=period_end(day, days=final, first_day_counts=True),
+        final_lenient=period_end(day, days=final),
     )

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from mamoru.law.periods import period_end
+
+#: Days are the days of the calendar in Japan: a request received at 23:30 JST arrived on that JST day.
+JST = ZoneInfo("Asia/Tokyo")
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -29,9 +35,16 @@ class Clock:
     due_at: datetime
 
 
+def _after_days(received_at: datetime, days: int) -> datetime:
+    """``received_at`` moved to the last day of a period of ``days`` counted by the Civil Code (the day of
+    receipt not counted), at the same time of day."""
+    day = received_at.astimezone(JST).date() if received_at.tzinfo else received_at.date()
+    return received_at + (period_end(day, days=days) - day)
+
+
 def clock_for(received_at: datetime, *, ack_business_days: int, escalate_days: int, due_days: int) -> Clock:
     return Clock(
         acknowledge_by=add_business_days(received_at, ack_business_days),
-        escalate_at=received_at + timedelta(days=escalate_days),
-        due_at=received_at + timedelta(days=due_days),
+        escalate_at=_after_days(received_at, escalate_days),
+        due_at=_after_days(received_at, due_days),
     )

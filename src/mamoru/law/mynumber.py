@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
+
+from mamoru.law.periods import period_end
 
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)  # applied left to right to the 11 base digits
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー−]")
@@ -159,8 +161,6 @@ def purge_after(
     Insurance documents are kept ``insurance_years`` (2 by default) from the day the matter completed.
     """
     if document in TAX_DOCUMENTS:
-        start = date(year + 1, 1, 11)
-        return date(start.year + TAX_YEARS, start.month, start.day) - timedelta(days=1)
-    from mamoru.law.retention import add_period
-
-    return add_period(completed_on or date(year, 12, 31), years=insurance_years)
+        # "from 11 January": the period starts with that day, so it counts (Civil Code Art. 140 proviso).
+        return period_end(date(year + 1, 1, 11), years=TAX_YEARS, first_day_counts=True)
+    return period_end(completed_on or date(year, 12, 31), years=insurance_years)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+
+from mamoru.law.periods import period_end
 
 #: JIS Q 15001 A.3.3.1: the ledger is reviewed at least once a year.
 LEDGER_REVIEW_DAYS = 365
@@ -13,11 +14,8 @@ ACQUISITION_NOTICE_DAYS = 5
 
 
 def add_period(start: date, *, years: int = 0, months: int = 0, days: int = 0) -> date:
-    """``start`` plus a period, clamping to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = start.month - 1 + months + 12 * years
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return date(year, month, day) + timedelta(days=days)
+    """The last day of a period from ``start``: :func:`mamoru.law.periods.period_end` (Civil Code)."""
+    return period_end(start, years=years, months=months, days=days)
 
 
 def review_overdue(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid, NotFound
-from mamoru.law.retention import ACQUISITION_NOTICE_DAYS, add_period
+from mamoru.law.periods import period_end
+from mamoru.law.retention import ACQUISITION_NOTICE_DAYS
 from mamoru.ledger.consent import ConsentScope, consents_in_force
 from mamoru.ledger.entries import get_entry
 from mamoru.ledger.errors import AcquisitionRefused, NothingToNotify
@@ -131,7 +132,7 @@ def retention_until(entry: LedgerEntry, policy: Policy, acquired_on: date) -> da
     rule = next((r for r in policy.retention if r.id == entry.retention_rule), None)
     if rule is None or rule.starting is not RetentionStart.ACQUISITION:
         return None  # starts at an event still to come (end of contract, of employment …)
-    return add_period(acquired_on, years=rule.years, months=rule.months, days=rule.days)
+    return period_end(acquired_on, years=rule.years, months=rule.months, days=rule.days)
 
 
 def acquire(
@@ -230,7 +231,7 @@ def acquire(
         purposes_notified=list(data.purposes),
         notice_id=notice.id if notice else None,
         acquired_at=now,
-        notification_due=None if notice else now.date() + timedelta(days=notice_days),
+        notification_due=None if notice else period_end(now.date(), days=notice_days),
         consent_id=consent_id,
         exception_code=data.exception_code.value if data.exception_code else None,
         exception_justification=data.exception_justification,

@@ -93,6 +93,8 @@ class Acquisition(Base):
     exception_code: Mapped[str | None] = mapped_column(String(32), default=None)
     exception_justification: Mapped[str | None] = mapped_column(Text, default=None)
     retain_until: Mapped[date | None] = mapped_column(Date, default=None, index=True)
+    #: When retention ended this acquisition alone (its fields no other live acquisition needs deleted).
+    disposed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Consent(Base):
@@ -143,3 +145,20 @@ class DisposalRecord(Base):
     performed_by: Mapped[str] = mapped_column(String(64))
     performed_at: Mapped[datetime] = mapped_column(default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RetentionEvent(Base):
+    """An event that starts retention rules (contract ended, employment ended, use ended), as recorded
+    from the console, the API, the CLI or a connector. Dates and references only."""
+
+    __tablename__ = "retention_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("data_subjects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # a RetentionStart other than acquisition
+    occurred_on: Mapped[date] = mapped_column(Date)
+    #: The ledger entry the event concerns; None: every entry of the person whose rule starts at it.
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), default=None)
+    source: Mapped[str] = mapped_column(String(64))  # console | api | cli | connector:<name> | demo
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

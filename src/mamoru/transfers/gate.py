@@ -31,7 +31,7 @@ from mamoru.files import csv_text
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record
-from mamoru.law.retention import add_period
+from mamoru.law.periods import period_end
 from mamoru.ledger.consent import ConsentScope, give_consent
 from mamoru.ledger.tables import Consent
 from mamoru.policy.model import Policy, Recipient
@@ -376,7 +376,7 @@ def confirm_referable(
             evidence_ref=evidence_ref,
             confirmed_by=actor,
             confirmed_at=now,
-            purge_after=add_period(now.date(), years=REFERABLE_RECORD_YEARS),
+            purge_after=period_end(now.date(), years=REFERABLE_RECORD_YEARS),
         )
         for subject in subject_ids
     ]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid
-from mamoru.law.retention import add_period
+from mamoru.law.periods import period_end
 from mamoru.transfers.tables import ProvisionRecord, ReceiptRecord
 
 
@@ -35,16 +35,17 @@ class RecordMode(StrEnum):
 
 
 def purge_after(mode: RecordMode, created_on: date, last_transfer: date | None = None) -> date:
-    """The first day a record may be purged (Rules Arts. 21, 25; PPC Q&A 13-35).
+    """The last day a record must be kept; it is purged from the next day (Rules Arts. 21, 25; PPC Q&A
+    13-35), counted by the Civil Code (the day of creation or transfer not counted).
 
     One year from the last transfer where a contract substitutes the record; three years from the last
     transfer for a bulk record; three years from the record's creation otherwise.
     """
     if mode is RecordMode.CONTRACT_SUBSTITUTE:
-        return add_period(last_transfer or created_on, years=1)
+        return period_end(last_transfer or created_on, years=1)
     if mode is RecordMode.BULK:
-        return add_period(last_transfer or created_on, years=3)
-    return add_period(created_on, years=3)
+        return period_end(last_transfer or created_on, years=3)
+    return period_end(created_on, years=3)
 
 
 @dataclass(frozen=True)

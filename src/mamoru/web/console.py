@@ -7,7 +7,7 @@ session's CSRF token; the session cookie is HttpOnly and SameSite=Strict.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -18,10 +18,12 @@ from mamoru.audit.proofs import latest_checkpoint
 from mamoru.audit.verification import verification_status
 from mamoru.connectors.registry import ledger_links
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError, Problem
+from mamoru.errors import Invalid, MamoruError, Problem, problem
 from mamoru.guard.service import fields_for_purpose, read_fields
 from mamoru.incidents.signals import verify_log
+from mamoru.law.deadlines import JST
 from mamoru.ledger import entries as ledger
+from mamoru.ledger import retention
 from mamoru.ledger.acquisition import channel_names, is_overdue, mark_notified, notifications_due
 from mamoru.ledger.datamap import data_map
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
@@ -29,7 +31,7 @@ from mamoru.people.permissions import may
 from mamoru.pms.dashboard import figures as dashboard_figures
 from mamoru.policy.notice import Lang
 from mamoru.web import charts
-from mamoru.web.forms import PostedForm, again, shown
+from mamoru.web.forms import PostedForm, again, back_to, from_query, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 
@@ -368,7 +370,46 @@ def subject_page(
         purposes=purposes,
         decision=decision,
         values=values,
+        held=(held := retention.held(session, policy, subject_id)),
+        ledger_codes=sorted({(h.ledger_code, h.ledger_name) for h in held}),
+        category_names={c.id: c.name.in_(lang) for c in policy.categories},
+        events=retention.events_of(session, subject_id),
+        event_kinds=list(retention.EventKind),
+        today=datetime.now(UTC).astimezone(JST).date(),
+        form_errors=from_query(request, lang),
     )
+
+
+@router.post("/subjects/{subject_id}/events", dependencies=[back_to("/console/subjects/{subject_id}")])
+def subject_event(
+    subject_id: str,
+    ws: CurrentWorkspace,
+    session: DbSession,
+    who: Staff,
+    lang: Language,
+    csrf: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=32)],
+    occurred_on: Annotated[str, Form(max_length=10)],
+    ledger_code: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Record that a contract, employment or use ended: the retention rules waiting for it start."""
+    check(who, "retention", csrf)
+    try:
+        day = date.fromisoformat(occurred_on)
+    except ValueError:
+        raise Invalid([problem("occurred_on", "a date like 2026-11-25")]) from None
+    retention.record_event(
+        session,
+        ws.policy.policy,
+        subject_id,
+        kind,
+        day,
+        actor=who.actor,
+        source="console",
+        now=datetime.now(UTC),
+        ledger_code=ledger_code or None,
+    )
+    return RedirectResponse(f"/console/subjects/{subject_id}?lang={lang}", status_code=303)
 
 
 @router.get("/audit", response_class=HTMLResponse)

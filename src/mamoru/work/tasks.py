@@ -39,11 +39,11 @@ def _resume(ws: Workspace, args: dict[str, Any]) -> object:
 
 
 def _retention(ws: Workspace, args: dict[str, Any]) -> object:
-    from mamoru.ledger.retention import sweep
+    from mamoru.transfers.expiry import sweep
 
     now = datetime.now(UTC)
-    report = sweep(ws.db, ws.vault, actor=ACTOR, today=now.date(), now=now)
-    return {"disposed": len(report.subjects)}
+    report = sweep(ws.db, ws.vault, ws.policy.policy, actor=ACTOR, today=now.date(), now=now)
+    return {"disposed": len(report.subjects), "partial": len(report.partial), "records": len(report.records)}
 
 
 def _staff_sweep(ws: Workspace, args: dict[str, Any]) -> object:
