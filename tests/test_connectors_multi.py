@@ -18,9 +18,11 @@ from sqlalchemy import select
 
 from mamoru.audit.entry import decode_leaf
 from mamoru.audit.tables import AuditEntry
-from mamoru.connectors.sql import MASK
+from mamoru.connectors.maps import parse_map
+from mamoru.connectors.sql import MASK, SqlConnector
 from mamoru.law.requests import RequestKind
 from mamoru.ledger.tables import DataSubject
+from mamoru.policy.errors import PolicyError
 from mamoru.requests import jobs, service
 from mamoru.requests.plan import steps_of
 from mamoru.workspace import Workspace
@@ -209,3 +211,204 @@ def test_the_demo_with_a_map_whose_url_is_unset_runs_touches_nothing_and_reruns(
     statuses = Counter(r["status"] for r in json.loads(check.stdout))
     assert statuses["completed"] >= 1 and statuses["needs_attention"] == 0, statuses
     assert (folder / "composite.yaml").read_text(encoding="utf-8") == COMPOSITE
+
+
+# --- two tables of one name in two schemas -------------------------------------------------------------
+
+SCHEMAS = """
+CREATE SCHEMA shop;
+CREATE SCHEMA crm;
+CREATE TABLE shop.customer (id INTEGER PRIMARY KEY, email TEXT, name TEXT);
+CREATE TABLE crm.customer (id INTEGER PRIMARY KEY, shop_customer_id INTEGER REFERENCES shop.customer (id),
+                           note TEXT);
+CREATE TABLE shop.orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES shop.customer (id),
+                          total INTEGER);
+INSERT INTO shop.customer VALUES (1, 'hanako@example.jp', '佐藤花子'), (2, 'taro@example.jp', '鈴木太郎');
+INSERT INTO crm.customer VALUES (1, 2, 'prefers mail'), (2, 1, 'allergic to nuts');
+INSERT INTO shop.orders VALUES (10, 1, 500), (11, 2, 700), (12, 1, 900)
+"""
+
+TWO_SCHEMAS = """schema: mamoru.dataset/1
+name: two
+url_env: TWO_URL
+tables:
+  - name: customer
+    schema: shop
+    primary_key: id
+    identities: {email: email}
+    fields:
+      - {name: id}
+      - {name: email, categories: [contact], erase: mask}
+      - {name: name, categories: [identity], erase: mask}
+  - name: customer
+    schema: crm
+    primary_key: id
+    references:
+      - {column: shop_customer_id, to: shop.customer.id}
+    fields:
+      - {name: id}
+      - {name: shop_customer_id}
+      - {name: note, categories: [health], erase: set_null}
+  - name: orders
+    schema: shop
+    primary_key: id
+    erase: delete
+    references:
+      - {column: customer_id, to: customer.id}
+    fields:
+      - {name: id}
+      - {name: customer_id}
+      - {name: total, categories: [payment]}
+"""
+
+
+@pytest.fixture
+def two_schemas(pg_url2: str) -> str:
+    with psycopg.connect(pg_url2, autocommit=True) as conn:
+        for statement in SCHEMAS.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    return pg_url2.replace("postgresql://", "postgresql+psycopg://")
+
+
+def _pg_rows(url: str, table: str) -> dict[int, dict[str, Any]]:
+    return {r["id"]: r for r in rows(url, table)}
+
+
+@pytest.mark.postgres
+def test_appi_33_two_tables_of_one_name_in_two_schemas_are_disclosed_apart(
+    two_schemas: str, reference
+) -> None:  # type: ignore[no-untyped-def]
+    # a bare name that two schemas have is refused with its line; schema.table.column names one
+    ambiguous = TWO_SCHEMAS.replace("to: customer.id}", "to: customer.id, follow: child}")
+    with pytest.raises(PolicyError) as caught:
+        parse_map(ambiguous, "two.yaml", reference.policy)
+    line = next(n for n, t in enumerate(ambiguous.splitlines(), 1) if "to: customer.id" in t)
+    assert f"two.yaml:{line}" in str(caught.value) and "more than one schema" in str(caught.value)
+    assert "スキーマ.表.列" in caught.value.render("ja")
+    mapped = parse_map(
+        TWO_SCHEMAS.replace("to: customer.id}", "to: shop.customer.id}"), "two.yaml", reference.policy
+    )
+    connector = SqlConnector(mapped, two_schemas)
+    try:
+        assert connector.undeclared_foreign_keys() == [] and connector.key_mismatches() == []
+        parts: dict[str, list[bytes]] = {}
+        counts = connector.access(
+            {"email": "hanako@example.jp"},
+            {"contact", "identity", "health", "payment"},
+            lambda t, line: parts.setdefault(t, []).append(line),
+        )
+        assert counts == {"shop.customer": 1, "crm.customer": 1, "shop.orders": 2}
+        everything = b"".join(b"".join(v) for v in parts.values()).decode()
+        assert (
+            "allergic to nuts" in everything and "prefers mail" not in everything and "鈴木" not in everything
+        )
+    finally:
+        connector.dispose()
+
+
+@pytest.mark.postgres
+def test_appi_35_two_tables_of_one_name_in_two_schemas_are_erased_apart(two_schemas: str, reference) -> None:  # type: ignore[no-untyped-def]
+    mapped = parse_map(
+        TWO_SCHEMAS.replace("to: customer.id}", "to: shop.customer.id}"), "two.yaml", reference.policy
+    )
+    connector = SqlConnector(mapped, two_schemas)
+    try:
+        result = connector.erase({"email": "hanako@example.jp"})
+    finally:
+        connector.dispose()
+    assert result["deleted_rows"] == {"shop.orders": 2}
+    assert result["masked_rows"] == {"shop.customer": 1, "crm.customer": 1}
+    shop, crm = _pg_rows(two_schemas, "shop.customer"), _pg_rows(two_schemas, "crm.customer")
+    assert shop[1]["email"].startswith(MASK) and shop[2]["email"] == "taro@example.jp"
+    assert crm[2]["note"] is None and crm[2]["shop_customer_id"] == 1 and crm[1]["note"] == "prefers mail"
+    assert sorted(_pg_rows(two_schemas, "shop.orders")) == [11]
+
+
+@pytest.mark.postgres
+def test_a_draft_maps_two_tables_of_one_name_in_two_schemas(two_schemas: str, reference) -> None:  # type: ignore[no-untyped-def]
+    from mamoru.connectors import interop
+    from mamoru.scan import draft
+
+    data, notes = draft.draft(two_schemas, name="two", url_env="TWO_URL", policy=reference.policy)
+    drafted = parse_map(interop.to_yaml(data, "draft", notes), "two.yaml", reference.policy)
+    ids = {t.id for t in drafted.tables}
+    assert {"shop.customer", "crm.customer", "shop.orders"} <= ids
+    crm = drafted.table("crm.customer")
+    assert [(r.columns, r.to) for r in crm.references] == [(("shop_customer_id",), "shop.customer.id")]
+    assert [(r.columns, r.to) for r in drafted.table("shop.orders").references] == [
+        (("customer_id",), "shop.customer.id")
+    ]
+    assert drafted.table("shop.customer").identities == {"email": "email"}
+
+
+# --- clean errors in the reader's language -------------------------------------------------------------
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> Any:
+    from typer.testing import CliRunner
+
+    from mamoru.cli.main import app
+
+    return CliRunner().invoke(app, ["connectors", *args], env=env)
+
+
+def _japanese(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_connectors_errors_say_what_where_and_why_in_japanese_or_english(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOWN_URL", "postgresql://mamoru:s3cret-pw@127.0.0.1:1/customers")
+    monkeypatch.delenv("COMPOSITE_URL", raising=False)
+    bad_map = tmp_path / "bad.yaml"
+    broken = COMPOSITE.replace("{name: guest_no}", "{name: guest_no, erase: mask}")
+    bad_map.write_text(broken.replace("categories: [health]", "categories: [healthy]"), encoding="utf-8")
+    key_line = next(n for n, t in enumerate(broken.splitlines(), 1) if "guest_no, erase" in t)
+    fides = tmp_path / "mongo.yml"
+    fides.write_text((CASES / "fides_mongo.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    cases = [
+        (["check", str(bad_map)], f"bad.yaml:{key_line}", "キー", "never masks or clears a key"),
+        (
+            ["check", str(bad_map)],
+            "bad.yaml:",
+            "「healthy」はポリシーのカテゴリにありません",
+            "is not a category",
+        ),
+        (
+            ["draft", "--url-env", "DOWN_URL", "--name", "x"],
+            "127.0.0.1:1",
+            "接続できません: ホスト 127.0.0.1:1、データベース「customers」",
+            "cannot connect: host 127.0.0.1:1, database 'customers'",
+        ),
+        (
+            ["import-fides", str(fides), "--url-env", "M_URL"],
+            "mongo.yml",
+            "文書データベース",
+            "a document database",
+        ),
+        (
+            ["draft", "--url-env", "postgresql://x", "--name", "x"],
+            "--url-env",
+            "環境変数の名前",
+            "NAME of an",
+        ),
+    ]
+    for args, where, ja, en in cases:
+        said_ja, said_en = _cli(*args, "--lang", "ja"), _cli(*args, "--lang", "en")
+        for said in (said_ja, said_en):
+            assert said.exit_code == 2, (args, said.output)
+            assert where in said.output and "s3cret-pw" not in said.output and "Traceback" not in said.output
+        assert ja in said_ja.output and en not in said_ja.output, said_ja.output
+        assert en in said_en.output and not _japanese(said_en.output), said_en.output
+    # MAMORU_LANG chooses too; a map in <home>/datasets whose URL is unset is named with its variable
+    (workspace.settings.home / "datasets" / "composite.yaml").write_text(COMPOSITE, encoding="utf-8")
+    listed = _cli("list", env={"MAMORU_LANG": "ja"})
+    assert (
+        listed.exit_code == 2
+        and "環境変数 COMPOSITE_URL にデータストアのURLを設定してください" in listed.output
+    )
+    both = _cli("list")  # without a choice: both languages
+    assert "set COMPOSITE_URL to the datastore's URL" in both.output and _japanese(both.output)
+    assert _cli("list", "--lang", "fr").exit_code == 2
