@@ -412,3 +412,27 @@ def test_connectors_errors_say_what_where_and_why_in_japanese_or_english(
     both = _cli("list")  # without a choice: both languages
     assert "set COMPOSITE_URL to the datastore's URL" in both.output and _japanese(both.output)
     assert _cli("list", "--lang", "fr").exit_code == 2
+
+
+def test_a_fides_dataset_in_a_namespace_schema_imports_its_tables_in_that_schema(reference) -> None:  # type: ignore[no-untyped-def]
+    from mamoru.connectors import interop
+
+    source = (CASES / "fides_keys.yml").read_text(encoding="utf-8")
+    placed = source.replace(
+        "  - fides_key: keys_shop\n",
+        "  - fides_key: keys_shop\n    fides_meta: {namespace: {database_name: shop, schema: sales}}\n",
+    )
+    overrides = {"user": "identity", "user.content": "usage_log"}
+    (made,) = interop.from_fides(placed, url_env="K", policy=reference.policy, overrides=overrides)
+    m = parse_map(interop.to_yaml(made.map, "imported"), "k.yaml", reference.policy)
+    assert {t.db_schema for t in m.tables} == {"sales"} and m.table("sales.order_item").key == (
+        "order_id",
+        "item_no",
+    )
+    # the keys Fides does not name are read from that schema of the database
+    live = {"sales.visit": ["email", "last_visit"], "visit": ["wrong"]}
+    (keyed,) = interop.from_fides(
+        placed, url_env="K", policy=reference.policy, overrides=overrides, live_keys=live
+    )
+    visit = next(t for t in keyed.map["tables"] if t["name"] == "visit")
+    assert visit["primary_key"] == ["email", "last_visit"]

@@ -136,6 +136,10 @@ def from_fides(
             raise InteropFailed("fides_key_name", name=key)
         notes: list[str] = []
         tables: list[dict[str, Any]] = []
+        namespace = _meta(ds).get("namespace")
+        schema = namespace.get("schema") if isinstance(namespace, dict) else None
+        if schema is not None and not _NAME.match(str(schema)):
+            raise _refuse(f"dataset {key}", "schema_name", schema=schema)
         _refuse_documents(key, ds.get("collections"))
         collections = ds.get("collections")
         if not isinstance(collections, list) or not collections:
@@ -211,7 +215,7 @@ def from_fides(
                     entry["categories"] = categories
                 fields.append(entry)
             names = [f["name"] for f in fields]
-            live = (live_keys or {}).get(cname)
+            live = (live_keys or {}).get(f"{schema}.{cname}" if schema else cname)
             if not pk and live:
                 pk = list(live)
                 for column in pk:
@@ -277,6 +281,7 @@ def from_fides(
             out_tables.append(
                 {
                     "name": cname,
+                    **({"schema": str(schema)} if schema else {}),
                     "primary_key": t["pk"][0] if len(t["pk"]) == 1 else t["pk"],
                     **({"identities": identities} if identities else {}),
                     **({"references": t["references"]} if t["references"] else {}),

@@ -91,14 +91,28 @@ def connection_failure(
 
 
 def primary_keys(url: str) -> dict[str, list[str]]:
-    """Every table's primary key columns, as the live database declares them (for an import)."""
+    """Every table's primary key columns, as the live database declares them (for an import): a table
+    of the default schema as ``table`` and ``schema.table``, one of another PostgreSQL schema as
+    ``schema.table``."""
     engine = create_engine(engine_url(url))
     try:
         inspector = inspect(engine)
-        return {
-            t: list(inspector.get_pk_constraint(t).get("constrained_columns") or [])
-            for t in inspector.get_table_names()
-        }
+        default = inspector.default_schema_name
+        schemas = [default]
+        if engine.dialect.name == "postgresql":
+            schemas += sorted(
+                s
+                for s in inspector.get_schema_names()
+                if s != default and s != "information_schema" and not s.startswith("pg_")
+            )
+        found: dict[str, list[str]] = {}
+        for schema in schemas:
+            for t in inspector.get_table_names(schema=schema):
+                key = list(inspector.get_pk_constraint(t, schema=schema).get("constrained_columns") or [])
+                found[f"{schema}.{t}"] = key
+                if schema == default:
+                    found[t] = key
+        return found
     except Exception as exc:
         raise connection_failure(url, exc, "keys") from None
     finally:
