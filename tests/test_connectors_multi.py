@@ -436,3 +436,24 @@ def test_a_fides_dataset_in_a_namespace_schema_imports_its_tables_in_that_schema
     )
     visit = next(t for t in keyed.map["tables"] if t["name"] == "visit")
     assert visit["primary_key"] == ["email", "last_visit"]
+
+
+def test_appi_33_a_disclosure_whose_datastore_cannot_be_reached_needs_attention_without_a_traceback(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import sys
+
+    plan = load_office(workspace)
+    email = person(plan, "customer").values["email"]
+    monkeypatch.delenv("COMPOSITE_URL", raising=False)
+    (workspace.settings.home / "datasets" / "composite.yaml").write_text(COMPOSITE, encoding="utf-8")
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    request_id = verified(workspace, RequestKind.DISCLOSURE, email)
+    assert approve_and_run(workspace, request_id, fee_received=True) == "needs_attention"
+    gc.collect()
+    assert unraisable == []  # the half-written package was closed, not left to the garbage collector
+    with workspace.db.session() as session:
+        why = jobs.attention(session, service.get(session, request_id))
+    assert why is not None and why["step"] == "package" and "COMPOSITE_URL" in why["detail"]

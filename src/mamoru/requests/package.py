@@ -379,7 +379,14 @@ def build_package(
     spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - closed below
     archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED)
     if content and RequestKind(request.kind) is RequestKind.DISCLOSURE:
-        content["datastores"] = _datastores(ws, request, archive)
+        try:
+            content["datastores"] = _datastores(ws, request, archive)
+        except BaseException:
+            # a datastore failed (the request stops in "needs attention"): close the half-written
+            # package now, not at garbage collection, where the closed spool makes a traceback
+            with spool, archive:
+                pass
+            raise
     letter_html = render_letter(session, ws, request, outcome, content, now)
     members: dict[str, bytes] = {f"letter-{request.lang}.html": letter_html.encode("utf-8")}
     if content:
