@@ -14,33 +14,53 @@ from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
 from mamoru.connectors import interop
 from mamoru.connectors.maps import load_map
+from mamoru.connectors.said import in_words
 from mamoru.connectors.sql import primary_keys
 from mamoru.errors import MamoruError
 from mamoru.files import write_private
 from mamoru.scan import draft as map_draft
+from mamoru.words import word
 
 app = typer.Typer(help=HELP["connectors"])
 
 
-def _bad(en: str, ja: str, detail: str = "") -> typer.Exit:
-    """Bad input: what, where and why in English and Japanese (exit 2); ``detail`` as it came (a map's
-    problems with their file and line, a driver's message)."""
-    text = f"{en}\n  {ja}" + (f"\n{detail}" if detail else "")
-    return fail(escape(text))
+Language = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        envvar="MAMORU_LANG",
+        help="ja or en: the language of errors (both when omitted). / エラーの言語（省略時は両方）。",
+    ),
+]
 
 
-def _url(url_env: str) -> str:
+def _langs(lang: str | None) -> tuple[str, ...]:
+    if lang is None:
+        return ("en", "ja")
+    if lang not in ("ja", "en"):
+        raise _bad(("en", "ja"), "bad_lang", lang=lang)
+    return (lang,)
+
+
+def _bad(
+    langs: tuple[str, ...], key: str, cause: BaseException | None = None, **params: object
+) -> typer.Exit:
+    """Bad input (exit 2): what and where (``conn_<key>`` of the catalog), and why (``cause``: a map's
+    problems with their file and line, a connection failure with host and database), in each language."""
+    lines = []
+    for lang in langs:
+        lines.append(word(f"conn_{key}", lang).format(**params))
+        if cause is not None:
+            lines += ["  " + line for line in in_words(cause, lang).splitlines()]
+    return fail(escape("\n".join(lines)))
+
+
+def _url(langs: tuple[str, ...], url_env: str) -> str:
     if not re.fullmatch(r"[A-Z][A-Z0-9_]*", url_env):
-        raise _bad(
-            f"--url-env {url_env}: give the NAME of an environment variable (capitals, digits, _), not a URL",
-            f"--url-env {url_env}: 環境変数の名前（大文字・数字・_）を指定してください（URLそのものではありません）",
-        )
+        raise _bad(langs, "url_env_name", name=url_env)
     url = os.environ.get(url_env)
     if not url:
-        raise _bad(
-            f"--url-env {url_env}: the variable is not set; put the database's URL in it",
-            f"--url-env {url_env}: 環境変数が設定されていません。データベースのURLを設定してください",
-        )
+        raise _bad(langs, "url_env_unset", name=url_env)
     return url
 
 
@@ -53,19 +73,17 @@ def list_(
         bool, typer.Option("--test", help="Also connect to each and read its mapped tables.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Language = None,
 ) -> None:
     """The datastores of `<home>/datasets/`, their tables and ledger entries; exit 1 if one fails."""
     from mamoru.connectors.registry import check
 
+    langs = _langs(lang)
     with opened_workspace() as ws, ws.db.session() as session:
         try:
-            checks = check(session, ws, test=test)
+            checks = check(session, ws, test=test, lang=langs[0])
         except MamoruError as exc:
-            raise _bad(
-                "a map of <home>/datasets/ is not valid or its URL is not set",
-                "<home>/datasets/ のマップに誤りがあるか、接続先の環境変数が設定されていません",
-                str(exc),
-            ) from None
+            raise _bad(langs, "maps_invalid", exc) from None
     failed = not all(c.ok for c in checks)
     rows = [
         {
@@ -109,37 +127,28 @@ def check(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Language = None,
 ) -> None:
     """Check a dataset map against the policy, every problem with its file and line (exit 2); with --live,
     against its database's foreign keys too (exit 1 for an undeclared one)."""
     from mamoru.connectors.registry import live_check
 
+    langs = _langs(lang)
     if file is None and not live:
-        raise _bad(
-            "give a dataset map, or --live to check every map of <home>/datasets/",
-            "データセットマップのファイルを指定するか、--live で <home>/datasets/ の全マップを確認してください",
-        )
+        raise _bad(langs, "check_what")
     if file is not None and not file.is_file():
-        raise _bad(f"{file}: no such file", f"{file}: ファイルがありません")
+        raise _bad(langs, "no_file", file=file)
     with opened_workspace() as ws:
         try:
             maps = [load_map(file, ws.policy.policy)] if file is not None else None
         except MamoruError as exc:
-            raise _bad(
-                f"{file}: the map is not valid",
-                f"{file}: データセットマップに誤りがあります（行番号付き）",
-                str(exc),
-            ) from None
+            raise _bad(langs, "map_invalid", exc, file=file) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise _bad(f"{file}: cannot be read ({type(exc).__name__})", f"{file}: 読み込めません") from None
+            raise _bad(langs, "unreadable", file=file, error=type(exc).__name__) from None
         try:
-            checks = live_check(ws, maps) if live else []
+            checks = live_check(ws, maps, lang=langs[0]) if live else []
         except MamoruError as exc:
-            raise _bad(
-                "a map of <home>/datasets/ is not valid or cannot be reached",
-                "<home>/datasets/ のマップに誤りがあるか、接続先に届きません",
-                str(exc),
-            ) from None
+            raise _bad(langs, "maps_unreachable", exc) from None
     if as_json:
         emit_json(
             [
@@ -178,17 +187,12 @@ def _write(text: str, out_file: Path | None) -> None:
     out.print(f"written: {out_file}", markup=False)
 
 
-def _target(out_file: Path) -> None:
+def _target(langs: tuple[str, ...], out_file: Path) -> None:
     """Refuse a target that exists or whose folder does not, before anything is written."""
     if out_file.exists():
-        raise _bad(
-            f"{out_file} exists; choose a new name", f"{out_file} は既にあります。別の名前を指定してください"
-        )
+        raise _bad(langs, "exists", file=out_file)
     if not out_file.parent.is_dir():
-        raise _bad(
-            f"{out_file.parent}: no such folder (create it first)",
-            f"{out_file.parent}: フォルダがありません（先に作成してください）",
-        )
+        raise _bad(langs, "no_folder", folder=out_file.parent)
 
 
 @app.command("draft")
@@ -200,29 +204,24 @@ def draft(
         list[str] | None,
         typer.Option("--schema", help="Read only this schema (repeatable); every schema if omitted."),
     ] = None,
+    lang: Language = None,
 ) -> None:
     """Introspect a live database (PostgreSQL, MariaDB/MySQL, SQLite) and write a draft map: keys and
     foreign keys as found, references proposed from column names and shared values where the database
     declares none, every column classified by the scanner's column rules, nothing erased until you decide."""
+    langs = _langs(lang)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
-        raise _bad(
-            f"--name {name}: a datastore name is letters, digits and _ (at most 63)",
-            f"--name {name}: データストア名は英字・数字・_（63文字以内）で指定してください",
-        )
-    url = _url(url_env)
+        raise _bad(langs, "bad_name", name=name)
+    url = _url(langs, url_env)
     if out_file is not None:
-        _target(out_file)
+        _target(langs, out_file)
     with opened_workspace() as ws:
         try:
             data, notes = map_draft.draft(
                 url, name=name, url_env=url_env, policy=ws.policy.policy, schemas=schema or None
             )
         except MamoruError as exc:
-            raise _bad(
-                f"--url-env {url_env}: the database cannot be read",
-                f"--url-env {url_env}: データベースを読めません",
-                str(exc),
-            ) from None
+            raise _bad(langs, "db_unreadable", exc, name=url_env) from None
     _write(
         interop.to_yaml(data, "draft: review the categories, identities, references and erase rules", notes),
         out_file,
@@ -241,35 +240,28 @@ def import_fides(
         ),
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Write one map per dataset here.")] = None,
+    lang: Language = None,
 ) -> None:
     """Turn a Fides dataset file into mamoru dataset maps (categories translated, keys never erased;
     review the erase rules). When the variable of --url-env is set, keys Fides does not name are read
     from the database."""
+    langs = _langs(lang)
     if not file.is_file():
-        raise _bad(f"{file}: no such file", f"{file}: ファイルがありません")
+        raise _bad(langs, "no_file", file=file)
     if not re.fullmatch(r"[A-Z][A-Z0-9_]*", url_env):
-        raise _bad(
-            f"--url-env {url_env}: give the NAME of an environment variable (capitals, digits, _), not a URL",
-            f"--url-env {url_env}: 環境変数の名前（大文字・数字・_）を指定してください（URLそのものではありません）",
-        )
+        raise _bad(langs, "url_env_name", name=url_env)
     if out_dir is not None and not out_dir.is_dir():
-        raise _bad(
-            f"--out-dir {out_dir}: no such folder (create it first; mamoru init makes <home>/datasets)",
-            f"--out-dir {out_dir}: フォルダがありません（先に作成してください。mamoru init で <home>/datasets が作られます）",
-        )
+        raise _bad(langs, "out_dir", folder=out_dir)
     overrides = {}
     for item in category or []:
         fides, sep, ours = item.partition("=")
         if not sep or not fides.strip() or not ours.strip():
-            raise _bad(
-                f"--category '{item}': give FIDES_CATEGORY=POLICY_CATEGORY, e.g. --category user=identity",
-                f"--category '{item}': Fidesのカテゴリ=ポリシーのカテゴリ の形で指定してください（例: --category user=identity）",
-            )
+            raise _bad(langs, "bad_category", item=item)
         overrides[fides.strip()] = ours.strip()
     try:
         source = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _bad(f"{file}: cannot be read ({type(exc).__name__})", f"{file}: 読み込めません") from None
+        raise _bad(langs, "unreadable", file=file, error=type(exc).__name__) from None
     with opened_workspace() as ws:
         try:
             live = primary_keys(os.environ[url_env]) if os.environ.get(url_env) else None
@@ -277,15 +269,11 @@ def import_fides(
                 source, url_env=url_env, policy=ws.policy.policy, overrides=overrides, live_keys=live
             )
         except MamoruError as exc:
-            raise _bad(
-                f"{file}: not imported, nothing written",
-                f"{file}: 取り込めませんでした（何も書き込んでいません）",
-                str(exc),
-            ) from None
+            raise _bad(langs, "not_imported", exc, file=file) from None
     targets = [(out_dir / f"{m.map['name']}.yaml") if out_dir else None for m in maps]
     for target in targets:
         if target is not None:
-            _target(target)
+            _target(langs, target)
     for m, target in zip(maps, targets, strict=True):
         text = interop.to_yaml(
             m.map, f"imported from Fides dataset {file.name}: review the erase rules", m.notes

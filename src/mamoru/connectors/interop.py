@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mamoru.connectors.said import Said
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
 from mamoru.yamlsafe import AnchorRefused, safe_load
@@ -40,7 +41,7 @@ FIDES_CATEGORIES: dict[str, str] = {
 FIDES_IDENTITIES = {"email": "email", "phone_number": "phone", "phone": "phone"}
 
 
-class InteropFailed(MamoruError):
+class InteropFailed(Said):
     http_status = 422
 
 
@@ -72,8 +73,9 @@ def _meta(item: dict[str, Any]) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def _refuse(where: str, feature: str) -> InteropFailed:
-    return InteropFailed(f"{where}: {feature}")
+def _refuse(where: str, feature: str, **params: object) -> InteropFailed:
+    """The one feature (``fides_<feature>`` of the catalog) a map cannot say, and where it is."""
+    return InteropFailed(f"fides_{feature}", f"{where}: ", **params)
 
 
 def _refuse_documents(key: str, collections: Any) -> None:
@@ -84,11 +86,7 @@ def _refuse_documents(key: str, collections: Any) -> None:
                 continue
             data_type = str(_meta(f).get("data_type") or "")
             if f.get("fields") or data_type.startswith("object") or data_type.endswith("[]"):
-                raise _refuse(
-                    f"{key}.{coll.get('name')}.{f.get('name')}",
-                    "nested fields or document types (object, arrays, object_id): a document database such "
-                    "as MongoDB; mamoru's connectors reach SQL databases only",
-                )
+                raise _refuse(f"{key}.{coll.get('name')}.{f.get('name')}", "documents")
 
 
 @dataclass
@@ -117,36 +115,38 @@ def from_fides(
     try:
         data = safe_load(source)
     except AnchorRefused as exc:
-        raise InteropFailed(exc.reason) from None
+        raise InteropFailed("fides_yaml", detail=exc.reason) from None
     except yaml.YAMLError as exc:
-        raise InteropFailed(f"not valid YAML: {exc}") from None
+        raise InteropFailed("fides_yaml", detail=exc) from None
     datasets = data.get("dataset") if isinstance(data, dict) else None
     if not isinstance(datasets, list) or not datasets:
-        raise InteropFailed("not a Fides dataset file: no top-level 'dataset' list")
+        raise InteropFailed("fides_not_fides")
     table = {**FIDES_CATEGORIES, **(overrides or {})}
     known = {c.id for c in policy.categories}
     for fides, given in (overrides or {}).items():
         if given not in known:
-            raise InteropFailed(f"--category {fides}={given}: '{given}' is not a category of the policy")
+            raise InteropFailed("mapissue_unknown_category", f"--category {fides}={given}: ", category=given)
     unmapped: set[str] = set()
     results = []
     for d, ds in enumerate(datasets):
         if not isinstance(ds, dict):
-            raise _refuse(f"dataset {d + 1}", "a dataset is a mapping with fides_key and collections")
+            raise _refuse(f"dataset {d + 1}", "dataset_shape")
         key = str(ds.get("fides_key", "")).strip()
         if not _NAME.match(key):
-            raise InteropFailed(f"dataset fides_key '{key}' cannot be a datastore name (letters, digits, _)")
+            raise InteropFailed("fides_key_name", name=key)
         notes: list[str] = []
         tables: list[dict[str, Any]] = []
+        namespace = _meta(ds).get("namespace")
+        schema = namespace.get("schema") if isinstance(namespace, dict) else None
+        if schema is not None and not _NAME.match(str(schema)):
+            raise _refuse(f"dataset {key}", "schema_name", schema=schema)
         _refuse_documents(key, ds.get("collections"))
         collections = ds.get("collections")
         if not isinstance(collections, list) or not collections:
-            raise _refuse(f"dataset {key}", "it has no collections")
+            raise _refuse(f"dataset {key}", "no_collections")
         for c, coll in enumerate(collections):
             if not isinstance(coll, dict) or not _NAME.match(str(coll.get("name", ""))):
-                raise _refuse(
-                    f"dataset {key}, collection {c + 1}", "a collection needs a name (letters, digits, _)"
-                )
+                raise _refuse(f"dataset {key}, collection {c + 1}", "collection_name")
             cname = str(coll["name"])
             where = f"{key}.{cname}"
             cmeta = _meta(coll)
@@ -157,7 +157,7 @@ def from_fides(
                 continue
             raw_fields = coll.get("fields")
             if not isinstance(raw_fields, list) or not raw_fields:
-                raise _refuse(where, "a collection without fields")
+                raise _refuse(where, "no_fields")
             fields: list[dict[str, Any]] = []
             identities: dict[str, list[str]] = {}
             references: list[dict[str, Any]] = []
@@ -166,16 +166,12 @@ def from_fides(
             overrides_of: dict[str, str] = {}
             for k, f in enumerate(raw_fields):
                 if not isinstance(f, dict) or not _NAME.match(str(f.get("name", ""))):
-                    raise _refuse(f"{where}, field {k + 1}", "a field needs a name (letters, digits, _)")
+                    raise _refuse(f"{where}, field {k + 1}", "field_name")
                 name = str(f["name"])
                 meta = _meta(f)
                 data_type = str(meta.get("data_type") or "")
                 if f.get("fields") or data_type.startswith("object") or data_type.endswith("[]"):
-                    raise _refuse(
-                        f"{where}.{name}",
-                        "nested fields or document types (object, arrays, object_id): a document database such "
-                        "as MongoDB; mamoru's connectors reach SQL databases only",
-                    )
+                    raise _refuse(f"{where}.{name}", "documents")
                 categories: list[str] = []
                 for category in f.get("data_categories") or []:
                     ours = _category(str(category), table)
@@ -191,9 +187,7 @@ def from_fides(
                 if identity:
                     kind = FIDES_IDENTITIES.get(str(identity), str(identity))
                     if not _NAME.match(kind):
-                        raise _refuse(
-                            f"{where}.{name}", f"identity '{identity}' is not a name mamoru can keep"
-                        )
+                        raise _refuse(f"{where}.{name}", "identity_name", identity=identity)
                     identities.setdefault(kind, []).append(name)
                     if kind not in ("email", "phone"):
                         notes.append(
@@ -208,13 +202,9 @@ def from_fides(
                 for ref in meta.get("references") or []:
                     target = str(ref.get("field", ""))
                     if ref.get("dataset") != key:
-                        raise _refuse(
-                            f"{where}.{name}",
-                            f"a reference to another dataset ({ref.get('dataset')}.{target}): a mamoru map is one "
-                            "datastore",
-                        )
+                        raise _refuse(f"{where}.{name}", "other_dataset", to=f"{ref.get('dataset')}.{target}")
                     if target.count(".") != 1:
-                        raise _refuse(f"{where}.{name}", f"a reference to a nested field ({target})")
+                        raise _refuse(f"{where}.{name}", "nested_ref", to=target)
                     direction = ref.get("direction")
                     # Fides "from": the other collection is found first, this one from it (our child);
                     # no direction: Fides follows it both ways.
@@ -225,7 +215,7 @@ def from_fides(
                     entry["categories"] = categories
                 fields.append(entry)
             names = [f["name"] for f in fields]
-            live = (live_keys or {}).get(cname)
+            live = (live_keys or {}).get(f"{schema}.{cname}" if schema else cname)
             if not pk and live:
                 pk = list(live)
                 for column in pk:
@@ -260,9 +250,7 @@ def from_fides(
                 keys[t["cname"]].add(r["column"])
                 target, _, column = r["to"].partition(".")
                 if target not in keys:
-                    raise _refuse(
-                        f"{key}.{t['cname']}.{r['column']}", f"a reference to '{r['to']}', not in the dataset"
-                    )
+                    raise _refuse(f"{key}.{t['cname']}.{r['column']}", "ref_missing", to=r["to"])
                 keys[target].add(column)
         out_tables = []
         for t in tables:
@@ -271,9 +259,7 @@ def from_fides(
             if t["strategy"] == "delete":
                 table_erase = "delete"
             elif t["strategy"] and t["strategy"] not in _STRATEGIES:
-                raise _refuse(
-                    f"{key}.{cname}", f"masking strategy '{t['strategy']}' has no mamoru erase rule"
-                )
+                raise _refuse(f"{key}.{cname}", "strategy", strategy=t["strategy"])
             elif set(t["pk"]) & identity_columns:
                 table_erase = "delete"
                 notes.append(
@@ -289,14 +275,13 @@ def from_fides(
                     continue
                 strategy = t["overrides"].get(name) or t["strategy"]
                 if strategy and strategy not in _STRATEGIES:
-                    raise _refuse(
-                        f"{key}.{cname}.{name}", f"masking strategy '{strategy}' has no mamoru erase rule"
-                    )
+                    raise _refuse(f"{key}.{cname}.{name}", "strategy", strategy=strategy)
                 f["erase"] = _STRATEGIES.get(strategy, "mask")
             identities = {kind: cols[0] if len(cols) == 1 else cols for kind, cols in t["identities"].items()}
             out_tables.append(
                 {
                     "name": cname,
+                    **({"schema": str(schema)} if schema else {}),
                     "primary_key": t["pk"][0] if len(t["pk"]) == 1 else t["pk"],
                     **({"identities": identities} if identities else {}),
                     **({"references": t["references"]} if t["references"] else {}),
@@ -315,13 +300,10 @@ def from_fides(
             try:  # the written map passes `check`, always
                 parse_map(to_yaml(result, ""), f"{key}.yaml", policy)
             except MamoruError as exc:
-                raise InteropFailed(f"dataset {key} does not make a valid map: {exc}") from None
+                raise InteropFailed("fides_invalid_map", f"dataset {key}: ", detail=exc) from None
         results.append(Imported(result, notes))
     if unmapped:
-        raise InteropFailed(
-            "Fides data categories without a policy category (give --category FIDES=OURS, e.g. "
-            "--category user=identity): " + ", ".join(sorted(unmapped))
-        )
+        raise InteropFailed("fides_unmapped", categories=", ".join(sorted(unmapped)))
     return results
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mamoru.policy.errors import PolicyIssue
+from mamoru.policy.errors import PolicyIssue, worded
 from mamoru.policy.load import parse_yaml_model
 from mamoru.policy.model import Policy
 
@@ -48,7 +48,10 @@ class FieldMap(_Strict):
     )
 
 
-Target = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")]
+#: ``table.column``, or ``schema.table.column`` where two schemas of the datastore have a table of that name.
+Target = Annotated[
+    str, Field(pattern=r"^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+]
 
 
 def _names(value: str | list[str]) -> tuple[str, ...]:
@@ -83,11 +86,13 @@ class Reference(_Strict):
 
     @property
     def target(self) -> str:
-        return _names(self.to)[0].partition(".")[0]
+        """The table pointed at as written: ``table``, or ``schema.table`` (:meth:`DatasetMap.target_of`
+        finds the table it means)."""
+        return _names(self.to)[0].rpartition(".")[0]
 
     @property
     def target_columns(self) -> tuple[str, ...]:
-        return tuple(t.partition(".")[2] for t in _names(self.to))
+        return tuple(t.rpartition(".")[2] for t in _names(self.to))
 
 
 class TableMap(_Strict):
@@ -114,6 +119,12 @@ class TableMap(_Strict):
     )
 
     @property
+    def id(self) -> str:
+        """The table in its map: ``schema.name`` when the map names its schema, else ``name``. Two tables
+        of one name in two schemas are two tables."""
+        return f"{self.db_schema}.{self.name}" if self.db_schema else self.name
+
+    @property
     def key(self) -> tuple[str, ...]:
         return _names(self.primary_key)
 
@@ -130,17 +141,32 @@ class DatasetMap(_Strict):
     tables: list[TableMap] = Field(min_length=1)
 
     def table(self, name: str) -> TableMap:
-        return next(t for t in self.tables if t.name == name)
+        """The table ``name`` means: its id (``schema.table`` or ``table``), or a table name that only one
+        schema of the map has."""
+        found = self.resolve(name)
+        return next(t for t in self.tables if t.id == found)
+
+    def resolve(self, name: str) -> str | None:
+        """The id of the table ``name`` means (None when none, or when several schemas have it)."""
+        ids = [t.id for t in self.tables]
+        if name in ids:
+            return name
+        bare = [t.id for t in self.tables if t.name == name]
+        return bare[0] if len(bare) == 1 else None
+
+    def target_of(self, ref: Reference) -> str:
+        """The id of the table ``ref`` points at (as written when the map has no such table)."""
+        return self.resolve(ref.target) or ref.target
 
     def key_columns(self, name: str) -> set[str]:
-        """The columns of ``name`` that identify rows: its primary key, and every column a reference
-        starts from or points at. An erasure never masks or clears them."""
+        """The columns of ``name`` (a table's id) that identify rows: its primary key, and every column a
+        reference starts from or points at. An erasure never masks or clears them."""
         keys = set(self.table(name).key)
         for t in self.tables:
             for ref in t.references:
-                if t.name == name:
+                if t.id == name:
                     keys.update(ref.columns)
-                if ref.target == name:
+                if self.target_of(ref) == name:
                     keys.update(ref.target_columns)
         return keys
 
@@ -148,115 +174,77 @@ class DatasetMap(_Strict):
 def _checks(policy: Policy | None) -> object:
     def check(m: DatasetMap) -> list[PolicyIssue]:
         issues: list[PolicyIssue] = []
-        names = [t.name for t in m.tables]
+        ids = [t.id for t in m.tables]
         for i, t in enumerate(m.tables):
-            if names.count(t.name) > 1:
-                issues.append(PolicyIssue(("tables", i, "name"), f"table '{t.name}' appears twice"))
+            if ids.count(t.id) > 1:
+                issues.append(worded(("tables", i, "name"), "table_twice", table=t.id))
             columns = [f.name for f in t.fields]
             for column in t.key:
                 if column not in columns:
                     issues.append(
-                        PolicyIssue(("tables", i, "primary_key"), f"'{column}' is not a field of {t.name}")
+                        worded(("tables", i, "primary_key"), "not_a_field", column=column, table=t.id)
                     )
             if len(set(t.key)) != len(t.key):
-                issues.append(PolicyIssue(("tables", i, "primary_key"), "a column appears twice in the key"))
+                issues.append(worded(("tables", i, "primary_key"), "key_twice"))
             for kind, column in t.identity_columns():
                 if column not in columns:
                     issues.append(
-                        PolicyIssue(
-                            ("tables", i, "identities", kind), f"'{column}' is not a field of {t.name}"
-                        )
+                        worded(("tables", i, "identities", kind), "not_a_field", column=column, table=t.id)
                     )
             for j, ref in enumerate(t.references):
+                where = ("tables", i, "references", j)
                 for column in ref.columns:
                     if column not in columns:
-                        issues.append(
-                            PolicyIssue(
-                                ("tables", i, "references", j, "column"), f"'{column}' is not a field"
-                            )
-                        )
-                targets = {to.partition(".")[0] for to in _names(ref.to)}
+                        issues.append(worded((*where, "column"), "not_a_field", column=column, table=t.id))
+                targets = {to.rpartition(".")[0] for to in _names(ref.to)}
                 if len(targets) > 1:
-                    issues.append(
-                        PolicyIssue(
-                            ("tables", i, "references", j, "to"),
-                            "the columns of a composite reference are in one table",
-                        )
-                    )
+                    issues.append(worded((*where, "to"), "ref_one_table"))
                 if len(ref.columns) != len(ref.target_columns):
                     issues.append(
-                        PolicyIssue(
-                            ("tables", i, "references", j, "to"),
-                            f"{len(ref.columns)} column(s) cannot point at {len(ref.target_columns)}",
-                        )
+                        worded((*where, "to"), "ref_count", n=len(ref.columns), m=len(ref.target_columns))
                     )
-                target = ref.target
-                if target not in names:
-                    issues.append(
-                        PolicyIssue(("tables", i, "references", j, "to"), f"no table '{target}' in this map")
-                    )
-                else:
+                target = m.resolve(ref.target)
+                if target is None and sum(1 for x in m.tables if x.name == ref.target) > 1:
+                    issues.append(worded((*where, "to"), "ambiguous_table", table=ref.target))
+                elif target is None:
+                    issues.append(worded((*where, "to"), "no_table", table=ref.target))
+                elif ids.count(target) == 1:
                     for column in ref.target_columns:
                         if column not in [f.name for f in m.table(target).fields]:
-                            issues.append(
-                                PolicyIssue(
-                                    ("tables", i, "references", j, "to"),
-                                    f"'{column}' is not a field of {target}",
-                                )
-                            )
+                            issues.append(worded((*where, "to"), "not_a_field", column=column, table=target))
             if t.erase is TableErase.HOLD and not (t.hold_reason or "").strip():
-                issues.append(
-                    PolicyIssue(("tables", i, "hold_reason"), "a hold names the law that requires it")
-                )
-            if t.name in names and names.count(t.name) == 1:
-                keys = m.key_columns(t.name)
+                issues.append(worded(("tables", i, "hold_reason"), "hold_reason"))
+            if ids.count(t.id) == 1:
+                keys = m.key_columns(t.id)
                 for k, f in enumerate(t.fields):
+                    where = ("tables", i, "fields", k)
                     if f.erase is not FieldErase.KEEP and f.name in keys:
-                        issues.append(
-                            PolicyIssue(
-                                ("tables", i, "fields", k, "erase"),
-                                f"'{f.name}' is a key of {t.name} (its primary key or a reference): an erasure "
-                                "never masks or clears a key; use erase: keep, or erase: delete on the table",
-                            )
-                        )
+                        issues.append(worded((*where, "erase"), "erase_key", field=f.name, table=t.id))
                     elif f.erase is not FieldErase.KEEP and (f.read_only or t.read_only):
-                        issues.append(
-                            PolicyIssue(
-                                ("tables", i, "fields", k, "erase"),
-                                f"'{f.name}' is read_only: it cannot have an erase rule",
-                            )
-                        )
+                        issues.append(worded((*where, "erase"), "read_only_erase", field=f.name))
                     elif f.correct_as and (f.read_only or t.read_only):
-                        issues.append(
-                            PolicyIssue(
-                                ("tables", i, "fields", k, "correct_as"),
-                                f"'{f.name}' is read_only: it cannot be corrected",
-                            )
-                        )
+                        issues.append(worded((*where, "correct_as"), "read_only_correct", field=f.name))
                 if t.read_only and t.erase is TableErase.DELETE:
-                    issues.append(
-                        PolicyIssue(("tables", i, "erase"), f"{t.name} is read_only: it cannot be deleted")
-                    )
+                    issues.append(worded(("tables", i, "erase"), "read_only_delete", table=t.id))
             if policy is not None:
                 known = {c.id for c in policy.categories}
                 for k, f in enumerate(t.fields):
                     for category in f.categories:
                         if category not in known:
                             issues.append(
-                                PolicyIssue(
+                                worded(
                                     ("tables", i, "fields", k, "categories"),
-                                    f"'{category}' is not a category of the policy",
+                                    "unknown_category",
+                                    category=category,
                                 )
                             )
         if not any(t.identities for t in m.tables):
-            issues.append(
-                PolicyIssue(("tables",), "no table has an identity field: a request could never start")
-            )
+            issues.append(worded(("tables",), "no_identity"))
         if policy is not None:
             # ledger codes are checked against the database by the registry; here only their shape
             for i, code in enumerate(m.ledger_entries):
                 if not re.match(r"^[A-Za-z0-9_.-]{1,32}$", code):
-                    issues.append(PolicyIssue(("ledger_entries", i), "a ledger entry code"))
+                    issues.append(worded(("ledger_entries", i), "ledger_code"))
         return issues
 
     return check

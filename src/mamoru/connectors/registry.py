@@ -14,10 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.connectors.maps import DatasetMap, load_maps
+from mamoru.connectors.said import Said, in_words
 from mamoru.connectors.sql import ForeignKeyLink, SqlConnector
 from mamoru.errors import ConfigurationError, MamoruError
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.workspace import Workspace
+
+
+class UrlUnset(Said, ConfigurationError):
+    """A map names an environment variable for its datastore's URL, and it is not set."""
+
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, str], dict[str, SqlConnector]] = {}
@@ -62,7 +68,7 @@ def connectors(ws: Workspace) -> dict[str, SqlConnector]:
         for m in load_maps(folder, ws.policy.policy):
             url = os.environ.get(m.url_env)
             if not url:
-                raise ConfigurationError(f"dataset map '{m.name}': set {m.url_env} to the datastore's URL")
+                raise UrlUnset("conn_url_unset", f"{m.name}: ", env=m.url_env)
             found[m.name] = SqlConnector(m, url)
         _cache[key] = found
         return found
@@ -98,7 +104,7 @@ class DatastoreCheck:
         return not self.unknown_ledger_entries and self.failure is None
 
 
-def check(session: Session, ws: Workspace, *, test: bool) -> list[DatastoreCheck]:
+def check(session: Session, ws: Workspace, *, test: bool, lang: str = "en") -> list[DatastoreCheck]:
     """Every datastore: its map names only ledger entries that exist, and (with ``test``) it answers."""
     codes = set(session.scalars(select(LedgerEntry.code)))
     found = []
@@ -108,7 +114,7 @@ def check(session: Session, ws: Workspace, *, test: bool) -> list[DatastoreCheck
             try:
                 tables = c.test()
             except MamoruError as exc:
-                failure = str(exc)
+                failure = in_words(exc, lang)
         unknown = [e for e in c.map.ledger_entries if e not in codes]
         found.append(DatastoreCheck(name, c.map, unknown, tables, failure))
     return found
@@ -128,26 +134,26 @@ class LiveCheck:
         return not self.undeclared and self.failure is None and not self.wrong_keys
 
 
-def _live(name: str, connector: SqlConnector) -> LiveCheck:
+def _live(name: str, connector: SqlConnector, lang: str) -> LiveCheck:
     try:
         return LiveCheck(name, connector.undeclared_foreign_keys(), wrong_keys=connector.key_mismatches())
     except MamoruError as exc:
-        return LiveCheck(name, [], str(exc))
+        return LiveCheck(name, [], in_words(exc, lang))
 
 
-def live_check(ws: Workspace, maps: list[DatasetMap] | None = None) -> list[LiveCheck]:
+def live_check(ws: Workspace, maps: list[DatasetMap] | None = None, lang: str = "en") -> list[LiveCheck]:
     """Each map (those of ``<home>/datasets/`` unless given) against the foreign keys of its live database."""
     if maps is None:
-        return [_live(name, c) for name, c in sorted(connectors(ws).items())]
+        return [_live(name, c, lang) for name, c in sorted(connectors(ws).items())]
     found = []
     for m in maps:
         url = os.environ.get(m.url_env)
         if not url:
-            found.append(LiveCheck(m.name, [], f"set {m.url_env} to the datastore's URL"))
+            found.append(LiveCheck(m.name, [], UrlUnset("conn_url_unset", "", env=m.url_env).text(lang)))
             continue
         connector = SqlConnector(m, url)
         try:
-            found.append(_live(m.name, connector))
+            found.append(_live(m.name, connector, lang))
         finally:
             connector.dispose()
     return found

@@ -37,13 +37,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from mamoru.connectors.maps import DatasetMap, FieldErase, Reference, TableErase
+from mamoru.connectors.said import Said
 from mamoru.errors import MamoruError
 
 CHUNK = 1000
+#: How long a change waits for a row another open transaction holds (PostgreSQL), in seconds.
+LOCK_TIMEOUT_S = 60
 MASK = "[erased]"
 
 
-class ConnectorFailed(MamoruError):
+class ConnectorFailed(Said):
+    """A datastore could not be reached or read, or its step failed and was rolled back; in the catalog's
+    words (``connfail_*``), never with the driver's quote of a row."""
+
     http_status = 502
 
 
@@ -56,8 +62,11 @@ def engine_url(url: str) -> str:
     return url
 
 
-def connection_failure(url: str, exc: BaseException, what: str = "cannot connect") -> ConnectorFailed:
-    """A connection failure in words: host, database and the driver's message, never the password."""
+def connection_failure(
+    url: str, exc: BaseException, what: str = "connect", name: str = ""
+) -> ConnectorFailed:
+    """A connection failure in words (``connfail_<what>``: connect, keys, read): host, database and the
+    driver's message, never the password; ``name`` is the datastore's."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -72,22 +81,69 @@ def connection_failure(url: str, exc: BaseException, what: str = "cannot connect
         message = message.replace(str(password), "***")
     if url:
         message = message.replace(url, "<url>")
-    return ConnectorFailed(f"{what}: host {host}, database '{database}': {type(orig).__name__}: {message}")
+    return ConnectorFailed(
+        f"connfail_{what}",
+        f"{name}: " if name else "",
+        host=host,
+        database=database,
+        driver=f"{type(orig).__name__}: {message}",
+    )
 
 
 def primary_keys(url: str) -> dict[str, list[str]]:
-    """Every table's primary key columns, as the live database declares them (for an import)."""
+    """Every table's primary key columns, as the live database declares them (for an import): a table
+    of the default schema as ``table`` and ``schema.table``, one of another PostgreSQL schema as
+    ``schema.table``."""
     engine = create_engine(engine_url(url))
     try:
         inspector = inspect(engine)
-        return {
-            t: list(inspector.get_pk_constraint(t).get("constrained_columns") or [])
-            for t in inspector.get_table_names()
-        }
+        default = inspector.default_schema_name
+        schemas = [default]
+        if engine.dialect.name == "postgresql":
+            schemas += sorted(
+                s
+                for s in inspector.get_schema_names()
+                if s != default and s != "information_schema" and not s.startswith("pg_")
+            )
+        found: dict[str, list[str]] = {}
+        for schema in schemas:
+            for t in inspector.get_table_names(schema=schema):
+                key = list(inspector.get_pk_constraint(t, schema=schema).get("constrained_columns") or [])
+                found[f"{schema}.{t}"] = key
+                if schema == default:
+                    found[t] = key
+        return found
     except Exception as exc:
-        raise connection_failure(url, exc, "cannot read the database's keys") from None
+        raise connection_failure(url, exc, "keys") from None
     finally:
         engine.dispose()
+
+
+class Pending:
+    """One datastore's change made in its open transaction and not yet committed (see
+    :meth:`SqlConnector.prepare`)."""
+
+    def __init__(self, name: str, conn: Connection, transaction: Any, result: dict[str, Any]):
+        self.name, self.result = name, result
+        self._conn, self._transaction = conn, transaction
+
+    def commit(self) -> dict[str, Any]:
+        """Commit the change; its result. A failed commit is rolled back by the datastore and raises
+        :class:`ConnectorFailed` without the driver's message."""
+        try:
+            self._transaction.commit()
+        except Exception as exc:
+            raise ConnectorFailed("connfail_commit", f"{self.name}: ", error=type(exc).__name__) from None
+        finally:
+            self._conn.close()
+        return self.result
+
+    def rollback(self) -> None:
+        """Roll the change back (another datastore failed before this one was committed)."""
+        try:
+            self._transaction.rollback()
+        finally:
+            self._conn.close()
 
 
 class ErasureRefused(MamoruError):
@@ -177,7 +233,7 @@ def _guarded(what: str) -> Callable[[F], F]:
                 raise
             except Exception as exc:
                 raise ConnectorFailed(
-                    f"{self.name}: {what} failed and was rolled back: {type(exc).__name__}"
+                    f"connfail_{what}", f"{self.name}: ", error=type(exc).__name__
                 ) from None
 
         return run  # type: ignore[return-value]
@@ -203,19 +259,25 @@ class SqlConnector:
         try:
             conn = self.engine.connect()
         except Exception as exc:
-            raise connection_failure(self._url, exc, f"{self.name}: cannot connect") from None
+            raise connection_failure(self._url, exc, "connect", self.name) from None
         with conn:
-            return len([self._table(conn, t.name) for t in self.map.tables])
+            return len([self._table(conn, t.id) for t in self.map.tables])
 
     def _table(self, conn: Connection, name: str) -> Table:
+        """The live table of ``name``: a mapped table's id (``schema.table`` or ``table``), or the name of a
+        table the map does not have (one a foreign key reaches)."""
         table = self._tables.get(name)
         if table is None:
+            mapped = next((t for t in self.map.tables if t.id == name), None)
+            if mapped is not None:
+                schema, bare = mapped.db_schema, mapped.name
+            else:
+                schema, _, bare = name.rpartition(".")
             try:
-                schema = next((t.db_schema for t in self.map.tables if t.name == name), None)
-                table = Table(name, MetaData(), schema=schema, autoload_with=conn)
+                table = Table(bare, MetaData(), schema=schema or None, autoload_with=conn)
             except Exception as exc:  # the datastore's own error, without its values
                 raise ConnectorFailed(
-                    f"{self.name}: table '{name}' cannot be read: {type(exc).__name__}"
+                    "connfail_table", f"{self.name}: ", table=name, error=type(exc).__name__
                 ) from None
             self._tables[name] = table
         return table
@@ -237,12 +299,12 @@ class SqlConnector:
                 queue.append((table, new))
 
         for t in self.map.tables:
-            table = self._table(conn, t.name)
+            table = self._table(conn, t.id)
             for kind, column in t.identity_columns():
                 value = identities.get(kind)
                 if value:
-                    rows = conn.execute(select(*self._key(table, t.name)).where(table.c[column] == value))
-                    add(t.name, (tuple(r) for r in rows))
+                    rows = conn.execute(select(*self._key(table, t.id)).where(table.c[column] == value))
+                    add(t.id, (tuple(r) for r in rows))
         while queue:
             name, keys = queue.popleft()
             for other, ref, direction in self._edges(name):
@@ -253,10 +315,11 @@ class SqlConnector:
         """(next table, reference, direction) for every reference that leads on from ``name``."""
         for t in self.map.tables:
             for ref in t.references:
-                if ref.follow in ("child", "both") and ref.target == name:
-                    yield t.name, ref, "child"
-                if ref.follow in ("parent", "both") and t.name == name:
-                    yield ref.target, ref, "parent"
+                target = self.map.target_of(ref)
+                if ref.follow in ("child", "both") and target == name:
+                    yield t.id, ref, "child"
+                if ref.follow in ("parent", "both") and t.id == name:
+                    yield target, ref, "parent"
 
     def _follow(
         self, conn: Connection, name: str, keys: list[Key], other: str, ref: Reference, direction: str
@@ -282,7 +345,7 @@ class SqlConnector:
 
     # --- access --------------------------------------------------------------------------------------
 
-    @_guarded("reading the person's rows")
+    @_guarded("access")
     def access(
         self, identities: dict[str, str], categories: set[str], write: Callable[[str, bytes], None]
     ) -> dict[str, int]:
@@ -291,14 +354,14 @@ class SqlConnector:
         with self.engine.connect() as conn:
             found = self.find(conn, identities)
             for t in self.map.tables:
-                keys = found.keys.get(t.name)
+                keys = found.keys.get(t.id)
                 if not keys:
                     continue
                 wanted = [f.name for f in t.fields if set(f.categories) & categories]
                 if not wanted:
                     continue
-                table = self._table(conn, t.name)
-                key = self._key(table, t.name)
+                table = self._table(conn, t.id)
+                key = self._key(table, t.id)
                 columns = [*key, *(table.c[c] for c in wanted if c not in t.key)]
                 n = 0
                 for batch in _chunks(sorted(keys, key=str)):
@@ -307,63 +370,79 @@ class SqlConnector:
                     )
                     for row in result:
                         line = {str(c.name): _json(v) for c, v in zip(columns, row, strict=True)}
-                        write(t.name, orjson.dumps(line) + b"\n")
+                        write(t.id, orjson.dumps(line) + b"\n")
                         n += 1
-                counts[t.name] = n
+                counts[t.id] = n
         return counts
 
     # --- correction ----------------------------------------------------------------------------------
 
-    @_guarded("the correction")
-    def correct(self, identities: dict[str, str], values: dict[str, str]) -> dict[str, Any]:
+    def _correct(
+        self, conn: Connection, identities: dict[str, str], values: dict[str, str]
+    ) -> dict[str, Any]:
         changed: dict[str, int] = {}
-        with self.engine.begin() as conn:
-            found = self.find(conn, identities)
-            for t in self.map.tables:
-                if t.read_only:
-                    continue
-                keys_of = self.map.key_columns(t.name)
-                sets = {
-                    f.name: values[f.correct_as]
-                    for f in t.fields
-                    if f.correct_as and f.correct_as in values and not f.read_only and f.name not in keys_of
-                }
-                keys = found.keys.get(t.name)
-                if not sets or not keys:
-                    continue
-                table = self._table(conn, t.name)
-                n = 0
-                for batch in _chunks(keys):
-                    n += conn.execute(
-                        update(table).where(_in(self._key(table, t.name), batch)).values(**sets)
-                    ).rowcount
-                changed[t.name] = n
+        found = self.find(conn, identities)
+        for t in self.map.tables:
+            if t.read_only:
+                continue
+            keys_of = self.map.key_columns(t.id)
+            sets = {
+                f.name: values[f.correct_as]
+                for f in t.fields
+                if f.correct_as and f.correct_as in values and not f.read_only and f.name not in keys_of
+            }
+            keys = found.keys.get(t.id)
+            if not sets or not keys:
+                continue
+            table = self._table(conn, t.id)
+            n = 0
+            for batch in _chunks(keys):
+                n += conn.execute(
+                    update(table).where(_in(self._key(table, t.id), batch)).values(**sets)
+                ).rowcount
+            changed[t.id] = n
         return {"datastore": self.name, "corrected_rows": changed}
+
+    def correct(self, identities: dict[str, str], values: dict[str, str]) -> dict[str, Any]:
+        """Correct the subject's rows in one transaction of this datastore, committed at once."""
+        return self.prepare("correct", identities, values).commit()
 
     # --- the live schema -----------------------------------------------------------------------------
 
     def _live_links(self, conn: Connection) -> list[ForeignKeyLink]:
-        """Every foreign key column of the database that starts or ends at a mapped table."""
-        mapped = {t.name for t in self.map.tables}
+        """Every foreign key column of the database that starts or ends at a mapped table; tables are
+        named by their id in the map (``schema.table`` where the map names the schema), others by
+        ``schema.table`` outside the default schema."""
         inspector = inspect(conn)
+        default = inspector.default_schema_name
+        ids = {(t.db_schema or default, t.name): t.id for t in self.map.tables}
+
+        def ident(schema: str | None, table: str) -> str:
+            found = ids.get((schema or default, table))
+            if found is not None:
+                return found
+            return f"{schema}.{table}" if schema and schema != default else table
+
+        mapped = set(ids.values())
         links: set[ForeignKeyLink] = set()
         schemas = {t.db_schema for t in self.map.tables}
         for schema, table in sorted(
             ((s, n) for s in schemas for n in inspector.get_table_names(schema=s)), key=str
         ):
             for fk in inspector.get_foreign_keys(table, schema=schema):
-                target = fk["referred_table"]
-                if table not in mapped and target not in mapped:
+                source = ident(schema, table)
+                target = ident(fk.get("referred_schema") or schema, fk["referred_table"])
+                if source not in mapped and target not in mapped:
                     continue
                 for column, to_column in zip(fk["constrained_columns"], fk["referred_columns"], strict=True):
-                    links.add(ForeignKeyLink(table, column, target, to_column))
+                    links.add(ForeignKeyLink(source, column, target, to_column))
         return sorted(links)
 
     def _declared(self, link: ForeignKeyLink) -> Reference | None:
-        if link.table not in {t.name for t in self.map.tables}:
+        if link.table not in {t.id for t in self.map.tables}:
             return None
         for r in self.map.table(link.table).references:
-            if r.target != link.to_table:
+            if self.map.target_of(r) != link.to_table:
                 continue
             for column, to_column in zip(r.columns, r.target_columns, strict=False):
                 if column == link.column and to_column == link.to_column:
@@ -378,7 +457,7 @@ class SqlConnector:
         except MamoruError:
             raise
         except Exception as exc:  # the datastore's own error, without its values or URL
-            raise ConnectorFailed(f"{self.name}: the schema cannot be read: {type(exc).__name__}") from None
+            raise ConnectorFailed("connfail_schema", f"{self.name}: ", error=type(exc).__name__) from None
 
     def key_mismatches(self) -> list[str]:
         """Each mapped table whose key is not the primary key the live database declares (a key guessed
@@ -397,12 +476,12 @@ class SqlConnector:
                     ]
                     if live and tuple(live) != t.key and set(live) != set(t.key):
                         found.append(
-                            f"{t.name}: the map's key ({', '.join(t.key)}) is not the database's primary key "
+                            f"{t.id}: the map's key ({', '.join(t.key)}) is not the database's primary key "
                             f"({', '.join(live)})"
                         )
                 return found
         except Exception as exc:  # the datastore's own error, without its values or URL
-            raise ConnectorFailed(f"{self.name}: the schema cannot be read: {type(exc).__name__}") from None
+            raise ConnectorFailed("connfail_schema", f"{self.name}: ", error=type(exc).__name__) from None
 
     def _changed_columns(self, name: str) -> set[str] | None:
         """The columns an erasure changes in the subject's rows of ``name`` (None: the whole row goes)."""
@@ -420,7 +499,7 @@ class SqlConnector:
 
     def _row_key(self, table: Table, name: str) -> list[Any]:
         """The columns that identify a row of ``table``: the map's key, else the database's primary key."""
-        if name in {t.name for t in self.map.tables}:
+        if name in {t.id for t in self.map.tables}:
             return self._key(table, name)
         return list(table.primary_key.columns) or list(table.columns)
 
@@ -433,7 +512,7 @@ class SqlConnector:
         """
         problems: list[str] = []
         clear: list[tuple[ForeignKeyLink, list[Key]]] = []
-        by_name = {t.name: t for t in self.map.tables}
+        by_name = {t.id: t for t in self.map.tables}
         for link in self._live_links(conn):
             keys = found.keys.get(link.to_table)
             if link.to_table not in by_name or not keys:
@@ -493,7 +572,7 @@ class SqlConnector:
             raise ErasureRefused(f"{self.name}: erasure refused before any change: " + "; ".join(problems))
         return clear
 
-    @_guarded("checking the erasure")
+    @_guarded("check")
     def check_erasure(self, identities: dict[str, str]) -> None:
         """Refuse (:class:`ErasureRefused`) an erasure that would break a foreign key; change nothing."""
         with self.engine.connect() as conn:
@@ -503,9 +582,9 @@ class SqlConnector:
 
     def _delete_order(self) -> tuple[list[str], set[str]]:
         """Tables whose rows are deleted, rows pointing at others first; and those in a cycle."""
-        deleting = {t.name for t in self.map.tables if t.erase is TableErase.DELETE and not t.read_only}
+        deleting = {t.id for t in self.map.tables if t.erase is TableErase.DELETE and not t.read_only}
         points_at: dict[str, set[str]] = {
-            t.name: {r.target for r in t.references} & deleting - {t.name} for t in self.map.tables
+            t.id: {self.map.target_of(r) for r in t.references} & deleting - {t.id} for t in self.map.tables
         }
         order: list[str] = []
         left = set(deleting)
@@ -518,64 +597,100 @@ class SqlConnector:
             left -= set(ready)
         return order + sorted(left), left
 
-    @_guarded("the erasure")
     def erase(self, identities: dict[str, str]) -> dict[str, Any]:
-        """Delete, mask or clear the subject's rows; the counts are the rows this run actually changed
-        (a rerun after a crash counts only what it still had to do)."""
+        """Delete, mask or clear the subject's rows in one transaction, committed at once; the counts are
+        the rows this run actually changed (a rerun after a crash counts only what it still had to do)."""
+        return self.prepare("erase", identities).commit()
+
+    def prepare(
+        self, effect: str, identities: dict[str, str], values: dict[str, str] | None = None
+    ) -> Pending:
+        """Make the erasure (``effect`` "erase") or correction ("correct") in a transaction of this
+        datastore and keep it open: nothing is committed until :meth:`Pending.commit`, so a request that
+        reaches several datastores commits none of them until every one has made its change. On a
+        failure the transaction is rolled back and :class:`ConnectorFailed` (or :class:`ErasureRefused`)
+        says which datastore and step, without the driver's message."""
+        try:
+            conn = self.engine.connect()
+        except Exception as exc:
+            raise connection_failure(self._url, exc, "connect", self.name) from None
+        transaction = conn.begin()
+        try:
+            if conn.dialect.name == "postgresql":
+                # another datastore's open transaction may hold the rows (two maps of one database): wait
+                # a while, then fail and roll back, never hang
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+            if effect == "erase":
+                result = self._erase(conn, identities)
+            else:
+                result = self._correct(conn, identities, values or {})
+        except BaseException as exc:
+            transaction.rollback()
+            conn.close()
+            if isinstance(exc, MamoruError) or not isinstance(exc, Exception):
+                raise
+            # the driver's message can quote the row or the parameters (a person's values)
+            raise ConnectorFailed(
+                "connfail_erase" if effect == "erase" else "connfail_correct",
+                f"{self.name}: ",
+                error=type(exc).__name__,
+            ) from None
+        return Pending(self.name, conn, transaction, result)
+
+    def _erase(self, conn: Connection, identities: dict[str, str]) -> dict[str, Any]:
         deleted: dict[str, int] = {}
         masked: dict[str, int] = {}
         held: dict[str, str] = {}
-        with self.engine.begin() as conn:
-            found = self.find(conn, identities)
-            for link, pointing in self._erasure_plan(conn, found):
-                source = self._table(conn, link.table)  # declared, so mapped
-                key = self._key(source, link.table)
-                for batch in _chunks(pointing):
-                    conn.execute(update(source).where(_in(key, batch)).values({link.column: None}))
-            order, cyclic = self._delete_order()
-            by_name = {t.name: t for t in self.map.tables}
-            # Rows in a cycle of deletions first lose the references that hold them together.
-            for name in order:
-                t, keys = by_name[name], found.keys.get(name)
-                if not keys:
-                    continue
-                table = self._table(conn, name)
-                loops = [
-                    c
-                    for r in t.references
-                    if r.target in cyclic | {name}
-                    for c in r.columns
-                    if c not in t.key
-                ]
-                if name in cyclic or loops:
-                    nullable = [c for c in loops if table.c[c].nullable]
-                    for batch in _chunks(keys):
-                        if nullable:
-                            conn.execute(
-                                update(table)
-                                .where(_in(self._key(table, name), batch))
-                                .values(**dict.fromkeys(nullable))
-                            )
-            for name in order:
-                t, keys = by_name[name], found.keys.get(name)
-                if not keys:
-                    continue
-                table = self._table(conn, name)
-                n = 0
+        found = self.find(conn, identities)
+        for link, pointing in self._erasure_plan(conn, found):
+            source = self._table(conn, link.table)  # declared, so mapped
+            key = self._key(source, link.table)
+            for batch in _chunks(pointing):
+                conn.execute(update(source).where(_in(key, batch)).values({link.column: None}))
+        order, cyclic = self._delete_order()
+        by_name = {t.id: t for t in self.map.tables}
+        # Rows in a cycle of deletions first lose the references that hold them together.
+        for name in order:
+            t, keys = by_name[name], found.keys.get(name)
+            if not keys:
+                continue
+            table = self._table(conn, name)
+            loops = [
+                c
+                for r in t.references
+                if self.map.target_of(r) in cyclic | {name}
+                for c in r.columns
+                if c not in t.key
+            ]
+            if name in cyclic or loops:
+                nullable = [c for c in loops if table.c[c].nullable]
                 for batch in _chunks(keys):
-                    n += conn.execute(delete(table).where(_in(self._key(table, name), batch))).rowcount
-                deleted[name] = n
-            for t in self.map.tables:
-                keys = found.keys.get(t.name)
-                if t.erase is TableErase.HOLD:
-                    if keys:
-                        held[t.name] = t.hold_reason or ""
-                    continue
-                if t.erase is not TableErase.FIELDS or not keys or t.read_only:
-                    continue
-                changed = self._mask(conn, t.name, keys)
-                if changed is not None:
-                    masked[t.name] = changed
+                    if nullable:
+                        conn.execute(
+                            update(table)
+                            .where(_in(self._key(table, name), batch))
+                            .values(**dict.fromkeys(nullable))
+                        )
+        for name in order:
+            t, keys = by_name[name], found.keys.get(name)
+            if not keys:
+                continue
+            table = self._table(conn, name)
+            n = 0
+            for batch in _chunks(keys):
+                n += conn.execute(delete(table).where(_in(self._key(table, name), batch))).rowcount
+            deleted[name] = n
+        for t in self.map.tables:
+            keys = found.keys.get(t.id)
+            if t.erase is TableErase.HOLD:
+                if keys:
+                    held[t.id] = t.hold_reason or ""
+                continue
+            if t.erase is not TableErase.FIELDS or not keys or t.read_only:
+                continue
+            changed = self._mask(conn, t.id, keys)
+            if changed is not None:
+                masked[t.id] = changed
         return {"datastore": self.name, "deleted_rows": deleted, "masked_rows": masked, "held": held}
 
     def _mask(self, conn: Connection, name: str, keys: set[Key]) -> int | None:

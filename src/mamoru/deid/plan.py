@@ -163,7 +163,7 @@ def _flags(policy: Policy, name: str, categories: tuple[str, ...], linking: bool
 
 def shape_of_table(policy: Policy, dataset: DatasetMap, table: str) -> SourceShape:
     """A mapped table's fields: categories from the map, keys and identity columns as linking codes."""
-    if table not in [t.name for t in dataset.tables]:
+    if dataset.resolve(table) is None:
         raise Invalid([problem("source.table", f"no table '{table}' in datastore '{dataset.name}'")])
     t = dataset.table(table)
     if len(t.key) != 1:

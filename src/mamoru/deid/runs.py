@@ -85,7 +85,7 @@ def _table_pages(ws: Workspace, plan: Plan) -> Pages:
 
     def pages(after: Any, size: int) -> list[tuple[Any, Row]]:
         with engine.connect() as conn:
-            table = Table(table_map.name, MetaData(), autoload_with=conn)
+            table = Table(table_map.name, MetaData(), schema=table_map.db_schema, autoload_with=conn)
             key = table.c[table_map.key[0]]  # one column: checked with the plan
             query = select(key, *(table.c[n] for n in wanted)).order_by(key).limit(size)
             if after is not None:

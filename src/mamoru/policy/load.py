@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any, TypeVar
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from mamoru.policy.errors import Path, PolicyError, PolicyIssue
+from mamoru.policy.errors import Path, PolicyError, PolicyIssue, worded
 from mamoru.policy.model import Policy
 from mamoru.policy.rules import publication_issues, reference_issues
 from mamoru.yamlsafe import AnchorRefused, compose
@@ -42,7 +42,7 @@ def _line_map(node: yaml.Node, path: Path, lines: dict[Path, int], issues: list[
             key = str(key_node.value)
             child = (*path, key)
             if key in seen:
-                issues.append(PolicyIssue(child, "duplicate key", key_node.start_mark.line + 1))
+                issues.append(worded(child, "duplicate_key", key_node.start_mark.line + 1))
             seen.add(key)
             lines[child] = key_node.start_mark.line + 1
             _line_map(value_node, child, lines, issues)
@@ -64,16 +64,21 @@ def _pydantic_issues(error: ValidationError) -> list[PolicyIssue]:
         loc: Path = tuple(p for p in item["loc"] if isinstance(p, str | int) and p != "[key]")
         message = item["msg"]
         if item["type"] == "missing":
-            message = "required field is missing"
-        elif item["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif item["type"] == "enum" and "affairs" in loc:
+            issues.append(worded(loc, "missing"))
+            continue
+        if item["type"] == "extra_forbidden":
+            issues.append(worded(loc, "unknown_field"))
+            continue
+        if item["type"] == "enum" and "affairs" in loc:
             message = (
                 f"'{item.get('input')}' is not a statutory affair the Individual Number may be used for "
                 f"(MN-1); {message[0].lower()}{message[1:]}"
             )
         elif item["type"] == "enum":
             message = f"{message} (got '{item.get('input')}')"
+        else:
+            issues.append(worded(loc, "invalid", detail=message))
+            continue
         issues.append(PolicyIssue(loc, message))
     return issues
 
@@ -109,7 +114,9 @@ def _parse(
         root, data = compose(source)
     except AnchorRefused as exc:
         mark = exc.problem_mark
-        raise PolicyError(file, [PolicyIssue((), exc.reason, mark.line + 1 if mark else None)]) from None
+        raise PolicyError(
+            file, [worded((), "refused", mark.line + 1 if mark else None, detail=exc.reason)]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -117,9 +124,9 @@ def _parse(
         context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and context_mark is not None:
             problem += f" ({context} started on line {context_mark.line + 1})"
-        raise PolicyError(file, [PolicyIssue((), f"not valid YAML: {problem}", line)]) from None
+        raise PolicyError(file, [worded((), "yaml", line, detail=problem)]) from None
     if root is None or not isinstance(data, dict):
-        raise PolicyError(file, [PolicyIssue((), "the file must be a YAML mapping", 1)])
+        raise PolicyError(file, [worded((), "not_mapping", 1)])
 
     lines: dict[Path, int] = {}
     issues: list[PolicyIssue] = []
@@ -133,7 +140,7 @@ def _parse(
     if parsed is not None and checks is not None:
         issues.extend(checks(parsed))
     if issues or parsed is None:
-        located = [PolicyIssue(i.path, i.message, i.line or _line_of(i.path, lines)) for i in issues]
+        located = [replace(i, line=i.line or _line_of(i.path, lines)) for i in issues]
         located.sort(key=lambda i: (i.line or 0, i.field))
         raise PolicyError(file, located)
     return parsed

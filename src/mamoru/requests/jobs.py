@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
 from mamoru.connectors.registry import connectors
-from mamoru.connectors.sql import ConnectorFailed
+from mamoru.connectors.sql import ConnectorFailed, Pending
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action
 from mamoru.guard.engine import SUBJECT_REQUEST
@@ -57,6 +57,10 @@ class Connector(Protocol):
     def erase(self, identities: dict[str, str]) -> dict[str, Any]: ...
 
     def check_erasure(self, identities: dict[str, str]) -> None: ...
+
+    def prepare(
+        self, effect: str, identities: dict[str, str], values: dict[str, str] | None = None
+    ) -> Pending: ...
 
 
 class StepFailed(MamoruError):
@@ -266,27 +270,59 @@ def _step_stop(session: Session, ctx: Context, subject_id: str, kind: CessationK
     return {"stopped": [t or "all" for t in targets]}
 
 
-def _step_connector(session: Session, ctx: Context, name: str, effect: str) -> dict[str, Any]:
-    """Correct or erase in the organization's datastores: each in one transaction of its own, idempotent,
-    so a rerun after a crash finishes what is left."""
+class PartlyCommitted(MamoruError):
+    """Every datastore had made its change, and one failed to commit after others had committed: what
+    those others did is recorded (journal and audit) as done, the rest is to do again."""
+
+    http_status = 502
+
+    def __init__(self, done: dict[str, dict[str, Any]], failed: str, cause: MamoruError) -> None:
+        self.done, self.failed, self.cause = done, failed, cause
+        super().__init__(f"not committed in {failed}: {cause}")
+
+
+def _step_connector(
+    session: Session, ctx: Context, name: str, effect: str, earlier: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Correct or erase in the organization's datastores, all or none: every datastore makes its change
+    in an open transaction first, and only when all have made theirs are they committed, one after the
+    other. A datastore that refuses or fails rolls back every one. Should a commit itself fail after
+    others committed, :class:`PartlyCommitted` names what was done so that it is recorded as done
+    (``earlier``, on the next run, holds it: those datastores are not reached again)."""
     registered: dict[str, Connector] = dict(connectors(ctx.ws))
     chosen = sorted(registered) if name == "*" else [name]
     identities = identities_of(ctx.ws.vault, ctx.request)
-    results = []
     missing = [each for each in chosen if each not in registered]
     if missing:
         raise StepFailed(f"connector '{missing[0]}' is not registered")
+    done: dict[str, dict[str, Any]] = dict((earlier or {}).get("done") or {})
+    todo = [each for each in chosen if each not in done]
     if effect == "erase":  # every datastore's plan is checked before any of them changes
-        for each in chosen:
+        for each in todo:
             registered[each].check_erasure(identities)
-    for each in chosen:
-        connector = registered[each]
-        if effect == "correct":
-            results.append(connector.correct(identities, corrections_of(ctx.ws.vault, ctx.request)))
-        else:
-            results.append(connector.erase(identities))
+    values = corrections_of(ctx.ws.vault, ctx.request) if effect == "correct" else None
+    pending: list[Pending] = []
+    try:
+        for each in todo:
+            pending.append(registered[each].prepare(effect, identities, values))
+    except BaseException:
+        for made in pending:
+            made.rollback()
+        raise
+    committed: dict[str, dict[str, Any]] = {}
+    for i, made in enumerate(pending):
+        try:
+            committed[made.name] = made.commit()
+        except MamoruError as exc:
+            for rest in pending[i + 1 :]:
+                rest.rollback()
+            if committed:
+                raise PartlyCommitted(committed, made.name, exc) from None
+            raise
+    for each in committed:
         ctx.audit(session, f"request.connector_{effect}", objects_extra=[f"datastore:{each}"])
-    return {"datastores": results}
+    done |= committed
+    return {"datastores": [done[each] for each in chosen if each in done]}
 
 
 def _step_package(session: Session, ctx: Context) -> dict[str, Any]:
@@ -322,7 +358,9 @@ def _execute(session: Session, ctx: Context, step: RequestStep) -> dict[str, Any
             return _step_erase(session, ctx, step.target)
         return _step_stop(session, ctx, step.target, "stop_use" if name == "stop_use" else "stop_provision")
     if name.startswith("connector_") and step.target is not None:
-        return _step_connector(session, ctx, step.target, name.removeprefix("connector_"))
+        return _step_connector(
+            session, ctx, step.target, name.removeprefix("connector_"), step.result or None
+        )
     if name == "package":
         return _step_package(session, ctx)
     if name == "notify":
@@ -345,7 +383,9 @@ def _attention_code(exc: BaseException) -> str:
 
 def _needs_attention(ws: Workspace, request_id: str, position: int, exc: BaseException) -> None:
     """The request stops in "needs attention": the step stays not done, with the reason (our own message,
-    never the datastore's, which can quote a row's values)."""
+    never the datastore's, which can quote a row's values). Datastores that did commit (this run or an
+    earlier one) are kept in the step's ``done``, and this run's get their audit entries now: the
+    journal and the audit log say what changed where."""
     code = _attention_code(exc)
     detail = (
         str(exc) if isinstance(exc, MamoruError) else f"{type(exc).__name__} (see the datastore's own log)"
@@ -355,10 +395,18 @@ def _needs_attention(ws: Workspace, request_id: str, position: int, exc: BaseExc
         step = session.get(RequestStep, (request_id, position))
         if request is None or step is None:
             return
-        request.status = Status.NEEDS_ATTENTION.value
-        step.result = {"attention": code, "detail": detail}
         actor = request.decided_by or request.approved_by or "system:requests"
         ctx = Context(ws=ws, request=request, now=datetime.now(UTC), actor=actor)
+        done = dict((step.result or {}).get("done") or {})
+        if isinstance(exc, PartlyCommitted):
+            for each in sorted(exc.done):
+                ctx.audit(session, f"request.{step.name}", objects_extra=[f"datastore:{each}"])
+            done |= exc.done
+        if done:  # some datastores changed, others not: the words say so whatever stopped the rest
+            code = "connector_partial"
+            detail = f"done in {', '.join(sorted(done))}; " + detail
+        request.status = Status.NEEDS_ATTENTION.value
+        step.result = {"attention": code, "detail": detail, **({"done": done} if done else {})}
         ctx.audit(
             session,
             "request.needs_attention",

@@ -381,12 +381,19 @@ def build_package(
     # guard's decisions below append to the audit chain, which takes the head row's lock until the
     # step commits, and reading a large datastore under that lock made every other writer (and the
     # API calls waiting on it, each holding a pooled connection) wait for the whole read.
-    stores = (
-        _datastores(ws, request, archive)
-        if outcome not in (Outcome.REFUSED, Outcome.NO_DATA)
+    stores = None
+    if (
+        outcome not in (Outcome.REFUSED, Outcome.NO_DATA)
         and RequestKind(request.kind) is RequestKind.DISCLOSURE
-        else None
-    )
+    ):
+        try:
+            stores = _datastores(ws, request, archive)
+        except BaseException:
+            # a datastore failed (the request stops in "needs attention"): close the half-written
+            # package now, not at garbage collection, where the closed spool makes a traceback
+            with spool, archive:
+                pass
+            raise
     content = gather(session, ws, request, outcome, now, actor)
     if content and stores is not None:
         content["datastores"] = stores

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import MetaData, Table, create_engine, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
+from mamoru.connectors.said import Said
 from mamoru.connectors.sql import connection_failure, engine_url
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
@@ -36,7 +37,7 @@ SAMPLE = 200
 OVERLAP_SAMPLE = 10_000
 
 
-class DraftFailed(MamoruError):
+class DraftFailed(Said):
     http_status = 422
 
 
@@ -47,7 +48,7 @@ def _schemas(engine: Engine, conn: Connection, named: list[str] | None) -> list[
         for schema in named:
             if schema not in present:
                 raise DraftFailed(
-                    f"--schema {schema}: the database has no such schema (it has: {', '.join(sorted(present))})"
+                    "conn_no_schema", f"--schema {schema}: ", present=", ".join(sorted(present))
                 )
         chosen: list[str | None] = [*named]
         return chosen
@@ -93,11 +94,11 @@ def draft(
             except MamoruError:
                 raise
             except Exception as exc:
-                raise connection_failure(url, exc, "cannot read the database") from None
+                raise connection_failure(url, exc, "read") from None
     finally:
         engine.dispose()
     if not tables:
-        raise DraftFailed("the database has no tables to map")
+        raise DraftFailed("conn_no_tables")
     return {
         "schema": "mamoru.dataset/1",
         "name": name,
@@ -117,16 +118,18 @@ def _read(
     notes: list[str],
 ) -> list[dict[str, Any]]:
     inspector = inspect(conn)
+    default = inspector.default_schema_name
     meta = MetaData()
+    # Tables are known by their id in the map: ``table`` in the default schema, ``schema.table`` in any
+    # other, so two tables of one name in two schemas are two tables of the map.
     info: dict[str, dict[str, Any]] = {}
+
+    def ident(schema: str | None, table: str) -> str:
+        return table if schema in (None, default) else f"{schema}.{table}"
+
     for schema in _schemas(engine, conn, named):
+        schema = None if schema == default else schema
         for table in sorted(str(n) for n in inspector.get_table_names(schema=schema)):
-            if table in info:
-                notes.append(
-                    f"{schema}.{table} left out: a table {table} is already mapped from another schema "
-                    f"(draft --schema {schema} into a map of its own, with the same --url-env)"
-                )
-                continue
             reflected = Table(table, meta, schema=schema, autoload_with=conn)
             columns = [str(c.name) for c in reflected.columns]
             pk = [str(c.name) for c in reflected.primary_key.columns]
@@ -134,14 +137,15 @@ def _read(
                 pk = list(columns)
                 notes.append(f"{table}: no primary key in the database; every column taken as its key")
             sample = conn.execute(select(reflected).limit(SAMPLE)).all()
-            info[table] = {
+            info[ident(schema, table)] = {
+                "name": table,
                 "schema": schema,
                 "reflected": reflected,
                 "columns": columns,
                 "pk": pk,
                 "sample": sample,
                 "fks": [
-                    fk
+                    {**fk, "referred_table": ident(fk.get("referred_schema") or schema, fk["referred_table"])}
                     for fk in inspector.get_foreign_keys(table, schema=schema)
                     if fk.get("referred_table") and fk.get("constrained_columns")
                 ],
@@ -160,7 +164,7 @@ def _read(
             if suggested:
                 entry["categories"] = suggested
             else:
-                qualified = f"{table}.{column}"
+                qualified = f"{t['name']}.{column}"
                 for pattern, category in _HINTS:
                     where = qualified if "\\." in pattern else column
                     if category in known and re.search(pattern, where, re.IGNORECASE):
@@ -199,10 +203,10 @@ def _read(
             named = [
                 target
                 for target in sorted(single_keys)
-                if target != table and _stem_matches(stem, target.lower())
+                if target != table and _stem_matches(stem, info[target]["name"].lower())
             ]
             if named:
-                target = max(named, key=len)
+                target = max(named, key=lambda n: (len(info[n]["name"]), info[n]["schema"] == t["schema"]))
                 edges.append((table, [column], target, [single_keys[target]], "proposed from its name"))
                 continue
             if (any_declared and t["fks"]) or column in t["pk"]:
@@ -222,7 +226,7 @@ def _read(
             columns = ref["column"] if isinstance(ref["column"], list) else [ref["column"]]
             targets = ref["to"] if isinstance(ref["to"], list) else [ref["to"]]
             for column, to in zip(columns, targets, strict=True):
-                target, _, to_column = to.partition(".")
+                target, _, to_column = to.rpartition(".")
                 if (target, to_column) in person_keys:
                     person_keys.add((table, column))
     tables = []
@@ -235,7 +239,7 @@ def _read(
         pk = t["pk"]
         tables.append(
             {
-                "name": table,
+                "name": t["name"],
                 **({"schema": t["schema"]} if t["schema"] else {}),
                 "primary_key": pk[0] if len(pk) == 1 else pk,
                 **({"identities": identities} if identities else {}),

@@ -198,7 +198,7 @@ def database_gaps(
                 )
             )
             continue
-        owner = next((m for m in maps if any(t.name == table_name for t in m.tables)), None)
+        owner = next((m for m in maps if any(table_name in (t.name, t.id) for t in m.tables)), None)
         if owner is None:
             names = [m.name for m in maps]
             detail = f"no table '{table_name}' in map(s) {', '.join(names)}"
@@ -209,7 +209,8 @@ def database_gaps(
             detail = f"map '{owner.name}' names no known ledger entry"
             found.append(Gap(table_name, entities, "no_ledger_entry", detail, "map_no_entry", [owner.name]))
             continue
-        field = next((f for f in owner.table(table_name).fields if f.name == loc.column), None)
+        mapped = [t for t in owner.tables if table_name in (t.name, t.id)]  # one per schema
+        field = next((f for t in mapped for f in t.fields if f.name == loc.column and f.categories), None)
         if field is None or not field.categories:
             detail = f"map '{owner.name}' declares no category for this column"
             found.append(

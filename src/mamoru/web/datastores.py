@@ -29,13 +29,14 @@ def datastores(
     result: str = "",
 ) -> HTMLResponse:
     from mamoru.connectors.registry import connectors
+    from mamoru.connectors.said import in_words
 
     check(who, "datastores")
     error = ""
     try:
         found: dict[str, Any] = connectors(ws)
     except MamoruError as exc:
-        found, error = {}, str(exc)
+        found, error = {}, in_words(exc, lang)
     runs = connector_runs(session)
     return console_page(
         request,
