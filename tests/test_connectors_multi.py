@@ -5,9 +5,7 @@ answers bad input in the reader's language."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ from mamoru.requests.plan import steps_of
 from mamoru.workspace import Workspace
 from tests.requests_helpers import approve_and_run, load_office, person, verified
 from tests.test_connectors_keys import CASES, SCHEMA, rows
-from tests.test_serve_e2e import MAMORU, _env
 
 COMPOSITE = (CASES / "composite.yaml").read_text(encoding="utf-8")
 
@@ -184,33 +181,6 @@ def test_appi_35_a_commit_that_fails_after_another_datastore_committed_is_record
     assert by_name["a_shop"]["deleted_rows"] == {"visit": 2} and by_name["b_shop"]["deleted_rows"] == {
         "visit": 2
     }
-
-
-@pytest.mark.slow
-def test_the_demo_with_a_map_whose_url_is_unset_runs_touches_nothing_and_reruns(tmp_path: Path) -> None:
-    env = _env(tmp_path / "ws")
-    env.pop("COMPOSITE_URL", None)
-    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
-    folder = tmp_path / "ws" / "datasets"
-    assert folder.is_dir()
-    (folder / "composite.yaml").write_text(COMPOSITE, encoding="utf-8")
-    demo = subprocess.run([*MAMORU, "demo"], env=env, capture_output=True, text=True, timeout=300)
-    assert demo.returncode == 0, demo.stderr[-3000:]
-    assert "demo organization loaded" in demo.stdout and "Traceback" not in demo.stderr
-    # a rerun: the workspace has data, so it says so and changes nothing
-    again = subprocess.run(
-        [*MAMORU, "demo", "--if-empty"], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert again.returncode == 0 and "already has data" in again.stdout, again.stderr
-    # its requests never reached the mapped datastore: had one, it would have stopped in "needs
-    # attention" for the unset URL
-    check = subprocess.run(
-        [*MAMORU, "requests", "list", "--all", "--json"], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert check.returncode in (0, 1), check.stderr  # 1: a demo request is past its deadline
-    statuses = Counter(r["status"] for r in json.loads(check.stdout))
-    assert statuses["completed"] >= 1 and statuses["needs_attention"] == 0, statuses
-    assert (folder / "composite.yaml").read_text(encoding="utf-8") == COMPOSITE
 
 
 # --- two tables of one name in two schemas -------------------------------------------------------------
