@@ -39,6 +39,8 @@ DYNAMIC = {
     "deid_kind_": ["pseudonymized", "anonymized"],
     "deid_status_": ["registered", "created", "retired"],
     "deid_run_": ["running", "completed", "refused"],
+    "pc_needs_": ["notice", "consent"],
+    "pc_channel_": ["email", "post", "portal", "in_person"],
 }
 
 

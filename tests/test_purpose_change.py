@@ -266,3 +266,24 @@ def test_appi_17b_recording_a_delivery_refuses_an_unknown_channel_and_changes_no
         )
     with demo.db.session() as session:
         assert session.query(PurposeNotice).filter(PurposeNotice.delivered_at.is_not(None)).count() == 0
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [Reason.PURPOSE_NOT_ASSESSED, Reason.PURPOSE_CHANGE_NOT_NOTIFIED, Reason.PURPOSE_CHANGE_NEEDS_CONSENT],
+)
+def test_appi_17b_the_new_refusals_have_words_in_both_languages_and_are_documented(reason: Reason) -> None:
+    from pathlib import Path
+
+    from mamoru.words import catalog
+
+    assert catalog("ja")[f"reason_{reason.value}"] != catalog("en")[f"reason_{reason.value}"]
+    guard_doc = (Path(__file__).resolve().parents[1] / "docs" / "guard.md").read_text(encoding="utf-8")
+    assert f"`{reason.value}`" in guard_doc
+
+
+def test_appi_21c_every_delivery_channel_has_its_words() -> None:
+    from mamoru.ledger.purposes import CHANNELS
+    from tests.test_i18n import DYNAMIC
+
+    assert set(DYNAMIC["pc_channel_"]) == CHANNELS
