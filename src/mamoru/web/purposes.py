@@ -71,7 +71,7 @@ def publish(
 @router.post("/purposes/{purpose_id}/{version}/delivered")
 def delivered(
     purpose_id: Annotated[str, Path(max_length=64)],
-    version: Annotated[int, Path(ge=2, le=10_000)],
+    version: Annotated[int, Path(ge=1, le=10_000)],
     session: DbSession,
     lang: Language,
     who: Staff,
