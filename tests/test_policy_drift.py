@@ -221,3 +221,58 @@ def test_appi_21c_the_api_shows_the_difference_publishes_and_records_delivery(of
             "/api/v1/purposes/services/versions/2/delivered", headers=bearer(token), json={"channel": "post"}
         )
         assert done.json() == {"delivered": queued}
+
+
+def test_appi_32_sighup_reloads_only_a_published_policy(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    import httpx
+
+    env = _env(tmp_path / "ws")
+    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+    policy = tmp_path / "ws" / "policy.yaml"
+    port = _free_port()
+    log = tmp_path / "serve.log"  # a file, not a pipe: the refusal logs the whole difference
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [*MAMORU, "serve", "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    for _ in range(600):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except httpx.TransportError:
+            assert server.poll() is None, log.read_text(encoding="utf-8")
+            time.sleep(0.2)
+    try:
+
+        def enforced_after_hangup() -> str:
+            before = server.pid
+            server.send_signal(signal.SIGHUP)
+            for _ in range(50):  # the handler runs between requests; ask until it has (no timing assumed)
+                version = str(
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["policy_version"]
+                )
+                if version != "2026.11" or _ > 10:
+                    break
+                time.sleep(0.1)
+            assert server.pid == before and server.poll() is None
+            return version
+
+        policy.write_text(changed(policy.read_text(encoding="utf-8"), related=True), encoding="utf-8")
+        assert enforced_after_hangup() == "2026.11"  # refused: not published
+        publish = subprocess.run(
+            [*MAMORU, "policy", "publish", "--by", "admin"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert publish.returncode == 0, publish.stderr
+        assert enforced_after_hangup() == "2026.12"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    output = log.read_text(encoding="utf-8")
+    assert "policy reload refused" in output and "policy reloaded: version 2026.12" in output

@@ -214,12 +214,13 @@ def _reload_on_hangup(ws: Any) -> None:
     difference logged) while the version in force stays."""
     import logging
     import signal
+    import threading
 
     from mamoru.errors import MamoruError
 
     log = logging.getLogger("mamoru.serve")
 
-    def reload(_signum: int, _frame: object) -> None:
+    def reload() -> None:
         try:
             loaded = ws.reload_policy()
         except MamoruError as exc:
@@ -227,8 +228,13 @@ def _reload_on_hangup(ws: Any) -> None:
         else:
             log.warning("policy reloaded: version %s", loaded.policy.version)
 
+    def hangup(_signum: int, _frame: object) -> None:
+        # A signal interrupts whatever the main thread holds (a pool's lock, the event loop): the reload
+        # runs on a thread of its own instead.
+        threading.Thread(target=reload, name="policy-reload", daemon=True).start()
+
     if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, reload)
+        signal.signal(signal.SIGHUP, hangup)
 
 
 if __name__ == "__main__":
