@@ -340,6 +340,12 @@ def test_every_reason_code_is_exercised_by_the_table() -> None:
     # The uses of pseudonymized and anonymized datasets are decided by mamoru.deid.rules (tests/test_deid.py).
     covered |= {Reason.ANONYMIZED_NOT_PUBLISHED, Reason.ANONYMIZED_NO_STATEMENT}
     covered |= {Reason.ANONYMIZED_NO_REIDENTIFICATION, Reason.DEID_METHOD_SECRET}
+    # A changed or unassessed purpose needs a policy of its own (tests/test_purpose_change.py).
+    covered |= {
+        Reason.PURPOSE_NOT_ASSESSED,
+        Reason.PURPOSE_CHANGE_NOT_NOTIFIED,
+        Reason.PURPOSE_CHANGE_NEEDS_CONSENT,
+    }
     assert covered == set(Reason), set(Reason) - covered
 
 

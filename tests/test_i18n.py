@@ -43,6 +43,8 @@ DYNAMIC = {
     "deid_run_": ["running", "completed", "refused"],
     "retention_event_": [k.value for k in EventKind],
     "retention_source_": list(SOURCES),
+    "pc_needs_": ["notice", "consent"],
+    "pc_channel_": ["email", "post", "portal", "in_person"],
 }
 
 

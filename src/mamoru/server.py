@@ -19,6 +19,7 @@ from mamoru.api import errors as api_errors
 from mamoru.api import incidents as api_incidents
 from mamoru.api import mynumber as api_mynumber
 from mamoru.api import people as api_people
+from mamoru.api import purposes as api_purposes
 from mamoru.api import requests as api_requests
 from mamoru.api import transfers as api_transfers
 from mamoru.edge import CurrentWorkspace, DbSession
@@ -30,6 +31,7 @@ from mamoru.web import deid as web_deid
 from mamoru.web import incidents as web_incidents
 from mamoru.web import mynumber as web_mynumber
 from mamoru.web import people as web_people
+from mamoru.web import purposes as web_purposes
 from mamoru.web import requests as web_requests
 from mamoru.web import scans as web_scans
 from mamoru.web import tokens as web_tokens
@@ -154,8 +156,10 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_mynumber.router)
     app.include_router(web_incidents.router)
     app.include_router(api_people.router)
+    app.include_router(api_purposes.router)
     app.include_router(web_people.portal_router)
     app.include_router(web_people.console_router)
+    app.include_router(web_purposes.router)
     app.include_router(web_datastores.router)
     app.include_router(web_scans.router)
     app.include_router(web_tokens.router)

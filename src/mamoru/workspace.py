@@ -10,10 +10,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from mamoru.audit.signing import Signer, load_signer
 from mamoru.audit.writer import AuditWriter
 from mamoru.errors import ConfigurationError
 from mamoru.policy.load import LoadedPolicy, load_policy
+from mamoru.policy.service import ensure_published
 from mamoru.settings import Settings
 from mamoru.store import versions
 from mamoru.store.db import Database
@@ -152,6 +155,30 @@ class Workspace:
         return cls(
             settings=settings, db=db, policy=loaded, master_key=master_key, signer=signer, keystore=keystore
         )
+
+    def policy_file(self) -> LoadedPolicy:
+        """The policy file as it is on disk now (it may differ from the policy enforced)."""
+        return load_policy(self.settings.resolved_policy_file)
+
+    def require_published(self) -> None:
+        """Refuse (:class:`PolicyNotPublished`, with the difference) unless the policy enforced is the
+        published version in force; the server checks this at start."""
+        with self.db.session() as session:
+            ensure_published(session, self.policy)
+
+    def reload_policy(
+        self, session: Session | None = None, loaded: LoadedPolicy | None = None
+    ) -> LoadedPolicy:
+        """Enforce the policy file as it is now (or ``loaded``), if it is the published version (seen in
+        ``session`` when given); otherwise refuse with the difference and keep the policy as it was."""
+        loaded = loaded or self.policy_file()
+        if session is None:
+            with self.db.session() as own:
+                ensure_published(own, loaded)
+        else:
+            ensure_published(session, loaded)
+        self.policy = loaded
+        return loaded
 
     def close(self) -> None:
         if self._writer is not None:

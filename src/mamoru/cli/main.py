@@ -4,7 +4,7 @@ help), so `mamoru --help` and `mamoru version` answer without importing the doma
 from __future__ import annotations
 
 import importlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from typer import _click as click  # the Click that Typer vendors and builds its commands on
@@ -150,7 +150,8 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the portal, the staff console and the API (refuses to start without a key or a valid policy)."""
+    """Serve the portal, the staff console and the API (refuses to start without a key, a valid policy, or
+    when the policy file is not the published version: the difference is shown)."""
     import logging
     import re
     import threading
@@ -158,8 +159,9 @@ def serve(
 
     import uvicorn
 
-    from mamoru.cli.common import opened_workspace, out
+    from mamoru.cli.common import EXIT_BAD_INPUT, err, opened_workspace, out
     from mamoru.people.staff import sweep_exits
+    from mamoru.policy.service import PolicyNotPublished
     from mamoru.requests import jobs
     from mamoru.server import create_app
     from mamoru.settings import BASE_URL_PATTERN, served_base_url
@@ -171,6 +173,13 @@ def serve(
             "give the address people reach, like https://privacy.example.jp", param_hint="--base-url"
         )
     with opened_workspace() as ws:
+        try:
+            ws.require_published()
+        except PolicyNotPublished as exc:
+            err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+            if exc.diff:
+                err.print(exc.diff, highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         if base_url:
             ws.settings.base_url = base_url
         ws.settings.base_url, warning = served_base_url(ws.settings, host, port)
@@ -190,6 +199,7 @@ def serve(
         sender.start()
         # checkpoints signed and the log verified while serving
         threading.Thread(target=run_audit_schedule, args=(ws, stop), name="audit", daemon=True).start()
+        _reload_on_hangup(ws)
         # uvicorn believes X-Forwarded-For from loopback by default; the app decides instead, from the
         # proxies named in the settings (mamoru.web.door.ClientAddress).
         try:
@@ -197,6 +207,34 @@ def serve(
         finally:
             stop.set()
             sender.join(timeout=ws.settings.smtp_timeout * 4)
+
+
+def _reload_on_hangup(ws: Any) -> None:
+    """SIGHUP reloads the policy file: enforced if it is the published version, else refused (the
+    difference logged) while the version in force stays."""
+    import logging
+    import signal
+    import threading
+
+    from mamoru.errors import MamoruError
+
+    log = logging.getLogger("mamoru.serve")
+
+    def reload() -> None:
+        try:
+            loaded = ws.reload_policy()
+        except MamoruError as exc:
+            log.error("policy reload refused: %s\n%s", exc, getattr(exc, "diff", ""))
+        else:
+            log.warning("policy reloaded: version %s", loaded.policy.version)
+
+    def hangup(_signum: int, _frame: object) -> None:
+        # A signal interrupts whatever the main thread holds (a pool's lock, the event loop): the reload
+        # runs on a thread of its own instead.
+        threading.Thread(target=reload, name="policy-reload", daemon=True).start()
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, hangup)
 
 
 if __name__ == "__main__":

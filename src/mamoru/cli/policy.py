@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 
 from mamoru.cli.commands import HELP
-from mamoru.cli.common import EXIT_BAD_INPUT, emit_json, err, fail, opened_workspace, out
+from mamoru.cli.common import EXIT_BAD_INPUT, EXIT_FINDING, emit_json, err, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.files import write_private
 from mamoru.policy.errors import PolicyError
 from mamoru.policy.load import LoadedPolicy, load_policy
 from mamoru.policy.notice import Lang, render_document, render_notice
-from mamoru.policy.service import notice_versions, publish
+from mamoru.policy.service import difference, notice_versions
 from mamoru.settings import Settings
 
 app = typer.Typer(help=HELP["policy"])
@@ -123,15 +123,107 @@ def render(
 
 @app.command("publish")
 def publish_cmd(
-    by: Annotated[str, typer.Option(help="Who publishes (a staff login or role).")] = "cli",
+    by: Annotated[
+        str, typer.Option(help="Who publishes and so approves its purpose changes (a staff login).")
+    ] = "cli",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Publish the workspace policy's notice as a new version (no-op if unchanged)."""
+    """Publish the workspace policy file as a new version (no-op if unchanged). Each changed purpose it
+    records is approved by BY, and a notice (or consent request) is queued for each person concerned."""
+    from mamoru.ledger.purposes import publish_policy
+
     with opened_workspace() as ws, ws.db.session() as session:
         try:
-            notice = publish(session, ws.policy, by)
+            done = publish_policy(session, ws.policy, by=by)
         except MamoruError as exc:
             raise fail(str(exc)) from None
+        notice = done.notice
+        if as_json:
+            emit_json(
+                {
+                    "version": notice.policy_version,
+                    "sha256": notice.policy_sha256,
+                    "published_at": notice.published_at.isoformat(),
+                    "queued": done.queued,
+                }
+            )
+            return
         out.print(f"published version {notice.policy_version} (sha256 {notice.policy_sha256[:16]})")
+        for key, count in done.queued.items():
+            out.print(f"  purpose {key}: {count} persons to notify or ask", highlight=False)
+
+
+@app.command()
+def diff(
+    file: FileOpt = None,
+) -> None:
+    """Show how the policy file differs from the published version: exit 0 if it is the published
+    version, 1 with the unified difference if it is not (the server would refuse to start)."""
+    loaded = _load(file)
+    with opened_workspace() as ws, ws.db.session() as session:
+        text = difference(session, loaded)
+    if not text:
+        out.print(f"{loaded.file}: the published version {loaded.policy.version}", highlight=False)
+        return
+    typer.echo(text, nl=False)
+    raise typer.Exit(EXIT_FINDING)
+
+
+@app.command()
+def changes(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """List the changed purposes (related or not, why, approver) and their notice queues, newest first."""
+    from mamoru.ledger.purposes import change_statuses
+
+    with opened_workspace() as ws, ws.db.session() as session:
+        rows = [
+            {
+                "purpose": c.version.purpose_id,
+                "version": c.version.version,
+                "related": c.version.related,
+                "justification": c.version.justification_en,
+                "approved_by": c.version.approved_by,
+                "published_at": c.version.published_at.isoformat(),
+                "needs": c.kind,
+                "pending": c.pending,
+                "delivered": c.delivered,
+            }
+            for c in change_statuses(session)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        out.print(
+            f"{row['purpose']} v{row['version']}  {'related' if row['related'] else 'NOT related'}  "
+            f"{row['needs']}: {row['pending']} pending, {row['delivered']} sent  (approved by {row['approved_by']})",
+            highlight=False,
+            markup=False,
+        )
+
+
+@app.command()
+def delivered(
+    purpose: Annotated[str, typer.Argument(help="Purpose id.", show_default=False)],
+    version: Annotated[int, typer.Argument(help="The changed version (2 or later).", show_default=False)],
+    channel: Annotated[str, typer.Option(help="email, post, portal or in_person.")] = "email",
+    by: Annotated[str, typer.Option(help="Who records it (a staff login).")] = "cli",
+) -> None:
+    """Record that the notice (or consent request) of a changed purpose went out to every person still
+    waiting; from then the guard allows the related use for them."""
+    from datetime import UTC, datetime
+
+    from mamoru.ledger.purposes import record_delivery
+
+    with opened_workspace() as ws, ws.db.session() as session:
+        try:
+            count = record_delivery(
+                session, purpose_id=purpose, version=version, channel=channel, by=by, now=datetime.now(UTC)
+            )
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(f"recorded {count} notices as sent", highlight=False)
 
 
 @app.command()

@@ -73,6 +73,11 @@ class SubjectState:
     stopped_use: frozenset[str] = frozenset()  # purposes (or ANY) the subject stopped
     stopped_provision: frozenset[str] = frozenset()  # recipients (or ANY) the subject stopped
     opt_out_sourced: frozenset[str] = frozenset()  # categories received from an opt-out provider
+    #: purpose -> the latest version of its text the person was told of (at acquisition, by a notice of
+    #: the change, or when consenting); 1 when absent (acquired before any change)
+    purpose_told: Mapping[str, int] = field(default_factory=dict)
+    #: purpose -> the latest version the person agreed to (acquired under it, or consented to it)
+    purpose_agreed: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,9 @@ class _Purpose:
     effective_from: date
     categories: frozenset[str]
     affairs: frozenset[str] | None
+    assessed: bool = True  # its improper-use assessment covers this version (APPI Art. 19)
+    version: int = 1
+    consent_since: int = 1  # the latest version that changed it beyond what is related (APPI Art. 17(2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +142,9 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
             p.effective_from,
             frozenset(p.categories),
             frozenset(p.my_number.affairs) if p.my_number else None,
+            assessed=p.improper_use is not None and p.improper_use.version == p.version,
+            version=p.version,
+            consent_since=p.consent_since(),
         )
         for p in policy.purposes
     }
@@ -174,6 +185,8 @@ def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Rea
         return Reason.PURPOSE_UNKNOWN, "purpose.exists"
     if purpose.effective_from > now.date():
         return Reason.PURPOSE_NOT_IN_FORCE, "purpose.in_force"
+    if not purpose.assessed:
+        return Reason.PURPOSE_NOT_ASSESSED, "purpose.improper_use"
     uses_number = not c.my_number.isdisjoint(req.categories)
     if uses_number and purpose.affairs is None:
         return Reason.MY_NUMBER_OUTSIDE_AFFAIRS, "my_number.affairs"
@@ -280,6 +293,15 @@ def _subject_verdict(
             reasons.append(Reason.STATUTORY_EXCEPTION)
         else:
             return False, (Reason.NOT_ACQUIRED_FOR_PURPOSE,), "subject.purpose"
+    changed = c.purposes[req.purpose]
+    if changed.version > 1 and req.exception is None:
+        # APPI Arts. 17(2), 21(3): a changed purpose is used for a person only once they were told of
+        # it, and, past a change that is not reasonably related, once they agreed to it.
+        agreed = s.purpose_agreed.get(req.purpose, 1)
+        if agreed < changed.consent_since:
+            return False, (Reason.PURPOSE_CHANGE_NEEDS_CONSENT,), "purpose.change_consent"
+        if max(agreed, s.purpose_told.get(req.purpose, 1)) < changed.version:
+            return False, (Reason.PURPOSE_CHANGE_NOT_NOTIFIED,), "purpose.change_notice"
     return True, tuple(dict.fromkeys(reasons)) or (Reason.ALLOWED,), "allow"
 
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from mamoru.guard.engine import ANY, ActorState, SubjectState
 from mamoru.ledger.consent import ConsentScope
-from mamoru.ledger.tables import Acquisition, Cessation, Consent, DataSubject
+from mamoru.ledger.tables import Acquisition, Cessation, Consent, DataSubject, PurposeNotice
 from mamoru.people.tables import Staff
+from mamoru.policy.tables import PurposeVersion
 from mamoru.store import versions
 
 STAFF_PREFIX = "staff:"
@@ -49,6 +50,27 @@ def _later(current: datetime | None, moment: datetime | None, now: datetime) -> 
     return moment if current is None or moment < current else current
 
 
+class _VersionClock:
+    """Which version of each purpose was in force at a moment (the publications that put each in force)."""
+
+    def __init__(self, session: Session) -> None:
+        self.published: dict[str, list[tuple[datetime, int]]] = {}
+        for purpose, version, at in session.execute(
+            select(PurposeVersion.purpose_id, PurposeVersion.version, PurposeVersion.published_at).where(
+                PurposeVersion.version > 1
+            )
+        ):
+            self.published.setdefault(purpose, []).append((at, version))
+
+    def at(self, purpose: str, moment: datetime) -> int:
+        return max((v for at, v in self.published.get(purpose, ()) if at <= moment), default=1)
+
+
+def _raise(versions: dict[str, int], purpose: str, version: int) -> None:
+    if version > versions.get(purpose, 1):
+        versions[purpose] = version
+
+
 def load_subjects_until(
     session: Session, subject_ids: Sequence[str], now: datetime
 ) -> list[tuple[SubjectState, datetime | None]]:
@@ -59,7 +81,16 @@ def load_subjects_until(
     opt_out: dict[str, set[str]] = {i: set() for i in ids}
     retain: dict[str, dict[str, date | None]] = {i: {} for i in ids}
     until: dict[str, datetime | None] = dict.fromkeys(ids)
+    clock = _VersionClock(session)
+    told: dict[str, dict[str, int]] = {i: {} for i in ids}
+    agreed: dict[str, dict[str, int]] = {i: {} for i in ids}
     for acq in session.scalars(select(Acquisition).where(Acquisition.subject_id.in_(ids))):
+        if clock.published:
+            for purpose in acq.purposes_notified:
+                # acquired under the text in force then: told of it and agreed to it (APPI Art. 21(1))
+                version = clock.at(purpose, acq.acquired_at)
+                _raise(told[acq.subject_id], purpose, version)
+                _raise(agreed[acq.subject_id], purpose, version)
         if acq.source_type == "opt_out":
             opt_out[acq.subject_id].update(acq.categories)
         for category in acq.categories:
@@ -79,6 +110,9 @@ def load_subjects_until(
             continue
         if consent.scope == ConsentScope.BEYOND_PURPOSE:
             beyond[sid].add(consent.purpose or ANY)
+            if consent.purpose and clock.published:
+                # a consent to the purpose as it reads when given: also to a change not related (Art. 17(2))
+                _raise(agreed[sid], consent.purpose, clock.at(consent.purpose, consent.given_at))
             continue
         if consent.scope == ConsentScope.THIRD_PARTY and consent.recipient:
             keys: tuple[str, ...] = (consent.recipient,)
@@ -103,6 +137,15 @@ def load_subjects_until(
             stopped_use[sid].add(stop.purpose or ANY)
         else:
             stopped_provision[sid].add(stop.recipient or ANY)
+    if clock.published:
+        delivered = select(PurposeNotice).where(
+            PurposeNotice.subject_id.in_(ids),
+            PurposeNotice.kind == "notice",
+            PurposeNotice.delivered_at.is_not(None),
+        )
+        for notice in session.scalars(delivered):
+            if notice.delivered_at is not None and notice.delivered_at <= now:
+                _raise(told[notice.subject_id], notice.purpose_id, notice.version)
     return [
         (
             SubjectState(
@@ -116,6 +159,8 @@ def load_subjects_until(
                 stopped_use=frozenset(stopped_use[i]),
                 stopped_provision=frozenset(stopped_provision[i]),
                 opt_out_sourced=frozenset(opt_out[i]),
+                purpose_told=told[i],
+                purpose_agreed=agreed[i],
             ),
             until[i],
         )
@@ -124,7 +169,7 @@ def load_subjects_until(
 
 
 def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -> list[SubjectState]:
-    """Each subject's acquisitions, consents and cessations in force at ``now``, in four queries."""
+    """Each subject's acquisitions, consents, cessations and purpose notices in force at ``now``."""
     return [state for state, _ in load_subjects_until(session, subject_ids, now)]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamoru.store.db import Base, utcnow
@@ -162,3 +162,21 @@ class RetentionEvent(Base):
     source: Mapped[str] = mapped_column(String(64))  # console | api | cli | connector:<name> | demo
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PurposeNotice(Base):
+    """A person to be told of a changed purpose before their data is used under it (APPI Art. 21(3)), or
+    asked for consent when the change is not reasonably related (Art. 17(2)): one row per person and
+    purpose version, open until it is delivered."""
+
+    __tablename__ = "purpose_notices"
+    __table_args__ = (UniqueConstraint("purpose_id", "version", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("data_subjects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # notice | consent
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    channel: Mapped[str | None] = mapped_column(String(64), default=None)

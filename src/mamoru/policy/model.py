@@ -89,6 +89,28 @@ class MyNumberUse(_Frozen):
     affairs: Annotated[list[StatutoryAffair], Field(min_length=1)]
 
 
+class ImproperUseAssessment(_Frozen):
+    """The check that a purpose, in this version, is not used by a method that may encourage or induce an
+    illegal or improper act (APPI Art. 19). A purpose is not put in force without it."""
+
+    version: Annotated[int, Field(ge=1)] = Field(description="The purpose version that was assessed.")
+    assessed_on: date
+    assessed_by: NonEmpty = Field(description="Who assessed it (a staff login or a title).")
+    conclusion: Text = Field(description="What was checked and why the use is not improper.")
+
+
+class PurposeChange(_Frozen):
+    """One change of a purpose's text (APPI Art. 17(2), 21(3)): whether the new purpose is reasonably
+    related to the previous one, and why. A related change is notified to the persons concerned before
+    their data is used under it; an unrelated one needs each person's consent."""
+
+    version: Annotated[int, Field(ge=2)]
+    related: bool = Field(description="Reasonably recognised as related to the previous purpose.")
+    justification: Text
+    previous_text: Text = Field(description="The purpose as it read before this change.")
+    changed_on: date
+
+
 class Purpose(_Frozen):
     id: Identifier
     text: Text
@@ -97,6 +119,18 @@ class Purpose(_Frozen):
     my_number: MyNumberUse | None = None
     effective_from: date
     version: Annotated[int, Field(ge=1)] = 1
+    changes: list[PurposeChange] = Field(
+        default_factory=list, description="Every change since version 1, oldest first (one per version)."
+    )
+    improper_use: ImproperUseAssessment | None = None
+
+    def change(self, version: int) -> PurposeChange | None:
+        return next((c for c in self.changes if c.version == version), None)
+
+    def consent_since(self) -> int:
+        """The latest version whose change was not related to its predecessor (1 if none): each person
+        must have agreed to it, or acquired under it, before their data is used for this purpose."""
+        return max((c.version for c in self.changes if not c.related), default=1)
 
 
 class AccessAction(StrEnum):
@@ -225,6 +259,17 @@ class SecurityArea(StrEnum):
     EXTERNAL_ENVIRONMENT = "external_environment"
 
 
+class StorageLocation(_Frozen):
+    """Where personal data is kept (a data centre, a cloud region). A location abroad names what the
+    organization knows of that country's protection system (the PPC guideline 10-7, external environment)."""
+
+    id: Identifier
+    name: Text
+    country: CountryCode = "JP"
+    categories: list[Identifier] = Field(default_factory=list)
+    country_system: Text | None = None
+
+
 class SecurityMeasure(_Frozen):
     area: SecurityArea
     text: Text
@@ -266,6 +311,7 @@ class Policy(_Frozen):
     )
     processors: list[Processor] = Field(default_factory=list)
     recipients: list[Recipient] = Field(default_factory=list)
+    storage: list[StorageLocation] = Field(default_factory=list)
     retention: list[RetentionRule] = Field(default_factory=list)
     requests: RequestProcedure
     security_measures: list[SecurityMeasure] = Field(default_factory=list)

@@ -6,15 +6,17 @@ requires of an external privacy policy. Pure: the same policy gives the same tex
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Literal
 
+from babel import Locale
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from mamoru.law.requests import RequestKind
 from mamoru.policy.errors import NoticeIncomplete
-from mamoru.policy.model import Policy
+from mamoru.policy.model import Policy, Text
 from mamoru.policy.rules import publication_issues
 
 Lang = Literal["ja", "en"]
@@ -99,6 +101,21 @@ LABELS: dict[str, dict[Lang, str]] = {
     "phone": {"ja": "電話", "en": "Phone"},
     "email": {"ja": "電子メール", "en": "E-mail"},
     "hours": {"ja": "受付時間", "en": "Hours"},
+    "foreign": {"ja": "個人データを取り扱う国と外的環境の把握", "en": "Where personal data is handled"},
+    "foreign_lead": {
+        "ja": "個人データは次の国で保管し、又は次の委託先・提供先が取り扱います。外国で取り扱う場合は、その国の個人情報の保護に関する制度を把握したうえで安全管理措置を講じています。",
+        "en": "Personal data is stored in, or handled by the following processors and recipients in, the "
+        "countries below. Where it is handled abroad, we take our security measures knowing that "
+        "country's system for the protection of personal information.",
+    },
+    "japan_only": {
+        "ja": "個人データは日本国内でのみ保管し、取り扱っています。",
+        "en": "Personal data is stored and handled in Japan only.",
+    },
+    "storage": {"ja": "保管場所", "en": "Stored at"},
+    "processors": {"ja": "委託先", "en": "Processors"},
+    "recipients": {"ja": "提供先", "en": "Recipients"},
+    "country_system": {"ja": "当該国の個人情報保護制度", "en": "That country's protection system"},
     "accredited": {
         "ja": "認定個人情報保護団体",
         "en": "Accredited personal information protection organization",
@@ -141,6 +158,52 @@ AFFAIR_LABELS: dict[str, dict[Lang, str]] = {
 }
 
 
+@dataclass
+class CountryHandling:
+    """One country where personal data is handled: what the policy stores there, who handles it there,
+    and what the organization knows of that country's protection system."""
+
+    code: str
+    storage: list[Text] = field(default_factory=list)
+    processors: list[Text] = field(default_factory=list)
+    recipients: list[Text] = field(default_factory=list)
+    systems: list[Text] = field(default_factory=list)
+
+    def name(self, lang: Lang) -> str:
+        return country_name(self.code, lang)
+
+
+def country_name(code: str, lang: Lang) -> str:
+    """The country's name in ``lang`` (from the Unicode CLDR data Babel ships), or the code."""
+    return str(Locale.parse(lang).territories.get(code, code))
+
+
+def handling_countries(policy: Policy) -> list[CountryHandling]:
+    """Every country the policy's storage locations, processors and recipients are in, Japan first.
+
+    The notice's foreign environment section is made from this, so it cannot say Japan only while the
+    policy lists anything abroad."""
+    countries: dict[str, CountryHandling] = {}
+
+    def at(code: str) -> CountryHandling:
+        return countries.setdefault(code, CountryHandling(code))
+
+    def system(place: CountryHandling, text: Text | None) -> None:
+        if text is not None and text not in place.systems:
+            place.systems.append(text)
+
+    for location in policy.storage:
+        at(location.country).storage.append(location.name)
+        system(at(location.country), location.country_system)
+    for processor in policy.processors:
+        at(processor.country).processors.append(processor.name)
+        system(at(processor.country), processor.foreign.country_system if processor.foreign else None)
+    for recipient in policy.recipients:
+        at(recipient.country).recipients.append(recipient.name)
+        system(at(recipient.country), recipient.foreign.country_system if recipient.foreign else None)
+    return sorted(countries.values(), key=lambda c: (c.code != "JP", c.code))
+
+
 def format_date(value: date, lang: Lang) -> str:
     if lang == "ja":
         return f"{value.year}年{value.month}月{value.day}日"
@@ -181,6 +244,8 @@ def render_notice(policy: Policy, lang: Lang = "ja", fmt: Format = "html") -> st
         request_labels={kind.value: label[lang] for kind, label in REQUEST_LABELS.items()},
         affair_labels={key: label[lang] for key, label in AFFAIR_LABELS.items()},
         kinds=list(RequestKind),
+        countries=handling_countries(policy),
+        abroad=any(c.code != "JP" for c in handling_countries(policy)),
     )
 
 

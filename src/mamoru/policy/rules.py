@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from mamoru.law.requests import fee_allowed
 from mamoru.policy.errors import Path, PolicyIssue
-from mamoru.policy.model import Category, Policy, Processor, Purpose, Recipient
+from mamoru.policy.model import Category, Policy, Processor, Purpose, Recipient, SecurityArea
 
 # APPI-17a: a purpose must be specific. These say nothing about what is done with the data.
 VAGUE_PURPOSES: frozenset[str] = frozenset(
@@ -86,6 +86,7 @@ def _duplicate_ids(policy: Policy) -> Iterator[PolicyIssue]:
         ("processors", [p.id for p in policy.processors]),
         ("recipients", [r.id for r in policy.recipients]),
         ("retention", [r.id for r in policy.retention]),
+        ("storage", [s.id for s in policy.storage]),
         ("roles", [r.id for r in policy.roles]),
     ):
         yield from _duplicates(ids, section)
@@ -108,6 +109,34 @@ def _purpose_issues(policy: Policy) -> Iterator[PolicyIssue]:
         if why:
             yield PolicyIssue((*here, "text"), why)
         yield from _purpose_my_number_issues(purpose, here, categories)
+        yield from _purpose_change_issues(purpose, here)
+
+
+def _purpose_change_issues(purpose: Purpose, here: Path) -> Iterator[PolicyIssue]:
+    """APPI-17b: every version after the first records its change (related or not, and why)."""
+    seen: set[int] = set()
+    for j, change in enumerate(purpose.changes):
+        if change.version in seen or change.version > purpose.version:
+            yield PolicyIssue(
+                (*here, "changes", j, "version"),
+                f"version {change.version} is recorded twice or is later than the purpose's version "
+                f"{purpose.version}",
+            )
+        seen.add(change.version)
+    for version in range(2, purpose.version + 1):
+        if version not in seen:
+            yield PolicyIssue(
+                (*here, "changes"),
+                f"version {version} of the purpose has no change record: say whether it is reasonably related "
+                "to the previous purpose, why, and what the purpose said before (APPI Art. 17(2))",
+            )
+    assessment = purpose.improper_use
+    if assessment is not None and assessment.version != purpose.version:
+        yield PolicyIssue(
+            (*here, "improper_use", "version"),
+            f"the improper-use assessment is of version {assessment.version}, but the purpose is at version "
+            f"{purpose.version}; assess the purpose as it now reads (APPI Art. 19)",
+        )
 
 
 def _purpose_my_number_issues(
@@ -208,6 +237,25 @@ def _my_number_provision_issues(
             )
 
 
+def _storage_issues(policy: Policy) -> Iterator[PolicyIssue]:
+    categories = set(_categories(policy))
+    for i, place in enumerate(policy.storage):
+        yield from _unknown(place.categories, categories, ("storage", i, "categories"), "category")
+        if place.country != "JP" and place.country_system is None:
+            yield PolicyIssue(
+                ("storage", i, "country_system"),
+                "a storage location abroad needs what we know of that country's protection system "
+                "(the notice's foreign environment section is made from it)",
+            )
+    for i, measure in enumerate(policy.security_measures):
+        if measure.area == SecurityArea.EXTERNAL_ENVIRONMENT:
+            yield PolicyIssue(
+                ("security_measures", i, "area"),
+                "the foreign environment section is generated from the countries of the processors, "
+                "recipients and storage locations; declare those (storage: ...) instead of writing it",
+            )
+
+
 def _field_issues(policy: Policy) -> Iterator[PolicyIssue]:
     categories = _categories(policy)
     for name, category in policy.fields.items():
@@ -257,6 +305,7 @@ _REFERENCE_CHECKS: tuple[Callable[[Policy], Iterable[PolicyIssue]], ...] = (
     _party_references,
     _processor_issues,
     _recipient_issues,
+    _storage_issues,
     _field_issues,
     _role_issues,
     _retention_issues,
@@ -288,4 +337,13 @@ def publication_issues(policy: Policy) -> list[PolicyIssue]:
         issues.append(
             PolicyIssue(("security_measures",), "the security measures taken must be stated (APPI-32)")
         )
+    for i, purpose in enumerate(policy.purposes):
+        if purpose.improper_use is None:
+            issues.append(
+                PolicyIssue(
+                    ("purposes", i, "improper_use"),
+                    "a purpose is put in force only after its improper-use assessment: that the use cannot "
+                    "encourage or induce an illegal or improper act (APPI Art. 19)",
+                )
+            )
     return issues

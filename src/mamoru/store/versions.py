@@ -1,5 +1,5 @@
 """Versions of the state that processes keep in memory (who may act, what each person was told and
-agreed to): a stamp per area in ``guard_versions``, changed by database triggers (migration 0028) with
+agreed to): a stamp per area in ``guard_versions``, changed by database triggers (migrations 0028, 0030) with
 every committed write to the area's tables, from any process and any statement.
 
 A cache asks :func:`stamps` before it serves anything. Reading the stamps costs one small query, done at
@@ -25,7 +25,7 @@ from mamoru.store.db import Base
 #: area -> the tables whose writes change its stamp (the triggers of migration 0028 watch the same)
 AREAS: dict[str, frozenset[str]] = {
     "actors": frozenset({"staff", "staff_roles", "api_clients"}),
-    "subjects": frozenset({"data_subjects", "acquisitions", "consents", "cessations"}),
+    "subjects": frozenset({"data_subjects", "acquisitions", "consents", "cessations", "purpose_notices"}),
 }
 _WATCHED = frozenset().union(*AREAS.values())
 #: how long a process trusts the stamps it read before it reads them again (another process's writes)
