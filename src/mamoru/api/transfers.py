@@ -8,11 +8,12 @@ import base64
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from mamoru.api.deps import ERRORS, Access, AccessContext, CurrentWorkspace, DbSession, Permit, Principal
 from mamoru.api.personal import PERSONAL_DATA
+from mamoru.edge import MAX_ID
 from mamoru.guard.engine import StatutoryException
 from mamoru.references import Reference
 from mamoru.transfers import foreign, optout
@@ -223,7 +224,11 @@ def file_opt_out(body: FilingBody, who: Manager, session: DbSession, ws: Current
 
 @router.post("/opt-out-filings/{filing_id}/publication", response_model=FilingOut)
 def publish_opt_out(
-    filing_id: int, body: PublicationBody, who: Manager, session: DbSession, ws: CurrentWorkspace
+    filing_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: PublicationBody,
+    who: Manager,
+    session: DbSession,
+    ws: CurrentWorkspace,
 ) -> FilingOut:
     """Record the PPC's publication of a filing (APPI Art. 27(4))."""
     row = optout.record_publication(

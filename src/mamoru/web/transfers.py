@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamoru.edge import CurrentWorkspace, DbSession
+from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
 from mamoru.errors import Invalid
 from mamoru.policy.notice import Lang
 from mamoru.transfers import foreign, optout
@@ -166,7 +166,11 @@ def opt_out_filing(
 
 @router.post("/opt-out-filings/{filing_id}/publication", dependencies=[back_to(BACK)])
 def opt_out_publication(
-    filing_id: int, who: Staff, session: DbSession, lang: Language, form: PostedForm
+    filing_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    who: Staff,
+    session: DbSession,
+    lang: Language,
+    form: PostedForm,
 ) -> Response:
     """Record the PPC's publication of a filing (APPI Art. 27(4))."""
     check(who, "transfers.manage", str(form.get("csrf", "")))
