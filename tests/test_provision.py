@@ -372,6 +372,7 @@ def test_appi_28_the_public_page_lists_every_party_abroad_with_a_way_to_ask(
     with TestClient(create_app(ws)) as client:
         text = client.get("/foreign?lang=en").text
     assert "Singapore" in text and "Personal Data Protection Act" in text
+    assert "United States" in text and "California Consumer Privacy Act" in text  # the processor abroad
     assert "/requests/new?kind=foreign_information" in text
 
 

@@ -85,6 +85,27 @@ def information(policy: Policy, recipient_id: str, lang: str) -> ForeignInformat
     )
 
 
+def parties_abroad(policy: Policy, lang: str) -> list[ForeignInformation]:
+    """The Art. 28 information about every recipient and every processor abroad the policy declares
+    (entrustment abroad is provision to a foreign third party too, APPI Art. 28(1))."""
+    out = [information(policy, r.id, lang) for r in policy.recipients if r.foreign is not None]
+    for p in policy.processors:
+        if p.foreign is not None:
+            out.append(
+                ForeignInformation(
+                    recipient=p.id,
+                    recipient_name=p.name.in_(lang),
+                    country=country_name(p.country, lang),
+                    country_system=p.foreign.country_system.in_(lang),
+                    recipient_measures=p.foreign.recipient_measures.in_(lang),
+                    source=p.foreign.source.in_(lang) if p.foreign.source else None,
+                    version=p.foreign.version,
+                    route=p.foreign.route,
+                )
+            )
+    return out
+
+
 def foreign_information(policy: Policy, recipient_id: str, lang: str) -> str:
     """What a person must be told before consenting to provision abroad (APPI Art. 28(2), Rules Art. 17)."""
     return information(policy, recipient_id, lang).text(lang)

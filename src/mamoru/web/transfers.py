@@ -225,7 +225,7 @@ def opt_out_notice(request: Request, ws: CurrentWorkspace, lang: Language) -> HT
 def foreign_list(request: Request, ws: CurrentWorkspace, lang: Language) -> HTMLResponse:
     """The APPI Art. 28 information about every party abroad the policy declares."""
     policy = ws.policy.policy
-    infos = [foreign.information(policy, r.id, lang) for r in policy.recipients if r.foreign is not None]
+    infos = foreign.parties_abroad(policy, lang)
     return page(request, ws, lang, "foreign.html.j2", labels(lang)["foreign_title"], infos=infos)
 
 
