@@ -353,6 +353,7 @@ def test_appi_28_the_person_reads_the_information_then_consents_with_the_version
         assert 'name="version" value="2"' in text
         stale = client.post(f"{link}?lang=ja", data={"version": "1", "answer": "agree"})
         assert stale.status_code == 422  # read version 1; version 2 is in force: no consent
+        assert "お読みいただいた後に情報が更新されました" in stale.text and 'value="2"' in stale.text
         with ws.db.session() as session:
             assert session.scalar(select(Consent).where(Consent.recipient == "sg_partner")) is None
         agreed = client.post(f"{link}?lang=ja", data={"version": "2", "answer": "agree"})

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import Invalid, NotFound
+from mamoru.errors import Invalid, NotFound, Problem, problem
 from mamoru.ledger.consent import ConsentScope, give_consent
 from mamoru.ledger.tables import Consent, DataSubject
 from mamoru.policy.model import Policy, Recipient
@@ -32,7 +32,9 @@ def foreign_recipient(policy: Policy, recipient_id: str) -> Recipient:
     """A recipient abroad that the policy declares, or :class:`Invalid`."""
     recipient = next((r for r in policy.recipients if r.id == recipient_id), None)
     if recipient is None or recipient.foreign is None:
-        raise Invalid([("recipient", f"'{recipient_id}' is not a foreign recipient of the policy")])
+        raise Invalid(
+            [problem("recipient", f"'{recipient_id}' is not a foreign recipient of the policy", "not_abroad")]
+        )
     return recipient
 
 
@@ -151,10 +153,11 @@ def give_foreign_consent(
     if version != info.version:
         raise Invalid(
             [
-                (
+                problem(
                     "version",
                     f"the information shown was version {version}; version {info.version} is in force, "
                     "so the person must read it again before consenting (APPI Art. 28(2))",
+                    "information_changed",
                 )
             ]
         )
@@ -201,15 +204,25 @@ def invite(
     """Open a portal link for one person to read the information about ``recipient`` and answer; the token
     is returned once (only its digest is kept)."""
     party = foreign_recipient(policy, recipient)
-    problems = []
+    problems: list[Problem] = []
     if party.foreign is not None and party.foreign.route != "consent":
         problems.append(
-            ("recipient", f"'{recipient}' is provided to without consent ({party.foreign.route})")
+            problem(
+                "recipient",
+                f"'{recipient}' is provided to without consent ({party.foreign.route})",
+                "not_by_consent",
+            )
         )
     if purpose not in party.purposes:
-        problems.append(("purpose", f"'{purpose}' is not a purpose of provision to '{recipient}'"))
+        problems.append(
+            problem(
+                "purpose",
+                f"'{purpose}' is not a purpose of provision to '{recipient}'",
+                "purpose_not_declared",
+            )
+        )
     if session.get(DataSubject, subject_id) is None:
-        problems.append(("subject_id", "no such subject"))
+        problems.append(problem("subject_id", "no such subject", "subject_unknown"))
     if problems:
         raise Invalid(problems)
     token = secrets.token_urlsafe(32)

@@ -306,9 +306,17 @@ def confirm_referable(
     """Record that the recipient obtained each person's consent to receive referable data (APPI Art. 31)."""
     party = next((r for r in policy.recipients if r.id == recipient), None)
     if party is None or not party.links_referable:
-        raise Invalid([("recipient", f"'{recipient}' is not declared as linking referable information")])
+        raise Invalid(
+            [
+                problem(
+                    "recipient",
+                    f"'{recipient}' is not declared as linking referable information",
+                    "not_linking",
+                )
+            ]
+        )
     if not method.strip() or not evidence_ref.strip():
-        raise Invalid([("evidence_ref", "say how it was confirmed and keep the evidence")])
+        raise Invalid([problem("evidence_ref", "say how it was confirmed and keep the evidence", "missing")])
     rows = [
         ReferableConfirmation(
             recipient=recipient,

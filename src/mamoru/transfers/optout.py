@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import Invalid, NotFound
+from mamoru.errors import Invalid, NotFound, Problem, problem
 from mamoru.policy.model import Policy, Recipient
 from mamoru.transfers.tables import OptOutFiling
 
@@ -29,7 +29,13 @@ def opt_out_recipients(policy: Policy) -> list[Recipient]:
 def _recipient(policy: Policy, recipient_id: str) -> Recipient:
     recipient = next((r for r in opt_out_recipients(policy) if r.id == recipient_id), None)
     if recipient is None:
-        raise Invalid([("recipient", f"'{recipient_id}' is not an opt-out recipient of the policy")])
+        raise Invalid(
+            [
+                problem(
+                    "recipient", f"'{recipient_id}' is not an opt-out recipient of the policy", "not_opt_out"
+                )
+            ]
+        )
     return recipient
 
 
@@ -52,7 +58,9 @@ def record_filing(
     """Record that the notice items of ``recipient_id`` as the policy now states them were filed with the PPC."""
     recipient = _recipient(policy, recipient_id)
     if not filing_ref.strip():
-        raise Invalid([("filing_ref", "give the reference of the filing (its receipt or document)")])
+        raise Invalid(
+            [problem("filing_ref", "give the reference of the filing (its receipt or document)", "missing")]
+        )
     row = OptOutFiling(
         recipient=recipient.id,
         items_sha256=items_digest(policy, recipient),
@@ -82,11 +90,13 @@ def record_publication(
     row = session.get(OptOutFiling, filing_id)
     if row is None:
         raise NotFound(f"no opt-out filing {filing_id}")
-    problems = []
+    problems: list[Problem] = []
     if not ppc_publication_ref.strip():
-        problems.append(("ppc_publication_ref", "give where the PPC published the filing"))
+        problems.append(problem("ppc_publication_ref", "give where the PPC published the filing", "missing"))
     if published_on < row.filed_on:
-        problems.append(("published_on", "the PPC cannot publish a filing before it was filed"))
+        problems.append(
+            problem("published_on", "the PPC cannot publish a filing before it was filed", "before_filing")
+        )
     if problems:
         raise Invalid(problems)
     row.ppc_publication_ref = ppc_publication_ref.strip()

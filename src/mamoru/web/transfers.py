@@ -12,6 +12,7 @@ every recipient abroad, and the page a person's link opens to read that informat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -19,14 +20,14 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
-from mamoru.errors import Invalid
+from mamoru.errors import Invalid, Problem, problem
 from mamoru.policy.notice import Lang
 from mamoru.transfers import foreign, optout
 from mamoru.transfers.gate import confirm_referable
 from mamoru.transfers.records import Basis, ReceiptIn, record_receipt, records_for
 from mamoru.transfers.status import processor_status, recipient_status
 from mamoru.web.console import Staff, check, console_page
-from mamoru.web.forms import PostedForm, back_to
+from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 
@@ -95,7 +96,7 @@ def _day(value: str, field: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise Invalid([(field, "a date like 2026-11-25")]) from None
+        raise Invalid([problem(field, "a date like 2026-11-25", "date")]) from None
 
 
 @router.post("/receipts", dependencies=[back_to(BACK)])
@@ -133,7 +134,7 @@ def referable(
     check(who, "transfers.manage", str(form.get("csrf", "")))
     subjects = [s.strip() for s in str(form.get("subject_ids", "")).split() if s.strip()]
     if not subjects:
-        raise Invalid([("subject_ids", "name at least one subject")])
+        raise Invalid([problem("subject_ids", "name at least one subject", "missing")])
     confirm_referable(
         session,
         ws.policy.policy,
@@ -236,19 +237,31 @@ def foreign_consent_form(
     """The page a person's link opens: the information first, then the question (APPI Art. 28(2)).
 
     The link's token is the person's capability; no one else can post to it."""
+    return _consent_page(request, ws, session, lang, token)(None)
+
+
+def _consent_page(
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Lang, token: str
+) -> Callable[[list[Problem] | None], HTMLResponse]:
+    """How the consent page shows itself: read now, rendered later (again with problems, if any)."""
     row = foreign.invitation(session, token, datetime.now(UTC))
     info = foreign.information(ws.policy.policy, row.recipient, lang)
     purpose = ws.policy.policy.purpose(row.purpose).text.in_(lang)
-    return page(
-        request,
-        ws,
-        lang,
-        "foreign_consent.html.j2",
-        labels(lang)["foreign_title"],
-        info=info,
-        purpose=purpose,
-        token=token,
-    )
+
+    def render(problems: list[Problem] | None = None) -> HTMLResponse:
+        return page(
+            request,
+            ws,
+            lang,
+            "foreign_consent.html.j2",
+            labels(lang)["foreign_title"],
+            info=info,
+            purpose=purpose,
+            token=token,
+            form_errors=shown(problems or [], lang),
+        )
+
+    return render
 
 
 @portal_router.post("/foreign/{token}", response_class=HTMLResponse)
@@ -261,7 +274,9 @@ def foreign_consent_answer(
     version: Annotated[int, Form(ge=1, le=1_000_000)],
     answer: Annotated[str, Form(pattern="^(agree|decline)$")],
 ) -> HTMLResponse:
-    """The person's answer, recorded with the version of the information the page showed them."""
+    """The person's answer, recorded with the version of the information the page showed them; a page
+    read before the information changed is shown again, current, with a word on why."""
+    again(request, _consent_page(request, ws, session, lang, token))
     consent = foreign.answer(
         session,
         ws.policy.policy,
