@@ -588,3 +588,76 @@ def test_appi_31_the_reason_has_words_in_both_languages() -> None:
     for lang in ("ja", "en"):
         text = word("reason_referable_not_confirmed", lang)
         assert text and not re.search(r"[a-z]+_[a-z]+", text)
+
+
+def test_appi_30_data_from_another_business_is_taken_in_only_after_the_confirmation(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    from mamoru.ledger.acquisition import SourceType, activate_channel, attest_channel, create_channel
+    from mamoru.ledger.errors import AcquisitionRefused
+    from mamoru.ledger.tables import Acquisition, DataSubject, LedgerEntry
+
+    ws, plan = office
+    customer = _customers(plan)[0]
+    with ws.db.session() as session:
+        acquired = session.scalars(select(Acquisition).where(Acquisition.subject_id == customer)).first()
+        assert acquired is not None
+        entry = session.get(LedgerEntry, acquired.ledger_entry_id)
+        assert entry is not None
+        code, purpose = entry.code, acquired.purposes_notified[0]
+        create_channel(
+            session,
+            channel_id="partner-list",
+            name="List from a partner",
+            ledger_code=code,
+            source_type=SourceType.THIRD_PARTY,
+            notice_in_advance=True,
+            actor="staff:pm01",
+        )
+        attest_channel(session, "partner-list", actor="staff:pm01", now=NOW)
+        activate_channel(session, "partner-list", actor="staff:pm01")
+        subjects_before = len(list(session.scalars(select(DataSubject.id))))
+    headers = {"Authorization": f"Bearer {staff_token(ws, 'po01')}", "X-Mamoru-Purpose": purpose}
+    body = {
+        "channel_id": "partner-list",
+        "subject_kind": "customer",
+        "values": {"email": "partner-sent@example.jp"},
+        "categories": ["contact"],
+        "purposes": [purpose],
+    }
+    receipt = {
+        "provider_name": "株式会社例示",
+        "provider_address": "東京都千代田区1-1",
+        "provider_representative": "代表取締役 例示太郎",
+        "acquisition_history": "本人から書面で同意を得て取得",
+        "evidence_ref": "contract:2026-9",
+    }
+    with TestClient(create_app(ws)) as client:
+        refused = client.post("/api/v1/acquisitions", json=body, headers=headers)
+        assert refused.status_code in (409, 422) and "APPI Art. 30" in refused.text
+        unconfirmed = client.post(
+            "/api/v1/acquisitions",
+            json={**body, "receipt": {**receipt, "acquisition_history": " "}},
+            headers=headers,
+        )
+        assert unconfirmed.status_code == 422 and "acquisition_history" in unconfirmed.text
+        with ws.db.session() as session:
+            assert len(list(session.scalars(select(DataSubject.id)))) == subjects_before  # nothing taken in
+            assert session.scalar(select(ReceiptRecord)) is None
+        made = client.post("/api/v1/acquisitions", json={**body, "receipt": receipt}, headers=headers)
+        assert made.status_code == 201, made.text
+        subject = made.json()["subject_id"]
+    with ws.db.session() as session:
+        (row,) = session.scalars(select(ReceiptRecord).where(ReceiptRecord.subject_id == subject))
+        assert row.provider_representative == "代表取締役 例示太郎" and row.categories == ["contact"]
+    with ws.db.session() as session, pytest.raises(AcquisitionRefused, match="another business"):
+        from mamoru.ledger.acquisition import AcquisitionIn, acquire
+
+        acquire(
+            session,
+            ws.vault,
+            ws.policy.policy,
+            AcquisitionIn("partner-list", "customer", {"email": "x@example.jp"}, ["contact"], [purpose]),
+            actor="staff:pm01",
+            now=NOW,
+        )
