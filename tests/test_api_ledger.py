@@ -194,6 +194,7 @@ def test_appi_21a_a_notice_marked_done_over_http_is_no_longer_overdue(
                 values={"email": "panel@example.jp"},
                 categories=["contact"],
                 purposes=["research"],
+                receipt_recorded=True,  # its confirmation on receipt (APPI Art. 30) is not this test's subject
             ),
             actor="staff:po01",
             now=datetime.now(UTC) - timedelta(days=10),

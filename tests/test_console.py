@@ -358,6 +358,7 @@ def test_appi_21a_an_overdue_notice_is_marked_done_from_the_ledger_page(
                 values={"email": "bought@example.jp"},
                 categories=["contact"],
                 purposes=["services"],
+                receipt_recorded=True,  # its confirmation on receipt (APPI Art. 30) is not this test's subject
             ),
             actor="staff:pm01",
             # 20:00 UTC: already the next day in Japan, so a UTC date on the page would show

@@ -346,7 +346,44 @@ def test_every_reason_code_is_exercised_by_the_table() -> None:
         Reason.PURPOSE_CHANGE_NOT_NOTIFIED,
         Reason.PURPOSE_CHANGE_NEEDS_CONSENT,
     }
+
+    # A recipient that links referable data needs a policy that declares one (next test).
+    covered |= {Reason.REFERABLE_NOT_CONFIRMED}
     assert covered == set(Reason), set(Reason) - covered
+
+
+def test_appi_31_referable_data_to_a_linking_recipient_is_refused_until_its_consents_are_confirmed(
+    tables: CompiledPolicy,
+) -> None:
+    from dataclasses import replace as change
+
+    from mamoru.guard.engine import _Party
+
+    recipients = {
+        **tables.recipients,
+        "ad_partner": _Party(
+            "consent", frozenset({"services"}), frozenset({"usage_log", "contact"}), links_referable=True
+        ),
+    }
+    widened = change(tables, recipients=recipients)
+    subject = replace(
+        CUSTOMER,
+        notified={**CUSTOMER.notified, "usage_log": frozenset({"services"})},
+        consents_provision=frozenset({"ad_partner"}),
+        provision_scope={"ad_partner|*": (frozenset({"usage_log", "contact"}),)},
+    )
+    req = read(categories=("usage_log",), action=Action.PROVIDE, recipient="ad_partner")
+    refused = one(widened, req, subject)
+    assert not refused.allow and refused.reasons == (Reason.REFERABLE_NOT_CONFIRMED,)
+    assert refused.rule == "provision.referable_confirmation"
+    assert one(widened, replace(req, referable_confirmed=frozenset({subject.id})), subject).allow
+    # Not referable data, or a recipient that does not link it: no confirmation is needed.
+    assert one(widened, replace(req, categories=("contact",)), subject).allow
+    unlinked = change(
+        widened,
+        recipients={**recipients, "ad_partner": change(recipients["ad_partner"], links_referable=False)},
+    )
+    assert one(unlinked, req, subject).allow
 
 
 def test_appi_41b_pseudonymized_data_is_never_provided(tables: CompiledPolicy) -> None:

@@ -360,8 +360,12 @@ def test_appi_21a_no_notice_in_advance_creates_a_notification_task_overdue_on_da
 ) -> None:
     setup_channel(workspace, source=SourceType.THIRD_PARTY, in_advance=False)
     with workspace.db.session() as session:
+        from dataclasses import replace
+
+        # From another business: its confirmation on receipt is recorded (APPI Art. 30, tests/test_provision.py).
+        received = replace(person(), receipt_recorded=True)
         row = acquire(
-            session, workspace.vault, workspace.policy.policy, person(), actor=ACTOR, now=NOW, notice_days=5
+            session, workspace.vault, workspace.policy.policy, received, actor=ACTOR, now=NOW, notice_days=5
         )
         assert row.notice_id is None and row.notification_due == NOW.date() + timedelta(days=5)
         (task,) = notifications_due(session, NOW.date())

@@ -221,6 +221,7 @@ def test_appi_33_5_provision_record_disclosure_lists_exactly_the_subjects_record
                 "東京都千代田区1-1",
                 "本人から書面で取得",
                 "contract:2026-17",
+                provider_representative="代表取締役 例示太郎",
             ),
             actor=OFFICER,
             today=today,

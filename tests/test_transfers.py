@@ -93,6 +93,7 @@ def test_appi_30_opt_out_import_without_the_ppc_publication_is_rejected(workspac
                 "東京都",
                 "公開名簿から取得",
                 "decl:1",
+                provider_representative="代表取締役 例示太郎",
                 received_on=date(2026, 11, 1),
             ),
             actor="staff:pm01",
@@ -524,7 +525,7 @@ def test_appi_28_foreign_consent_is_invalid_without_the_country_and_a_late_check
             actor="test",
             now=NOW - timedelta(seconds=1),
         )
-        assert consent.evidence_ref.startswith("shown-sha256:")
+        assert consent.evidence_ref.startswith("foreign-info:v1;sha256:")
     # A conforming-system recipient: transfers pause when the periodic check is overdue.
     foreign_cs = {**foreign, "route": "conforming_system"}
     data["recipients"][-1]["foreign"] = foreign_cs
@@ -833,6 +834,7 @@ def test_appi_30r_receipt_records_are_kept_three_years(workspace: Workspace) -> 
                 "東京都千代田区1-1",
                 "本人から書面で取得",
                 "contract:2",
+                provider_representative="代表取締役 例示太郎",
             ),
             actor="staff:pm01",
             today=date(2019, 2, 1),

@@ -150,6 +150,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_requests.console_router)
     app.include_router(api_requests.router)
     app.include_router(web_transfers.router)
+    app.include_router(web_transfers.portal_router)
     app.include_router(api_transfers.router)
     app.include_router(api_incidents.router)
     app.include_router(api_mynumber.router)

@@ -43,6 +43,8 @@ from mamoru.ledger.consent import ConsentScope, give_consent, withdraw_consent
 from mamoru.ledger.tables import Acquisition, LedgerEntry
 from mamoru.references import Reference
 from mamoru.transfers import expiry
+from mamoru.transfers.inbound import receive
+from mamoru.transfers.records import Basis, ReceiptIn
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=["ledger"])
 personal_router = APIRouter(responses=ERRORS, prefix="/api/v1", tags=[PERSONAL_DATA])
@@ -190,6 +192,20 @@ def post_activate(channel_id: str, who: Keeper, session: DbSession) -> ChannelOu
     return _channel_out(activate_channel(session, channel_id, actor=who.actor))
 
 
+class ReceiptConfirmation(BaseModel):
+    """What the recipient confirms on receiving data from another business (APPI Art. 30(1))."""
+
+    basis: Basis = Basis.CONSENT
+    provider_name: Annotated[str, Field(max_length=200)]
+    provider_address: Annotated[str, Field(max_length=300)]
+    provider_is_corporation: bool = True
+    provider_representative: Annotated[str, Field(max_length=200)] | None = None
+    acquisition_history: Annotated[str, Field(max_length=2000)]
+    evidence_ref: Annotated[str, Field(max_length=200)]
+    received_on: date | None = None
+    ppc_publication_ref: Annotated[str, Field(max_length=200)] | None = None
+
+
 class AcquisitionBody(BaseModel):
     channel_id: Reference
     subject_kind: Reference
@@ -202,6 +218,11 @@ class AcquisitionBody(BaseModel):
     )
     exception_code: SpecialCareException | None = None
     exception_justification: str | None = None
+    receipt: ReceiptConfirmation | None = Field(
+        default=None,
+        description="Required for a channel whose source is another business (APPI Art. 30): the "
+        "confirmation on receipt, recorded first, in the same transaction.",
+    )
 
 
 class AcquisitionOut(BaseModel):
@@ -218,24 +239,23 @@ class AcquisitionOut(BaseModel):
 def post_acquisition(
     body: AcquisitionBody, access: AcquisitionAccess, ws: CurrentWorkspace, session: DbSession
 ) -> AcquisitionOut:
-    row = acquire(
-        session,
-        ws.vault,
-        ws.policy.policy,
-        AcquisitionIn(
-            channel_id=body.channel_id,
-            subject_kind=body.subject_kind,
-            values=body.values,
-            categories=body.categories,
-            purposes=body.purposes,
-            subject_id=body.subject_id,
-            notice_shown=body.purpose_version_shown,
-            exception_code=body.exception_code,
-            exception_justification=body.exception_justification,
-        ),
-        actor=access.actor,
-        now=datetime.now(UTC),
+    data = AcquisitionIn(
+        channel_id=body.channel_id,
+        subject_kind=body.subject_kind,
+        values=body.values,
+        categories=body.categories,
+        purposes=body.purposes,
+        subject_id=body.subject_id,
+        notice_shown=body.purpose_version_shown,
+        exception_code=body.exception_code,
+        exception_justification=body.exception_justification,
     )
+    now = datetime.now(UTC)
+    if body.receipt is not None:
+        receipt = ReceiptIn(subject_id="", categories=[], **body.receipt.model_dump())
+        row, _ = receive(session, ws.vault, ws.policy.policy, data, receipt, actor=access.actor, now=now)
+    else:
+        row = acquire(session, ws.vault, ws.policy.policy, data, actor=access.actor, now=now)
     return AcquisitionOut(
         id=row.id,
         subject_id=row.subject_id,

@@ -13,8 +13,9 @@ from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, opened_workspace, out
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
-from mamoru.transfers import supervision
-from mamoru.transfers.records import records_for, records_json
+from mamoru.transfers import foreign, optout, supervision
+from mamoru.transfers.gate import confirm_referable
+from mamoru.transfers.records import Basis, ReceiptIn, record_receipt, records_for, records_json
 from mamoru.transfers.status import every_party
 
 app = typer.Typer(help=HELP["transfers"])
@@ -172,3 +173,165 @@ def breach_notice(
             raise fail(str(exc)) from None
         late, ref = notice.late, draft.ref
     out.print(f"breach notice recorded{' (LATE)' if late else ''}; incident draft {ref}")
+
+
+@app.command()
+def receipt(
+    subject: Annotated[str, typer.Option("--subject", help="The subject's id.")],
+    category: Annotated[list[str], typer.Option("--category", help="A data item received (repeat).")],
+    provider: Annotated[str, typer.Option("--provider", help="The provider's name.")],
+    address: Annotated[str, typer.Option("--address", help="The provider's address.")],
+    history: Annotated[
+        str, typer.Option("--history", help="How the provider obtained the data (APPI Art. 30(1)(ii)).")
+    ],
+    evidence: Evidence,
+    by: By,
+    representative: Annotated[
+        str | None, typer.Option("--representative", help="The representative of a corporate provider.")
+    ] = None,
+    individual: Annotated[
+        bool, typer.Option("--individual", help="The provider is an individual (no representative).")
+    ] = False,
+    opt_out: Annotated[
+        bool, typer.Option("--opt-out", help="The provider gave it by opt-out (needs --ppc-ref, --on).")
+    ] = False,
+    ppc_ref: Annotated[
+        str | None, typer.Option("--ppc-ref", help="Where the PPC published the provider's opt-out filing.")
+    ] = None,
+    on: On = None,
+) -> None:
+    """Confirm and record data received from another business (APPI Art. 30); refused, with the missing
+    items named, until the provider, its representative and how it obtained the data are confirmed."""
+    data = ReceiptIn(
+        subject_id=subject,
+        basis=Basis.OPT_OUT if opt_out else Basis.CONSENT,
+        categories=category,
+        provider_name=provider,
+        provider_address=address,
+        acquisition_history=history,
+        evidence_ref=evidence,
+        provider_representative=representative,
+        provider_is_corporation=not individual,
+        received_on=day_or_today(on) if opt_out else None,
+        ppc_publication_ref=ppc_ref,
+    )
+    _record("receipt recorded", lambda s, _p: record_receipt(s, data, actor=by, today=day_or_today(None)))
+
+
+@app.command("confirm-referable")
+def confirm_referable_cmd(
+    recipient: str,
+    subject: Annotated[list[str], typer.Option("--subject", help="A subject's id (repeat).")],
+    method: Annotated[str, typer.Option("--method", help="How it was confirmed (e.g. declaration).")],
+    evidence: Evidence,
+    by: By,
+) -> None:
+    """Record that the recipient holds each person's consent to receive personally referable data it will
+    link to them (APPI Art. 31); until then the guard refuses the provision (referable_not_confirmed)."""
+    _record(
+        "confirmation recorded",
+        lambda s, p: confirm_referable(
+            s,
+            p,
+            recipient=recipient,
+            subject_ids=subject,
+            method=method,
+            evidence_ref=evidence,
+            actor=by,
+            now=datetime.now(UTC),
+        ),
+    )
+
+
+@app.command("opt-out-file")
+def opt_out_file(
+    recipient: str,
+    ref: Annotated[str, typer.Option("--ref", help="The filing's reference (receipt or document).")],
+    by: By,
+    on: On = None,
+) -> None:
+    """Record the PPC filing of an opt-out recipient's notice items, as the policy now states them."""
+    _record(
+        "opt-out filing recorded",
+        lambda s, p: optout.record_filing(
+            s, p, recipient, filed_on=day_or_today(on), filing_ref=ref, actor=by
+        ),
+    )
+
+
+@app.command("opt-out-published")
+def opt_out_published(
+    filing: Annotated[int, typer.Argument(help="The filing's number (see opt-out-status).")],
+    ref: Annotated[str, typer.Option("--ref", help="Where the PPC published it.")],
+    by: By,
+    on: On = None,
+) -> None:
+    """Record the PPC's publication of an opt-out filing (APPI Art. 27(4)); provision may start after it."""
+    _record(
+        "publication recorded",
+        lambda s, _p: optout.record_publication(
+            s, filing, ppc_publication_ref=ref, published_on=day_or_today(on), actor=by
+        ),
+    )
+
+
+@app.command("opt-out-status")
+def opt_out_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every opt-out recipient with what still stops provision to it; exit 1 if any is stopped."""
+    today = datetime.now(UTC).date()
+    with opened_workspace() as ws, ws.db.session() as session:
+        policy = ws.policy.policy
+        rows = [
+            (r.id, optout.opt_out_problems(session, policy, r.id, today))
+            for r in optout.opt_out_recipients(policy)
+        ]
+        enabled = ws.settings.transfer_opt_out_enabled
+    if as_json:
+        emit_json({"enabled": enabled, "recipients": [{"recipient": r, "problems": p} for r, p in rows]})
+    else:
+        out.print(f"opt-out provision: {'on' if enabled else 'off (transfer_opt_out_enabled)'}")
+        for recipient, problems in rows:
+            out.print(f"{recipient:<32} {', '.join(problems) or 'ok'}", highlight=False, markup=False)
+    if any(p for _, p in rows):
+        raise typer.Exit(EXIT_FINDING)
+
+
+@app.command("foreign-info")
+def foreign_info(
+    recipient: str, lang: Annotated[str, typer.Option("--lang", help="ja or en.")] = "ja"
+) -> None:
+    """Print what a person is told about a recipient abroad before consenting (APPI Art. 28(2))."""
+    if lang not in ("ja", "en"):
+        raise fail("--lang: ja or en")
+    with opened_workspace() as ws:
+        try:
+            info = foreign.information(ws.policy.policy, recipient, lang)
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(f"{info.text(lang)}\nversion {info.version}", highlight=False, markup=False)
+
+
+@app.command("foreign-invite")
+def foreign_invite(
+    subject: Annotated[str, typer.Option("--subject", help="The subject's id.")],
+    recipient: Annotated[str, typer.Option("--recipient", help="The foreign recipient's id.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="The purpose of the provision.")],
+    by: By,
+) -> None:
+    """Open a portal link where the person reads the Art. 28 information and consents or declines; prints
+    the link's path once (send it to the person)."""
+    with opened_workspace() as ws, ws.db.session() as session:
+        try:
+            row, token = foreign.invite(
+                session,
+                ws.policy.policy,
+                subject_id=subject,
+                recipient=recipient,
+                purpose=purpose,
+                actor=by,
+                now=datetime.now(UTC),
+            )
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+        expires = row.expires_at
+    out.print(f"/foreign/{token} (open until {expires:%Y-%m-%d})", highlight=False, markup=False)

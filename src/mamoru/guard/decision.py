@@ -39,6 +39,7 @@ class Reason(StrEnum):
     CONSENT_DOES_NOT_COVER = "consent_does_not_cover"
     PROCESSOR_NOT_SUPERVISED = "processor_not_supervised"
     FOREIGN_CHECK_OVERDUE = "foreign_check_overdue"
+    REFERABLE_NOT_CONFIRMED = "referable_not_confirmed"
     EXCEPTION_NEEDS_JUSTIFICATION = "exception_needs_justification"
     PSEUDONYMIZED_NO_JOIN = "pseudonymized_no_join"
     PSEUDONYMIZED_NO_CONTACT = "pseudonymized_no_contact"

@@ -93,6 +93,9 @@ class Request:
     party_cleared: bool = True
     #: Opt-out provision is a setting, off by default (APPI Art. 27(2)).
     opt_out_enabled: bool = False
+    #: The subjects for whom the recipient's consent to receive personally referable information it will
+    #: link to them was confirmed (APPI Art. 31); the service reads it only when the question needs it.
+    referable_confirmed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,7 @@ class _Party:
     purposes: frozenset[str]
     categories: frozenset[str]
     foreign_consent: bool = False  # abroad, by consent: only a consent given after the Art. 28 information
+    links_referable: bool = False  # will link personally referable information to people (APPI Art. 31)
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class CompiledPolicy:
     recipients: Mapping[str, _Party]
     processors: Mapping[str, _Party]
     training_valid: timedelta = _TRAINING_VALID
+    referable: frozenset[str] = frozenset()  # personally referable categories (APPI Art. 2(7))
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
@@ -167,6 +172,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
                 frozenset(r.purposes),
                 frozenset(r.categories),
                 r.foreign is not None and r.foreign.route == "consent",
+                r.links_referable,
             )
             for r in policy.recipients
         },
@@ -175,6 +181,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
             for p in policy.processors
         },
         training_valid=timedelta(days=policy.staff.training_valid_days),
+        referable=frozenset(c.id for c in policy.categories if c.referable),
     )
 
 
@@ -277,6 +284,13 @@ def _subject_verdict(
                 reasons.append(Reason.STATUTORY_EXCEPTION)
         elif party.basis == "opt_out" and not s.opt_out_sourced.isdisjoint(req.categories):
             return False, (Reason.PROVISION_NEEDS_CONSENT,), "provision.opt_out_sourced"
+        if (
+            party.links_referable
+            and not c.referable.isdisjoint(req.categories)
+            and s.id not in req.referable_confirmed
+        ):
+            # APPI Art. 31: the recipient will make it personal data; it must hold the person's consent.
+            return False, (Reason.REFERABLE_NOT_CONFIRMED,), "provision.referable_confirmation"
     for category in req.categories:
         end = s.retain_until.get(category)
         if end is not None and end < today:

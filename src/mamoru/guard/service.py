@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -29,6 +30,7 @@ from mamoru.guard.state import state_for
 from mamoru.policy.load import LoadedPolicy
 from mamoru.policy.model import Policy
 from mamoru.transfers.status import party_cleared
+from mamoru.transfers.tables import ReferableConfirmation
 from mamoru.vault.service import Vault
 
 _COMPILED: dict[str, CompiledPolicy] = {}
@@ -121,6 +123,25 @@ def _party_cleared(session: Session, policy: Policy, action: Action, party: str 
     return party_cleared(session, policy, entrust=action is Action.ENTRUST, party=party, today=today)
 
 
+def _referable_confirmed(session: Session, policy: Policy, question: Question) -> frozenset[str]:
+    """The subjects whose consent the recipient was confirmed to hold (APPI Art. 31), read only for a
+    provision of personally referable data to a recipient that will link it to people."""
+    if question.action is not Action.PROVIDE or question.recipient is None:
+        return frozenset()
+    party = next((r for r in policy.recipients if r.id == question.recipient), None)
+    referable = {c.id for c in policy.categories if c.referable}
+    if party is None or not party.links_referable or referable.isdisjoint(question.categories):
+        return frozenset()
+    return frozenset(
+        session.scalars(
+            select(ReferableConfirmation.subject_id).where(
+                ReferableConfirmation.recipient == question.recipient,
+                ReferableConfirmation.subject_id.in_(list(question.subjects)),
+            )
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Question:
     """One use of personal data to decide on (what ``decide_and_record`` takes, for many at once)."""
@@ -155,6 +176,7 @@ def decide_only(
         justification=question.justification,
         party_cleared=_party_cleared(session, loaded.policy, question.action, question.recipient, now.date()),
         opt_out_enabled=opt_out_enabled,
+        referable_confirmed=_referable_confirmed(session, loaded.policy, question),
     )
     return decide(compiled(loaded), request, subject_states, now)
 

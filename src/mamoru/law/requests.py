@@ -15,6 +15,8 @@ class RequestKind(StrEnum):
     STOP_USE = "stop_use"  # Art. 35(1): cessation of use
     ERASE = "erase"  # Art. 35(1): erasure
     STOP_PROVISION = "stop_provision"  # Art. 35(3): cessation of third-party provision
+    #: Art. 28(3): information on a foreign party's conforming system and the measures taken, on request.
+    FOREIGN_INFORMATION = "foreign_information"
     ACCESS_HISTORY = "access_history"  # not in the law: who used my data, for what, when (from the audit log)
 
 
@@ -85,6 +87,11 @@ REFUSAL_GROUNDS: dict[RequestKind, frozenset[RefusalGround]] = {
     )
     for kind in RequestKind
 }
+#: Rules Art. 18(3): the information may be withheld only where giving it would significantly hinder
+#: the business.
+REFUSAL_GROUNDS[RequestKind.FOREIGN_INFORMATION] = frozenset(
+    {RefusalGround.IDENTITY_NOT_VERIFIED, RefusalGround.BUSINESS_HINDRANCE}
+)
 
 
 #: APPI Art. 38: a fee may be charged only for purpose notification and disclosure

@@ -123,6 +123,13 @@ class AcquisitionIn:
     notice_shown: int | None = None  # id of the published notice version the person saw
     exception_code: SpecialCareException | None = None
     exception_justification: str | None = None
+    #: Set only by ``transfers.inbound.receive``, in the same transaction, after it recorded the
+    #: confirmation on receipt (APPI Art. 30): data from another business is never taken in without it.
+    receipt_recorded: bool = False
+
+
+#: Channels whose data comes from another business: taken in only with the confirmation on receipt.
+FROM_ANOTHER_BUSINESS = frozenset({SourceType.THIRD_PARTY.value, SourceType.OPT_OUT.value})
 
 
 def retention_until(entry: LedgerEntry, policy: Policy, acquired_on: date) -> date | None:
@@ -149,6 +156,11 @@ def acquire(
     channel = _channel(session, data.channel_id)
     if not channel.active:
         raise AcquisitionRefused(f"channel '{channel.id}' is not live; it cannot take personal data")
+    if channel.source_type in FROM_ANOTHER_BUSINESS and not data.receipt_recorded:
+        raise AcquisitionRefused(
+            f"channel '{channel.id}' takes data from another business: confirm and record the provider, its "
+            "representative and how it obtained the data first (APPI Art. 30; transfers.inbound.receive)"
+        )
     entry = session.get(LedgerEntry, channel.ledger_entry_id)
     assert entry is not None
     problems: list[tuple[str, str]] = []

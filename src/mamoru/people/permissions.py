@@ -69,6 +69,11 @@ PERMISSIONS: dict[str, Permission] = {
     "transfers.provide": Permission(ANY_STAFF),
     #: Recording processor assessments and monitoring (APPI Art. 25) is the privacy office's.
     "transfers.supervise": Permission(PRIVACY),
+    #: Confirming and recording data received from another business (APPI Art. 30); a system that takes
+    #: such data in records its confirmation with the acquisitions scope.
+    "transfers.receive": Permission(PRIVACY, Scope.ACQUISITIONS),
+    #: Opt-out filings, confirmations of a recipient's consents, links asking a person's foreign consent.
+    "transfers.manage": Permission(PRIVACY),
     "incidents": Permission(PRIVACY | AUDIT),
     "incidents.manage": Permission(PRIVACY),
     "mynumber": Permission(MY_NUMBER, my_number=True),

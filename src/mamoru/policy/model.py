@@ -167,6 +167,16 @@ class ForeignTransfer(_Frozen):
     )
     recipient_measures: Text = Field(description="The measures the recipient takes to protect the data.")
     check_interval_days: Annotated[int, Field(ge=30, le=730)] = 365
+    version: Annotated[int, Field(ge=1)] = Field(
+        default=1,
+        description="Raise it whenever the information above changes: a consent records the version the "
+        "person was shown, and one given after an older version no longer counts (APPI Art. 28(2)).",
+    )
+    source: Text | None = Field(
+        default=None,
+        description="Where the country information was obtained (an appropriate and reasonable method, "
+        "Rules Art. 17(1)), such as the PPC's survey of foreign systems.",
+    )
 
 
 class JointUse(_Frozen):
@@ -176,6 +186,20 @@ class JointUse(_Frozen):
     users: Text = Field(description="The scope of the joint users.")
     purpose: Text
     manager: Text = Field(description="Name, address and representative of the party responsible.")
+
+
+class OptOutNotice(_Frozen):
+    """What APPI Art. 27(2) requires to be notified, or put where people can easily know it, and filed
+    with the PPC before personal data is provided by opt-out. The organization's name, address and
+    representative, the purpose (provision itself), the items (``categories``) and that provision stops
+    at the person's request come from the rest of the policy; these are the rest. Optional here so that
+    a missing one is named by the policy check (``rules``), not as a schema error."""
+
+    acquisition_method: Text | None = Field(default=None, description="How the data is acquired.")
+    provision_method: Text | None = Field(default=None, description="How the data is provided.")
+    request_method: Text | None = Field(default=None, description="How a request to stop is accepted.")
+    update_method: Text | None = Field(default=None, description="How the data provided is kept up to date.")
+    starts_on: date | None = Field(default=None, description="The day provision by opt-out starts.")
 
 
 class Processor(_Frozen):
@@ -207,6 +231,7 @@ class Recipient(_Frozen):
     categories: Annotated[list[Identifier], Field(min_length=1)]
     foreign: ForeignTransfer | None = None
     joint_use: JointUse | None = None
+    opt_out: OptOutNotice | None = None
     links_referable: bool = Field(
         default=False,
         description="The recipient will link personally referable information to individuals (APPI Art. 31).",

@@ -137,6 +137,10 @@ REQUEST_LABELS: dict[RequestKind, dict[Lang, str]] = {
     RequestKind.STOP_USE: {"ja": "利用停止", "en": "Cessation of use"},
     RequestKind.ERASE: {"ja": "消去", "en": "Erasure"},
     RequestKind.STOP_PROVISION: {"ja": "第三者提供の停止", "en": "Cessation of provision to third parties"},
+    RequestKind.FOREIGN_INFORMATION: {
+        "ja": "外国にある第三者への提供に関する情報の提供",
+        "en": "Information on provision to parties abroad",
+    },
     RequestKind.ACCESS_HISTORY: {"ja": "利用履歴の開示", "en": "Access history"},
 }
 

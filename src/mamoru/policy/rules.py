@@ -196,6 +196,10 @@ def _recipient_issues(policy: Policy) -> Iterator[PolicyIssue]:
             yield from _joint_use_issues(recipient, here, categories)
         if recipient.basis == "opt_out":
             yield from _opt_out_issues(recipient, here, categories)
+        elif recipient.opt_out is not None:
+            yield PolicyIssue(
+                (*here, "opt_out"), "opt-out notice items on a recipient whose basis is not opt_out"
+            )
         yield from _my_number_provision_issues(recipient, here, categories)
 
 
@@ -213,9 +217,27 @@ def _joint_use_issues(
         )
 
 
+#: The items of APPI Art. 27(2) a recipient by opt-out states itself (policy ``recipients[].opt_out``).
+OPT_OUT_ITEMS = ("acquisition_method", "provision_method", "request_method", "update_method", "starts_on")
+
+
 def _opt_out_issues(
     recipient: Recipient, here: Path, categories: dict[str, Category]
 ) -> Iterator[PolicyIssue]:
+    if recipient.opt_out is None:
+        yield PolicyIssue(
+            (*here, "opt_out"),
+            "provision by opt-out needs its notice items: acquisition_method, provision_method, "
+            "request_method, update_method, starts_on (APPI Art. 27(2))",
+        )
+    else:
+        for item in OPT_OUT_ITEMS:
+            if getattr(recipient.opt_out, item) is None:
+                yield PolicyIssue(
+                    (*here, "opt_out", item),
+                    f"the opt-out notice lacks its {item.replace('_', ' ')} (APPI Art. 27(2)); "
+                    "it cannot be published or filed without it",
+                )
     for j, cat in enumerate(recipient.categories):
         if cat in categories and (categories[cat].special_care or categories[cat].my_number):
             yield PolicyIssue(

@@ -28,6 +28,7 @@ LAW: dict[str, str] = {
     "stop_use": "Art. 35(1)",
     "erase": "Art. 35(1)",
     "stop_provision": "Art. 35(3)",
+    "foreign_information": "Art. 28(3)",
     "access_history": "",
 }
 

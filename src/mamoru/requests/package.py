@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -31,13 +31,15 @@ from mamoru.guard.engine import SUBJECT_REQUEST
 from mamoru.guard.service import decide_and_record
 from mamoru.law.requests import RequestKind
 from mamoru.ledger.tables import Acquisition, Cessation, Channel, Consent, DataSubject
-from mamoru.policy.model import Policy
+from mamoru.policy.model import Policy, Processor, Recipient
 from mamoru.requests import labels, letter
 from mamoru.requests.plan import CLOSING_STEPS, steps_of
 from mamoru.requests.sealed import details, identities_of
 from mamoru.requests.status import Outcome
 from mamoru.requests.tables import SubjectRequest
+from mamoru.transfers.foreign import country_name
 from mamoru.transfers.records import records_for
+from mamoru.transfers.tables import ForeignCheck, ProvisionRecord
 from mamoru.words import day, when, word
 from mamoru.workspace import Workspace
 
@@ -205,6 +207,53 @@ def access_history(session: Session, ws: Workspace, subject_ids: list[str]) -> d
     }
 
 
+def foreign_parties(
+    session: Session, policy: Policy, subjects: list[str], today: date
+) -> list[dict[str, Any]]:
+    """The parties abroad the person's data may go to, with what APPI Art. 28 and Rules Art. 18(3) say a
+    person may ask about: the country, its system, the party's measures, the route and the last check."""
+    purposes = {
+        p
+        for (ps,) in session.execute(
+            select(Acquisition.purposes_notified).where(Acquisition.subject_id.in_(subjects))
+        )
+        for p in ps
+    }
+    provided = set(
+        session.scalars(select(ProvisionRecord.recipient).where(ProvisionRecord.subject_id.in_(subjects)))
+    )
+    out: list[dict[str, Any]] = []
+    parties: list[tuple[str, Recipient | Processor]] = [
+        *(("recipient", r) for r in policy.recipients),
+        *(("processor", p) for p in policy.processors),
+    ]
+    for role, party in parties:
+        if party.foreign is None:
+            continue
+        if not (purposes & set(party.purposes)) and party.id not in provided:
+            continue
+        check = session.scalar(
+            select(ForeignCheck)
+            .where(ForeignCheck.party == f"{role}:{party.id}")
+            .order_by(ForeignCheck.checked_on.desc())
+            .limit(1)
+        )
+        out.append(
+            {
+                "party": f"{role}:{party.id}",
+                "name": party.name.model_dump(),
+                "country": party.country,
+                "route": party.foreign.route,
+                "country_system": party.foreign.country_system.model_dump(),
+                "measures": party.foreign.recipient_measures.model_dump(),
+                "version": party.foreign.version,
+                "checked_on": check.checked_on.isoformat() if check else None,
+                "check_interval_days": party.foreign.check_interval_days,
+            }
+        )
+    return out
+
+
 def gather(
     session: Session, ws: Workspace, request: SubjectRequest, outcome: Outcome, now: datetime, actor: str
 ) -> dict[str, Any]:
@@ -236,6 +285,8 @@ def gather(
         content["purposes"] = [
             {"id": p.id, "text": p.text.model_dump()} for p in policy.purposes if p.id in ids
         ]
+    elif kind is RequestKind.FOREIGN_INFORMATION:
+        content["foreign_parties"] = foreign_parties(session, policy, subjects, now.date())
     content["actions"] = [
         {"step": s.name, "subject_id": s.target, "result": s.result}
         for s in steps_of(session, request.id)
@@ -288,6 +339,8 @@ def render_letter(
             lang=lang,
             W=lambda key: word(key, lang),
             L=labels,
+            country=lambda code: country_name(code, lang),
+            day=lambda at: day(at, lang),
             request=request,
             outcome=outcome.value,
             content=content,

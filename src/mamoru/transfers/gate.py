@@ -10,7 +10,6 @@ and hands over the data as a package read through the guard. All of it in one tr
 
 from __future__ import annotations
 
-import hashlib
 import io
 import uuid
 import zipfile
@@ -20,22 +19,24 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import orjson
-from babel import Locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent, digest_ref
-from mamoru.errors import Invalid
+from mamoru.errors import Invalid, problem
 from mamoru.files import csv_text
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record
 from mamoru.law.periods import period_end
-from mamoru.ledger.consent import ConsentScope, give_consent
+from mamoru.ledger.consent import ConsentScope
 from mamoru.ledger.tables import Consent
 from mamoru.policy.model import Policy, Recipient
 from mamoru.policy.service import is_current
+from mamoru.transfers.foreign import foreign_information as foreign_information
+from mamoru.transfers.foreign import give_foreign_consent as give_foreign_consent
+from mamoru.transfers.optout import opt_out_problems
 from mamoru.transfers.records import Basis, ProvisionIn, RecordMode, record_provision
 from mamoru.transfers.tables import ReferableConfirmation
 from mamoru.workspace import Workspace
@@ -94,7 +95,17 @@ class TransferRefused(Invalid):
     """The transfer as a whole cannot go ahead; nothing was provided."""
 
 
-def _check_party(session: Session, ws: Workspace, data: TransferIn) -> Recipient | None:
+#: What each reason an opt-out provision cannot go on says (``optout.opt_out_problems``).
+_OPT_OUT_WHY = {
+    "opt_out_not_declared": "the policy states no opt-out notice items for this recipient",
+    "opt_out_not_started": "the start date of provision by opt-out in the notice has not come",
+    "opt_out_not_filed": "the notice items were not filed with the PPC",
+    "opt_out_items_changed": "the notice items changed since they were filed; file them again (Art. 27(3))",
+    "opt_out_not_published": "the PPC has not published the filing yet (Art. 27(4))",
+}
+
+
+def _check_party(session: Session, ws: Workspace, data: TransferIn, today: date) -> Recipient | None:
     policy = ws.policy.policy
     if data.type is TransferType.ENTRUSTMENT:
         if data.party not in {p.id for p in policy.processors}:
@@ -116,6 +127,22 @@ def _check_party(session: Session, ws: Workspace, data: TransferIn) -> Recipient
                 )
             ]
         )
+    if data.type is TransferType.OPT_OUT:
+        problems = opt_out_problems(session, policy, data.party, today)
+        if not problems and not is_current(session, ws.policy):
+            problems = ["opt_out_notice_not_published"]
+        if problems:
+            raise TransferRefused(
+                [
+                    problem(
+                        "party",
+                        f"opt-out provision to '{data.party}': "
+                        + _OPT_OUT_WHY.get(p, "the notice in force does not publish its items"),
+                        p,
+                    )
+                    for p in problems
+                ]
+            )
     if data.type is TransferType.EXCEPTION and (
         data.exception is None or not (data.justification or "").strip()
     ):
@@ -181,8 +208,7 @@ def transfer(
     session: Session, ws: Workspace, data: TransferIn, *, actor: str, now: datetime, deliver: bool = True
 ) -> TransferResult:
     """Decide, record and package one transfer, in the caller's transaction."""
-    policy = ws.policy.policy
-    recipient = _check_party(session, ws, data)
+    _check_party(session, ws, data, now.date())
     result = TransferResult(transfer_id=str(uuid.uuid4()))
     action = Action.ENTRUST if data.type is TransferType.ENTRUSTMENT else Action.PROVIDE
     decisions = decide_and_record(
@@ -203,20 +229,6 @@ def transfer(
     for d in decisions:
         if not d.allow:
             result.refused[d.subjects[0]] = [str(r) for r in d.reasons]
-    referable = [c for c in data.categories if policy.category(c).referable]
-    if recipient is not None and recipient.links_referable and referable:
-        confirmed = set(
-            session.scalars(
-                select(ReferableConfirmation.subject_id).where(
-                    ReferableConfirmation.recipient == data.party,
-                    ReferableConfirmation.subject_id.in_([d.subjects[0] for d in allowed]),
-                )
-            )
-        )
-        for d in list(allowed):
-            if d.subjects[0] not in confirmed:
-                allowed.remove(d)
-                result.refused[d.subjects[0]] = ["referable_not_confirmed"]
     objects = (f"transfer:{result.transfer_id}", f"party:{data.party}", f"type:{data.type.value}")
     if result.refused and ws.settings.transfer_partial == "refuse":
         result.refused_whole = True
@@ -280,77 +292,6 @@ def transfer(
     return result
 
 
-def foreign_information(policy: Policy, recipient_id: str, lang: str) -> str:
-    """What a person must be told before consenting to provision abroad (APPI Art. 28(2), Rules Art. 17)."""
-    recipient = next((r for r in policy.recipients if r.id == recipient_id), None)
-    if recipient is None or recipient.foreign is None:
-        raise Invalid([("recipient", f"'{recipient_id}' is not a foreign recipient of the policy")])
-    country = Locale(lang).territories.get(recipient.country, recipient.country)
-    if lang == "ja":
-        return (
-            f"提供先: {recipient.name.ja}\n提供先の国: {country}\n"
-            f"当該国の個人情報保護制度: {recipient.foreign.country_system.ja}\n"
-            f"提供先が講ずる措置: {recipient.foreign.recipient_measures.ja}"
-        )
-    return (
-        f"Recipient: {recipient.name.en}\nCountry: {country}\n"
-        f"The country's protection system: {recipient.foreign.country_system.en}\n"
-        f"The recipient's measures: {recipient.foreign.recipient_measures.en}"
-    )
-
-
-def give_foreign_consent(
-    session: Session,
-    policy: Policy,
-    *,
-    subject_id: str,
-    recipient: str,
-    shown: str,
-    lang: str,
-    purpose: str,
-    channel: str,
-    actor: str,
-    now: datetime,
-) -> Consent:
-    """Record a consent to provision abroad, valid only if what the person was shown carried the country,
-    its protection system and the recipient's measures (APPI Art. 28(2))."""
-    party = next((r for r in policy.recipients if r.id == recipient), None)
-    if party is None or party.foreign is None:
-        raise Invalid([("recipient", f"'{recipient}' is not a foreign recipient of the policy")])
-    country = Locale(lang).territories.get(party.country, party.country)
-    missing = [
-        name
-        for name, text in (
-            ("country", country),
-            ("country_system", party.foreign.country_system.in_(lang)),
-            ("recipient_measures", party.foreign.recipient_measures.in_(lang)),
-        )
-        if text not in shown
-    ]
-    if missing:
-        raise Invalid(
-            [
-                (
-                    "shown",
-                    f"the consent is invalid: what was shown lacks {', '.join(missing)} (APPI Art. 28(2))",
-                )
-            ]
-        )
-    digest = hashlib.sha256(shown.encode("utf-8")).hexdigest()
-    return give_consent(
-        session,
-        subject_id=subject_id,
-        scope=ConsentScope.FOREIGN_THIRD_PARTY,
-        channel=channel,
-        evidence_ref=f"shown-sha256:{digest}",
-        actor=actor,
-        now=now,
-        purpose=purpose,
-        recipient=recipient,
-        categories=list(party.categories),
-    )
-
-
 def confirm_referable(
     session: Session,
     policy: Policy,
@@ -365,9 +306,17 @@ def confirm_referable(
     """Record that the recipient obtained each person's consent to receive referable data (APPI Art. 31)."""
     party = next((r for r in policy.recipients if r.id == recipient), None)
     if party is None or not party.links_referable:
-        raise Invalid([("recipient", f"'{recipient}' is not declared as linking referable information")])
+        raise Invalid(
+            [
+                problem(
+                    "recipient",
+                    f"'{recipient}' is not declared as linking referable information",
+                    "not_linking",
+                )
+            ]
+        )
     if not method.strip() or not evidence_ref.strip():
-        raise Invalid([("evidence_ref", "say how it was confirmed and keep the evidence")])
+        raise Invalid([problem("evidence_ref", "say how it was confirmed and keep the evidence", "missing")])
     rows = [
         ReferableConfirmation(
             recipient=recipient,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
-from mamoru.errors import Invalid
+from mamoru.errors import Invalid, Problem, problem
 from mamoru.law.periods import period_end
 from mamoru.transfers.tables import ProvisionRecord, ReceiptRecord
 
@@ -113,6 +113,8 @@ class ReceiptIn:
     acquisition_history: str
     evidence_ref: str
     provider_representative: str | None = None
+    #: A corporation names its representative (APPI Art. 30(1)(i)); an individual provider has none.
+    provider_is_corporation: bool = True
     mode: RecordMode = RecordMode.EACH
     received_on: date | None = None
     ppc_publication_ref: str | None = None
@@ -120,17 +122,35 @@ class ReceiptIn:
 
 def record_receipt(session: Session, record: ReceiptIn, *, actor: str, today: date) -> ReceiptRecord:
     """Confirm and record data received from a third party (APPI Art. 30); an unconfirmed one is refused."""
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     for name in ("provider_name", "provider_address", "acquisition_history", "evidence_ref"):
         if not str(getattr(record, name)).strip():
-            problems.append((name, "required: the recipient must confirm it before the data is taken in"))
+            problems.append(
+                problem(
+                    name, "required: the recipient must confirm it before the data is taken in", "missing"
+                )
+            )
+    if record.provider_is_corporation and not (record.provider_representative or "").strip():
+        problems.append(
+            problem(
+                "provider_representative",
+                "a corporate provider's representative must be confirmed (APPI Art. 30(1)(i))",
+                "representative_needed",
+            )
+        )
     if not record.categories:
-        problems.append(("categories", "name the data items received"))
+        problems.append(problem("categories", "name the data items received", "missing"))
     if record.basis is Basis.OPT_OUT:
         if not (record.ppc_publication_ref or "").strip():
-            problems.append(("ppc_publication_ref", "opt-out data needs the PPC's publication of the filing"))
+            problems.append(
+                problem(
+                    "ppc_publication_ref", "opt-out data needs the PPC's publication of the filing", "missing"
+                )
+            )
         if record.received_on is None:
-            problems.append(("received_on", "an opt-out receipt records the date it was received"))
+            problems.append(
+                problem("received_on", "an opt-out receipt records the date it was received", "missing")
+            )
     if problems:
         raise Invalid(problems)
     row = ReceiptRecord(
@@ -140,7 +160,7 @@ def record_receipt(session: Session, record: ReceiptIn, *, actor: str, today: da
         categories=sorted(record.categories),
         provider_name=record.provider_name.strip(),
         provider_address=record.provider_address.strip(),
-        provider_representative=record.provider_representative,
+        provider_representative=(record.provider_representative or "").strip() or None,
         acquisition_history=record.acquisition_history.strip(),
         evidence_ref=record.evidence_ref,
         consent_obtained=record.basis is Basis.CONSENT,

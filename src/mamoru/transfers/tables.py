@@ -148,3 +148,41 @@ class ProcessorBreachNotice(Base):
     late: Mapped[bool] = mapped_column()
     incident_ref: Mapped[str | None] = mapped_column(String(64), default=None)
     recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class OptOutFiling(Base):
+    """The filing with the PPC that provision by opt-out needs (APPI Art. 27(2)-(4)): which recipient, the
+    notice items as filed (their digest: a change of them needs a new filing, Art. 27(3)), when it was
+    filed, and the PPC's publication of it, without which nothing is provided."""
+
+    __tablename__ = "opt_out_filings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    items_sha256: Mapped[str] = mapped_column(String(64))
+    filed_on: Mapped[date] = mapped_column(Date)
+    filing_ref: Mapped[str] = mapped_column(String(200))
+    ppc_publication_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    published_on: Mapped[date | None] = mapped_column(Date, default=None)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date, default=None)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ForeignConsentInvitation(Base):
+    """A link the office sends a person so that they read the APPI Art. 28 information about a foreign
+    recipient on the portal and, if they agree, consent there. Only the token's digest is kept."""
+
+    __tablename__ = "foreign_consent_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    subject_id: Mapped[str] = mapped_column(String(36), index=True)
+    recipient: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    consent_id: Mapped[int | None] = mapped_column(default=None)
+    version_shown: Mapped[int | None] = mapped_column(default=None)
