@@ -382,3 +382,59 @@ def test_appi_33_console_shows_candidates_in_words_and_links_by_hand(workspace: 
     assert _row(workspace, request_id).subjects == [found, other]
     linked_entries = [b for b in _audit_bodies(workspace) if b["action"] == "request.subject_linked"]
     assert [(b["actor"], b["subjects"]) for b in linked_entries] == [("staff:pm01", [other])]
+
+
+def test_appi_33_the_api_and_the_cli_show_candidates_and_link_by_hand(workspace: Workspace) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from mamoru.cli.main import app
+    from mamoru.server import create_app
+    from tests.demo_copies import demo_copy
+    from tests.tokens_helpers import bearer, staff_token, system_token
+
+    demo_copy(workspace, 8)
+    found = _person(workspace, NO_EMAIL)
+    other = _person(workspace, {"name": "山田 次郎"})
+    request_id = _verified(workspace, phone="03-5555-0101")
+    office = bearer(staff_token(workspace, "pm01"))
+    call_centre = bearer(system_token(workspace, "callcentre", "requests"))
+    with TestClient(create_app(workspace)) as client:
+        shown = client.get(f"/api/v1/requests/{request_id}/candidates", headers=call_centre)
+        assert shown.status_code == 200
+        body = shown.json()
+        assert body["identity"] == "needed" and body["identity_needs"] == ["weak_match"]
+        assert [
+            (c["subject_id"], c["confidence"], c["reasons"], c["linked"]) for c in body["candidates"]
+        ] == [(found, "medium", ["name", "phone"], True)]
+        # Deciding who the request is about is the office's, not a system's.
+        refused = client.post(
+            f"/api/v1/requests/{request_id}/links", json={"subject_id": other}, headers=call_centre
+        )
+        assert refused.status_code == 403
+        linked = client.post(
+            f"/api/v1/requests/{request_id}/links", json={"subject_id": other}, headers=office
+        )
+        assert linked.status_code == 200 and {c["subject_id"] for c in linked.json()["candidates"]} == {
+            found,
+            other,
+        }
+        unknown = client.post(
+            f"/api/v1/requests/{request_id}/links", json={"subject_id": str(uuid.uuid4())}, headers=office
+        )
+        assert unknown.status_code == 422
+    runner = CliRunner()
+    unlinked = runner.invoke(app, ["requests", "unlink", request_id, other, "--by", "staff:pm02"])
+    assert unlinked.exit_code == 0, unlinked.output
+    listed = runner.invoke(app, ["requests", "candidates", request_id])
+    assert listed.exit_code == 0 and '"linked": false' in listed.output and "山田" not in listed.output
+    assert (
+        runner.invoke(app, ["requests", "link", request_id, "no-such-person", "--by", "staff:pm02"]).exit_code
+        == 2
+    )
+    actions = [
+        (b["action"], b["actor"])
+        for b in _audit_bodies(workspace)
+        if b["action"].startswith("request.subject_")
+    ]
+    assert actions == [("request.subject_linked", "staff:pm01"), ("request.subject_unlinked", "staff:pm02")]
