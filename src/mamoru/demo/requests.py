@@ -83,6 +83,12 @@ def load_demo_requests(ws: Workspace, plan: DemoPlan, now: datetime) -> list[str
         docs=(Document("authority", "image/png", _PNG),),
     )
     verify(agent, code)
+    # Written from an address we do not hold: the phone number finds the customer, a medium match, so
+    # the request waits for an identity document (APPI Art. 33; see requests.matching).
+    other_address, code = submit(
+        RequestKind.DISCLOSURE, "another-address@example.jp", 1.5, phone=customers[18].values["phone"]
+    )
+    verify(other_address, code)
     correction, code = submit(
         RequestKind.CORRECTION,
         customers[13].values["email"],

@@ -463,11 +463,6 @@ def renew_links(
     return renewed
 
 
-def match_subjects(session: Session, vault: Vault, request: SubjectRequest) -> list[str]:
-    """The data subjects the request's identifiers find well enough to be linked (blind indexes only)."""
-    return [m.subject_id for m in matching.find(session, vault, request) if m.score >= matching.LINK_FROM]
-
-
 def _match(session: Session, vault: Vault, policy: Policy, request: SubjectRequest) -> None:
     """Record every candidate with its score and reasons, link those found well enough, and work out
     whether an identity document is needed."""
