@@ -379,6 +379,16 @@ def test_appi_33_console_shows_candidates_in_words_and_links_by_hand(workspace: 
             follow_redirects=True,
         )
         assert linked.status_code == 200 and "linked by hand by our staff" in linked.text
+        empty = client.post(
+            f"/console/requests/{request_id}/search?lang=ja", data={"csrf": csrf}, follow_redirects=True
+        )
+        assert "電話番号、氏名と生年月日、又はお客様番号・社員番号のいずれかを入力してください" in empty.text
+        searched = client.post(
+            f"/console/requests/{request_id}/search?lang=en",
+            data={"csrf": csrf, "name": "山田 太郎", "birth_date": "1980-04-02"},
+            follow_redirects=True,
+        )
+        assert "the name and the date of birth agree" in searched.text
     assert _row(workspace, request_id).subjects == [found, other]
     linked_entries = [b for b in _audit_bodies(workspace) if b["action"] == "request.subject_linked"]
     assert [(b["actor"], b["subjects"]) for b in linked_entries] == [("staff:pm01", [other])]
@@ -438,3 +448,28 @@ def test_appi_33_the_api_and_the_cli_show_candidates_and_link_by_hand(workspace:
         if b["action"].startswith("request.subject_")
     ]
     assert actions == [("request.subject_linked", "staff:pm01"), ("request.subject_unlinked", "staff:pm02")]
+
+
+def test_appi_33_the_office_searches_by_details_given_another_way_and_the_audit_keeps_no_value(
+    workspace: Workspace,
+) -> None:
+    subject = _person(workspace, NO_EMAIL)
+    request_id = _verified(workspace, name="名前 不明")
+    assert _row(workspace, request_id).subjects == []
+    with workspace.db.session() as session:
+        request = service.get(session, request_id)
+        with pytest.raises(Invalid) as refused:
+            service.search_candidates(session, workspace.vault, request, actor=OFFICER, name="山田 太郎")
+        assert refused.value.problems[0].type == "search_needs_identifier"
+        found = service.search_candidates(
+            session, workspace.vault, request, actor=OFFICER, name="山田太郎", birth_date=date(1980, 4, 2)
+        )
+        assert [(c.subject_id, c.reasons) for c in found] == [(subject, ["name_birth_date"])]
+        assert request.subjects == []  # a candidate only: the office links by hand
+        service.link(
+            session, workspace.vault, workspace.policy.policy, request, subject, actor=OFFICER, now=NOW
+        )
+        assert request.subjects == [subject] and request.identity_needs == ["weak_match"]
+    searched = [b for b in _audit_bodies(workspace) if b["action"] == "request.candidates_searched"]
+    assert [(b["actor"], b["reasons"]) for b in searched] == [(OFFICER, ["found:1"])]
+    assert "山田" not in repr(_audit_bodies(workspace)) and "1980" not in repr(searched)

@@ -6,7 +6,7 @@ times and counts only, never the requester's details.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -187,6 +187,27 @@ def unlink(
     """Take a wrongly matched person off the request, before the decision (audited by ids)."""
     r = service.get(session, request_id)
     service.unlink(session, ws.vault, ws.policy.policy, r, subject_id, actor=who.actor, now=datetime.now(UTC))
+    session.commit()
+    return _match_out(session, r)
+
+
+class SearchIn(BaseModel):
+    """Details the requester gave another way (a letter, a call); used once for the lookup, not kept."""
+
+    name: Annotated[str, Field(max_length=200)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    birth_date: date | None = None
+    member_number: Annotated[str, Field(max_length=40)] | None = None
+
+
+@router.post("/{request_id}/search", response_model=MatchOut)
+def search(
+    request_id: str, body: SearchIn, who: Decider, session: DbSession, ws: CurrentWorkspace
+) -> MatchOut:
+    """Look for the person by blind index; those found become candidates (not linked). Audited with who
+    searched and how many were found, never the values."""
+    r = service.get(session, request_id)
+    service.search_candidates(session, ws.vault, r, actor=who.actor, **body.model_dump())
     session.commit()
     return _match_out(session, r)
 

@@ -84,14 +84,16 @@ MEMBER_FIELDS = ("employee_number", "customer_number")
 def identifier_indexes(
     vault: Vault,
     *,
-    name: str,
+    name: str | None,
     phone: str | None = None,
     birth_date: date | None = None,
     member_number: str | None = None,
 ) -> dict[str, str]:
     """The blind indexes of what the requester gave (field -> index), kept on the request instead of
     the values. The e-mail address has its own column."""
-    indexes = {"name": vault.blind_index("name", name)}
+    indexes: dict[str, str] = {}
+    if name and name.strip():
+        indexes["name"] = vault.blind_index("name", name)
     if phone and any(ch.isdigit() for ch in phone):
         indexes["phone"] = vault.blind_index("phone", phone)
     if birth_date is not None:
@@ -113,18 +115,35 @@ class Match:
         return confidence(self.score)
 
 
+def combined(subject_id: str, reasons: Iterable[str]) -> Match:
+    """One subject's match from all the reasons found for it (the name alone adds only beside another
+    identifier, and nothing beside the name with the date of birth)."""
+    kept = {Reason(r) for r in reasons}
+    if Reason.NAME_BIRTH_DATE in kept:
+        kept.discard(Reason.NAME)
+    return Match(subject_id, min(100, sum(WEIGHTS[r] for r in kept)), tuple(sorted(kept)))
+
+
 def find(session: Session, vault: Vault, request: SubjectRequest) -> list[Match]:
     """The subjects the request's identifiers find, the best first. The e-mail address counts only once
     the requester has proven it."""
+    email = request.email_index if request.verified_at is not None else None
+    return find_by_indexes(session, vault, dict(request.identifiers or {}), email_index=email)
+
+
+def find_by_indexes(
+    session: Session, vault: Vault, indexes: dict[str, str], *, email_index: str | None = None
+) -> list[Match]:
+    """The subjects these blind indexes find (field -> index, as :func:`identifier_indexes` makes them),
+    the best first."""
     found: dict[str, set[Reason]] = defaultdict(set)
-    indexes = dict(request.identifiers or {})
 
     def hits(field: str) -> set[str]:
         index = indexes.get(field)
         return set(vault.find_by_index(session, field, index)) if index else set()
 
-    if request.verified_at is not None:
-        for subject in vault.find_by_index(session, "email", request.email_index):
+    if email_index is not None:
+        for subject in vault.find_by_index(session, "email", email_index):
             found[subject].add(Reason.EMAIL)
     for subject in hits("phone"):
         found[subject].add(Reason.PHONE)
@@ -137,10 +156,7 @@ def find(session: Session, vault: Vault, request: SubjectRequest) -> list[Match]
     for subject in named:
         if subject in found and Reason.NAME_BIRTH_DATE not in found[subject]:
             found[subject].add(Reason.NAME)
-    matches = [
-        Match(subject, min(100, sum(WEIGHTS[r] for r in reasons)), tuple(sorted(reasons)))
-        for subject, reasons in found.items()
-    ]
+    matches = [combined(subject, reasons) for subject, reasons in found.items()]
     return sorted(matches, key=lambda m: (-m.score, m.subject_id))
 
 

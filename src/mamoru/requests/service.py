@@ -577,6 +577,59 @@ def unlink(
     _audit(session, "request.subject_unlinked", request, actor=actor, subjects=(subject_id,))
 
 
+def search_candidates(
+    session: Session,
+    vault: Vault,
+    request: SubjectRequest,
+    *,
+    actor: str,
+    name: str | None = None,
+    phone: str | None = None,
+    birth_date: date | None = None,
+    member_number: str | None = None,
+) -> list[RequestCandidate]:
+    """The office looks for the person by details the requester gave another way (a letter, a call):
+    the persons found become candidates, not linked; the office then links one by hand. Looked up by
+    blind index only; the audit entry says who searched and how many were found, never the values."""
+    if request.status not in LINKABLE:
+        raise RequestConflict(
+            f"persons are searched for after the e-mail code and before the decision; this request is {request.status}"
+        )
+    indexes = matching.identifier_indexes(
+        vault, name=name, phone=phone, birth_date=birth_date, member_number=member_number
+    )
+    if set(indexes) <= {"name"}:
+        raise Invalid(
+            [
+                problem(
+                    "phone",
+                    "give a phone number, a date of birth with the name, or a customer or staff number",
+                    "search_needs_identifier",
+                )
+            ]
+        )
+    found = matching.find_by_indexes(session, vault, indexes)
+    kept = {c.subject_id: c for c in candidates(session, request)}
+    rows: list[RequestCandidate] = []
+    for match in found:
+        row = kept.get(match.subject_id)
+        if row is None:
+            row = RequestCandidate(
+                request_id=request.id,
+                subject_id=match.subject_id,
+                score=match.score,
+                reasons=[r.value for r in match.reasons],
+            )
+            session.add(row)
+        else:
+            merged = matching.combined(match.subject_id, [*row.reasons, *(r.value for r in match.reasons)])
+            row.score, row.reasons = merged.score, [r.value for r in merged.reasons]
+        rows.append(row)
+    session.flush()
+    _audit(session, "request.candidates_searched", request, actor=actor, reasons=(f"found:{len(rows)}",))
+    return rows
+
+
 def add_document(
     session: Session, vault: Vault, request: SubjectRequest, document: Document, *, now: datetime
 ) -> RequestDocument:

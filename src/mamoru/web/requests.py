@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError, Problem
+from mamoru.errors import Invalid, MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind, asks
 from mamoru.mail import address_problem, has_control
@@ -540,6 +540,42 @@ def link_subject(
     r = service.get(session, request_id)
     service.link(
         session, ws.vault, ws.policy.policy, r, subject_id, actor=f"staff:{who.login}", now=datetime.now(UTC)
+    )
+    return _back(r.id, lang)
+
+
+def _day(value: str, field: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise Invalid([Problem((field,), "enter the date as 1980-04-02", "date_parsing")]) from None
+
+
+@console_router.post("/{request_id}/search", dependencies=BACK)
+def search_persons(
+    request_id: str,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form()],
+    name: Annotated[str, Form(max_length=200)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    birth_date: Annotated[str, Form(max_length=20)] = "",
+    member_number: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Look for the person by details the requester gave another way; those found become candidates."""
+    check(who, "requests.decide", csrf)
+    r = service.get(session, request_id)
+    service.search_candidates(
+        session,
+        ws.vault,
+        r,
+        actor=f"staff:{who.login}",
+        name=name.strip() or None,
+        phone=phone.strip() or None,
+        birth_date=_day(birth_date.strip(), "birth_date"),
+        member_number=member_number.strip() or None,
     )
     return _back(r.id, lang)
 
