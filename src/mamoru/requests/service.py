@@ -1,8 +1,10 @@
 """Intake, verification and the office's decision on a data-subject request.
 
 A request is received (portal, API, or entered by the office), the requester proves control of the
-e-mail address by a one-time code, agents' documents are checked by the office (APPI Art. 37), and the
-office approves or refuses with a ground and reasons (Art. 36). Fulfilment is :mod:`mamoru.requests.jobs`.
+e-mail address by a one-time code, the person is found by every identifier given (:mod:`.matching`;
+the office links or unlinks persons by hand), agents' documents and, where the match is weak or the
+data special care-required, an identity document are checked by the office (APPI Arts. 33, 37), and
+the office approves or refuses with a ground and reasons (Art. 36). Fulfilment is :mod:`mamoru.requests.jobs`.
 No personal value is in a row or an audit entry: the requester's details are sealed per request.
 """
 
