@@ -473,3 +473,17 @@ def test_appi_33_the_office_searches_by_details_given_another_way_and_the_audit_
     searched = [b for b in _audit_bodies(workspace) if b["action"] == "request.candidates_searched"]
     assert [(b["actor"], b["reasons"]) for b in searched] == [(OFFICER, ["found:1"])]
     assert "山田" not in repr(_audit_bodies(workspace)) and "1980" not in repr(searched)
+
+
+def test_appi_33_approval_itself_refuses_a_request_whose_identity_document_is_not_accepted(
+    workspace: Workspace,
+) -> None:
+    """Belt and braces: even a request marked verified (a status set by other means) is not approved while
+    it needs an identity document nobody accepted."""
+    _person(workspace, NO_EMAIL)
+    request_id = _verified(workspace, phone="03-5555-0101")
+    with workspace.db.session() as session:
+        request = service.get(session, request_id)
+        request.status = Status.VERIFIED.value
+        with pytest.raises(RequestConflict, match="identity document"):
+            service.approve(session, request, actor=OFFICER, now=NOW, fee_received=True)
