@@ -76,7 +76,12 @@ def _setup(home: Path) -> tuple[Any, list[str]]:
             request_id, code = done.request.id, done.code
         with ws.db.session() as session:
             service.verify_code(
-                session, ws.vault, service.get(session, request_id), code, now=datetime.now(UTC)
+                session,
+                ws.vault,
+                service.get(session, request_id),
+                code,
+                now=datetime.now(UTC),
+                policy=ws.policy.policy,
             )
         verified.append(request_id)
     return ws, verified

@@ -109,7 +109,11 @@ def test_appi_23_forty_wrong_codes_at_once_lock_the_request_at_the_threshold(
     def wrong() -> str:
         with ws.db.session() as session:
             request = service.by_token(session, token)
-            return str(service.verify_code(session, ws.vault, request, wrong_code, now=datetime.now(UTC)))
+            return str(
+                service.verify_code(
+                    session, ws.vault, request, wrong_code, now=datetime.now(UTC), policy=ws.policy.policy
+                )
+            )
 
     results = at_once(wrong)
     assert results.count("wrong") == MAX_CODE_ATTEMPTS - 1
@@ -117,7 +121,12 @@ def test_appi_23_forty_wrong_codes_at_once_lock_the_request_at_the_threshold(
     with ws.db.session() as session:
         request = service.get(session, request_id)
         assert request.status == Status.LOCKED and request.code_attempts == MAX_CODE_ATTEMPTS
-        assert service.verify_code(session, ws.vault, request, code, now=datetime.now(UTC)) == "locked"
+        assert (
+            service.verify_code(
+                session, ws.vault, request, code, now=datetime.now(UTC), policy=ws.policy.policy
+            )
+            == "locked"
+        )
     assert actions(ws).count("request.locked") == 1
 
 

@@ -436,7 +436,10 @@ def test_appi_37_agent_with_accepted_proof_of_authority_is_verified(
             now=now,
             documents=(Document("authority", "application/pdf", b"%PDF-1.4 power of attorney"),),
         )
-        assert service.verify_code(session, ws.vault, done.request, done.code, now=now) == "ok"
+        assert (
+            service.verify_code(session, ws.vault, done.request, done.code, now=now, policy=ws.policy.policy)
+            == "ok"
+        )
         assert done.request.status == Status.PENDING_VERIFICATION
         service.check_documents(session, done.request, actor=OFFICER, accept=True, now=now)
         assert done.request.status == Status.VERIFIED
@@ -498,12 +501,19 @@ def test_wrong_codes_lock_the_request_after_the_limit(workspace: Workspace) -> N
     with workspace.db.session() as session:
         request = service.get(session, request_id)
         results = [
-            service.verify_code(session, workspace.vault, request, wrong, now=now)
+            service.verify_code(
+                session, workspace.vault, request, wrong, now=now, policy=workspace.policy.policy
+            )
             for _ in range(MAX_CODE_ATTEMPTS)
         ]
         assert results[:-1] == ["wrong"] * (MAX_CODE_ATTEMPTS - 1) and results[-1] == "locked"
         # The right code no longer helps.
-        assert service.verify_code(session, workspace.vault, request, code, now=now) == "locked"
+        assert (
+            service.verify_code(
+                session, workspace.vault, request, code, now=now, policy=workspace.policy.policy
+            )
+            == "locked"
+        )
         assert request.status == Status.LOCKED
 
 
@@ -512,9 +522,19 @@ def test_an_expired_code_is_refused_and_a_new_one_works(workspace: Workspace) ->
     later = datetime.now(UTC) + timedelta(hours=1)
     with workspace.db.session() as session:
         request = service.get(session, request_id)
-        assert service.verify_code(session, workspace.vault, request, code, now=later) == "expired"
+        assert (
+            service.verify_code(
+                session, workspace.vault, request, code, now=later, policy=workspace.policy.policy
+            )
+            == "expired"
+        )
         fresh = service.new_code(session, workspace.vault, request, now=later)
-        assert service.verify_code(session, workspace.vault, request, fresh, now=later) == "ok"
+        assert (
+            service.verify_code(
+                session, workspace.vault, request, fresh, now=later, policy=workspace.policy.policy
+            )
+            == "ok"
+        )
 
 
 def test_no_personal_value_of_a_request_reaches_the_database_rows_or_the_audit_log(
@@ -600,7 +620,9 @@ def test_every_opening_of_a_request_is_audited_with_who_and_what_but_no_value(wo
             now=now,
             documents=(Document("authority", "application/pdf", b"%PDF-1.4 power of attorney"),),
         )
-        service.verify_code(session, workspace.vault, done.request, done.code, now=now)
+        service.verify_code(
+            session, workspace.vault, done.request, done.code, now=now, policy=workspace.policy.policy
+        )
         service.check_documents(session, done.request, actor=OFFICER, accept=True, now=now)
         service.approve(session, done.request, actor=OFFICER, now=now, fee_received=True)
         request_id = done.request.id

@@ -6,13 +6,15 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from mamoru.cli.commands import HELP
-from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
+from mamoru.cli.common import EXIT_FINDING, emit_json, fail, in_session, opened_workspace, out
 from mamoru.errors import MamoruError
-from mamoru.requests import jobs, labels, service
+from mamoru.requests import jobs, labels, matching, service
 from mamoru.requests.plan import steps_of
 from mamoru.requests.tables import SubjectRequest
+from mamoru.workspace import Workspace
 
 app = typer.Typer(help=HELP["requests"])
 
@@ -30,6 +32,7 @@ def _summary(r: SubjectRequest, now: datetime) -> dict[str, object]:
         "escalated": r.escalated_at is not None,
         "late": r.breached_at is not None,
         "subjects": len(r.subjects),
+        "identity_needs": list(r.identity_needs or ()),
     }
 
 
@@ -130,3 +133,85 @@ def sweep() -> None:
     with opened_workspace() as ws, ws.db.session() as session:
         escalated, breached = service.sweep_deadlines(session, now=datetime.now(UTC))
     out.print(f"escalated: {len(escalated)}, past the deadline: {len(breached)}")
+
+
+RequestRef = Annotated[str, typer.Argument(help="Request id or reference, e.g. R20261125-7F3K2A.")]
+SubjectRef = Annotated[str, typer.Argument(help="The person's reference (subject id).")]
+By = Annotated[str, typer.Option("--by", help="Who decides (staff:LOGIN); recorded in the audit log.")]
+
+
+def _matches(session: Session, r: SubjectRequest) -> dict[str, object]:
+    return {
+        "request": r.ref,
+        "status": r.status,
+        "identity_needs": list(r.identity_needs or ()),
+        "identity": service.identity_status(session, r),
+        "candidates": [
+            {
+                "subject_id": c.subject_id,
+                "score": c.score,
+                "confidence": matching.confidence(c.score).value,
+                "reasons": list(c.reasons),
+                "linked": c.subject_id in (r.subjects or []),
+                "decision": c.decision,
+                "decided_by": c.decided_by,
+            }
+            for c in service.candidates(session, r)
+        ],
+    }
+
+
+@app.command()
+def candidates(request: RequestRef) -> None:
+    """Show the persons a request may be about: confidence, reasons (codes), linked or not, and the
+    identity document's state. References and codes only, no personal values."""
+    emit_json(in_session(lambda s, ws: _matches(s, service.get(s, request))))
+
+
+@app.command()
+def link(request: RequestRef, subject: SubjectRef, by: By) -> None:
+    """Link a person to a request by hand, before the decision (audited by ids). A person linked below a
+    strong match needs an identity document checked before approval."""
+
+    def act(session: Session, ws: Workspace) -> dict[str, object]:
+        r = service.get(session, request)
+        service.link(session, ws.vault, ws.policy.policy, r, subject, actor=by, now=datetime.now(UTC))
+        return _matches(session, r)
+
+    emit_json(in_session(act))
+
+
+@app.command()
+def unlink(request: RequestRef, subject: SubjectRef, by: By) -> None:
+    """Take a wrongly matched person off a request, before the decision (audited by ids)."""
+
+    def act(session: Session, ws: Workspace) -> dict[str, object]:
+        r = service.get(session, request)
+        service.unlink(session, ws.vault, ws.policy.policy, r, subject, actor=by, now=datetime.now(UTC))
+        return _matches(session, r)
+
+    emit_json(in_session(act))
+
+
+@app.command()
+def documents(
+    request: RequestRef,
+    by: By,
+    accept: Annotated[bool, typer.Option("--accept/--reject", help="Accept or reject the documents.")],
+) -> None:
+    """Record the office's check of the documents sent (an agent's authority, an identity document)."""
+
+    def act(session: Session, ws: Workspace) -> dict[str, object]:
+        r = service.get(session, request)
+        service.check_documents(session, r, actor=by, accept=accept, now=datetime.now(UTC))
+        return _matches(session, r)
+
+    emit_json(in_session(act))
+
+
+@app.command()
+def reindex() -> None:
+    """Give a blind index to the names, dates of birth and customer numbers stored before requests
+    searched by them (run once after upgrading; opens only those values, safe to repeat)."""
+    count = in_session(lambda s, ws: ws.vault.reindex(s))
+    out.print(f"indexed: {count}")

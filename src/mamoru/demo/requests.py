@@ -46,7 +46,12 @@ def load_demo_requests(ws: Workspace, plan: DemoPlan, now: datetime) -> list[str
         with ws.db.session() as session:
             request = service.get(session, request_id)
             service.verify_code(
-                session, ws.vault, request, code, now=request.received_at + timedelta(minutes=5)
+                session,
+                ws.vault,
+                request,
+                code,
+                now=request.received_at + timedelta(minutes=5),
+                policy=ws.policy.policy,
             )
 
     def approve(request_id: str, days_ago: float) -> None:
@@ -65,7 +70,9 @@ def load_demo_requests(ws: Workspace, plan: DemoPlan, now: datetime) -> list[str
     with ws.db.session() as session:
         request = service.get(session, locked)
         for _ in range(service.MAX_CODE_ATTEMPTS):
-            service.verify_code(session, ws.vault, request, "000000", now=request.received_at)
+            service.verify_code(
+                session, ws.vault, request, "000000", now=request.received_at, policy=ws.policy.policy
+            )
     agent, code = submit(
         RequestKind.DISCLOSURE,
         customers[12].values["email"],
@@ -76,6 +83,12 @@ def load_demo_requests(ws: Workspace, plan: DemoPlan, now: datetime) -> list[str
         docs=(Document("authority", "image/png", _PNG),),
     )
     verify(agent, code)
+    # Written from an address we do not hold: the phone number finds the customer, a medium match, so
+    # the request waits for an identity document (APPI Art. 33; see requests.matching).
+    other_address, code = submit(
+        RequestKind.DISCLOSURE, "another-address@example.jp", 1.5, phone=customers[18].values["phone"]
+    )
+    verify(other_address, code)
     correction, code = submit(
         RequestKind.CORRECTION,
         customers[13].values["email"],
@@ -104,8 +117,20 @@ def load_demo_requests(ws: Workspace, plan: DemoPlan, now: datetime) -> list[str
             now=now - timedelta(days=2),
         )
     jobs.run(ws, refused)
-    held, code = submit(RequestKind.ERASE, employee.values["email"], 12, grounds=["no_longer_needed"])
+    # An employee's data includes health check-ups (special care-required): the office checks an
+    # identity document before approving (APPI Art. 33; see requests.matching).
+    held, code = submit(
+        RequestKind.ERASE,
+        employee.values["email"],
+        12,
+        grounds=["no_longer_needed"],
+        docs=(Document("identity", "image/png", _PNG),),
+    )
     verify(held, code)
+    with ws.db.session() as session:
+        service.check_documents(
+            session, service.get(session, held), actor=OFFICER, accept=True, now=now - timedelta(days=10)
+        )
     approve(held, 10)
     stop, code = submit(
         RequestKind.STOP_USE,

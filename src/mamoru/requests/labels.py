@@ -17,6 +17,11 @@ STATUSES = "req_status_"
 AGENTS = "req_agent_"
 #: Why a request stopped in "needs attention" (main's connector work; its words are in the catalog).
 ATTENTION = "req_attention_"
+#: How well a candidate person matched a request, why, and why an identity document is needed.
+CONFIDENCE = "req_confidence_"
+MATCH_REASONS = "req_match_"
+IDENTITY_NEEDS = "req_identity_need_"
+IDENTITY_STATUS = "req_identity_"
 #: The kinds of agent a requester may name (APPI Art. 37(2)).
 AGENT_KINDS: tuple[str, ...] = ("legal_representative", "appointed")
 

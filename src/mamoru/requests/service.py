@@ -1,8 +1,10 @@
 """Intake, verification and the office's decision on a data-subject request.
 
 A request is received (portal, API, or entered by the office), the requester proves control of the
-e-mail address by a one-time code, agents' documents are checked by the office (APPI Art. 37), and the
-office approves or refuses with a ground and reasons (Art. 36). Fulfilment is :mod:`mamoru.requests.jobs`.
+e-mail address by a one-time code, the person is found by every identifier given (:mod:`.matching`;
+the office links or unlinks persons by hand), agents' documents and, where the match is weak or the
+data special care-required, an identity document are checked by the office (APPI Arts. 33, 37), and
+the office approves or refuses with a ground and reasons (Art. 36). Fulfilment is :mod:`mamoru.requests.jobs`.
 No personal value is in a row or an audit entry: the requester's details are sealed per request.
 """
 
@@ -14,7 +16,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -35,12 +37,14 @@ from mamoru.law.requests import (
     RefusalGround,
     RequestKind,
 )
+from mamoru.ledger.tables import DataSubject
 from mamoru.mail import CONTROL_IN_ADDRESS, address_problem, has_control
 from mamoru.policy.model import Policy
+from mamoru.requests import matching
 from mamoru.requests.plan import plan
 from mamoru.requests.sealed import details, seal_details
 from mamoru.requests.status import OPEN_STATUSES, Status
-from mamoru.requests.tables import RequestDocument, RequestStep, SubjectRequest
+from mamoru.requests.tables import RequestCandidate, RequestDocument, RequestStep, SubjectRequest
 from mamoru.settings import Settings
 from mamoru.store.paging import PER_PAGE, Page, page_of
 from mamoru.vault.service import Vault
@@ -91,6 +95,10 @@ class RequestIn(BaseModel):
         str, BeforeValidator(_no_control), StringConstraints(strip_whitespace=True, max_length=254)
     ]
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    #: Further identifiers that help find the person (APPI Art. 33): only their blind indexes are kept
+    #: in the request's row; the values are sealed with the other details.
+    birth_date: date | None = None
+    member_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
     lang: Literal["ja", "en"] = "ja"
     method: Literal["electronic", "paper"] = "electronic"
     #: Where a paper answer goes ("by post"); sealed with the other details.
@@ -185,6 +193,14 @@ class Submitted:
     code: str
 
 
+def _check_documents_shape(documents: tuple[Document, ...]) -> None:
+    for i, doc in enumerate(documents):
+        if doc.content_type not in DOCUMENT_TYPES:
+            raise Invalid([(f"documents.{i}", "send a PDF, PNG or JPEG file")])
+        if not 0 < len(doc.content) <= MAX_DOCUMENT_BYTES:
+            raise Invalid([(f"documents.{i}", "a document must be between 1 byte and 5 MB")])
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -211,11 +227,7 @@ def submit(
 ) -> Submitted:
     """Receive a request: validate, seal the details, start the clock, issue a code and a status token."""
     check_request(policy, data)
-    for i, doc in enumerate(documents):
-        if doc.content_type not in DOCUMENT_TYPES:
-            raise Invalid([(f"documents.{i}", "send a PDF, PNG or JPEG file")])
-        if not 0 < len(doc.content) <= MAX_DOCUMENT_BYTES:
-            raise Invalid([(f"documents.{i}", "a document must be between 1 byte and 5 MB")])
+    _check_documents_shape(documents)
     clock = clock_for(
         now,
         ack_business_days=settings.request_ack_business_days,
@@ -241,6 +253,14 @@ def submit(
         recipients=list(data.recipients),
         status_token_sha256=token_hash(token),
         email_index=vault.blind_index("email", data.email),
+        identifiers=matching.identifier_indexes(
+            vault,
+            name=data.name,
+            phone=data.phone,
+            birth_date=data.birth_date,
+            member_number=data.member_number,
+        ),
+        identity_needs=[],
         code_hash=vault.keyed_hash(f"code:{request_id}", code),
         code_expires_at=now + CODE_VALID,
         codes_sent=1,
@@ -259,6 +279,8 @@ def submit(
             "name": data.name,
             "email": data.email,
             "phone": data.phone,
+            "birth_date": data.birth_date.isoformat() if data.birth_date else None,
+            "member_number": data.member_number,
             "postal_address": data.postal_address
             if data.kind in DISCLOSING and data.method == "paper"
             else None,
@@ -352,10 +374,18 @@ def _lock(session: Session, request: SubjectRequest) -> None:
 
 
 def verify_code(
-    session: Session, vault: Vault, request: SubjectRequest, code: str, *, now: datetime
+    session: Session,
+    vault: Vault,
+    request: SubjectRequest,
+    code: str,
+    *,
+    now: datetime,
+    policy: Policy,
 ) -> CodeResult:
-    """Check the e-mailed code. After MAX_CODE_ATTEMPTS wrong codes the request locks, however many
-    arrive at once: each attempt holds the request's row lock until its transaction ends."""
+    """Check the e-mailed code, then find the person by every identifier given (:mod:`.matching`).
+
+    After MAX_CODE_ATTEMPTS wrong codes the request locks, however many arrive at once: each attempt
+    holds the request's row lock until its transaction ends."""
     _lock(session, request)
     if request.status == Status.LOCKED:
         return CodeResult.LOCKED
@@ -375,9 +405,14 @@ def verify_code(
     request.code_hash = None
     request.verified_at = now
     request.acknowledged_at = request.acknowledged_at or now
-    request.subjects = match_subjects(session, vault, request)
-    _advance_verification(session, request)
-    _audit(session, "request.email_verified", request, subjects=tuple(request.subjects))
+    _match(session, vault, policy, request)
+    _audit(
+        session,
+        "request.email_verified",
+        request,
+        subjects=tuple(request.subjects),
+        reasons=tuple(f"identity_needed:{need}" for need in request.identity_needs or ()),
+    )
     return CodeResult.OK
 
 
@@ -430,17 +465,236 @@ def renew_links(
     return renewed
 
 
-def match_subjects(session: Session, vault: Vault, request: SubjectRequest) -> list[str]:
-    """The data subjects the verified e-mail address belongs to (found by blind index)."""
-    return vault.find_by_index(session, "email", request.email_index)
+def _match(session: Session, vault: Vault, policy: Policy, request: SubjectRequest) -> None:
+    """Record every candidate with its score and reasons, link those found well enough, and work out
+    whether an identity document is needed."""
+    found = matching.find(session, vault, request)
+    kept = {c.subject_id: c for c in candidates(session, request)}
+    for match in found:
+        row = kept.get(match.subject_id)
+        if row is None:
+            session.add(
+                RequestCandidate(
+                    request_id=request.id,
+                    subject_id=match.subject_id,
+                    score=match.score,
+                    reasons=[r.value for r in match.reasons],
+                )
+            )
+        else:
+            row.score, row.reasons = match.score, [r.value for r in match.reasons]
+    session.flush()
+    request.subjects = [m.subject_id for m in found if m.score >= matching.LINK_FROM]
+    _reassess(session, vault, policy, request)
+
+
+def _reassess(session: Session, vault: Vault, policy: Policy, request: SubjectRequest) -> None:
+    request.identity_needs = [n.value for n in matching.identity_needs(session, vault, policy, request)]
+    _advance_verification(session, request)
+
+
+def candidates(session: Session, request: SubjectRequest) -> list[RequestCandidate]:
+    """The persons the request may be about, the best match first (linked or not)."""
+    return list(
+        session.scalars(
+            select(RequestCandidate)
+            .where(RequestCandidate.request_id == request.id)
+            .order_by(RequestCandidate.score.desc(), RequestCandidate.subject_id)
+        )
+    )
+
+
+#: Persons are linked and unlinked by hand only after the code and before the decision.
+LINKABLE = frozenset({Status.PENDING_VERIFICATION, Status.VERIFIED})
+
+
+def link(
+    session: Session,
+    vault: Vault,
+    policy: Policy,
+    request: SubjectRequest,
+    subject_id: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> RequestCandidate:
+    """The office links a person to the request by hand (APPI Art. 33), audited by ids only. A person
+    linked below a strong match needs an identity document checked before approval."""
+    _lock(session, request)
+    if request.status not in LINKABLE:
+        raise RequestConflict(
+            f"persons are linked after the e-mail code and before the decision; this request is {request.status}"
+        )
+    subject = session.get(DataSubject, subject_id.strip())
+    if subject is None or subject.erased_at is not None:
+        raise Invalid([problem("subject_id", "no person with this reference is held", "subject_unknown")])
+    row = session.get(RequestCandidate, (request.id, subject.id))
+    if row is None:
+        row = RequestCandidate(
+            request_id=request.id, subject_id=subject.id, score=0, reasons=[matching.Reason.BY_HAND.value]
+        )
+        session.add(row)
+    row.decision, row.decided_by, row.decided_at = "linked", actor, now
+    if subject.id not in (request.subjects or []):
+        request.subjects = [*(request.subjects or []), subject.id]
+    session.flush()
+    _reassess(session, vault, policy, request)
+    _audit(
+        session,
+        "request.subject_linked",
+        request,
+        actor=actor,
+        subjects=(subject.id,),
+        reasons=(f"confidence:{matching.confidence(row.score).value}",),
+    )
+    return row
+
+
+def unlink(
+    session: Session,
+    vault: Vault,
+    policy: Policy,
+    request: SubjectRequest,
+    subject_id: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The office takes a person off the request by hand (a wrong match), audited by ids only."""
+    _lock(session, request)
+    if request.status not in LINKABLE:
+        raise RequestConflict(
+            f"persons are unlinked after the e-mail code and before the decision; this request is {request.status}"
+        )
+    if subject_id not in (request.subjects or []):
+        raise Invalid(
+            [problem("subject_id", "this person is not linked to the request", "subject_not_linked")]
+        )
+    row = session.get(RequestCandidate, (request.id, subject_id))
+    if row is not None:
+        row.decision, row.decided_by, row.decided_at = "unlinked", actor, now
+    request.subjects = [s for s in request.subjects if s != subject_id]
+    session.flush()
+    _reassess(session, vault, policy, request)
+    _audit(session, "request.subject_unlinked", request, actor=actor, subjects=(subject_id,))
+
+
+def search_candidates(
+    session: Session,
+    vault: Vault,
+    request: SubjectRequest,
+    *,
+    actor: str,
+    name: str | None = None,
+    phone: str | None = None,
+    birth_date: date | None = None,
+    member_number: str | None = None,
+) -> list[RequestCandidate]:
+    """The office looks for the person by details the requester gave another way (a letter, a call):
+    the persons found become candidates, not linked; the office then links one by hand. Looked up by
+    blind index only; the audit entry says who searched and how many were found, never the values."""
+    if request.status not in LINKABLE:
+        raise RequestConflict(
+            f"persons are searched for after the e-mail code and before the decision; this request is {request.status}"
+        )
+    indexes = matching.identifier_indexes(
+        vault, name=name, phone=phone, birth_date=birth_date, member_number=member_number
+    )
+    if set(indexes) <= {"name"}:
+        raise Invalid(
+            [
+                problem(
+                    "phone",
+                    "give a phone number, a date of birth with the name, or a customer or staff number",
+                    "search_needs_identifier",
+                )
+            ]
+        )
+    found = matching.find_by_indexes(session, vault, indexes)
+    kept = {c.subject_id: c for c in candidates(session, request)}
+    rows: list[RequestCandidate] = []
+    for match in found:
+        row = kept.get(match.subject_id)
+        if row is None:
+            row = RequestCandidate(
+                request_id=request.id,
+                subject_id=match.subject_id,
+                score=match.score,
+                reasons=[r.value for r in match.reasons],
+            )
+            session.add(row)
+        else:
+            merged = matching.combined(match.subject_id, [*row.reasons, *(r.value for r in match.reasons)])
+            row.score, row.reasons = merged.score, [r.value for r in merged.reasons]
+        rows.append(row)
+    session.flush()
+    _audit(session, "request.candidates_searched", request, actor=actor, reasons=(f"found:{len(rows)}",))
+    return rows
+
+
+def add_document(
+    session: Session, vault: Vault, request: SubjectRequest, document: Document, *, now: datetime
+) -> RequestDocument:
+    """A document the requester sends after the request (an identity document the office asked for)."""
+    if request.status not in (Status.AWAITING_CODE, *LINKABLE):
+        raise RequestConflict("documents are received until the office decides")
+    _check_documents_shape((document,))
+    row = RequestDocument(
+        request_id=request.id,
+        kind=document.kind,
+        content_type=document.content_type,
+        size=len(document.content),
+        sealed=vault.seal_private(request.id, f"document:{document.kind}", document.content),
+        uploaded_at=now,
+    )
+    session.add(row)
+    session.flush()
+    _audit(session, "request.document_received", request, reasons=(f"document:{document.kind}",))
+    return row
+
+
+def identity_checked(session: Session, request: SubjectRequest) -> bool:
+    """An identity document was sent and the office accepted it."""
+    docs = session.scalars(
+        select(RequestDocument).where(
+            RequestDocument.request_id == request.id, RequestDocument.kind == "identity"
+        )
+    )
+    return any(d.accepted for d in docs)
+
+
+def identity_status(session: Session, request: SubjectRequest) -> str:
+    """Where the identity document stands, as a code the pages put into words: ``not_needed``,
+    ``needed`` (none sent yet), ``sent`` (waiting for the office), ``accepted`` or ``rejected``."""
+    docs = list(
+        session.scalars(
+            select(RequestDocument)
+            .where(RequestDocument.request_id == request.id, RequestDocument.kind == "identity")
+            .order_by(RequestDocument.id)
+        )
+    )
+    if any(d.accepted for d in docs):
+        return "accepted"
+    if not request.identity_needs and not docs:
+        return "not_needed"
+    if not docs:
+        return "needed"
+    if docs[-1].accepted is None:
+        return "sent"
+    return "rejected"
 
 
 def _advance_verification(session: Session, request: SubjectRequest) -> None:
-    """Verified once the e-mail is proven and, for an agent, the proof of authority is accepted."""
-    if request.by_agent:
+    """Verified once the e-mail is proven, an agent's proof of authority is accepted, and, where the match
+    is weak or the data special care-required, an identity document is accepted."""
+    if request.by_agent or request.identity_needs:
         docs = list(session.scalars(select(RequestDocument).where(RequestDocument.request_id == request.id)))
-        authority = [d for d in docs if d.kind == "authority"]
-        if not authority or not all(d.accepted for d in docs):
+        kinds = {d.kind for d in docs}
+        if (
+            (request.by_agent and "authority" not in kinds)
+            or (request.identity_needs and "identity" not in kinds)
+            or not all(d.accepted for d in docs)
+        ):
             request.status = Status.PENDING_VERIFICATION.value
             return
     request.status = Status.VERIFIED.value
@@ -476,7 +730,15 @@ def approve(
     fee_received: bool = False,
     connectors: tuple[str, ...] = (),
 ) -> list[RequestStep]:
-    """Approve a verified request and write its fulfilment plan; the job then runs the plan."""
+    """Approve a verified request and write its fulfilment plan; the job then runs the plan.
+
+    A request that needs an identity document (a weak match, special care-required data) is approved
+    only once the office has accepted one."""
+    if request.identity_needs and not identity_checked(session, request):
+        raise RequestConflict(
+            "an identity document checked by the office is needed first "
+            f"({', '.join(request.identity_needs)}); ask the requester for one, or refuse"
+        )
     if request.status != Status.VERIFIED:
         raise RequestConflict(f"only a verified request can be approved; this one is {request.status}")
     if request.fee_status == "due" and request.subjects:

@@ -59,6 +59,28 @@ class SubjectRequest(Base):
     #: When the status link was last renewed and mailed again at the requester's asking, and how often.
     link_sent_at: Mapped[datetime | None] = mapped_column(default=None)
     links_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Blind indexes of the other identifiers the requester gave (field -> index; never the values).
+    identifiers: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
+    #: Why an identity document must be checked before approval (requests.matching.IdentityNeed).
+    identity_needs: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+
+
+class RequestCandidate(Base):
+    """A data subject a request may be about: how well it matched and why (reason codes), and the
+    office's last decision by hand. ``SubjectRequest.subjects`` holds those linked."""
+
+    __tablename__ = "request_candidates"
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("subject_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: linked | unlinked, when the office decided by hand; None while only matched.
+    decision: Mapped[str | None] = mapped_column(String(16), default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RequestStep(Base):

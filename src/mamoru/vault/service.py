@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Protocol
 
 from sqlalchemy import Engine, delete, event, select
@@ -23,8 +25,9 @@ from mamoru.vault.keys import MasterKey
 from mamoru.vault.keystore import KeyStore, flush_deleted
 from mamoru.vault.tables import SubjectField
 
-#: Fields that get a blind index so a person can be found by them (requests, deduplication).
-SEARCHABLE_FIELDS = frozenset({"email", "phone", "employee_number"})
+#: Fields that get a blind index so a person can be found by them (requests, deduplication). A name or a
+#: date of birth alone finds many people; requests match them only together (see requests.matching).
+SEARCHABLE_FIELDS = frozenset({"email", "phone", "employee_number", "customer_number", "name", "birth_date"})
 BLIND_INDEX_KEY = "blind_index"
 
 
@@ -80,6 +83,26 @@ def normalize_for_index(field: str, value: str) -> str:
         return value.lower()
     if field == "phone":
         return "".join(ch for ch in value if ch.isdigit())
+    if field == "name":
+        # 山田 太郎, 山田　太郎 and 山田太郎 are one name; Latin letters in any case.
+        return "".join(value.split()).casefold()
+    if field == "birth_date":
+        return _iso_date(value)
+    if field == "customer_number":
+        return "".join(ch for ch in value if ch not in " -").upper()
+    return value
+
+
+def _iso_date(value: str) -> str:
+    """1980-04-02, 1980/4/2, 19800402 and 1980年4月2日 are one day; anything else is kept as given."""
+    parts = re.findall(r"\d+", value)
+    if len(parts) == 1 and len(parts[0]) == 8:
+        parts = [parts[0][:4], parts[0][4:6], parts[0][6:]]
+    if len(parts) == 3 and len(parts[0]) == 4:
+        try:
+            return date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
+        except ValueError:
+            return value
     return value
 
 
@@ -174,6 +197,27 @@ class Vault:
             )
         )
         return sorted(set(rows))
+
+    def reindex(self, session: Session) -> int:
+        """Give a blind index to the searchable values stored before their field became searchable;
+        returns how many. Opens only those values (a one-off after an upgrade, not a search)."""
+        rows = list(
+            session.scalars(
+                select(SubjectField).where(
+                    SubjectField.field.in_(sorted(SEARCHABLE_FIELDS)), SubjectField.blind_index.is_(None)
+                )
+            )
+        )
+        done = 0
+        for row in rows:
+            try:
+                key = self._data_key(row.subject_id, create=False)
+            except SubjectErased:
+                continue
+            value = crypto.open_sealed(key, row.subject_id, row.field, row.ciphertext)
+            row.blind_index = self.blind_index(row.field, value)
+            done += 1
+        return done
 
     def field_names(self, session: Session, subject_id: str) -> list[str]:
         """Which fields a subject has stored (names only; nothing is decrypted)."""

@@ -11,20 +11,24 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+# What request.form() holds for a file: Starlette's class (FastAPI's UploadFile is a subclass of it,
+# so an isinstance check against FastAPI's never matches a posted file).
+from starlette.datastructures import UploadFile
+
 from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
-from mamoru.errors import MamoruError, Problem
+from mamoru.errors import Invalid, MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind, asks
 from mamoru.mail import address_problem, has_control
 from mamoru.policy.notice import Lang
-from mamoru.requests import answer, jobs, labels, service
+from mamoru.requests import answer, jobs, labels, matching, service
 from mamoru.requests.letter import field_label, purpose_label
 from mamoru.requests.notify import send_code, send_link
 from mamoru.requests.service import Document
@@ -177,6 +181,8 @@ def submit_request(
         "name",
         "email",
         "phone",
+        "birth_date",
+        "member_number",
         "method",
         "postal_address",
         "agent_kind",
@@ -203,6 +209,10 @@ def submit_request(
     if raw["by_agent"] and isinstance(upload, UploadFile) and upload.filename:
         content = upload.file.read(service.MAX_DOCUMENT_BYTES + 1)
         documents.append(Document("authority", upload.content_type or "", content))
+    identity = form.get("identity_doc")
+    if isinstance(identity, UploadFile) and identity.filename:
+        content = identity.file.read(service.MAX_DOCUMENT_BYTES + 1)
+        documents.append(Document("identity", identity.content_type or "", content))
     kind = _chosen(raw.get("kind"))
     again(request, lambda problems: _new_form(request, ws, lang, kind=kind, errors=problems, values=raw))
     data = service.parse_request(raw)
@@ -222,7 +232,13 @@ def submit_request(
 
 
 def _status_page(
-    request: Request, ws: Workspace, session: Session, lang: Lang, token: str, message: str = ""
+    request: Request,
+    ws: Workspace,
+    session: Session,
+    lang: Lang,
+    token: str,
+    message: str = "",
+    status: int = 200,
 ) -> HTMLResponse:
     subject_request = service.by_token(session, token)
     response = page(
@@ -237,9 +253,11 @@ def _status_page(
         kind_label=labels.text(labels.KINDS, subject_request.kind, lang),
         status_label=labels.text(labels.STATUSES, subject_request.status, lang),
         outcome_label=labels.text(labels.OUTCOMES, subject_request.outcome, lang),
+        identity=service.identity_status(session, subject_request),
         fee_payment=payment.in_(lang) if (payment := ws.policy.policy.requests.fee_payment) else "",
     )
     response.headers.update(PRIVATE_HEADERS)
+    response.status_code = status
     return response
 
 
@@ -261,7 +279,9 @@ def verify_code(
 ) -> Response:
     CODE_TRIES.hit(request)
     subject_request = service.by_token(session, token)
-    result = service.verify_code(session, ws.vault, subject_request, code, now=datetime.now(UTC))
+    result = service.verify_code(
+        session, ws.vault, subject_request, code, now=datetime.now(UTC), policy=ws.policy.policy
+    )
     return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=code_{result.value}", status_code=303)
 
 
@@ -275,6 +295,36 @@ def resend_code(
     send_code(session, ws, subject_request, code, None)
     session.commit()
     return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=code_sent", status_code=303)
+
+
+@portal_router.post("/status/{token}/document")
+def send_identity_document(
+    token: str, request: Request, session: DbSession, ws: CurrentWorkspace, lang: Language, form: PostedForm
+) -> Response:
+    """The requester sends the identity document the office needs (a weak match, special care data)."""
+    SUBMISSIONS.hit(request, ws.settings.portal_submissions_per_minute)
+    subject_request = service.by_token(session, token)
+    upload = form.get("identity_doc")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return RedirectResponse(
+            f"/requests/status/{token}?lang={lang}&m=rq_identity_doc_missing", status_code=303
+        )
+    content = upload.file.read(service.MAX_DOCUMENT_BYTES + 1)
+    again(
+        request,
+        lambda problems: _status_page(
+            request, ws, session, lang, token, message="rq_identity_doc_invalid", status=422
+        ),
+    )
+    service.add_document(
+        session,
+        ws.vault,
+        subject_request,
+        Document("identity", upload.content_type or "", content),
+        now=datetime.now(UTC),
+    )
+    session.commit()
+    return RedirectResponse(f"/requests/status/{token}?lang={lang}&m=rq_identity_doc_sent", status_code=303)
 
 
 LINK_CSRF_COOKIE = "mamoru_link_csrf"
@@ -435,6 +485,18 @@ def detail(
         ],
         pending_steps=any(s.done_at is None for s in steps),
         breach_incidents=sorted(set(reportable_subjects(session, list(r.subjects)).values())),
+        candidates=[
+            (
+                c,
+                c.subject_id in (r.subjects or []),
+                labels.text(labels.CONFIDENCE, matching.confidence(c.score).value, lang),
+                [labels.text(labels.MATCH_REASONS, reason, lang) for reason in c.reasons],
+            )
+            for c in service.candidates(session, r)
+        ],
+        linkable=r.status in service.LINKABLE,
+        identity=service.identity_status(session, r),
+        identity_needs=[labels.text(labels.IDENTITY_NEEDS, n, lang) for n in r.identity_needs or ()],
         now=datetime.now(UTC),
     )
 
@@ -460,6 +522,78 @@ def documents(
     r = service.get(session, request_id)
     service.check_documents(
         session, r, actor=f"staff:{who.login}", accept=decision == "accept", now=datetime.now(UTC)
+    )
+    return _back(r.id, lang)
+
+
+@console_router.post("/{request_id}/link", dependencies=BACK)
+def link_subject(
+    request_id: str,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form()],
+    subject_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check(who, "requests.decide", csrf)
+    r = service.get(session, request_id)
+    service.link(
+        session, ws.vault, ws.policy.policy, r, subject_id, actor=f"staff:{who.login}", now=datetime.now(UTC)
+    )
+    return _back(r.id, lang)
+
+
+def _day(value: str, field: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise Invalid([Problem((field,), "enter the date as 1980-04-02", "date_parsing")]) from None
+
+
+@console_router.post("/{request_id}/search", dependencies=BACK)
+def search_persons(
+    request_id: str,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form()],
+    name: Annotated[str, Form(max_length=200)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    birth_date: Annotated[str, Form(max_length=20)] = "",
+    member_number: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Look for the person by details the requester gave another way; those found become candidates."""
+    check(who, "requests.decide", csrf)
+    r = service.get(session, request_id)
+    service.search_candidates(
+        session,
+        ws.vault,
+        r,
+        actor=f"staff:{who.login}",
+        name=name.strip() or None,
+        phone=phone.strip() or None,
+        birth_date=_day(birth_date.strip(), "birth_date"),
+        member_number=member_number.strip() or None,
+    )
+    return _back(r.id, lang)
+
+
+@console_router.post("/{request_id}/unlink", dependencies=BACK)
+def unlink_subject(
+    request_id: str,
+    session: DbSession,
+    ws: CurrentWorkspace,
+    lang: Language,
+    who: Staff,
+    csrf: Annotated[str, Form()],
+    subject_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check(who, "requests.decide", csrf)
+    r = service.get(session, request_id)
+    service.unlink(
+        session, ws.vault, ws.policy.policy, r, subject_id, actor=f"staff:{who.login}", now=datetime.now(UTC)
     )
     return _back(r.id, lang)
 
