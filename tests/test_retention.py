@@ -284,6 +284,7 @@ def test_appi_30r_a_receipt_record_is_kept_three_years_then_purged_by_the_sweep(
                 "東京都千代田区1-1",
                 "本人から書面で取得",
                 "contract:2",
+                provider_representative="代表取締役 例示太郎",
             ),
             actor=ACTOR,
             today=date(2025, 3, 1),

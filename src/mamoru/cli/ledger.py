@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, in_session, opened_workspace, out
+from mamoru.connectors.events import record_from_datastore
 from mamoru.errors import MamoruError
 from mamoru.files import write_private
 from mamoru.ledger import entries as ledger
@@ -185,18 +186,47 @@ def event_cmd(
 @retention_app.command("import")
 def import_cmd(
     file: Annotated[
-        Path, typer.Argument(help="CSV with a header: subject_id,kind,occurred_on[,ledger_code].")
-    ],
+        Path | None,
+        typer.Argument(
+            help="CSV with a header: subject_id,kind,occurred_on[,ledger_code]. Omitted with --connector: "
+            "read the events from that datastore's mapped date columns."
+        ),
+    ] = None,
     connector: Annotated[
         str | None, typer.Option(help="The datastore the events come from (recorded as connector:NAME).")
     ] = None,
     by: Annotated[str, typer.Option(help="Who records them.")] = "system:cli",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Record many events from a file (a connector's or a system's export), all or none: exit 2 naming
-    every refused row (rows are counted from 1 after the header), and nothing is recorded."""
+    """Record many events from a file (a connector's or a system's export), or straight from a mapped
+    datastore (`--connector NAME` and no file: the date columns its map names under `events`, for the
+    persons mamoru holds), all or none: exit 2 naming every refused row, and nothing is recorded."""
     import csv
     import io
+
+    if file is None:
+        if connector is None:
+            raise fail("give a CSV file, or --connector NAME to read the events from that datastore")
+        name = connector
+        done = in_session(
+            lambda session, ws: record_from_datastore(session, ws, name, actor=by, now=datetime.now(UTC))
+        )
+        if as_json:
+            emit_json(
+                {
+                    "events": done.recorded,
+                    "started": done.started,
+                    "not_held": done.not_held,
+                    "not_yet": done.not_yet,
+                }
+            )
+        else:
+            out.print(
+                f"{done.recorded} events recorded from {name}; {done.started} acquisitions now dated "
+                f"({done.not_held} rows of persons not held, {done.not_yet} dates still to come)",
+                highlight=False,
+            )
+        return
 
     try:
         text = file.read_text(encoding="utf-8-sig")

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mamoru.ledger.retention import EventKind
 from mamoru.policy.errors import PolicyIssue, worded
 from mamoru.policy.load import parse_yaml_model
 from mamoru.policy.model import Policy
@@ -95,6 +96,10 @@ class Reference(_Strict):
         return tuple(t.rpartition(".")[2] for t in _names(self.to))
 
 
+#: The retention events a table's date column can record (``events`` of a table).
+EVENT_KINDS = tuple(k.value for k in EventKind)
+
+
 class TableMap(_Strict):
     name: Name
     primary_key: Name | Annotated[list[Name], Field(min_length=1)] = Field(
@@ -108,6 +113,14 @@ class TableMap(_Strict):
         ),
     )
     references: list[Reference] = Field(default_factory=list)
+    events: dict[Name, Name] = Field(
+        default_factory=dict,
+        description=(
+            "retention event kind (end_of_contract, end_of_employment, end_of_use) -> the date column that "
+            "records it; `mamoru retention import --connector NAME` records the events of the persons "
+            "mamoru holds"
+        ),
+    )
     fields: list[FieldMap] = Field(min_length=1)
     erase: TableErase = TableErase.FIELDS
     hold_reason: str | None = None
@@ -191,6 +204,17 @@ def _checks(policy: Policy | None) -> object:
                     issues.append(
                         worded(("tables", i, "identities", kind), "not_a_field", column=column, table=t.id)
                     )
+            for kind, column in t.events.items():
+                if column not in columns:
+                    issues.append(
+                        worded(("tables", i, "events", kind), "not_a_field", column=column, table=t.id)
+                    )
+                if kind not in EVENT_KINDS:
+                    issues.append(
+                        worded(("tables", i, "events", kind), "event_kind", kinds=", ".join(EVENT_KINDS))
+                    )
+            if t.events and not t.identities:
+                issues.append(worded(("tables", i, "events"), "events_need_identity", table=t.id))
             for j, ref in enumerate(t.references):
                 where = ("tables", i, "references", j)
                 for column in ref.columns:

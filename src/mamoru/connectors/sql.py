@@ -375,6 +375,40 @@ class SqlConnector:
                 counts[t.id] = n
         return counts
 
+    # --- retention events ----------------------------------------------------------------------------
+
+    @_guarded("access")
+    def events(self) -> list[tuple[dict[str, str], str, date]]:
+        """(identities, event kind, date) of every row whose event column (``events`` of its table) holds
+        a date: an end of contract, of employment, of use that the datastore records."""
+        found: list[tuple[dict[str, str], str, date]] = []
+        with self.engine.connect() as conn:
+            for t in self.map.tables:
+                if not t.events:
+                    continue
+                table = self._table(conn, t.id)
+                ids = t.identity_columns()
+                columns = [table.c[c] for _, c in ids] + [table.c[c] for c in t.events.values()]
+                result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
+                    select(*columns)
+                )
+                for row in result:
+                    identities = {
+                        kind: str(value)
+                        for (kind, _), value in zip(ids, row[: len(ids)], strict=True)
+                        if value
+                    }
+                    for kind, value in zip(t.events, row[len(ids) :], strict=True):
+                        day = value.date() if isinstance(value, datetime) else value
+                        if isinstance(day, str):
+                            try:
+                                day = date.fromisoformat(day[:10])
+                            except ValueError:
+                                continue
+                        if identities and isinstance(day, date):
+                            found.append((identities, kind, day))
+        return found
+
     # --- correction ----------------------------------------------------------------------------------
 
     def _correct(
