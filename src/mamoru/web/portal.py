@@ -79,6 +79,7 @@ def page(
     switch = request.url.include_query_params(lang=other)
     context.setdefault("form_errors", from_query(request, lang))
     context.setdefault("current_path", request.url.path)
+    words = labels(lang)
     html = (
         templates()
         .get_template(name)
@@ -86,7 +87,9 @@ def page(
             lang=lang,
             other_lang=other,
             switch_url=f"{switch.path}?{switch.query}",
-            T=labels(lang),
+            T=words,
+            # a code's label ("supervision_" ~ problem) where the code comes from data; else ``default``
+            say=lambda key, default=None: words.get(key, key if default is None else default),
             title=title,
             org_name=ws.policy.policy.organization.name.in_(lang),
             **context,
