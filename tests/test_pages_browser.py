@@ -266,8 +266,9 @@ def _sign_in(walk: Walk, password: str) -> None:
     page.wait_for_url(re.compile(r".*/console/(\?.*)?$"))
 
 
-#: The README's pictures: (file in docs/, address, phone-sized?), taken as the privacy office (console)
-#: or anyone (portal) when MAMORU_SCREENSHOTS names the folder.
+#: The README's pictures: (file in docs/, address, the whole page on a phone?), taken as the privacy
+#: office (console) or anyone (portal) when MAMORU_SCREENSHOTS names the folder; a name with "phone"
+#: is taken at 390×844.
 CONSOLE_SHOTS = (
     ("console-dashboard-ja.png", "/console/?lang=ja", False),
     ("console-requests-ja.png", "/console/requests?lang=ja", False),
@@ -284,7 +285,7 @@ PORTAL_SHOTS = (
     ("audit-status-en.png", "/audit?lang=en", False),
     ("request-form-en.png", "/requests/new?kind=disclosure&lang=en", False),
     ("inquiry-form-en.png", "/inquiries/new?lang=en", False),
-    ("portal-phone-ja.png", "/?lang=ja", True),
+    ("portal-phone-ja.png", "/?lang=ja", False),
     ("request-form-phone-ja.png", "/requests/new?kind=correction&lang=ja", True),
 )
 
@@ -292,10 +293,10 @@ PORTAL_SHOTS = (
 def _shoot(walk: Walk, shots: tuple[tuple[str, str, bool], ...]) -> None:
     if not SHOTS:
         return
-    for name, path, phone in shots:
-        walk.page.set_viewport_size(PHONE if phone else DESKTOP)
+    for name, path, whole in shots:
+        walk.page.set_viewport_size(PHONE if whole or "phone" in name else DESKTOP)
         walk.page.goto(f"{walk.base}{path}")
-        walk.page.screenshot(path=str(Path(SHOTS) / name), full_page=phone)
+        walk.page.screenshot(path=str(Path(SHOTS) / name), full_page=whole)
     walk.page.set_viewport_size(DESKTOP)
 
 
