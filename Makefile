@@ -32,13 +32,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## browser: Debian's Chromium for the page tests (driven by Playwright with executable_path); no download
+## browser: Debian's Chromium for the page tests (driven by Playwright with executable_path) and a Japanese
+## font (fonts-noto-cjk), without which Chromium draws every Japanese character as a box; no download
 CHROMIUM ?= /usr/bin/chromium
+CJK_FONT ?= /usr/share/fonts/opentype/noto
 browser:
 	@test -x $(CHROMIUM) || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1))) || \
 	  echo "chromium is not installed: the browser tests will skip (install it with: apt-get install chromium)"
+	@test -d $(CJK_FONT) || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1))) || \
+	  echo "fonts-noto-cjk is not installed: Japanese shows as boxes in the browser tests' screenshots (install it with: apt-get install fonts-noto-cjk)"
 
 ## pytest: the whole suite on SQLite and, at the same time, the tests whose workspace moves with it on
 ## PostgreSQL (skipped with a reason when PostgreSQL is unreachable, a failure under CI=true); each run

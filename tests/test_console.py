@@ -11,14 +11,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from mamoru.demo import DemoPlan
+from mamoru.law.requests import RequestKind
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.auth import MAX_FAILURES
 from mamoru.people.permissions import ACCESS, ANY_STAFF
 from mamoru.people.tables import Role, Staff, StaffRole
 from mamoru.server import create_app
-from mamoru.words import day
+from mamoru.words import catalog, day
 from mamoru.workspace import Workspace
 from tests.demo_copies import demo_copy
+from tests.requests_helpers import submit
 
 PASSWORD = "correct horse battery"
 
@@ -425,3 +427,27 @@ def test_appi_22_the_office_records_an_event_on_the_subject_page_and_retention_s
         rows = held(session, ws.policy.policy, subject)
         assert not any(h.waiting_for for h in rows)
         assert {h.kept_until for h in rows if h.ledger_code == "L-services"} == {period_end(today, years=5)}
+
+
+def test_the_request_queue_filters_by_kind_and_sorts_on_the_server(
+    demo: tuple[Workspace, DemoPlan, str], app_client: TestClient
+) -> None:
+    """The list filters, sorts and pages without a script: a GET form and links, read by the server."""
+    for n, kind in enumerate((RequestKind.ERASE, RequestKind.DISCLOSURE, RequestKind.ERASE)):
+        submit(demo[0], kind, f"queue{n}@example.jp", grounds=["no_longer_needed"] if kind == "erase" else [])
+    assert sign_in(app_client, "pm01") == 303
+    every = app_client.get("/console/requests?all=true&lang=ja")
+    ja = catalog("ja")
+    row_kinds = re.compile(r"</a></td>\s*<td>([^<]+)</td>")
+    shown = set(row_kinds.findall(every.text))
+    assert every.status_code == 200 and len(shown) > 1, every.text[-3000:]
+    code = next(k for k in ("erase", "disclosure", "correction") if ja[f"req_kind_{k}"] in shown)
+    one = app_client.get(f"/console/requests?all=true&kind={code}&lang=ja")
+    assert set(row_kinds.findall(one.text)) == {ja[f"req_kind_{code}"]}
+    refs = lambda html: re.findall(r">(R\d{8}-[A-Z2-7]{6})</a>", html)  # noqa: E731
+    up = refs(app_client.get("/console/requests?all=true&sort=ref&lang=ja").text)
+    down = refs(app_client.get("/console/requests?all=true&sort=-ref&lang=ja").text)
+    assert up == sorted(up) and down == sorted(down, reverse=True) and up[0] != down[0]
+    assert 'aria-sort="ascending"' in app_client.get("/console/requests?sort=due&lang=ja").text
+    # a sort or kind the list does not know is the default order, not an error
+    assert app_client.get("/console/requests?sort=-nothing&kind=nothing&lang=ja").status_code == 200

@@ -184,3 +184,34 @@ def test_a_forged_error_link_shows_only_catalog_texts(client: tuple[TestClient, 
     summary = page.text.split('role="alert"', 1)[1].split("</div>", 1)[0]
     assert "call_0120_now" not in summary and "<b>x</b>" not in page.text and "&lt;b&gt;" not in summary
     assert f'<span class="field-error" id="login-error">{catalog("en")["err_invalid"]}</span>' in page.text
+
+
+def test_a_form_the_server_cannot_read_goes_back_to_its_page_in_words_not_json(
+    client: tuple[TestClient, dict[str, str]],
+) -> None:
+    """A posted form with a field missing or too long (what FastAPI itself refuses, before any service)
+    goes back to the page it was sent from, each problem beside its field in the page's language; the
+    API still answers JSON."""
+    c, _ = client
+    form = c.get("/console/login?lang=ja")
+    refused = c.post(
+        "/console/login?lang=ja",
+        data={"login": "x" * 65, "csrf": _csrf(form.text)},
+        headers={"referer": "http://testserver/console/login?lang=ja"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 303 and "json" not in refused.headers.get("content-type", "")
+    where = urlsplit(refused.headers["location"])
+    assert where.path == "/console/login"
+    assert sorted(parse_qs(where.query)["error"]) == ["login:string_too_long", "password:missing"]
+    page = c.get(refused.headers["location"])
+    ja = catalog("ja")
+    assert ja["fix_errors"] in page.text
+    assert f'<span class="field-error" id="password-error">{ja["err_missing"]}</span>' in page.text
+    assert f'<span class="field-error" id="login-error">{ja["err_string_too_long"]}</span>' in page.text
+    # from another site, or with no page named, it is an error page in words, never JSON
+    elsewhere = c.post(
+        "/console/login?lang=en", data={"csrf": "x"}, headers={"referer": "http://evil.example/x"}
+    )
+    assert elsewhere.status_code == 422 and elsewhere.headers["content-type"].startswith("text/html")
+    assert catalog("en")["errpage_422_title"] in elsewhere.text

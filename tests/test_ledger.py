@@ -29,6 +29,7 @@ from mamoru.ledger.retention import due_for_disposal, sweep
 from mamoru.ledger.tables import DisposalRecord
 from mamoru.policy.service import current_notice
 from mamoru.vault.service import SubjectErased
+from mamoru.words import word
 from mamoru.workspace import Workspace
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -152,7 +153,7 @@ def test_jis_1_ledger_exports_to_csv_and_excel_with_every_column(workspace: Work
         rows = ledger.list_entries(session)
         text = ledger.export_csv(rows, workspace.policy.policy, lang, NOW)
         book = load_workbook(io.BytesIO(ledger.export_xlsx(rows, workspace.policy.policy, lang, NOW)))
-    headers = [ja if lang == "ja" else en for _, ja, en in ledger.COLUMNS]
+    headers = [word(f"ledger_col_{key}", lang) for key in ledger.COLUMNS]
     assert text.startswith("\ufeff") and text.splitlines()[0].lstrip("\ufeff") == ",".join(headers)
     sheet = book.active
     assert sheet is not None

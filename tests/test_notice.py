@@ -9,7 +9,8 @@ import pytest
 
 from mamoru.law.requests import RequestKind
 from mamoru.policy.load import LoadedPolicy
-from mamoru.policy.notice import LABELS, REQUEST_LABELS, render_document, render_notice
+from mamoru.policy.notice import render_document, render_notice
+from mamoru.words import word
 
 ART_32_SECTIONS = ("organization", "purposes", "my-number", "requests", "security", "contact", "accredited")
 
@@ -55,13 +56,13 @@ def test_appi_32_notice_states_request_procedure_fees_security_and_complaint_con
     assert policy.requests.where.in_(lang) in text
     assert policy.requests.identity_verification.in_(lang) in text
     for kind in RequestKind:
-        assert REQUEST_LABELS[kind][lang] in text
+        assert word(f"notice_request_{kind.value}", lang) in text
     assert "1,000" in text
     for measure in policy.security_measures:
         assert measure.text.in_(lang) in text
     contact = policy.organization.inquiry_contact
     assert contact is not None and contact.desk.in_(lang) in text
-    assert LABELS["accredited_none"][lang] in text
+    assert word("notice_accredited_none", lang) in text
 
 
 def test_appi_32_notice_lists_the_statutory_affairs_of_each_my_number_purpose(
@@ -84,7 +85,7 @@ def test_jis_5_notice_has_principles_top_management_dates_and_inquiry_contact(
     assert policy.organization.representative.in_(lang) in text
     assert f'datetime="{policy.enacted_on}"' in html
     assert f'datetime="{policy.revised_on}"' in html
-    assert LABELS["enacted"][lang] in text and LABELS["revised"][lang] in text
+    assert word("notice_enacted", lang) in text and word("notice_revised", lang) in text
 
 
 def test_rendering_is_deterministic(reference: LoadedPolicy) -> None:

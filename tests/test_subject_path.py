@@ -228,7 +228,7 @@ def test_status_link_is_sent_again_with_the_same_answer_whether_or_not_a_request
         answer = client.post(
             "/requests/link?lang=ja", data={"csrf": csrf.group(1), "email": address}, follow_redirects=False
         )
-        shown = client.get(answer.headers["location"]).text.split("<main>")[1]
+        shown = client.get(answer.headers["location"]).text.split("<main", 1)[1]
         return answer.status_code, answer.headers["location"], re.sub(r'name="csrf" value="[^"]+"', "", shown)
 
     before = len(_mails(ws, "request.link"))

@@ -696,6 +696,7 @@ def test_appi_27a_the_gate_over_http_and_the_console_page(office: tuple[Workspac
 
     from mamoru.people.auth import set_password
     from mamoru.server import create_app
+    from mamoru.words import word
     from tests.test_console import csrf_of, sign_in
     from tests.tokens_helpers import staff_token
 
@@ -744,9 +745,9 @@ def test_appi_27a_the_gate_over_http_and_the_console_page(office: tuple[Workspac
         assert records["provision_records"][-1]["recipient"] == "event_cosponsor"
         assert sign_in(client, "po01") == 303
         page = client.get(f"/console/transfers?subject={consenting[0]}&lang=en")
-        assert (
-            page.status_code == 200 and "monitoring_overdue" in page.text and "event_cosponsor" in page.text
-        )
+        # in words: the problem's label and the recipient's name, not their codes
+        assert page.status_code == 200 and word("supervision_monitoring_overdue", "en") in page.text
+        assert "Co-organizers of joint events" in page.text and "event_cosponsor" not in page.text
         assert csrf_of(client.get("/console/").text)
 
 

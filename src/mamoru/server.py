@@ -86,8 +86,13 @@ def create_app(workspace: Workspace) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def unreadable(request: Request, exc: RequestValidationError) -> Response:
-        if _wants_page(request) and request.method == "GET":
-            return portal.error_page(request, 422)
+        # A page's form goes back to itself with each problem beside its field, in the page's
+        # language; the API (and a form with no page to go back to) answers as before.
+        if _wants_page(request):
+            if request.method == "GET":
+                return portal.error_page(request, 422)
+            back = forms.unreadable(request, exc.errors())
+            return back if back is not None else portal.error_page(request, 422)
         return api_errors.unreadable(exc)
 
     @app.exception_handler(Invalid)
@@ -135,6 +140,13 @@ def create_app(workspace: Workspace) -> FastAPI:
         )
 
     static = resources.files("mamoru.web").joinpath("static")
+    favicon = static.joinpath("favicon.svg").read_bytes()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon_ico() -> Response:
+        # where a browser looks when a page (a letter, a saved notice) names no icon
+        return Response(favicon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     if workspace.settings.docs_enabled:
         _api_docs(app)

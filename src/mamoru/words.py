@@ -101,3 +101,17 @@ def country(code: str, lang: str) -> str:
     from babel import Locale
 
     return str(Locale(_lang(lang)).territories.get(code.upper(), code))
+
+
+def month(key: str, lang: str, *, short: bool = False) -> str:
+    """A month key ``2026-11`` as a person reads it: ``2026年11月`` or ``Nov 2026``; ``short`` leaves
+    out the year (``11月``, ``Nov``) for an axis under a chart whose title gives the span."""
+    try:
+        year, number = (int(part) for part in key.split("-")[:2])
+    except ValueError:
+        return key
+    if not 1 <= number <= 12:
+        return key
+    if _lang(lang) == "ja":
+        return f"{number}月" if short else f"{year}年{number}月"
+    return _MONTHS[number - 1] if short else f"{_MONTHS[number - 1]} {year}"

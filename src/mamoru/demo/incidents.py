@@ -39,7 +39,7 @@ def load_demo_incidents(ws: Workspace, plan: DemoPlan, now: datetime) -> list[st
                     ws.vault,
                     incident,
                     stage,
-                    note=f"{stage.value}: 対応済み（デモ）",
+                    note="対応済み（デモ）",
                     actor=OFFICER,
                     now=now,
                 )

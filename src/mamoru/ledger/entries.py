@@ -18,7 +18,7 @@ from mamoru.files import csv_text
 from mamoru.law.retention import review_overdue
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.policy.model import Policy
-from mamoru.words import day
+from mamoru.words import day, word
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,32}$")]
@@ -165,32 +165,33 @@ def status(row: LedgerEntry, policy: Policy, now: datetime) -> EntryStatus:
     )
 
 
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("code", "管理番号", "Code"),
-    ("name", "個人情報の名称", "Name"),
-    ("data_items", "項目", "Data items"),
-    ("purposes", "利用目的", "Purposes of use"),
-    ("storage_location", "保管場所", "Storage location"),
-    ("storage_method", "保管方法", "Storage method"),
-    ("access_roles", "アクセス権を有する者", "Persons with access rights"),
-    ("use_until", "利用期限", "Use until"),
-    ("retention", "保管期限", "Retention until"),
-    ("subject_kinds", "本人の種類", "Whose data"),
-    ("special_care", "要配慮個人情報", "Special care-required"),
-    ("my_number", "特定個人情報", "My Number"),
-    ("acquisition_method", "取得方法", "How acquired"),
-    ("notice_method", "利用目的の通知・公表方法", "How the purpose was notified"),
-    ("consent", "本人の同意", "Consent"),
-    ("recipients", "第三者提供", "Third-party provision"),
-    ("joint_use", "共同利用", "Joint use"),
-    ("processors", "委託先", "Entrustees"),
-    ("approx_count", "件数（概数）", "Approximate count"),
-    ("medium", "媒体", "Medium"),
-    ("disposal_method", "廃棄方法", "Disposal method"),
-    ("retained", "保有個人データ", "Retained personal data"),
-    ("last_reviewed_at", "最終見直し日", "Last reviewed"),
-    ("reviewer", "見直し者", "Reviewer"),
-    ("review_overdue", "見直し期限超過", "Review overdue"),
+#: The ledger's columns, in order; each one's heading is ``ledger_col_<column>`` in the one catalog.
+COLUMNS: tuple[str, ...] = (
+    "code",
+    "name",
+    "data_items",
+    "purposes",
+    "storage_location",
+    "storage_method",
+    "access_roles",
+    "use_until",
+    "retention",
+    "subject_kinds",
+    "special_care",
+    "my_number",
+    "acquisition_method",
+    "notice_method",
+    "consent",
+    "recipients",
+    "joint_use",
+    "processors",
+    "approx_count",
+    "medium",
+    "disposal_method",
+    "retained",
+    "last_reviewed_at",
+    "reviewer",
+    "review_overdue",
 )
 
 
@@ -211,7 +212,7 @@ def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
     processors = {p.id: p.name for p in policy.processors}
     rules = {r.id: r.description for r in policy.retention}
     yes, no = ("あり", "なし") if lang == "ja" else ("yes", "no")
-    table = [[ja if lang == "ja" else en for _, ja, en in COLUMNS]]
+    table = [[word(f"ledger_col_{key}", lang) for key in COLUMNS]]
     for row in rows:
         st = status(row, policy, now)
         retention = day(row.retention_until, lang)
@@ -246,7 +247,7 @@ def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
             "reviewer": row.reviewer or "",
             "review_overdue": yes if st.review_overdue else no,
         }
-        table.append([values[key] for key, _, _ in COLUMNS])
+        table.append([values[key] for key in COLUMNS])
     return table
 
 

@@ -809,16 +809,38 @@ def sweep_deadlines(session: Session, *, now: datetime) -> tuple[list[str], list
     return escalated, breached
 
 
-def queue_page(session: Session, *, include_closed: bool = False, number: int = 1) -> Page[SubjectRequest]:
+#: How the queue may be sorted: a column and a direction ("-" first: the largest first).
+QUEUE_SORTS = {
+    "due": (SubjectRequest.due_at,),
+    "received": (SubjectRequest.received_at,),
+    "ref": (SubjectRequest.ref,),
+}
+
+
+def queue_page(
+    session: Session,
+    *,
+    include_closed: bool = False,
+    number: int = 1,
+    kind: str | None = None,
+    sort: str | None = None,
+) -> Page[SubjectRequest]:
     """One page of the open requests by due date (the soonest first), or of every request, the newest
-    first; counted in the database."""
+    first; counted in the database. ``kind`` keeps one kind of request; ``sort`` is a key of
+    :data:`QUEUE_SORTS`, with a leading ``-`` for the largest first (an unknown one is the default)."""
     query = select(SubjectRequest)
-    if include_closed:
+    if not include_closed:
+        query = query.where(SubjectRequest.status.in_([s.value for s in OPEN_STATUSES]))
+    if kind:
+        query = query.where(SubjectRequest.kind == kind)
+    column = QUEUE_SORTS.get((sort or "").lstrip("-"))
+    if column is not None:
+        order = [c.desc() if (sort or "").startswith("-") else c for c in column]
+        query = query.order_by(*order, SubjectRequest.id)
+    elif include_closed:
         query = query.order_by(SubjectRequest.received_at.desc(), SubjectRequest.id)
     else:
-        query = query.where(SubjectRequest.status.in_([s.value for s in OPEN_STATUSES])).order_by(
-            SubjectRequest.due_at, SubjectRequest.received_at
-        )
+        query = query.order_by(SubjectRequest.due_at, SubjectRequest.received_at)
     rows, number, total = page_of(session, query, number)
     return Page([row[0] for row in rows], number, PER_PAGE, total)
 

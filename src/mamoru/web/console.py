@@ -85,6 +85,8 @@ def console_page(
     title: str,
     **context: object,
 ) -> HTMLResponse:
+    words = labels(lang)
+    business_roles = {r.id: r.name.in_(lang) for r in ws.policy.policy.roles}
     return page(
         request,
         ws,
@@ -93,6 +95,10 @@ def console_page(
         title,
         who=who,
         may=(lambda area: who is not None and may(who, area)),
+        # a role or a department by name: a system role's or a department's from the catalog, a
+        # business role's from the policy
+        role_name=lambda code: words.get(f"role_{code}") or business_roles.get(code, code),
+        dept_name=lambda code: words.get(f"dept_{code}", code),
         **context,
     )
 
@@ -161,6 +167,7 @@ def dashboard(
     check(who, "dashboard")
     d = dashboard_figures(session, ws.policy.policy, datetime.now(UTC), public=ws.signer.public)
     L = labels(lang)
+    processor_names = {p.id: p.name.in_(lang) for p in ws.policy.policy.processors}
     return console_page(
         request,
         ws,
@@ -172,13 +179,15 @@ def dashboard(
         requests_escalated=d.requests_escalated,
         requests_late=d.requests_late,
         requests_next=d.requests_next,
-        chart_requests=charts.bar_chart(L["chart_requests"], d.received_by_month),
-        chart_answer=charts.bar_chart(L["chart_answer"], d.answer_days_by_month, unit=L["days_unit"]),
-        chart_incidents=charts.bar_chart(L["chart_incidents"], d.incidents_by_month),
+        chart_requests=charts.bar_chart(L["chart_requests"], d.received_by_month, lang=lang),
+        chart_answer=charts.bar_chart(
+            L["chart_answer"], d.answer_days_by_month, lang=lang, unit=L["days_unit"]
+        ),
+        chart_incidents=charts.bar_chart(L["chart_incidents"], d.incidents_by_month, lang=lang),
         incident_clocks=d.incident_clocks,
         training_lapsed=d.training_lapsed,
         training_lapsed_count=d.training_lapsed_count,
-        processors_flagged=d.processors_flagged,
+        processors_flagged=[processor_names.get(p, p) for p in d.processors_flagged],
         ledger_total=d.ledger_total,
         review_overdue=d.review_overdue,
         notifications_due=d.notifications_due,

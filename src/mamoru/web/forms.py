@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -143,3 +143,28 @@ def answer(request: Request, exc: Invalid) -> Response | None:
     ]
     query = urlencode([("lang", choose_lang(request)), *(("error", c) for c in carried[:MAX_CARRIED])])
     return RedirectResponse(f"{back}?{query}", status_code=303)
+
+
+#: Where FastAPI says a problem was; a page names the field alone.
+_SOURCES = ("body", "query", "path", "form", "header", "cookie")
+
+
+def unreadable(request: Request, errors: Iterable[Any]) -> Response | None:
+    """A posted form FastAPI could not read (a field missing, too long, not a number): back to the form
+    like :func:`answer`, else back to the page the form was on (its own address, from ``Referer`` when
+    it is this site's) with the problems in the query; ``None`` when there is no such page."""
+    problems = []
+    for e in errors:
+        loc = [p for p in e.get("loc", ()) if p not in _SOURCES] if isinstance(e, dict) else []
+        problems.append(
+            Problem(as_loc(loc), "", str(e.get("type", "invalid")) if isinstance(e, dict) else "invalid")
+        )
+    invalid = Invalid(problems)
+    found = answer(request, invalid)
+    if found is not None:
+        return found
+    referer = urlsplit(request.headers.get("referer", ""))
+    if not referer.path.startswith("/") or referer.netloc != request.url.netloc:
+        return None
+    request.state.form_back = referer.path
+    return answer(request, invalid)

@@ -356,7 +356,7 @@ def pms_page(
         who,
         "console_pms.html.j2",
         labels(lang)["pms"],
-        found=nonconformities(session, ws.policy.policy, today, limit=8),
+        found=nonconformities(session, ws.policy.policy, today, limit=8, lang=lang),
         legal_items=legal.items(session),
         catalogue=controls.catalogue(session, today),
         staff_logins=staff_logins(session),

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated
 
+from babel import Locale
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
@@ -46,6 +47,15 @@ def _yen(context: Context, amount: int) -> str:
     return yen(amount, context.get("lang", "ja"))
 
 
+@pass_context
+def _country(context: Context, code: str | None) -> str:
+    """A country by its name in the page's language (CLDR's, through Babel), never its ISO code."""
+    if not code:
+        return ""
+    lang = "en" if context.get("lang") == "en" else "ja"
+    return str(Locale.parse(lang).territories.get(code.upper(), code))
+
+
 @cache
 def templates() -> Environment:
     env = Environment(
@@ -58,6 +68,7 @@ def templates() -> Environment:
     env.filters["jst_time"] = _jst_time
     env.filters["jst_seconds"] = _jst_seconds
     env.filters["yen"] = _yen
+    env.filters["country"] = _country
     return env
 
 
@@ -67,6 +78,8 @@ def page(
     other = "en" if lang == "ja" else "ja"
     switch = request.url.include_query_params(lang=other)
     context.setdefault("form_errors", from_query(request, lang))
+    context.setdefault("current_path", request.url.path)
+    words = labels(lang)
     html = (
         templates()
         .get_template(name)
@@ -74,7 +87,9 @@ def page(
             lang=lang,
             other_lang=other,
             switch_url=f"{switch.path}?{switch.query}",
-            T=labels(lang),
+            T=words,
+            # a code's label ("supervision_" ~ problem) where the code comes from data; else ``default``
+            say=lambda key, default=None: words.get(key, key if default is None else default),
             title=title,
             org_name=ws.policy.policy.organization.name.in_(lang),
             **context,
@@ -115,6 +130,7 @@ def error_page(request: Request, status: int, reason: str | None = None) -> HTML
             home_label=words["errpage_console_home" if console_side else "errpage_portal_home"],
             org_name=ws.policy.policy.organization.name.in_(lang) if ws is not None else "mamoru",
             form_errors=(),
+            current_path=request.url.path,
         )
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})

@@ -413,10 +413,17 @@ def queue(
     who: Staff,
     all: bool = False,
     page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
+    kind: Annotated[str, Query(pattern="^[a-z_]{0,40}$")] = "",
+    sort: Annotated[str, Query(pattern="^-?[a-z]{0,20}$")] = "",
 ) -> HTMLResponse:
     check(who, "requests")
     now = datetime.now(UTC)
-    pager = service.queue_page(session, include_closed=all, number=page)
+    kind = kind if kind in {k.value for k in RequestKind} else ""
+    sort = sort if sort.lstrip("-") in service.QUEUE_SORTS else ""
+    pager = service.queue_page(session, include_closed=all, number=page, kind=kind or None, sort=sort or None)
+    query = "&".join(
+        part for part in ("all=true" if all else "", f"kind={kind}" if kind else "", f"lang={lang}") if part
+    )
     return console_page(
         request,
         ws,
@@ -435,8 +442,12 @@ def queue(
             for r in pager.items
         ],
         show_all=all,
+        kind=kind,
+        sort=sort,
+        kinds=[(k.value, labels.text(labels.KINDS, k.value, lang)) for k in RequestKind],
+        list_query=query,
         pager=pager,
-        pager_url=f"/console/requests?{'all=true&' if all else ''}lang={lang}&",
+        pager_url=f"/console/requests?{query}{'&sort=' + sort if sort else ''}&",
     )
 
 
