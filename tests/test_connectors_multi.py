@@ -427,3 +427,45 @@ def test_appi_33_a_disclosure_whose_datastore_cannot_be_reached_needs_attention_
     with workspace.db.session() as session:
         why = jobs.attention(session, service.get(session, request_id))
     assert why is not None and why["step"] == "package" and "COMPOSITE_URL" in why["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://mamoru:s3cret-pw@127.0.0.1:notaport/customers",  # a port that is not a number
+        "notaurl-s3cret-pw",  # not a URL at all
+        "oracle://mamoru:s3cret-pw@127.0.0.1/customers",  # a database kind mamoru has no driver for
+    ],
+)
+def test_a_malformed_datastore_url_is_said_in_words_everywhere_and_a_request_needs_attention(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("COMPOSITE_URL", url)
+    _map(workspace, "composite", "COMPOSITE_URL")
+    for args in (["check", "--live"], ["list"], ["draft", "--url-env", "COMPOSITE_URL", "--name", "x"]):
+        for lang, words in (
+            ("ja", "データベースのURLとして使えません"),
+            ("en", "not a database URL mamoru can use"),
+        ):
+            said = _cli(*args, "--lang", lang)
+            assert said.exit_code == 2, (args, said.output)
+            assert words in said.output and "s3cret-pw" not in said.output, (args, said.output)
+            assert "Traceback" not in said.output
+    # a disclosure that reaches it stops in "needs attention" with the reason, never half-done
+    plan = load_office(workspace)
+    email = person(plan, "customer").values["email"]
+    disclosed = verified(workspace, RequestKind.DISCLOSURE, email)
+    assert approve_and_run(workspace, disclosed, fee_received=True) == "needs_attention"
+    with workspace.db.session() as session:
+        reason = jobs.attention(session, service.get(session, disclosed))
+    assert reason is not None and "s3cret-pw" not in str(reason)
+
+
+def test_the_live_check_names_host_and_database_when_it_cannot_connect(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMPOSITE_URL", "postgresql://mamoru:s3cret-pw@127.0.0.1:1/customers")
+    _map(workspace, "composite", "COMPOSITE_URL")
+    said = _cli("check", "--live", "--lang", "en")
+    assert said.exit_code in (1, 2), said.output
+    assert "host 127.0.0.1:1, database 'customers'" in said.output and "s3cret-pw" not in said.output

@@ -90,11 +90,27 @@ def connection_failure(
     )
 
 
+def datastore_engine(url: str, name: str = "", **kwargs: Any) -> Engine:
+    """An engine for a datastore's URL, or :class:`ConnectorFailed` in words when the URL is not one
+    mamoru can use (not a URL, an unknown database kind, a driver that is not installed, a port that
+    is not a number): the datastore named, the URL itself never quoted (it may hold a password)."""
+    try:
+        return create_engine(engine_url(url), **kwargs)
+    except Exception as exc:
+        message = " ".join(str(exc).split())[:200]
+        if url:
+            message = message.replace(url, "<url>").replace(engine_url(url), "<url>")
+        if "://" in message or "@" in message:
+            message = ""  # a quote of the URL in another form: say only what kind of error it is
+        error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        raise ConnectorFailed("connfail_url", f"{name}: " if name else "", error=error) from None
+
+
 def primary_keys(url: str) -> dict[str, list[str]]:
     """Every table's primary key columns, as the live database declares them (for an import): a table
     of the default schema as ``table`` and ``schema.table``, one of another PostgreSQL schema as
     ``schema.table``."""
-    engine = create_engine(engine_url(url))
+    engine = datastore_engine(url)
     try:
         inspector = inspect(engine)
         default = inspector.default_schema_name
@@ -248,7 +264,7 @@ class SqlConnector:
         url = engine_url(url)
         self._url = url
         pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 20, "pool_timeout": 300}
-        self.engine: Engine = create_engine(url, pool_pre_ping=True, **pool)
+        self.engine: Engine = datastore_engine(url, dataset.name, pool_pre_ping=True, **pool)
         self._tables: dict[str, Table] = {}
 
     def dispose(self) -> None:
@@ -262,6 +278,13 @@ class SqlConnector:
             raise connection_failure(self._url, exc, "connect", self.name) from None
         with conn:
             return len([self._table(conn, t.id) for t in self.map.tables])
+
+    def _connect(self) -> Connection:
+        """A connection, or the failure in words: host, database and the driver's message."""
+        try:
+            return self.engine.connect()
+        except Exception as exc:
+            raise connection_failure(self._url, exc, "connect", self.name) from None
 
     def _table(self, conn: Connection, name: str) -> Table:
         """The live table of ``name``: a mapped table's id (``schema.table`` or ``table``), or the name of a
@@ -486,7 +509,7 @@ class SqlConnector:
     def undeclared_foreign_keys(self) -> list[ForeignKeyLink]:
         """The live database's foreign keys into or out of mapped tables that the map does not declare."""
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 return [link for link in self._live_links(conn) if self._declared(link) is None]
         except MamoruError:
             raise
@@ -497,7 +520,7 @@ class SqlConnector:
         """Each mapped table whose key is not the primary key the live database declares (a key guessed
         on import, or a table changed since): a request would read and change rows by a wrong key."""
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 inspector = inspect(conn)
                 found = []
                 for t in self.map.tables:
@@ -514,6 +537,8 @@ class SqlConnector:
                             f"({', '.join(live)})"
                         )
                 return found
+        except MamoruError:
+            raise
         except Exception as exc:  # the datastore's own error, without its values or URL
             raise ConnectorFailed("connfail_schema", f"{self.name}: ", error=type(exc).__name__) from None
 

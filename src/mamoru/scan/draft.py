@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import MetaData, Table, create_engine, inspect, select
+from sqlalchemy import MetaData, Table, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 from mamoru.connectors.said import Said
-from mamoru.connectors.sql import connection_failure, engine_url
+from mamoru.connectors.sql import connection_failure, datastore_engine
 from mamoru.errors import MamoruError
 from mamoru.policy.model import Policy
 from mamoru.scan.analyzer import Analyzer
@@ -82,7 +82,7 @@ def draft(
     known = {c.id for c in policy.categories}
     analyzer = Analyzer()
     notes: list[str] = []
-    engine = create_engine(engine_url(url))
+    engine = datastore_engine(url)
     try:
         try:
             conn = engine.connect()
