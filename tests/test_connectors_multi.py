@@ -469,3 +469,19 @@ def test_the_live_check_names_host_and_database_when_it_cannot_connect(
     said = _cli("check", "--live", "--lang", "en")
     assert said.exit_code in (1, 2), said.output
     assert "host 127.0.0.1:1, database 'customers'" in said.output and "s3cret-pw" not in said.output
+
+
+def test_the_live_check_finds_a_mapped_table_or_column_the_database_lacks(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _sqlite(tmp_path / "shop.db", "hanako@example.jp")
+    monkeypatch.setenv("COMPOSITE_URL", url)
+    folder = workspace.settings.home / "datasets"
+    folder.mkdir(exist_ok=True)
+    for broken, expected in (
+        (COMPOSITE.replace("name: guest_room", "name: guest_rooms"), "guest_rooms"),
+        (COMPOSITE.replace("{name: room_pref,", "{name: room_prefs,"), "room_prefs"),
+    ):
+        (folder / "composite.yaml").write_text(broken, encoding="utf-8")
+        said = _cli("check", "--live", "--lang", "en")
+        assert said.exit_code != 0 and expected in said.output, said.output

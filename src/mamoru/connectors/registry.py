@@ -136,6 +136,7 @@ class LiveCheck:
 
 def _live(name: str, connector: SqlConnector, lang: str) -> LiveCheck:
     try:
+        connector.test()  # every mapped table and column is there
         return LiveCheck(name, connector.undeclared_foreign_keys(), wrong_keys=connector.key_mismatches())
     except MamoruError as exc:
         return LiveCheck(name, [], in_words(exc, lang))

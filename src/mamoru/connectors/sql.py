@@ -277,7 +277,14 @@ class SqlConnector:
         except Exception as exc:
             raise connection_failure(self._url, exc, "connect", self.name) from None
         with conn:
-            return len([self._table(conn, t.id) for t in self.map.tables])
+            for t in self.map.tables:
+                live = self._table(conn, t.id)
+                missing = [f.name for f in t.fields if f.name not in live.c]
+                if missing:
+                    raise ConnectorFailed(
+                        "connfail_columns", f"{self.name}: ", table=t.id, columns=", ".join(missing)
+                    )
+            return len(self.map.tables)
 
     def _connect(self) -> Connection:
         """A connection, or the failure in words: host, database and the driver's message."""

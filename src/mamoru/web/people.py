@@ -121,6 +121,11 @@ def people_page(
         system_roles=[r.value for r in Role],
         business_roles=[(r.id, r.name.in_(lang)) for r in policy.roles],
         business_role_names={r.id: r.name.in_(lang) for r in policy.roles},
+        # the departments the catalog names, offered by name (a person never types a code)
+        departments=sorted(
+            ((k.removeprefix("dept_"), v) for k, v in labels(lang).items() if k.startswith("dept_")),
+            key=lambda d: d[1],
+        ),
     )
 
 
