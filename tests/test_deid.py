@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,11 +17,14 @@ from sqlalchemy import func, select
 from mamoru.audit.query import entries_for
 from mamoru.deid import register as reg
 from mamoru.deid import runs, service
+from mamoru.deid.breach import open_breach
 from mamoru.deid.plan import FieldClass, Kind, PlanRefused, SourceShape, check_plan, parse_plan
 from mamoru.deid.rules import Basis, Use, UseRequest, decide_use
 from mamoru.deid.tables import DeidDataset, DeidMapping, DeidRunStep
 from mamoru.deid.transform import generalize, measure, new_token, prefecture
 from mamoru.guard.decision import Reason
+from mamoru.incidents import service as incidents
+from mamoru.ledger.tables import DataSubject
 from mamoru.policy.model import Text
 from mamoru.settings import Settings
 from mamoru.workspace import Workspace
@@ -692,3 +696,103 @@ def test_appi_41b_the_demo_makes_a_pseudonymized_and_an_anonymized_dataset_throu
     rows = _rows(Path(run.folder))
     assert set(rows[0]) == {"subject_id", "organization", "address"}
     assert all(r["address"].endswith(("都", "道", "府", "県")) or r["address"] == "" for r in rows)
+
+
+# --- APPI-26b: no breach report or notice for pseudonymized information only -------------------------
+
+
+def test_appi_26b_a_leak_of_pseudonymized_datasets_only_starts_no_ppc_clock(ws: Workspace) -> None:
+    pseudo = _dataset(ws, PSEUDO)
+    anon = _dataset(ws, ANON, safety_measures=MEASURES, complaint_contact=CONTACT)
+    facts = {"affected_count": 5000, "special_care": True}
+    with ws.db.session() as session:
+        only = open_breach(session, ws.vault, [pseudo], aware_at=NOW, actor=ACTOR, now=NOW, **facts)
+        assert incidents.classification(only).exemption == "pseudonymized"
+        assert not incidents.classification(only).any_reportable
+        # The PrivacyMark report still runs; the PPC's preliminary and final clocks never start.
+        assert [c.report for c in incidents.countdowns(session, only, NOW.date())] == ["pmark_final"]
+        mixed = open_breach(
+            session, ws.vault, [pseudo], aware_at=NOW, actor=ACTOR, now=NOW, other_data=True, **facts
+        )
+        with_anon = open_breach(
+            session, ws.vault, [pseudo, anon], aware_at=NOW, actor=ACTOR, now=NOW, **facts
+        )
+        for incident in (mixed, with_anon):
+            assert incidents.classification(incident).reportable
+            assert "ppc_prelim" in [c.report for c in incidents.countdowns(session, incident, NOW.date())]
+        states = {v.incident.ref: v.state for v in incidents.open_clocks(session, NOW.date())}
+        assert states[only.ref] == "not_reportable" and states[mixed.ref] != "not_reportable"
+
+
+# --- composite keys -------------------------------------------------------------------------------------
+
+STAYS_MAP = """\
+  - name: stays
+    primary_key: [member, night]
+    identities: {email: email}
+    fields:
+      - {name: member}
+      - {name: night}
+      - {name: email, categories: [contact]}
+      - {name: room}
+"""
+
+STAYS_PLAN = """\
+schema: mamoru.deid/1
+id: stays_pseudo
+kind: pseudonymized
+title: {ja: 宿泊（仮名加工）, en: Stays (pseudonymized)}
+purpose: research
+source: {kind: table, datastore: members, table: stays}
+fields:
+  - {name: member, treatment: token}
+  - {name: night, treatment: keep}
+  - {name: email, treatment: drop}
+  - {name: room, treatment: keep}
+"""
+
+
+def test_a_source_table_with_a_composite_key_is_read_in_pages_and_resumes(
+    ws: Workspace, settings: Settings
+) -> None:
+    (settings.home / "datasets" / "members.yaml").write_text(MAP + STAYS_MAP, encoding="utf-8")
+    conn = sqlite3.connect(os.environ["DEID_TEST_URL"].removeprefix("sqlite:///"))
+    conn.execute(
+        "CREATE TABLE stays (member INTEGER, night INTEGER, email TEXT, room TEXT, PRIMARY KEY (member, night))"
+    )
+    # Several rows share each member, so a page boundary falls inside one member's nights.
+    rows = [(m, n, f"m{m}@example.jp", f"R{m}{n}") for m in range(1, 8) for n in (3, 1, 2)]
+    conn.executemany("INSERT INTO stays VALUES (?,?,?,?)", rows)
+    conn.commit()
+    conn.close()
+    ws = Workspace.open(settings)
+    dataset_id = _dataset(ws, STAYS_PLAN)
+    with pytest.raises(runs.RunStopped):
+        runs.perform(ws, dataset_id, actor=ACTOR, now=NOW, page_size=4, stop_after_pages=2)
+    result = runs.perform(ws, dataset_id, actor=ACTOR, now=NOW, page_size=4)
+    assert result.rows == len(rows)
+    out = _rows(result.folder)
+    # Every (member, night) once: none skipped at a page boundary, none read twice after the resume.
+    assert sorted((r["room"], r["night"]) for r in out) == sorted((f"R{m}{n}", str(n)) for m, n, _, _ in rows)
+    assert "m1@example.jp" not in (result.folder / "dataset.csv").read_text(encoding="utf-8")
+
+
+# --- the guard decides the people a table source holds ------------------------------------------------
+
+
+def test_a_table_source_asks_the_guard_for_each_person_it_reads_and_leaves_out_the_refused(
+    ws: Workspace,
+) -> None:
+    with ws.db.session() as session:
+        session.add(DataSubject(id="subj-m5", kind="customer"))
+        session.flush()
+        ws.vault.store(session, "subj-m5", {"email": "m5@example.jp"}, new=True)
+    # The tester is no member of staff, so the guard refuses to let it read a person mamoru knows.
+    result = runs.perform(ws, _dataset(ws, PSEUDO), actor=ACTOR, now=NOW, page_size=40)
+    assert result.rows == 120  # 121 rows, less member 5's
+    with ws.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(DeidMapping)) == 2 * 120
+        decided = [e.body for e in entries_for(session, "subject", "subj-m5", limit=100)]
+    assert [(e["action"], e["decision"], e["purpose"]) for e in decided] == [
+        ("decision.read", "deny", "research")
+    ]
