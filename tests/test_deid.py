@@ -796,3 +796,30 @@ def test_a_table_source_asks_the_guard_for_each_person_it_reads_and_leaves_out_t
     assert [(e["action"], e["decision"], e["purpose"]) for e in decided] == [
         ("decision.read", "deny", "research")
     ]
+
+
+# --- runs on the work queue -----------------------------------------------------------------------------
+
+
+def test_a_run_goes_through_the_work_queue_and_a_crashed_one_is_resumed_by_the_sweep(ws: Workspace) -> None:
+    from mamoru.work.queue import submit
+    from mamoru.work.tasks import SCHEDULE, TASKS
+
+    assert ws.settings.broker_url in (None, "")  # no broker: the queue runs the task here and now
+    queued = _dataset(ws, PSEUDO)
+    submit(ws, "deid.run", dataset_id=queued, actor=ACTOR)
+    crashed = _dataset(ws, PSEUDO)
+    with pytest.raises(runs.RunStopped):
+        runs.perform(ws, crashed, actor=ACTOR, now=NOW, page_size=50, stop_after_pages=1)
+    assert runs.pending(ws) == [(crashed, ACTOR)]
+    assert "deid.resume" in SCHEDULE
+    assert TASKS["deid.resume"](ws, {}) == {"resubmitted": 1}
+    assert runs.pending(ws) == []
+    with ws.db.session() as session:
+        for dataset_id in (queued, crashed):
+            [run] = runs.runs(session, dataset_id)
+            assert (run.status, run.rows, run.actor) == ("completed", 121, ACTOR)
+    # An anonymized output below k is refused on the run, not retried by the queue.
+    refused = _dataset(ws, ANON, safety_measures=MEASURES, complaint_contact=CONTACT)
+    assert TASKS["deid.run"](ws, {"dataset_id": refused, "actor": ACTOR})["refused"] is True
+    assert runs.pending(ws) == []

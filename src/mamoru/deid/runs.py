@@ -566,5 +566,17 @@ def runs(session: Session, dataset_id: str | None = None, *, limit: int | None =
     return list(session.scalars(query))
 
 
+def pending(ws: Workspace) -> list[tuple[str, str]]:
+    """(dataset, actor) of every run not finished: stopped by a crash or still waiting in the queue, to
+    be handed to the queue again (the journal resumes each after its last page done)."""
+    with ws.db.session() as session:
+        rows = session.execute(
+            select(DeidRun.dataset_id, DeidRun.actor)
+            .where(DeidRun.status == "running")
+            .order_by(DeidRun.started_at)
+        )
+        return [(dataset_id, actor) for dataset_id, actor in rows]
+
+
 def treatments(plan: Plan) -> dict[str, Treatment]:
     return {f.name: f.treatment for f in plan.fields}
