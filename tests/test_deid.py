@@ -823,3 +823,71 @@ def test_a_run_goes_through_the_work_queue_and_a_crashed_one_is_resumed_by_the_s
     refused = _dataset(ws, ANON, safety_measures=MEASURES, complaint_contact=CONTACT)
     assert TASKS["deid.run"](ws, {"dataset_id": refused, "actor": ACTOR})["refused"] is True
     assert runs.pending(ws) == []
+
+
+# --- the console's forms --------------------------------------------------------------------------------
+
+
+def test_appi_41b_the_console_checks_stores_runs_refuses_a_provision_and_retires(
+    workspace: Workspace,
+) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from mamoru.demo.deid import PSEUDONYMIZED
+    from mamoru.server import create_app
+    from tests.demo_copies import demo_copy
+
+    demo_copy(workspace, 3, password="correct horse battery")
+    with TestClient(create_app(workspace)) as client:
+        login = client.get("/console/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', login)
+        assert token is not None
+        client.post(
+            "/console/login",
+            data={"login": "pm01", "password": "correct horse battery", "csrf": token.group(1)},
+        )
+        page = client.get("/console/deid?lang=en")
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert page.status_code == 200 and found is not None
+        csrf = found.group(1)
+        assert (
+            client.post("/console/deid/plans", data={"csrf": "forged", "plan": PSEUDONYMIZED}).status_code
+            == 403
+        )
+        bad = PSEUDONYMIZED.replace("{name: name, treatment: drop}", "{name: name, treatment: keep}")
+        refused = client.post("/console/deid/plans?lang=en", data={"csrf": csrf, "plan": bad})
+        assert refused.status_code == 422
+        assert "A description that identifies a person must be dropped or replaced" in refused.text
+        assert "treatment: keep" in refused.text  # the typed plan is still in its box
+        with workspace.db.session() as session:
+            assert reg.datasets(session) == []
+        stored = client.post(
+            "/console/deid/plans?lang=ja", data={"csrf": csrf, "plan": PSEUDONYMIZED}, follow_redirects=False
+        )
+        assert stored.status_code == 303
+        with workspace.db.session() as session:
+            [row] = reg.datasets(session)
+            dataset_id = row.id
+        ran = client.post(f"/console/deid/datasets/{dataset_id}/run?lang=en", data={"csrf": csrf})
+        assert ran.status_code == 200
+        with workspace.db.session() as session:
+            assert [r.status for r in runs.runs(session, dataset_id)] == ["completed"]
+        provided = client.post(
+            f"/console/deid/datasets/{dataset_id}/provide?lang=ja",
+            data={"csrf": csrf, "recipient": "分析会社", "basis": "third_party"},
+        )
+        assert "第三者に提供できません" in provided.text  # beside the basis, in the page's language
+        with workspace.db.session() as session:
+            assert service.provisions(session, dataset_id) == []
+            entries = [e.body for e in entries_for(session, "actor", "staff:pm01", limit=1000)]
+        assert [e["reasons"] for e in entries if e["action"] == "deid.provide"] == [
+            ["pseudonymized_no_provision", "appi-41-6"]
+        ]
+        retired = client.post(
+            f"/console/deid/datasets/{dataset_id}/retire?lang=en", data={"csrf": csrf}, follow_redirects=False
+        )
+        assert retired.status_code == 303
+        with workspace.db.session() as session:
+            assert reg.dataset(session, dataset_id).status == "retired"
