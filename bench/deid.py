@@ -203,7 +203,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "ws"
         initialize(Settings(home=home))
-        (home / "datasets").mkdir()
+        (home / "datasets").mkdir(exist_ok=True)
         (home / "datasets" / "usage.yaml").write_text(MAP, encoding="utf-8")
         sources = {}
         if "sqlite" in DATABASES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,11 +17,14 @@ from sqlalchemy import func, select
 from mamoru.audit.query import entries_for
 from mamoru.deid import register as reg
 from mamoru.deid import runs, service
+from mamoru.deid.breach import open_breach
 from mamoru.deid.plan import FieldClass, Kind, PlanRefused, SourceShape, check_plan, parse_plan
 from mamoru.deid.rules import Basis, Use, UseRequest, decide_use
 from mamoru.deid.tables import DeidDataset, DeidMapping, DeidRunStep
 from mamoru.deid.transform import generalize, measure, new_token, prefecture
 from mamoru.guard.decision import Reason
+from mamoru.incidents import service as incidents
+from mamoru.ledger.tables import DataSubject
 from mamoru.policy.model import Text
 from mamoru.settings import Settings
 from mamoru.workspace import Workspace
@@ -692,3 +696,198 @@ def test_appi_41b_the_demo_makes_a_pseudonymized_and_an_anonymized_dataset_throu
     rows = _rows(Path(run.folder))
     assert set(rows[0]) == {"subject_id", "organization", "address"}
     assert all(r["address"].endswith(("都", "道", "府", "県")) or r["address"] == "" for r in rows)
+
+
+# --- APPI-26b: no breach report or notice for pseudonymized information only -------------------------
+
+
+def test_appi_26b_a_leak_of_pseudonymized_datasets_only_starts_no_ppc_clock(ws: Workspace) -> None:
+    pseudo = _dataset(ws, PSEUDO)
+    anon = _dataset(ws, ANON, safety_measures=MEASURES, complaint_contact=CONTACT)
+    facts = {"affected_count": 5000, "special_care": True}
+    with ws.db.session() as session:
+        only = open_breach(session, ws.vault, [pseudo], aware_at=NOW, actor=ACTOR, now=NOW, **facts)
+        assert incidents.classification(only).exemption == "pseudonymized"
+        assert not incidents.classification(only).any_reportable
+        # The PrivacyMark report still runs; the PPC's preliminary and final clocks never start.
+        assert [c.report for c in incidents.countdowns(session, only, NOW.date())] == ["pmark_final"]
+        mixed = open_breach(
+            session, ws.vault, [pseudo], aware_at=NOW, actor=ACTOR, now=NOW, other_data=True, **facts
+        )
+        with_anon = open_breach(
+            session, ws.vault, [pseudo, anon], aware_at=NOW, actor=ACTOR, now=NOW, **facts
+        )
+        for incident in (mixed, with_anon):
+            assert incidents.classification(incident).reportable
+            assert "ppc_prelim" in [c.report for c in incidents.countdowns(session, incident, NOW.date())]
+        states = {v.incident.ref: v.state for v in incidents.open_clocks(session, NOW.date())}
+        assert states[only.ref] == "not_reportable" and states[mixed.ref] != "not_reportable"
+
+
+# --- composite keys -------------------------------------------------------------------------------------
+
+STAYS_MAP = """\
+  - name: stays
+    primary_key: [member, night]
+    identities: {email: email}
+    fields:
+      - {name: member}
+      - {name: night}
+      - {name: email, categories: [contact]}
+      - {name: room}
+"""
+
+STAYS_PLAN = """\
+schema: mamoru.deid/1
+id: stays_pseudo
+kind: pseudonymized
+title: {ja: 宿泊（仮名加工）, en: Stays (pseudonymized)}
+purpose: research
+source: {kind: table, datastore: members, table: stays}
+fields:
+  - {name: member, treatment: token}
+  - {name: night, treatment: keep}
+  - {name: email, treatment: drop}
+  - {name: room, treatment: keep}
+"""
+
+
+def test_a_source_table_with_a_composite_key_is_read_in_pages_and_resumes(
+    ws: Workspace, settings: Settings
+) -> None:
+    (settings.home / "datasets" / "members.yaml").write_text(MAP + STAYS_MAP, encoding="utf-8")
+    conn = sqlite3.connect(os.environ["DEID_TEST_URL"].removeprefix("sqlite:///"))
+    conn.execute(
+        "CREATE TABLE stays (member INTEGER, night INTEGER, email TEXT, room TEXT, PRIMARY KEY (member, night))"
+    )
+    # Several rows share each member, so a page boundary falls inside one member's nights.
+    rows = [(m, n, f"m{m}@example.jp", f"R{m}{n}") for m in range(1, 8) for n in (3, 1, 2)]
+    conn.executemany("INSERT INTO stays VALUES (?,?,?,?)", rows)
+    conn.commit()
+    conn.close()
+    ws = Workspace.open(settings)
+    dataset_id = _dataset(ws, STAYS_PLAN)
+    with pytest.raises(runs.RunStopped):
+        runs.perform(ws, dataset_id, actor=ACTOR, now=NOW, page_size=4, stop_after_pages=2)
+    result = runs.perform(ws, dataset_id, actor=ACTOR, now=NOW, page_size=4)
+    assert result.rows == len(rows)
+    out = _rows(result.folder)
+    # Every (member, night) once: none skipped at a page boundary, none read twice after the resume.
+    assert sorted((r["room"], r["night"]) for r in out) == sorted((f"R{m}{n}", str(n)) for m, n, _, _ in rows)
+    assert "m1@example.jp" not in (result.folder / "dataset.csv").read_text(encoding="utf-8")
+
+
+# --- the guard decides the people a table source holds ------------------------------------------------
+
+
+def test_a_table_source_asks_the_guard_for_each_person_it_reads_and_leaves_out_the_refused(
+    ws: Workspace,
+) -> None:
+    with ws.db.session() as session:
+        session.add(DataSubject(id="subj-m5", kind="customer"))
+        session.flush()
+        ws.vault.store(session, "subj-m5", {"email": "m5@example.jp"}, new=True)
+    # The tester is no member of staff, so the guard refuses to let it read a person mamoru knows.
+    result = runs.perform(ws, _dataset(ws, PSEUDO), actor=ACTOR, now=NOW, page_size=40)
+    assert result.rows == 120  # 121 rows, less member 5's
+    with ws.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(DeidMapping)) == 2 * 120
+        decided = [e.body for e in entries_for(session, "subject", "subj-m5", limit=100)]
+    assert [(e["action"], e["decision"], e["purpose"]) for e in decided] == [
+        ("decision.read", "deny", "research")
+    ]
+
+
+# --- runs on the work queue -----------------------------------------------------------------------------
+
+
+def test_a_run_goes_through_the_work_queue_and_a_crashed_one_is_resumed_by_the_sweep(ws: Workspace) -> None:
+    from mamoru.work.queue import submit
+    from mamoru.work.tasks import SCHEDULE, TASKS
+
+    assert ws.settings.broker_url in (None, "")  # no broker: the queue runs the task here and now
+    queued = _dataset(ws, PSEUDO)
+    submit(ws, "deid.run", dataset_id=queued, actor=ACTOR)
+    crashed = _dataset(ws, PSEUDO)
+    with pytest.raises(runs.RunStopped):
+        runs.perform(ws, crashed, actor=ACTOR, now=NOW, page_size=50, stop_after_pages=1)
+    assert runs.pending(ws) == [(crashed, ACTOR)]
+    assert "deid.resume" in SCHEDULE
+    assert TASKS["deid.resume"](ws, {}) == {"resubmitted": 1}
+    assert runs.pending(ws) == []
+    with ws.db.session() as session:
+        for dataset_id in (queued, crashed):
+            [run] = runs.runs(session, dataset_id)
+            assert (run.status, run.rows, run.actor) == ("completed", 121, ACTOR)
+    # An anonymized output below k is refused on the run, not retried by the queue.
+    refused = _dataset(ws, ANON, safety_measures=MEASURES, complaint_contact=CONTACT)
+    assert TASKS["deid.run"](ws, {"dataset_id": refused, "actor": ACTOR})["refused"] is True
+    assert runs.pending(ws) == []
+
+
+# --- the console's forms --------------------------------------------------------------------------------
+
+
+def test_appi_41b_the_console_checks_stores_runs_refuses_a_provision_and_retires(
+    workspace: Workspace,
+) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from mamoru.demo.deid import PSEUDONYMIZED
+    from mamoru.server import create_app
+    from tests.demo_copies import demo_copy
+
+    demo_copy(workspace, 3, password="correct horse battery")
+    with TestClient(create_app(workspace)) as client:
+        login = client.get("/console/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', login)
+        assert token is not None
+        client.post(
+            "/console/login",
+            data={"login": "pm01", "password": "correct horse battery", "csrf": token.group(1)},
+        )
+        page = client.get("/console/deid?lang=en")
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert page.status_code == 200 and found is not None
+        csrf = found.group(1)
+        assert (
+            client.post("/console/deid/plans", data={"csrf": "forged", "plan": PSEUDONYMIZED}).status_code
+            == 403
+        )
+        bad = PSEUDONYMIZED.replace("{name: name, treatment: drop}", "{name: name, treatment: keep}")
+        refused = client.post("/console/deid/plans?lang=en", data={"csrf": csrf, "plan": bad})
+        assert refused.status_code == 422
+        assert "A description that identifies a person must be dropped or replaced" in refused.text
+        assert "treatment: keep" in refused.text  # the typed plan is still in its box
+        with workspace.db.session() as session:
+            assert reg.datasets(session) == []
+        stored = client.post(
+            "/console/deid/plans?lang=ja", data={"csrf": csrf, "plan": PSEUDONYMIZED}, follow_redirects=False
+        )
+        assert stored.status_code == 303
+        with workspace.db.session() as session:
+            [row] = reg.datasets(session)
+            dataset_id = row.id
+        ran = client.post(f"/console/deid/datasets/{dataset_id}/run?lang=en", data={"csrf": csrf})
+        assert ran.status_code == 200
+        with workspace.db.session() as session:
+            assert [r.status for r in runs.runs(session, dataset_id)] == ["completed"]
+        provided = client.post(
+            f"/console/deid/datasets/{dataset_id}/provide?lang=ja",
+            data={"csrf": csrf, "recipient": "分析会社", "basis": "third_party"},
+        )
+        assert "第三者に提供できません" in provided.text  # beside the basis, in the page's language
+        with workspace.db.session() as session:
+            assert service.provisions(session, dataset_id) == []
+            entries = [e.body for e in entries_for(session, "actor", "staff:pm01", limit=1000)]
+        assert [e["reasons"] for e in entries if e["action"] == "deid.provide"] == [
+            ["pseudonymized_no_provision", "appi-41-6"]
+        ]
+        retired = client.post(
+            f"/console/deid/datasets/{dataset_id}/retire?lang=en", data={"csrf": csrf}, follow_redirects=False
+        )
+        assert retired.status_code == 303
+        with workspace.db.session() as session:
+            assert reg.dataset(session, dataset_id).status == "retired"

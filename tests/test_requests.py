@@ -653,3 +653,49 @@ def test_every_opening_of_a_request_is_audited_with_who_and_what_but_no_value(wo
         text = str(entry.body)
         assert customer.values["email"] not in text and "花子" not in text and "太郎" not in text
     assert by_requester[0].body["subjects"] == [customer.subject_id]
+
+
+def _hold_pseudonymized(ws: Workspace, subject_id: str, value: str) -> None:
+    with ws.db.session() as session:
+        ws.vault.store(session, subject_id, {"usage_segment": value})
+
+
+def test_appi_41b_disclosure_leaves_pseudonymized_information_out_and_the_letter_says_why(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    ws, plan = office
+    customer = person(plan, "customer", 4)
+    _hold_pseudonymized(ws, customer.subject_id, "segment-7f3a9c")
+    request_id = verified(ws, RequestKind.DISCLOSURE, customer.values["email"], lang="en")
+    with ws.db.session() as session:
+        service.approve(
+            session, service.get(session, request_id), actor=OFFICER, now=datetime.now(UTC), fee_received=True
+        )
+    assert jobs.run(ws, request_id) == Status.COMPLETED
+    (subject,) = package_json(ws, request_id)["subjects"]
+    # The person's other data is disclosed; the pseudonymized item is not (APPI Art. 42(2)).
+    assert {f["field"]: f["value"] for f in subject["fields"]} == customer.values
+    assert subject["pseudonymized_held"] is True
+    files = package(ws, request_id)
+    blob = b"".join(files.values()).decode("utf-8", "replace")
+    assert "segment-7f3a9c" not in blob
+    assert "Article 42" in files["letter-en.html"].decode()
+
+
+def test_appi_41b_correction_leaves_pseudonymized_information_as_it_is(
+    office: tuple[Workspace, DemoPlan],
+) -> None:
+    ws, plan = office
+    customer = person(plan, "customer", 5)
+    _hold_pseudonymized(ws, customer.subject_id, "segment-1")
+    new_address = "東京都江東区東陽八丁目8番8号"
+    request_id = verified(
+        ws,
+        RequestKind.CORRECTION,
+        customer.values["email"],
+        corrections=[{"field": "address", "value": new_address}, {"field": "usage_segment", "value": "x"}],
+    )
+    approve_and_run(ws, request_id)
+    with ws.db.session() as session:
+        values = ws.vault.decrypt(session, customer.subject_id, ["address", "usage_segment"])
+    assert values == {"address": new_address, "usage_segment": "segment-1"}

@@ -16,8 +16,9 @@ from mamoru.deid import runs
 from mamoru.deid import service as deid
 from mamoru.deid.plan import plan_from_data
 from mamoru.deid.rules import Basis, Use
-from mamoru.deid.tables import DeidDataset
+from mamoru.deid.tables import DeidDataset, DeidRun
 from mamoru.policy.model import Text
+from mamoru.work.queue import submit
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1/deid", tags=["deid"])
 Reader = Annotated[Principal, Depends(Permit("deid"))]
@@ -63,10 +64,11 @@ class PlanIn(BaseModel):
 
 class RunOut(BaseModel):
     run: str
+    status: str = Field(description="running (queued or under way), completed or refused")
     rows: int
     suppressed: int
     smallest_class: int | None
-    sha256: str
+    sha256: str | None
 
 
 class PublicationIn(BaseModel):
@@ -112,12 +114,26 @@ def store_plan(body: PlanIn, who: Manager, session: DbSession, ws: CurrentWorksp
     return DatasetOut.of(row)
 
 
-@router.post("/datasets/{dataset_id}/runs", status_code=201, summary="Run (or resume) the dataset's plan")
+@router.post(
+    "/datasets/{dataset_id}/runs",
+    status_code=202,
+    summary="Run (or resume) the dataset's plan on the work queue (at once when there is no broker)",
+)
 def run(dataset_id: DatasetId, who: Manager, ws: CurrentWorkspace) -> RunOut:
-    r = runs.perform(ws, dataset_id, actor=who.actor, now=datetime.now(UTC))
-    return RunOut(
-        run=r.run_id, rows=r.rows, suppressed=r.suppressed, smallest_class=r.smallest_class, sha256=r.sha256
-    )
+    with ws.db.session() as session:
+        run_id = runs.start(session, ws, dataset_id, actor=who.actor).id
+    submit(ws, "deid.run", dataset_id=dataset_id, actor=who.actor)
+    with ws.db.session() as session:
+        r = session.get(DeidRun, run_id)
+        assert r is not None
+        return RunOut(
+            run=r.id,
+            status=r.status,
+            rows=r.rows,
+            suppressed=r.suppressed,
+            smallest_class=r.smallest_class,
+            sha256=r.sha256,
+        )
 
 
 @router.post(

@@ -145,7 +145,7 @@ class SourceShape:
     """The fields a source offers and what each is."""
 
     columns: dict[str, FieldClass] = field(default_factory=dict)
-    key: str = SUBJECT_COLUMN  # the column a run pages through
+    key: tuple[str, ...] = (SUBJECT_COLUMN,)  # the column(s) a run pages through, in order
 
 
 def _flags(policy: Policy, name: str, categories: tuple[str, ...], linking: bool) -> FieldClass:
@@ -166,14 +166,14 @@ def shape_of_table(policy: Policy, dataset: DatasetMap, table: str) -> SourceSha
     if dataset.resolve(table) is None:
         raise Invalid([problem("source.table", f"no table '{table}' in datastore '{dataset.name}'")])
     t = dataset.table(table)
-    if len(t.key) != 1:
+    if not t.key:
         raise Invalid(
-            [problem("source.table", f"'{table}' has a composite key; a source table needs a one-column key")]
+            [problem("source.table", f"'{table}' has no key; a run pages through a source by its key")]
         )
     links = {*t.key, *(c for _, c in t.identity_columns()), *(c for r in t.references for c in r.columns)}
     return SourceShape(
         {f.name: _flags(policy, f.name, tuple(f.categories), f.name in links) for f in t.fields},
-        key=t.key[0],
+        key=tuple(t.key),
     )
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, Table, insert, select
+from sqlalchemy import MetaData, Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -44,6 +44,7 @@ from mamoru.files import PRIVATE, safe_cell, write_private
 from mamoru.guard.decision import Action
 from mamoru.guard.service import decide_and_record
 from mamoru.ledger.tables import Acquisition, LedgerEntry
+from mamoru.vault.service import SEARCHABLE_FIELDS
 from mamoru.workspace import Workspace
 
 PAGE = 10_000
@@ -74,7 +75,11 @@ class RunStopped(MamoruError):
 Pages = Callable[[Any, int], list[tuple[Any, Row]]]  # after key, size -> [(key, row)]
 
 
-def _table_pages(ws: Workspace, plan: Plan) -> Pages:
+def _table_pages(session: Session, ws: Workspace, plan: Plan, actor: str, now: datetime) -> Pages:
+    """A mapped table's rows by its key (one column or several). The people a page holds are found by
+    their identity columns (e-mail, phone, employee number) in the vault, and decided by the guard for
+    the plan's purpose in one batch per page (and audited there); the rows of a person it refuses are
+    left out, as for a ledger source. A row whose person mamoru does not know is read as it is."""
     assert isinstance(plan.source, TableSource)
     connector = connectors(ws).get(plan.source.datastore)
     if connector is None:
@@ -82,17 +87,63 @@ def _table_pages(ws: Workspace, plan: Plan) -> Pages:
     table_map = connector.map.table(plan.source.table)
     wanted = [f.name for f in plan.output()]
     engine = connector.engine
+    fields = {f.name: f for f in table_map.fields}
+    categories = sorted({c for name in wanted if name in fields for c in fields[name].categories})
+    identities = [
+        (kind, column) for kind, column in table_map.identity_columns() if kind in SEARCHABLE_FIELDS
+    ]
+
+    def subjects_of(rows: list[Row]) -> list[set[str]]:
+        found: list[set[str]] = [set() for _ in rows]
+        for kind, column in identities:
+            values = [str(r[column]) for r in rows if r[column] not in (None, "")]
+            hits = ws.vault.find_many(session, kind, values)
+            for i, r in enumerate(rows):
+                if r[column] not in (None, ""):
+                    found[i].update(hits.get(str(r[column]), ()))
+        return found
 
     def pages(after: Any, size: int) -> list[tuple[Any, Row]]:
+        columns = list(dict.fromkeys([*wanted, *(c for _, c in identities)]))
         with engine.connect() as conn:
             table = Table(table_map.name, MetaData(), schema=table_map.db_schema, autoload_with=conn)
-            key = table.c[table_map.key[0]]  # one column: checked with the plan
-            query = select(key, *(table.c[n] for n in wanted)).order_by(key).limit(size)
-            if after is not None:
-                query = query.where(key > after)
-            return [(r[0], dict(zip(wanted, r[1:], strict=True))) for r in conn.execute(query)]
+            keys = [table.c[k] for k in table_map.key]  # one column or several (a composite key)
+            query = select(*keys, *(table.c[n] for n in columns)).order_by(*keys).limit(size)
+            if after is not None:  # the journal keeps the last key as a list: [value, ...]
+                query = query.where(_after(keys, after if isinstance(after, list) else [after]))
+            n = len(keys)
+            read = [(list(r[:n]), dict(zip(columns, r[n:], strict=True))) for r in conn.execute(query)]
+        people = subjects_of([r for _, r in read])
+        ids = sorted(set().union(*people))
+        allowed: set[str] = set()
+        if ids:
+            decisions = decide_and_record(
+                session,
+                ws.policy,
+                actor=actor,
+                purpose=plan.purpose,
+                subjects=ids,
+                categories=categories,
+                action=Action.READ,
+                now=now,
+            )
+            allowed = {sid for sid, d in zip(ids, decisions, strict=True) if d.allow}
+        return [
+            (key, {name: row[name] for name in wanted} if who <= allowed else {})
+            for (key, row), who in zip(read, people, strict=True)
+        ]
 
     return pages
+
+
+def _after(keys: list[Any], last: list[Any]) -> Any:
+    """Keyset condition "(k1, k2, ...) > last" written out with AND/OR, so that it means the same on every
+    database (row-value comparison is not everywhere)."""
+    clauses = []
+    for i, key in enumerate(keys):
+        equal = [keys[j] == last[j] for j in range(i)]
+        clauses.append(and_(*equal, key > last[i]))
+    return or_(*clauses)
 
 
 def _ledger_pages(session: Session, ws: Workspace, plan: Plan, actor: str, now: datetime) -> Pages:
@@ -278,7 +329,7 @@ def perform(
 
     with ws.db.session() as session:
         pages = (
-            _table_pages(ws, plan)
+            _table_pages(session, ws, plan, actor, now)
             if isinstance(plan.source, TableSource)
             else _ledger_pages(session, ws, plan, actor, now)
         )
@@ -311,7 +362,7 @@ def perform(
             stale.unlink()
     with ws.db.session() as session:
         source = (
-            _table_pages(ws, plan)
+            _table_pages(session, ws, plan, actor, now)
             if isinstance(plan.source, TableSource)
             else _ledger_pages(session, ws, plan, actor, now)
         )
@@ -513,6 +564,18 @@ def runs(session: Session, dataset_id: str | None = None, *, limit: int | None =
     if dataset_id is not None:
         query = query.where(DeidRun.dataset_id == dataset_id)
     return list(session.scalars(query))
+
+
+def pending(ws: Workspace) -> list[tuple[str, str]]:
+    """(dataset, actor) of every run not finished: stopped by a crash or still waiting in the queue, to
+    be handed to the queue again (the journal resumes each after its last page done)."""
+    with ws.db.session() as session:
+        rows = session.execute(
+            select(DeidRun.dataset_id, DeidRun.actor)
+            .where(DeidRun.status == "running")
+            .order_by(DeidRun.started_at)
+        )
+        return [(dataset_id, actor) for dataset_id, actor in rows]
 
 
 def treatments(plan: Plan) -> dict[str, Treatment]:

@@ -183,6 +183,13 @@ def _decide(session: Session, ctx: Context, subject_id: str, categories: list[st
 def _step_correct(session: Session, ctx: Context, subject_id: str) -> dict[str, Any]:
     vault = ctx.ws.vault
     items = corrections_of(vault, ctx.request)
+    # APPI-41b (Art. 42(2)): correction is not a right over pseudonymized information; such fields
+    # are left as they are and named in the result.
+    policy = ctx.ws.policy.policy
+    exempt = sorted(
+        f for f in items if f in policy.fields and policy.category(policy.fields[f]).pseudonymized
+    )
+    items = {f: v for f, v in items.items() if f not in exempt}
     _decide(session, ctx, subject_id, _categories_of(ctx.ws, list(items)), Action.CORRECT)
     before = vault.decrypt(session, subject_id, list(items))
     changed = {f: v for f, v in items.items() if before.get(f) != v}
@@ -196,7 +203,10 @@ def _step_correct(session: Session, ctx: Context, subject_id: str) -> dict[str, 
     ctx.audit(
         session, "request.correct", subjects=(subject_id,), purpose=SUBJECT_REQUEST, objects_extra=objects
     )
-    return {"changed": sorted(changed), "unchanged": sorted(set(items) - set(changed))}
+    result: dict[str, Any] = {"changed": sorted(changed), "unchanged": sorted(set(items) - set(changed))}
+    if exempt:
+        result["pseudonymized"] = exempt
+    return result
 
 
 def _step_erase(session: Session, ctx: Context, subject_id: str) -> dict[str, Any]:

@@ -68,7 +68,12 @@ def _subject_data(
     subject = session.get(DataSubject, subject_id)
     stored = vault.field_names(session, subject_id)
     number_fields = [f for f in stored if f in policy.fields and policy.category(policy.fields[f]).my_number]
-    readable = [f for f in stored if f not in number_fields]
+    # APPI-41b (Art. 42(2)): the rights of Arts. 32-39 do not apply to pseudonymized information, so
+    # it is neither read nor disclosed; the letter says it is held and why it is left out.
+    pseudonymized = [
+        f for f in stored if f in policy.fields and policy.category(policy.fields[f]).pseudonymized
+    ]
+    readable = [f for f in stored if f not in number_fields and f not in pseudonymized]
     categories = sorted({policy.fields[f] for f in readable if f in policy.fields})
     (decision,) = decide_and_record(
         session,
@@ -128,6 +133,7 @@ def _subject_data(
         "kind": subject.kind if subject else None,
         "fields": fields,
         "individual_number_held": bool(number_fields),
+        "pseudonymized_held": bool(pseudonymized),
         "acquisitions": acquisitions,
         "consents": consents,
         "cessations": cessations,
@@ -375,6 +381,7 @@ def render_letter(
             history=letter.history_sentences(session, policy, history["entries"], lang) if history else None,
             fee=letter.fee_line(request, lang),
             number_held=number_held,
+            pseudonymized_held=any(s.get("pseudonymized_held") for s in content.get("subjects", [])),
         )
     )
 
@@ -412,7 +419,7 @@ def _datastores(
     ws: Workspace, request: SubjectRequest, archive: zipfile.ZipFile
 ) -> dict[str, dict[str, int]]:
     """The person's rows in the organization's own datastores, as JSON lines per table."""
-    wanted = {c.id for c in ws.policy.policy.categories if not c.my_number}
+    wanted = {c.id for c in ws.policy.policy.categories if not c.my_number and not c.pseudonymized}
     identities = identities_of(ws.vault, request)
     counts: dict[str, dict[str, int]] = {}
     for name, connector in sorted(connectors(ws).items()):

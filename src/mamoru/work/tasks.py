@@ -38,6 +38,28 @@ def _resume(ws: Workspace, args: dict[str, Any]) -> object:
     return {"resubmitted": len(pending)}
 
 
+def _deid_run(ws: Workspace, args: dict[str, Any]) -> object:
+    """Run (or resume) a dataset's plan. A refusal (k not reached) is kept on the run and not retried."""
+    from mamoru.deid import runs
+
+    try:
+        result = runs.perform(ws, str(args["dataset_id"]), actor=str(args["actor"]), now=datetime.now(UTC))
+    except runs.KAnonymityNotMet as refused:
+        return {"refused": True, "smallest_class": refused.result.smallest}
+    return {"run": result.run_id, "rows": result.rows}
+
+
+def _deid_resume(ws: Workspace, args: dict[str, Any]) -> object:
+    """Runs of a dataset's plan that have not finished: hand each to the queue again."""
+    from mamoru.deid import runs
+    from mamoru.work.queue import submit
+
+    pending = runs.pending(ws)
+    for dataset_id, actor in pending:
+        submit(ws, "deid.run", dataset_id=dataset_id, actor=actor)
+    return {"resubmitted": len(pending)}
+
+
 def _retention(ws: Workspace, args: dict[str, Any]) -> object:
     from mamoru.transfers.expiry import sweep
 
@@ -118,6 +140,8 @@ TASKS: dict[str, Task] = {
     "request.fulfil": _fulfil,
     "requests.resume": _resume,
     "requests.sweep": _request_sweep,
+    "deid.run": _deid_run,
+    "deid.resume": _deid_resume,
     "retention.sweep": _retention,
     "staff.sweep": _staff_sweep,
     "audit.checkpoint": _checkpoint,
@@ -133,6 +157,7 @@ TASKS: dict[str, Task] = {
 SCHEDULE: dict[str, int] = {
     "requests.sweep": 3600,
     "requests.resume": 900,
+    "deid.resume": 900,
     "staff.sweep": 3600,
     "retention.sweep": 86400,
     "incidents.signals": 600,
