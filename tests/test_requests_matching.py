@@ -407,8 +407,8 @@ def test_appi_33_the_api_and_the_cli_show_candidates_and_link_by_hand(workspace:
     found = _person(workspace, NO_EMAIL)
     other = _person(workspace, {"name": "山田 次郎"})
     request_id = _verified(workspace, phone="03-5555-0101")
-    office = bearer(staff_token(workspace, "pm01"))
-    call_centre = bearer(system_token(workspace, "callcentre", "requests"))
+    office = bearer(staff_token(workspace, "pm01"), purpose="subject_request")
+    call_centre = bearer(system_token(workspace, "callcentre", "requests"), purpose="subject_request")
     with TestClient(create_app(workspace)) as client:
         shown = client.get(f"/api/v1/requests/{request_id}/candidates", headers=call_centre)
         assert shown.status_code == 200

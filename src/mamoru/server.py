@@ -161,6 +161,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(web_requests.portal_router)
     app.include_router(web_requests.console_router)
     app.include_router(api_requests.router)
+    app.include_router(api_requests.personal_router)
     app.include_router(web_transfers.router)
     app.include_router(web_transfers.portal_router)
     app.include_router(api_transfers.router)

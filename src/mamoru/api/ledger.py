@@ -54,6 +54,8 @@ Exporter = Annotated[Principal, Depends(Permit("ledger.export"))]
 Retention = Annotated[Principal, Depends(Permit("retention"))]
 AcquisitionAccess = Annotated[AccessContext, Depends(Access("acquisitions"))]
 ConsentAccess = Annotated[AccessContext, Depends(Access("consents"))]
+#: An event in a person's life that starts retention (personal data: it is about one person).
+RetentionAccess = Annotated[AccessContext, Depends(Access("retention"))]
 
 
 class LedgerEntryOut(ledger.LedgerEntryIn):
@@ -419,13 +421,13 @@ class EventOut(BaseModel):
     started: dict[int, date] = Field(description="Acquisition id -> the last day it is kept")
 
 
-@router.post(
+@personal_router.post(
     "/subjects/{subject_id}/events",
     status_code=201,
     summary="Record that a contract, employment or use ended; starts the retention rules waiting for it",
 )
 def post_event(
-    subject_id: Reference, body: EventIn, who: Retention, ws: CurrentWorkspace, session: DbSession
+    subject_id: Reference, body: EventIn, access: RetentionAccess, ws: CurrentWorkspace, session: DbSession
 ) -> EventOut:
     result = retention.record_event(
         session,
@@ -433,7 +435,7 @@ def post_event(
         subject_id,
         body.kind,
         body.occurred_on,
-        actor=who.actor,
+        actor=access.actor,
         source="api",
         now=datetime.now(UTC),
         ledger_code=body.ledger_code,

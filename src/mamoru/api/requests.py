@@ -12,16 +12,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from mamoru.api.deps import ERRORS, CurrentWorkspace, DbSession, Permit, Principal
+from mamoru.api.deps import ERRORS, Access, AccessContext, CurrentWorkspace, DbSession, Permit, Principal
+from mamoru.api.personal import PERSONAL_DATA
 from mamoru.requests import matching, service
 from mamoru.requests.notify import send_code, status_url
 from mamoru.requests.service import RequestIn
 from mamoru.requests.tables import SubjectRequest
 
 router = APIRouter(responses=ERRORS, prefix="/api/v1/requests", tags=["requests"])
+#: The routes that find and link the person a request is about (personal data, see ``MatchReader``).
+personal_router = APIRouter(responses=ERRORS, prefix="/api/v1/requests", tags=["requests", PERSONAL_DATA])
 Intake = Annotated[Principal, Depends(Permit("requests.intake"))]
 Reader = Annotated[Principal, Depends(Permit("requests"))]
 Decider = Annotated[Principal, Depends(Permit("requests.decide"))]
+#: Finding and linking the person a request is about reads the vault's indexes for one person: a use of
+#: personal data, with the access context (the token's principal and the stated purpose) like every such
+#: route (``X-Mamoru-Purpose: subject_request``).
+MatchReader = Annotated[AccessContext, Depends(Access("requests"))]
+MatchDecider = Annotated[AccessContext, Depends(Access("requests.decide"))]
 
 
 class RequestOut(BaseModel):
@@ -162,15 +170,17 @@ def _match_out(session: DbSession, r: SubjectRequest) -> MatchOut:
     )
 
 
-@router.get("/{request_id}/candidates", response_model=MatchOut)
-def candidates(request_id: str, _who: Reader, session: DbSession) -> MatchOut:
+@personal_router.get("/{request_id}/candidates", response_model=MatchOut)
+def candidates(request_id: str, _who: MatchReader, session: DbSession) -> MatchOut:
     """The persons the request's identifiers found, with confidence and reasons, and the identity
     document's state (APPI Art. 33)."""
     return _match_out(session, service.get(session, request_id))
 
 
-@router.post("/{request_id}/links", response_model=MatchOut)
-def link(request_id: str, body: LinkIn, who: Decider, session: DbSession, ws: CurrentWorkspace) -> MatchOut:
+@personal_router.post("/{request_id}/links", response_model=MatchOut)
+def link(
+    request_id: str, body: LinkIn, who: MatchDecider, session: DbSession, ws: CurrentWorkspace
+) -> MatchOut:
     """Link a person to the request by hand, before the decision (audited by ids)."""
     r = service.get(session, request_id)
     service.link(
@@ -180,9 +190,9 @@ def link(request_id: str, body: LinkIn, who: Decider, session: DbSession, ws: Cu
     return _match_out(session, r)
 
 
-@router.delete("/{request_id}/links/{subject_id}", response_model=MatchOut)
+@personal_router.delete("/{request_id}/links/{subject_id}", response_model=MatchOut)
 def unlink(
-    request_id: str, subject_id: str, who: Decider, session: DbSession, ws: CurrentWorkspace
+    request_id: str, subject_id: str, who: MatchDecider, session: DbSession, ws: CurrentWorkspace
 ) -> MatchOut:
     """Take a wrongly matched person off the request, before the decision (audited by ids)."""
     r = service.get(session, request_id)
@@ -200,9 +210,9 @@ class SearchIn(BaseModel):
     member_number: Annotated[str, Field(max_length=40)] | None = None
 
 
-@router.post("/{request_id}/search", response_model=MatchOut)
+@personal_router.post("/{request_id}/search", response_model=MatchOut)
 def search(
-    request_id: str, body: SearchIn, who: Decider, session: DbSession, ws: CurrentWorkspace
+    request_id: str, body: SearchIn, who: MatchDecider, session: DbSession, ws: CurrentWorkspace
 ) -> MatchOut:
     """Look for the person by blind index; those found become candidates (not linked). Audited with who
     searched and how many were found, never the values."""
