@@ -18,7 +18,7 @@ from mamoru.audit.entry import HEADER_BYTES
 from mamoru.audit.verification import verify
 from mamoru.store.db import Database
 
-TRIALS = 50
+TRIALS = 30
 
 CHILD = r"""
 import random, sys
