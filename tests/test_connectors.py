@@ -569,7 +569,7 @@ def test_console_lists_datastores_tests_a_connection_and_shows_the_last_runs(
             and "SHOP_DATABASE_URL" in page.text
             and "Corporation Tax Act" in page.text
         )
-        assert "connector_erase" in page.text and "deleted_rows" in page.text
+        assert "Erase in the organization&#39;s datastores" in page.text and "Rows deleted" in page.text
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert csrf is not None
         tested = client.post("/console/datastores/shop/test?lang=en", data={"csrf": csrf.group(1)})

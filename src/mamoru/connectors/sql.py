@@ -190,6 +190,10 @@ class Found:
     tuple of the values of the table's primary key columns, so a composite key is never cut short."""
 
     keys: dict[str, set[Key]] = field(default_factory=lambda: defaultdict(set))
+    #: The keys reached from an identity or as a child of the subject's rows (their own rows); the
+    #: others were reached only as rows the subject's rows point at (an order's address), which may be
+    #: another person's too.
+    owned: dict[str, set[Key]] = field(default_factory=lambda: defaultdict(set))
 
     def total(self) -> int:
         return sum(len(v) for v in self.keys.values())
@@ -321,9 +325,11 @@ class SqlConnector:
         found = Found()
         queue: deque[tuple[str, list[Key]]] = deque()
 
-        def add(table: str, keys: Iterable[Key]) -> None:
+        def add(table: str, keys: Iterable[Key], owned: bool = True) -> None:
+            keys = list(dict.fromkeys(keys))
+            if owned:
+                found.owned[table].update(keys)
             new = [k for k in keys if k not in found.keys[table]]
-            new = list(dict.fromkeys(new))
             if new:
                 found.keys[table].update(new)
                 queue.append((table, new))
@@ -338,8 +344,42 @@ class SqlConnector:
         while queue:
             name, keys = queue.popleft()
             for other, ref, direction in self._edges(name):
-                add(other, self._follow(conn, name, keys, other, ref, direction))
+                add(other, self._follow(conn, name, keys, other, ref, direction), owned=direction == "child")
         return found
+
+    def shared(self, conn: Connection, found: Found) -> dict[str, set[Key]]:
+        """The subject's rows that rows of other people point at too (an address one person's order
+        ships to and another person lives at): per table, the keys reached only as rows the subject's
+        rows point at, which some row outside ``found`` references through a declared reference. A request changes only the subject's own rows, so these are
+        neither erased nor corrected; they are reported as shared."""
+        shared: dict[str, set[Key]] = defaultdict(set)
+        for t in self.map.tables:
+            for ref in t.references:
+                target = self.map.target_of(ref)
+                keys = found.keys.get(target, set()) - found.owned.get(target, set())
+                if not keys or target not in {m.id for m in self.map.tables}:
+                    continue
+                there = self._table(conn, target)
+                mine = found.keys.get(t.id, set())
+                here = self._table(conn, t.id)
+                here_key = self._key(here, t.id)
+                pointed = [there.c[c] for c in ref.target_columns]
+                target_key = self._key(there, target)
+                for batch in _chunks(sorted(keys, key=str)):
+                    # the values the subject's rows of `target` hold in the referenced columns
+                    values = {
+                        tuple(r[len(target_key) :]): tuple(r[: len(target_key)])
+                        for r in conn.execute(select(*target_key, *pointed).where(_in(target_key, batch)))
+                    }
+                    if not values:
+                        continue
+                    columns = [here.c[c] for c in ref.columns]
+                    for values_batch in _chunks(list(values)):
+                        rows = conn.execute(select(*here_key, *columns).where(_in(columns, values_batch)))
+                        for r in rows:
+                            if tuple(r[: len(here_key)]) not in mine:
+                                shared[target].add(values[tuple(r[len(here_key) :])])
+        return shared
 
     def _edges(self, name: str) -> Iterator[tuple[str, Reference, str]]:
         """(next table, reference, direction) for every reference that leads on from ``name``."""
@@ -446,6 +486,7 @@ class SqlConnector:
     ) -> dict[str, Any]:
         changed: dict[str, int] = {}
         found = self.find(conn, identities)
+        self._without_shared(conn, found)
         for t in self.map.tables:
             if t.read_only:
                 continue
@@ -708,6 +749,7 @@ class SqlConnector:
         masked: dict[str, int] = {}
         held: dict[str, str] = {}
         found = self.find(conn, identities)
+        shared = self._without_shared(conn, found)
         for link, pointing in self._erasure_plan(conn, found):
             source = self._table(conn, link.table)  # declared, so mapped
             key = self._key(source, link.table)
@@ -757,7 +799,23 @@ class SqlConnector:
             changed = self._mask(conn, t.id, keys)
             if changed is not None:
                 masked[t.id] = changed
-        return {"datastore": self.name, "deleted_rows": deleted, "masked_rows": masked, "held": held}
+        result: dict[str, Any] = {
+            "datastore": self.name,
+            "deleted_rows": deleted,
+            "masked_rows": masked,
+            "held": held,
+        }
+        if shared:
+            result["shared_rows"] = shared
+        return result
+
+    def _without_shared(self, conn: Connection, found: Found) -> dict[str, int]:
+        """Take the rows other people's rows point at out of ``found``; how many, per table."""
+        counts: dict[str, int] = {}
+        for name, keys in self.shared(conn, found).items():
+            found.keys[name] -= keys
+            counts[name] = len(keys)
+        return counts
 
     def _mask(self, conn: Connection, name: str, keys: set[Key]) -> int | None:
         """Overwrite the ``mask`` and ``set_null`` fields of the subject's rows; the rows changed."""
