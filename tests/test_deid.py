@@ -891,3 +891,69 @@ def test_appi_41b_the_console_checks_stores_runs_refuses_a_provision_and_retires
         assert retired.status_code == 303
         with workspace.db.session() as session:
             assert reg.dataset(session, dataset_id).status == "retired"
+
+
+def test_appi_26b_the_office_opens_a_breach_of_datasets_in_the_console_and_the_register_decides(
+    ws: Workspace,
+) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from mamoru.incidents.tables import Incident
+    from mamoru.server import create_app
+    from tests.demo_copies import demo_copy
+
+    demo_copy(ws, 3, password="correct horse battery")
+    pseudo = _dataset(ws, PSEUDO)
+    with TestClient(create_app(ws)) as client:
+        login = client.get("/console/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', login)
+        assert token is not None
+        client.post(
+            "/console/login",
+            data={"login": "pm01", "password": "correct horse battery", "csrf": token.group(1)},
+        )
+        page = client.get("/console/deid?lang=ja")
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None and "加工したデータセットの漏えい等" in page.text
+        csrf = found.group(1)
+        with ws.db.session() as session:
+            before = session.scalar(select(func.count()).select_from(Incident))
+        # nothing chosen: the reason beside the field, and no incident
+        refused = client.post(
+            "/console/deid/breach?lang=ja",
+            data={"csrf": csrf, "aware_at": "2026-11-20T10:00", "overview": "USBメモリの紛失"},
+        )
+        assert refused.status_code in (200, 422) and 'id="datasets-error"' in refused.text
+        with ws.db.session() as session:
+            assert session.scalar(select(func.count()).select_from(Incident)) == before
+        opened = client.post(
+            "/console/deid/breach?lang=ja",
+            data={
+                "csrf": csrf,
+                "datasets": pseudo,
+                "aware_at": "2026-11-20T10:00",
+                "overview": "USBメモリの紛失",
+            },
+            follow_redirects=False,
+        )
+        assert opened.status_code == 303 and opened.headers["location"].startswith("/console/incidents/INC-")
+        mixed = client.post(
+            "/console/deid/breach?lang=ja",
+            data={
+                "csrf": csrf,
+                "datasets": pseudo,
+                "other_data": "true",
+                "aware_at": "2026-11-20T10:00",
+                "overview": "共有フォルダの誤設定",
+            },
+            follow_redirects=False,
+        )
+        assert mixed.status_code == 303
+    refs = [r.headers["location"].split("/")[3].split("?")[0] for r in (opened, mixed)]
+    with ws.db.session() as session:
+        only, other = (session.scalar(select(Incident).where(Incident.ref == ref)) for ref in refs)
+        assert only is not None and other is not None
+        assert incidents.classification(only).exemption == "pseudonymized"
+        assert incidents.classification(other).exemption != "pseudonymized"

@@ -14,6 +14,7 @@ from mamoru.cli.common import EXIT_FINDING, day_or_today, emit_json, fail, opene
 from mamoru.deid import register as reg
 from mamoru.deid import runs
 from mamoru.deid import service as deid
+from mamoru.deid.breach import open_breach_from_form
 from mamoru.deid.plan import PlanRefused, parse_plan
 from mamoru.deid.rules import Basis
 from mamoru.errors import MamoruError
@@ -231,3 +232,34 @@ def retire(
         except MamoruError as exc:
             raise fail(str(exc)) from None
     out.print(f"retired: {files} file(s), {mappings} mapping(s) deleted; disposal record kept")
+
+
+@app.command()
+def breach(
+    datasets: Annotated[list[str], typer.Argument(help="The datasets involved (their ids).")],
+    aware_at: Annotated[
+        str,
+        typer.Option("--aware-at", help="When a staff member first knew, Japan's time: 2026-11-20T10:00."),
+    ],
+    overview: Annotated[str, typer.Option("--overview", help="What happened, in a few words.")],
+    other_data: Annotated[
+        bool, typer.Option("--other-data", help="Other personal data is involved too.")
+    ] = False,
+    by: By = "system:deid",
+) -> None:
+    """Open an incident over registered datasets (APPI-26b): when only pseudonymized information is
+    involved, the register says so and the PPC report clock does not start; otherwise it does."""
+    form = {
+        "datasets": list(datasets),
+        "aware_at": aware_at,
+        "overview": overview,
+        "other_data": "true" if other_data else "",
+    }
+    with opened_workspace() as ws:
+        try:
+            with ws.db.session() as session:
+                incident = open_breach_from_form(session, ws.vault, form, actor=by, now=datetime.now(UTC))
+                ref = incident.ref
+        except MamoruError as exc:
+            raise fail(str(exc)) from None
+    out.print(f"incident {ref} opened", highlight=False)

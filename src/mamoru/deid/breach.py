@@ -9,7 +9,7 @@ reading: an anonymized dataset's leak is then judged on its facts by the office)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from mamoru.deid.plan import Kind
 from mamoru.deid.register import dataset
-from mamoru.errors import Invalid
-from mamoru.incidents.service import open_incident
+from mamoru.deid.tables import DeidDataset
+from mamoru.errors import Invalid, Problem, problem, require
+from mamoru.incidents.service import MAX_ITEM, local_time, open_incident
 from mamoru.incidents.tables import Incident
 from mamoru.vault.service import Vault
 
@@ -56,4 +57,41 @@ def open_breach(
         source="deid",
         pseudonymized_only=pseudonymized_only(session, dataset_ids, other_data=other_data),
         **fields,
+    )
+
+
+def open_breach_from_form(
+    session: Session, vault: Vault, form: Mapping[str, Any], *, actor: str, now: datetime
+) -> Incident:
+    """The console's form: the datasets (``datasets``, several), when a staff member first knew (Japan's
+    time), what happened, and whether anything else was involved (``other_data``)."""
+    problems: list[Problem] = []
+    chosen = form.get("datasets") or []
+    datasets = [str(d) for d in (chosen if isinstance(chosen, list) else [chosen]) if str(d)]
+    if not datasets:
+        problems.append(problem("datasets", "choose the datasets involved", "missing"))
+    if any(session.get(DeidDataset, d) is None for d in datasets):
+        problems.append(problem("datasets", "choose datasets of the register", "unknown"))
+    raw = str(form.get("aware_at", "")).strip()
+    aware = (
+        local_time(raw, "aware_at", now=now) if raw else problem("aware_at", "when it was found", "missing")
+    )
+    if isinstance(aware, Problem):
+        problems.append(aware)
+    overview = str(form.get("overview", "")).strip()
+    if not overview:
+        problems.append(problem("overview", "say in a few words what happened", "missing"))
+    elif len(overview) > MAX_ITEM:
+        problems.append(problem("overview", f"at most {MAX_ITEM} characters", "too_long"))
+    require(problems)
+    assert isinstance(aware, datetime)
+    return open_breach(
+        session,
+        vault,
+        datasets,
+        aware_at=aware,
+        actor=actor,
+        now=now,
+        other_data=str(form.get("other_data", "")) == "true",
+        overview=overview,
     )

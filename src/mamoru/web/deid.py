@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mamoru.deid import register as reg
 from mamoru.deid import runs
 from mamoru.deid import service as deid
+from mamoru.deid.breach import open_breach_from_form
 from mamoru.deid.plan import parse_plan
 from mamoru.deid.rules import Basis
 from mamoru.edge import CurrentWorkspace, DbSession
@@ -20,7 +21,7 @@ from mamoru.people.auth import SignedIn
 from mamoru.policy.model import Text
 from mamoru.policy.notice import Lang
 from mamoru.web.console import Staff, check, console_page
-from mamoru.web.forms import again, back_to, from_query, shown
+from mamoru.web.forms import PostedForm, again, back_to, from_query, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
 from mamoru.work.queue import submit
@@ -220,3 +221,20 @@ def retire(
     check(who, "deid.manage", csrf)
     reg.retire(session, ws, dataset_id, actor=who.actor, today=datetime.now(UTC).date())
     return _back(lang)
+
+
+@console_router.post("/breach", dependencies=BACK)
+def breach(
+    ws: CurrentWorkspace,
+    session: DbSession,
+    lang: Language,
+    who: Staff,
+    form: PostedForm,
+) -> Response:
+    """Open an incident over registered datasets (APPI-26b): whether only pseudonymized information is
+    involved comes from the register, so the PPC clock starts or not by what the datasets are."""
+    check(who, "incidents.manage", str(form.get("csrf", "")))
+    values: dict[str, object] = {k: str(v) for k, v in form.items()}
+    values["datasets"] = [str(v) for v in form.getlist("datasets")]
+    incident = open_breach_from_form(session, ws.vault, values, actor=who.actor, now=datetime.now(UTC))
+    return RedirectResponse(f"/console/incidents/{incident.ref}?lang={lang}", status_code=303)
