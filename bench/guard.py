@@ -99,6 +99,13 @@ def build(rng: random.Random):  # type: ignore[no-untyped-def]
                     "subject_kinds": ["person"],
                     "categories": cats,
                     "effective_from": date(2020, 1, 1),
+                    # assessed for improper use (APPI Art. 19), as every purpose in force must be
+                    "improper_use": {
+                        "version": 1,
+                        "assessed_on": date(2020, 1, 1),
+                        "assessed_by": "po01",
+                        "conclusion": text(f"{p} assessed"),
+                    },
                 }
                 for p, cats in purposes.items()
             ],
