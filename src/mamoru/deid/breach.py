@@ -19,7 +19,7 @@ from mamoru.deid.plan import Kind
 from mamoru.deid.register import dataset
 from mamoru.deid.tables import DeidDataset
 from mamoru.errors import Invalid, Problem, problem, require
-from mamoru.incidents.service import MAX_ITEM, local_time, open_incident
+from mamoru.incidents.service import open_incident, opening_facts
 from mamoru.incidents.tables import Incident
 from mamoru.vault.service import Vault
 
@@ -72,19 +72,9 @@ def open_breach_from_form(
         problems.append(problem("datasets", "choose the datasets involved", "missing"))
     if any(session.get(DeidDataset, d) is None for d in datasets):
         problems.append(problem("datasets", "choose datasets of the register", "unknown"))
-    raw = str(form.get("aware_at", "")).strip()
-    aware = (
-        local_time(raw, "aware_at", now=now) if raw else problem("aware_at", "when it was found", "missing")
-    )
-    if isinstance(aware, Problem):
-        problems.append(aware)
-    overview = str(form.get("overview", "")).strip()
-    if not overview:
-        problems.append(problem("overview", "say in a few words what happened", "missing"))
-    elif len(overview) > MAX_ITEM:
-        problems.append(problem("overview", f"at most {MAX_ITEM} characters", "too_long"))
+    aware, overview = opening_facts(form, problems, now=now)
     require(problems)
-    assert isinstance(aware, datetime)
+    assert aware is not None
     return open_breach(
         session,
         vault,

@@ -623,6 +623,17 @@ def open_from_form(
     """Open an incident from the console's form: when a staff member first knew (Japan's time) and what
     happened in a few words."""
     problems: list[Problem] = []
+    aware, overview = opening_facts(form, problems, now=now)
+    require(problems)
+    assert aware is not None
+    return open_incident(session, vault, aware_at=aware, actor=actor, now=now, overview=overview)
+
+
+def opening_facts(
+    form: Mapping[str, Any], problems: list[Problem], *, now: datetime
+) -> tuple[datetime | None, str]:
+    """From an opening form: when a staff member first knew (``aware_at``, Japan's time) and what happened
+    (``overview``); what is wrong is added to ``problems``."""
     raw = str(form.get("aware_at", "")).strip()
     aware = (
         local_time(raw, "aware_at", now=now) if raw else problem("aware_at", "when it was found", "missing")
@@ -634,9 +645,7 @@ def open_from_form(
         problems.append(problem("overview", "say in a few words what happened", "missing"))
     elif len(overview) > MAX_ITEM:
         problems.append(problem("overview", f"at most {MAX_ITEM} characters", "too_long"))
-    require(problems)
-    assert isinstance(aware, datetime)
-    return open_incident(session, vault, aware_at=aware, actor=actor, now=now, overview=overview)
+    return (aware if isinstance(aware, datetime) else None), overview
 
 
 @dataclass(frozen=True)
