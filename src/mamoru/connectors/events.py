@@ -11,7 +11,7 @@ counted and left alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,44 +42,50 @@ def record_from_datastore(
     found = connectors(ws).get(name)
     if found is None:
         raise NotFound(f"no datastore '{name}' in <home>/datasets")
-    rows: dict[tuple[str, str, object], retention.EventRow] = {}
-    not_held = not_yet = 0
+    now_due: list[tuple[dict[str, str], str, date]] = []
+    not_yet = 0
     for identities, kind, day in found.events():
         if day > now.date():
             not_yet += 1
-            continue
-        subjects = sorted(
-            {
-                s
-                for field, value in identities.items()
-                if field in IDENTIFYING
-                for s in ws.vault.find(session, field, value)
-            }
-        )
+        else:
+            now_due.append((identities, kind, day))
+    # each identity kind looked up once for all rows, by blind index (one query per 500 values)
+    people = {
+        field: ws.vault.find_many(session, field, {ids[field] for ids, _, _ in now_due if field in ids})
+        for field in IDENTIFYING
+    }
+    rows: dict[tuple[str, str], retention.EventRow] = {}
+    not_held = 0
+    for identities, kind, day in now_due:
+        subjects = {
+            s for field, value in identities.items() if field in people for s in people[field].get(value, ())
+        }
         if not subjects:
             not_held += 1
         for subject in subjects:
             # the latest date of one kind is the one that counts; an earlier one adds nothing
-            key = (subject, kind, None)
-            kept = rows.get(key)
+            kept = rows.get((subject, kind))
             if kept is None or kept.occurred_on < day:
-                rows[key] = retention.EventRow(subject, kind, day, None)
+                rows[(subject, kind)] = retention.EventRow(subject, kind, day, None)
     # a second run records nothing again: an event already recorded (same person, kind and day) is known,
     # and a person whose data was erased has nothing left to keep
-    subjects = sorted({row.subject_id for row in rows.values()})
-    known = {
-        tuple(row)
-        for row in session.execute(
-            select(RetentionEvent.subject_id, RetentionEvent.kind, RetentionEvent.occurred_on).where(
-                RetentionEvent.subject_id.in_(subjects)
+    subjects_seen = sorted({row.subject_id for row in rows.values()})
+    known: set[tuple[str, str, date]] = set()
+    erased: set[str] = set()
+    for batch in (subjects_seen[i : i + 500] for i in range(0, len(subjects_seen), 500)):
+        known.update(
+            (str(s), str(k), d)
+            for s, k, d in session.execute(
+                select(RetentionEvent.subject_id, RetentionEvent.kind, RetentionEvent.occurred_on).where(
+                    RetentionEvent.subject_id.in_(batch)
+                )
             )
         )
-    }
-    erased = set(
-        session.scalars(
-            select(DataSubject.id).where(DataSubject.id.in_(subjects), DataSubject.erased_at.is_not(None))
+        erased.update(
+            session.scalars(
+                select(DataSubject.id).where(DataSubject.id.in_(batch), DataSubject.erased_at.is_not(None))
+            )
         )
-    )
     fresh = [
         row
         for row in rows.values()
