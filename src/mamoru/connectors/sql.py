@@ -276,11 +276,7 @@ class SqlConnector:
 
     def test(self) -> int:
         """Connect and reflect every mapped table; returns how many there are (the console's test)."""
-        try:
-            conn = self.engine.connect()
-        except Exception as exc:
-            raise connection_failure(self._url, exc, "connect", self.name) from None
-        with conn:
+        with self._connect() as conn:
             for t in self.map.tables:
                 live = self._table(conn, t.id)
                 missing = [f.name for f in t.fields if f.name not in live.c]
@@ -421,7 +417,7 @@ class SqlConnector:
     ) -> dict[str, int]:
         """Stream the subject's rows, only fields of ``categories``, as JSON lines per table to ``write``."""
         counts: dict[str, int] = {}
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             found = self.find(conn, identities)
             for t in self.map.tables:
                 keys = found.keys.get(t.id)
@@ -452,7 +448,7 @@ class SqlConnector:
         """(identities, event kind, date) of every row whose event column (``events`` of its table) holds
         a date: an end of contract, of employment, of use that the datastore records."""
         found: list[tuple[dict[str, str], str, date]] = []
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             for t in self.map.tables:
                 if not t.events:
                     continue
@@ -682,7 +678,7 @@ class SqlConnector:
     @_guarded("check")
     def check_erasure(self, identities: dict[str, str]) -> None:
         """Refuse (:class:`ErasureRefused`) an erasure that would break a foreign key; change nothing."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             self._erasure_plan(conn, self.find(conn, identities))
 
     # --- erasure -------------------------------------------------------------------------------------
@@ -717,10 +713,7 @@ class SqlConnector:
         reaches several datastores commits none of them until every one has made its change. On a
         failure the transaction is rolled back and :class:`ConnectorFailed` (or :class:`ErasureRefused`)
         says which datastore and step, without the driver's message."""
-        try:
-            conn = self.engine.connect()
-        except Exception as exc:
-            raise connection_failure(self._url, exc, "connect", self.name) from None
+        conn = self._connect()
         transaction = conn.begin()
         try:
             if conn.dialect.name == "postgresql":
