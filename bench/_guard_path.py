@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from mamoru.demo import load_demo
 from mamoru.guard.decision import Action
-from mamoru.guard.service import decide_and_record
+from mamoru.guard.service import Question, decide_and_record, decide_and_record_async
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.tokens import issue_token
 from mamoru.settings import Settings
@@ -142,6 +142,41 @@ def product_path(site: Site, *, threads: int, per_call: int, seconds: float) -> 
 
     call(0, 0)  # warm the cache
     return _threads(threads, seconds, call)
+
+
+def product_path_async(site: Site, *, callers: int, seconds: float) -> float:
+    """Durable decisions/s of ``decide_and_record_async`` (one subject a call) from ``callers`` coroutines
+    in one event loop, as the API's ``/decisions`` route calls it: each call returns once its audit
+    entry is committed."""
+    ws, subjects = site.ws, site.subjects
+
+    async def caller(k: int, stop: float, done: list[int]) -> None:
+        i = 0
+        while time.perf_counter() < stop:
+            question = Question([subjects[(k * 7919 + i) % len(subjects)]], ["contact"], Action.READ)
+            (decision,) = await decide_and_record_async(
+                ws.db,
+                ws.policy,
+                actor="staff:sa01",
+                purpose="services",
+                question=question,
+                now=datetime.now(UTC),
+                writer=ws.audit_writer,
+            )
+            assert decision.allow
+            done[k] += 1
+            i += 1
+
+    async def main() -> float:
+        done = [0] * callers
+        await caller(0, time.perf_counter() + 0.5, done)  # warm the cache
+        done = [0] * callers
+        start = time.perf_counter()
+        stop = start + seconds
+        await asyncio.gather(*(caller(k, stop, done) for k in range(callers)))
+        return sum(done) / (time.perf_counter() - start)
+
+    return asyncio.run(main())
 
 
 def _free_port() -> int:

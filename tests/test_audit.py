@@ -6,6 +6,7 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from mamoru.audit.proofs import (
 from mamoru.audit.query import entries_for
 from mamoru.audit.signing import Signer
 from mamoru.audit.verification import verify
-from mamoru.audit.writer import AuditWriter
+from mamoru.audit.writer import AuditWriter, merge_decisions
 from mamoru.store.db import Database
 
 SUBJECT = "0b8f2c1e-5d6a-4e3b-9c7d-1a2b3c4d5e6f"
@@ -302,7 +303,8 @@ def test_group_commit_writer_is_durable_and_keeps_one_chain(tmp_path: Path, sign
 
     def producer(k: int) -> None:
         for i in range(50):
-            seqs = writer.submit([event(k * 1000 + i)] * 3, durable=True)
+            # not a guard decision: three entries even when identical (decisions are merged, below)
+            seqs = writer.submit([replace(event(k * 1000 + i), action="request.step")] * 3, durable=True)
             assert seqs is not None
             with lock:
                 acked.extend(seqs)
@@ -320,11 +322,44 @@ def test_group_commit_writer_is_durable_and_keeps_one_chain(tmp_path: Path, sign
     assert report.checkpoints_checked >= 2
 
 
+def test_identical_decisions_of_one_batch_share_an_entry() -> None:
+    one = event(1)
+    other_purpose = event(2)
+    step = replace(event(1), action="request.step")
+    again = replace(one, subjects=("s-99",))
+    entries, where = merge_decisions([one, step, other_purpose, again, step])
+    assert where == [0, 1, 2, 0, 3]
+    merged = entries[0]
+    assert merged.subjects == (*one.subjects, "s-99") and merged.counts == {"calls": 2}
+    assert (merged.actor, merged.purpose, merged.decision, merged.reasons) == (
+        one.actor,
+        one.purpose,
+        one.decision,
+        one.reasons,
+    )
+    assert entries[1] is step and entries[2] is other_purpose and entries[3] is step
+
+
+def test_merged_decisions_keep_every_subject_and_call(tmp_path: Path) -> None:
+    db = fresh_log(tmp_path / "m.db", n=0)
+    writer = AuditWriter(db, index_when_idle=False)
+    for i in range(300):
+        writer.submit([replace(event(0), subjects=(f"s-{i}",))], durable=False)
+    writer.close()
+    with db.session() as session:
+        bodies = [entry.body for entry in entries_for(session, "actor", event(0).actor, limit=1000)]
+        # each subject finds the entry that holds its decision
+        assert [e.body["decision"] for e in entries_for(session, "subject", "s-123")] == ["allow"]
+    assert sorted(s for b in bodies for s in b["subjects"]) == sorted(f"s-{i}" for i in range(300))
+    assert sum(b["counts"].get("calls", 1) for b in bodies) == 300
+    assert verify(db, None).ok
+
+
 def test_buffered_appends_share_commits(tmp_path: Path) -> None:
     db = fresh_log(tmp_path / "b.db", n=0)
     writer = AuditWriter(db, index_when_idle=False)
     for i in range(2000):
-        writer.append(event(i), durable=False)
+        writer.append(replace(event(i), action="request.step"), durable=False)
     writer.close()
     assert verify(db, None).entries == 2000
     assert writer.batches < 2000  # thousands of appends, far fewer commits

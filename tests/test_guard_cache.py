@@ -6,6 +6,7 @@ event of this process sees: only the triggers' stamps can tell the cache."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select, update
 
+from mamoru.audit.query import entries_for
 from mamoru.guard.decision import Action, Reason
-from mamoru.guard.service import decide_and_record
+from mamoru.guard.service import Question, decide_and_record, decide_and_record_async
 from mamoru.ledger.consent import ConsentScope, give_consent
 from mamoru.ledger.tables import Acquisition, Cessation, Consent
 from mamoru.people.tables import ApiClient
-from mamoru.people.tokens import authenticate, issue_token
+from mamoru.people.tokens import authenticate, authenticate_cached, issue_token
 from mamoru.store import versions
 from mamoru.store.db import Database
 from mamoru.workspace import Workspace
@@ -151,8 +153,53 @@ def test_a_token_revoked_by_another_process_stops_working(demo: Workspace, other
         )[1]
     with demo.db.session() as session:
         assert authenticate(session, token, now) is not None  # now cached
+    engine = demo.db.engine
+    # the API's path: answered from the cache without a session while the stamps hold
+    assert authenticate_cached(engine, token, now, versions.stamps(engine)) is not None
     with other.engine.begin() as conn:
         conn.execute(update(ApiClient).where(ApiClient.name == "bench").values(revoked_at=now))
     after_the_check_interval()
+    assert authenticate_cached(engine, token, datetime.now(UTC), versions.stamps(engine)) is None
     with demo.db.session() as session:
         assert authenticate(session, token, datetime.now(UTC)) is None
+
+
+def ask_async(ws: Workspace, subject: str):  # type: ignore[no-untyped-def]
+    """The API's path: decided in the event loop from the cache, back once the audit entry is committed."""
+
+    async def go():  # type: ignore[no-untyped-def]
+        (decision,) = await decide_and_record_async(
+            ws.db,
+            ws.policy,
+            actor="staff:sa01",
+            purpose="services",
+            question=Question([subject], ["contact"], Action.READ),
+            now=datetime.now(UTC),
+            writer=ws.audit_writer,
+        )
+        return decision
+
+    return asyncio.run(go())
+
+
+def test_appi_35_the_async_guard_answers_as_the_sync_one_and_honours_a_stop_from_another_process(
+    demo: Workspace, other: Database
+) -> None:
+    subject = customer(demo)
+    uncached = ask_async(demo, subject)  # nothing cached yet: read in a worker thread
+    cached = ask_async(demo, subject)  # decided in the event loop, from the cache
+    assert uncached == cached and (cached.allow, cached.rule) == (
+        ask(demo, subject).allow,
+        ask(demo, subject).rule,
+    )
+    with other.session() as session:  # durable when the call returned: another engine reads the entry
+        decided = [e.body for e in entries_for(session, "subject", subject, limit=1000)]
+    assert sum(b["action"] == "decision.read" for b in decided) >= 2
+    with other.engine.begin() as conn:
+        conn.execute(
+            insert(Cessation).values(
+                subject_id=subject, kind="stop_use", purpose="services", source_ref="x:2"
+            )
+        )
+    after_the_check_interval()
+    assert ask_async(demo, subject).reasons == (Reason.USE_STOPPED,)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -23,7 +24,9 @@ from mamoru.edge import download as download
 from mamoru.errors import MamoruError
 from mamoru.people.permissions import PERMISSIONS, permits
 from mamoru.people.permissions import Principal as Principal
-from mamoru.people.tokens import authenticate
+from mamoru.people.tokens import authenticate, authenticate_cached
+from mamoru.store import versions
+from mamoru.workspace import Workspace
 
 
 class ErrorOut(BaseModel):
@@ -76,17 +79,26 @@ class BadAccessContext(MamoruError):
     http_status = 400
 
 
-def current_principal(request: Request, ws: CurrentWorkspace) -> Principal:
+def _principal_in_session(ws: Workspace, token: str) -> Principal | None:
+    with ws.db.session() as session:
+        return authenticate(session, token, datetime.now(UTC))
+
+
+async def current_principal(request: Request, ws: CurrentWorkspace) -> Principal:
     """Who the API token acts as; the only source of the actor (no header can change it).
 
-    Checked in a transaction of its own, before the route's: the last use is recorded even when the
-    route fails, and the route's transaction never starts with a write it did not make."""
+    A token the cache knows to be valid is answered in the event loop; any other is checked in a
+    transaction of its own in a worker thread, before the route's: the last use is recorded even when
+    the route fails, and the route's transaction never starts with a write it did not make."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     found = None
     if scheme.lower() == "bearer":
-        with ws.db.session() as session:
-            found = authenticate(session, token.strip(), datetime.now(UTC))
+        token = token.strip()
+        engine = ws.db.engine
+        found = authenticate_cached(engine, token, datetime.now(UTC), await versions.stamps_async(engine))
+        if found is None:
+            found = await run_in_threadpool(_principal_in_session, ws, token)
     if found is None:
         raise Unauthenticated(
             "a valid API token is required (Authorization: Bearer mmr_…); it may be unknown, expired or "

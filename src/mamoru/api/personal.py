@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from mamoru.api.deps import ERRORS, Access, AccessContext, CurrentWorkspace, DbSession
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import StatutoryException
-from mamoru.guard.service import Question, decide_many_and_record, read_fields
+from mamoru.guard.service import Question, decide_many_and_record_async, read_fields
 from mamoru.references import Reference
 
 PERSONAL_DATA = "personal-data"
@@ -70,13 +70,13 @@ def _question(item: DecisionRequest) -> Question:
     )
 
 
-def _answers(
-    session: DbSession, ws: CurrentWorkspace, access: AccessContext, items: list[DecisionRequest]
+async def _answers(
+    ws: CurrentWorkspace, access: AccessContext, items: list[DecisionRequest]
 ) -> list[list[DecisionOut]]:
-    # Decided on cached state, audited through the group-commit writer (durable before the answer); the
-    # route's own session reads only what the cache lacks and holds no connection while the writer works.
-    answers = decide_many_and_record(
-        session,
+    # Decided on cached state in the event loop (read in a worker thread when the cache lacks it), audited
+    # through the group-commit writer, durable before the answer; no thread or connection held meanwhile.
+    answers = await decide_many_and_record_async(
+        ws.db,
         ws.policy,
         actor=access.actor,
         purpose=access.purpose,
@@ -88,10 +88,10 @@ def _answers(
 
 
 @router.post("/decisions", summary="Ask the guard about one use of personal data (one or many subjects)")
-def post_decisions(
-    body: DecisionRequest, access: GuardAccess, ws: CurrentWorkspace, session: DbSession
+async def post_decisions(
+    body: DecisionRequest, access: GuardAccess, ws: CurrentWorkspace
 ) -> list[DecisionOut]:
-    return _answers(session, ws, access, [body])[0]
+    return (await _answers(ws, access, [body]))[0]
 
 
 class BatchRequest(BaseModel):
@@ -99,10 +99,10 @@ class BatchRequest(BaseModel):
 
 
 @router.post("/decisions/batch", summary="Many guard questions in one call, decided and audited together")
-def post_decision_batch(
-    body: BatchRequest, access: GuardAccess, ws: CurrentWorkspace, session: DbSession
+async def post_decision_batch(
+    body: BatchRequest, access: GuardAccess, ws: CurrentWorkspace
 ) -> list[list[DecisionOut]]:
-    return _answers(session, ws, access, body.requests)
+    return await _answers(ws, access, body.requests)
 
 
 class SubjectValues(BaseModel):

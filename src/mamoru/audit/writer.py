@@ -1,7 +1,15 @@
-"""Group commit: many callers' audit entries share one transaction, and signed checkpoints follow."""
+"""Group commit: many callers' audit entries share one transaction, and signed checkpoints follow.
+
+Identical guard decisions that arrive in the same batch share one entry: the same actor, action, purpose,
+objects, outcome, reasons and policy version, with the subjects of every call in it and ``counts.calls``
+saying how many calls it holds. They would carry the same timestamp anyway (a batch has one), so the
+entry says all they said: who, for what, about whom, when, and why it was allowed or refused.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -30,14 +38,82 @@ class AuditWriteFailed(MamoruError):
 
 
 class _Ticket:
-    """One batch's commit, shared by every caller whose entries are in it."""
+    """One batch's commit, shared by every caller whose entries are in it: a thread waits on ``done``, a
+    coroutine on the one future of its event loop (set by the writer with one call per loop)."""
 
-    __slots__ = ("done", "error", "first_seq")
+    __slots__ = ("done", "error", "futures", "seqs")
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.first_seq = 0
+        #: the sequence number of each submitted event's entry, in the order submitted
+        self.seqs: list[int] = []
         self.error: BaseException | None = None
+        self.futures: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
+
+    def settle(self) -> None:
+        self.done.set()
+        for loop, future in self.futures.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits there any more
+                loop.call_soon_threadsafe(_settle, future)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+#: the fields that must be equal for two decisions to share an entry (all but the subjects)
+def _merge_key(event: AuditEvent) -> tuple[object, ...] | None:
+    if event.decision is None or event.counts or not event.action.startswith("decision."):
+        return None
+    return (
+        event.actor,
+        event.action,
+        event.purpose,
+        event.objects,
+        event.decision,
+        event.reasons,
+        event.policy_version,
+    )
+
+
+def merge_decisions(batch: Sequence[AuditEvent]) -> tuple[list[AuditEvent], list[int]]:
+    """The entries to write for ``batch`` and, for each event of it, the index of its entry: identical
+    decisions become one entry with all their subjects (``counts.calls``: how many); every other event
+    keeps an entry of its own, in the order submitted."""
+    entries: list[AuditEvent] = []
+    where: list[int] = []
+    merged: dict[tuple[object, ...], int] = {}
+    parts: dict[int, list[AuditEvent]] = {}
+    for event in batch:
+        key = _merge_key(event)
+        if key is None:
+            where.append(len(entries))
+            entries.append(event)
+            continue
+        index = merged.get(key)
+        if index is None:
+            index = merged[key] = len(entries)
+            entries.append(event)
+            parts[index] = [event]
+        else:
+            parts[index].append(event)
+        where.append(index)
+    for index, same in parts.items():
+        if len(same) > 1:
+            first = same[0]
+            entries[index] = AuditEvent(
+                actor=first.actor,
+                action=first.action,
+                purpose=first.purpose,
+                subjects=tuple(s for e in same for s in e.subjects),
+                objects=first.objects,
+                decision=first.decision,
+                reasons=first.reasons,
+                policy_version=first.policy_version,
+                counts={"calls": len(same)},
+            )
+    return entries, where
 
 
 class AuditWriter:
@@ -84,25 +160,51 @@ class AuditWriter:
         self._thread = threading.Thread(target=self._run, name="mamoru-audit-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, events: Sequence[AuditEvent], *, durable: bool = True) -> list[int] | None:
-        """Queue ``events``; with ``durable`` wait for the commit and return their sequence numbers."""
+    def _enqueue(
+        self, events: Sequence[AuditEvent], loop: asyncio.AbstractEventLoop | None = None
+    ) -> tuple[_Ticket, int, asyncio.Future[None] | None]:
         for event in events:
             check_no_personal_values(event)
         with self._cond:
             while len(self._pending) >= self._max_pending and not self._closed:
+                if loop is not None:  # an event loop is never blocked: its events queue past the limit
+                    break
                 self._cond.wait()
             if self._closed:
                 raise AuditWriteFailed("the audit writer is closed")
             offset = len(self._pending)
             self._pending.extend(events)
             ticket = self._ticket
+            future = None
+            if loop is not None:
+                future = ticket.futures.get(loop)
+                if future is None:
+                    future = ticket.futures[loop] = loop.create_future()
             self._cond.notify_all()
+        return ticket, offset, future
+
+    @staticmethod
+    def _seqs(ticket: _Ticket, offset: int, count: int) -> list[int]:
+        if ticket.error is not None:
+            raise AuditWriteFailed("the audit batch could not be committed") from ticket.error
+        return ticket.seqs[offset : offset + count]
+
+    def submit(self, events: Sequence[AuditEvent], *, durable: bool = True) -> list[int] | None:
+        """Queue ``events``; with ``durable`` wait for the commit and return their entries' sequence
+        numbers (identical decisions of one batch share an entry, so share a number)."""
+        ticket, offset, _ = self._enqueue(events)
         if not durable:
             return None
         ticket.done.wait()
-        if ticket.error is not None:
-            raise AuditWriteFailed("the audit batch could not be committed") from ticket.error
-        return list(range(ticket.first_seq + offset, ticket.first_seq + offset + len(events)))
+        return self._seqs(ticket, offset, len(events))
+
+    async def submit_async(self, events: Sequence[AuditEvent]) -> list[int]:
+        """``submit`` for a coroutine: returns once the events are committed, without holding a thread
+        while it waits (every coroutine of one event loop in a batch awaits the same future)."""
+        ticket, offset, future = self._enqueue(events, asyncio.get_running_loop())
+        assert future is not None
+        await asyncio.shield(future)
+        return self._seqs(ticket, offset, len(events))
 
     def append(self, event: AuditEvent, *, durable: bool = True) -> int | None:
         seqs = self.submit([event], durable=durable)
@@ -140,12 +242,12 @@ class AuditWriter:
                 ticket, self._ticket = self._ticket, _Ticket()
                 self._cond.notify_all()
             try:
-                ticket.first_seq = self._write(batch)
+                ticket.seqs = self._write(batch)
             except BaseException as exc:  # the callers get the error; the writer keeps serving
                 ticket.error = exc
                 log.error("audit batch of %d entries failed: %s", len(batch), type(exc).__name__)
             finally:
-                ticket.done.set()
+                ticket.settle()
             self._maybe_checkpoint(timed=False)
             self._index_while_idle()
 
@@ -189,13 +291,14 @@ class AuditWriter:
             except OperationalError:
                 return
 
-    def _write(self, batch: list[AuditEvent]) -> int:
+    def _write(self, batch: list[AuditEvent]) -> list[int]:
+        entries, where = merge_decisions(batch)
         for attempt in range(self._retries):
             try:
                 with self._engine.begin() as conn:
-                    seqs = append(conn, batch, _validated=True)
+                    seqs = append(conn, entries, _validated=True)
                 self.batches += 1
-                return seqs[0]
+                return [seqs[i] for i in where]
             except OperationalError:
                 if attempt == self._retries - 1:
                     raise

@@ -4,11 +4,12 @@ through the group-commit writer)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -24,11 +25,13 @@ from mamoru.guard.engine import (
     decide,
 )
 from mamoru.guard.state import STAFF_PREFIX as STAFF_PREFIX
+from mamoru.guard.state import cached_state, state_for
 from mamoru.guard.state import load_actor as load_actor
 from mamoru.guard.state import load_subjects as load_subjects
-from mamoru.guard.state import state_for
 from mamoru.policy.load import LoadedPolicy
 from mamoru.policy.model import Policy
+from mamoru.store import versions
+from mamoru.store.db import Database
 from mamoru.transfers.status import party_cleared
 from mamoru.transfers.tables import ReferableConfirmation
 from mamoru.vault.service import Vault
@@ -179,6 +182,137 @@ def decide_only(
         referable_confirmed=_referable_confirmed(session, loaded.policy, question),
     )
     return decide(compiled(loaded), request, subject_states, now)
+
+
+def _reads_nothing_more(question: Question) -> bool:
+    """Whether a question needs nothing but the actor's and subjects' state: no processor supervision
+    or recipient check (entrust or provide to a named party) and no referable-data confirmation."""
+    return question.recipient is None or question.action not in (Action.ENTRUST, Action.PROVIDE)
+
+
+def decide_cached(
+    engine: Engine,
+    loaded: LoadedPolicy,
+    *,
+    actor: str,
+    purpose: str,
+    question: Question,
+    now: datetime,
+    stamps: dict[str, str],
+    opt_out_enabled: bool = False,
+) -> list[Decision] | None:
+    """``decide_only`` from cached state alone (no session, no I/O), or None when something would have to
+    be read: the caller then decides through a session. The same engine and the same answers."""
+    if not _reads_nothing_more(question):
+        return None
+    found = cached_state(engine, actor, question.subjects, now, stamps)
+    if found is None:
+        return None
+    actor_state, subject_states = found
+    request = Request(
+        actor=actor_state,
+        purpose=purpose,
+        categories=tuple(question.categories),
+        action=question.action,
+        recipient=question.recipient,
+        exception=question.exception,
+        justification=question.justification,
+        party_cleared=True,
+        opt_out_enabled=opt_out_enabled,
+        referable_confirmed=frozenset(),
+    )
+    return decide(compiled(loaded), request, subject_states, now)
+
+
+def _decide_in_session(
+    db: Database,
+    loaded: LoadedPolicy,
+    actor: str,
+    purpose: str,
+    questions: Sequence[Question],
+    now: datetime,
+    opt_out_enabled: bool,
+) -> list[list[Decision]]:
+    with db.session() as session:
+        return [
+            decide_only(
+                session,
+                loaded,
+                actor=actor,
+                purpose=purpose,
+                question=q,
+                now=now,
+                opt_out_enabled=opt_out_enabled,
+            )
+            for q in questions
+        ]
+
+
+async def decide_many_and_record_async(
+    db: Database,
+    loaded: LoadedPolicy,
+    *,
+    actor: str,
+    purpose: str,
+    questions: Sequence[Question],
+    now: datetime,
+    writer: AuditWriter,
+    opt_out_enabled: bool = False,
+) -> list[list[Decision]]:
+    """``decide_many_and_record`` for a coroutine: decided on cached state in the event loop when the
+    cache holds all of it (otherwise read in a worker thread), and returned once the audit entries are
+    committed by the group-commit writer; no thread and no pooled connection is held while it waits."""
+    stamps = await versions.stamps_async(db.engine)
+    answers: list[list[Decision]] = []
+    for q in questions:
+        decisions = decide_cached(
+            db.engine,
+            loaded,
+            actor=actor,
+            purpose=purpose,
+            question=q,
+            now=now,
+            stamps=stamps,
+            opt_out_enabled=opt_out_enabled,
+        )
+        if decisions is None:
+            answers = await asyncio.to_thread(
+                _decide_in_session, db, loaded, actor, purpose, questions, now, opt_out_enabled
+            )
+            break
+        answers.append(decisions)
+    events = [
+        e
+        for q, decisions in zip(questions, answers, strict=True)
+        for e in audit_events(decisions, q.recipient)
+    ]
+    await writer.submit_async(events)
+    return answers
+
+
+async def decide_and_record_async(
+    db: Database,
+    loaded: LoadedPolicy,
+    *,
+    actor: str,
+    purpose: str,
+    question: Question,
+    now: datetime,
+    writer: AuditWriter,
+    opt_out_enabled: bool = False,
+) -> list[Decision]:
+    """One question, as :func:`decide_many_and_record_async` decides and audits it."""
+    (decisions,) = await decide_many_and_record_async(
+        db,
+        loaded,
+        actor=actor,
+        purpose=purpose,
+        questions=[question],
+        now=now,
+        writer=writer,
+        opt_out_enabled=opt_out_enabled,
+    )
+    return decisions
 
 
 def decide_many_and_record(

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mamoru.guard.engine import ANY, ActorState, SubjectState
@@ -195,6 +195,26 @@ class _Cache:
 
 
 _CACHES: versions.PerEngine[_Cache] = versions.PerEngine(_Cache)
+
+
+def cached_state(
+    engine: Engine, actor: str, subject_ids: Sequence[str], now: datetime, stamps: dict[str, str]
+) -> tuple[ActorState, list[SubjectState]] | None:
+    """The actor's and the subjects' state at ``now`` from the cache alone (``stamps``: current, from
+    ``versions``), or None when any of it would have to be read: no session, no connection, no I/O."""
+    cache = _CACHES(engine)
+    cache.sync(stamps)
+    actor_state = cache.actors.get((actor, now.date()))
+    if actor_state is None:
+        return None
+    subjects = cache.subjects
+    states: list[SubjectState] = []
+    for sid in subject_ids:
+        hit = subjects.get(sid)
+        if hit is None or (hit[1] is not None and hit[1] <= now):
+            return None
+        states.append(hit[0])
+    return actor_state, states
 
 
 def state_for(

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -176,6 +176,29 @@ def _read(session: Session, digest: str, now: datetime) -> _Known | None:
         )
         return _Known(row.id, principal, row.expires_at, None, row.last_used_at)
     return None
+
+
+def authenticate_cached(
+    engine: Engine, token: str, now: datetime, stamps: dict[str, str]
+) -> Principal | None:
+    """The principal of ``token`` when the cache alone can say it is valid now and no use needs recording
+    (``stamps``: current, from ``versions``); None otherwise, when :func:`authenticate` must decide (an
+    unknown, expired or revoked token included). No session, no I/O."""
+    if not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    cache = _TOKENS(engine)
+    if stamps.get("actors", "") != cache.stamp:
+        return None
+    known = cache.known.get(_hash(token))
+    if (
+        known is None
+        or known.expires_at <= now
+        or (known.left_on is not None and known.left_on <= now.date())
+        or known.last_used_at is None
+        or known.last_used_at < now - LAST_USE_RESOLUTION
+    ):
+        return None
+    return known.principal
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Principal | None:

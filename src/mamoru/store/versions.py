@@ -10,6 +10,7 @@ change made by another process (the CLI, a worker) within ``check_seconds``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -134,6 +135,35 @@ def stamps(engine: Engine, *, check_seconds: float | None = None) -> dict[str, s
         current = seen.read(engine)
         seen.stamps, seen.checked_at, seen.epoch = current, now, epoch
         return current
+
+
+def stamps_if_fresh(engine: Engine, *, check_seconds: float | None = None) -> dict[str, str] | None:
+    """The stamps :func:`stamps` would answer without reading the database, or None when it would read
+    them (for a caller that must not wait on I/O: it reads them elsewhere, then asks again)."""
+    seen = _SEEN(engine)
+    limit = CHECK_SECONDS if check_seconds is None else check_seconds
+    if seen.epoch == _Epoch.value and time.monotonic() - seen.checked_at < limit:
+        return seen.stamps
+    return None
+
+
+_REFRESHING: dict[tuple[int, int], asyncio.Task[dict[str, str]]] = {}
+
+
+async def stamps_async(engine: Engine) -> dict[str, str]:
+    """:func:`stamps` for a coroutine: answered at once while fresh; otherwise read in a worker thread,
+    once for every coroutine of the event loop that asks meanwhile."""
+    fresh = stamps_if_fresh(engine)
+    if fresh is not None:
+        return fresh
+    loop = asyncio.get_running_loop()
+    key = (id(engine), id(loop))
+    task = _REFRESHING.get(key)
+    if task is None:
+        task = loop.create_task(asyncio.to_thread(stamps, engine))
+        _REFRESHING[key] = task
+        task.add_done_callback(lambda _done: _REFRESHING.pop(key, None))
+    return await asyncio.shield(task)
 
 
 def dirty(session: Session) -> bool:
