@@ -11,6 +11,7 @@ import typer
 
 from mamoru.cli.common import EXIT_FINDING, err, fail, opened_workspace, out
 from mamoru.errors import MamoruError
+from mamoru.scan import files
 from mamoru.scan.recognizers import LABELS
 from mamoru.scan.report import Location, ScanResult
 from mamoru.store.db import utcnow
@@ -49,8 +50,19 @@ def scan(
         typer.Option("--workers", min=1, max=64, help="Worker processes for files (default: CPUs)."),
     ] = None,
     sample_rows: Annotated[
-        int, typer.Option("--sample-rows", min=1, max=100_000, help="Rows sampled per table or sheet.")
-    ] = 200,
+        int | None,
+        typer.Option(
+            "--sample-rows",
+            min=1,
+            max=100_000_000,
+            help="Rows read per table or sheet (files: 200 by default; a database: every row, a batch at "
+            "a time).",
+        ),
+    ] = None,
+    tables: Annotated[
+        list[str] | None,
+        typer.Option("--table", help="With --db-url-env: scan only this table (repeatable)."),
+    ] = None,
     shares: Annotated[
         Path | None,
         typer.Option(
@@ -77,21 +89,33 @@ def scan(
         return
     if bool(paths) == bool(db_url_env):
         raise fail("give PATH... or --db-url-env VAR (one of them)")
+    if tables and not db_url_env:
+        raise fail("--table goes with --db-url-env VAR")
     started = utcnow()
     with opened_workspace() as ws:
         from mamoru.scan import service
 
         try:
             if db_url_env:
-                result = service.scan_database(ws, db_url_env, sample_rows=sample_rows)
-                if as_json:
-                    _emit_findings(result.locations)
+                result = service.scan_database(
+                    ws,
+                    db_url_env,
+                    tables=tables,
+                    max_rows=sample_rows,
+                    found=_emit_findings if as_json else None,
+                )
             else:
                 result = _scan_files_with_progress(
-                    ws, paths or [], workers, sample_rows, shares, quiet=as_json, stream=as_json
+                    ws,
+                    paths or [],
+                    workers,
+                    sample_rows or files.SAMPLE_ROWS,
+                    shares,
+                    quiet=as_json,
+                    stream=as_json,
                 )
         except MamoruError as exc:
-            raise fail(str(exc)) from None
+            raise fail(_said(exc)) from None
         run_id = None
         if record:
             with ws.db.session() as session:
@@ -107,6 +131,17 @@ def scan(
         raise typer.Exit(EXIT_FINDING)
 
 
+def _said(exc: MamoruError) -> str:
+    """An error in English and Japanese where the catalog has its words (a connector's failure)."""
+    from rich.markup import escape
+
+    from mamoru.connectors.said import Said
+
+    if isinstance(exc, Said):
+        return escape(f"{exc.text('en')}\n{exc.text('ja')}")
+    return escape(str(exc))
+
+
 def _mark_not_personal(fingerprint: str, kind: str, reason: str) -> None:
     with opened_workspace() as ws:
         from mamoru.scan import service
@@ -118,7 +153,7 @@ def _mark_not_personal(fingerprint: str, kind: str, reason: str) -> None:
                 )
                 mark_id = mark.id
         except MamoruError as exc:
-            raise fail(str(exc)) from None
+            raise fail(_said(exc)) from None
     out.print(
         f"marked not personal (mark {mark_id}): the next scan leaves it out / 個人情報ではないと記録しました"
     )

@@ -119,7 +119,13 @@ def classify(
 ) -> ColumnClass:
     """Which entities a column holds: an entity counts when at least 30 % of the sampled values carry it
     (10 % when the header says so too). A person-name header over name-shaped values counts alone."""
-    cells = [str(v).strip().replace("\n", " ") for v in values if v is not None and str(v).strip()]
+    kept = [
+        (i, str(v).strip().replace("\n", " "))
+        for i, v in enumerate(values)
+        if v is not None and str(v).strip()
+    ]
+    index = [i for i, _ in kept]  # a non-empty value's place among ``values``: an occurrence's row
+    cells = [c for _, c in kept]
     hinted = header_hint(header)
     result = ColumnClass(header=header, hinted=hinted, values=len(cells))
     if not cells:
@@ -136,7 +142,9 @@ def classify(
             e = f.explanation
             why = explain(e.pattern, e.validation, e.context_word, e.negative_word)
             result.occurrences.append(
-                Occurrence(f.entity, sample, f.score, f.recognizer, why, row=row + 1, fingerprint=fingerprint)
+                Occurrence(
+                    f.entity, sample, f.score, f.recognizer, why, row=index[row] + 1, fingerprint=fingerprint
+                )
             )
         if len(masked) < 3 and sample not in masked:
             masked.append(sample)
@@ -146,19 +154,22 @@ def classify(
         if share >= MIN_SHARE or (entity == hinted and share >= MIN_SHARE_WITH_HEADER):
             result.cells[entity] = len(rows)
     if not result.cells and hinted == "person":
-        shaped = [c for c in cells if _NAMEISH.match(c)]
+        shaped = [(index[i], c) for i, c in enumerate(cells) if _NAMEISH.match(c)]
         if len(shaped) >= 0.8 * len(cells):
-            result.cells["person"] = len(shaped)
-            result.samples["person"] = [mask(c) for c in shaped[:3]]
-            result.scores["person"] = 0.6
-            result.basis = "header"
-            result.occurrences = [
-                Occurrence(
-                    "person", mask(c), 0.6, "columns", "a name header over name-shaped values", row=i + 1
-                )
-                for i, c in enumerate(cells)
-                if _NAMEISH.match(c)
-            ][:MAX_OCCURRENCES]
+            marks = [dismissals.fingerprint("person", container, c) for _, c in shaped]
+            named = [
+                (i, c, m) for (i, c), m in zip(shaped, marks, strict=True) if not dismissals.dismissed(m)
+            ]
+            if named:
+                result.cells["person"] = len(named)
+                result.samples["person"] = [mask(c) for _, c, _ in named[:3]]
+                result.scores["person"] = 0.6
+                result.basis = "header"
+                why = "a name header over name-shaped values"
+                result.occurrences = [
+                    Occurrence("person", mask(c), 0.6, "columns", why, row=i + 1, fingerprint=m)
+                    for i, c, m in named[:MAX_OCCURRENCES]
+                ]
     result.occurrences = [o for o in result.occurrences if o.entity in result.cells]
     for entity in list(result.samples):
         if entity not in result.cells:

@@ -17,7 +17,8 @@ MAX_OCCURRENCES = 1000  # findings kept one by one at a location; the count goes
 @dataclass
 class Occurrence:
     """One finding where someone can go and look: the line of a file (1-based), or the row of a table
-    column (1-based, in the order the rows were read), its kind, masked value and why it was reported."""
+    column (1-based, in the order the rows were read) and a database row's key, its kind, masked value
+    and why it was reported."""
 
     entity: str
     masked: str
@@ -29,6 +30,9 @@ class Occurrence:
     # A keyed hash of (kind, file or table, value): how the office's "not personal" mark finds the same
     # value at the same place in the next scan without anyone keeping the value. Empty when unkeyed.
     fingerprint: str = ""
+    # A database row's primary key: the value of a one-column key, {column: value} for a composite
+    # one, None for a file or a table without a key. A key column that holds personal data is masked.
+    key: Any = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class Location:
         out = []
         for o in self.occurrences:
             row = asdict(o)
+            if self.kind != "db_column":
+                del row["key"]
             out.append({"type": "finding", **place, "kind": row.pop("entity"), **row})
         return out
 

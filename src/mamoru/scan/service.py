@@ -76,8 +76,18 @@ def scan_files(
 
 
 def scan_database(
-    ws: Workspace, url_env: str, *, sample_rows: int = database.SAMPLE_ROWS, progress: Progress | None = None
+    ws: Workspace,
+    url_env: str,
+    *,
+    tables: Sequence[str] | None = None,
+    max_rows: int | None = database.SAMPLE_ROWS,
+    progress: Progress | None = None,
+    found: database.Found | None = None,
 ) -> ScanResult:
+    """Scan the database whose URL is in ``url_env``: every row (or ``max_rows`` a table) a batch at a
+    time, ``found`` given each batch's findings as they come, the office's "not personal" marks left
+    out; the gaps against the dataset maps that use ``url_env``. A failure is the connectors' error in
+    words (host, database, the driver's message; never the URL)."""
     url = os.environ.get(url_env)
     if not url:
         raise ConfigurationError(f"--db-url-env {url_env}: the variable is not set")
@@ -87,7 +97,15 @@ def scan_database(
     maps = [m for m in load_maps(datasets_dir(ws), ws.policy.policy) if m.url_env == url_env]
     started = time.perf_counter()
     try:
-        result = database.scan_database(url, target=f"${url_env}", sample_rows=sample_rows, progress=progress)
+        result = database.scan_database(
+            url,
+            target=f"${url_env}",
+            tables=tables,
+            max_rows=max_rows,
+            dismissals=dismissals(ws),
+            progress=progress,
+            found=found,
+        )
     except MamoruError:
         raise
     except Exception as exc:  # the driver's message can hold the URL (with a password): name the kind only
