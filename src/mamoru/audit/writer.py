@@ -39,7 +39,7 @@ class AuditWriteFailed(MamoruError):
 
 class _Ticket:
     """One batch's commit, shared by every caller whose entries are in it: a thread waits on ``done``, a
-    coroutine on the one future of its event loop (set by the writer with one call per loop)."""
+    coroutine on a future of its own (the writer settles all of one event loop's with one call)."""
 
     __slots__ = ("done", "error", "futures", "seqs")
 
@@ -48,18 +48,19 @@ class _Ticket:
         #: the sequence number of each submitted event's entry, in the order submitted
         self.seqs: list[int] = []
         self.error: BaseException | None = None
-        self.futures: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
+        self.futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
 
     def settle(self) -> None:
         self.done.set()
-        for loop, future in self.futures.items():
+        for loop, futures in self.futures.items():
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits there any more
-                loop.call_soon_threadsafe(_settle, future)
+                loop.call_soon_threadsafe(_settle, futures)
 
 
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _settle(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a cancelled caller's future is done already
+            future.set_result(None)
 
 
 #: the fields that must be equal for two decisions to share an entry (all but the subjects)
@@ -177,9 +178,8 @@ class AuditWriter:
             ticket = self._ticket
             future = None
             if loop is not None:
-                future = ticket.futures.get(loop)
-                if future is None:
-                    future = ticket.futures[loop] = loop.create_future()
+                future = loop.create_future()
+                ticket.futures.setdefault(loop, []).append(future)
             self._cond.notify_all()
         return ticket, offset, future
 
@@ -200,10 +200,10 @@ class AuditWriter:
 
     async def submit_async(self, events: Sequence[AuditEvent]) -> list[int]:
         """``submit`` for a coroutine: returns once the events are committed, without holding a thread
-        while it waits (every coroutine of one event loop in a batch awaits the same future)."""
+        while it waits."""
         ticket, offset, future = self._enqueue(events, asyncio.get_running_loop())
         assert future is not None
-        await asyncio.shield(future)
+        await future
         return self._seqs(ticket, offset, len(events))
 
     def append(self, event: AuditEvent, *, durable: bool = True) -> int | None:
