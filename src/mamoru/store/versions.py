@@ -137,33 +137,55 @@ def stamps(engine: Engine, *, check_seconds: float | None = None) -> dict[str, s
         return current
 
 
-def stamps_if_fresh(engine: Engine, *, check_seconds: float | None = None) -> dict[str, str] | None:
-    """The stamps :func:`stamps` would answer without reading the database, or None when it would read
-    them (for a caller that must not wait on I/O: it reads them elsewhere, then asks again)."""
-    seen = _SEEN(engine)
-    limit = CHECK_SECONDS if check_seconds is None else check_seconds
-    if seen.epoch == _Epoch.value and time.monotonic() - seen.checked_at < limit:
-        return seen.stamps
-    return None
+class _Refresh:
+    """A read of the stamps in a worker thread, and the coroutines of one event loop that wait for it."""
+
+    __slots__ = ("waiters",)
+
+    def __init__(self) -> None:
+        self.waiters: list[asyncio.Future[dict[str, str]]] = []
 
 
-_REFRESHING: dict[tuple[int, int], asyncio.Task[dict[str, str]]] = {}
+_REFRESHING: dict[tuple[int, int], _Refresh] = {}
+
+
+def _start_refresh(engine: Engine, loop: asyncio.AbstractEventLoop) -> _Refresh:
+    key = (id(engine), id(loop))
+    refresh = _REFRESHING.get(key)
+    if refresh is None:
+        refresh = _REFRESHING[key] = _Refresh()
+        task = loop.create_task(asyncio.to_thread(stamps, engine))
+
+        def done(task: asyncio.Task[dict[str, str]], refresh: _Refresh = refresh) -> None:
+            _REFRESHING.pop(key, None)
+            for waiter in refresh.waiters:
+                if waiter.done():  # its caller was cancelled
+                    continue
+                if task.cancelled():
+                    waiter.cancel()
+                elif (error := task.exception()) is not None:
+                    waiter.set_exception(error)
+                else:
+                    waiter.set_result(task.result())
+
+        task.add_done_callback(done)
+    return refresh
 
 
 async def stamps_async(engine: Engine) -> dict[str, str]:
-    """:func:`stamps` for a coroutine: answered at once while fresh; otherwise read in a worker thread,
-    once for every coroutine of the event loop that asks meanwhile."""
-    fresh = stamps_if_fresh(engine)
-    if fresh is not None:
-        return fresh
+    """:func:`stamps` for a coroutine, without waiting on I/O in the event loop: answered at once while
+    fresh, and read again in a worker thread once half the check interval has passed (so that steady
+    traffic seldom waits); past the interval a caller waits for that read, one read for every waiter."""
+    seen = _SEEN(engine)
+    age = time.monotonic() - seen.checked_at
+    if seen.epoch == _Epoch.value and age < CHECK_SECONDS:
+        if age >= CHECK_SECONDS / 2:
+            _start_refresh(engine, asyncio.get_running_loop())
+        return seen.stamps
     loop = asyncio.get_running_loop()
-    key = (id(engine), id(loop))
-    task = _REFRESHING.get(key)
-    if task is None:
-        task = loop.create_task(asyncio.to_thread(stamps, engine))
-        _REFRESHING[key] = task
-        task.add_done_callback(lambda _done: _REFRESHING.pop(key, None))
-    return await asyncio.shield(task)
+    waiter: asyncio.Future[dict[str, str]] = loop.create_future()
+    _start_refresh(engine, loop).waiters.append(waiter)
+    return await waiter
 
 
 def dirty(session: Session) -> bool:
