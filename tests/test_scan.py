@@ -99,6 +99,60 @@ def test_when_a_name_column_has_unusual_names_then_the_header_decides() -> None:
     assert columns.classify(ANALYZER, "product_name", ["Widget A", "Gadget B"]).cells == {}
 
 
+# (header, values, the entity every value is found as, or None: nothing found). Values that say nothing
+# on their own: the header is the only context a CSV export gives.
+HEADER_ONLY_CASES = [
+    ("acct_no", ["1510304", "2345678"], "bank_account"),
+    ("口座番号", ["1510304", "0012345"], "bank_account"),
+    ("口座残高", ["1510304", "2345678"], None),
+    ("zip_code", ["0028333", "1500001"], "postal_code"),
+    ("お届け先郵便番号", ["5583429", "100-0001"], "postal_code"),
+    ("zip", ["76386", "02134-1234"], "postal_code"),
+    ("kana", ["ヒガ サユリ", "イガラシケンイチ"], "person"),
+    ("英字氏名", ["YANAGIDA Ryosuke", "ONODERA Hina"], "person"),
+    ("last_name", ["Onodera", "O'Brien"], "person"),
+    ("first_name", ["Takuma", "Yui"], "person"),
+    ("連名1", ["結衣", "翔"], "person"),
+    ("連名1敬称", ["様", "先生"], None),
+    ("住所2", ["パレス696号室", "コーポ丸山 201"], "address"),
+    ("home_address", ["8392 Amber Camp, Milesberg, VI", "12 Elm Street Apt. 3, Dover, DE"], "address"),
+    ("ip_address", ["10.0.0.1", "192.168.1.20"], None),
+    ("passport_no", ["425848188", "TK1234567"], "passport"),
+    ("mobile", ["948.556.2291x855", "+1-202-555-0143"], "phone"),
+    ("被保険者証記号", ["96931", "千代田12"], "health_insurance"),
+    ("被保険者証番号", ["5409", "12"], "health_insurance"),
+    ("insurance_premium", ["12000", "9800"], None),
+    ("card_number", ["3056-9309-0259-04", "4111 1111 1111 1111"], "credit_card"),
+    ("郵便番号", ["未定", "確認中", "1500001"], None),  # the header decides only where most values fit
+]
+
+
+@pytest.mark.parametrize(("header", "values", "entity"), HEADER_ONLY_CASES)
+def test_when_only_the_header_says_what_a_value_is_then_a_value_of_its_shape_counts(
+    header: str, values: list[str], entity: str | None
+) -> None:
+    found = columns.analyze_cells(ANALYZER, header, values)
+    if entity is None:
+        assert found == []
+        return
+    assert [(row, f.entity) for row, f in found] == [(row, entity) for row in range(len(values))]
+    assert all((f.start, f.end) == (0, len(values[row])) for row, f in found)
+
+
+def test_when_the_header_decides_then_the_occurrence_says_which_header() -> None:
+    cls = columns.classify(ANALYZER, "acct_no", ["1510304", "2345678", "7654321"])
+    assert cls.cells == {"bank_account": 3}
+    assert cls.occurrences[0].recognizer == "columns"
+    assert "'acct_no'" in cls.occurrences[0].explanation
+
+
+@pytest.mark.parametrize("header", ["id", "会員ID", "customer_id", "管理番号", "注文番号"])
+def test_when_a_luhn_valid_number_is_an_internal_id_then_it_is_not_a_card(header: str) -> None:
+    ids = ["4111111111111111", "4012888888881881"]
+    assert columns.analyze_cells(ANALYZER, header, ids) == []
+    assert {f.entity for _, f in columns.analyze_cells(ANALYZER, "card_number", ids)} == {"credit_card"}
+
+
 def test_when_a_column_is_mostly_empty_or_unrelated_then_nothing_is_claimed() -> None:
     assert columns.classify(ANALYZER, "memo", [None, "", "特になし", "確認済み"]).cells == {}
     assert columns.classify(ANALYZER, "note", []).values == 0

@@ -10,25 +10,27 @@ from dataclasses import dataclass, field, replace
 
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
-from mamoru.scan.recognizer import Finding
+from mamoru.scan.recognizer import Explanation, Finding
+from mamoru.scan.recognizers.credit_card import luhn_valid
 from mamoru.scan.report import MAX_OCCURRENCES, NO_DISMISSALS, Dismissals, Location, Occurrence, explain
-from mamoru.scan.text import fold
+from mamoru.scan.text import digits_only, fold
 
 # Header words (folded, lower case) that suggest an entity. Short words must equal the header.
 HEADER_HINTS: dict[str, tuple[str, ...]] = {
     "person": ("氏名", "名前", "お名前", "フリガナ", "ふりがな", "カナ氏名", "full name", "fullname", "full_name",
-               "first_name", "last_name", "surname", "given_name", "family_name", "担当者", "申請者", "契約者", "従業員名", "社員名"),
+               "first_name", "last_name", "surname", "given_name", "family_name", "担当者", "申請者", "契約者", "従業員名", "社員名",
+               "first name", "last name", "given name", "family name", "連名", "名義", "宛名", "お届け先名", "受取人"),
     "email": ("mail", "メール", "e-mail", "email"),
     "phone": ("電話", "tel", "phone", "携帯", "mobile", "fax"),
-    "address": ("住所", "address", "所在地", "addr", "street"),
+    "address": ("住所", "address", "所在地", "addr", "street", "番地", "建物"),
     "postal_code": ("郵便", "zip", "postal", "postcode", "〒"),
     "birth_date": ("生年月日", "誕生日", "birth", "dob", "birthday"),
     "my_number": ("マイナンバー", "個人番号", "my_number", "mynumber", "individual_number"),
     "credit_card": ("カード番号", "card_number", "credit", "cc_number", "card no"),
-    "bank_account": ("口座", "account_no", "bank_account", "account_number"),
+    "bank_account": ("口座", "account_no", "bank_account", "account_number", "acct"),
     "passport": ("旅券", "passport"),
     "drivers_license": ("免許", "license_no", "licence_no", "driver"),
-    "health_insurance": ("保険者番号", "保険証", "被保険者", "insurance"),
+    "health_insurance": ("保険者番号", "保険証", "被保険者", "insurance", "insurer"),
     "special_care": ("病歴", "既往歴", "病名", "診断", "diagnosis", "medical", "disability", "障害", "犯罪", "criminal", "religion", "宗教", "健康診断"),
     "corporate_number": ("法人番号", "corporate_number", "登録番号"),
 }  # fmt: skip
@@ -37,6 +39,7 @@ EXACT_HINTS: dict[str, str] = {
     "姓": "person",
     "名": "person",
     "kana": "person",
+    "カナ": "person",
     "dob": "birth_date",
 }
 NOT_PERSONAL_HEADERS = (
@@ -53,6 +56,15 @@ NOT_PERSONAL_HEADERS = (
     "host",
     "server",
     "法人名",
+    "敬称",
+    "honorific",
+    "ip_addr",
+    "ip addr",
+    "ipaddr",
+    "ipアドレス",
+    "mac_addr",
+    "mac addr",
+    "url",
 )
 MIN_SHARE = 0.3  # share of sampled values that must carry the entity
 MIN_SHARE_WITH_HEADER = 0.1
@@ -89,7 +101,8 @@ def header_hint(header: str) -> str | None:
 
 def analyze_cells(analyzer: Analyzer, header: str, values: Sequence[str]) -> list[tuple[int, Finding]]:
     """Findings in a column's values, each read under its header (so "生年月日" gives every date its
-    context), in one analyzer call: (value index, finding with offsets into that value)."""
+    context), in one analyzer call: (value index, finding with offsets into that value); a value with
+    no context of its own counts when the header names what it is (`by_header`)."""
     label = header.replace("\n", " ").strip()[:40]
     prefix = len(label) + 2
     starts: list[int] = []
@@ -107,7 +120,100 @@ def analyze_cells(analyzer: Analyzer, header: str, values: Sequence[str]) -> lis
             continue  # a finding inside the header label itself
         base = starts[row]
         out.append((row, replace(f, start=f.start - base, end=f.end - base)))
-    return out
+    return by_header(header, values, out)
+
+
+# --- the header decides (values that carry no context of their own) ---------------------------------
+# A CSV export's header is often the only context: 7 digits under 口座番号, a katakana name under カナ, a
+# building and room under 住所2. A value counts for the entity its header names when it has that
+# entity's shape and most of the column does, and the analyzer found nothing else in it.
+_NAME_PART = r"[^\W\d_](?:[^\W\d_]|['’.\-・ー])*"
+VALUE_SHAPES: dict[str, re.Pattern[str]] = {
+    "person": re.compile(rf"{_NAME_PART}(?:(?:, ?| |\u3000){_NAME_PART}){{0,3}}"),
+    "postal_code": re.compile(r"〒? ?\d{3}-?\d{4}|\d{5}(?:-\d{4})?"),
+    "bank_account": re.compile(r"\d{6,8}|1\d{4}-\d{1,8}"),
+    "health_insurance": re.compile(r"[0-9A-Za-z\u3040-\u30ff\u4e00-\u9fff]{0,6}\d{1,10}(?:[-・ /]\d{1,10})?"),
+    "passport": re.compile(r"[A-Z]{1,2}\d{7,8}|\d{9}"),
+    "phone": re.compile(r"\+?[\d()][\d ().-]{8,18}\d(?: ?(?:x|ext\.?) ?\d{1,5})?", re.IGNORECASE),
+    "address": re.compile(r"(?=.*\d)[^@\t]{3,80}"),
+    "credit_card": re.compile(r"\d{4}(?:[ -]?\d{2,6}){2,4}"),
+}
+NOT_A_NAME = frozenset({"なし", "無し", "不明", "同上", "未定", "未記入", "n/a", "na", "none", "null", "unknown", "tbd",
+                        "様", "殿", "先生", "さん", "御中", "氏", "各位", "mr", "ms", "mrs", "dr"})  # fmt: skip
+# An internal identifier's column: a number there that passes a check digit is a record's id, not a
+# card or a My Number, unless a context word says otherwise.
+_ID_HEADER = re.compile(
+    r"(?<![a-z])(?:uu)?id(?![a-z])|(?:user|customer|member|order|employee|record)id"
+    r"|管理番号|社員番号|会員番号|注文番号|受注番号|伝票番号|受付番号|品番|(?<![a-z])(?:sku|jan)(?![a-z])"
+)
+# Digits alone are an account, a card's symbol or a passport only under a header that names a number
+# ("口座番号", "acct_no"), not under "口座残高" or "insurance_premium".
+NUMBERED = ("bank_account", "health_insurance", "passport")
+_NUMBER_WORD = re.compile(
+    r"番号|記号|(?<![a-z])(?:no|nr|num|number)(?![a-z])|#|bank_account|passport|旅券|^口座$"
+)
+CHECKSUM_ONLY = ("credit_card", "my_number", "corporate_number")
+_LETTER = re.compile(r"[^\W\d_]")
+HEADER_SHARE = 0.5  # share of a column's non-empty values that must have the shape
+
+
+def by_header(
+    header: str, values: Sequence[str], found: list[tuple[int, Finding]]
+) -> list[tuple[int, Finding]]:
+    """The analyzer's findings in a column, corrected by what its header says: a checksum-only number in
+    an identifier column is dropped; a value with the shape of the header's entity is added."""
+    h = fold(header).strip().lower()
+    if _ID_HEADER.search(h):
+        found = [
+            (row, f)
+            for row, f in found
+            if f.entity not in CHECKSUM_ONLY or f.explanation.context_word is not None
+        ]
+    entity = header_hint(header)
+    shape = VALUE_SHAPES.get(entity or "")
+    if entity is None or shape is None or (entity in NUMBERED and not _NUMBER_WORD.search(h)):
+        return found
+    fitting: list[tuple[int, int, int]] = []
+    filled = 0
+    for row, v in enumerate(values):
+        cell = fold(v.replace("\n", " "))
+        value = cell.strip()
+        if not value:
+            continue
+        filled += 1
+        if shape.fullmatch(value) and _plausible(entity, value):
+            start = cell.index(value)
+            fitting.append((row, start, start + len(value)))
+    if not fitting or len(fitting) < HEADER_SHARE * filled:
+        return found
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for row, f in found:
+        taken.setdefault(row, []).append((f.start, f.end))
+    label = header.replace("\n", " ").strip()[:40]
+    why = Explanation(f"{entity} shape under its header", 0.6, None, label)
+    added = [
+        (row, Finding(entity, s, e, 0.6, "columns", why))
+        for row, s, e in fitting
+        if not any(a < e and s < b for a, b in taken.get(row, ()))
+    ]
+    return sorted(found + added, key=lambda rf: (rf[0], rf[1].start))
+
+
+def _plausible(entity: str, value: str) -> bool:
+    if entity == "person":
+        return value.lower() not in NOT_A_NAME
+    if entity == "address":
+        return _LETTER.search(value) is not None  # not an IP address or a bare number
+    if entity == "credit_card":
+        digits = digits_only(value)
+        return 13 <= len(digits) <= 19 and luhn_valid(digits)
+    if entity == "phone":
+        main = value.lower().split("x")[0]  # the number before an extension ("x855", "ext. 12")
+        return 10 <= sum(c.isdigit() for c in main) <= 13
+    return True
+
+
+# ----------------------------------------------------------------------------------------------------
 
 
 def classify(
