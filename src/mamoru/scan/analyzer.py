@@ -24,9 +24,10 @@ class Analyzer:
 
     def analyze(self, text: str) -> list[Finding]:
         folded = fold(text)
+        lowered = folded.lower()  # for the recognizers' substring tests, made once
         found: list[Finding] = []
         for rec in self.recognizers:
-            found.extend(rec.analyze(folded, text))
+            found.extend(rec.analyze(folded, text, lowered))
         return self._resolve(found)
 
     def _resolve(self, found: list[Finding]) -> list[Finding]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.columns import classify, to_location
 from mamoru.scan.mask import mask
+from mamoru.scan.recognizers.health_insurance import card_columns
 from mamoru.scan.report import NO_DISMISSALS, Dismissals, Location, Occurrence, ScanResult, explain
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".log", ".eml", ".json", ".xml", ".html", ".htm"})
@@ -178,9 +179,10 @@ def scan_file(
     if suffix in TABLE_SUFFIXES:
         found: list[Location] = []
         for name, header, rows in tables(path, sample_rows):
+            read_as = card_columns(header)  # 記号 and 番号 beside 保険者番号 are a card's symbol and number
             for i, title in enumerate(header):
                 column = [row[i] if i < len(row) else None for row in rows]
-                cls = classify(analyzer, title or f"column {i + 1}", column, dismissals, where)
+                cls = classify(analyzer, read_as[i] or f"column {i + 1}", column, dismissals, where)
                 if not cls.cells:
                     continue
                 label = f"{name}!{title}" if name else title

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from mamoru.scan.text import any_word, fold, words_pattern
+from mamoru.scan.text import fold, words_pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,9 @@ class Pattern:
     regex: str
     score: float
     flags: int = 0
+    # Words (folded, lower case) of which every match holds at least one: a text without any of them
+    # is not searched with this pattern at all (a plain substring test, far cheaper than the pattern).
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +88,21 @@ class Recognizer:
         self._context = words_pattern(self.context)
         self._negative = words_pattern(self.negative_context)
         self._context_words = tuple({fold(w).lower() for w in self.context})
+        self._context_gate = words_pattern(self._context_words) if self.needs_context else None
+        # Per pattern: the substring test that must pass before it runs, and whether it has a value group.
+        self._gates = [words_pattern(p.requires) for p in self.patterns]
+        self._value_group = ["v" in rx.groupindex for _, rx in self._compiled]
 
     @property
     def name(self) -> str:
         return type(self).__name__
 
-    def applies(self, folded: str) -> bool:
+    def applies(self, folded: str, lowered: str | None = None) -> bool:
         """A cheap test of the whole text before any pattern runs: a recognizer that needs a context
         word has nothing to find in a text without one."""
-        return not (
-            self.needs_context and self._context_words and not any_word(self._context_words, folded.lower())
-        )
+        if self._context_gate is None:
+            return True
+        return self._context_gate.search(folded.lower() if lowered is None else lowered) is not None
 
     def validate(self, value: str) -> bool | None:
         """True: the value checks (a check digit holds); False: it cannot be one; None: no opinion."""
@@ -107,16 +114,30 @@ class Recognizer:
             return match.span("v")
         return match.span()
 
-    def analyze(self, folded: str, original: str | None = None) -> Iterator[Finding]:
-        """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset)."""
-        if not self.applies(folded):
+    def analyze(
+        self, folded: str, original: str | None = None, lowered: str | None = None
+    ) -> Iterator[Finding]:
+        """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset).
+        ``lowered`` is ``folded.lower()`` when the caller has it already (the analyzer makes it once)."""
+        if lowered is None or len(lowered) != len(folded):  # İ lowers to two characters
+            lowered = folded.lower()
+        if not self.applies(folded, lowered):
             return
-        previous_end = 0
-        for pattern, regex in self._compiled:
+        own_span = type(self).span is not Recognizer.span
+        for (pattern, regex), gate, value_group in zip(
+            self._compiled, self._gates, self._value_group, strict=True
+        ):
+            if gate is not None and gate.search(lowered) is None:
+                continue
             previous_end = 0
             for match in regex.finditer(folded):
-                start, end = self.span(match)
-                finding = self._score(folded, start, end, pattern, previous_end, original)
+                if own_span:
+                    start, end = self.span(match)
+                elif value_group and match.group("v") is not None:
+                    start, end = match.span("v")
+                else:
+                    start, end = match.span()
+                finding = self._score(folded, start, end, pattern, previous_end, original, lowered)
                 previous_end = end
                 if finding is not None:
                     yield finding
@@ -129,6 +150,7 @@ class Recognizer:
         pattern: Pattern,
         previous_end: int,
         original: str | None = None,
+        lowered: str | None = None,
     ) -> Finding | None:
         validation = self.validate(folded[start:end])
         if validation is False:
@@ -139,11 +161,15 @@ class Recognizer:
         lo = max(0, start - self.window_before)
         if self.window_stops_at_previous:
             lo = max(lo, previous_end)
-        before = folded[lo:start].lower()
+        if lowered is None or len(lowered) != len(folded):
+            before = folded[lo:start].lower()
+            after = folded[end : end + self.window_after].lower()
+        else:
+            before = lowered[lo:start]
+            after = lowered[end : end + self.window_after]
         cut = before.rfind("。")
         if cut >= 0:
             before = before[cut + 1 :]
-        after = folded[end : end + self.window_after].lower()
         for stop in ("。", "\n"):
             cut = after.find(stop)
             if cut >= 0:
