@@ -152,12 +152,6 @@ class Recognizer:
         original: str | None = None,
         lowered: str | None = None,
     ) -> Finding | None:
-        validation = self.validate(folded[start:end])
-        if validation is False:
-            return None
-        score = pattern.score
-        if validation and self.valid_score is not None:
-            score = max(score, self.valid_score)
         lo = max(0, start - self.window_before)
         if self.window_stops_at_previous:
             lo = max(lo, previous_end)
@@ -182,9 +176,16 @@ class Recognizer:
                 # As written (メール, not the folded メ-ル): folding keeps every offset.
                 source = original if original is not None and len(original) == len(folded) else folded
                 context_word = source[base + hit.start() : base + hit.end()]
-                score += self.context_boost
         if context_word is None and self.needs_context:
+            return None  # before the validation: most matches of such a recognizer end here
+        validation = self.validate(folded[start:end])
+        if validation is False:
             return None
+        score = pattern.score
+        if validation and self.valid_score is not None:
+            score = max(score, self.valid_score)
+        if context_word is not None:
+            score += self.context_boost
         if self._negative is not None:
             hit = self._negative.search(before)
             if hit is None and self.negative_after:

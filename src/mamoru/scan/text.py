@@ -33,9 +33,12 @@ NUM_END = r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])"
 KANJI_OR_KATAKANA = re.compile(r"[\u30a0-\u30ff\u4e00-\u9fff々]")
 
 
+_NOT_DIGIT = re.compile(r"[^0-9]+")
+
+
 def digits_only(value: str) -> str:
     """The ASCII digits of ``value`` (after folding), in order."""
-    return "".join(ch for ch in fold(value) if "0" <= ch <= "9")
+    return _NOT_DIGIT.sub("", fold(value))
 
 
 def words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:

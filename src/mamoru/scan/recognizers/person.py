@@ -145,6 +145,11 @@ class _Sudachi:
             pos_id += 1
         self._names: dict[str, bool] = {}
 
+    def known_prefix(self, prefix: str) -> bool:
+        """`starts_a_name` for a prefix of two to four characters (a shorter string is never one)."""
+        known = self._names.get(prefix)
+        return self.starts_a_name(prefix) if known is None else known
+
     def starts_a_name(self, prefix: str) -> bool:
         """Whether the dictionary has a name (surname, given or full name) written exactly ``prefix``:
         a dictionary fact, kept once looked up (a few thousand short strings at most)."""
@@ -343,7 +348,13 @@ class PersonRecognizer(Recognizer):
         text go to the analyser together, one a line (a newline is a token of its own, so no name is
         joined across spans); context (labels, honorifics, lists) is still read from the whole text."""
         sudachi = _Sudachi.get()
-        spans = [m.span() for m in _NAME_SPAN.finditer(text) if _may_hold_a_name(m.group(0), sudachi)]
+        known = sudachi.known_prefix
+        spans = [
+            m.span()
+            for m in _NAME_SPAN.finditer(text)
+            if (span := m.group(0))[1:]
+            and (known(span[:2]) or known(span[:3]) or known(span[:4]) or _may_hold_a_name(span, sudachi))
+        ]
         if not spans:
             return
         limit = _SUDACHI_MAX_BYTES // 3
@@ -481,14 +492,14 @@ _PLACES = (
 
 
 def _may_hold_a_name(span: str, sudachi: _Sudachi) -> bool:
-    """A cheap test before the analyser runs: the span, or a part of it after a space, starts with two
-    to four characters that the dictionary knows as a name. Prose words (会議, 生年月日) fail it."""
+    """A cheap test before the analyser runs (its start is tried by the caller): a part of the span
+    after a space or ";" starts with two to four characters that the dictionary knows as a name. Prose
+    words (会議, 生年月日) fail it."""
     size = len(span)
-    if size < 2:
-        return False
+    if size < 2 or _SEPARATOR.search(span) is None:
+        return False  # the start was tried already
     known = sudachi.starts_a_name
-    starts = (0,) if _SEPARATOR.search(span) is None else (0, *(m.end() for m in _SEPARATOR.finditer(span)))
-    for i in starts:
+    for i in (m.end() for m in _SEPARATOR.finditer(span)):
         for k in (2, 3, 4):
             if i + k > size:
                 break
