@@ -504,3 +504,33 @@ def test_when_a_table_has_an_insurer_column_then_its_symbol_and_number_columns_a
         loc.where.split("#", 1)[1] for loc in scan_file(path, ANALYZER) if "health_insurance" in loc.hits
     }
     assert found_in == columns
+
+
+# A business's address is not a person's: under 所在地, in a payer's block, right after a company name.
+BUSINESS_ADDRESSES = [
+    "本社所在地：東京都港区芝公園1-2-3",
+    "支払者\n　住所（居所）又は所在地　大阪府大阪市北区梅田2丁目4番9号",
+    "発行者\n株式会社山田設計\n福岡県福岡市中央区天神1-10-20",
+    "有限会社森商店 御中\n北海道札幌市中央区北一条西2-1",
+]
+
+
+@pytest.mark.parametrize("text", BUSINESS_ADDRESSES)
+def test_when_an_address_is_a_business_s_then_it_is_not_reported(text: str) -> None:
+    assert_not(text, "address")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            "支払を受ける者\n　住所又は居所　大阪府大阪市北区梅田2丁目4番9号",
+            "大阪府大阪市北区梅田2丁目4番9号",
+        ),
+        ("勤務先：株式会社山田設計\n現住所：福岡県福岡市中央区天神1-10-20", "福岡県福岡市中央区天神1-10-20"),
+    ],
+)
+def test_when_a_person_s_address_follows_a_business_line_then_it_is_still_found(
+    text: str, value: str
+) -> None:
+    assert_finds(text, "address", value)

@@ -81,6 +81,9 @@ class Recognizer:
     # characters back) counts too, unless a context word was found in the window: "Account update
     # request #123456789018" is a ticket number however long the words between.
     negative_line: ClassVar[bool] = False
+    # When set, a negative word before the value counts only when no context word comes after it (nearer
+    # the value): the nearest label says what the value is.
+    nearest_word_wins: ClassVar[bool] = False
     line_reach: ClassVar[int] = 200
 
     def __init__(self) -> None:
@@ -188,6 +191,11 @@ class Recognizer:
             score += self.context_boost
         if self._negative is not None:
             hit = self._negative.search(before)
+            if hit is not None and self.nearest_word_wins and self._context is not None:
+                # "勤務先：株式会社山田設計 / 現住所：…": a context word after the negative one is nearer.
+                last_negative = max(m.end() for m in self._negative.finditer(before))
+                if any(m.start() >= last_negative for m in self._context.finditer(before)):
+                    hit = None
             if hit is None and self.negative_after:
                 hit = self._negative.search(after)
             if hit is None and self.negative_line and context_word is None:

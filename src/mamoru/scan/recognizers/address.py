@@ -49,4 +49,20 @@ class AddressRecognizer(Recognizer):
             requires=("-ku", "-shi", "-cho", "-machi", "-gun", " city", " ward"),
         ),
     )
-    context = ("住所", "所在地", "現住所", "住まい", "address", "居所", "送付先", "届け先")
+    context = ("住所", "現住所", "住まい", "address", "居所", "送付先", "届け先")
+    # A business's address: under 所在地 (a business's word for where it is), in the payer's block of a
+    # withholding slip, or right after a company's name. Not a person's.
+    negative_context = (
+        "所在地",
+        "支払者",
+        "株式会社",
+        "有限会社",
+        "合同会社",
+        "(株)",
+        "御中",
+        "本社",
+        "本店",
+    )
+    negative_penalty = 0.8
+    negative_after = False
+    nearest_word_wins = True
