@@ -399,6 +399,10 @@ NAME_SPANS = [
     ("担当は井上 さくら、補佐は未定。", "井上 さくら"),
     ("From: 佐藤　健太 <k.sato@example.jp>", "佐藤　健太"),
     ("N:坂本;翔;;;", "坂本;翔"),
+    ("From: 鈴木 くみ子 <k.suzuki@example.jp>", "鈴木 くみ子"),  # a given name of hiragana and kanji
+    ("【お申込書】\n氏名：林 明美\nフリガナ：ハヤシ アケミ", "林 明美"),  # 林 read after "：", not alone
+    ("氏名: 林 亮介", "林 亮介"),
+    ("特許情報サービス部 林 翼\nTEL：03-1234-5678", "林 翼"),
 ]
 
 

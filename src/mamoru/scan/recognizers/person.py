@@ -76,10 +76,11 @@ _GIVEN_AFTER = re.compile(
     r"(?=$|[\s;,、，。()（）<>「」:：/・])"
 )
 _SPACES = re.compile(r"[ \u3000]+")
-# A span that can hold a name: kanji and katakana (a space or ";" between two parts kept), then up to
-# four hiragana (a given name written in hiragana: 井上 さくら).
+# A span that can hold a name: kanji and katakana (a space or ";" between two parts kept, and a part
+# after one may start with hiragana: 鈴木 くみ子), then up to four hiragana (井上 さくら).
 _NAME_SPAN = re.compile(
-    r"[\u30a1-\u30fa\u30fc\u4e00-\u9fff々](?:[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]|[ \u3000;](?=[\u30a1-\u30fa\u4e00-\u9fff々ぁ-ゖ]))*"
+    r"[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]"
+    r"(?:[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]|[ \u3000;](?:[ぁ-ゖ]{1,4}(?=[\u4e00-\u9fff々]))?(?=[\u30a1-\u30fa\u4e00-\u9fff々ぁ-ゖ]))*"
     r"[ぁ-ゖ]{0,4}"
 )
 # A name right before a title or honorific (森部長, 小林 涼先生, 田中様), found by a regular expression and
@@ -146,7 +147,7 @@ class _Sudachi:
         self._names: dict[str, bool] = {}
 
     def known_prefix(self, prefix: str) -> bool:
-        """`starts_a_name` for a prefix of two to four characters (a shorter string is never one)."""
+        """`starts_a_name`, looked up once for each string."""
         known = self._names.get(prefix)
         return self.starts_a_name(prefix) if known is None else known
 
@@ -353,7 +354,13 @@ class PersonRecognizer(Recognizer):
             m.span()
             for m in _NAME_SPAN.finditer(text)
             if (span := m.group(0))[1:]
-            and (known(span[:2]) or known(span[:3]) or known(span[:4]) or _may_hold_a_name(span, sudachi))
+            and (
+                known(span[:2])
+                or known(span[:3])
+                or known(span[:4])
+                or (len(span) <= 6 and span[0] in ONE_KANJI_SURNAMES)  # 林知実, 森　浩
+                or _may_hold_a_name(span, sudachi)
+            )
         ]
         if not spans:
             return
@@ -378,6 +385,13 @@ class PersonRecognizer(Recognizer):
         places: list[tuple[int, int]] = []  # (offset in the joined piece, offset in the text)
         at = 0
         for start, end in spans:
+            # Two characters before and one after as written (氏名：林 明美, 氏名: 林 亮介,): the analyser
+            # reads 林 as a surname after "：" but as a noun at the start of a line.
+            for _ in range(2):
+                if start > 0 and text[start - 1] != "\n":
+                    start -= 1
+            if end < len(text) and text[end] != "\n":
+                end += 1
             places.append((at, start))
             joined.append(text[start:end])
             at += end - start + 1
@@ -500,6 +514,8 @@ def _may_hold_a_name(span: str, sudachi: _Sudachi) -> bool:
         return False  # the start was tried already
     known = sudachi.starts_a_name
     for i in (m.end() for m in _SEPARATOR.finditer(span)):
+        if i < size and span[i] in ONE_KANJI_SURNAMES:
+            return True  # 特許情報サービス部 林 翼
         for k in (2, 3, 4):
             if i + k > size:
                 break
