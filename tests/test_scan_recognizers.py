@@ -434,6 +434,28 @@ def test_every_pattern_gate_holds_for_every_match_in_the_tables() -> None:
     assert checked > 20
 
 
+def test_every_pattern_that_holds_a_shape_holds_it_in_every_match_in_the_tables() -> None:
+    """`Pattern.holds`: a text where that expression does not occur is not searched with the pattern;
+    every match the pattern makes on the texts of this file must hold it."""
+    texts = (
+        [t for _, t, _ in FINDS]
+        + [t for _, t in TRAPS]
+        + [t for _, t, _ in FINDS_26]
+        + [t for _, t in TRAPS_26]
+    )
+    checked = 0
+    for rec in REGISTERED:
+        for p in rec.patterns:
+            if not p.holds:
+                continue
+            rx, shape = re.compile(p.regex, p.flags), re.compile(p.holds)
+            for text in texts:
+                for m in rx.finditer(fold(text)):
+                    checked += 1
+                    assert shape.search(m.group(0)), (rec.__name__, p.name, text)
+    assert checked > 10
+
+
 def test_when_a_pattern_requires_words_that_are_not_folded_lower_case_then_the_registry_refuses_it() -> None:
     from mamoru.scan.recognizer import Pattern, Recognizer
 

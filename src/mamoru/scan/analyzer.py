@@ -50,9 +50,10 @@ class Analyzer:
     def _block(self, text: str) -> list[Finding]:
         folded = fold(text)
         lowered = folded.lower()  # for the recognizers' substring tests, made once
+        shared: dict[str, bool] = {}  # the `Pattern.holds` answers for this block
         found: list[Finding] = []
         for rec in self.recognizers:
-            found.extend(rec.analyze(folded, text, lowered))
+            found.extend(rec.analyze(folded, text, lowered, shared))
         return found
 
     def _resolve(self, found: list[Finding]) -> list[Finding]:

@@ -27,6 +27,9 @@ class Pattern:
     # Words (folded, lower case) of which every match holds at least one: a text without any of them
     # is not searched with this pattern at all (a plain substring test, far cheaper than the pattern).
     requires: tuple[str, ...] = ()
+    # A regular expression that every match of this pattern holds (text.LONG_NUMBER: twelve digits or
+    # more): searched once a text, the answer shared by every pattern that names the same one.
+    holds: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Recognizer:
         self._context_gate = words_pattern(self._context_words) if self.needs_context else None
         # Per pattern: the substring test that must pass before it runs, and whether it has a value group.
         self._gates = [words_pattern(p.requires) for p in self.patterns]
+        self._holds = [re.compile(p.holds) if p.holds else None for p in self.patterns]
         self._value_group = ["v" in rx.groupindex for _, rx in self._compiled]
 
     @property
@@ -118,20 +122,33 @@ class Recognizer:
         return match.span()
 
     def analyze(
-        self, folded: str, original: str | None = None, lowered: str | None = None
+        self,
+        folded: str,
+        original: str | None = None,
+        lowered: str | None = None,
+        shared: dict[str, bool] | None = None,
     ) -> Iterator[Finding]:
         """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset).
-        ``lowered`` is ``folded.lower()`` when the caller has it already (the analyzer makes it once)."""
+        ``lowered`` is ``folded.lower()`` when the caller has it already (the analyzer makes it once);
+        ``shared`` keeps, for one text, whether each `Pattern.holds` expression occurs in it."""
         if lowered is None or len(lowered) != len(folded):  # İ lowers to two characters
             lowered = folded.lower()
         if not self.applies(folded, lowered):
             return
         own_span = type(self).span is not Recognizer.span
-        for (pattern, regex), gate, value_group in zip(
-            self._compiled, self._gates, self._value_group, strict=True
+        if shared is None:
+            shared = {}
+        for (pattern, regex), gate, holds, value_group in zip(
+            self._compiled, self._gates, self._holds, self._value_group, strict=True
         ):
             if gate is not None and gate.search(lowered) is None:
                 continue
+            if holds is not None:
+                occurs = shared.get(pattern.holds)
+                if occurs is None:
+                    occurs = shared[pattern.holds] = holds.search(folded) is not None
+                if not occurs:
+                    continue
             previous_end = 0
             for match in regex.finditer(folded):
                 if own_span:

@@ -30,6 +30,10 @@ def fold(text: str) -> str:
 AFTER_FIRST = r"(?<![0-9A-Za-z][0-9])(?<![0-9A-Za-z]-[0-9])"
 NUM_END = r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])"
 
+# Twelve digits or more, one space or hyphen at most between two: what a My Number, a Corporate
+# Number, a card number, a licence number and an invoice registration number all hold.
+LONG_NUMBER = r"\d(?:[ -]?\d){11}"
+
 KANJI_OR_KATAKANA = re.compile(r"[\u30a0-\u30ff\u4e00-\u9fff々]")
 
 

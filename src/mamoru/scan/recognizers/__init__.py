@@ -74,6 +74,7 @@ def check(recognizers: tuple[type[Recognizer], ...]) -> tuple[type[Recognizer], 
                 )
             try:
                 re.compile(p.regex, p.flags)
+                re.compile(p.holds)
             except re.error as exc:
                 raise RegistryError(f"{where}: pattern {p.name!r} does not compile: {exc}") from exc
     return recognizers

@@ -79,6 +79,8 @@ _SPACES = re.compile(r"[ \u3000]+")
 # A span that can hold a name: kanji and katakana (a space or ";" between two parts kept, and a part
 # after one may start with hiragana: 鈴木 くみ子), then up to four hiragana (井上 さくら).
 _NAME_SPAN = re.compile(
+    # two such characters, or one and a space: a lone kanji (日, 円) holds no name here
+    r"(?=[\u30a1-\u30fa\u30fc\u4e00-\u9fff々][\u30a1-\u30fa\u30fc\u4e00-\u9fff々 \u3000;])"
     r"[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]"
     r"(?:[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]|[ \u3000;](?:[ぁ-ゖ]{1,4}(?=[\u4e00-\u9fff々]))?(?=[\u30a1-\u30fa\u4e00-\u9fff々ぁ-ゖ]))*"
     r"[ぁ-ゖ]{0,4}"
@@ -243,7 +245,11 @@ class PersonRecognizer(Recognizer):
         self._org_before = re.compile("(?:" + "|".join(re.escape(s) for s in ORG_PREFIXES) + r")\s?$")
 
     def analyze(
-        self, folded: str, original: str | None = None, lowered: str | None = None
+        self,
+        folded: str,
+        original: str | None = None,
+        lowered: str | None = None,
+        shared: dict[str, bool] | None = None,
     ) -> Iterator[Finding]:
         text = folded if original is None else original
         yield from self._patterns(folded, folded.lower() if lowered is None else lowered)
