@@ -47,6 +47,12 @@ class Analyzer:
             start = stop
         return self._resolve(found)
 
+    def warm(self) -> None:
+        """Load every recognizer's dictionaries now (before worker processes are forked, so that they
+        share one copy instead of each loading its own)."""
+        for rec in self.recognizers:
+            rec.warm()
+
     def _block(self, text: str) -> list[Finding]:
         folded = fold(text)
         lowered = folded.lower()  # for the recognizers' substring tests, made once

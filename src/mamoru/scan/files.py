@@ -9,6 +9,7 @@ sample of the rows (`columns.classify`); the rest of a large table is not read.
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -276,6 +277,8 @@ def scan_paths(
         for f in files:
             record(*_scan_one(str(f), sample_rows))
     else:
+        if multiprocessing.get_start_method() == "fork":
+            Analyzer().warm()  # the SudachiPy dictionary, loaded once here and shared by the forked workers
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_init_worker, initargs=(dismissals,)
         ) as pool:

@@ -111,6 +111,9 @@ class Recognizer:
             return True
         return self._context_gate.search(folded.lower() if lowered is None else lowered) is not None
 
+    def warm(self) -> None:
+        """Load what the recognizer needs before its first text (a dictionary); nothing by default."""
+
     def validate(self, value: str) -> bool | None:
         """True: the value checks (a check digit holds); False: it cannot be one; None: no opinion."""
         return None

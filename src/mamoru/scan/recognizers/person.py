@@ -244,6 +244,9 @@ class PersonRecognizer(Recognizer):
         )
         self._org_before = re.compile("(?:" + "|".join(re.escape(s) for s in ORG_PREFIXES) + r")\s?$")
 
+    def warm(self) -> None:
+        _Sudachi.get()
+
     def analyze(
         self,
         folded: str,
