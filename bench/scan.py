@@ -48,6 +48,7 @@ from mamoru.law import corporate_number, mynumber
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.columns import analyze_cells
 from mamoru.scan.recognizers.credit_card import luhn_valid
+from mamoru.scan.recognizers.health_insurance import card_columns
 
 SEED = int(os.environ.get("BENCH_SCAN_SEED", "20261126"))
 TARGET_BYTES = int(os.environ.get("BENCH_SCAN_BYTES", str(2_200_000)))
@@ -1178,7 +1179,8 @@ def mamoru_predict(analyzer: Analyzer) -> Callable[[Doc], list[Span]]:
         if doc.header is None:
             return [(f.start, f.end, f.entity) for f in analyzer.analyze(doc.text)]
         out: list[Span] = []
-        for col, title in enumerate(doc.header):
+        # As `files.scan_file` reads a table: 記号 and 番号 beside 保険者番号 are read as the card's.
+        for col, title in enumerate(card_columns(doc.header)):
             cells = [row[col] for row in doc.rows]
             for i, f in analyze_cells(analyzer, title, [c for _, c in cells]):
                 base = cells[i][0]

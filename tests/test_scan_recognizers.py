@@ -387,3 +387,176 @@ def test_when_march_starts_a_date_then_it_is_not_read_as_the_meiji_era_initial()
 def test_when_a_negative_word_is_further_back_on_the_line_then_a_context_word_still_wins() -> None:
     assert_finds("Account update: マイナンバー 123456789018", "my_number", "123456789018")
     assert_finds("Account update request\n個人番号 123456789018", "my_number", "123456789018")
+
+
+# --- the analyzer's shortcuts (issue 26, speed) must not lose a finding -----------------------------
+
+# Names in the places the morphological analyser is now limited to: runs of kanji and katakana (a space
+# inside kept, hiragana given names after), whatever prose is around them.
+NAME_SPANS = [
+    ("本日の会議には山田太郎が出席し、議事を確認した。", "山田太郎"),
+    ("特許情報サービス部 鈴木 花子\nTEL：03-1234-5678", "鈴木 花子"),
+    ("担当は井上 さくら、補佐は未定。", "井上 さくら"),
+    ("From: 佐藤　健太 <k.sato@example.jp>", "佐藤　健太"),
+    ("N:坂本;翔;;;", "坂本;翔"),
+    ("From: 鈴木 くみ子 <k.suzuki@example.jp>", "鈴木 くみ子"),  # a given name of hiragana and kanji
+    ("【お申込書】\n氏名：林 明美\nフリガナ：ハヤシ アケミ", "林 明美"),  # 林 read after "：", not alone
+    ("氏名: 林 亮介", "林 亮介"),
+    ("特許情報サービス部 林 翼\nTEL：03-1234-5678", "林 翼"),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), NAME_SPANS)
+def test_when_a_name_sits_in_prose_then_the_span_analysis_still_finds_it(text: str, value: str) -> None:
+    assert_finds(text, "person", value)
+
+
+def test_every_pattern_gate_holds_for_every_match_in_the_tables() -> None:
+    """A pattern's `requires` words skip it on texts without them: every match it makes on the texts
+    of this file must hold one of them, or the shortcut would lose findings."""
+    texts = (
+        [t for _, t, _ in FINDS]
+        + [t for _, t in TRAPS]
+        + [t for _, t, _ in FINDS_26]
+        + [t for _, t in TRAPS_26]
+    )
+    texts += [t for t, _ in NAME_SPANS] + [t for _, t in ROLE_AND_CARD]
+    checked = 0
+    for rec in REGISTERED:
+        for p in rec.patterns:
+            if not p.requires:
+                continue
+            rx = re.compile(p.regex, p.flags)
+            for text in texts:
+                for m in rx.finditer(fold(text)):
+                    checked += 1
+                    assert any(w in m.group(0).lower() for w in p.requires), (rec.__name__, p.name, text)
+    assert checked > 20
+
+
+def test_every_pattern_that_holds_a_shape_holds_it_in_every_match_in_the_tables() -> None:
+    """`Pattern.holds`: a text where that expression does not occur is not searched with the pattern;
+    every match the pattern makes on the texts of this file must hold it."""
+    texts = (
+        [t for _, t, _ in FINDS]
+        + [t for _, t in TRAPS]
+        + [t for _, t, _ in FINDS_26]
+        + [t for _, t in TRAPS_26]
+    )
+    checked = 0
+    for rec in REGISTERED:
+        for p in rec.patterns:
+            if not p.holds:
+                continue
+            rx, shape = re.compile(p.regex, p.flags), re.compile(p.holds)
+            for text in texts:
+                for m in rx.finditer(fold(text)):
+                    checked += 1
+                    assert shape.search(m.group(0)), (rec.__name__, p.name, text)
+    assert checked > 10
+
+
+def test_when_a_pattern_requires_words_that_are_not_folded_lower_case_then_the_registry_refuses_it() -> None:
+    from mamoru.scan.recognizer import Pattern, Recognizer
+
+    class Shouting(Recognizer):
+        entity = "shouting"
+        label = {"ja": "大文字", "en": "Upper case"}  # noqa: RUF012
+        patterns = (Pattern("x", "X+", 0.5, requires=("X",)),)
+
+    with pytest.raises(RegistryError, match="folded lower case"):
+        check((Shouting,))
+
+
+# Role addresses are a function's mailbox; a person's address with a similar local part stays found.
+ROLE_AND_CARD = [
+    ("email", "From: Customer Support <support@example-shop.jp>"),
+    ("email", "お問い合わせ：info@example.co.jp"),
+    ("email", "noreply@mail.example.ne.jp"),
+]
+
+
+@pytest.mark.parametrize(("entity", "text"), ROLE_AND_CARD)
+def test_when_an_address_is_a_role_mailbox_then_it_is_not_reported(entity: str, text: str) -> None:
+    assert_not(text, entity)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("To: support.sato@example.jp", "support.sato@example.jp"),
+        ("info: k-ito@example.org", "k-ito@example.org"),
+    ],
+)
+def test_when_a_role_word_is_only_part_of_the_local_part_then_the_address_is_found(
+    text: str, value: str
+) -> None:
+    assert_finds(text, "email", value)
+
+
+# A table laid out as the card is printed: 記号 and 番号 beside an insurer-number column.
+CARD_TABLES = [
+    (
+        ["会員ID", "保険者番号", "記号", "番号"],
+        ["1001", "06139998", "4394", "441"],
+        {"保険者番号", "記号", "番号"},
+    ),
+    (
+        ["id", "Insurer No.", "Symbol", "Number"],
+        ["7", "01130012", "12-34", "56"],
+        {"Insurer No.", "Symbol", "Number"},
+    ),
+    (
+        ["品番", "記号", "番号"],
+        ["A-1", "4394", "441"],
+        set(),
+    ),  # no insurer column: 記号 and 番号 mean nothing
+]
+
+
+@pytest.mark.parametrize(("header", "row", "columns"), CARD_TABLES)
+def test_when_a_table_has_an_insurer_column_then_its_symbol_and_number_columns_are_the_cards(
+    tmp_path: object, header: list[str], row: list[str], columns: set[str]
+) -> None:
+    import csv
+    from pathlib import Path
+
+    from mamoru.scan.files import scan_file
+
+    path = Path(str(tmp_path)) / "cards.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header] + [row] * 5)
+    found_in = {
+        loc.where.split("#", 1)[1] for loc in scan_file(path, ANALYZER) if "health_insurance" in loc.hits
+    }
+    assert found_in == columns
+
+
+# A business's address is not a person's: under 所在地, in a payer's block, right after a company name.
+BUSINESS_ADDRESSES = [
+    "本社所在地：東京都港区芝公園1-2-3",
+    "支払者\n　住所（居所）又は所在地　大阪府大阪市北区梅田2丁目4番9号",
+    "発行者\n株式会社山田設計\n福岡県福岡市中央区天神1-10-20",
+    "有限会社森商店 御中\n北海道札幌市中央区北一条西2-1",
+]
+
+
+@pytest.mark.parametrize("text", BUSINESS_ADDRESSES)
+def test_when_an_address_is_a_business_s_then_it_is_not_reported(text: str) -> None:
+    assert_not(text, "address")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            "支払を受ける者\n　住所又は居所　大阪府大阪市北区梅田2丁目4番9号",
+            "大阪府大阪市北区梅田2丁目4番9号",
+        ),
+        ("勤務先：株式会社山田設計\n現住所：福岡県福岡市中央区天神1-10-20", "福岡県福岡市中央区天神1-10-20"),
+    ],
+)
+def test_when_a_person_s_address_follows_a_business_line_then_it_is_still_found(
+    text: str, value: str
+) -> None:
+    assert_finds(text, "address", value)

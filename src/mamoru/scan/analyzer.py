@@ -13,6 +13,9 @@ from mamoru.scan.recognizer import Finding, Recognizer
 from mamoru.scan.recognizers import REGISTERED
 from mamoru.scan.text import fold
 
+# A long text is analysed in blocks of about this many characters, each ending at a blank line.
+BLOCK_CHARS = 2000
+
 
 class Analyzer:
     def __init__(
@@ -23,11 +26,41 @@ class Analyzer:
         self._rank = {r.name: i for i, r in enumerate(self.recognizers)}
 
     def analyze(self, text: str) -> list[Finding]:
+        """Findings in ``text``. A long text is read a block at a time, each cut at a blank line: each
+        recognizer's cheap tests (a context word, the words its patterns require) then skip the blocks
+        that cannot hold its values, as they skip a short text. No context window reaches across a
+        blank line anyway in practice (20 to 30 characters before a value, on its own paragraph)."""
+        if len(text) <= BLOCK_CHARS:
+            return self._resolve(self._block(text))
+        found: list[Finding] = []
+        start = 0
+        while start < len(text):
+            cut = text.find("\n\n", start + BLOCK_CHARS)
+            stop = len(text) if cut < 0 else cut + 2
+            if start == 0 and stop == len(text):
+                found = self._block(text)
+                break
+            for f in self._block(text[start:stop]):
+                found.append(
+                    Finding(f.entity, f.start + start, f.end + start, f.score, f.recognizer, f.explanation)
+                )
+            start = stop
+        return self._resolve(found)
+
+    def warm(self) -> None:
+        """Load every recognizer's dictionaries now (before worker processes are forked, so that they
+        share one copy instead of each loading its own)."""
+        for rec in self.recognizers:
+            rec.warm()
+
+    def _block(self, text: str) -> list[Finding]:
         folded = fold(text)
+        lowered = folded.lower()  # for the recognizers' substring tests, made once
+        shared: dict[str, bool] = {}  # the `Pattern.holds` answers for this block
         found: list[Finding] = []
         for rec in self.recognizers:
-            found.extend(rec.analyze(folded, text))
-        return self._resolve(found)
+            found.extend(rec.analyze(folded, text, lowered, shared))
+        return found
 
     def _resolve(self, found: list[Finding]) -> list[Finding]:
         if len(found) < 2:

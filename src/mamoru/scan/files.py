@@ -9,6 +9,7 @@ sample of the rows (`columns.classify`); the rest of a large table is not read.
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -17,6 +18,7 @@ from pathlib import Path
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.columns import classify, to_location
 from mamoru.scan.mask import mask
+from mamoru.scan.recognizers.health_insurance import card_columns
 from mamoru.scan.report import NO_DISMISSALS, Dismissals, Location, Occurrence, ScanResult, explain
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".log", ".eml", ".json", ".xml", ".html", ".htm"})
@@ -178,9 +180,10 @@ def scan_file(
     if suffix in TABLE_SUFFIXES:
         found: list[Location] = []
         for name, header, rows in tables(path, sample_rows):
+            read_as = card_columns(header)  # 記号 and 番号 beside 保険者番号 are a card's symbol and number
             for i, title in enumerate(header):
                 column = [row[i] if i < len(row) else None for row in rows]
-                cls = classify(analyzer, title or f"column {i + 1}", column, dismissals, where)
+                cls = classify(analyzer, read_as[i] or f"column {i + 1}", column, dismissals, where)
                 if not cls.cells:
                     continue
                 label = f"{name}!{title}" if name else title
@@ -274,6 +277,8 @@ def scan_paths(
         for f in files:
             record(*_scan_one(str(f), sample_rows))
     else:
+        if multiprocessing.get_start_method() == "fork":
+            Analyzer().warm()  # the SudachiPy dictionary, loaded once here and shared by the forked workers
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_init_worker, initargs=(dismissals,)
         ) as pool:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from mamoru.scan.text import any_word, fold, words_pattern
+from mamoru.scan.text import fold, words_pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,12 @@ class Pattern:
     regex: str
     score: float
     flags: int = 0
+    # Words (folded, lower case) of which every match holds at least one: a text without any of them
+    # is not searched with this pattern at all (a plain substring test, far cheaper than the pattern).
+    requires: tuple[str, ...] = ()
+    # A regular expression that every match of this pattern holds (text.LONG_NUMBER: twelve digits or
+    # more): searched once a text, the answer shared by every pattern that names the same one.
+    holds: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,9 @@ class Recognizer:
     # characters back) counts too, unless a context word was found in the window: "Account update
     # request #123456789018" is a ticket number however long the words between.
     negative_line: ClassVar[bool] = False
+    # When set, a negative word before the value counts only when no context word comes after it (nearer
+    # the value): the nearest label says what the value is.
+    nearest_word_wins: ClassVar[bool] = False
     line_reach: ClassVar[int] = 200
 
     def __init__(self) -> None:
@@ -85,17 +94,25 @@ class Recognizer:
         self._context = words_pattern(self.context)
         self._negative = words_pattern(self.negative_context)
         self._context_words = tuple({fold(w).lower() for w in self.context})
+        self._context_gate = words_pattern(self._context_words) if self.needs_context else None
+        # Per pattern: the substring test that must pass before it runs, and whether it has a value group.
+        self._gates = [words_pattern(p.requires) for p in self.patterns]
+        self._holds = [re.compile(p.holds) if p.holds else None for p in self.patterns]
+        self._value_group = ["v" in rx.groupindex for _, rx in self._compiled]
 
     @property
     def name(self) -> str:
         return type(self).__name__
 
-    def applies(self, folded: str) -> bool:
+    def applies(self, folded: str, lowered: str | None = None) -> bool:
         """A cheap test of the whole text before any pattern runs: a recognizer that needs a context
         word has nothing to find in a text without one."""
-        return not (
-            self.needs_context and self._context_words and not any_word(self._context_words, folded.lower())
-        )
+        if self._context_gate is None:
+            return True
+        return self._context_gate.search(folded.lower() if lowered is None else lowered) is not None
+
+    def warm(self) -> None:
+        """Load what the recognizer needs before its first text (a dictionary); nothing by default."""
 
     def validate(self, value: str) -> bool | None:
         """True: the value checks (a check digit holds); False: it cannot be one; None: no opinion."""
@@ -107,16 +124,43 @@ class Recognizer:
             return match.span("v")
         return match.span()
 
-    def analyze(self, folded: str, original: str | None = None) -> Iterator[Finding]:
-        """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset)."""
-        if not self.applies(folded):
+    def analyze(
+        self,
+        folded: str,
+        original: str | None = None,
+        lowered: str | None = None,
+        shared: dict[str, bool] | None = None,
+    ) -> Iterator[Finding]:
+        """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset).
+        ``lowered`` is ``folded.lower()`` when the caller has it already (the analyzer makes it once);
+        ``shared`` keeps, for one text, whether each `Pattern.holds` expression occurs in it."""
+        if lowered is None or len(lowered) != len(folded):  # İ lowers to two characters
+            lowered = folded.lower()
+        if not self.applies(folded, lowered):
             return
-        previous_end = 0
-        for pattern, regex in self._compiled:
+        own_span = type(self).span is not Recognizer.span
+        if shared is None:
+            shared = {}
+        for (pattern, regex), gate, holds, value_group in zip(
+            self._compiled, self._gates, self._holds, self._value_group, strict=True
+        ):
+            if gate is not None and gate.search(lowered) is None:
+                continue
+            if holds is not None:
+                occurs = shared.get(pattern.holds)
+                if occurs is None:
+                    occurs = shared[pattern.holds] = holds.search(folded) is not None
+                if not occurs:
+                    continue
             previous_end = 0
             for match in regex.finditer(folded):
-                start, end = self.span(match)
-                finding = self._score(folded, start, end, pattern, previous_end, original)
+                if own_span:
+                    start, end = self.span(match)
+                elif value_group and match.group("v") is not None:
+                    start, end = match.span("v")
+                else:
+                    start, end = match.span()
+                finding = self._score(folded, start, end, pattern, previous_end, original, lowered)
                 previous_end = end
                 if finding is not None:
                     yield finding
@@ -129,21 +173,20 @@ class Recognizer:
         pattern: Pattern,
         previous_end: int,
         original: str | None = None,
+        lowered: str | None = None,
     ) -> Finding | None:
-        validation = self.validate(folded[start:end])
-        if validation is False:
-            return None
-        score = pattern.score
-        if validation and self.valid_score is not None:
-            score = max(score, self.valid_score)
         lo = max(0, start - self.window_before)
         if self.window_stops_at_previous:
             lo = max(lo, previous_end)
-        before = folded[lo:start].lower()
+        if lowered is None or len(lowered) != len(folded):
+            before = folded[lo:start].lower()
+            after = folded[end : end + self.window_after].lower()
+        else:
+            before = lowered[lo:start]
+            after = lowered[end : end + self.window_after]
         cut = before.rfind("。")
         if cut >= 0:
             before = before[cut + 1 :]
-        after = folded[end : end + self.window_after].lower()
         for stop in ("。", "\n"):
             cut = after.find(stop)
             if cut >= 0:
@@ -156,11 +199,23 @@ class Recognizer:
                 # As written (メール, not the folded メ-ル): folding keeps every offset.
                 source = original if original is not None and len(original) == len(folded) else folded
                 context_word = source[base + hit.start() : base + hit.end()]
-                score += self.context_boost
         if context_word is None and self.needs_context:
+            return None  # before the validation: most matches of such a recognizer end here
+        validation = self.validate(folded[start:end])
+        if validation is False:
             return None
+        score = pattern.score
+        if validation and self.valid_score is not None:
+            score = max(score, self.valid_score)
+        if context_word is not None:
+            score += self.context_boost
         if self._negative is not None:
             hit = self._negative.search(before)
+            if hit is not None and self.nearest_word_wins and self._context is not None:
+                # "勤務先：株式会社山田設計 / 現住所：…": a context word after the negative one is nearer.
+                last_negative = max(m.end() for m in self._negative.finditer(before))
+                if any(m.start() >= last_negative for m in self._context.finditer(before)):
+                    hit = None
             if hit is None and self.negative_after:
                 hit = self._negative.search(after)
             if hit is None and self.negative_line and context_word is None:

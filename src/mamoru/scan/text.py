@@ -30,12 +30,19 @@ def fold(text: str) -> str:
 AFTER_FIRST = r"(?<![0-9A-Za-z][0-9])(?<![0-9A-Za-z]-[0-9])"
 NUM_END = r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])"
 
+# Twelve digits or more, one space or hyphen at most between two: what a My Number, a Corporate
+# Number, a card number, a licence number and an invoice registration number all hold.
+LONG_NUMBER = r"\d(?:[ -]?\d){11}"
+
 KANJI_OR_KATAKANA = re.compile(r"[\u30a0-\u30ff\u4e00-\u9fff々]")
+
+
+_NOT_DIGIT = re.compile(r"[^0-9]+")
 
 
 def digits_only(value: str) -> str:
     """The ASCII digits of ``value`` (after folding), in order."""
-    return "".join(ch for ch in fold(value) if "0" <= ch <= "9")
+    return _NOT_DIGIT.sub("", fold(value))
 
 
 def words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:

@@ -21,6 +21,7 @@ from mamoru.scan.recognizers.person import PersonRecognizer
 from mamoru.scan.recognizers.phone import PhoneRecognizer
 from mamoru.scan.recognizers.postal_code import PostalCodeRecognizer
 from mamoru.scan.recognizers.special_care import SpecialCareRecognizer
+from mamoru.scan.text import fold
 
 ALL: tuple[type[Recognizer], ...] = (
     MyNumberRecognizer,
@@ -67,8 +68,13 @@ def check(recognizers: tuple[type[Recognizer], ...]) -> tuple[type[Recognizer], 
         for p in rec.patterns:
             if not 0.0 <= p.score <= 1.0:
                 raise RegistryError(f"{where}: pattern {p.name!r} has score {p.score} outside 0..1")
+            if any(not w or w != fold(w).lower() for w in p.requires):
+                raise RegistryError(
+                    f"{where}: pattern {p.name!r} requires words that are not folded lower case"
+                )
             try:
                 re.compile(p.regex, p.flags)
+                re.compile(p.holds)
             except re.error as exc:
                 raise RegistryError(f"{where}: pattern {p.name!r} does not compile: {exc}") from exc
     return recognizers

@@ -38,6 +38,7 @@ class AddressRecognizer(Recognizer):
             "prefecture, municipality, block",
             _PREF + _NAME + r"{1,24}?(?:" + _BLOCK + r")(?![0-9])" + _BUILDING,
             0.85,
+            requires=("都", "道", "府", "県"),
         ),
         Pattern(
             "romanised block, ward or city, prefecture",
@@ -45,6 +46,23 @@ class AddressRecognizer(Recognizer):
             r"(?:" + _ROMAJI_AREA + r"-(?:ku|shi|cho|machi|gun)|" + _ROMAJI_AREA + r" (?:City|Ward)),? "
             r"(?:" + _ROMAJI_AREA + r"(?:-(?:to|fu|ken))?|Hokkaido)",
             0.8,
+            requires=("-ku", "-shi", "-cho", "-machi", "-gun", " city", " ward"),
         ),
     )
-    context = ("住所", "所在地", "現住所", "住まい", "address", "居所", "送付先", "届け先")
+    context = ("住所", "現住所", "住まい", "address", "居所", "送付先", "届け先")
+    # A business's address: under 所在地 (a business's word for where it is), in the payer's block of a
+    # withholding slip, or right after a company's name. Not a person's.
+    negative_context = (
+        "所在地",
+        "支払者",
+        "株式会社",
+        "有限会社",
+        "合同会社",
+        "(株)",
+        "御中",
+        "本社",
+        "本店",
+    )
+    negative_penalty = 0.8
+    negative_after = False
+    nearest_word_wins = True

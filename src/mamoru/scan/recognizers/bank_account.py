@@ -24,17 +24,20 @@ class BankAccountRecognizer(Recognizer):
             + r"(?P<v>\d{7})"
             + NUM_END,
             0.85,
+            requires=("普通", "当座", "貯蓄", "総合"),
         ),
         Pattern(
             "account number under its label",
             r"(?:口座番号|account (?:no\.?|number)|a/c)" + _SEP + r"(?P<v>\d{6,8})" + NUM_END,
             0.85,
             2,  # re.IGNORECASE
+            requires=("口座番号", "account", "a/c"),
         ),
         Pattern(
             "Japan Post Bank symbol and number",
             r"(?:記号番号|ゆうちょ|貯金)[^0-9\n]{0,8}(?P<v>1\d{4}-\d{1,8})" + NUM_END,
             0.85,
+            requires=("記号番号", "ゆうちょ", "貯金"),
         ),
     )
     context = ("口座", "銀行", "支店", "振込", "bank", "branch", "account", "信用金庫", "ゆうちょ", "預金")

@@ -40,6 +40,8 @@ _MONTHS = {
 }
 _MONTH_RE = r"[JFMASOND](?<![A-Za-z][JFMASOND])(?:an|eb|ar|pr|ay|un|ul|ug|ep|ct|ov|ec)[a-z]*\.?"
 _NUM = re.compile(r"\d+|元")
+# What every English month name written as _MONTH_RE reads holds, in lower case (jan, feb, …).
+_MONTH_STEMS = tuple(_MONTHS)
 
 
 def _real(year: int, month: int, day: int) -> bool:
@@ -64,8 +66,18 @@ class BirthDateRecognizer(Recognizer):
             r"(?:明治|大正|昭和|平成|令和|[MTSHR](?<![A-Za-z][MTSHR])\.? ?)(?:\d{1,2}|元)(?:年 ?\d{1,2}月 ?\d{1,2}日|[./-]\d{1,2}[./-]\d{1,2}(?![0-9]))",
             0.3,
         ),
-        Pattern("day month year", r"\d(?<![0-9]\d)\d? " + _MONTH_RE + r",? (?:18|19|20)\d{2}(?![0-9])", 0.3),
-        Pattern("month day, year", _MONTH_RE + r" \d{1,2},? (?:18|19|20)\d{2}(?![0-9])", 0.3),
+        Pattern(
+            "day month year",
+            r"\d(?<![0-9]\d)\d? " + _MONTH_RE + r",? (?:18|19|20)\d{2}(?![0-9])",
+            0.3,
+            requires=_MONTH_STEMS,
+        ),
+        Pattern(
+            "month day, year",
+            _MONTH_RE + r" \d{1,2},? (?:18|19|20)\d{2}(?![0-9])",
+            0.3,
+            requires=_MONTH_STEMS,
+        ),
         Pattern(
             "month/day/year or day/month/year",
             r"\d(?<![0-9]\d)\d?([/.-])\d{1,2}\1(?:18|19|20)\d{2}(?![0-9])",

@@ -10,16 +10,19 @@ from typing import ClassVar
 
 from mamoru.law import corporate_number
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import AFTER_FIRST, NUM_END, digits_only
+from mamoru.scan.text import AFTER_FIRST, LONG_NUMBER, NUM_END, digits_only
 
 
 class CorporateNumberRecognizer(Recognizer):
     entity = "corporate_number"
     label: ClassVar[dict[str, str]] = {"ja": "法人番号", "en": "Corporate Number"}
     patterns = (
-        Pattern("13 digits", r"\d" + AFTER_FIRST + r"\d{12}" + NUM_END, 0.6),
+        Pattern("13 digits", r"\d" + AFTER_FIRST + r"\d{12}" + NUM_END, 0.6, holds=LONG_NUMBER),
         Pattern(
-            "13 digits grouped 1-4-4-4", r"\d" + AFTER_FIRST + r"[ -]\d{4}[ -]\d{4}[ -]\d{4}" + NUM_END, 0.5
+            "13 digits grouped 1-4-4-4",
+            r"\d" + AFTER_FIRST + r"[ -]\d{4}[ -]\d{4}[ -]\d{4}" + NUM_END,
+            0.5,
+            holds=LONG_NUMBER,
         ),
     )
     context = ("法人番号", "登録番号", "corporate number", "registration number", "インボイス", "適格請求書")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import AFTER_FIRST, NUM_END, digits_only
+from mamoru.scan.text import AFTER_FIRST, LONG_NUMBER, NUM_END, digits_only
 
 
 def luhn_valid(digits: str) -> bool:
@@ -41,10 +41,23 @@ class CreditCardRecognizer(Recognizer):
     label: ClassVar[dict[str, str]] = {"ja": "クレジットカード番号", "en": "Credit card number"}
     patterns = (
         Pattern(
-            "16 digits in fours", r"\d" + AFTER_FIRST + r"\d{3}([ -]?)\d{4}\1\d{4}\1\d{4}" + NUM_END, 0.5
+            "16 digits in fours",
+            r"\d" + AFTER_FIRST + r"\d{3}([ -]?)\d{4}\1\d{4}\1\d{4}" + NUM_END,
+            0.5,
+            holds=LONG_NUMBER,
         ),
-        Pattern("15 digits 4-6-5", "3" + AFTER_FIRST + r"[47]\d{2}([ -]?)\d{6}\1\d{5}" + NUM_END, 0.5),
-        Pattern("14 digits 4-6-4", "3" + AFTER_FIRST + r"[0689]\d{2}([ -]?)\d{6}\1\d{4}" + NUM_END, 0.5),
+        Pattern(
+            "15 digits 4-6-5",
+            "3" + AFTER_FIRST + r"[47]\d{2}([ -]?)\d{6}\1\d{5}" + NUM_END,
+            0.5,
+            holds=LONG_NUMBER,
+        ),
+        Pattern(
+            "14 digits 4-6-4",
+            "3" + AFTER_FIRST + r"[0689]\d{2}([ -]?)\d{6}\1\d{4}" + NUM_END,
+            0.5,
+            holds=LONG_NUMBER,
+        ),
     )
     context = ("カード", "card", "クレジット", "credit", "visa", "master", "jcb", "amex", "決済", "支払")
     negative_context = (

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import AFTER_FIRST, NUM_END, digits_only
+from mamoru.scan.text import AFTER_FIRST, LONG_NUMBER, NUM_END, digits_only
 
 
 class DriversLicenseRecognizer(Recognizer):
     entity = "drivers_license"
     label: ClassVar[dict[str, str]] = {"ja": "運転免許証番号", "en": "Driver's licence number"}
-    patterns = (Pattern("twelve digits", r"\d" + AFTER_FIRST + r"\d{3}[ -]?\d{4}[ -]?\d{4}" + NUM_END, 0.3),)
+    patterns = (
+        Pattern(
+            "twelve digits",
+            r"\d" + AFTER_FIRST + r"\d{3}[ -]?\d{4}[ -]?\d{4}" + NUM_END,
+            0.3,
+            holds=LONG_NUMBER,
+        ),
+    )
     context = (
         "免許",
         "driver's licen",

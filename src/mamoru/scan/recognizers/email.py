@@ -7,6 +7,15 @@ from typing import ClassVar
 from mamoru.scan.recognizer import Pattern, Recognizer
 
 _FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "pdf", "css", "js"})
+# Role addresses: a mailbox of a function, not of a person (support@, info@, noreply@ …).
+ROLE_ACCOUNTS = frozenset(
+    {
+        "support", "info", "information", "noreply", "no-reply", "donotreply", "do-not-reply", "sales",
+        "contact", "admin", "administrator", "help", "helpdesk", "webmaster", "postmaster", "hostmaster",
+        "abuse", "customer", "customers", "service", "inquiry", "inquiries", "press", "billing", "office",
+        "mailer-daemon", "notifications", "notification", "newsletter", "marketing",
+    }
+)  # fmt: skip
 
 
 class EmailRecognizer(Recognizer):
@@ -21,11 +30,13 @@ class EmailRecognizer(Recognizer):
     )
     context = ("mail", "メール", "e-mail", "連絡先", "宛先", "from", "to")
 
-    def applies(self, folded: str) -> bool:
+    def applies(self, folded: str, lowered: str | None = None) -> bool:
         return "@" in folded
 
     def validate(self, value: str) -> bool | None:
         local, _, domain = value.partition("@")
         if domain.rsplit(".", 1)[-1].lower() in _FILE_EXTENSIONS:
             return False  # icon@2x.png is an image file, not an address
+        if local.lower() in ROLE_ACCOUNTS:
+            return False  # support@example.jp is a function's mailbox, not a person's
         return ".." not in local and not local.endswith(".") and ".." not in domain

@@ -3,12 +3,33 @@ and the insured person's symbol and number (記号・番号)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import NUM_END, digits_only
+from mamoru.scan.text import NUM_END, digits_only, fold
 
 _SEP = r"[ :：・/]{0,3}"
+
+# A table that has an insurer-number column lays the card out as it is printed: 保険者番号, 記号, 番号
+# (Insurer No., Symbol, Number). Its bare 記号 and 番号 columns are the insured person's symbol and
+# number; alone, those headers are far too common to mean anything.
+_INSURER_HEADER = re.compile(r"保険者番号|insurer(?:'s)?[ _]?(?:no|number)", re.IGNORECASE)
+_CARD_PARTS = {
+    "記号": "被保険者証記号",
+    "番号": "被保険者証番号",
+    "symbol": "被保険者証記号",
+    "number": "被保険者証番号",
+}
+
+
+def card_columns(header: Sequence[str]) -> list[str]:
+    """A table's header with the card's bare 記号 and 番号 columns named for what they are, when an
+    insurer-number column sits in the same header; every other header as it was."""
+    if not any(_INSURER_HEADER.search(fold(h)) for h in header):
+        return list(header)
+    return [_CARD_PARTS.get(fold(h).strip().lower().rstrip("."), h) for h in header]
 
 
 def insurer_number_valid(digits: str) -> bool:
@@ -34,6 +55,7 @@ class HealthInsuranceRecognizer(Recognizer):
             + r"(?P<v>\d{8}|\d{6})"
             + NUM_END,
             0.8,
+            requires=("保険者番号", "insurer"),
         ),
         Pattern(
             "symbol and number under a joint label",
@@ -42,6 +64,7 @@ class HealthInsuranceRecognizer(Recognizer):
             + r"(?P<v>[0-9A-Za-z]{1,10}(?: ?[/・-] ?| )\d{1,10})"
             + NUM_END,
             0.8,
+            requires=("記号", "symbol"),
         ),
         Pattern(
             "insured symbol and number",
@@ -56,6 +79,7 @@ class HealthInsuranceRecognizer(Recognizer):
             + r"\d{2})?)"
             + NUM_END,
             0.8,
+            requires=("記号",),
         ),
         Pattern(
             "insurance number under its label",
@@ -65,6 +89,13 @@ class HealthInsuranceRecognizer(Recognizer):
             + NUM_END,
             0.85,
             2,  # re.IGNORECASE
+            requires=("被保険者番号", "保険証番号", "health insurance", "insurance card"),
+        ),
+        Pattern(
+            "symbol or number alone under the card's label",
+            r"(?:被保険者証?|保険証)(?:記号|番号)" + _SEP + r"(?P<v>[0-9A-Za-z][0-9A-Za-z-]{0,9})" + NUM_END,
+            0.8,
+            requires=("被保険者", "保険証"),
         ),
     )
     context = (

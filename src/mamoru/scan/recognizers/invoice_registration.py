@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from mamoru.law import corporate_number
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import NUM_END, digits_only
+from mamoru.scan.text import LONG_NUMBER, NUM_END, digits_only
 
 
 class InvoiceRegistrationRecognizer(Recognizer):
@@ -22,9 +22,12 @@ class InvoiceRegistrationRecognizer(Recognizer):
         "en": "Invoice registration number",
     }
     patterns = (
-        Pattern("T and 13 digits", r"T(?<![0-9A-Za-z]T)[- ]?\d{13}" + NUM_END, 0.7),
+        Pattern("T and 13 digits", r"T(?<![0-9A-Za-z]T)[- ]?\d{13}" + NUM_END, 0.7, holds=LONG_NUMBER),
         Pattern(
-            "T and 13 digits grouped 1-4-4-4", r"T(?<![0-9A-Za-z]T)[- ]?\d-\d{4}-\d{4}-\d{4}" + NUM_END, 0.6
+            "T and 13 digits grouped 1-4-4-4",
+            r"T(?<![0-9A-Za-z]T)[- ]?\d-\d{4}-\d{4}-\d{4}" + NUM_END,
+            0.6,
+            holds=LONG_NUMBER,
         ),
     )
     context = ("登録番号", "インボイス", "適格請求書", "registration number", "invoice", "請求書")

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from mamoru.law import mynumber
 from mamoru.scan.recognizer import Pattern, Recognizer
-from mamoru.scan.text import AFTER_FIRST, NUM_END, digits_only
+from mamoru.scan.text import AFTER_FIRST, LONG_NUMBER, NUM_END, digits_only
 
 
 class MyNumberRecognizer(Recognizer):
@@ -17,6 +17,7 @@ class MyNumberRecognizer(Recognizer):
             "12 digits, grouped 4-4-4 or not",
             r"\d" + AFTER_FIRST + r"\d{3}[ -]?\d{4}[ -]?\d{4}" + NUM_END,
             0.55,
+            holds=LONG_NUMBER,
         ),
     )
     context = ("マイナンバー", "個人番号", "my number", "mynumber", "individual number", "番号カード")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -75,6 +76,15 @@ _GIVEN_AFTER = re.compile(
     r"(?=$|[\s;,、，。()（）<>「」:：/・])"
 )
 _SPACES = re.compile(r"[ \u3000]+")
+# A span that can hold a name: kanji and katakana (a space or ";" between two parts kept, and a part
+# after one may start with hiragana: 鈴木 くみ子), then up to four hiragana (井上 さくら).
+_NAME_SPAN = re.compile(
+    # two such characters, or one and a space: a lone kanji (日, 円) holds no name here
+    r"(?=[\u30a1-\u30fa\u30fc\u4e00-\u9fff々][\u30a1-\u30fa\u30fc\u4e00-\u9fff々 \u3000;])"
+    r"[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]"
+    r"(?:[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]|[ \u3000;](?:[ぁ-ゖ]{1,4}(?=[\u4e00-\u9fff々]))?(?=[\u30a1-\u30fa\u4e00-\u9fff々ぁ-ゖ]))*"
+    r"[ぁ-ゖ]{0,4}"
+)
 # A name right before a title or honorific (森部長, 小林 涼先生, 田中様), found by a regular expression and
 # checked by tokenizing the candidate alone: in running text the analyser may join it to the title
 # (森部 + 長) or read it as a place (松本 in 松本課長).
@@ -126,6 +136,34 @@ class _Sudachi:
         self.surname = self.dictionary.pos_matcher([("名詞", "固有名詞", "人名", "姓")])
         self.given = self.dictionary.pos_matcher([("名詞", "固有名詞", "人名", "名")])
         self.full = self.dictionary.pos_matcher([("名詞", "固有名詞", "人名", "一般")])
+        # The same three tests as sets of part-of-speech ids: one call a morpheme instead of three.
+        self.surname_ids: set[int] = set()
+        self.given_ids: set[int] = set()
+        self.full_ids: set[int] = set()
+        kinds = {"姓": self.surname_ids, "名": self.given_ids, "一般": self.full_ids}
+        pos_id = 0
+        while (pos := self.dictionary.pos_of(pos_id)) is not None:
+            if pos[:3] == ("名詞", "固有名詞", "人名") and pos[3] in kinds:
+                kinds[pos[3]].add(pos_id)
+            pos_id += 1
+        self._names: dict[str, bool] = {}
+
+    def known_prefix(self, prefix: str) -> bool:
+        """`starts_a_name`, looked up once for each string."""
+        known = self._names.get(prefix)
+        return self.starts_a_name(prefix) if known is None else known
+
+    def starts_a_name(self, prefix: str) -> bool:
+        """Whether the dictionary has a name (surname, given or full name) written exactly ``prefix``:
+        a dictionary fact, kept once looked up (a few thousand short strings at most)."""
+        known = self._names.get(prefix)
+        if known is None:
+            names = self.surname_ids | self.given_ids | self.full_ids
+            known = any(m.part_of_speech_id() in names for m in self.dictionary.lookup(prefix))
+            if len(self._names) > 200_000:
+                self._names.clear()
+            self._names[prefix] = known
+        return known
 
     @classmethod
     def get(cls) -> _Sudachi:
@@ -167,6 +205,7 @@ class PersonRecognizer(Recognizer):
             r"(?P<v>[ァ-ヴ][ァ-ヴ-]{0,9}[ ]?[ァ-ヴ][ァ-ヴ-]{0,9}|[ぁ-ゖ][ぁ-ゖ-]{0,9}[ ]?[ぁ-ゖ][ぁ-ゖ-]{0,9})"
             r"(?![ァ-ヴぁ-ゖ])",
             0.85,
+            requires=("フリガナ", "ふりがな", "カナ", "よみがな", "読み"),
         ),
         Pattern(
             "romaji given name and surname",
@@ -177,16 +216,19 @@ class PersonRecognizer(Recognizer):
             "honorific and romaji surname",
             r"(?:Mr|Ms|Mrs|Dr|Prof)\.? (?P<v>[A-Z][a-z]{1,14})(?![A-Za-z])",
             0.8,
+            requires=("mr", "ms", "dr", "prof"),
         ),
         Pattern(
             "katakana name after a name label",
             r"(?:(?i:name)|名前|氏名|名義)[:：]?[ ]?(?P<v>[ァ-ヴ][ァ-ヴ-]{1,12}(?:[ ][ァ-ヴ][ァ-ヴ-]{0,12})?)(?![ァ-ヴ])",
             0.75,
+            requires=("name", "名前", "氏名", "名義"),
         ),
         Pattern(
             "romaji name alone under a name label",
             r"(?i:name)[:：] ?(?P<v>[A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])(?!,? [A-Za-z])",
             0.7,
+            requires=("name",),
         ),
     )
     context = NAME_LABELS + HONORIFICS
@@ -202,24 +244,41 @@ class PersonRecognizer(Recognizer):
         )
         self._org_before = re.compile("(?:" + "|".join(re.escape(s) for s in ORG_PREFIXES) + r")\s?$")
 
-    def analyze(self, folded: str, original: str | None = None) -> Iterator[Finding]:
+    def warm(self) -> None:
+        _Sudachi.get()
+
+    def analyze(
+        self,
+        folded: str,
+        original: str | None = None,
+        lowered: str | None = None,
+        shared: dict[str, bool] | None = None,
+    ) -> Iterator[Finding]:
         text = folded if original is None else original
-        yield from self._patterns(folded)
+        yield from self._patterns(folded, folded.lower() if lowered is None else lowered)
         yield from self._sudachi(text)
 
     # --- regular expressions: kana under a label, romaji ------------------------------------------
 
-    def _patterns(self, folded: str) -> Iterator[Finding]:
-        kana, romaji, honorific, kana_label, romaji_label = self._compiled
-        for m in kana[1].finditer(folded):
-            yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
-        for m in kana_label[1].finditer(folded):
-            yield self._finding(m.start("v"), m.end("v"), kana_label[0], 0.75)
-        for m in romaji_label[1].finditer(folded):
-            word = m.group("v").lower()
-            if (word in SURNAMES or word in GIVEN_NAMES) and word not in COMPANY_WORDS:
-                yield self._finding(m.start("v"), m.end("v"), romaji_label[0], 0.7)
+    def _patterns(self, folded: str, lowered: str) -> Iterator[Finding]:
+        kana, romaji, honorific, kana_label, romaji_label = (
+            (p, rx if gate is None or gate.search(lowered) else None)
+            for (p, rx), gate in zip(self._compiled, self._gates, strict=True)
+        )
+        if kana[1] is not None:
+            for m in kana[1].finditer(folded):
+                yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
+        if kana_label[1] is not None:
+            for m in kana_label[1].finditer(folded):
+                yield self._finding(m.start("v"), m.end("v"), kana_label[0], 0.75)
+        if romaji_label[1] is not None:
+            for m in romaji_label[1].finditer(folded):
+                word = m.group("v").lower()
+                if (word in SURNAMES or word in GIVEN_NAMES) and word not in COMPANY_WORDS:
+                    yield self._finding(m.start("v"), m.end("v"), romaji_label[0], 0.7)
         yield from self._in_name_places(folded)
+        if romaji[1] is None:
+            return
         words = list(romaji[1].finditer(folded))
         i = 0
         while i < len(words) - 1:
@@ -238,7 +297,7 @@ class PersonRecognizer(Recognizer):
                 i += 2
             else:
                 i += 1
-        for m in honorific[1].finditer(folded):
+        for m in honorific[1].finditer(folded) if honorific[1] is not None else ():
             if m.group("v").lower() in SURNAMES:
                 yield self._finding(m.start("v"), m.end("v"), honorific[0], 0.8)
 
@@ -293,41 +352,75 @@ class PersonRecognizer(Recognizer):
     # --- SudachiPy: kanji and kana names by part of speech ----------------------------------------
 
     def _sudachi(self, text: str) -> Iterator[Finding]:
-        """Tokenize the lines that hold kanji or katakana, several lines a call (a newline is a token of
-        its own, so no name is joined across lines)."""
-        if not KANJI_OR_KATAKANA.search(text):
-            return
+        """Tokenize only the spans that can hold a name: runs of kanji and katakana (a space or ";"
+        inside a run kept, so 山田 太郎 and 坂本;翔 stay whole, and up to four hiragana after it, so 井上
+        さくら does too), never the hiragana prose, digits and Latin text between them. The spans of one
+        text go to the analyser together, one a line (a newline is a token of its own, so no name is
+        joined across spans); context (labels, honorifics, lists) is still read from the whole text."""
         sudachi = _Sudachi.get()
+        known = sudachi.known_prefix
+        spans = [
+            m.span()
+            for m in _NAME_SPAN.finditer(text)
+            if (span := m.group(0))[1:]
+            and (
+                known(span[:2])
+                or known(span[:3])
+                or known(span[:4])
+                or (len(span) <= 6 and span[0] in ONE_KANJI_SURNAMES)  # 林知実, 森　浩
+                or _may_hold_a_name(span, sudachi)
+            )
+        ]
+        if not spans:
+            return
         limit = _SUDACHI_MAX_BYTES // 3
-        batch_start, batch_end = -1, -1
-        offset = 0
-        for line in text.split("\n"):
-            line_end = offset + len(line)
-            if KANJI_OR_KATAKANA.search(line):
-                if batch_start >= 0 and line_end - batch_start > limit:
-                    yield from self._names_in(text[batch_start:batch_end], batch_start, text, sudachi)
-                    batch_start = -1
-                if len(line) > limit:
-                    for start, piece in _pieces(line):
-                        yield from self._names_in(piece, offset + start, text, sudachi)
-                else:
-                    if batch_start < 0:
-                        batch_start = offset
-                    batch_end = line_end
-            offset = line_end + 1
-        if batch_start >= 0:
-            yield from self._names_in(text[batch_start:batch_end], batch_start, text, sudachi)
+        batch: list[tuple[int, int]] = []
+        size = 0
+        for start, end in spans:
+            if end - start > limit:
+                for offset, piece in _pieces(text[start:end]):
+                    yield from self._names_in(piece, [(0, start + offset)], text, sudachi)
+                continue
+            if batch and size + end - start + 1 > limit:
+                yield from self._batch(batch, text, sudachi)
+                batch, size = [], 0
+            batch.append((start, end))
+            size += end - start + 1
+        if batch:
+            yield from self._batch(batch, text, sudachi)
 
-    def _names_in(self, piece: str, base: int, text: str, sudachi: _Sudachi) -> Iterator[Finding]:
+    def _batch(self, spans: list[tuple[int, int]], text: str, sudachi: _Sudachi) -> Iterator[Finding]:
+        joined: list[str] = []
+        places: list[tuple[int, int]] = []  # (offset in the joined piece, offset in the text)
+        at = 0
+        for start, end in spans:
+            # Two characters before and one after as written (氏名：林 明美, 氏名: 林 亮介,): the analyser
+            # reads 林 as a surname after "：" but as a noun at the start of a line.
+            for _ in range(2):
+                if start > 0 and text[start - 1] != "\n":
+                    start -= 1
+            if end < len(text) and text[end] != "\n":
+                end += 1
+            places.append((at, start))
+            joined.append(text[start:end])
+            at += end - start + 1
+        yield from self._names_in("\n".join(joined), places, text, sudachi)
+
+    def _names_in(
+        self, piece: str, places: list[tuple[int, int]], text: str, sudachi: _Sudachi
+    ) -> Iterator[Finding]:
+        """Names among the morphemes of ``piece``, spans of ``text`` joined by newlines; ``places``
+        maps each span's offset in the piece to its offset in the text."""
         morphemes = sudachi.tokenize(piece)
+        surname_ids, given_ids, full_ids = sudachi.surname_ids, sudachi.given_ids, sudachi.full_ids
         n = len(morphemes)
+        keys = [p for p, _ in places]
         i = 0
         while i < n:
             m = morphemes[i]
-            is_surname = sudachi.surname(m)
-            is_given = not is_surname and sudachi.given(m)
-            is_full = not is_surname and not is_given and sudachi.full(m)
-            if not (is_surname or is_given or is_full):
+            pos = m.part_of_speech_id()
+            is_surname = pos in surname_ids
+            if not (is_surname or pos in given_ids or pos in full_ids):
                 i += 1
                 continue
             start, end = m.begin(), m.end()
@@ -335,30 +428,32 @@ class PersonRecognizer(Recognizer):
             if not KANJI_OR_KANA.search(m.surface()):
                 i = j  # an English word the dictionary tags as a name (March, Bank): romaji rules only
                 continue
-            paired = is_full
+            k = bisect_right(keys, start) - 1
+            shift = places[k][1] - places[k][0]
+            paired = pos in full_ids
             if is_surname:
                 k = j
                 if k < n and morphemes[k].surface() in (" ", "\u3000", ";"):
                     k += 1
-                if k < n and sudachi.given(morphemes[k]):
+                if k < n and morphemes[k].part_of_speech_id() in given_ids:
                     end = morphemes[k].end()
                     j = k + 1
                     paired = True
                 else:
-                    given = self._given_after(piece, end)
+                    given = self._given_after(text, end + shift)
                     if given is not None:
-                        end = given
+                        end = given - shift
                         while j < n and morphemes[j].begin() < end:
                             j += 1
                         paired = True
             i = j
-            yield from self._judge(text, base + start, base + end, paired)
+            yield from self._judge(text, start + shift, end + shift, paired)
 
-    def _given_after(self, piece: str, end: int) -> int | None:
+    def _given_after(self, text: str, end: int) -> int | None:
         """Where a given name the dictionary does not know ends, right after a surname: one to three
         kanji, or two to four hiragana or katakana after a space (山田 翔, 井上 さくら, 坂本;翔), or one
         or two kanji written on (山本翔), always followed by a boundary; None when there is none."""
-        m = _GIVEN_AFTER.match(piece, end)
+        m = _GIVEN_AFTER.match(text, end)
         if m is None:
             return None
         given = m.group("g")
@@ -417,6 +512,28 @@ _PLACES = (
     Pattern("name in a list after a list label", _LIST_LINE.pattern, 0.8),
     Pattern("surname in a self-introduction", _INTRODUCED.pattern, 0.75),
 )
+
+
+def _may_hold_a_name(span: str, sudachi: _Sudachi) -> bool:
+    """A cheap test before the analyser runs (its start is tried by the caller): a part of the span
+    after a space or ";" starts with two to four characters that the dictionary knows as a name. Prose
+    words (会議, 生年月日) fail it."""
+    size = len(span)
+    if size < 2 or _SEPARATOR.search(span) is None:
+        return False  # the start was tried already
+    known = sudachi.starts_a_name
+    for i in (m.end() for m in _SEPARATOR.finditer(span)):
+        if i < size and span[i] in ONE_KANJI_SURNAMES:
+            return True  # 特許情報サービス部 林 翼
+        for k in (2, 3, 4):
+            if i + k > size:
+                break
+            if known(span[i : i + k]):
+                return True
+    return False
+
+
+_SEPARATOR = re.compile(r"[ \u3000;]")
 
 
 @lru_cache(maxsize=4096)

@@ -21,23 +21,32 @@ class PhoneRecognizer(Recognizer):
             "fixed line, hyphenated",
             "0" + AFTER_FIRST + r"\d{1,4}-\d{1,4}-\d{3,4}" + NUM_END,
             0.7,
+            requires=("-",),
         ),
-        Pattern("fixed line, area code in brackets", r"\(0\d{1,4}\) ?\d{1,4}-\d{4}" + NUM_END, 0.75),
+        Pattern(
+            "fixed line, area code in brackets",
+            r"\(0\d{1,4}\) ?\d{1,4}-\d{4}" + NUM_END,
+            0.75,
+            requires=("(0",),
+        ),
         Pattern(
             "fixed line, local code in brackets",
             "0" + AFTER_FIRST + r"\d{1,4}\(\d{1,4}\)\d{4}" + NUM_END,
             0.75,
+            requires=("(",),
         ),
         Pattern("ten digits unseparated", "0" + AFTER_FIRST + r"\d{9}" + NUM_END, 0.3),
         Pattern(
             "international +81",
             r"\+(?<![0-9A-Za-z+]\+)81[ -]?\(?0?\)?\d{1,4}[ -]?\d{1,4}[ -]?\d{3,4}" + NUM_END,
             0.8,
+            requires=("+81",),
         ),
         Pattern(
             "international, other countries",
             r"\+(?<![0-9A-Za-z+]\+)(?!81)[1-9]\d{0,2}[ -]\(?\d{1,4}\)?(?:[ -]\d{2,4}){1,3}" + NUM_END,
             0.6,
+            requires=("+",),
         ),
     )
     context = ("電話", "tel", "携帯", "fax", "phone", "mobile", "連絡先", "call", "☎", "直通", "内線")

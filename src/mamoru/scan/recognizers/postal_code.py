@@ -12,14 +12,20 @@ class PostalCodeRecognizer(Recognizer):
     entity = "postal_code"
     label: ClassVar[dict[str, str]] = {"ja": "郵便番号", "en": "Postal code"}
     patterns = (
-        Pattern("after 〒", r"〒 ?(?P<v>\d{3}-?\d{4})" + NUM_END, 0.9),
-        Pattern("NNN-NNNN", r"\d" + AFTER_FIRST + r"(?<!〒\d)(?<!〒 \d)\d{2}-\d{4}" + NUM_END, 0.3),
+        Pattern("after 〒", r"〒 ?(?P<v>\d{3}-?\d{4})" + NUM_END, 0.9, requires=("〒",)),
+        Pattern(
+            "NNN-NNNN",
+            r"\d" + AFTER_FIRST + r"(?<!〒\d)(?<!〒 \d)\d{2}-\d{4}" + NUM_END,
+            0.3,
+            requires=("-",),
+        ),
         # Written straight after an address, without 〒: "…5-23-14 596-1364", "…394号室 146-9291".
         Pattern(
             "after an address block",
             r"(?:(?:丁目|番地?|-)\d{1,4}|\d{1,4}(?:号室|号|F|階))[ ,;\u3000]{1,4}(?P<v>\d{3}-\d{4})"
             + NUM_END,
             0.75,
+            requires=("-",),
         ),
     )
     context = (

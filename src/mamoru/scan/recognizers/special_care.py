@@ -37,7 +37,13 @@ class SpecialCareRecognizer(Recognizer):
     label: ClassVar[dict[str, str]] = {"ja": "要配慮個人情報", "en": "Special care-required information"}
     patterns = (
         Pattern("term (Japanese)", "(?:" + _alternation(TERMS_JA) + ")", 0.35),
-        Pattern("term (English)", r"(?<![A-Za-z])(?:" + _alternation(TERMS_EN) + r")(?![A-Za-z])", 0.35, 2),
+        Pattern(
+            "term (English)",
+            r"(?<![A-Za-z])(?:" + _alternation(TERMS_EN) + r")(?![A-Za-z])",
+            0.35,
+            2,  # re.IGNORECASE
+            requires=tuple(w.lower() for w in TERMS_EN),
+        ),
     )
     context = (
         "既往歴", "病歴", "病名", "診断", "傷病", "治療中", "通院", "入院", "服薬", "持病", "健康診断", "検査結果",
