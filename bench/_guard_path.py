@@ -1,6 +1,7 @@
 """The guard where it is called: ``decide_and_record`` on a real workspace with the group-commit writer,
 ``POST /api/v1/decisions`` through ``mamoru serve``, and a minimal FastAPI JSON endpoint served the same
-way (one uvicorn process, the same log level) as the stack's own ceiling. Used by ``bench/guard.py``.
+way (one uvicorn process, the same log level, an ``async`` route as mamoru's is: no thread hop) as the
+stack's own ceiling. Used by ``bench/guard.py``.
 
 The HTTP load comes from this process: an asyncio client on raw keep-alive sockets (HTTP/1.1), the same
 for both servers, so that the ratio compares the servers and not the clients.
@@ -57,7 +58,7 @@ MINIMAL_APP = textwrap.dedent(
     app = FastAPI()
 
     @app.post("/api/v1/decisions")
-    def decisions(body: Ask, x_mamoru_purpose: Annotated[str | None, Header()] = None) -> list[Out]:
+    async def decisions(body: Ask, x_mamoru_purpose: Annotated[str | None, Header()] = None) -> list[Out]:
         return [Out(subject=s, allow=True, reasons=["allowed"], rule="allow", policy_version="1",
                     mask_fields=[]) for s in body.subjects]
     """
