@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from mamoru.workspace import Workspace
 from tests.demo_copies import demo_copy
 from tests.test_console import csrf_of, sign_in
 from tests.test_purpose_change import changed
-from tests.test_serve_e2e import MAMORU, _env, _free_port
+from tests.test_serve_e2e import MAMORU, _free_port, initialized
 from tests.tokens_helpers import bearer, staff_token
 
 PASSWORD = "correct horse battery"
@@ -133,13 +132,6 @@ def test_appi_32_the_workspace_reloads_only_a_published_policy(workspace: Worksp
     assert workspace.reload_policy().sha256 == enforced.sha256
 
 
-def _initialized(tmp_path: Path, sqlite_initialized: Path) -> dict[str, str]:
-    """The environment of a workspace in ``tmp_path / "ws"`` as `mamoru init` leaves it (a copy of the one
-    initialized once per process)."""
-    shutil.copytree(sqlite_initialized, tmp_path / "ws")
-    return _env(tmp_path / "ws")
-
-
 def _cli(env: dict[str, str], *args: str) -> Result:
     """A `mamoru` command run in this process (the same command as the real one, without a second
     interpreter to start) with only ``env``'s MAMORU_ variables."""
@@ -150,7 +142,7 @@ def _cli(env: dict[str, str], *args: str) -> Result:
 def test_appi_32_the_server_refuses_to_start_with_an_unpublished_policy_and_shows_the_difference(
     tmp_path: Path, sqlite_initialized: Path
 ) -> None:
-    env = _initialized(tmp_path, sqlite_initialized)
+    env = initialized(tmp_path, sqlite_initialized)
     policy = tmp_path / "ws" / "policy.yaml"
     policy.write_text(changed(policy.read_text(encoding="utf-8"), related=True), encoding="utf-8")
     done = subprocess.run(
@@ -239,7 +231,7 @@ def test_appi_32_sighup_reloads_only_a_published_policy(tmp_path: Path, sqlite_i
 
     import httpx
 
-    env = _initialized(tmp_path, sqlite_initialized)
+    env = initialized(tmp_path, sqlite_initialized)
     policy = tmp_path / "ws" / "policy.yaml"
     port = _free_port()
     log = tmp_path / "serve.log"  # a file, not a pipe: the refusal logs the whole difference
