@@ -14,6 +14,7 @@ no newline, exactly as a pipe at the end of a killed process's output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -98,6 +99,7 @@ class Forker:
         self._errors: IO[bytes] = errors.open("w+b")
         self._timeout = timeout
         self._buffer = b""
+        self._child: Child | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-c", HELPER, body, *preload],
             stdin=subprocess.PIPE,
@@ -113,7 +115,8 @@ class Forker:
         self.process.stdin.flush()
         first = self._readline()
         assert first.startswith(b"pid "), self.errors()
-        return Child(self, int(first.split()[1]))
+        self._child = Child(self, int(first.split()[1]))
+        return self._child
 
     def errors(self) -> str:
         """What the helper and its children wrote to stderr (the end of it)."""
@@ -136,6 +139,10 @@ class Forker:
         return line + b"\n"
 
     def close(self) -> None:
+        """End the helper; a child still running (a test that failed half-way) is killed first."""
+        if self._child is not None and self._child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._child.kill()
         if self.process.stdin is not None:
             self.process.stdin.close()
         try:
