@@ -261,24 +261,42 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
+#: The home of a workspace that `mamoru init` and `mamoru demo --seed SEED` made in this process, and the
+#: demo staff password the command printed: later servers of the process serve a copy of it.
+_SERVED: list[tuple[Path, str]] = []
+
+
 @pytest.fixture
-def server(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[str, str]]:
+def server(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, smtp: tuple[Inbox, int]
+) -> Iterator[tuple[str, str]]:
+    """A real `mamoru serve` over the demo organization of ``SEED``, mailing through ``smtp``. The first
+    server of a test process has its workspace made by the real commands (`mamoru init`, `mamoru demo`);
+    each later one gets a fresh copy of those files (the demo takes far longer than the copy)."""
     env = _env(tmp_path / "ws")
     env["MAMORU_SMTP_HOST"] = "127.0.0.1"
     env["MAMORU_SMTP_PORT"] = str(smtp[1])
     port = _free_port()
     env["MAMORU_BASE_URL"] = f"http://127.0.0.1:{port}"
-    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
-    demo = subprocess.run(
-        [*MAMORU, "demo", "--seed", str(SEED)], env=env, capture_output=True, text=True, timeout=180
-    )
-    assert demo.returncode == 0, demo.stderr
-    found = re.search(r"sign in to /console/ with: (\S+)", demo.stdout)
-    assert found is not None
+    if _SERVED:
+        kept, password = _SERVED[0]
+        shutil.copytree(kept, tmp_path / "ws")
+    else:
+        assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+        demo = subprocess.run(
+            [*MAMORU, "demo", "--seed", str(SEED)], env=env, capture_output=True, text=True, timeout=180
+        )
+        assert demo.returncode == 0, demo.stderr
+        found = re.search(r"sign in to /console/ with: (\S+)", demo.stdout)
+        assert found is not None
+        password = found.group(1)
+        kept = tmp_path_factory.mktemp("served") / "ws"
+        shutil.copytree(tmp_path / "ws", kept)
+        _SERVED.append((kept, password))
     process = start_serving(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        yield base, found.group(1)
+        yield base, password
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)

@@ -26,8 +26,8 @@ _ADMIN = os.environ.get(
     "MAMORU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ).replace("+psycopg", "")
 _ROOT = Path(tempfile.mkdtemp(prefix="mamoru-demo-copies-"))
-#: (seed, password, master key, database kind) -> (home, template database or None, plan)
-_KEPT: dict[tuple[int, str | None, str, bool], tuple[Path, str | None, DemoPlan]] = {}
+#: (seed, password, master key, policy, database kind) -> (home, template database or None, plan)
+_KEPT: dict[tuple[int, str | None, str, str, bool], tuple[Path, str | None, DemoPlan]] = {}
 
 
 def _release(ws: Workspace) -> None:
@@ -71,8 +71,9 @@ def demo_copy(ws: Workspace, seed: int, *, password: str | None = None) -> DemoP
     member's password set to ``password`` if given; returns its plan."""
     database = _database(ws)
     # A copy opens only under the keys it was sealed with: workspaces initialized on their own (another
-    # master key) load the demo themselves.
-    key = (seed, password, ws.master_key.key_id, database is not None)
+    # master key) load the demo themselves; the demo depends on the policy enforced (its recipients, its
+    # version), so a workspace with another policy file gets a demo of its own.
+    key = (seed, password, ws.master_key.key_id, ws.policy.sha256, database is not None)
     kept = _KEPT.get(key)
     if kept is None:
         with ws.db.session() as session:

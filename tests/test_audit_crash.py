@@ -3,11 +3,7 @@ and the log it leaves always verifies."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +13,11 @@ from sqlalchemy import text
 from mamoru.audit.entry import HEADER_BYTES
 from mamoru.audit.verification import verify
 from mamoru.store.db import Database
+from tests.forked import Forker
 
 TRIALS = 30
+#: What the child imports, imported once by the process the children are forked from.
+PRELOAD = ["mamoru.audit.entry", "mamoru.audit.chain", "mamoru.audit.writer", "mamoru.store.db"]
 
 CHILD = r"""
 import random, sys
@@ -55,45 +54,39 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Path) ->
     db.migrate()
     db.dispose()
     rng = random.Random(2026)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     total_acked = 0
-    for trial in range(TRIALS):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, url, str(trial)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        assert child.stdout is not None
-        first = child.stdout.readline()
-        assert first.startswith(b"ack"), child.stderr.read() if child.stderr else b""
-        time.sleep(rng.uniform(0.0, 0.25))
-        child.send_signal(signal.SIGKILL)
-        rest, _ = child.communicate(timeout=30)
-        acked: dict[int, int] = {}
-        for line in (first + rest).decode().splitlines():
-            parts = line.split()
-            if len(parts) % 3 or not parts:
-                continue  # a line cut by the kill: not acknowledged as a whole
-            for k in range(0, len(parts), 3):
-                acked[int(parts[k + 1])] = int(parts[k + 2])
-        db = Database(url)
-        report = verify(db, None)
-        assert report.ok, f"trial {trial}: {report.reason} at {report.first_bad_seq}"
-        with db.engine.connect() as conn:
-            rows = dict(
-                conn.execute(
-                    text(
-                        "SELECT seq, leaf FROM audit_entries WHERE seq IN ({})".format(
-                            ",".join(map(str, acked))
+    with Forker(CHILD, PRELOAD, tmp_path / "children.log", timeout=30) as forker:
+        for trial in range(TRIALS):
+            child = forker.start(url, str(trial))
+            first = next(iter(child), b"")
+            assert first.startswith(b"ack"), forker.errors()
+            time.sleep(rng.uniform(0.0, 0.25))
+            child.kill()
+            rest = child.communicate()
+            acked: dict[int, int] = {}
+            for line in (first + rest).decode().splitlines():
+                parts = line.split()
+                if len(parts) % 3 or not parts:
+                    continue  # a line cut by the kill: not acknowledged as a whole
+                for k in range(0, len(parts), 3):
+                    acked[int(parts[k + 1])] = int(parts[k + 2])
+            db = Database(url)
+            report = verify(db, None)
+            assert report.ok, f"trial {trial}: {report.reason} at {report.first_bad_seq}"
+            with db.engine.connect() as conn:
+                rows = dict(
+                    conn.execute(
+                        text(
+                            "SELECT seq, leaf FROM audit_entries WHERE seq IN ({})".format(
+                                ",".join(map(str, acked))
+                            )
                         )
-                    )
-                ).all()
-            )
-        for seq, index in acked.items():
-            assert seq in rows, f"trial {trial}: acknowledged entry {seq} is missing"
-            body = bytes(rows[seq])[HEADER_BYTES:]
-            assert f'"action":"crash.n{index}"'.encode() in body and f"test:t{trial}".encode() in body
-        total_acked += len(acked)
-        db.dispose()
+                    ).all()
+                )
+            for seq, index in acked.items():
+                assert seq in rows, f"trial {trial}: acknowledged entry {seq} is missing"
+                body = bytes(rows[seq])[HEADER_BYTES:]
+                assert f'"action":"crash.n{index}"'.encode() in body and f"test:t{trial}".encode() in body
+            total_acked += len(acked)
+            db.dispose()
     assert total_acked > TRIALS

@@ -3,11 +3,7 @@ kill the datastore holds either everything or nothing of the erasure, and the la
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +14,10 @@ from sqlalchemy import create_engine, func, select
 from mamoru.law.requests import RequestKind
 from mamoru.requests import jobs, service
 from mamoru.workspace import Workspace
+from tests.forked import Forker
 from tests.requests_helpers import OFFICER, load_office, person, verified
 from tests.test_connectors import CASES, MASK, customers, fill, order_items, orders
-from tests.test_requests_crash import CHILD
+from tests.test_requests_crash import CHILD, PRELOAD
 
 ORDERS = 20000
 
@@ -73,25 +70,20 @@ def test_sigkill_during_erasure_leaves_the_datastore_whole_and_the_rerun_finishe
 
     rng = random.Random(8)
     kills = 0
-    for _ in range(12):
-        if not jobs.pending(workspace):
-            break
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(os.environ),
-        )
-        assert child.stdout is not None
-        for line in child.stdout:
-            if line.startswith(b"start") and b"connector_erase" in line:
-                time.sleep(rng.uniform(0.005, 0.08))
-                child.send_signal(signal.SIGKILL)
-                kills += 1
+    with Forker(CHILD, PRELOAD, tmp_path / "children.log") as forker:
+        for _ in range(12):
+            if not jobs.pending(workspace):
                 break
-        child.communicate(timeout=60)
-        state = _state(url)
-        assert state in (before, (0, 1, True)), f"half-applied erasure after a kill: {state}"
+            child = forker.start()
+            for line in child:
+                if line.startswith(b"start") and b"connector_erase" in line:
+                    time.sleep(rng.uniform(0.005, 0.08))
+                    child.kill()
+                    kills += 1
+                    break
+            child.communicate()
+            state = _state(url)
+            assert state in (before, (0, 1, True)), f"half-applied erasure after a kill: {state}"
     assert kills >= 3
     for pending in jobs.pending(workspace):
         jobs.run(workspace, pending)

@@ -333,12 +333,13 @@ def test_mn_7_the_control_catalogue_has_every_block() -> None:
     assert all(blocks[b] for b in controls.Block)
 
 
-def test_mn_6_flooding_every_input_of_a_running_server_leaves_no_number_in_any_log(tmp_path: Path) -> None:
-    from tests.test_serve_e2e import MAMORU, _env, _free_port
+def test_mn_6_flooding_every_input_of_a_running_server_leaves_no_number_in_any_log(
+    tmp_path: Path, sqlite_initialized: Path
+) -> None:
+    from tests.test_serve_e2e import MAMORU, _free_port, initialized
 
-    env = _env(tmp_path / "ws")
+    env = initialized(tmp_path, sqlite_initialized)
     log_file = tmp_path / "server.log"
-    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
     assert (
         subprocess.run([*MAMORU, "demo", "--seed", "4"], env=env, capture_output=True, timeout=180).returncode
         == 0

@@ -4,6 +4,7 @@ PPC guideline 10-7; APPI-28) is made per country from what the policy lists, nev
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -11,8 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import Result
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from mamoru.cli.main import app as cli
 from mamoru.policy.errors import PolicyError
 from mamoru.policy.load import LoadedPolicy, parse_policy
 from mamoru.policy.notice import handling_countries, render_notice
@@ -22,7 +26,7 @@ from mamoru.workspace import Workspace
 from tests.demo_copies import demo_copy
 from tests.test_console import csrf_of, sign_in
 from tests.test_purpose_change import changed
-from tests.test_serve_e2e import MAMORU, _env, _free_port
+from tests.test_serve_e2e import MAMORU, _free_port, initialized
 from tests.tokens_helpers import bearer, staff_token
 
 PASSWORD = "correct horse battery"
@@ -128,11 +132,17 @@ def test_appi_32_the_workspace_reloads_only_a_published_policy(workspace: Worksp
     assert workspace.reload_policy().sha256 == enforced.sha256
 
 
+def _cli(env: dict[str, str], *args: str) -> Result:
+    """A `mamoru` command run in this process (the same command as the real one, without a second
+    interpreter to start) with only ``env``'s MAMORU_ variables."""
+    unset: dict[str, str | None] = {name: None for name in os.environ if name.startswith("MAMORU_")}
+    return CliRunner().invoke(cli, list(args), env={**unset, **env})
+
+
 def test_appi_32_the_server_refuses_to_start_with_an_unpublished_policy_and_shows_the_difference(
-    tmp_path: Path,
+    tmp_path: Path, sqlite_initialized: Path
 ) -> None:
-    env = _env(tmp_path / "ws")
-    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+    env = initialized(tmp_path, sqlite_initialized)
     policy = tmp_path / "ws" / "policy.yaml"
     policy.write_text(changed(policy.read_text(encoding="utf-8"), related=True), encoding="utf-8")
     done = subprocess.run(
@@ -141,22 +151,14 @@ def test_appi_32_the_server_refuses_to_start_with_an_unpublished_policy_and_show
     assert done.returncode == 2
     assert "differs from the published version 2026.11" in done.stderr
     assert "+    version: 2" in done.stderr  # the difference, line by line
-    diff = subprocess.run([*MAMORU, "policy", "diff"], env=env, capture_output=True, text=True, timeout=60)
-    assert diff.returncode == 1 and "+    version: 2" in diff.stdout
-    publish = subprocess.run(
-        [*MAMORU, "policy", "publish", "--by", "admin", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert publish.returncode == 0, publish.stderr
+    diff = _cli(env, "policy", "diff")
+    assert diff.exit_code == 1 and "+    version: 2" in diff.stdout
+    publish = _cli(env, "policy", "publish", "--by", "admin", "--json")
+    assert publish.exit_code == 0, publish.output
     assert '"version": "2026.12"' in publish.stdout
-    again = subprocess.run([*MAMORU, "policy", "diff"], env=env, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 0, again.stdout
-    changes = subprocess.run(
-        [*MAMORU, "policy", "changes", "--json"], env=env, capture_output=True, text=True, timeout=60
-    )
+    again = _cli(env, "policy", "diff")
+    assert again.exit_code == 0, again.stdout
+    changes = _cli(env, "policy", "changes", "--json")
     assert '"purpose": "services"' in changes.stdout and '"approved_by": "admin"' in changes.stdout
 
 
@@ -223,14 +225,13 @@ def test_appi_21c_the_api_shows_the_difference_publishes_and_records_delivery(of
         assert done.json() == {"delivered": queued}
 
 
-def test_appi_32_sighup_reloads_only_a_published_policy(tmp_path: Path) -> None:
+def test_appi_32_sighup_reloads_only_a_published_policy(tmp_path: Path, sqlite_initialized: Path) -> None:
     import signal
     import time
 
     import httpx
 
-    env = _env(tmp_path / "ws")
-    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+    env = initialized(tmp_path, sqlite_initialized)
     policy = tmp_path / "ws" / "policy.yaml"
     port = _free_port()
     log = tmp_path / "serve.log"  # a file, not a pipe: the refusal logs the whole difference
@@ -262,14 +263,8 @@ def test_appi_32_sighup_reloads_only_a_published_policy(tmp_path: Path) -> None:
 
         policy.write_text(changed(policy.read_text(encoding="utf-8"), related=True), encoding="utf-8")
         assert enforced_after_hangup() == "2026.11"  # refused: not published
-        publish = subprocess.run(
-            [*MAMORU, "policy", "publish", "--by", "admin"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert publish.returncode == 0, publish.stderr
+        publish = _cli(env, "policy", "publish", "--by", "admin")
+        assert publish.exit_code == 0, publish.output
         assert enforced_after_hangup() == "2026.12"
     finally:
         server.terminate()

@@ -29,8 +29,6 @@ from mamoru.policy.errors import PolicyError
 from mamoru.policy.load import LoadedPolicy, parse_policy
 from mamoru.policy.service import publish
 from mamoru.server import create_app
-from mamoru.settings import Settings
-from mamoru.setup import initialize
 from mamoru.transfers import optout
 from mamoru.transfers.gate import TransferIn, TransferRefused, TransferType, transfer
 from mamoru.transfers.records import Basis, ReceiptIn, record_receipt
@@ -103,14 +101,15 @@ def _variant(reference: LoadedPolicy, *recipients: dict[str, Any], version: str 
 
 
 @pytest.fixture
-def office(reference: LoadedPolicy, settings: Settings) -> Iterator[tuple[Workspace, DemoPlan]]:
+def office(reference: LoadedPolicy, workspace: Workspace) -> Iterator[tuple[Workspace, DemoPlan]]:
     """A demo office whose policy adds an opt-out recipient, a recipient abroad and one that links
-    referable data; opt-out provision turned on."""
-    initialize(settings)
-    settings.resolved_policy_file.write_text(
+    referable data; opt-out provision turned on. The workspace is opened again on the changed policy
+    file; the demo is loaded once per process for that policy and copied (tests/demo_copies.py)."""
+    workspace.close()
+    workspace.settings.resolved_policy_file.write_text(
         _variant(reference, LIST_BROKER, SINGAPORE, AD_PARTNER), encoding="utf-8"
     )
-    ws = Workspace.open(settings)
+    ws = Workspace.open(workspace.settings)
     ws.settings = ws.settings.model_copy(update={"transfer_opt_out_enabled": True})
     try:
         yield ws, load_office(ws)

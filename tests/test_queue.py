@@ -1,6 +1,8 @@
 """Background work on a real queue: RabbitMQ on loopback, PostgreSQL, two `mamoru worker` processes.
-200 approved requests are queued, one worker is killed with SIGKILL mid-way, and every request still
-completes exactly once (its messages go back to the queue and the journal makes a rerun harmless)."""
+100 approved requests are queued, one worker is killed with SIGKILL mid-way, and every request still
+completes exactly once (its messages go back to the queue and the journal makes a rerun harmless). A worker
+holds at most its prefetch (twice its threads) of unacknowledged messages, so a hundred leave the killed one
+holding a full prefetch and the other one work to take over."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from tests.conftest import IN_CI
 from tests.requests_helpers import OFFICER, load_office, verified
 
 AMQP = os.environ.get("MAMORU_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
-REQUESTS = 200
+REQUESTS = 100
 
 
 def _rabbit_or_skip() -> None:

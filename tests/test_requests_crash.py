@@ -3,11 +3,7 @@ last resume every request is complete, each effect happened exactly once, and th
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -23,9 +19,12 @@ from mamoru.ledger.tables import Cessation, DataSubject
 from mamoru.requests import jobs, service
 from mamoru.requests.tables import RequestStep, SubjectRequest
 from mamoru.workspace import Workspace
+from tests.forked import Forker
 from tests.requests_helpers import OFFICER, load_office, package_json, person, verified
 
 MIN_KILLS = 20
+#: What the child imports, imported once by the process the children are forked from.
+PRELOAD = ["mamoru.schema", "mamoru.workspace", "mamoru.requests.jobs", "mamoru.connectors.sql"]
 
 CHILD = r"""
 import sys
@@ -77,32 +76,27 @@ def test_sigkill_at_random_steps_leaves_every_request_complete_and_each_effect_o
 
     rng = random.Random(2026)
     kills = 0
-    for _trial in range(200):
-        if not jobs.pending(ws) or kills >= MIN_KILLS + 5:
-            break
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(os.environ),
-        )
-        assert child.stdout is not None
-        target = rng.randrange(1, 7)
-        seen = 0
-        killed = False
-        for line in child.stdout:
-            if line.startswith((b"start", b"done")):
-                seen += 1
-                if seen == target:
-                    time.sleep(rng.uniform(0, 0.004))
-                    child.send_signal(signal.SIGKILL)
-                    killed = True
-                    break
-        _, err = child.communicate(timeout=60)
-        if killed:
-            kills += 1
-        else:
-            assert child.returncode == 0, err.decode()[-2000:]
+    with Forker(CHILD, PRELOAD, ws.settings.home / "children.log") as forker:
+        for _trial in range(200):
+            if not jobs.pending(ws) or kills >= MIN_KILLS + 5:
+                break
+            child = forker.start()
+            target = rng.randrange(1, 7)
+            seen = 0
+            killed = False
+            for line in child:
+                if line.startswith((b"start", b"done")):
+                    seen += 1
+                    if seen == target:
+                        time.sleep(rng.uniform(0, 0.004))
+                        child.kill()
+                        killed = True
+                        break
+            child.communicate()
+            if killed:
+                kills += 1
+            else:
+                assert child.returncode == 0, forker.errors()
     assert kills >= MIN_KILLS
     for request_id in jobs.pending(ws):  # the last resume, uninterrupted
         jobs.run(ws, request_id)

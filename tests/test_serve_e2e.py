@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -50,9 +51,15 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_serve_refuses_to_start_without_a_key(tmp_path: Path) -> None:
-    env = _env(tmp_path / "ws")
-    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+def initialized(tmp_path: Path, sqlite_initialized: Path) -> dict[str, str]:
+    """The environment of a workspace in ``tmp_path / "ws"`` as `mamoru init` leaves it: a copy of the one
+    initialized once per test process (for tests about something else than `mamoru init`)."""
+    shutil.copytree(sqlite_initialized, tmp_path / "ws")
+    return _env(tmp_path / "ws")
+
+
+def test_serve_refuses_to_start_without_a_key(tmp_path: Path, sqlite_initialized: Path) -> None:
+    env = initialized(tmp_path, sqlite_initialized)
     (tmp_path / "ws" / "master.key").unlink()
     done = subprocess.run(
         [*MAMORU, "serve", "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=60
@@ -61,9 +68,8 @@ def test_serve_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     assert "no master key" in done.stderr
 
 
-def test_serve_refuses_to_start_with_an_invalid_policy(tmp_path: Path) -> None:
-    env = _env(tmp_path / "ws")
-    assert subprocess.run([*MAMORU, "init"], env=env, capture_output=True, timeout=120).returncode == 0
+def test_serve_refuses_to_start_with_an_invalid_policy(tmp_path: Path, sqlite_initialized: Path) -> None:
+    env = initialized(tmp_path, sqlite_initialized)
     policy = tmp_path / "ws" / "policy.yaml"
     policy.write_text(
         policy.read_text(encoding="utf-8").replace("    disclosure: 1000\n", "    erase: 1000\n"),
