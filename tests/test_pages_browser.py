@@ -124,6 +124,8 @@ def _console_pages() -> tuple[str, ...]:
 
 
 CONSOLE_PAGES = _console_pages()
+#: What an address holds where a route takes a closed list rather than an id ("1").
+SAMPLE = {"kind": "ppc_prelim"}
 
 
 def _matches(template: str, path: str) -> bool:
@@ -331,15 +333,22 @@ class Walk:
         return got
 
     def find(self, template: str) -> str | None:
-        """A page of ``template`` that only some pages of its parent's kind link to (the letter of an
-        answered request, the confirmation of an erasure): the parent pages this walk saw, read over
-        HTTP until one links to it."""
+        """A page of ``template`` that only some pages of its parent's kind lead to (the letter of an
+        answered request, the confirmation of an erasure): the parent pages this walk saw and those its
+        list shows with every item (``all=true``), read over HTTP until one leads to it."""
         parent = template.rsplit("/", 1)[0]
-        for path in [p for p in self.hrefs if _matches(parent, p)][:40]:
+        if parent.count("{") != 1 or not any(_matches(parent, p) for p in self.hrefs):
+            return None
+        listing = parent.rsplit("/", 1)[0]
+        answer = self.context.request.get(f"{self.base}{listing}?all=true&lang={self.lang}", max_redirects=0)
+        listed = re.findall(r'href="([^"?#]+)', answer.text()) if answer.status == 200 else []
+        candidates = list(dict.fromkeys(p for p in [*self.hrefs, *listed] if _matches(parent, p)))
+        for path in candidates[:40]:
             body = self.context.request.get(f"{self.base}{path}?lang={self.lang}").text()
-            for href in re.findall(r'href="([^"?#]+)', body):
-                if _matches(template, href):
-                    return str(href)
+            # a link, or a form that asks before it acts (method get)
+            for target in re.findall(r'(?:href|<form method="get" action)="([^"?#]+)', body):
+                if _matches(template, target):
+                    return str(target)
         return None
 
     def links(self, prefix: str) -> list[str]:
@@ -438,8 +447,8 @@ def test_every_console_page_reads_in_words_fits_the_screen_and_passes_axe_as_eac
                     walk.check(f"{base}{found}?lang={lang}")
                     walked.append(found)
                 else:
-                    # a page no link of this person's leads to, opened by its address ("1" for an id)
-                    walk.probe(re.sub(r"\{[^}]+\}", "1", template))
+                    # a page no link of this person's leads to, opened by its address
+                    walk.probe(re.sub(r"\{([^}]+)\}", lambda m: SAMPLE.get(m.group(1), "1"), template))
             if who == "pm01" and lang == "ja":
                 # the privacy office reaches nearly every page by a link; a page it may open that no link
                 # leads to is a page nobody finds
