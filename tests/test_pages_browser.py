@@ -225,6 +225,10 @@ def browser() -> Iterator[Any]:
 
 #: The kinds of page axe has read in each language, for the module (axe takes seconds, a DOM read does not).
 AXED: set[tuple[str, str]] = set()
+#: A page of each route that only some pages lead to, once found (the same for every person who opens it).
+FOUND: dict[str, str] = {}
+#: (route, person) with no such page to be found
+MISSING: set[tuple[str, str]] = set()
 
 
 class Walk:
@@ -254,10 +258,19 @@ class Walk:
     def close(self) -> None:
         self.context.close()
 
-    def check(self, url: str, *, accessibility: bool = True, status: int | tuple[int, ...] = 200) -> int:
+    def check(
+        self,
+        url: str,
+        *,
+        accessibility: bool = True,
+        status: int | tuple[int, ...] = 200,
+        own_language: bool = False,
+    ) -> int:
         """Open ``url`` and check it at both sizes; the status it answered. ``status``: the answers
         expected; an error page (403, 404) must be the page in words: the catalog's heading in the page's
-        language, not JSON (the browser logs its status as an error, which is expected)."""
+        language, not JSON (the browser logs its status as an error, which is expected).
+        ``own_language``: a page in a language of its own (a letter is in the language the person
+        asked in, whatever the console's), read in that language."""
         page = self.page
         lang = self.lang
         self.errors.clear()
@@ -278,7 +291,9 @@ class Walk:
                 self.problems.append(f"{where}: {got} page says {heading.inner_text()!r}")
             if got == 403:
                 self.refused.append(urlsplit(url).path)
-        if page.evaluate("document.documentElement.lang") != lang:
+        if own_language:
+            lang = str(page.evaluate("document.documentElement.lang"))
+        elif page.evaluate("document.documentElement.lang") != lang:
             self.problems.append(f"{where}: the page is not in {lang}")
         codes = raw_codes(page.evaluate(VISIBLE_TEXT), lang)
         if codes:
@@ -335,14 +350,31 @@ class Walk:
     def find(self, template: str) -> str | None:
         """A page of ``template`` that only some pages of its parent's kind lead to (the letter of an
         answered request, the confirmation of an erasure): the parent pages this walk saw and those its
-        list shows with every item (``all=true``), read over HTTP until one leads to it."""
+        list shows with every item (``all=true``), read over HTTP until one leads to it. A page found
+        before (as another person, in the other language) is taken if this person's parent page leads
+        there too."""
         parent = template.rsplit("/", 1)[0]
         if parent.count("{") != 1 or not any(_matches(parent, p) for p in self.hrefs):
             return None
-        listing = parent.rsplit("/", 1)[0]
-        answer = self.context.request.get(f"{self.base}{listing}?all=true&lang={self.lang}", max_redirects=0)
-        listed = re.findall(r'href="([^"?#]+)', answer.text()) if answer.status == 200 else []
-        candidates = list(dict.fromkeys(p for p in [*self.hrefs, *listed] if _matches(parent, p)))
+        if (template, self.who) in MISSING:
+            return None
+        known = FOUND.get(template)
+        found = self._search(template, [known.rsplit("/", 1)[0]]) if known else self._search(template, None)
+        if found is None:
+            MISSING.add((template, self.who))
+        else:
+            FOUND[template] = found
+        return found
+
+    def _search(self, template: str, candidates: list[str] | None) -> str | None:
+        parent = template.rsplit("/", 1)[0]
+        if candidates is None:
+            listing = parent.rsplit("/", 1)[0]
+            answer = self.context.request.get(
+                f"{self.base}{listing}?all=true&lang={self.lang}", max_redirects=0
+            )
+            listed = re.findall(r'href="([^"?#]+)', answer.text()) if answer.status == 200 else []
+            candidates = list(dict.fromkeys(p for p in [*self.hrefs, *listed] if _matches(parent, p)))
         for path in candidates[:40]:
             body = self.context.request.get(f"{self.base}{path}?lang={self.lang}").text()
             # a link, or a form that asks before it acts (method get)
@@ -444,7 +476,7 @@ def test_every_console_page_reads_in_words_fits_the_screen_and_passes_axe_as_eac
                     continue
                 found = walk.find(template)
                 if found is not None:
-                    walk.check(f"{base}{found}?lang={lang}")
+                    walk.check(f"{base}{found}?lang={lang}", own_language=template.endswith("/letter"))
                     walked.append(found)
                 else:
                     # a page no link of this person's leads to, opened by its address
