@@ -97,6 +97,7 @@ def test_every_code_the_console_and_the_incident_reports_show_has_words_in_both_
         "inquiry_outcome_": list(inquiries.OUTCOMES),
         "tk_item_": list(incidents.REPORT_ITEMS),
         "report_kind_": [k.value for k in incidents.ReportKind],
+        "report_title_": [k.value for k in incidents.ReportKind],
         "tk_mn_": list(incidents.MY_NUMBER_ANSWERS),
         "tk_org_": list(incidents.ORG_TYPES),
         "tk_medium_": list(incidents.MEDIA),
@@ -145,7 +146,7 @@ def test_the_printable_incident_report_reads_in_words_and_in_japan_time(lang: st
     codes = re.findall(r"\b[a-z]+_[a-z_]+\b", text)
     assert not codes and "2026-12" not in text and "+00:00" not in text, codes
     labels = catalog(lang)
-    assert labels["report_kind_pmark_final"] in text and labels["tk_item_overview"] in text
+    assert labels["report_title_pmark_final"] in text and labels["tk_item_overview"] in text
     assert labels["tk_medium_email"] in text and labels["stage_containment"] in text
     if lang == "ja":
         # 11:37 UTC is 20:37 in Japan

@@ -499,7 +499,7 @@ def render_report(content: dict[str, Any], lang: str = "ja") -> str:
     return env.get_template("report.html.j2").render(
         c=content,
         lang="en" if lang == "en" else "ja",
-        title=say("report_kind_", content["report_type"]),
+        title=say("report_title_", content["report_type"]),
         items=REPORT_ITEMS,
         say=say,
         when=lambda at: when(at, lang) if at and at != "unknown" else say("report_unknown"),
