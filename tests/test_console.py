@@ -205,7 +205,13 @@ def test_jis_1_ledger_entry_is_edited_in_the_console_and_bad_input_changes_nothi
     form = app_client.get("/console/ledger/L-services/edit?lang=en")
     assert form.status_code == 200
     csrf = csrf_of(form.text)
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.text))
+    # what the form holds: the typed fields, the ticked boxes (a list field has one box a choice) and
+    # the chosen options, every one by its code, never shown as one
+    typed = dict(re.findall(r'<input id="(\w+)" name="\w+" value="([^"]*)"', form.text))
+    ticked = re.findall(r'name="(\w+)" value="([^"]*)" checked', form.text)
+    chosen = re.findall(r'<select id="(\w+)"[^>]*>.*?<option value="([^"]*)" selected', form.text)
+    assert dict(ticked)["purposes"] == "services" and ">services<" not in form.text
+    fields = {**typed, **{k: [v for name, v in ticked if name == k] for k, _ in ticked}, **dict(chosen)}
     bad = app_client.post(
         "/console/ledger/L-services/edit", data={**fields, "csrf": csrf, "storage_location": ""}
     )
@@ -219,7 +225,10 @@ def test_jis_1_ledger_entry_is_edited_in_the_console_and_bad_input_changes_nothi
     )
     assert good.status_code == 303
     with demo[0].db.session() as session:
-        assert get_entry(session, "L-services").storage_location == "新しい顧客管理システム"
+        entry = get_entry(session, "L-services")
+        assert entry.storage_location == "新しい顧客管理システム"
+        # the lists come back whole from their boxes
+        assert entry.purposes == ["services"] and len(entry.data_items) == len(fields["data_items"]) > 1
     sign_in(app_client, "sa01")
     assert app_client.get("/console/ledger/L-services/edit").status_code == 403
 

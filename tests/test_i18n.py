@@ -77,3 +77,79 @@ def test_every_label_a_template_uses_is_in_the_catalog(lang: str) -> None:
                 if prefix + value not in labels:
                     missing.add(f"{name}: {prefix}{value}")
     assert not missing, sorted(missing)
+
+
+def test_every_code_the_console_and_the_incident_reports_show_has_words_in_both_languages() -> None:
+    """Codes a person would otherwise read (rule topics, what a scan found and how, an inquiry's
+    outcome, the report items and routing answers of the PPC and PrivacyMark reports, a ledger entry's
+    medium) each have a label in the one catalog, in both languages."""
+    from mamoru.incidents import service as incidents
+    from mamoru.law.breach import BreachCategory, MyNumberGround
+    from mamoru.people import rules
+    from mamoru.scan.recognizers import LABELS
+    from mamoru.web.console import MEDIA
+
+    families: dict[str, list[str]] = {
+        "rule_topic_": list(rules.MANDATORY_TOPICS),
+        "scan_entity_": list(LABELS),
+        "scan_target_": ["files", "database"],
+        "scan_basis_": ["text", "values", "header"],
+        "inquiry_outcome_": list(inquiries.OUTCOMES),
+        "tk_item_": list(incidents.REPORT_ITEMS),
+        "report_kind_": [k.value for k in incidents.ReportKind],
+        "report_title_": [k.value for k in incidents.ReportKind],
+        "tk_mn_": list(incidents.MY_NUMBER_ANSWERS),
+        "tk_org_": list(incidents.ORG_TYPES),
+        "tk_medium_": list(incidents.MEDIA),
+        "breach_cat_": [c.value for c in BreachCategory],
+        "breach_mn_": [g.value for g in MyNumberGround],
+        "ledger_medium_": list(MEDIA),
+    }
+    for lang in LANGS:
+        labels = catalog(lang)
+        missing = [p + code for p, codes in families.items() for code in codes if p + code not in labels]
+        assert not missing, (lang, missing)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_printable_incident_report_reads_in_words_and_in_japan_time(lang: str) -> None:
+    from mamoru.incidents.service import REPORT_ITEMS, render_report
+
+    content = {
+        "report_type": "pmark_final",
+        "incident": "INC-2026-0001",
+        "reporter_entity_name": "株式会社サンプル",
+        "reporter_entity_name_en": "Sample K.K.",
+        "routing": {
+            "q1_contains_my_number": "no",
+            "q2_org_type": "private_business",
+            "q3_delegated_sector": False,
+        },
+        "aware_at": "2026-12-02T11:37:00+00:00",
+        "occurred_at": "unknown",
+        "categories": ["i", "iii"],
+        "my_number_grounds": [],
+        "suspected_only": True,
+        "exemption": None,
+        "deadlines": {
+            "prelim_warning": "2026-12-05",
+            "prelim_due": "2026-12-07",
+            "final_conservative": "2027-01-01",
+            "final_lenient": "2027-01-31",
+        },
+        "items": {item: "" for item in REPORT_ITEMS} | {"overview": "メールの誤送信"},
+        "medium": "email",
+        "stages": {"containment": "送信先に削除を依頼"},
+    }
+    page = render_report(content, lang)
+    text = re.sub(r"<[^>]+>", " ", page.split("<body>")[1])
+    codes = re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+    assert not codes and "2026-12" not in text and "+00:00" not in text, codes
+    labels = catalog(lang)
+    assert labels["report_title_pmark_final"] in text and labels["tk_item_overview"] in text
+    assert labels["tk_medium_email"] in text and labels["stage_containment"] in text
+    if lang == "ja":
+        # 11:37 UTC is 20:37 in Japan
+        assert "2026年12月2日 20時37分" in text and "2026年12月7日" in text and 'lang="ja"' in page
+    else:
+        assert "2 Dec 2026, 20:37 JST" in text and 'lang="en"' in page

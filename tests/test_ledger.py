@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -149,7 +150,12 @@ def test_jis_1_ledger_exports_to_csv_and_excel_with_every_column(workspace: Work
     from openpyxl import load_workbook
 
     with workspace.db.session() as session:
-        ledger.create_entry(session, workspace.policy.policy, entry_data(), ACTOR)
+        ledger.create_entry(
+            session,
+            workspace.policy.policy,
+            entry_data(acquisition_method="direct_written", medium="electronic"),
+            ACTOR,
+        )
         rows = ledger.list_entries(session)
         text = ledger.export_csv(rows, workspace.policy.policy, lang, NOW)
         book = load_workbook(io.BytesIO(ledger.export_xlsx(rows, workspace.policy.policy, lang, NOW)))
@@ -160,6 +166,9 @@ def test_jis_1_ledger_exports_to_csv_and_excel_with_every_column(workspace: Work
     assert [c.value for c in sheet[1]] == headers
     assert sheet.cell(row=2, column=1).value == "L-hr"
     assert "人事給与システム" in text
+    # who may open it, how it came in and what it is kept on: in words, not codes
+    assert not re.search(r"department_user|human_resources|direct_written|electronic", text), text
+    assert word("dept_human_resources", lang) in text and word("ledger_source_direct_written", lang) in text
 
 
 # --- APPI-20a/b, 21a/b: acquisition --------------------------------------------------------------

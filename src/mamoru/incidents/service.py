@@ -27,7 +27,7 @@ from mamoru.incidents.tables import Incident, IncidentNotice, IncidentReport
 from mamoru.law.breach import BreachFacts, Classification, ReportClock, classify, report_clock
 from mamoru.references import reference_problem
 from mamoru.vault.service import Vault
-from mamoru.words import JST
+from mamoru.words import JST, day, when, word
 from mamoru.workspace import Workspace
 
 
@@ -483,34 +483,28 @@ def reportable_subjects(session: Session, subject_ids: list[str]) -> dict[str, s
     return found
 
 
-ITEM_LABELS = (
-    ("overview", "概要 / Overview"),
-    ("data_items", "漏えい等が発生し、又は発生したおそれがある個人データの項目 / Data items"),
-    ("affected_count", "本人の数 / Number of persons"),
-    ("cause", "原因 / Cause"),
-    ("secondary_damage", "二次被害又はそのおそれの有無及びその内容 / Secondary damage"),
-    ("response_to_individuals", "本人への対応の実施状況 / Response to the persons"),
-    ("publication", "公表の実施状況 / Publication"),
-    ("prevention", "再発防止のための措置 / Prevention of recurrence"),
-    ("other", "その他参考となる事項 / Other"),
-)
-
-
-def render_report(content: dict[str, Any]) -> str:
-    """The report as a printable page, for the PPC web form or the PrivacyMark body."""
+def render_report(content: dict[str, Any], lang: str = "ja") -> str:
+    """The report as a printable page, for the PPC web form or the PrivacyMark body: in Japanese (the
+    language of those forms) unless ``lang`` asks for English; every code in words from the catalog,
+    every time in Japan's time."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
         loader=PackageLoader("mamoru.incidents", "templates"), autoescape=select_autoescape(["j2", "html"])
     )
-    kind = content["report_type"]
-    title = {
-        "ppc_prelim": "個人情報保護委員会への報告（速報）",
-        "ppc_final": "個人情報保護委員会への報告（確報）",
-        "pmark_prelim": "プライバシーマーク事故報告（第一報）",
-        "pmark_final": "プライバシーマーク事故報告（最終報）",
-    }[kind]
-    return env.get_template("report.html.j2").render(c=content, title=title, labels=ITEM_LABELS)
+
+    def say(key: str, code: object = None) -> str:
+        return word(key if code is None else f"{key}{code}", lang, default=str(code or key))
+
+    return env.get_template("report.html.j2").render(
+        c=content,
+        lang="en" if lang == "en" else "ja",
+        title=say("report_title_", content["report_type"]),
+        items=REPORT_ITEMS,
+        say=say,
+        when=lambda at: when(at, lang) if at and at != "unknown" else say("report_unknown"),
+        day=lambda d: day(d, lang),
+    )
 
 
 # --- the report items as a form fills them ------------------------------------------------------------

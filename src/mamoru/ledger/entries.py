@@ -203,6 +203,21 @@ def _names(ids: list[str], lookup: dict[str, Any], lang: str) -> str:
     )
 
 
+def _say(prefix: str, code: str | None, lang: str) -> str:
+    """A code of the ledger in words (the catalog's ``<prefix><code>``); a value someone typed, as typed."""
+    return word(f"{prefix}{code}", lang, default=code) if code else ""
+
+
+def _role(code: str, lang: str) -> str:
+    """Who may open the data: a system role by name, ``department_user:sales`` as the department's users."""
+    role, _, department = code.partition(":")
+    name = word(f"role_{role}", lang, default=role)
+    if not department:
+        return name
+    where = word(f"dept_{department}", lang, default=department)
+    return f"{name}（{where}）" if lang == "ja" else f"{name} ({where})"
+
+
 def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetime) -> list[list[str]]:
     """The ledger as a table: a header row in ``lang``, then one row per entry."""
     categories = {c.id: c.name for c in policy.categories}
@@ -212,6 +227,7 @@ def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
     processors = {p.id: p.name for p in policy.processors}
     rules = {r.id: r.description for r in policy.retention}
     yes, no = ("あり", "なし") if lang == "ja" else ("yes", "no")
+    sep = "、" if lang == "ja" else "; "
     table = [[word(f"ledger_col_{key}", lang) for key in COLUMNS]]
     for row in rows:
         st = status(row, policy, now)
@@ -227,20 +243,20 @@ def export_rows(rows: list[LedgerEntry], policy: Policy, lang: str, now: datetim
             "purposes": _names(row.purposes, purposes, lang),
             "storage_location": row.storage_location,
             "storage_method": row.storage_method,
-            "access_roles": ", ".join(row.access_roles),
+            "access_roles": sep.join(_role(r, lang) for r in row.access_roles),
             "use_until": row.use_until,
             "retention": retention,
             "subject_kinds": _names(row.subject_kinds, kinds, lang),
             "special_care": yes if st.special_care else no,
             "my_number": yes if st.my_number else no,
-            "acquisition_method": row.acquisition_method or "",
+            "acquisition_method": _say("ledger_source_", row.acquisition_method, lang),
             "notice_method": row.notice_method or "",
             "consent": row.consent or "",
             "recipients": _names(row.recipients, recipients, lang),
             "joint_use": row.joint_use or "",
             "processors": _names(row.processors, processors, lang),
             "approx_count": "" if row.approx_count is None else str(row.approx_count),
-            "medium": row.medium or "",
+            "medium": _say("ledger_medium_", row.medium, lang),
             "disposal_method": row.disposal_method or "",
             "retained": yes if row.retained else no,
             "last_reviewed_at": day(row.last_reviewed_at, lang),  # the day in Japan, as people read it

@@ -77,7 +77,12 @@ def nonconformities(
         ),
         "rules": Findings(
             [
-                _say(lang, "topic_missing", "topic missing: {topic}", topic=t)
+                _say(
+                    lang,
+                    "topic_missing",
+                    "topic missing: {topic}",
+                    topic=t if lang is None else word(f"rule_topic_{t}", lang),
+                )
                 for t in rules_status.missing_topics
             ]
             + [

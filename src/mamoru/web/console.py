@@ -28,6 +28,7 @@ from mamoru.ledger.acquisition import channel_names, is_overdue, mark_notified, 
 from mamoru.ledger.datamap import data_map
 from mamoru.people.auth import REFUSED, SignedIn, current, sign_in, sign_out
 from mamoru.people.permissions import may
+from mamoru.people.tables import Role
 from mamoru.pms.dashboard import figures as dashboard_figures
 from mamoru.policy.notice import Lang
 from mamoru.web import charts
@@ -253,6 +254,33 @@ EDITABLE = (
     ("medium", False),
     ("disposal_method", False),
 )
+#: How the data is kept (the ledger's medium), chosen by name.
+MEDIA = ("electronic", "paper", "both")
+
+
+def _choices(ws: CurrentWorkspace, lang: Lang) -> dict[str, list[tuple[str, str]]]:
+    """The fields a person chooses rather than types: each code with its name in ``lang`` (the
+    policy's names, the catalog's roles and departments), so the form never shows a code."""
+    words = labels(lang)
+    policy = ws.policy.policy
+    departments = sorted(k.removeprefix("dept_") for k in words if k.startswith("dept_"))
+    role = words["role_department_user"]
+    return {
+        "data_items": [(c.id, c.name.in_(lang)) for c in policy.categories],
+        "purposes": [(p.id, p.text.in_(lang)) for p in policy.purposes],
+        "access_roles": [
+            (r.value, words.get(f"role_{r.value}", r.value)) for r in Role if r != Role.DEPARTMENT_USER
+        ]
+        + [
+            (f"{Role.DEPARTMENT_USER.value}:{d}", f"{role}（{words.get(f'dept_{d}', d)}）")
+            for d in departments
+        ],
+        "retention_rule": [(r.id, r.description.in_(lang)) for r in policy.retention],
+        "subject_kinds": [(k.id, k.name.in_(lang)) for k in policy.subject_kinds],
+        "recipients": [(r.id, r.name.in_(lang)) for r in policy.recipients],
+        "processors": [(p.id, p.name.in_(lang)) for p in policy.processors],
+        "medium": [(m, words[f"ledger_medium_{m}"]) for m in MEDIA],
+    }
 
 
 def _edit_page(
@@ -261,9 +289,15 @@ def _edit_page(
     lang: Lang,
     who: SignedIn,
     code: str,
-    values: dict[str, str],
+    values: dict[str, list[str]],
     problems: list[Problem],
 ) -> HTMLResponse:
+    choices = _choices(ws, lang)
+    for name, chosen in values.items():
+        # a value the policy no longer declares stays in view (as it was written) until it is unticked
+        known = {value for value, _ in choices.get(name, [])}
+        if name in choices:
+            choices[name] += [(v, v) for v in chosen if v not in known]
     return console_page(
         request,
         ws,
@@ -272,7 +306,8 @@ def _edit_page(
         "console_ledger_edit.html.j2",
         labels(lang)["ledger"],
         code=code,
-        fields=[(name, is_list, values.get(name, "")) for name, is_list in EDITABLE],
+        fields=[(name, is_list, values.get(name, [])) for name, is_list in EDITABLE],
+        choices=choices,
         form_errors=shown(problems, lang),
     )
 
@@ -284,7 +319,7 @@ def edit_form(
     check(who, "ledger.review")
     row = ledger.get_entry(session, code)
     values = {
-        name: ", ".join(getattr(row, name)) if is_list else (getattr(row, name) or "")
+        name: list(getattr(row, name)) if is_list else [v for v in [getattr(row, name)] if v]
         for name, is_list in EDITABLE
     }
     return _edit_page(request, ws, lang, who, code, values, [])
@@ -301,9 +336,15 @@ def edit_save(
     form: PostedForm,
 ) -> Response:
     check(who, "ledger.review", str(form.get("csrf", "")))
-    values = {name: str(form.get(name, "")).strip() for name, _ in EDITABLE}
+    # a list comes as ticked boxes (one value each) or typed, comma-separated
+    values = {
+        name: [v.strip() for raw in form.getlist(name) for v in str(raw).split(",") if v.strip()]
+        if is_list
+        else [v for v in [str(form.get(name, "")).strip()] if v]
+        for name, is_list in EDITABLE
+    }
     changes: dict[str, object] = {
-        name: [v.strip() for v in values[name].split(",") if v.strip()] if is_list else (values[name] or None)
+        name: values[name] if is_list else (values[name][0] if values[name] else None)
         for name, is_list in EDITABLE
     }
     again(request, lambda problems: _edit_page(request, ws, lang, who, code, values, problems))

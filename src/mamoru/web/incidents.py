@@ -88,7 +88,7 @@ def incident_page(
         stages=list(Stage),
         reports=sorted(incidents.submitted(session, incident)),
         kinds=list(ReportKind),
-        items=incidents.ITEM_LABELS,
+        items=incidents.REPORT_ITEMS,
         today=today,
         countdowns=incidents.countdowns(session, incident, today),
     )
@@ -214,11 +214,11 @@ def submit(
 
 @router.get("/{ref}/report/{kind}", response_class=HTMLResponse)
 def report_page(
-    ref: str, kind: ReportKind, session: DbSession, ws: CurrentWorkspace, who: Staff
+    ref: str, kind: ReportKind, session: DbSession, ws: CurrentWorkspace, who: Staff, lang: Language
 ) -> HTMLResponse:
     check(who, "incidents")
     content = incidents.report_content(ws, session, incidents.get(session, ref), kind)
-    return HTMLResponse(incidents.render_report(content), headers={"Cache-Control": "no-store"})
+    return HTMLResponse(incidents.render_report(content, lang), headers={"Cache-Control": "no-store"})
 
 
 @router.post("/{ref}/close", dependencies=BACK)

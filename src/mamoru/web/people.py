@@ -114,7 +114,6 @@ def people_page(
         plans=training.plans(session),
         rules_in_force=rules.in_force(session),
         rules_status=rules.status(session, limit=0),
-        topics=rules.MANDATORY_TOPICS,
         door=zones.report(session, since=now - timedelta(days=7), until=now, exceptions_only=True),
         pass_score=policy.staff.training_pass_score,
         staff_kinds=list(StaffKind),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,6 +21,24 @@ router = APIRouter(prefix="/console/scans", include_in_schema=False)
 Language = Annotated[Lang, Depends(choose_lang)]
 
 
+_QUOTED = re.compile(r"^(context|negative) word '(.*)'$")
+
+
+def _explained(text: str, words: dict[str, str]) -> str:
+    """A recognizer's explanation (``ten digits; validated; context word '電話'``, kept in English in the
+    report) in the page's words: the pattern's own name, then the check and the words around it."""
+    said = []
+    for part in text.split("; "):
+        quoted = _QUOTED.match(part)
+        if part == "validated":
+            said.append(words["scan_explain_validated"])
+        elif quoted:
+            said.append(words[f"scan_explain_{quoted.group(1)}"].format(word=quoted.group(2)))
+        else:
+            said.append(part)
+    return words["scan_explain_sep"].join(said)
+
+
 @router.get("", response_class=HTMLResponse)
 def scans(
     request: Request,
@@ -31,6 +50,7 @@ def scans(
     marked: bool = False,
 ) -> HTMLResponse:
     check(who, "scans")
+    words = labels(lang)
     runs = service.recent(session, 20)
     reports: dict[int, dict[str, Any]] = {}
     for run in runs[:5]:
@@ -52,7 +72,8 @@ def scans(
         runs=runs,
         reports=reports,
         shares=share_list,
-        entity_labels={e: label[lang] for e, label in LABELS.items()},
+        entity_labels={e: words.get(f"scan_entity_{e}", e) for e in LABELS},
+        explained=lambda text: _explained(text, words),
         error=error,
         marked=marked,
     )

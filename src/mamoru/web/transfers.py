@@ -82,6 +82,7 @@ def transfers_page(
         linking=[r for r in policy.recipients if r.links_referable],
         abroad=[r for r in policy.recipients if r.foreign is not None and r.foreign.route == "consent"],
         categories=policy.categories,
+        category_names={c.id: c.name.in_(lang) for c in policy.categories},
         purposes={p.id: p.text.in_(lang) for p in policy.purposes},
         done=done if done.isidentifier() else "",
         link=link
