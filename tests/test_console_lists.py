@@ -10,7 +10,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from mamoru.deid.tables import DeidDataset
 from mamoru.incidents.tables import Incident
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.people.tables import Inquiry, Staff
+from mamoru.pms.tables import InternalAudit
 from mamoru.requests.status import OPEN_STATUSES
 from mamoru.requests.tables import SubjectRequest
 from mamoru.scan.tables import ScanRun
@@ -48,6 +49,7 @@ def _seed(ws: Workspace) -> None:
     report = ws.vault.seal_private(holder, "scan", orjson.dumps({"target": "t", "locations": [], "gaps": []}))
     kinds = ("disclosure", "erase", "correction")
     with ws.db.session() as s:
+        auditor = s.scalar(select(Staff.id).where(Staff.login == "pm01"))
         for i in range(n):
             j = i * 37 % n  # a value order unlike the insertion order
             at = T0 + timedelta(hours=j)
@@ -137,7 +139,20 @@ def _seed(ws: Workspace) -> None:
                     mode="each",
                     categories=[],
                     created_at=at,
+                    provided_on=None if i % 5 == 0 else date(2026, 5, 1) + timedelta(days=(j * 3) % 20),
                     purge_after=date(2030, 1, 1) + timedelta(days=(j * 11) % n),
+                )
+            )
+            s.add(
+                InternalAudit(
+                    ref=f"IA-L{j:04d}",
+                    year=2026,
+                    department=("sales", "hr", "privacy_office")[i % 3],
+                    scope="x",
+                    auditor_id=auditor,
+                    planned_on=date(2026, 1, 1) + timedelta(days=j),
+                    done_on=date(2026, 3, 1) + timedelta(days=(j * 5) % n) if i % 2 else None,
+                    planned_by="staff:pm01",
                 )
             )
             s.add(
@@ -165,7 +180,7 @@ class Lst:
     sorts: dict[str, Callable[[Any], Any]]
     default: Callable[[Any], bool] = lambda r: True  # which rows the list shows without a filter
     filter: tuple[str, str, Callable[[Any], bool]] = ("", "", lambda r: True)
-    shown: Callable[[Any], str] = field(default=lambda v: str(v))
+    prefix: str = ""  # of the list's parameters, where a page has more than one list
 
 
 LISTS = {
@@ -265,12 +280,28 @@ LISTS = {
         r"<tr><td>P(\d+)</td>",
         "id",
         {
-            "created": lambda r: r.created_at,
+            "recorded": lambda r: r.id,
+            "date": lambda r: (r.provided_on, r.created_at),
             "keep_until": lambda r: r.purge_after,
             "recipient": lambda r: r.recipient,
             "basis": lambda r: r.basis,
         },
         filter=("basis", "opt_out", lambda r: r.basis == "opt_out"),
+    ),
+    "audits": Lst(
+        "/console/pms",
+        InternalAudit,
+        "ref",
+        r"<tr><td>([^<]+)</td>",
+        "id",
+        {
+            "ref": lambda r: r.ref,
+            "department": lambda r: r.department,
+            "planned": lambda r: r.planned_on,
+            "done": lambda r: r.done_on,
+        },
+        filter=("state", "done", lambda r: r.done_on is not None),
+        prefix="audit_",
     ),
     "datasets": Lst(
         "/console/deid",
@@ -346,7 +377,7 @@ def test_each_list_sorts_by_each_of_its_columns_both_ways(
     ws, client = seeded
     lst = LISTS[name]
     for descending in (False, True):
-        response = client.get(f"{lst.path}?lang=ja&sort={'-' if descending else ''}{key}")
+        response = client.get(f"{lst.path}?lang=ja&{lst.prefix}sort={'-' if descending else ''}{key}")
         assert response.status_code == 200
         assert _shown(lst, response.text) == _expected(ws, lst, lst.sorts[key], descending, lst.default)
         assert f'aria-sort="{"descending" if descending else "ascending"}"' in response.text
@@ -360,15 +391,16 @@ def test_each_list_filters_pages_and_reads_bad_parameters_in_words(
     lst = LISTS[name]
     param, value, keep = lst.filter
     key = next(iter(lst.sorts))
-    every = client.get(f"{lst.path}?lang=ja&sort={key}")
-    narrowed = client.get(f"{lst.path}?lang=ja&sort={key}&{param}={value}")
+    p = lst.prefix
+    every = client.get(f"{lst.path}?lang=ja&{p}sort={key}")
+    narrowed = client.get(f"{lst.path}?lang=ja&{p}sort={key}&{p}{param}={value}")
     assert narrowed.status_code == 200
     expected = _expected(ws, lst, lst.sorts[key], False, keep)
     assert _shown(lst, narrowed.text) == expected and len(expected) < len(_shown(lst, every.text))
     # the header links keep the filter
-    assert f"{param}={value}" in re.search(r'<a class="sort[^"]*" href="([^"]+)"', narrowed.text).group(1)  # type: ignore[union-attr]
+    assert f"{p}{param}={value}" in re.search(r'<a class="sort[^"]*" href="([^"]+)"', narrowed.text).group(1)  # type: ignore[union-attr]
     # past 50 rows there is a second page, and it shows the next rows
-    second = client.get(f"{lst.path}?lang=ja&sort={key}&page=2")
+    second = client.get(f"{lst.path}?lang=ja&{p}sort={key}&{p}page=2")
     assert second.status_code == 200 and 'rel="prev"' in second.text and 'rel="next"' in every.text
     with ws.db.session() as s:
         rows = sorted(
@@ -380,9 +412,9 @@ def test_each_list_filters_pages_and_reads_bad_parameters_in_words(
     # what the list cannot read is left out and said in words, never a server error
     ja = catalog("ja")
     for bad in ("sort=nothing", "sort=-", "page=-1", "page=x", f"{param}=%3Cscript%3E", "page=99999999999"):
-        response = client.get(f"{lst.path}?lang=ja&{bad}")
+        response = client.get(f"{lst.path}?lang=ja&{p}{bad}")
         assert response.status_code == 200, bad
         assert ja["list_ignored"].split("「")[0] in response.text, bad
     # a page past the end shows the last one
-    last = client.get(f"{lst.path}?lang=ja&page=999")
+    last = client.get(f"{lst.path}?lang=ja&{p}page=999")
     assert last.status_code == 200 and 'rel="next"' not in last.text

@@ -208,12 +208,14 @@ def records_for(
 #: reference (its ID), never a personal value.
 PROVISIONS = ListSpec(
     sorts={
-        "created": (ProvisionRecord.created_at,),
+        # records are numbered as they are written: the newest first by default, read from the primary key
+        "recorded": (ProvisionRecord.id,),
+        "date": (ProvisionRecord.provided_on, ProvisionRecord.created_at),
         "keep_until": (ProvisionRecord.purge_after,),
         "recipient": (ProvisionRecord.recipient,),
         "basis": (ProvisionRecord.basis,),
     },
-    default="-created",
+    default="-recorded",
     tiebreak=ProvisionRecord.id,
     filters={
         "recipient": Filter(ProvisionRecord.recipient),

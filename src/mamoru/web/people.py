@@ -420,6 +420,12 @@ def pms_page(
 ) -> HTMLResponse:
     check(who, "pms")
     today = datetime.now(UTC).date()
+    words = labels(lang)
+    asked = listing.asked(request, audits.AUDITS)
+    found = audits.audit_page(session, asked)
+    departments = sorted(
+        ((k.removeprefix("dept_"), v) for k, v in words.items() if k.startswith("dept_")), key=lambda d: d[1]
+    )
     return console_page(
         request,
         ws,
@@ -432,7 +438,26 @@ def pms_page(
         catalogue=controls.catalogue(session, today),
         staff_logins=staff_logins(session),
         categories=controls.CATEGORIES,
-        audit_rows=audits.audits(session),
+        audit_rows=found.items,
+        audit_table=listing.listing(
+            request,
+            "/console/pms",
+            audits.AUDITS,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice("department", words["department"], departments, words["list_every"]),
+                listing.Choice(
+                    "state",
+                    words["list_state"],
+                    [("planned", words["list_audit_planned"]), ("done", words["list_audit_done"])],
+                    words["list_every"],
+                ),
+            ],
+            search_label=words["list_search_ref"],
+            anchor="audits",
+        ),
         reviews=review.reviews(session),
         today=today,
     )
