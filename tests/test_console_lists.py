@@ -23,6 +23,7 @@ from sqlalchemy import select
 from mamoru.deid.tables import DeidDataset
 from mamoru.incidents.tables import Incident
 from mamoru.ledger.tables import LedgerEntry
+from mamoru.mynumber.tables import MnEntry, MnFiling
 from mamoru.people.tables import Inquiry, Staff
 from mamoru.pms.tables import InternalAudit
 from mamoru.requests.status import OPEN_STATUSES
@@ -50,6 +51,15 @@ def _seed(ws: Workspace) -> None:
     kinds = ("disclosure", "erase", "correction")
     with ws.db.session() as s:
         auditor = s.scalar(select(Staff.id).where(Staff.login == "pm01"))
+        filing = MnFiling(
+            affair="withholding_slip",
+            document="withholding_slip",
+            year=2026,
+            due_on=date(2027, 1, 31),
+            created_by="staff:hr01",
+        )
+        s.add(filing)
+        s.flush()
         for i in range(n):
             j = i * 37 % n  # a value order unlike the insertion order
             at = T0 + timedelta(hours=j)
@@ -156,6 +166,20 @@ def _seed(ws: Workspace) -> None:
                 )
             )
             s.add(
+                MnEntry(
+                    id=str(uuid.uuid4()),
+                    subject_id=str(uuid.uuid4()),
+                    filing_id=filing.id,
+                    document=("withholding_slip", "payment_report", "social_insurance")[i % 3],
+                    number_check_doc="x",
+                    identity_docs=[],
+                    verified_by="staff:hr01",
+                    verified_at=at,
+                    purge_after=date(2030, 1, 1) + timedelta(days=(j * 7) % n),
+                    deleted_at=at if i % 4 == 0 else None,
+                )
+            )
+            s.add(
                 DeidDataset(
                     id=f"ds-list-{j:03d}",
                     kind=("pseudonymized", "anonymized")[i % 2],
@@ -181,6 +205,11 @@ class Lst:
     default: Callable[[Any], bool] = lambda r: True  # which rows the list shows without a filter
     filter: tuple[str, str, Callable[[Any], bool]] = ("", "", lambda r: True)
     prefix: str = ""  # of the list's parameters, where a page has more than one list
+    login: str = "pm01"  # who opens the page
+    width: int | None = None  # how much of the identifying value the page shows
+
+    def mark_of(self, row: Any) -> str:
+        return str(getattr(row, self.mark))[: self.width]
 
 
 LISTS = {
@@ -303,6 +332,21 @@ LISTS = {
         filter=("state", "done", lambda r: r.done_on is not None),
         prefix="audit_",
     ),
+    "mynumber": Lst(
+        "/console/mynumber",
+        MnEntry,
+        "subject_id",
+        r"<tr><td>([0-9a-f-]{8})…",
+        "id",
+        {
+            "keep_until": lambda r: r.purge_after,
+            "verified": lambda r: r.verified_at,
+            "document": lambda r: r.document,
+        },
+        filter=("state", "deleted", lambda r: r.deleted_at is not None),
+        login="hr01",
+        width=8,
+    ),
     "datasets": Lst(
         "/console/deid",
         DeidDataset,
@@ -323,7 +367,7 @@ LISTS = {
 @pytest.fixture(scope="module")
 def seeded(
     sqlite_initialized: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Workspace, TestClient]]:
+) -> Iterator[tuple[Workspace, dict[str, TestClient]]]:
     """One demo copy with the rows above, shared by this module's tests (they only read). On SQLite
     whatever the run's database: the expected order below is SQLite's (NULL first, byte order)."""
     home = tmp_path_factory.mktemp("lists") / "ws"
@@ -335,9 +379,10 @@ def seeded(
         ws = Workspace.open(Settings(home=home))
         demo_copy(ws, 8, password=PASSWORD)
         _seed(ws)
-        with TestClient(create_app(ws)) as client:
-            assert sign_in(client, "pm01") == 303
-            yield ws, client
+        app = create_app(ws)
+        with TestClient(app) as pm, TestClient(app) as hr:
+            assert sign_in(pm, "pm01") == 303 and sign_in(hr, "hr01") == 303
+            yield ws, {"pm01": pm, "hr01": hr}
         ws.close()
 
 
@@ -364,7 +409,7 @@ def _expected(
         rows = [r for r in s.scalars(select(lst.model)) if keep(r)]
     rows.sort(key=lambda r: getattr(r, lst.tiebreak))
     rows.sort(key=lambda r: _null_first(key(r)), reverse=descending)  # stable: ties keep the tiebreak order
-    return [str(getattr(r, lst.mark)) for r in rows[:PER_PAGE]]
+    return [lst.mark_of(r) for r in rows[:PER_PAGE]]
 
 
 CASES = [(name, key) for name, lst in LISTS.items() for key in lst.sorts]
@@ -372,10 +417,11 @@ CASES = [(name, key) for name, lst in LISTS.items() for key in lst.sorts]
 
 @pytest.mark.parametrize(("name", "key"), CASES, ids=[f"{n}-{k}" for n, k in CASES])
 def test_each_list_sorts_by_each_of_its_columns_both_ways(
-    seeded: tuple[Workspace, TestClient], name: str, key: str
+    seeded: tuple[Workspace, dict[str, TestClient]], name: str, key: str
 ) -> None:
-    ws, client = seeded
+    ws, clients = seeded
     lst = LISTS[name]
+    client = clients[lst.login]
     for descending in (False, True):
         response = client.get(f"{lst.path}?lang=ja&{lst.prefix}sort={'-' if descending else ''}{key}")
         assert response.status_code == 200
@@ -385,10 +431,11 @@ def test_each_list_sorts_by_each_of_its_columns_both_ways(
 
 @pytest.mark.parametrize("name", list(LISTS))
 def test_each_list_filters_pages_and_reads_bad_parameters_in_words(
-    seeded: tuple[Workspace, TestClient], name: str
+    seeded: tuple[Workspace, dict[str, TestClient]], name: str
 ) -> None:
-    ws, client = seeded
+    ws, clients = seeded
     lst = LISTS[name]
+    client = clients[lst.login]
     param, value, keep = lst.filter
     key = next(iter(lst.sorts))
     p = lst.prefix
@@ -408,7 +455,7 @@ def test_each_list_filters_pages_and_reads_bad_parameters_in_words(
             key=lambda r: getattr(r, lst.tiebreak),
         )
     rows.sort(key=lambda r: _null_first(lst.sorts[key](r)))
-    assert _shown(lst, second.text) == [str(getattr(r, lst.mark)) for r in rows[PER_PAGE : 2 * PER_PAGE]]
+    assert _shown(lst, second.text) == [lst.mark_of(r) for r in rows[PER_PAGE : 2 * PER_PAGE]]
     # what the list cannot read is left out and said in words, never a server error
     ja = catalog("ja")
     for bad in ("sort=nothing", "sort=-", "page=-1", "page=x", f"{param}=%3Cscript%3E", "page=99999999999"):
