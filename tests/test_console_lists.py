@@ -10,7 +10,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -465,3 +465,31 @@ def test_each_list_filters_pages_and_reads_bad_parameters_in_words(
     # a page past the end shows the last one
     last = client.get(f"{lst.path}?lang=ja&{p}page=999")
     assert last.status_code == 200 and 'rel="next"' not in last.text
+
+
+def test_a_list_reads_only_what_its_whitelist_names() -> None:
+    """Nothing a page is asked reaches SQL unless the list names it; the rest is set aside by name."""
+    from mamoru.requests.service import QUEUE
+
+    asked = QUEUE.read(
+        {
+            "sort": "-due",
+            "kind": "erase",
+            "status": "drop table",
+            "page": "3",
+            "q": "  R2026  x ",
+            "all": "no",
+        }
+    )
+    assert (asked.sort, dict(asked.filters), asked.page, asked.search) == (
+        "-due",
+        {"kind": "erase"},
+        3,
+        "R2026 x",
+    )
+    assert set(asked.ignored) == {"status", "all"}
+    odd = QUEUE.read({"sort": "id; --", "page": "0", "kind": "x" * 500})
+    assert (odd.sort, odd.page, dict(odd.filters)) == (QUEUE.default, 1, {})
+    assert set(odd.ignored) == {"sort", "page", "kind"}
+    with pytest.raises(ValueError):
+        replace(QUEUE, default="nothing")
