@@ -41,6 +41,8 @@ from mamoru.deid.tables import (
 )
 from mamoru.errors import Invalid, MamoruError, NotFound, problem
 from mamoru.policy.model import Text
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.vault.service import flush_after_commit
 from mamoru.workspace import Workspace
 
@@ -127,6 +129,29 @@ def load_stored_plan(session: Session, plan_id: str, version: int | None = None)
 
 def plans(session: Session) -> list[DeidPlan]:
     return list(session.scalars(select(DeidPlan).order_by(DeidPlan.plan_id, DeidPlan.version.desc())))
+
+
+#: What the register's list may be sorted and filtered by (the title is JSON in two languages: not sorted).
+DATASETS = ListSpec(
+    sorts={
+        "created": (DeidDataset.created_at,),
+        "kind": (DeidDataset.kind,),
+        "status": (DeidDataset.status,),
+        "purpose": (DeidDataset.purpose,),
+    },
+    default="created",
+    tiebreak=DeidDataset.id,
+    filters={
+        "kind": Filter(DeidDataset.kind, {"pseudonymized", "anonymized"}),
+        "status": Filter(DeidDataset.status, {"registered", "created", "retired"}),
+        "purpose": Filter(DeidDataset.purpose),
+    },
+)
+
+
+def dataset_page(session: Session, asked: ListQuery) -> Page[DeidDataset]:
+    """One page of the register as ``asked`` (see :data:`DATASETS`)."""
+    return list_page(session, select(DeidDataset), DATASETS, asked)
 
 
 def datasets(session: Session, kind: Kind | None = None) -> list[DeidDataset]:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from mamoru import outbox
@@ -26,6 +26,8 @@ from mamoru.guard.service import decide_and_record
 from mamoru.incidents.tables import Incident, IncidentNotice, IncidentReport
 from mamoru.law.breach import BreachFacts, Classification, ReportClock, classify, report_clock
 from mamoru.references import reference_problem
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.vault.service import Vault
 from mamoru.words import JST, day, when, word
 from mamoru.workspace import Workspace
@@ -322,12 +324,9 @@ class ClockView:
     pmark_state: str
 
 
-def open_clocks(session: Session, today: date) -> list[ClockView]:
-    """Every incident not closed, with its deadlines as of ``today``, the most urgent first."""
+def _views(session: Session, incidents: list[Incident], today: date) -> list[ClockView]:
+    """Each incident with its deadlines as of ``today`` (its reports read in batches of 500)."""
     views = []
-    incidents = list(
-        session.scalars(select(Incident).where(Incident.status != "closed").order_by(Incident.aware_at))
-    )
     reports: dict[int, set[str]] = {i.id: set() for i in incidents}
     for batch in (list(reports)[i : i + 500] for i in range(0, len(reports), 500)):
         for incident_id, kind in session.execute(
@@ -353,6 +352,44 @@ def open_clocks(session: Session, today: date) -> list[ClockView]:
             final_done="pmark_final" in done,
         )
         views.append(ClockView(incident, c, k, ppc, pmark))
+    return views
+
+
+def _not_closed_or_every(value: str) -> ColumnElement[bool]:
+    return true() if value == "all" else Incident.status == value
+
+
+#: What the incident list may be sorted and filtered by; without a status it shows those not closed.
+INCIDENTS = ListSpec(
+    sorts={
+        "aware": (Incident.aware_at,),
+        "ref": (Incident.ref,),
+        "status": (Incident.status,),
+        "persons": (Incident.affected_count,),
+    },
+    default="aware",
+    tiebreak=Incident.id,
+    filters={"status": Filter(values={"all", "draft", "open", "closed"}, where=_not_closed_or_every)},
+    search=(Incident.ref,),
+)
+
+
+def clock_page(session: Session, today: date, asked: ListQuery) -> Page[ClockView]:
+    """One page of the incidents as ``asked`` (see :data:`INCIDENTS`), each with its deadlines as of
+    ``today``; sorted, filtered and counted in the database."""
+    query = select(Incident)
+    if "status" not in asked.filters:
+        query = query.where(Incident.status != "closed")
+    found = list_page(session, query, INCIDENTS, asked)
+    return Page(_views(session, found.items, today), found.number, found.size, found.total)
+
+
+def open_clocks(session: Session, today: date) -> list[ClockView]:
+    """Every incident not closed, with its deadlines as of ``today``, the most urgent first."""
+    incidents = list(
+        session.scalars(select(Incident).where(Incident.status != "closed").order_by(Incident.aware_at))
+    )
+    views = _views(session, incidents, today)
     order = {"prelim_overdue": 0, "final_overdue": 1, "prelim_warning": 2, "final_warning": 3}
     return sorted(
         views, key=lambda v: (min(order.get(v.state, 9), order.get(v.pmark_state, 9)), v.incident.aware_at)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid, NotFound, Problem, problem
 from mamoru.files import csv_text
-from mamoru.law.retention import review_overdue
+from mamoru.law.retention import LEDGER_REVIEW_DAYS, review_overdue
 from mamoru.ledger.tables import LedgerEntry
 from mamoru.policy.model import Policy
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.words import day, word
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -140,6 +142,38 @@ def review_entry(session: Session, code: str, reviewer: str, now: datetime) -> L
 
 def list_entries(session: Session) -> list[LedgerEntry]:
     return list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.code)))
+
+
+#: What the ledger list may be sorted and filtered by; ``review`` is read against the clock by
+#: :func:`entry_page` (an entry never reviewed, or not within a year, is overdue).
+LIST = ListSpec(
+    sorts={
+        "code": (LedgerEntry.code,),
+        "name": (LedgerEntry.name,),
+        "reviewed": (LedgerEntry.last_reviewed_at,),
+    },
+    default="code",
+    tiebreak=LedgerEntry.id,
+    filters={
+        "review": Filter(values={"overdue", "current"}, where=lambda _: true()),
+        "retained": Filter(values={"yes", "no"}, where=lambda v: LedgerEntry.retained.is_(v == "yes")),
+    },
+    search=(LedgerEntry.code, LedgerEntry.name),
+)
+
+
+def entry_page(session: Session, asked: ListQuery, now: datetime) -> Page[LedgerEntry]:
+    """One page of the ledger as ``asked`` (see :data:`LIST`)."""
+    since = now - timedelta(days=LEDGER_REVIEW_DAYS + 1)
+
+    def reviewed(value: str) -> ColumnElement[bool]:
+        overdue = or_(LedgerEntry.last_reviewed_at.is_(None), LedgerEntry.last_reviewed_at <= since)
+        return overdue if value == "overdue" else not_(overdue)
+
+    spec = replace(
+        LIST, filters={**LIST.filters, "review": Filter(values={"overdue", "current"}, where=reviewed)}
+    )
+    return list_page(session, select(LedgerEntry), spec, asked)
 
 
 @dataclass(frozen=True)

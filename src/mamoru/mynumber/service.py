@@ -11,10 +11,10 @@ import csv
 import io
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -36,6 +36,8 @@ from mamoru.law.mynumber import (
 )
 from mamoru.ledger.tables import Acquisition, Channel, LedgerEntry
 from mamoru.mynumber.tables import MnDeletionRecord, MnEntry, MnFiling
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.vault.service import flush_after_commit
 from mamoru.workspace import Workspace
 
@@ -76,6 +78,39 @@ def filings(session: Session) -> list[MnFiling]:
 def entries(session: Session) -> list[MnEntry]:
     """Every entry of the vault (numbers never leave it here), the first to be disposed of first."""
     return list(session.scalars(select(MnEntry).order_by(MnEntry.purge_after)))
+
+
+#: What the list of entries held may be sorted and filtered by (never by the number: it stays sealed).
+#: ``state`` is read against the day by :func:`entry_page`.
+ENTRIES = ListSpec(
+    sorts={
+        "keep_until": (MnEntry.purge_after,),
+        "verified": (MnEntry.verified_at,),
+        "document": (MnEntry.document,),
+    },
+    default="keep_until",
+    tiebreak=MnEntry.id,
+    filters={
+        "document": Filter(MnEntry.document, {d.value for d in NumberDocument}),
+        "state": Filter(values={"held", "due", "deleted"}, where=lambda _: true()),
+    },
+)
+
+
+def entry_page(session: Session, asked: ListQuery, today: date) -> Page[MnEntry]:
+    """One page of the vault's entries as ``asked`` (see :data:`ENTRIES`): ``due`` are those held past
+    the day they must be disposed of."""
+
+    def state(value: str) -> ColumnElement[bool]:
+        if value == "deleted":
+            return MnEntry.deleted_at.is_not(None)
+        held = MnEntry.deleted_at.is_(None)
+        return and_(held, MnEntry.purge_after < today) if value == "due" else held
+
+    spec = replace(
+        ENTRIES, filters={**ENTRIES.filters, "state": replace(ENTRIES.filters["state"], where=state)}
+    )
+    return list_page(session, select(MnEntry), spec, asked)
 
 
 def deletions(session: Session, limit: int = 20) -> list[MnDeletionRecord]:

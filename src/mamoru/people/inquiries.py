@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -25,6 +25,8 @@ from mamoru.law.deadlines import add_business_days
 from mamoru.mail import CONTROL_IN_ADDRESS, has_control
 from mamoru.people.tables import Inquiry, InquiryAction
 from mamoru.policy.model import StaffRules
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.vault.service import Vault
 
 KINDS = ("inquiry", "complaint")
@@ -173,6 +175,42 @@ def open_inquiries(session: Session) -> list[Inquiry]:
             select(Inquiry).where(Inquiry.closed_at.is_(None)).order_by(Inquiry.first_response_due)
         )
     )
+
+
+def _open_or_closed(value: str) -> ColumnElement[bool]:
+    if value == "all":
+        return true()
+    return Inquiry.closed_at.is_not(None) if value == "closed" else Inquiry.closed_at.is_(None)
+
+
+#: What the inquiry list may be sorted and filtered by (codes and dates only: what was written is sealed).
+LIST = ListSpec(
+    sorts={
+        "first_response": (Inquiry.first_response_due,),
+        "close": (Inquiry.close_due,),
+        "ref": (Inquiry.ref,),
+        "kind": (Inquiry.kind,),
+        "channel": (Inquiry.channel,),
+        "category": (Inquiry.category,),
+    },
+    default="first_response",
+    tiebreak=Inquiry.id,
+    filters={
+        "state": Filter(values={"open", "closed", "all"}, where=_open_or_closed),
+        "kind": Filter(Inquiry.kind, KINDS),
+        "channel": Filter(Inquiry.channel, CHANNELS),
+        "category": Filter(Inquiry.category, CATEGORIES),
+    },
+    search=(Inquiry.ref, Inquiry.owner),
+)
+
+
+def inquiry_page(session: Session, asked: ListQuery) -> Page[Inquiry]:
+    """One page of the inquiries as ``asked`` (see :data:`LIST`): the open ones unless a state is chosen."""
+    query = select(Inquiry)
+    if "state" not in asked.filters:
+        query = query.where(_open_or_closed("open"))
+    return list_page(session, query, LIST, asked)
 
 
 def recent(session: Session, limit: int = 50) -> list[Inquiry]:

@@ -21,7 +21,8 @@ from mamoru.errors import NotFound, Problem, problem, require
 from mamoru.people.auth import new_password, set_password
 from mamoru.people.tables import Badge, Role, Staff, StaffRole, ZoneGrant
 from mamoru.people.tokens import end_access
-from mamoru.store.paging import PER_PAGE, Page, page_of
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 
 
 class StaffKind(StrEnum):
@@ -220,10 +221,25 @@ def register_view(session: Session, *, today: date, valid_days: int) -> list[Sta
     return [_view(s, today, valid_days) for s in session.scalars(query)]
 
 
-def register_page(session: Session, *, today: date, valid_days: int, number: int) -> Page[StaffView]:
-    """One page of the staff register, by department and login, with the register's size."""
-    rows, number, total = page_of(session, select(Staff).order_by(Staff.department, Staff.login), number)
-    return Page([_view(row[0], today, valid_days) for row in rows], number, PER_PAGE, total)
+#: What the staff register may be sorted and filtered by (never by a person's own values: they are sealed).
+REGISTER = ListSpec(
+    sorts={"department": (Staff.department, Staff.login), "login": (Staff.login,), "kind": (Staff.kind,)},
+    default="department",
+    tiebreak=Staff.id,
+    filters={
+        "kind": Filter(Staff.kind, {k.value for k in StaffKind}),
+        "department": Filter(Staff.department),
+        "role": Filter(
+            where=lambda role: Staff.id.in_(select(StaffRole.staff_id).where(StaffRole.role == role))
+        ),
+    },
+    search=(Staff.login,),
+)
+
+
+def register_page(session: Session, *, today: date, valid_days: int, asked: ListQuery) -> Page[StaffView]:
+    """One page of the staff register as ``asked`` (see :data:`REGISTER`), with the number of rows."""
+    return list_page(session, select(Staff), REGISTER, asked, lambda row: _view(row[0], today, valid_days))
 
 
 def ensure_protection_manager(session: Session, *, login: str, actor: str) -> str | None:

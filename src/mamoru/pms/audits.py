@@ -18,6 +18,8 @@ from mamoru.errors import NotFound, require
 from mamoru.people.staff import get as get_staff
 from mamoru.people.tables import Role
 from mamoru.pms.tables import AuditFinding, CorrectiveAction, InternalAudit
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 
 AUDITOR_ROLES = frozenset({Role.AUDITOR.value, Role.AUDIT_MANAGER.value})
 FINDING_KINDS = ("nonconformity", "observation")
@@ -188,3 +190,32 @@ def gaps(session: Session, *, enacted_on: date, today: date) -> list[AuditGap]:
 
 def audits(session: Session) -> list[InternalAudit]:
     return list(session.scalars(select(InternalAudit).order_by(InternalAudit.planned_on.desc())))
+
+
+#: What the list of internal audits (with their findings) may be sorted and filtered by.
+AUDITS = ListSpec(
+    sorts={
+        "planned": (InternalAudit.planned_on,),
+        "done": (InternalAudit.done_on,),
+        "ref": (InternalAudit.ref,),
+        "department": (InternalAudit.department,),
+    },
+    default="-planned",
+    tiebreak=InternalAudit.id,
+    filters={
+        "department": Filter(InternalAudit.department),
+        "state": Filter(
+            values={"planned", "done"},
+            where=lambda v: (
+                InternalAudit.done_on.is_(None) if v == "planned" else InternalAudit.done_on.is_not(None)
+            ),
+        ),
+    },
+    search=(InternalAudit.ref,),
+    prefix="audit_",
+)
+
+
+def audit_page(session: Session, asked: ListQuery) -> Page[InternalAudit]:
+    """One page of the internal audits as ``asked`` (see :data:`AUDITS`)."""
+    return list_page(session, select(InternalAudit), AUDITS, asked)

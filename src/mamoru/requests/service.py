@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -46,7 +46,8 @@ from mamoru.requests.sealed import details, seal_details
 from mamoru.requests.status import OPEN_STATUSES, Status
 from mamoru.requests.tables import RequestCandidate, RequestDocument, RequestStep, SubjectRequest
 from mamoru.settings import Settings
-from mamoru.store.paging import PER_PAGE, Page, page_of
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.vault.service import Vault
 
 CODE_DIGITS = 6
@@ -809,40 +810,37 @@ def sweep_deadlines(session: Session, *, now: datetime) -> tuple[list[str], list
     return escalated, breached
 
 
-#: How the queue may be sorted: a column and a direction ("-" first: the largest first).
-QUEUE_SORTS = {
-    "due": (SubjectRequest.due_at,),
-    "received": (SubjectRequest.received_at,),
-    "ref": (SubjectRequest.ref,),
-}
+def _open_or_every(value: str) -> ColumnElement[bool]:
+    return true() if value == "true" else SubjectRequest.status.in_([s.value for s in OPEN_STATUSES])
 
 
-def queue_page(
-    session: Session,
-    *,
-    include_closed: bool = False,
-    number: int = 1,
-    kind: str | None = None,
-    sort: str | None = None,
-) -> Page[SubjectRequest]:
-    """One page of the open requests by due date (the soonest first), or of every request, the newest
-    first; counted in the database. ``kind`` keeps one kind of request; ``sort`` is a key of
-    :data:`QUEUE_SORTS`, with a leading ``-`` for the largest first (an unknown one is the default)."""
+#: What the queue may be sorted and filtered by; ``all=true`` shows the closed requests too.
+QUEUE = ListSpec(
+    sorts={
+        "due": (SubjectRequest.due_at,),
+        "received": (SubjectRequest.received_at,),
+        "ref": (SubjectRequest.ref,),
+        "kind": (SubjectRequest.kind,),
+        "status": (SubjectRequest.status,),
+    },
+    default="due",
+    tiebreak=SubjectRequest.id,
+    filters={
+        "kind": Filter(SubjectRequest.kind, {k.value for k in RequestKind}),
+        "status": Filter(SubjectRequest.status, {s.value for s in Status}),
+        "all": Filter(values={"true"}, where=_open_or_every),
+    },
+    search=(SubjectRequest.ref,),
+)
+
+
+def queue_page(session: Session, asked: ListQuery) -> Page[SubjectRequest]:
+    """One page of the requests as ``asked`` (see :data:`QUEUE`): the open ones unless ``all`` or a
+    status is chosen, by due date (the soonest first) unless another sort is; counted in the database."""
     query = select(SubjectRequest)
-    if not include_closed:
-        query = query.where(SubjectRequest.status.in_([s.value for s in OPEN_STATUSES]))
-    if kind:
-        query = query.where(SubjectRequest.kind == kind)
-    column = QUEUE_SORTS.get((sort or "").lstrip("-"))
-    if column is not None:
-        order = [c.desc() if (sort or "").startswith("-") else c for c in column]
-        query = query.order_by(*order, SubjectRequest.id)
-    elif include_closed:
-        query = query.order_by(SubjectRequest.received_at.desc(), SubjectRequest.id)
-    else:
-        query = query.order_by(SubjectRequest.due_at, SubjectRequest.received_at)
-    rows, number, total = page_of(session, query, number)
-    return Page([row[0] for row in rows], number, PER_PAGE, total)
+    if "all" not in asked.filters and "status" not in asked.filters:
+        query = query.where(_open_or_every(""))
+    return list_page(session, query, QUEUE, asked)
 
 
 def queue(session: Session, *, include_closed: bool = False) -> list[SubjectRequest]:

@@ -25,6 +25,8 @@ from mamoru.scan import database, files, gaps, shares
 from mamoru.scan.report import Dismissals, Gap, ScanResult
 from mamoru.scan.tables import ScanDismissal, ScanRun
 from mamoru.store.db import utcnow
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.workspace import Workspace
 
 Progress = Callable[[str, int], None]
@@ -181,6 +183,32 @@ def report_of(ws: Workspace, run: ScanRun) -> dict[str, Any]:
 
 def recent(session: Session, limit: int = 20) -> list[ScanRun]:
     return list(session.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)))
+
+
+#: What the list of scan runs may be sorted and filtered by (counts only: the reports are sealed).
+RUNS = ListSpec(
+    sorts={
+        "finished": (ScanRun.finished_at,),
+        "id": (ScanRun.id,),
+        "target": (ScanRun.target_kind,),
+        "scanned": (ScanRun.files_scanned,),
+        "gaps": (ScanRun.gap_count,),
+    },
+    default="-finished",
+    tiebreak=ScanRun.id,
+    filters={
+        "target": Filter(ScanRun.target_kind, {"files", "database"}),
+        "gaps": Filter(
+            values={"yes", "no"},
+            where=lambda v: ScanRun.gap_count > 0 if v == "yes" else ScanRun.gap_count == 0,
+        ),
+    },
+)
+
+
+def run_page(session: Session, asked: ListQuery) -> Page[ScanRun]:
+    """One page of the scan runs as ``asked`` (see :data:`RUNS`)."""
+    return list_page(session, select(ScanRun), RUNS, asked)
 
 
 # --- "not personal": findings the office dismissed, remembered for the next scan -------------------

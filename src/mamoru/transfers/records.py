@@ -18,6 +18,8 @@ from mamoru.audit.chain import append
 from mamoru.audit.entry import AuditEvent
 from mamoru.errors import Invalid, Problem, problem
 from mamoru.law.periods import period_end
+from mamoru.store.listing import Filter, ListQuery, ListSpec, list_page
+from mamoru.store.paging import Page
 from mamoru.transfers.tables import ProvisionRecord, ReceiptRecord
 
 
@@ -200,6 +202,32 @@ def records_for(
         )
     )
     return provisions, receipts
+
+
+#: What the list of provision records may be sorted and filtered by; ``subject`` is a subject's
+#: reference (its ID), never a personal value.
+PROVISIONS = ListSpec(
+    sorts={
+        # records are numbered as they are written: the newest first by default, read from the primary key
+        "recorded": (ProvisionRecord.id,),
+        "date": (ProvisionRecord.provided_on, ProvisionRecord.created_at),
+        "keep_until": (ProvisionRecord.purge_after,),
+        "recipient": (ProvisionRecord.recipient,),
+        "basis": (ProvisionRecord.basis,),
+    },
+    default="-recorded",
+    tiebreak=ProvisionRecord.id,
+    filters={
+        "recipient": Filter(ProvisionRecord.recipient),
+        "basis": Filter(ProvisionRecord.basis, {"consent", "opt_out"}),
+        "subject": Filter(ProvisionRecord.subject_id),
+    },
+)
+
+
+def provision_page(session: Session, asked: ListQuery) -> Page[ProvisionRecord]:
+    """One page of the provision records as ``asked`` (see :data:`PROVISIONS`)."""
+    return list_page(session, select(ProvisionRecord), PROVISIONS, asked)
 
 
 def records_json(

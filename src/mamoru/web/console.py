@@ -31,7 +31,7 @@ from mamoru.people.permissions import may
 from mamoru.people.tables import Role
 from mamoru.pms.dashboard import figures as dashboard_figures
 from mamoru.policy.notice import Lang
-from mamoru.web import charts
+from mamoru.web import charts, listing
 from mamoru.web.forms import PostedForm, again, back_to, from_query, shown
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.web.portal import page
@@ -207,8 +207,10 @@ def ledger_page(
 ) -> HTMLResponse:
     check(who, "ledger")
     now = datetime.now(UTC)
-    rows = ledger.list_entries(session)
-    items = [(row, ledger.status(row, ws.policy.policy, now)) for row in rows]
+    words = labels(lang)
+    asked = listing.asked(request, ledger.LIST)
+    found = ledger.entry_page(session, asked, now)
+    items = [(row, ledger.status(row, ws.policy.policy, now)) for row in found.items]
     purposes = {p.id: p.text.in_(lang) for p in ws.policy.policy.purposes}
     return console_page(
         request,
@@ -220,6 +222,29 @@ def ledger_page(
         items=items,
         purposes=purposes,
         datastores=ledger_links(ws),
+        table=listing.listing(
+            request,
+            "/console/ledger",
+            ledger.LIST,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice(
+                    "review",
+                    words["last_review"],
+                    [("overdue", words["review_overdue"]), ("current", words["list_review_current"])],
+                    words["list_every"],
+                ),
+                listing.Choice(
+                    "retained",
+                    words["list_retained"],
+                    [("yes", words["list_yes"]), ("no", words["list_no"])],
+                    words["list_every"],
+                ),
+            ],
+            search_label=words["list_search_code_name"],
+        ),
         notices=[(a, is_overdue(a, now.date())) for a in notifications_due(session, now.date())],
         channels=channel_names(session),
     )

@@ -20,6 +20,7 @@ from mamoru.errors import Invalid, Problem, problem
 from mamoru.people.auth import SignedIn
 from mamoru.policy.model import Text
 from mamoru.policy.notice import Lang
+from mamoru.web import listing
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.forms import PostedForm, again, back_to, from_query, shown
 from mamoru.web.i18n import choose_lang, labels
@@ -60,15 +61,43 @@ def _console(
     values: dict[str, str],
     problems: list[Problem] | None = None,
 ) -> HTMLResponse:
+    words = labels(lang)
+    asked = listing.asked(request, reg.DATASETS)
+    found = reg.dataset_page(session, asked)
     return console_page(
         request,
         ws,
         lang,
         who,
         "console_deid.html.j2",
-        labels(lang)["deid"],
+        words["deid"],
         plans=reg.plans(session),
         datasets=reg.datasets(session),
+        table=listing.listing(
+            request,
+            "/console/deid",
+            reg.DATASETS,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice(
+                    "kind",
+                    words["deid_kind"],
+                    [(k, words[f"deid_kind_{k}"]) for k in ("pseudonymized", "anonymized")],
+                    words["list_every"],
+                ),
+                listing.Choice(
+                    "status",
+                    words["deid_status"],
+                    [(s, words[f"deid_status_{s}"]) for s in ("registered", "created", "retired")],
+                    words["list_every"],
+                ),
+                listing.Choice(
+                    "purpose", words["deid_purpose"], sorted(_purposes(ws, lang).items()), words["list_every"]
+                ),
+            ],
+        ),
         runs=runs.runs(session, limit=50),
         purposes=_purposes(ws, lang),
         bases=[(b.value, labels(lang)[f"deid_basis_{b.value}"]) for b in Basis],

@@ -17,6 +17,7 @@ from mamoru.incidents import service as incidents
 from mamoru.incidents.service import ReportKind, Stage
 from mamoru.people.auth import SignedIn
 from mamoru.policy.notice import Lang
+from mamoru.web import listing
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang, labels
@@ -36,15 +37,34 @@ def incident_list(
 ) -> HTMLResponse:
     check(who, "incidents")
     today = at or datetime.now(UTC).date()
+    words = labels(lang)
+    asked = listing.asked(request, incidents.INCIDENTS)
+    found = incidents.clock_page(session, today, asked)
+    statuses = [(s, words[f"incident_status_{s}"]) for s in ("draft", "open", "closed")]
     return console_page(
         request,
         ws,
         lang,
         who,
         "console_incidents.html.j2",
-        labels(lang)["incidents"],
-        views=incidents.open_clocks(session, today),
+        words["incidents"],
+        views=found.items,
         today=today,
+        table=listing.listing(
+            request,
+            "/console/incidents",
+            incidents.INCIDENTS,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice(
+                    "status", words["status"], [("all", words["list_every"]), *statuses], words["list_open"]
+                )
+            ],
+            search_label=words["list_search_ref"],
+            keep_extra={"at": at.isoformat() if at else ""},
+        ),
     )
 
 

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mamoru.edge import CurrentWorkspace, DbSession, download
+from mamoru.law.mynumber import NumberDocument
 from mamoru.mynumber import controls
 from mamoru.mynumber import service as mn
 from mamoru.policy.notice import Lang
+from mamoru.web import listing
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.i18n import choose_lang, labels
 
@@ -25,19 +27,50 @@ def vault_page(
     request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
 ) -> HTMLResponse:
     check(who, "mynumber")
+    today = datetime.now(UTC).date()
+    words = labels(lang)
+    asked = listing.asked(request, mn.ENTRIES)
+    found = mn.entry_page(session, asked, today)
     return console_page(
         request,
         ws,
         lang,
         who,
         "console_mynumber.html.j2",
-        labels(lang)["mynumber"],
+        words["mynumber"],
         filings=mn.filings(session),
-        entries=mn.entries(session),
+        entries=found.items,
+        table=listing.listing(
+            request,
+            "/console/mynumber",
+            mn.ENTRIES,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice(
+                    "document",
+                    words["document"],
+                    [(d.value, words.get(f"mn_doc_{d.value}", d.value)) for d in NumberDocument],
+                    words["list_every"],
+                ),
+                listing.Choice(
+                    "state",
+                    words["list_state"],
+                    [
+                        ("held", words["list_mn_held"]),
+                        ("due", words["list_mn_due"]),
+                        ("deleted", words["deleted"]),
+                    ],
+                    words["list_every"],
+                ),
+            ],
+            anchor="entries",
+        ),
         deletions=mn.deletions(session),
         outputs=sorted(mn.OUTPUTS),
         blocks=controls.by_block(),
-        today=datetime.now(UTC).date(),
+        today=today,
     )
 
 

@@ -7,18 +7,19 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import Problem
 from mamoru.people import inquiries, rules, training, zones
-from mamoru.people.staff import StaffKind, grant, register, register_page, revoke, staff_logins
+from mamoru.people.staff import REGISTER, StaffKind, grant, register, register_page, revoke, staff_logins
 from mamoru.people.tables import Role
 from mamoru.pms import audits, controls, legal, review
 from mamoru.pms.check import nonconformities
 from mamoru.policy.notice import Lang
 from mamoru.requests.service import RequestConflict
+from mamoru.web import listing
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang, labels
@@ -96,11 +97,19 @@ def people_page(
     session: DbSession,
     lang: Language,
     who: Staff,
-    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
 ) -> HTMLResponse:
     check(who, "people")
     now = datetime.now(UTC)
     policy = ws.policy.policy
+    words = labels(lang)
+    asked = listing.asked(request, REGISTER)
+    staff = register_page(session, today=now.date(), valid_days=policy.staff.training_valid_days, asked=asked)
+    # the departments the catalog names, offered by name (a person never types a code)
+    departments = sorted(
+        ((k.removeprefix("dept_"), v) for k, v in words.items() if k.startswith("dept_")), key=lambda d: d[1]
+    )
+    system_roles = [r.value for r in Role]
+    business_roles = [(r.id, r.name.in_(lang)) for r in policy.roles]
     return console_page(
         request,
         ws,
@@ -108,8 +117,31 @@ def people_page(
         who,
         "console_people.html.j2",
         labels(lang)["people"],
-        staff=register_page(
-            session, today=now.date(), valid_days=policy.staff.training_valid_days, number=page
+        staff=staff,
+        table=listing.listing(
+            request,
+            "/console/people",
+            REGISTER,
+            asked,
+            staff,
+            lang,
+            choices=[
+                listing.Choice(
+                    "kind",
+                    words["staff_kind"],
+                    [(k.value, words[f"staff_{k.value}"]) for k in StaffKind],
+                    words["list_every"],
+                ),
+                listing.Choice("department", words["department"], departments, words["list_every"]),
+                listing.Choice(
+                    "role",
+                    words["roles"],
+                    [*((r, words[f"tk_role_{r}"]) for r in system_roles), *business_roles],
+                    words["list_every"],
+                ),
+            ],
+            search_label=words["list_search_login"],
+            anchor="staff",
         ),
         plans=training.plans(session),
         rules_in_force=rules.in_force(session),
@@ -117,14 +149,10 @@ def people_page(
         door=zones.report(session, since=now - timedelta(days=7), until=now, exceptions_only=True),
         pass_score=policy.staff.training_pass_score,
         staff_kinds=list(StaffKind),
-        system_roles=[r.value for r in Role],
-        business_roles=[(r.id, r.name.in_(lang)) for r in policy.roles],
+        system_roles=system_roles,
+        business_roles=business_roles,
         business_role_names={r.id: r.name.in_(lang) for r in policy.roles},
-        # the departments the catalog names, offered by name (a person never types a code)
-        departments=sorted(
-            ((k.removeprefix("dept_"), v) for k, v in labels(lang).items() if k.startswith("dept_")),
-            key=lambda d: d[1],
-        ),
+        departments=departments,
     )
 
 
@@ -219,6 +247,35 @@ def inquiry_list(
     check(who, "inquiries")
     today = datetime.now(UTC).date()
     start = date(today.year - 1 if today.month < 12 else today.year, today.month % 12 + 1, 1)
+    words = labels(lang)
+    asked = listing.asked(request, inquiries.LIST)
+    found = inquiries.inquiry_page(session, asked)
+    choices = [
+        listing.Choice(
+            "state",
+            words["list_state"],
+            [("closed", words["closed"]), ("all", words["list_every"])],
+            words["list_open"],
+        ),
+        listing.Choice(
+            "kind",
+            words["inquiry_kind"],
+            [(k, words[f"kind_{k}"]) for k in inquiries.KINDS],
+            words["list_every"],
+        ),
+        listing.Choice(
+            "channel",
+            words["channel"],
+            [(c, words[f"ch_{c}"]) for c in inquiries.CHANNELS],
+            words["list_every"],
+        ),
+        listing.Choice(
+            "category",
+            words["category"],
+            [(c, words[f"cat_{c}"]) for c in inquiries.CATEGORIES],
+            words["list_every"],
+        ),
+    ]
     return console_page(
         request,
         ws,
@@ -226,8 +283,17 @@ def inquiry_list(
         who,
         "console_inquiries.html.j2",
         labels(lang)["inquiries"],
-        open_items=inquiries.open_inquiries(session),
-        recent=inquiries.recent(session, 20),
+        open_items=found.items,
+        table=listing.listing(
+            request,
+            "/console/inquiries",
+            inquiries.LIST,
+            asked,
+            found,
+            lang,
+            choices=choices,
+            search_label=words["list_search_ref_owner"],
+        ),
         months=inquiries.monthly_stats(session, since=start, until=today + timedelta(days=1)),
         now=datetime.now(UTC),
         kinds=inquiries.KINDS,
@@ -353,6 +419,12 @@ def pms_page(
 ) -> HTMLResponse:
     check(who, "pms")
     today = datetime.now(UTC).date()
+    words = labels(lang)
+    asked = listing.asked(request, audits.AUDITS)
+    found = audits.audit_page(session, asked)
+    departments = sorted(
+        ((k.removeprefix("dept_"), v) for k, v in words.items() if k.startswith("dept_")), key=lambda d: d[1]
+    )
     return console_page(
         request,
         ws,
@@ -365,7 +437,26 @@ def pms_page(
         catalogue=controls.catalogue(session, today),
         staff_logins=staff_logins(session),
         categories=controls.CATEGORIES,
-        audit_rows=audits.audits(session),
+        audit_rows=found.items,
+        audit_table=listing.listing(
+            request,
+            "/console/pms",
+            audits.AUDITS,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice("department", words["department"], departments, words["list_every"]),
+                listing.Choice(
+                    "state",
+                    words["list_state"],
+                    [("planned", words["list_audit_planned"]), ("done", words["list_audit_done"])],
+                    words["list_every"],
+                ),
+            ],
+            search_label=words["list_search_ref"],
+            anchor="audits",
+        ),
         reviews=review.reviews(session),
         today=today,
     )

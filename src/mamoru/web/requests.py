@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 # so an isinstance check against FastAPI's never matches a posted file).
 from starlette.datastructures import UploadFile
 
-from mamoru.edge import MAX_ID, CurrentWorkspace, DbSession
+from mamoru.edge import CurrentWorkspace, DbSession
 from mamoru.errors import Invalid, MamoruError, Problem
 from mamoru.incidents.service import reportable_subjects
 from mamoru.law.requests import REFUSAL_GROUNDS, CessationGround, RequestKind, asks
@@ -32,7 +32,9 @@ from mamoru.requests import answer, jobs, labels, matching, service
 from mamoru.requests.letter import field_label, purpose_label
 from mamoru.requests.notify import send_code, send_link
 from mamoru.requests.service import Document
+from mamoru.requests.status import Status
 from mamoru.requests.tables import SubjectRequest
+from mamoru.web import listing
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang
@@ -406,31 +408,20 @@ def _days_left(r: SubjectRequest, now: datetime) -> int:
 
 @console_router.get("", response_class=HTMLResponse)
 def queue(
-    request: Request,
-    ws: CurrentWorkspace,
-    session: DbSession,
-    lang: Language,
-    who: Staff,
-    all: bool = False,
-    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
-    kind: Annotated[str, Query(pattern="^[a-z_]{0,40}$")] = "",
-    sort: Annotated[str, Query(pattern="^-?[a-z]{0,20}$")] = "",
+    request: Request, ws: CurrentWorkspace, session: DbSession, lang: Language, who: Staff
 ) -> HTMLResponse:
     check(who, "requests")
     now = datetime.now(UTC)
-    kind = kind if kind in {k.value for k in RequestKind} else ""
-    sort = sort if sort.lstrip("-") in service.QUEUE_SORTS else ""
-    pager = service.queue_page(session, include_closed=all, number=page, kind=kind or None, sort=sort or None)
-    query = "&".join(
-        part for part in ("all=true" if all else "", f"kind={kind}" if kind else "", f"lang={lang}") if part
-    )
+    asked = listing.asked(request, service.QUEUE)
+    pager = service.queue_page(session, asked)
+    words = ui_labels(lang)
     return console_page(
         request,
         ws,
         lang,
         who,
         "console_requests.html.j2",
-        ui_labels(lang)["queue"],
+        words["queue"],
         rows=[
             (
                 r,
@@ -441,13 +432,32 @@ def queue(
             )
             for r in pager.items
         ],
-        show_all=all,
-        kind=kind,
-        sort=sort,
-        kinds=[(k.value, labels.text(labels.KINDS, k.value, lang)) for k in RequestKind],
-        list_query=query,
-        pager=pager,
-        pager_url=f"/console/requests?{query}{'&sort=' + sort if sort else ''}&",
+        table=listing.listing(
+            request,
+            "/console/requests",
+            service.QUEUE,
+            asked,
+            pager,
+            lang,
+            choices=[
+                listing.Choice(
+                    "kind",
+                    words["kind"],
+                    [(k.value, labels.text(labels.KINDS, k.value, lang)) for k in RequestKind],
+                    words["list_all_kinds"],
+                ),
+                listing.Choice(
+                    "status",
+                    words["status"],
+                    [(s.value, labels.text(labels.STATUSES, s.value, lang)) for s in Status],
+                    words["list_every"],
+                ),
+                listing.Choice(
+                    "all", words["list_which"], [("true", words["requests_all"])], words["list_open"]
+                ),
+            ],
+            search_label=words["list_search_ref"],
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from mamoru.errors import MamoruError
 from mamoru.policy.notice import Lang
 from mamoru.scan import service, shares
 from mamoru.scan.recognizers import LABELS
+from mamoru.web import listing
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.i18n import choose_lang, labels
 from mamoru.work.queue import submit
@@ -51,7 +52,9 @@ def scans(
 ) -> HTMLResponse:
     check(who, "scans")
     words = labels(lang)
-    runs = service.recent(session, 20)
+    asked = listing.asked(request, service.RUNS)
+    found = service.run_page(session, asked)
+    runs = found.items
     reports: dict[int, dict[str, Any]] = {}
     for run in runs[:5]:
         try:
@@ -70,6 +73,29 @@ def scans(
         "console_scans.html.j2",
         labels(lang)["scans"],
         runs=runs,
+        table=listing.listing(
+            request,
+            "/console/scans",
+            service.RUNS,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice(
+                    "target",
+                    words["scan_target"],
+                    [("files", words["list_scan_files"]), ("database", words["list_scan_database"])],
+                    words["list_every"],
+                ),
+                listing.Choice(
+                    "gaps",
+                    words["scan_gaps"],
+                    [("yes", words["list_with_gaps"]), ("no", words["list_without_gaps"])],
+                    words["list_every"],
+                ),
+            ],
+            keep_extra={"marked": "true" if marked else ""},
+        ),
         reports=reports,
         shares=share_list,
         entity_labels={e: words.get(f"scan_entity_{e}", e) for e in LABELS},

@@ -24,9 +24,10 @@ from mamoru.errors import Invalid, Problem, problem
 from mamoru.policy.notice import Lang
 from mamoru.transfers import foreign, optout
 from mamoru.transfers.gate import confirm_referable
-from mamoru.transfers.records import Basis, ReceiptIn, record_receipt, records_for
+from mamoru.transfers.records import PROVISIONS, Basis, ReceiptIn, provision_page, record_receipt, records_for
 from mamoru.transfers.status import processor_status, recipient_status
 from mamoru.transfers.supervision import ASSESSMENT_VALID_DAYS, PASS_SCORE, record_check
+from mamoru.web import listing
 from mamoru.web.console import Staff, check, console_page
 from mamoru.web.forms import PostedForm, again, back_to, shown
 from mamoru.web.i18n import choose_lang, labels
@@ -47,7 +48,6 @@ def transfers_page(
     session: DbSession,
     lang: Language,
     who: Staff,
-    subject: str = "",
     done: str = "",
     link: str = "",
 ) -> HTMLResponse:
@@ -56,7 +56,11 @@ def transfers_page(
     today = datetime.now(UTC).date()
     processors = [(p, processor_status(session, policy, p.id, today)) for p in policy.processors]
     recipients = [(r, recipient_status(session, policy, r.id, today)) for r in policy.recipients]
-    provisions, receipts = records_for(session, [subject.strip()]) if subject.strip() else ([], [])
+    words = labels(lang)
+    asked = listing.asked(request, PROVISIONS)
+    found = provision_page(session, asked)
+    subject = asked.filters.get("subject", "")
+    receipts = records_for(session, [subject])[1] if subject else []
     opt_out = [
         (r, optout.opt_out_problems(session, policy, r.id, today)) for r in optout.opt_out_recipients(policy)
     ]
@@ -69,8 +73,31 @@ def transfers_page(
         labels(lang)["transfers"],
         processors=processors,
         recipients=recipients,
-        subject=subject.strip(),
-        provisions=provisions,
+        subject=subject,
+        provisions=found.items,
+        table=listing.listing(
+            request,
+            BACK,
+            PROVISIONS,
+            asked,
+            found,
+            lang,
+            choices=[
+                listing.Choice(
+                    "recipient",
+                    words["party"],
+                    [(r.id, r.name.in_(lang)) for r in policy.recipients],
+                    words["list_every"],
+                ),
+                listing.Choice(
+                    "basis",
+                    words["basis"],
+                    [(b, words.get(f"notice_basis_{b}", b)) for b in ("consent", "opt_out")],
+                    words["list_every"],
+                ),
+            ],
+            anchor="records",
+        ),
         receipts=receipts,
         today=today,
         country=lambda code: country(code, lang),
