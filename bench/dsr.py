@@ -512,13 +512,19 @@ class Mamoru:
         if verified.status_code != 200 or verified.json().get("result") != "ok":
             raise RunError(f"verification answered {verified.status_code}: {verified.text[:300]}")
         t_verified = time.perf_counter()
+        form = {"csrf": self.csrf, "fee_received": "true"}
+        if kind == "erase":  # an erasure is approved from the page that shows what it erases
+            preview = self.office.get(f"/console/requests/{r['id']}/approve?lang=en&fee_received=true")
+            if preview.status_code != 200:
+                raise RunError(f"the erasure's confirmation page answered {preview.status_code}")
+            form["confirmed"] = "true"
         approved = self.office.post(
-            f"/console/requests/{r['id']}/approve?lang=en",
-            data={"csrf": self.csrf, "fee_received": "true"},
-            follow_redirects=False,
+            f"/console/requests/{r['id']}/approve?lang=en", data=form, follow_redirects=False
         )
         if approved.status_code != 303 or "problem" in approved.headers.get("location", ""):
             raise RunError(f"approval answered {approved.status_code} {approved.headers.get('location')}")
+        if self.api.get(f"/api/v1/requests/{r['id']}").json()["status"] == "verified":
+            raise RunError(f"request {r['ref']} is not approved after the office's approval")
         t_approved = time.perf_counter()
         errors_before = self.side.tracebacks()
         while True:
