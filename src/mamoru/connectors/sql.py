@@ -50,7 +50,7 @@ CHUNK = 1000
 #: whatever the length, so the statement is compiled and parsed once for many more rows than an IN list.
 ARRAY_CHUNK = 20_000
 #: Rows a fetch while the subject's rows stream into a package (a round trip each).
-FETCH = 5000
+FETCH = 1000
 #: How long a change waits for a row another open transaction holds (PostgreSQL), in seconds.
 LOCK_TIMEOUT_S = 60
 MASK = "[erased]"
