@@ -272,6 +272,40 @@ def test_access_follows_references_both_ways_and_returns_exactly_the_subjects_ro
     assert "佐藤花子" in text and "回答" in text and OTHER not in text and "鈴木" not in text
 
 
+def test_appi_33_keys_in_many_batches_disclose_every_row_exactly_once(
+    shop: tuple[SqlConnector, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mamoru.connectors import sql
+
+    # every key its own query and every row its own fetch: the batching cannot lose or repeat a row
+    for name in ("CHUNK", "ARRAY_CHUNK", "FETCH"):
+        monkeypatch.setattr(sql, name, 1)
+    connector, _ = shop
+    counts, parts = _access(connector, ALL)
+    lines = [line for chunks in parts.values() for chunk in chunks for line in chunk.splitlines()]
+    assert counts == _access(connector, ALL)[0] and counts["orders"] == 2 and counts["dependents"] == 2
+    assert len(lines) == sum(counts.values()) == len(set(lines))
+
+
+@pytest.mark.postgres
+def test_appi_33_string_keys_travel_to_postgresql_as_they_are(pg_url2: str) -> None:
+    from mamoru.connectors.sql import _in
+
+    awkward = ["a", 'b"c', "d\\e", "x,y}{", "", " sp ", "NULL", "日本", "it's", '\\"', "tab\t", "nl\n"]
+    engine = create_engine(pg_url2.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE keyed (k varchar(20) PRIMARY KEY)")
+            keyed = Table("keyed", MetaData(), autoload_with=conn)
+            conn.execute(keyed.insert(), [{"k": k} for k in [*awkward, "other"]])
+            found = conn.execute(
+                select(keyed.c.k).where(_in([keyed.c.k], [(k,) for k in awkward], array=True))
+            )
+            assert sorted(found.scalars()) == sorted(awkward)
+    finally:
+        engine.dispose()
+
+
 def test_access_gives_only_the_categories_asked_for(shop: tuple[SqlConnector, str]) -> None:
     counts, parts = _access(shop[0], {"contact"})
     assert "orders" not in counts and "dependents" not in counts

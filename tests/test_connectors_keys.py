@@ -74,7 +74,12 @@ def composite(tmp_path: Path, reference) -> tuple[SqlConnector, str]:  # type: i
 
 def disclosed(connector: SqlConnector, email: str) -> dict[str, list[bytes]]:
     parts: dict[str, list[bytes]] = {}
-    connector.access({"email": email}, ALL, lambda t, line: parts.setdefault(t, []).append(line))
+    # a write carries one or more JSON lines
+    connector.access(
+        {"email": email},
+        ALL,
+        lambda t, lines: parts.setdefault(t, []).extend(lines.splitlines(keepends=True)),
+    )
     return parts
 
 

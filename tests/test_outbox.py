@@ -145,6 +145,24 @@ def test_a_queued_mail_is_sealed_at_rest_and_only_if_its_transaction_commits(wor
         assert EMAIL.encode() not in raw and b"Chiyoda" not in raw
 
 
+def test_the_sender_of_the_process_is_woken_when_a_queued_mail_commits_and_not_before(
+    workspace: Workspace,
+) -> None:
+    outbox.queued.clear()
+    with pytest.raises(RuntimeError), workspace.db.session() as session:
+        outbox.enqueue(
+            session, workspace, to=EMAIL, subject="s", body="b", kind="test", now=datetime.now(UTC)
+        )
+        raise RuntimeError("the change that caused the mail fails")
+    assert not outbox.queued.is_set()
+    with workspace.db.session() as session:
+        outbox.enqueue(
+            session, workspace, to=EMAIL, subject="s", body="b", kind="test", now=datetime.now(UTC)
+        )
+        assert not outbox.queued.is_set()
+    assert outbox.queued.is_set()  # a verification code goes out now, not at the sender's next tick
+
+
 def test_a_crash_between_sending_and_marking_sends_again_with_the_same_message_id(
     workspace: Workspace, smtp: tuple[Inbox, int]
 ) -> None:

@@ -16,6 +16,7 @@ destroyed (crypto-shredding), so no copy of the database opens it afterwards.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable
 from contextlib import suppress
@@ -24,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import orjson
-from sqlalchemy import ColumnElement, LargeBinary, String, or_, select, update
+from sqlalchemy import ColumnElement, LargeBinary, String, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from mamoru.mail import Letter, MailFailed, deliver, new_message_id
@@ -40,6 +41,9 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 SEALED_NAME = "mail"
+#: Set when a transaction of this process that queued a mail commits: the process's sender
+#: (:func:`mamoru.work.scheduler.run_mail_sender`) looks at once instead of at its next tick.
+queued = threading.Event()
 
 
 class MailStatus(StrEnum):
@@ -93,7 +97,12 @@ def enqueue(
     )
     session.add(message)
     session.flush()
+    event.listen(session, "after_commit", _wake, once=True)
     return message
+
+
+def _wake(session: Session) -> None:
+    queued.set()
 
 
 def backoff(attempts: int) -> timedelta:

@@ -39,7 +39,11 @@ def worker(
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        runner = dramatiq.Worker(broker, queues={ws.settings.queue_name}, worker_threads=threads)
+        # An idle consumer of the Redis broker polls with a backoff up to worker_timeout (Dramatiq's
+        # default: 1 s), which a request approved while the worker is idle used to wait out.
+        runner = dramatiq.Worker(
+            broker, queues={ws.settings.queue_name}, worker_threads=threads, worker_timeout=100
+        )
         runner.start()
         threading.Thread(target=run_mail_sender, args=(ws, stop), name="mail", daemon=True).start()
         ticker = None

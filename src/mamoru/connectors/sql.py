@@ -14,18 +14,22 @@ import secrets
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     MetaData,
     String,
     Table,
+    Text,
     and_,
+    any_,
     bindparam,
+    cast,
     create_engine,
     delete,
     inspect,
@@ -35,12 +39,18 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.types import NullType
 
 from mamoru.connectors.maps import DatasetMap, FieldErase, Reference, TableErase
 from mamoru.connectors.said import Said
 from mamoru.errors import MamoruError
 
 CHUNK = 1000
+#: Keys per query where they travel as one array parameter (PostgreSQL, ``= ANY(...)``): one bind
+#: whatever the length, so the statement is compiled and parsed once for many more rows than an IN list.
+ARRAY_CHUNK = 20_000
+#: Rows a fetch while the subject's rows stream into a package (a round trip each).
+FETCH = 1000
 #: How long a change waits for a row another open transaction holds (PostgreSQL), in seconds.
 LOCK_TIMEOUT_S = 60
 MASK = "[erased]"
@@ -199,19 +209,50 @@ class Found:
         return sum(len(v) for v in self.keys.values())
 
 
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for v in values:
-        batch.append(v)
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _chunks(values: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    values = values if isinstance(values, list) else list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
-def _in(columns: list[Any], values: list[Key]) -> ColumnElement[bool]:
-    """``columns IN values``, for one column or a composite key (a row value; an OR of ANDs on SQLite)."""
+def _ordered(keys: Iterable[Key]) -> list[Key]:
+    """Keys in a stable order (the same rows make the same batches, and the same package)."""
+    try:
+        return sorted(keys)
+    except TypeError:  # a key column holding values of different types
+        return sorted(keys, key=str)
+
+
+def _as_array(columns: list[Any]) -> bool:
+    """Whether ``columns IN values`` can be one array parameter: a single column of a known type."""
+    return len(columns) == 1 and not isinstance(columns[0].type, NullType)
+
+
+def _array_text(values: list[Any]) -> str | None:
+    """PostgreSQL's text form of an array of integers or of strings (``{1,2}``, ``{"a","b\\"c"}``), or
+    None for other values: psycopg adapts a list element by element (a regular expression each), which
+    cost more than the query it carries."""
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if all(type(v) is str for v in values):
+        quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        return "{" + ",".join(quoted) + "}"
+    return None
+
+
+def _in(columns: list[Any], values: list[Key], array: bool = False) -> ColumnElement[bool]:
+    """``columns IN values``, for one column or a composite key (a row value; an OR of ANDs on SQLite);
+    ``array``: as ``column = ANY(:values)`` (PostgreSQL), the values one typed array parameter."""
+    if array and _as_array(columns):
+        column = columns[0]
+        flat = [v[0] for v in values]
+        text = _array_text(flat)
+        param = (
+            cast(bindparam(None, text, type_=Text()), ARRAY(column.type))
+            if text is not None
+            else bindparam(None, flat, type_=ARRAY(column.type))
+        )
+        return column == any_(param)  # type: ignore[no-any-return]
     if len(columns) == 1:
         return columns[0].in_([v[0] for v in values])  # type: ignore[no-any-return]
     return tuple_(*columns).in_(values)
@@ -227,13 +268,18 @@ def marker() -> str:
 
 
 def _json(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    """orjson's ``default`` for a datastore's values: dates and times as ``isoformat()`` gives them (a
+    historical UTC offset keeps its seconds), decimals as text, bytes as hex."""
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    raise TypeError(f"a value of type {type(value).__name__} cannot be written as JSON")
+
+
+_JSON_LINE = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -270,6 +316,7 @@ class SqlConnector:
         pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 20, "pool_timeout": 300}
         self.engine: Engine = datastore_engine(url, dataset.name, pool_pre_ping=True, **pool)
         self._tables: dict[str, Table] = {}
+        self._arrays = self.engine.dialect.name == "postgresql"
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -314,6 +361,13 @@ class SqlConnector:
 
     def _key(self, table: Table, name: str) -> list[Any]:
         return [table.c[c] for c in self.map.table(name).key]
+
+    def _batches(self, columns: list[Any], values: Iterable[Any]) -> Iterator[list[Any]]:
+        """``values`` in batches for :meth:`_in` over ``columns``: larger where they travel as one array."""
+        return _chunks(values, ARRAY_CHUNK if self._arrays and _as_array(columns) else CHUNK)
+
+    def _in(self, columns: list[Any], values: list[Key]) -> ColumnElement[bool]:
+        return _in(columns, values, array=self._arrays)
 
     # --- finding the subject's rows ------------------------------------------------------------------
 
@@ -361,17 +415,21 @@ class SqlConnector:
                 here_key = self._key(here, t.id)
                 pointed = [there.c[c] for c in ref.target_columns]
                 target_key = self._key(there, target)
-                for batch in _chunks(sorted(keys, key=str)):
+                for batch in self._batches(target_key, _ordered(keys)):
                     # the values the subject's rows of `target` hold in the referenced columns
                     values = {
                         tuple(r[len(target_key) :]): tuple(r[: len(target_key)])
-                        for r in conn.execute(select(*target_key, *pointed).where(_in(target_key, batch)))
+                        for r in conn.execute(
+                            select(*target_key, *pointed).where(self._in(target_key, batch))
+                        )
                     }
                     if not values:
                         continue
                     columns = [here.c[c] for c in ref.columns]
-                    for values_batch in _chunks(list(values)):
-                        rows = conn.execute(select(*here_key, *columns).where(_in(columns, values_batch)))
+                    for values_batch in self._batches(columns, list(values)):
+                        rows = conn.execute(
+                            select(*here_key, *columns).where(self._in(columns, values_batch))
+                        )
                         for r in rows:
                             if tuple(r[: len(here_key)]) not in mine:
                                 shared[target].add(values[tuple(r[len(here_key) :])])
@@ -389,25 +447,32 @@ class SqlConnector:
 
     def _follow(
         self, conn: Connection, name: str, keys: list[Key], other: str, ref: Reference, direction: str
-    ) -> Iterator[Key]:
+    ) -> list[Key]:
         here, there = self._table(conn, name), self._table(conn, other)
         if direction == "child":  # rows of `other` whose reference columns point at these rows
             read, match = ref.target_columns, ref.columns
         else:  # the rows of `other` these rows point at
             read, match = ref.columns, ref.target_columns
         here_key = self._key(here, name)
-        for batch in _chunks(keys):
-            values = list(
-                dict.fromkeys(
-                    tuple(r)
-                    for r in conn.execute(select(*(here.c[c] for c in read)).where(_in(here_key, batch)))
-                    if all(v is not None for v in r)
+        columns = [there.c[c] for c in match]
+        found: list[Key] = []
+        for batch in self._batches(here_key, keys):
+            if tuple(read) == self.map.table(name).key:  # the values are the keys themselves
+                values = batch
+            else:
+                values = list(
+                    dict.fromkeys(
+                        tuple(r)
+                        for r in conn.execute(
+                            select(*(here.c[c] for c in read)).where(self._in(here_key, batch))
+                        )
+                        if all(v is not None for v in r)
+                    )
                 )
-            )
-            columns = [there.c[c] for c in match]
-            for values_batch in _chunks(values):
-                for r in conn.execute(select(*self._key(there, other)).where(_in(columns, values_batch))):
-                    yield tuple(r)
+            for values_batch in self._batches(columns, values):
+                rows = conn.execute(select(*self._key(there, other)).where(self._in(columns, values_batch)))
+                found += map(tuple, rows.all())
+        return found
 
     # --- access --------------------------------------------------------------------------------------
 
@@ -415,7 +480,8 @@ class SqlConnector:
     def access(
         self, identities: dict[str, str], categories: set[str], write: Callable[[str, bytes], None]
     ) -> dict[str, int]:
-        """Stream the subject's rows, only fields of ``categories``, as JSON lines per table to ``write``."""
+        """Stream the subject's rows, only fields of ``categories``, as JSON lines per table to ``write``
+        (``write(table, lines)``: one or more whole lines a call, a table's lines one call after another)."""
         counts: dict[str, int] = {}
         with self._connect() as conn:
             found = self.find(conn, identities)
@@ -429,15 +495,26 @@ class SqlConnector:
                 table = self._table(conn, t.id)
                 key = self._key(table, t.id)
                 columns = [*key, *(table.c[c] for c in wanted if c not in t.key)]
+                names = [str(c.name) for c in columns]
                 n = 0
-                for batch in _chunks(sorted(keys, key=str)):
-                    result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
-                        select(*columns).where(_in(key, batch))
+                for batch in self._batches(key, _ordered(keys)):
+                    result = conn.execution_options(stream_results=True, yield_per=FETCH).execute(
+                        select(*columns).where(self._in(key, batch))
                     )
-                    for row in result:
-                        line = {str(c.name): _json(v) for c, v in zip(columns, row, strict=True)}
-                        write(t.id, orjson.dumps(line) + b"\n")
-                        n += 1
+                    for rows in result.partitions():
+                        # a chunk of lines a write: the package compresses them as they come
+                        write(
+                            t.id,
+                            b"".join(
+                                [
+                                    orjson.dumps(
+                                        dict(zip(names, r, strict=True)), default=_json, option=_JSON_LINE
+                                    )
+                                    for r in rows
+                                ]
+                            ),
+                        )
+                        n += len(rows)
                 counts[t.id] = n
         return counts
 
@@ -496,11 +573,10 @@ class SqlConnector:
             if not sets or not keys:
                 continue
             table = self._table(conn, t.id)
+            key = self._key(table, t.id)
             n = 0
-            for batch in _chunks(keys):
-                n += conn.execute(
-                    update(table).where(_in(self._key(table, t.id), batch)).values(**sets)
-                ).rowcount
+            for batch in self._batches(key, keys):
+                n += conn.execute(update(table).where(self._in(key, batch)).values(**sets)).rowcount
             changed[t.id] = n
         return {"datastore": self.name, "corrected_rows": changed}
 
@@ -625,12 +701,11 @@ class SqlConnector:
                 continue
             target = self._table(conn, link.to_table)
             values: list[Any] = []
-            for batch in _chunks(keys):
+            target_key = self._key(target, link.to_table)
+            for batch in self._batches(target_key, keys):
                 values += [
                     r[0]
-                    for r in conn.execute(
-                        select(target.c[link.to_column]).where(_in(self._key(target, link.to_table), batch))
-                    )
+                    for r in conn.execute(select(target.c[link.to_column]).where(self._in(target_key, batch)))
                     if r[0] is not None
                 ]
             if not values:
@@ -645,10 +720,11 @@ class SqlConnector:
                 else set()
             )
             pointing: list[Key] = []
-            for batch in _chunks(values):
+            pointer = [source.c[link.column]]
+            for batch in self._batches(pointer, [(v,) for v in values]):
                 pointing += [
                     tuple(r)
-                    for r in conn.execute(select(*key_columns).where(source.c[link.column].in_(batch)))
+                    for r in conn.execute(select(*key_columns).where(self._in(pointer, batch)))
                     if tuple(r) not in deleted
                 ]
             if not pointing:
@@ -746,8 +822,8 @@ class SqlConnector:
         for link, pointing in self._erasure_plan(conn, found):
             source = self._table(conn, link.table)  # declared, so mapped
             key = self._key(source, link.table)
-            for batch in _chunks(pointing):
-                conn.execute(update(source).where(_in(key, batch)).values({link.column: None}))
+            for batch in self._batches(key, pointing):
+                conn.execute(update(source).where(self._in(key, batch)).values({link.column: None}))
         order, cyclic = self._delete_order()
         by_name = {t.id: t for t in self.map.tables}
         # Rows in a cycle of deletions first lose the references that hold them together.
@@ -765,12 +841,11 @@ class SqlConnector:
             ]
             if name in cyclic or loops:
                 nullable = [c for c in loops if table.c[c].nullable]
-                for batch in _chunks(keys):
+                key = self._key(table, name)
+                for batch in self._batches(key, keys):
                     if nullable:
                         conn.execute(
-                            update(table)
-                            .where(_in(self._key(table, name), batch))
-                            .values(**dict.fromkeys(nullable))
+                            update(table).where(self._in(key, batch)).values(**dict.fromkeys(nullable))
                         )
         for name in order:
             t, keys = by_name[name], found.keys.get(name)
@@ -778,8 +853,9 @@ class SqlConnector:
                 continue
             table = self._table(conn, name)
             n = 0
-            for batch in _chunks(keys):
-                n += conn.execute(delete(table).where(_in(self._key(table, name), batch))).rowcount
+            key = self._key(table, name)
+            for batch in self._batches(key, keys):
+                n += conn.execute(delete(table).where(self._in(key, batch))).rowcount
             deleted[name] = n
         for t in self.map.tables:
             keys = found.keys.get(t.id)
@@ -833,8 +909,8 @@ class SqlConnector:
             update(table).where(_eq(key, "k_")).values({table.c[c]: bindparam(f"v_{c}") for c in columns})
         )
         n = 0
-        for batch in _chunks(keys):
-            rows = [tuple(r) for r in conn.execute(select(*key).where(_in(key, batch), or_(*pending)))]
+        for batch in self._batches(key, keys):
+            rows = [tuple(r) for r in conn.execute(select(*key).where(self._in(key, batch), or_(*pending)))]
             if not rows:
                 continue
             params = []

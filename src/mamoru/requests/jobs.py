@@ -44,6 +44,7 @@ class Connector(Protocol):
     """An organization datastore a request reaches (the connectors issue registers them).
 
     Each method is idempotent and commits its own work; ``identities`` are the verified identity values.
+    ``access`` calls ``write(table, lines)`` with one or more whole JSON lines of that table a call.
     """
 
     name: str

@@ -62,13 +62,15 @@ def run_scheduler(ws: Workspace, stop: threading.Event, tick: float = 30.0) -> N
 
 def run_mail_sender(ws: Workspace, stop: threading.Event, tick: float = 1.0) -> None:
     """The outbox's sender, in a thread of ``mamoru serve`` and of each worker: deliver what is due, then
-    look again after ``tick`` seconds. Claims are atomic, so any number of senders may run."""
+    look again after ``tick`` seconds, or as soon as this process queues a mail (a verification code is
+    waited for). Claims are atomic, so any number of senders may run."""
     import logging
 
-    from mamoru.outbox import send_due
+    from mamoru.outbox import queued, send_due
 
     log = logging.getLogger("mamoru.outbox")
     while not stop.is_set():
+        queued.clear()
         try:
             report = send_due(ws)
             if report.retrying or report.failed:
@@ -80,7 +82,7 @@ def run_mail_sender(ws: Workspace, stop: threading.Event, tick: float = 1.0) -> 
                 )
         except Exception as exc:  # a database hiccup must not end the sender; it tries again next tick
             log.warning("mail sender: the outbox could not be worked: %s", type(exc).__name__)
-        stop.wait(tick)
+        queued.wait(tick)
 
 
 def run_audit_schedule(ws: Workspace, stop: threading.Event) -> None:
