@@ -419,6 +419,8 @@ def test_every_pattern_gate_holds_for_every_match_in_the_tables() -> None:
         + [t for _, t in TRAPS]
         + [t for _, t, _ in FINDS_26]
         + [t for _, t in TRAPS_26]
+        + [t for _, t, _ in FINDS_FORMATS]
+        + [t for _, t in TRAPS_FORMATS]
     )
     texts += [t for t, _ in NAME_SPANS] + [t for _, t in ROLE_AND_CARD]
     checked = 0
@@ -442,6 +444,8 @@ def test_every_pattern_that_holds_a_shape_holds_it_in_every_match_in_the_tables(
         + [t for _, t in TRAPS]
         + [t for _, t, _ in FINDS_26]
         + [t for _, t in TRAPS_26]
+        + [t for _, t, _ in FINDS_FORMATS]
+        + [t for _, t in TRAPS_FORMATS]
     )
     checked = 0
     for rec in REGISTERED:
@@ -560,3 +564,36 @@ def test_when_a_person_s_address_follows_a_business_line_then_it_is_still_found(
     text: str, value: str
 ) -> None:
     assert_finds(text, "address", value)
+
+
+# --- issue 26, formats of a corpus written without reading the recognizers ------------------------
+
+FINDS_FORMATS = [
+    # Western names where a field or a header holds a person's name
+    ("person", '{"emergencyContact": {"name": "Mary Ann Lee Jr.", "phone": "1"}}', "Mary Ann Lee Jr."),
+    ("person", "To: John Smith Jr. <john.jr@example.com>", "John Smith Jr."),
+    ("person", "From: Dr. Jane Doe <jane@example.com>", "Dr. Jane Doe"),
+    ("person", "FN:Karen Miller\n", "Karen Miller"),
+    ("person", "N:Miller;Karen;;;", "Miller;Karen"),
+    ("person", "Hi Karen,\n\nThanks for getting back to us.", "Karen"),
+]
+TRAPS_FORMATS = [
+    ("person", "From: Customer Care <care@example.com>"),
+    ("person", "Hi Team,\nplease see below."),
+    ("person", "From: Example Japan K.K. <info@example.jp>"),
+    ("person", '{"name": "Acme Trading Company"}'),
+]
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), FINDS_FORMATS)
+def test_when_a_format_real_files_hold_is_written_then_it_is_found(
+    entity: str, text: str, value: str
+) -> None:
+    assert_finds(text, entity, value)
+
+
+@pytest.mark.parametrize(("entity", "text"), TRAPS_FORMATS)
+def test_when_a_look_alike_of_a_real_file_format_is_written_then_it_is_not_reported(
+    entity: str, text: str
+) -> None:
+    assert_not(text, entity)

@@ -113,6 +113,26 @@ _LIST_LABEL = re.compile(
     re.IGNORECASE,
 )
 
+# A Western name (any surname: the romaji list knows Japanese ones only) where a field or a header holds a
+# person's name: a JSON "name", a mail header (From:, To:), a vCard's FN: and N: (last;first), Name:.
+# Two or three capitalised words, a title before and a suffix after allowed, then the end of the field.
+_WORD = r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?"
+_WESTERN_LABELLED = (
+    r"(?:\"(?i:(?:display|full|contact|first|last|given|family)?_?name)\" ?: ?\""
+    r"|(?m:^)(?:(?i:to|from|cc|attn|name)|FN): ?)"
+    r"(?P<v>(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? )?" + _WORD + r"(?: [A-Z]\.)?(?: " + _WORD + r"){1,2}"
+    r"(?:,? (?:Jr|Sr|II|III|IV|MD|PhD|DDS|DVM|Esq)\.?)?)"
+    r"(?=\"|$| ?<|,|\n)"
+    r"|(?m:^)N:(?P<n>" + _WORD + ";" + _WORD + r")(?=;|$)"
+)
+_GREETED = r"(?<![A-Za-z])(?i:hi|hello|dear) (?P<v>[A-Z][a-z]{1,14})(?=,)"
+# Words that fill a name's place but are no name: "From: Customer Care", "Hi Team,".
+_NOT_NAMES = frozenset(
+    (
+        "all", "team", "there", "everyone", "everybody", "folks", "sir", "madam", "customer", "care", "support", "service", "services", "desk", "help", "center", "centre", "sales", "info", "admin", "office", "department", "no", "reply", "noreply", "notification", "notifications", "billing", "account", "accounts", "hr", "friends", "colleagues", "guys",
+    )
+)  # fmt: skip
+
 # A word that can be read as Hepburn romaji syllables (ta-i-chi, ha-t-to-ri, shi-n-ji): next to a known
 # surname such a word is taken for a given name; English words (Motor, Dear, Industries) are not.
 _SYLLABLE = r"(?:[kstpc](?=[kstpc]))?(?:[kgsztdnhbpmr]y?[aeiou]|sh[aiuo]|ch[aiuo]|j[aiuo]|tsu|f[uaio]|w[ao]|y[aou]|[aeiou]|n(?![aeiouy]))"
@@ -230,6 +250,13 @@ class PersonRecognizer(Recognizer):
             0.7,
             requires=("name",),
         ),
+        Pattern(
+            "Western name under a name field",
+            _WESTERN_LABELLED,
+            0.75,
+            requires=("name", "to:", "from:", "fn:", "attn:", "n:"),
+        ),
+        Pattern("first name after a greeting", _GREETED, 0.7, requires=("hi ", "hello ", "dear ")),
     )
     context = NAME_LABELS + HONORIFICS
     window_before = 12
@@ -261,10 +288,20 @@ class PersonRecognizer(Recognizer):
     # --- regular expressions: kana under a label, romaji ------------------------------------------
 
     def _patterns(self, folded: str, lowered: str) -> Iterator[Finding]:
-        kana, romaji, honorific, kana_label, romaji_label = (
+        kana, romaji, honorific, kana_label, romaji_label, western, greeted = (
             (p, rx if gate is None or gate.search(lowered) else None)
             for (p, rx), gate in zip(self._compiled, self._gates, strict=True)
         )
+        if western[1] is not None:
+            for m in western[1].finditer(folded):
+                group = "v" if m.group("v") is not None else "n"
+                words = re.findall(r"[A-Za-z]+", m.group(group).lower())
+                if not any(w in _NOT_NAMES or w in COMPANY_WORDS for w in words):
+                    yield self._finding(m.start(group), m.end(group), western[0], 0.75)
+        if greeted[1] is not None:
+            for m in greeted[1].finditer(folded):
+                if m.group("v").lower() not in _NOT_NAMES:
+                    yield self._finding(m.start("v"), m.end("v"), greeted[0], 0.7)
         if kana[1] is not None:
             for m in kana[1].finditer(folded):
                 yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
