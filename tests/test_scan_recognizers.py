@@ -576,12 +576,49 @@ FINDS_FORMATS = [
     ("person", "FN:Karen Miller\n", "Karen Miller"),
     ("person", "N:Miller;Karen;;;", "Miller;Karen"),
     ("person", "Hi Karen,\n\nThanks for getting back to us.", "Karen"),
+    # addresses without a prefecture under an address label; US streets in JSON, vCard and prose
+    ("address", "住所又は居所　八王子市旭町1-2-3", "八王子市旭町1-2-3"),
+    (
+        "address",
+        "ADR;TYPE=HOME:;;八王子市旭町1-2-3 メゾン101;;;192-0083;Japan",
+        "八王子市旭町1-2-3 メゾン101",
+    ),
+    (
+        "address",
+        '{"street": "123 Main Street Apt. 4, Springfield, MA"}',
+        "123 Main Street Apt. 4, Springfield, MA",
+    ),
+    (
+        "address",
+        '{"street": "1-2-3 Kudan-minami, Chiyoda-ku, Tokyo"}',
+        "1-2-3 Kudan-minami, Chiyoda-ku, Tokyo",
+    ),
+    (
+        "address",
+        "ADR;TYPE=WORK:;;12345 Smith Ports Suite 100;Lake Karen;MA;01234;USA",
+        "12345 Smith Ports Suite 100",
+    ),
+    ("address", "ADR;TYPE=WORK:;;12345 Smith Ports Suite 100;Lake Karen;MA;01234;USA", "Lake Karen"),
+    (
+        "address",
+        "Please change my address to 123 Main St, Springfield, MA 01234.",
+        "123 Main St, Springfield, MA",
+    ),
+    # postal codes: US ZIP after the state, a JSON key
+    ("postal_code", "Please change my address to 123 Main St, Springfield, MA 01234.", "01234"),
+    ("postal_code", "ADR;TYPE=WORK:;;12345 Smith Ports;Lake Karen;MA;01234-5678;USA", "01234-5678"),
+    ("postal_code", '{"street": "1 Main St", "postalCode": "01234"}', "01234"),
 ]
 TRAPS_FORMATS = [
     ("person", "From: Customer Care <care@example.com>"),
     ("person", "Hi Team,\nplease see below."),
     ("person", "From: Example Japan K.K. <info@example.jp>"),
     ("person", '{"name": "Acme Trading Company"}'),
+    ("address", "事業所の所在地は八王子市です。"),
+    ("address", '{"address": "see attached"}'),
+    ("postal_code", "Order 3, ID 12345"),
+    ("postal_code", "Smith, ID 12345"),
+    ("postal_code", "Total: 3 items, MA 12345 was the batch"),
 ]
 
 
