@@ -608,6 +608,11 @@ FINDS_FORMATS = [
     ("postal_code", "Please change my address to 123 Main St, Springfield, MA 01234.", "01234"),
     ("postal_code", "ADR;TYPE=WORK:;;12345 Smith Ports;Lake Karen;MA;01234-5678;USA", "01234-5678"),
     ("postal_code", '{"street": "1 Main St", "postalCode": "01234"}', "01234"),
+    # bank accounts: the deposit kind in brackets, a note in brackets after the label, passbooks
+    ("bank_account", "お振込先：りそな銀行 新宿支店（普通）1234567", "1234567"),
+    ("bank_account", "預金種目　2.当座　口座番号（右詰め）　0012345", "0012345"),
+    ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12340"),
+    ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12345671"),
 ]
 TRAPS_FORMATS = [
     ("person", "From: Customer Care <care@example.com>"),
@@ -618,6 +623,8 @@ TRAPS_FORMATS = [
     ("address", '{"address": "see attached"}'),
     ("postal_code", "Order 3, ID 12345"),
     ("postal_code", "Smith, ID 12345"),
+    ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),
+    ("bank_account", "通帳番号の記入例"),
     ("postal_code", "Total: 3 items, MA 12345 was the batch"),
 ]
 
