@@ -613,6 +613,14 @@ FINDS_FORMATS = [
     ("bank_account", "預金種目　2.当座　口座番号（右詰め）　0012345", "0012345"),
     ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12340"),
     ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12345671"),
+    # special care: every item of a list under a record label, conditions a record names, JSON keys
+    ("special_care", "既往歴：胃潰瘍、不整脈\n", "胃潰瘍"),
+    ("special_care", "既往歴：胃潰瘍、不整脈\n", "不整脈"),
+    ("special_care", "既往歴：高血圧（内服中）、未知の病\n", "未知の病"),
+    ("special_care", "　なお、山田氏は潰瘍性大腸炎による療養のため欠席した。", "潰瘍性大腸炎"),
+    ("special_care", "以前からアトピー性皮膚炎で通院しているため", "アトピー性皮膚炎"),
+    ("special_care", '{"accommodation": "major depressive disorder"}', "major depressive disorder"),
+    ("special_care", "Medical condition: multiple sclerosis", "multiple sclerosis"),
 ]
 TRAPS_FORMATS = [
     ("person", "From: Customer Care <care@example.com>"),
@@ -625,6 +633,11 @@ TRAPS_FORMATS = [
     ("postal_code", "Smith, ID 12345"),
     ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),
     ("bank_account", "通帳番号の記入例"),
+    ("special_care", "既往歴：なし"),
+    ("special_care", "既往歴：特記事項なし"),
+    ("special_care", "既往歴：胃潰瘍、不整脈などは取得しません"),
+    ("special_care", "当社は病歴、犯罪歴等の要配慮個人情報を取得しません。"),
+    ("special_care", "The ALS ice bucket challenge raised money for research, such as gene therapy."),
     ("postal_code", "Total: 3 items, MA 12345 was the batch"),
 ]
 
