@@ -576,6 +576,13 @@ FINDS_FORMATS = [
     ("person", "FN:Karen Miller\n", "Karen Miller"),
     ("person", "N:Miller;Karen;;;", "Miller;Karen"),
     ("person", "Hi Karen,\n\nThanks for getting back to us.", "Karen"),
+    # Japanese: a reading in brackets after 様 or after a name alone on its line, a relative in brackets,
+    # a surname introduced after the department's name
+    ("person", "患者：山田 太郎 様（やまだ たろう）　診察券番号 123", "やまだ たろう"),
+    ("person", "総務課\n山田太郎（やまだたろう）\n〒100-0001", "山田太郎"),
+    ("person", "総務課\n山田太郎（やまだたろう）\n〒100-0001", "やまだたろう"),
+    ("person", "連絡先：妻（花子）携帯 090-1234-5678", "花子"),
+    ("person", "> カスタマーサポートの林でございます。", "林"),
     # addresses without a prefecture under an address label; US streets in JSON, vCard and prose
     ("address", "住所又は居所　八王子市旭町1-2-3", "八王子市旭町1-2-3"),
     (
@@ -627,6 +634,10 @@ TRAPS_FORMATS = [
     ("person", "Hi Team,\nplease see below."),
     ("person", "From: Example Japan K.K. <info@example.jp>"),
     ("person", '{"name": "Acme Trading Company"}'),
+    ("person", "東京（とうきょう）は晴れ"),
+    ("person", "東京都（とうきょうと）\n"),
+    ("person", "扶養家族数（配偶者を除く）1人　配偶者（有）"),
+    ("person", "ふりがな　とうきょうと\n現住所　〒100-0001"),
     ("address", "事業所の所在地は八王子市です。"),
     ("address", '{"address": "see attached"}'),
     ("postal_code", "Order 3, ID 12345"),

@@ -103,7 +103,25 @@ _LIST_LINE = re.compile(
 _LIST_ITEM = re.compile(r"[^,、・/;()\s]+(?:[ \u3000][^,、・/;()\s]+)?")
 # A self-introduction: "お世話になっております。林です。"
 _INTRODUCED = re.compile(
-    rf"(?:^|[。>])[ \u3000]*(?P<v>{_KANJI_RUN}{{1,4}})(?=です。|と申します|でございます)", re.MULTILINE
+    rf"(?:^|[。>]|(?<=[\u30a1-\u30fa\u4e00-\u9fff-])の)[ \u3000]*(?P<v>{_KANJI_RUN}{{1,4}})"
+    r"(?=です。|と申します|でございます)",
+    re.MULTILINE,
+)
+# A reading in brackets after a name: 山田 太郎 様（やまだ たろう）, or a name alone on its line with its
+# reading (a signature: 山田太郎（やまだたろう））; the name before it is yielded too in the second case.
+_KANA_WORD = r"(?:[ぁ-ゖ][ぁ-ゖ-]{0,7}(?:[ \u3000][ぁ-ゖ][ぁ-ゖ-]{0,7})?|[ァ-ヴ][ァ-ヴ-]{0,7}(?:[ \u3000][ァ-ヴ][ァ-ヴ-]{0,7})?)"
+_READING = re.compile(
+    rf"(?:(?<=様)|(?<=さま)|^[ \u3000>]*(?P<k>{_KANJI_RUN}{{1,4}}(?:[ \u3000]?{_KANJI_RUN}{{1,4}})?))"
+    rf"[ \u3000]?\((?P<v>{_KANA_WORD})\)",
+    re.MULTILINE,
+)
+# A relative's name in brackets after the relation: 連絡先：妻（花子）.
+_RELATIVE = re.compile(
+    r"(?<![\u4e00-\u9fff])(?:妻|夫|母|父|長男|長女|次男|次女|三男|三女|息子|娘|兄|姉|弟|妹|祖母|祖父|配偶者)"
+    r"\((?P<v>[\u4e00-\u9fff々ぁ-ゖァ-ヴ][\u4e00-\u9fff々ぁ-ゖァ-ヴ -]{0,9})\)"
+)
+_NOT_RELATIVE_NAME = frozenset(
+    ("有", "無", "あり", "なし", "同居", "別居", "無職", "会社員", "自営", "主婦", "学生", "故人", "同上")
 )
 # One-kanji surnames that the dictionary reads as common nouns when alone (林, 森): taken for a surname
 # only in the three places above (before a title, in a list after a list label, in a self-introduction).
@@ -132,6 +150,9 @@ _NOT_NAMES = frozenset(
         "all", "team", "there", "everyone", "everybody", "folks", "sir", "madam", "customer", "care", "support", "service", "services", "desk", "help", "center", "centre", "sales", "info", "admin", "office", "department", "no", "reply", "noreply", "notification", "notifications", "billing", "account", "accounts", "hr", "friends", "colleagues", "guys",
     )
 )  # fmt: skip
+
+# A résumé's ふりがな row above 現住所 holds the address's reading, not a name.
+_ADDRESS_NEXT = re.compile(r"[ \u3000]*\n[ \u3000]*(?:現住所|住所|連絡先|〒)")
 
 # A word that can be read as Hepburn romaji syllables (ta-i-chi, ha-t-to-ri, shi-n-ji): next to a known
 # surname such a word is taken for a given name; English words (Motor, Dear, Industries) are not.
@@ -304,7 +325,8 @@ class PersonRecognizer(Recognizer):
                     yield self._finding(m.start("v"), m.end("v"), greeted[0], 0.7)
         if kana[1] is not None:
             for m in kana[1].finditer(folded):
-                yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
+                if not _ADDRESS_NEXT.match(folded, m.end("v")):
+                    yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
         if kana_label[1] is not None:
             for m in kana_label[1].finditer(folded):
                 yield self._finding(m.start("v"), m.end("v"), kana_label[0], 0.75)
@@ -358,10 +380,25 @@ class PersonRecognizer(Recognizer):
                 length = self._isolated_name(word)
                 if length:
                     yield self._finding(base + item.start(), base + item.start() + length, _PLACES[1], 0.8)
+        for m in _READING.finditer(folded):
+            if m.group("k"):
+                k = m.group("k")
+                if not self._at_line_end(folded, m.end()) or self._org_after.search(k) or k[-1] in "都道府":
+                    continue
+                yield self._finding(m.start("k"), m.end("k"), _PLACES[3], 0.75)
+            yield self._finding(m.start("v"), m.end("v"), _PLACES[3], 0.8)
+        for m in _RELATIVE.finditer(folded):
+            if m.group("v").strip() not in _NOT_RELATIVE_NAME:
+                yield self._finding(m.start("v"), m.end("v"), _PLACES[4], 0.75)
         for m in _INTRODUCED.finditer(folded):
             length = self._isolated_name(m.group("v"))
             if length == len(m.group("v")):
                 yield self._finding(m.start("v"), m.end("v"), _PLACES[2], 0.75)
+
+    @staticmethod
+    def _at_line_end(folded: str, end: int) -> bool:
+        rest = folded[end : end + 4]
+        return rest.strip(" \u3000") == "" or rest.lstrip(" \u3000").startswith("\n")
 
     def _isolated_name(self, word: str) -> int:
         """How many leading characters of ``word`` are a name: a surname (by the dictionary, or a common
@@ -548,6 +585,8 @@ _PLACES = (
     Pattern("name before a title or honorific", _TITLED.pattern, 0.85),
     Pattern("name in a list after a list label", _LIST_LINE.pattern, 0.8),
     Pattern("surname in a self-introduction", _INTRODUCED.pattern, 0.75),
+    Pattern("reading in brackets after a name", _READING.pattern, 0.8),
+    Pattern("relative's name in brackets after the relation", _RELATIVE.pattern, 0.75),
 )
 
 
