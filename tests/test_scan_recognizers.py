@@ -583,6 +583,9 @@ FINDS_FORMATS = [
     ("person", "総務課\n山田太郎（やまだたろう）\n〒100-0001", "やまだたろう"),
     ("person", "連絡先：妻（花子）携帯 090-1234-5678", "花子"),
     ("person", "> カスタマーサポートの林でございます。", "林"),
+    ("person", "総務課\n林さくら（はやしさくら）\n", "林さくら"),
+    ("person", "お申込者：山田 太郎　ローマ字：TARO YAMADA\n", "TARO YAMADA"),
+    ("person", "Best regards,\nKaren Miller\nCustomer Care", "Karen Miller"),
     # addresses without a prefecture under an address label; US streets in JSON, vCard and prose
     ("address", "住所又は居所　八王子市旭町1-2-3", "八王子市旭町1-2-3"),
     (
@@ -635,6 +638,7 @@ TRAPS_FORMATS = [
     ("person", "From: Example Japan K.K. <info@example.jp>"),
     ("person", '{"name": "Acme Trading Company"}'),
     ("person", "東京（とうきょう）は晴れ"),
+    ("person", "Kind regards,\nCustomer Care Team\n"),
     ("person", "東京都（とうきょうと）\n"),
     ("person", "扶養家族数（配偶者を除く）1人　配偶者（有）"),
     ("person", "ふりがな　とうきょうと\n現住所　〒100-0001"),

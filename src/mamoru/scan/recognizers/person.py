@@ -111,7 +111,7 @@ _INTRODUCED = re.compile(
 # reading (a signature: 山田太郎（やまだたろう））; the name before it is yielded too in the second case.
 _KANA_WORD = r"(?:[ぁ-ゖ][ぁ-ゖ-]{0,7}(?:[ \u3000][ぁ-ゖ][ぁ-ゖ-]{0,7})?|[ァ-ヴ][ァ-ヴ-]{0,7}(?:[ \u3000][ァ-ヴ][ァ-ヴ-]{0,7})?)"
 _READING = re.compile(
-    rf"(?:(?<=様)|(?<=さま)|^[ \u3000>]*(?P<k>{_KANJI_RUN}{{1,4}}(?:[ \u3000]?{_KANJI_RUN}{{1,4}})?))"
+    rf"(?:(?<=様)|(?<=さま)|^[ \u3000>]*(?P<k>{_KANJI_RUN}{{1,4}}(?:[ \u3000]?[\u4e00-\u9fff々ぁ-ゖ]{{1,4}})?))"
     rf"[ \u3000]?\((?P<v>{_KANA_WORD})\)",
     re.MULTILINE,
 )
@@ -137,11 +137,16 @@ _LIST_LABEL = re.compile(
 _WORD = r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?"
 _WESTERN_LABELLED = (
     r"(?:\"(?i:(?:display|full|contact|first|last|given|family)?_?name)\" ?: ?\""
-    r"|(?m:^)(?:(?i:to|from|cc|attn|name)|FN): ?)"
+    r"|(?m:^)(?:(?i:to|from|cc|attn|name)|FN): ?|(?i:regards|sincerely|cheers),\n)"
     r"(?P<v>(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? )?" + _WORD + r"(?: [A-Z]\.)?(?: " + _WORD + r"){1,2}"
     r"(?:,? (?:Jr|Sr|II|III|IV|MD|PhD|DDS|DVM|Esq)\.?)?)"
     r"(?=\"|$| ?<|,|\n)"
     r"|(?m:^)N:(?P<n>" + _WORD + ";" + _WORD + r")(?=;|$)"
+    r"|ロ-マ字[:(][^)\n]{0,12}?\)?[: ]?(?P<r>[A-Z]{2,15} [A-Z]{2,15}|"
+    + _WORD
+    + " "
+    + _WORD
+    + r")(?![A-Za-z])"
 )
 _GREETED = r"(?<![A-Za-z])(?i:hi|hello|dear) (?P<v>[A-Z][a-z]{1,14})(?=,)"
 # Words that fill a name's place but are no name: "From: Customer Care", "Hi Team,".
@@ -275,7 +280,18 @@ class PersonRecognizer(Recognizer):
             "Western name under a name field",
             _WESTERN_LABELLED,
             0.75,
-            requires=("name", "to:", "from:", "fn:", "attn:", "n:"),
+            requires=(
+                "name",
+                "to:",
+                "from:",
+                "fn:",
+                "attn:",
+                "n:",
+                "regards",
+                "sincerely",
+                "cheers",
+                "ロ-マ字",
+            ),
         ),
         Pattern("first name after a greeting", _GREETED, 0.7, requires=("hi ", "hello ", "dear ")),
     )
@@ -315,7 +331,7 @@ class PersonRecognizer(Recognizer):
         )
         if western[1] is not None:
             for m in western[1].finditer(folded):
-                group = "v" if m.group("v") is not None else "n"
+                group = next(g for g in ("v", "n", "r") if m.group(g) is not None)
                 words = re.findall(r"[A-Za-z]+", m.group(group).lower())
                 if not any(w in _NOT_NAMES or w in COMPANY_WORDS for w in words):
                     yield self._finding(m.start(group), m.end(group), western[0], 0.75)
