@@ -623,6 +623,12 @@ FINDS_FORMATS = [
     ("bank_account", "預金種目　2.当座　口座番号（右詰め）　0012345", "0012345"),
     ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12340"),
     ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12345671"),
+    # phones: a vCard's TEL field (North American forms, extensions), free dial in brackets, after "account"
+    ("phone", "TEL;TYPE=CELL:(555)123-4567x890", "(555)123-4567x890"),
+    ("phone", "TEL;TYPE=CELL:555.123.4567", "555.123.4567"),
+    ("phone", "TEL;TYPE=CELL:+1-555-123-4567x123", "+1-555-123-4567x123"),
+    ("phone", "FAX (0120)123-456", "(0120)123-456"),
+    ("phone", "We have updated the phone number on your account to 090-1234-5678.", "090-1234-5678"),
     # special care: every item of a list under a record label, conditions a record names, JSON keys
     ("special_care", "既往歴：胃潰瘍、不整脈\n", "胃潰瘍"),
     ("special_care", "既往歴：胃潰瘍、不整脈\n", "不整脈"),
@@ -649,6 +655,10 @@ TRAPS_FORMATS = [
     ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),
     ("bank_account", "通帳番号の記入例"),
     ("special_care", "既往歴：なし"),
+    ("phone", "TEL:12345"),
+    ("phone", "TEL;TYPE=CELL:555.123.456"),
+    ("phone", "account number 0312345678"),
+    ("phone", "(03)1234-567"),
     ("special_care", "既往歴：特記事項なし"),
     ("special_care", "既往歴：胃潰瘍、不整脈などは取得しません"),
     ("special_care", "当社は病歴、犯罪歴等の要配慮個人情報を取得しません。"),
