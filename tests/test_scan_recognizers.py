@@ -629,6 +629,9 @@ FINDS_FORMATS = [
     ("phone", "TEL;TYPE=CELL:+1-555-123-4567x123", "+1-555-123-4567x123"),
     ("phone", "FAX (0120)123-456", "(0120)123-456"),
     ("phone", "We have updated the phone number on your account to 090-1234-5678.", "090-1234-5678"),
+    # credit cards: 14 digits grouped 4-4-4-2 (Diners)
+    ("credit_card", "カード番号：3612 3456 7890 13　有効期限：12/28", "3612 3456 7890 13"),
+    ("credit_card", "カード番号：3612-3456-7890-13", "3612-3456-7890-13"),
     # special care: every item of a list under a record label, conditions a record names, JSON keys
     ("special_care", "既往歴：胃潰瘍、不整脈\n", "胃潰瘍"),
     ("special_care", "既往歴：胃潰瘍、不整脈\n", "不整脈"),
@@ -655,6 +658,9 @@ TRAPS_FORMATS = [
     ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),
     ("bank_account", "通帳番号の記入例"),
     ("special_care", "既往歴：なし"),
+    ("credit_card", "管理番号 4111111111111111（システム内部ID）"),
+    ("credit_card", "内部ID: 4111111111111111"),
+    ("credit_card", "3612 3456 7890 12"),  # the Luhn check fails
     ("phone", "TEL:12345"),
     ("phone", "TEL;TYPE=CELL:555.123.456"),
     ("phone", "account number 0312345678"),
