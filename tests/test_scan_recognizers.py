@@ -632,6 +632,8 @@ FINDS_FORMATS = [
     # credit cards: 14 digits grouped 4-4-4-2 (Diners)
     ("credit_card", "カード番号：3612 3456 7890 13　有効期限：12/28", "3612 3456 7890 13"),
     ("credit_card", "カード番号：3612-3456-7890-13", "3612-3456-7890-13"),
+    # a Corporate Number that is also a valid JAN code is still one under its own word
+    ("corporate_number", "法人番号 4900000000054", "4900000000054"),
     # special care: every item of a list under a record label, conditions a record names, JSON keys
     ("special_care", "既往歴：胃潰瘍、不整脈\n", "胃潰瘍"),
     ("special_care", "既往歴：胃潰瘍、不整脈\n", "不整脈"),
@@ -658,6 +660,7 @@ TRAPS_FORMATS = [
     ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),
     ("bank_account", "通帳番号の記入例"),
     ("special_care", "既往歴：なし"),
+    ("corporate_number", "品番\t品名\t数量\n4900000000054\tA4コピー用紙\t10"),  # a JAN code
     ("credit_card", "管理番号 4111111111111111（システム内部ID）"),
     ("credit_card", "内部ID: 4111111111111111"),
     ("credit_card", "3612 3456 7890 12"),  # the Luhn check fails
