@@ -586,6 +586,9 @@ FINDS_FORMATS = [
     ("person", "総務課\n林さくら（はやしさくら）\n", "林さくら"),
     ("person", "お申込者：山田 太郎　ローマ字：TARO YAMADA\n", "TARO YAMADA"),
     ("person", "Best regards,\nKaren Miller\nCustomer Care", "Karen Miller"),
+    ("person", '{"displayName": "Yamada, Taro", "x": 1}', "Yamada, Taro"),
+    ("person", "出席者：山田課長 佐藤部長・鈴木委員長\n", "佐藤"),
+    ("person", "出席者：山田課長 佐藤部長・鈴木委員長\n", "鈴木"),
     # addresses without a prefecture under an address label; US streets in JSON, vCard and prose
     ("address", "住所又は居所　八王子市旭町1-2-3", "八王子市旭町1-2-3"),
     (

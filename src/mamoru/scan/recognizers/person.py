@@ -123,6 +123,21 @@ _RELATIVE = re.compile(
 _NOT_RELATIVE_NAME = frozenset(
     ("有", "無", "あり", "なし", "同居", "別居", "無職", "会社員", "自営", "主婦", "学生", "故人", "同上")
 )
+# Titles that end a name in a list of attendees (山田課長、佐藤委員長): the honorifics and a few more.
+_LIST_TITLES = (*_TITLES, "委員長", "委員", "理事", "所長", "次長", "本部長", "専務", "常務", "取締役")
+
+
+def _parts(item: str) -> list[tuple[int, str]]:
+    """An item of a list, split at a space that follows a title (山田課長 佐藤部長 are two names; 山田 太郎
+    is one)."""
+    head, sep, tail = item.partition(" ")
+    if not sep:
+        head, sep, tail = item.partition("\u3000")
+    if sep and head.endswith(_LIST_TITLES):
+        return [(0, head), (len(head) + 1, tail)]
+    return [(0, item)]
+
+
 # One-kanji surnames that the dictionary reads as common nouns when alone (林, 森): taken for a surname
 # only in the three places above (before a title, in a list after a list label, in a self-introduction).
 ONE_KANJI_SURNAMES = frozenset("林森原関堀辻岸泉畑谷浜東西南北星楠林")
@@ -142,6 +157,7 @@ _WESTERN_LABELLED = (
     r"(?:,? (?:Jr|Sr|II|III|IV|MD|PhD|DDS|DVM|Esq)\.?)?)"
     r"(?=\"|$| ?<|,|\n)"
     r"|(?m:^)N:(?P<n>" + _WORD + ";" + _WORD + r")(?=;|$)"
+    r"|\"(?i:(?:display|full)?_?name)\" ?: ?\"(?P<j>(?:[A-Z]{2,15}|" + _WORD + "),? " + _WORD + r")\""
     r"|ロ-マ字[:(][^)\n]{0,12}?\)?[: ]?(?P<r>[A-Z]{2,15} [A-Z]{2,15}|"
     + _WORD
     + " "
@@ -331,7 +347,7 @@ class PersonRecognizer(Recognizer):
         )
         if western[1] is not None:
             for m in western[1].finditer(folded):
-                group = next(g for g in ("v", "n", "r") if m.group(g) is not None)
+                group = next(g for g in ("v", "n", "r", "j") if m.group(g) is not None)
                 words = re.findall(r"[A-Za-z]+", m.group(group).lower())
                 if not any(w in _NOT_NAMES or w in COMPANY_WORDS for w in words):
                     yield self._finding(m.start(group), m.end(group), western[0], 0.75)
@@ -390,12 +406,14 @@ class PersonRecognizer(Recognizer):
         for line in _LIST_LINE.finditer(folded):
             base = line.start("rest")
             for item in _LIST_ITEM.finditer(line.group("rest")):
-                word = item.group(0)
-                for title in _TITLES:
-                    word = word.removesuffix(title)
-                length = self._isolated_name(word)
-                if length:
-                    yield self._finding(base + item.start(), base + item.start() + length, _PLACES[1], 0.8)
+                for offset, part in _parts(item.group(0)):
+                    word = part
+                    for title in _LIST_TITLES:
+                        word = word.removesuffix(title)
+                    length = self._isolated_name(word)
+                    if length:
+                        at = base + item.start() + offset
+                        yield self._finding(at, at + length, _PLACES[1], 0.8)
         for m in _READING.finditer(folded):
             if m.group("k"):
                 k = m.group("k")
