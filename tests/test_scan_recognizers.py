@@ -652,6 +652,8 @@ TRAPS_FORMATS = [
     ("person", "From: Example Japan K.K. <info@example.jp>"),
     ("person", '{"name": "Acme Trading Company"}'),
     ("person", "東京（とうきょう）は晴れ"),
+    ("person", "発行者：斉藤水産株式会社\n"),
+    ("person", "発行者：林ガス有限会社\n"),
     ("person", "Kind regards,\nCustomer Care Team\n"),
     ("person", "東京都（とうきょうと）\n"),
     ("person", "扶養家族数（配偶者を除く）1人　配偶者（有）"),

@@ -172,6 +172,10 @@ _NOT_NAMES = frozenset(
     )
 )  # fmt: skip
 
+# A surname that starts a company's name: more kanji or katakana, then the kind of company.
+_COMPANY_AHEAD = re.compile(
+    r"[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]{0,8}?(?:株式会社|有限会社|合同会社|合資会社|\(株\)|（株）)"
+)
 # A résumé's ふりがな row above 現住所 holds the address's reading, not a name.
 _ADDRESS_NEXT = re.compile(r"[ \u3000]*\n[ \u3000]*(?:現住所|住所|連絡先|〒)")
 
@@ -575,6 +579,8 @@ class PersonRecognizer(Recognizer):
         after = text[end : end + 8]
         before = text[max(0, start - self.window_before) : start]
         if self._org_after.match(after.lstrip(" \u3000")) or self._org_before.search(before):
+            return
+        if _COMPANY_AHEAD.match(text, end):  # 斉藤水産株式会社, 林ガス有限会社: a company's name
             return
         honorific = self._honorific.match(after.lstrip(" \u3000"))
         squeezed = _SPACES.sub("", before.lower())  # 氏　　名 as written on a résumé
