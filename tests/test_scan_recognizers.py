@@ -645,6 +645,8 @@ FINDS_FORMATS = [
     ("special_care", "以前からアトピー性皮膚炎で通院しているため", "アトピー性皮膚炎"),
     ("special_care", '{"accommodation": "major depressive disorder"}', "major depressive disorder"),
     ("special_care", "Medical condition: multiple sclerosis", "multiple sclerosis"),
+    ("special_care", "Medical condition: Multiple Sclerosis", "Multiple Sclerosis"),
+    ("special_care", "İstanbul office. Medical condition: Crohn's disease", "Crohn's disease"),  # İ: 2 chars
 ]
 TRAPS_FORMATS = [
     ("person", "From: Customer Care <care@example.com>"),

@@ -89,6 +89,16 @@ class SpecialCareRecognizer(Recognizer):
     window_before = 24
     window_after = 10
 
+    def __init__(self) -> None:
+        super().__init__()
+        # The English terms are searched in the lowered text, case-sensitively: the same matches as the
+        # pattern's IGNORECASE form on the folded text (offsets kept), several times faster.
+        self._english = re.compile(
+            r"(?<![a-z])(?:" + _alternation(tuple(w.lower() for w in TERMS_EN)) + r")(?![a-z])"
+        )
+        self._english_gate = self._gates[1]
+        self._gates[1] = re.compile(r"(?!)")  # the base class skips the pattern; analyze runs it
+
     def analyze(
         self,
         folded: str,
@@ -98,7 +108,23 @@ class SpecialCareRecognizer(Recognizer):
     ) -> Iterator[Finding]:
         """The terms, and every item of a list under a record label (既往歴：胃潰瘍、不整脈): what a
         record lists there is a condition whether or not the term list knows it."""
+        if lowered is None or len(lowered) != len(folded):
+            lowered = folded.lower()
         yield from super().analyze(folded, original, lowered, shared)
+        pattern = self.patterns[1]
+        gate = self._english_gate
+        if gate is not None and gate.search(lowered) is not None:
+            # Lowering may change the length (İ): then the pattern runs as written, on the folded text.
+            same = len(lowered) == len(folded)
+            regex = self._english if same else self._compiled[1][1]
+            previous_end = 0
+            for match in regex.finditer(lowered if same else folded):
+                found = self._score(
+                    folded, match.start(), match.end(), pattern, previous_end, original, lowered
+                )
+                previous_end = match.end()
+                if found is not None:
+                    yield found
         if "歴" not in folded and "病" not in folded and "疾患" not in folded:
             return
         for line in _RECORD_LINE.finditer(folded):
