@@ -591,6 +591,8 @@ FINDS_FORMATS = [
     ("person", "出席者：山田課長 佐藤部長・鈴木委員長\n", "鈴木"),
     # addresses without a prefecture under an address label; US streets in JSON, vCard and prose
     ("address", "住所又は居所　八王子市旭町1-2-3", "八王子市旭町1-2-3"),
+    ("address", "現住所　〒192-0083\n　　　　八王子市旭町1-2-3\n電話", "八王子市旭町1-2-3"),
+    ("address", ">> 〒192-0083\n>> 八王子市旭町１－２－３\n>> です。", "八王子市旭町１－２－３"),
     (
         "address",
         "ADR;TYPE=HOME:;;八王子市旭町1-2-3 メゾン101;;;192-0083;Japan",
@@ -662,6 +664,7 @@ TRAPS_FORMATS = [
     ("person", "ふりがな　とうきょうと\n現住所　〒100-0001"),
     ("address", "事業所の所在地は八王子市です。"),
     ("address", '{"address": "see attached"}'),
+    ("address", "〒192-0083\n八王子市の皆様へ 1-2-3月のお知らせ"),
     ("postal_code", "Order 3, ID 12345"),
     ("postal_code", "Smith, ID 12345"),
     ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),

@@ -52,8 +52,8 @@ class AddressRecognizer(Recognizer):
             requires=("-ku", "-shi", "-cho", "-machi", "-gun", " city", " ward"),
         ),
         Pattern(
-            "municipality and block under an address label",
-            r"(?:住所|居所|(?i:adr)[^:\n]{0,40}:;;)(?:\([^)\n]{0,6}\))?[:\u3000 ]{0,3}"
+            "municipality and block under an address label or after a postal code",
+            r"(?:(?:住所|居所|(?i:adr)[^:\n]{0,40}:;;)(?:\([^)\n]{0,6}\))?[:\u3000 ]{0,3}|〒 ?\d{3}-?\d{4}[\s>]{1,8})"
             r"(?P<v>[\u4e00-\u9fffヶケ]{1,6}?[市区郡町村]"
             + _NAME
             + r"{0,24}?(?:"
@@ -62,7 +62,7 @@ class AddressRecognizer(Recognizer):
             + _BUILDING
             + ")",
             0.8,
-            requires=("住所", "居所", "adr"),
+            requires=("住所", "居所", "adr", "〒"),
         ),
         Pattern(
             "street under a JSON address key",
