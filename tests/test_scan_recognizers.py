@@ -634,6 +634,9 @@ FINDS_FORMATS = [
     ("phone", "TEL;TYPE=CELL:+1-555-123-4567x123", "+1-555-123-4567x123"),
     ("phone", "FAX (0120)123-456", "(0120)123-456"),
     ("phone", "We have updated the phone number on your account to 090-1234-5678.", "090-1234-5678"),
+    # e-mail: a dot before @ or two in a row, as Japanese mobile carriers issued them
+    ("email", "From: John Smith Jr. <john.jr.@gmail.com>", "john.jr.@gmail.com"),
+    ("email", "携帯メール taro..yamada@docomo.ne.jp", "taro..yamada@docomo.ne.jp"),
     # credit cards: 14 digits grouped 4-4-4-2 (Diners)
     ("credit_card", "カード番号：3612 3456 7890 13　有効期限：12/28", "3612 3456 7890 13"),
     ("credit_card", "カード番号：3612-3456-7890-13", "3612-3456-7890-13"),
@@ -670,6 +673,7 @@ TRAPS_FORMATS = [
     ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),
     ("bank_account", "通帳番号の記入例"),
     ("special_care", "既往歴：なし"),
+    ("email", "user@example..com"),
     ("corporate_number", "品番\t品名\t数量\n4900000000054\tA4コピー用紙\t10"),  # a JAN code
     ("credit_card", "管理番号 4111111111111111（システム内部ID）"),
     ("credit_card", "内部ID: 4111111111111111"),
