@@ -589,6 +589,7 @@ FINDS_FORMATS = [
     ("person", '{"displayName": "Yamada, Taro", "x": 1}', "Yamada, Taro"),
     ("person", "出席者：山田課長 佐藤部長・鈴木委員長\n", "佐藤"),
     ("person", "出席者：山田課長 佐藤部長・鈴木委員長\n", "鈴木"),
+    ("person", "オブザーバー：林建設株式会社 山田様\n", "山田"),
     # addresses without a prefecture under an address label; US streets in JSON, vCard and prose
     ("address", "住所又は居所　八王子市旭町1-2-3", "八王子市旭町1-2-3"),
     ("address", "現住所　〒192-0083\n　　　　八王子市旭町1-2-3\n電話", "八王子市旭町1-2-3"),
@@ -661,6 +662,7 @@ TRAPS_FORMATS = [
     ("person", "東京（とうきょう）は晴れ"),
     ("person", "発行者：斉藤水産株式会社\n"),
     ("person", "発行者：林ガス有限会社\n"),
+    ("person", "発行者：株式会社 山田\n"),
     ("person", "Kind regards,\nCustomer Care Team\n"),
     ("person", "東京都（とうきょうと）\n"),
     ("person", "扶養家族数（配偶者を除く）1人　配偶者（有）"),

@@ -578,7 +578,12 @@ class PersonRecognizer(Recognizer):
     def _judge(self, text: str, start: int, end: int, paired: bool) -> Iterator[Finding]:
         after = text[end : end + 8]
         before = text[max(0, start - self.window_before) : start]
-        if self._org_after.match(after.lstrip(" \u3000")) or self._org_before.search(before):
+        if self._org_after.match(after.lstrip(" \u3000")):
+            return
+        if self._org_before.search(before) and not (
+            # 林建設株式会社 山田様: a space, then a name with an honorific, is a person at the company
+            before[-1:] in (" ", "\u3000") and self._honorific.match(after)
+        ):
             return
         if _COMPANY_AHEAD.match(text, end):  # 斉藤水産株式会社, 林ガス有限会社: a company's name
             return
