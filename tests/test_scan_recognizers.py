@@ -419,6 +419,8 @@ def test_every_pattern_gate_holds_for_every_match_in_the_tables() -> None:
         + [t for _, t in TRAPS]
         + [t for _, t, _ in FINDS_26]
         + [t for _, t in TRAPS_26]
+        + [t for _, t, _ in FINDS_FORMATS]
+        + [t for _, t in TRAPS_FORMATS]
     )
     texts += [t for t, _ in NAME_SPANS] + [t for _, t in ROLE_AND_CARD]
     checked = 0
@@ -442,6 +444,8 @@ def test_every_pattern_that_holds_a_shape_holds_it_in_every_match_in_the_tables(
         + [t for _, t in TRAPS]
         + [t for _, t, _ in FINDS_26]
         + [t for _, t in TRAPS_26]
+        + [t for _, t, _ in FINDS_FORMATS]
+        + [t for _, t in TRAPS_FORMATS]
     )
     checked = 0
     for rec in REGISTERED:
@@ -560,3 +564,143 @@ def test_when_a_person_s_address_follows_a_business_line_then_it_is_still_found(
     text: str, value: str
 ) -> None:
     assert_finds(text, "address", value)
+
+
+# --- issue 26, formats of a corpus written without reading the recognizers ------------------------
+
+FINDS_FORMATS = [
+    # Western names where a field or a header holds a person's name
+    ("person", '{"emergencyContact": {"name": "Mary Ann Lee Jr.", "phone": "1"}}', "Mary Ann Lee Jr."),
+    ("person", "To: John Smith Jr. <john.jr@example.com>", "John Smith Jr."),
+    ("person", "From: Dr. Jane Doe <jane@example.com>", "Dr. Jane Doe"),
+    ("person", "FN:Karen Miller\n", "Karen Miller"),
+    ("person", "N:Miller;Karen;;;", "Miller;Karen"),
+    ("person", "Hi Karen,\n\nThanks for getting back to us.", "Karen"),
+    # Japanese: a reading in brackets after 様 or after a name alone on its line, a relative in brackets,
+    # a surname introduced after the department's name
+    ("person", "患者：山田 太郎 様（やまだ たろう）　診察券番号 123", "やまだ たろう"),
+    ("person", "総務課\n山田太郎（やまだたろう）\n〒100-0001", "山田太郎"),
+    ("person", "総務課\n山田太郎（やまだたろう）\n〒100-0001", "やまだたろう"),
+    ("person", "連絡先：妻（花子）携帯 090-1234-5678", "花子"),
+    ("person", "> カスタマーサポートの林でございます。", "林"),
+    ("person", "総務課\n林さくら（はやしさくら）\n", "林さくら"),
+    ("person", "お申込者：山田 太郎　ローマ字：TARO YAMADA\n", "TARO YAMADA"),
+    ("person", "Best regards,\nKaren Miller\nCustomer Care", "Karen Miller"),
+    ("person", '{"displayName": "Yamada, Taro", "x": 1}', "Yamada, Taro"),
+    ("person", "出席者：山田課長 佐藤部長・鈴木委員長\n", "佐藤"),
+    ("person", "出席者：山田課長 佐藤部長・鈴木委員長\n", "鈴木"),
+    ("person", "オブザーバー：林建設株式会社 山田様\n", "山田"),
+    # addresses without a prefecture under an address label; US streets in JSON, vCard and prose
+    ("address", "住所又は居所　八王子市旭町1-2-3", "八王子市旭町1-2-3"),
+    ("address", "現住所　〒192-0083\n　　　　八王子市旭町1-2-3\n電話", "八王子市旭町1-2-3"),
+    ("address", ">> 〒192-0083\n>> 八王子市旭町１－２－３\n>> です。", "八王子市旭町１－２－３"),
+    (
+        "address",
+        "ADR;TYPE=HOME:;;八王子市旭町1-2-3 メゾン101;;;192-0083;Japan",
+        "八王子市旭町1-2-3 メゾン101",
+    ),
+    (
+        "address",
+        '{"street": "123 Main Street Apt. 4, Springfield, MA"}',
+        "123 Main Street Apt. 4, Springfield, MA",
+    ),
+    (
+        "address",
+        '{"street": "1-2-3 Kudan-minami, Chiyoda-ku, Tokyo"}',
+        "1-2-3 Kudan-minami, Chiyoda-ku, Tokyo",
+    ),
+    (
+        "address",
+        "ADR;TYPE=WORK:;;12345 Smith Ports Suite 100;Lake Karen;MA;01234;USA",
+        "12345 Smith Ports Suite 100",
+    ),
+    ("address", "ADR;TYPE=WORK:;;12345 Smith Ports Suite 100;Lake Karen;MA;01234;USA", "Lake Karen"),
+    (
+        "address",
+        "Please change my address to 123 Main St, Springfield, MA 01234.",
+        "123 Main St, Springfield, MA",
+    ),
+    # postal codes: US ZIP after the state, a JSON key
+    ("postal_code", "Please change my address to 123 Main St, Springfield, MA 01234.", "01234"),
+    ("postal_code", "ADR;TYPE=WORK:;;12345 Smith Ports;Lake Karen;MA;01234-5678;USA", "01234-5678"),
+    ("postal_code", '{"street": "1 Main St", "postalCode": "01234"}', "01234"),
+    # bank accounts: the deposit kind in brackets, a note in brackets after the label, passbooks
+    ("bank_account", "お振込先：りそな銀行 新宿支店（普通）1234567", "1234567"),
+    ("bank_account", "預金種目　2.当座　口座番号（右詰め）　0012345", "0012345"),
+    ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12340"),
+    ("bank_account", "ゆうちょ銀行\n通帳記号　12340　通帳番号　12345671", "12345671"),
+    # phones: a vCard's TEL field (North American forms, extensions), free dial in brackets, after "account"
+    ("phone", "TEL;TYPE=CELL:(555)123-4567x890", "(555)123-4567x890"),
+    ("phone", "TEL;TYPE=CELL:555.123.4567", "555.123.4567"),
+    ("phone", "TEL;TYPE=CELL:+1-555-123-4567x123", "+1-555-123-4567x123"),
+    ("phone", "FAX (0120)123-456", "(0120)123-456"),
+    ("phone", "We have updated the phone number on your account to 090-1234-5678.", "090-1234-5678"),
+    # e-mail: a dot before @ or two in a row, as Japanese mobile carriers issued them
+    ("email", "From: John Smith Jr. <john.jr.@gmail.com>", "john.jr.@gmail.com"),
+    ("email", "携帯メール taro..yamada@docomo.ne.jp", "taro..yamada@docomo.ne.jp"),
+    # credit cards: 14 digits grouped 4-4-4-2 (Diners)
+    ("credit_card", "カード番号：3612 3456 7890 13　有効期限：12/28", "3612 3456 7890 13"),
+    ("credit_card", "カード番号：3612-3456-7890-13", "3612-3456-7890-13"),
+    # a Corporate Number that is also a valid JAN code is still one under its own word
+    ("corporate_number", "法人番号 4900000000054", "4900000000054"),
+    # special care: every item of a list under a record label, conditions a record names, JSON keys
+    ("special_care", "既往歴：胃潰瘍、不整脈\n", "胃潰瘍"),
+    ("special_care", "既往歴：胃潰瘍、不整脈\n", "不整脈"),
+    ("special_care", "既往歴：高血圧（内服中）、未知の病\n", "未知の病"),
+    ("special_care", "　なお、山田氏は潰瘍性大腸炎による療養のため欠席した。", "潰瘍性大腸炎"),
+    ("special_care", "以前からアトピー性皮膚炎で通院しているため", "アトピー性皮膚炎"),
+    ("special_care", '{"accommodation": "major depressive disorder"}', "major depressive disorder"),
+    ("special_care", "Medical condition: multiple sclerosis", "multiple sclerosis"),
+    ("special_care", "Medical condition: Multiple Sclerosis", "Multiple Sclerosis"),
+    ("special_care", "İstanbul office. Medical condition: Crohn's disease", "Crohn's disease"),  # İ: 2 chars
+]
+TRAPS_FORMATS = [
+    ("person", "From: Customer Care <care@example.com>"),
+    ("person", "Hi Team,\nplease see below."),
+    ("person", "From: Example Japan K.K. <info@example.jp>"),
+    ("person", '{"name": "Acme Trading Company"}'),
+    ("person", "東京（とうきょう）は晴れ"),
+    ("person", "発行者：斉藤水産株式会社\n"),
+    ("person", "発行者：林ガス有限会社\n"),
+    ("person", "発行者：株式会社 山田\n"),
+    ("person", "Kind regards,\nCustomer Care Team\n"),
+    ("person", "東京都（とうきょうと）\n"),
+    ("person", "扶養家族数（配偶者を除く）1人　配偶者（有）"),
+    ("person", "ふりがな　とうきょうと\n現住所　〒100-0001"),
+    ("address", "事業所の所在地は八王子市です。"),
+    ("address", '{"address": "see attached"}'),
+    ("address", "〒192-0083\n八王子市の皆様へ 1-2-3月のお知らせ"),
+    ("postal_code", "Order 3, ID 12345"),
+    ("postal_code", "Smith, ID 12345"),
+    ("bank_account", "口座番号（右詰め）欄は空欄のまま 1234567円"),
+    ("bank_account", "通帳番号の記入例"),
+    ("special_care", "既往歴：なし"),
+    ("email", "user@example..com"),
+    ("corporate_number", "品番\t品名\t数量\n4900000000054\tA4コピー用紙\t10"),  # a JAN code
+    ("credit_card", "管理番号 4111111111111111（システム内部ID）"),
+    ("credit_card", "内部ID: 4111111111111111"),
+    ("credit_card", "3612 3456 7890 12"),  # the Luhn check fails
+    ("phone", "TEL:12345"),
+    ("phone", "TEL;TYPE=CELL:555.123.456"),
+    ("phone", "account number 0312345678"),
+    ("phone", "(03)1234-567"),
+    ("special_care", "既往歴：特記事項なし"),
+    ("special_care", "既往歴：胃潰瘍、不整脈などは取得しません"),
+    ("special_care", "当社は病歴、犯罪歴等の要配慮個人情報を取得しません。"),
+    ("special_care", "The ALS ice bucket challenge raised money for research, such as gene therapy."),
+    ("postal_code", "Total: 3 items, MA 12345 was the batch"),
+]
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), FINDS_FORMATS)
+def test_when_a_format_real_files_hold_is_written_then_it_is_found(
+    entity: str, text: str, value: str
+) -> None:
+    assert_finds(text, entity, value)
+
+
+@pytest.mark.parametrize(("entity", "text"), TRAPS_FORMATS)
+def test_when_a_look_alike_of_a_real_file_format_is_written_then_it_is_not_reported(
+    entity: str, text: str
+) -> None:
+    assert_not(text, entity)

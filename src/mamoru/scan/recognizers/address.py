@@ -3,9 +3,12 @@ chōme-ban-gō part that makes an address a person's and not a region's."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import ClassVar
 
-from mamoru.scan.recognizer import Pattern, Recognizer
+from mamoru.scan.recognizer import Finding, Pattern, Recognizer
 
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
@@ -48,6 +51,39 @@ class AddressRecognizer(Recognizer):
             0.8,
             requires=("-ku", "-shi", "-cho", "-machi", "-gun", " city", " ward"),
         ),
+        Pattern(
+            "municipality and block under an address label or after a postal code",
+            r"(?:(?:住所|居所|(?i:adr)[^:\n]{0,40}:;;)(?:\([^)\n]{0,6}\))?[:\u3000 ]{0,3}|〒 ?\d{3}-?\d{4}[\s>]{1,8})"
+            r"(?P<v>[\u4e00-\u9fffヶケ]{1,6}?[市区郡町村]"
+            + _NAME
+            + r"{0,24}?(?:"
+            + _BLOCK
+            + r")(?![0-9])"
+            + _BUILDING
+            + ")",
+            0.8,
+            requires=("住所", "居所", "adr", "〒"),
+        ),
+        Pattern(
+            "street under a JSON address key",
+            r'"(?i:street|address|home_?address|street_?address|address_?line_?1|line1)" ?: ?"'
+            r"(?P<v>\d{1,6}(?:-\d{1,4}){0,2},? [A-Z][^\"\n]{2,80}?)\"",
+            0.8,
+            requires=("street", "address", "line1"),
+        ),
+        Pattern(
+            "street and city of a vCard ADR",
+            r"(?m:^)(?i:adr)[^:\n]{0,40}:[^;\n]{0,40};[^;\n]{0,40};(?P<v>\d{1,6} [A-Z][^;\n]{2,60})",
+            0.8,
+            requires=("adr",),
+        ),
+        Pattern(
+            "street, city and state after the word address",
+            r"(?i:address)(?: is| to|:)? (?P<v>\d{1,6} [A-Z][A-Za-z0-9 .'#-]{2,60}?, [A-Z][A-Za-z .'-]{1,30}, "
+            r"[A-Z]{2})(?![A-Za-z])",
+            0.8,
+            requires=("address",),
+        ),
     )
     context = ("住所", "現住所", "住まい", "address", "居所", "送付先", "届け先")
     # A business's address: under 所在地 (a business's word for where it is), in the payer's block of a
@@ -66,3 +102,22 @@ class AddressRecognizer(Recognizer):
     negative_penalty = 0.8
     negative_after = False
     nearest_word_wins = True
+
+    def analyze(
+        self,
+        folded: str,
+        original: str | None = None,
+        lowered: str | None = None,
+        shared: dict[str, bool] | None = None,
+    ) -> Iterator[Finding]:
+        """As every recognizer, and a vCard's city (its own field after the street) as one more finding."""
+        for finding in super().analyze(folded, original, lowered, shared):
+            yield finding
+            if finding.explanation.pattern == _VCARD:
+                m = _VCARD_CITY.match(folded, finding.end)
+                if m is not None:
+                    yield replace(finding, start=m.start("c"), end=m.end("c"))
+
+
+_VCARD = "street and city of a vCard ADR"
+_VCARD_CITY = re.compile(r";(?P<c>[A-Z][A-Za-z .'-]{1,40})(?=;)")

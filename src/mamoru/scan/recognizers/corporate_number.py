@@ -6,10 +6,11 @@ Not personal data: it is recognised so that a 13-digit number is reported for wh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import ClassVar
 
 from mamoru.law import corporate_number
-from mamoru.scan.recognizer import Pattern, Recognizer
+from mamoru.scan.recognizer import Finding, Pattern, Recognizer
 from mamoru.scan.text import AFTER_FIRST, LONG_NUMBER, NUM_END, digits_only
 
 
@@ -32,3 +33,25 @@ class CorporateNumberRecognizer(Recognizer):
 
     def validate(self, value: str) -> bool | None:
         return corporate_number.is_valid(digits_only(value))
+
+    def analyze(
+        self,
+        folded: str,
+        original: str | None = None,
+        lowered: str | None = None,
+        shared: dict[str, bool] | None = None,
+    ) -> Iterator[Finding]:
+        """As every recognizer, but a product's barcode (JAN, a GS1 Japan prefix 45 or 49 and a valid
+        EAN-13 check digit, as in a product list's 品番 column) is not taken for a Corporate Number
+        unless a Corporate Number's own word stands by it (法人番号 4912345678901)."""
+        for finding in super().analyze(folded, original, lowered, shared):
+            if finding.explanation.context_word is None and _is_jan(digits_only(finding.value(folded))):
+                continue
+            yield finding
+
+
+def _is_jan(digits: str) -> bool:
+    if len(digits) != 13 or digits[:2] not in ("45", "49"):
+        return False
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12])

@@ -53,6 +53,12 @@ class CreditCardRecognizer(Recognizer):
             holds=LONG_NUMBER,
         ),
         Pattern(
+            "14 digits 4-4-4-2",
+            "3" + AFTER_FIRST + r"[0689]\d{2}([ -])\d{4}\1\d{4}\1\d{2}" + NUM_END,
+            0.5,
+            holds=LONG_NUMBER,
+        ),
+        Pattern(
             "14 digits 4-6-4",
             "3" + AFTER_FIRST + r"[0689]\d{2}([ -]?)\d{6}\1\d{4}" + NUM_END,
             0.5,
@@ -62,7 +68,7 @@ class CreditCardRecognizer(Recognizer):
     context = ("カード", "card", "クレジット", "credit", "visa", "master", "jcb", "amex", "決済", "支払")
     negative_context = (
         "注文", "受注", "伝票", "追跡", "会員番号", "order", "tracking", "invoice", "isbn", "jan", "ean",
-        "シリアル", "serial", "口座", "account", "ポイント",
+        "シリアル", "serial", "口座", "account", "ポイント", "管理番号", "内部id", "internal id",
     )  # fmt: skip
     valid_score = 0.8
     negative_penalty = 0.7

@@ -103,8 +103,41 @@ _LIST_LINE = re.compile(
 _LIST_ITEM = re.compile(r"[^,、・/;()\s]+(?:[ \u3000][^,、・/;()\s]+)?")
 # A self-introduction: "お世話になっております。林です。"
 _INTRODUCED = re.compile(
-    rf"(?:^|[。>])[ \u3000]*(?P<v>{_KANJI_RUN}{{1,4}})(?=です。|と申します|でございます)", re.MULTILINE
+    rf"(?:^|[。>]|(?<=[\u30a1-\u30fa\u4e00-\u9fff-])の)[ \u3000]*(?P<v>{_KANJI_RUN}{{1,4}})"
+    r"(?=です。|と申します|でございます)",
+    re.MULTILINE,
 )
+# A reading in brackets after a name: 山田 太郎 様（やまだ たろう）, or a name alone on its line with its
+# reading (a signature: 山田太郎（やまだたろう））; the name before it is yielded too in the second case.
+_KANA_WORD = r"(?:[ぁ-ゖ][ぁ-ゖ-]{0,7}(?:[ \u3000][ぁ-ゖ][ぁ-ゖ-]{0,7})?|[ァ-ヴ][ァ-ヴ-]{0,7}(?:[ \u3000][ァ-ヴ][ァ-ヴ-]{0,7})?)"
+_READING = re.compile(
+    rf"(?:(?<=様)|(?<=さま)|^[ \u3000>]*(?P<k>{_KANJI_RUN}{{1,4}}(?:[ \u3000]?[\u4e00-\u9fff々ぁ-ゖ]{{1,4}})?))"
+    rf"[ \u3000]?\((?P<v>{_KANA_WORD})\)",
+    re.MULTILINE,
+)
+# A relative's name in brackets after the relation: 連絡先：妻（花子）.
+_RELATIVE = re.compile(
+    r"(?<![\u4e00-\u9fff])(?:妻|夫|母|父|長男|長女|次男|次女|三男|三女|息子|娘|兄|姉|弟|妹|祖母|祖父|配偶者)"
+    r"\((?P<v>[\u4e00-\u9fff々ぁ-ゖァ-ヴ][\u4e00-\u9fff々ぁ-ゖァ-ヴ -]{0,9})\)"
+)
+_NOT_RELATIVE_NAME = frozenset(
+    ("有", "無", "あり", "なし", "同居", "別居", "無職", "会社員", "自営", "主婦", "学生", "故人", "同上")
+)
+# Titles that end a name in a list of attendees (山田課長、佐藤委員長): the honorifics and a few more.
+_LIST_TITLES = (*_TITLES, "委員長", "委員", "理事", "所長", "次長", "本部長", "専務", "常務", "取締役")
+
+
+def _parts(item: str) -> list[tuple[int, str]]:
+    """An item of a list, split at a space that follows a title (山田課長 佐藤部長 are two names; 山田 太郎
+    is one)."""
+    head, sep, tail = item.partition(" ")
+    if not sep:
+        head, sep, tail = item.partition("\u3000")
+    if sep and head.endswith(_LIST_TITLES):
+        return [(0, head), (len(head) + 1, tail)]
+    return [(0, item)]
+
+
 # One-kanji surnames that the dictionary reads as common nouns when alone (林, 森): taken for a surname
 # only in the three places above (before a title, in a list after a list label, in a self-introduction).
 ONE_KANJI_SURNAMES = frozenset("林森原関堀辻岸泉畑谷浜東西南北星楠林")
@@ -112,6 +145,39 @@ _LIST_LABEL = re.compile(
     r"[ \u3000>]*(?P<label>" + "|".join(sorted(LIST_LABELS, key=len, reverse=True)) + r")[ \u3000]*[:：]",
     re.IGNORECASE,
 )
+
+# A Western name (any surname: the romaji list knows Japanese ones only) where a field or a header holds a
+# person's name: a JSON "name", a mail header (From:, To:), a vCard's FN: and N: (last;first), Name:.
+# Two or three capitalised words, a title before and a suffix after allowed, then the end of the field.
+_WORD = r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?"
+_WESTERN_LABELLED = (
+    r"(?:\"(?i:(?:display|full|contact|first|last|given|family)?_?name)\" ?: ?\""
+    r"|(?m:^)(?:(?i:to|from|cc|attn|name)|FN): ?|(?i:regards|sincerely|cheers),\n)"
+    r"(?P<v>(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? )?" + _WORD + r"(?: [A-Z]\.)?(?: " + _WORD + r"){1,2}"
+    r"(?:,? (?:Jr|Sr|II|III|IV|MD|PhD|DDS|DVM|Esq)\.?)?)"
+    r"(?=\"|$| ?<|,|\n)"
+    r"|(?m:^)N:(?P<n>" + _WORD + ";" + _WORD + r")(?=;|$)"
+    r"|\"(?i:(?:display|full)?_?name)\" ?: ?\"(?P<j>(?:[A-Z]{2,15}|" + _WORD + "),? " + _WORD + r")\""
+    r"|ロ-マ字[:(][^)\n]{0,12}?\)?[: ]?(?P<r>[A-Z]{2,15} [A-Z]{2,15}|"
+    + _WORD
+    + " "
+    + _WORD
+    + r")(?![A-Za-z])"
+)
+_GREETED = r"(?<![A-Za-z])(?i:hi|hello|dear) (?P<v>[A-Z][a-z]{1,14})(?=,)"
+# Words that fill a name's place but are no name: "From: Customer Care", "Hi Team,".
+_NOT_NAMES = frozenset(
+    (
+        "all", "team", "there", "everyone", "everybody", "folks", "sir", "madam", "customer", "care", "support", "service", "services", "desk", "help", "center", "centre", "sales", "info", "admin", "office", "department", "no", "reply", "noreply", "notification", "notifications", "billing", "account", "accounts", "hr", "friends", "colleagues", "guys",
+    )
+)  # fmt: skip
+
+# A surname that starts a company's name: more kanji or katakana, then the kind of company.
+_COMPANY_AHEAD = re.compile(
+    r"[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]{0,8}?(?:株式会社|有限会社|合同会社|合資会社|\(株\)|（株）)"
+)
+# A résumé's ふりがな row above 現住所 holds the address's reading, not a name.
+_ADDRESS_NEXT = re.compile(r"[ \u3000]*\n[ \u3000]*(?:現住所|住所|連絡先|〒)")
 
 # A word that can be read as Hepburn romaji syllables (ta-i-chi, ha-t-to-ri, shi-n-ji): next to a known
 # surname such a word is taken for a given name; English words (Motor, Dear, Industries) are not.
@@ -230,6 +296,24 @@ class PersonRecognizer(Recognizer):
             0.7,
             requires=("name",),
         ),
+        Pattern(
+            "Western name under a name field",
+            _WESTERN_LABELLED,
+            0.75,
+            requires=(
+                "name",
+                "to:",
+                "from:",
+                "fn:",
+                "attn:",
+                "n:",
+                "regards",
+                "sincerely",
+                "cheers",
+                "ロ-マ字",
+            ),
+        ),
+        Pattern("first name after a greeting", _GREETED, 0.7, requires=("hi ", "hello ", "dear ")),
     )
     context = NAME_LABELS + HONORIFICS
     window_before = 12
@@ -261,13 +345,24 @@ class PersonRecognizer(Recognizer):
     # --- regular expressions: kana under a label, romaji ------------------------------------------
 
     def _patterns(self, folded: str, lowered: str) -> Iterator[Finding]:
-        kana, romaji, honorific, kana_label, romaji_label = (
+        kana, romaji, honorific, kana_label, romaji_label, western, greeted = (
             (p, rx if gate is None or gate.search(lowered) else None)
             for (p, rx), gate in zip(self._compiled, self._gates, strict=True)
         )
+        if western[1] is not None:
+            for m in western[1].finditer(folded):
+                group = next(g for g in ("v", "n", "r", "j") if m.group(g) is not None)
+                words = re.findall(r"[A-Za-z]+", m.group(group).lower())
+                if not any(w in _NOT_NAMES or w in COMPANY_WORDS for w in words):
+                    yield self._finding(m.start(group), m.end(group), western[0], 0.75)
+        if greeted[1] is not None:
+            for m in greeted[1].finditer(folded):
+                if m.group("v").lower() not in _NOT_NAMES:
+                    yield self._finding(m.start("v"), m.end("v"), greeted[0], 0.7)
         if kana[1] is not None:
             for m in kana[1].finditer(folded):
-                yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
+                if not _ADDRESS_NEXT.match(folded, m.end("v")):
+                    yield self._finding(m.start("v"), m.end("v"), kana[0], 0.85)
         if kana_label[1] is not None:
             for m in kana_label[1].finditer(folded):
                 yield self._finding(m.start("v"), m.end("v"), kana_label[0], 0.75)
@@ -315,16 +410,33 @@ class PersonRecognizer(Recognizer):
         for line in _LIST_LINE.finditer(folded):
             base = line.start("rest")
             for item in _LIST_ITEM.finditer(line.group("rest")):
-                word = item.group(0)
-                for title in _TITLES:
-                    word = word.removesuffix(title)
-                length = self._isolated_name(word)
-                if length:
-                    yield self._finding(base + item.start(), base + item.start() + length, _PLACES[1], 0.8)
+                for offset, part in _parts(item.group(0)):
+                    word = part
+                    for title in _LIST_TITLES:
+                        word = word.removesuffix(title)
+                    length = self._isolated_name(word)
+                    if length:
+                        at = base + item.start() + offset
+                        yield self._finding(at, at + length, _PLACES[1], 0.8)
+        for m in _READING.finditer(folded):
+            if m.group("k"):
+                k = m.group("k")
+                if not self._at_line_end(folded, m.end()) or self._org_after.search(k) or k[-1] in "都道府":
+                    continue
+                yield self._finding(m.start("k"), m.end("k"), _PLACES[3], 0.75)
+            yield self._finding(m.start("v"), m.end("v"), _PLACES[3], 0.8)
+        for m in _RELATIVE.finditer(folded):
+            if m.group("v").strip() not in _NOT_RELATIVE_NAME:
+                yield self._finding(m.start("v"), m.end("v"), _PLACES[4], 0.75)
         for m in _INTRODUCED.finditer(folded):
             length = self._isolated_name(m.group("v"))
             if length == len(m.group("v")):
                 yield self._finding(m.start("v"), m.end("v"), _PLACES[2], 0.75)
+
+    @staticmethod
+    def _at_line_end(folded: str, end: int) -> bool:
+        rest = folded[end : end + 4]
+        return rest.strip(" \u3000") == "" or rest.lstrip(" \u3000").startswith("\n")
 
     def _isolated_name(self, word: str) -> int:
         """How many leading characters of ``word`` are a name: a surname (by the dictionary, or a common
@@ -466,7 +578,14 @@ class PersonRecognizer(Recognizer):
     def _judge(self, text: str, start: int, end: int, paired: bool) -> Iterator[Finding]:
         after = text[end : end + 8]
         before = text[max(0, start - self.window_before) : start]
-        if self._org_after.match(after.lstrip(" \u3000")) or self._org_before.search(before):
+        if self._org_after.match(after.lstrip(" \u3000")):
+            return
+        if self._org_before.search(before) and not (
+            # 林建設株式会社 山田様: a space, then a name with an honorific, is a person at the company
+            before[-1:] in (" ", "\u3000") and self._honorific.match(after)
+        ):
+            return
+        if _COMPANY_AHEAD.match(text, end):  # 斉藤水産株式会社, 林ガス有限会社: a company's name
             return
         honorific = self._honorific.match(after.lstrip(" \u3000"))
         squeezed = _SPACES.sub("", before.lower())  # 氏　　名 as written on a résumé
@@ -511,6 +630,8 @@ _PLACES = (
     Pattern("name before a title or honorific", _TITLED.pattern, 0.85),
     Pattern("name in a list after a list label", _LIST_LINE.pattern, 0.8),
     Pattern("surname in a self-introduction", _INTRODUCED.pattern, 0.75),
+    Pattern("reading in brackets after a name", _READING.pattern, 0.8),
+    Pattern("relative's name in brackets after the relation", _RELATIVE.pattern, 0.75),
 )
 
 

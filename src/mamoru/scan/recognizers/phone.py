@@ -25,7 +25,7 @@ class PhoneRecognizer(Recognizer):
         ),
         Pattern(
             "fixed line, area code in brackets",
-            r"\(0\d{1,4}\) ?\d{1,4}-\d{4}" + NUM_END,
+            r"\(0\d{1,4}\) ?\d{1,4}-\d{3,4}" + NUM_END,
             0.75,
             requires=("(0",),
         ),
@@ -48,6 +48,14 @@ class PhoneRecognizer(Recognizer):
             0.6,
             requires=("+",),
         ),
+        # Whatever a vCard's TEL field holds, North American forms and an extension included:
+        # TEL;TYPE=CELL:(555)123-4567x890, 555.123.4567, +1-555-123-4567.
+        Pattern(
+            "vCard TEL field",
+            r"(?m:^)(?i:tel)(?:;[^:\n]{0,40})?:(?P<v>\+?[\d(][\d() .-]{6,24}\d(?:x\d{1,6})?)(?![\d])",
+            0.8,
+            requires=("tel",),
+        ),
     )
     context = ("電話", "tel", "携帯", "fax", "phone", "mobile", "連絡先", "call", "☎", "直通", "内線")
     negative_context = (
@@ -57,18 +65,21 @@ class PhoneRecognizer(Recognizer):
         "口座",
         "order",
         "tracking",
-        "account",
+        "account no",
+        "account number",
         "invoice",
         "isbn",
         "会員番号",
     )
 
     def validate(self, value: str) -> bool | None:
-        digits = digits_only(value)
+        digits = digits_only(value.split("x")[0])
         if value.startswith("+"):
             return 8 <= len(digits) <= 15
         if digits.startswith("0120") or digits.startswith("0800"):
             return len(digits) == 10 or (digits.startswith("0800") and len(digits) == 11)
+        if digits[0] != "0":  # North American, from a vCard's TEL field only: [1]NXX NXX XXXX
+            return len(digits) == 10 or (len(digits) == 11 and digits[0] == "1")
         if len(digits) == 11:
             return digits[:3] in {"050", "070", "080", "090", "020", "060"}
         return len(digits) == 10

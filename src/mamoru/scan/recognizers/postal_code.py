@@ -27,6 +27,20 @@ class PostalCodeRecognizer(Recognizer):
             0.75,
             requires=("-",),
         ),
+        Pattern(
+            "under a JSON postal code key",
+            r'"(?i:postal_?code|post_?code|zip_?code|zip)" ?: ?"(?P<v>\d{3}-?\d{4}|\d{5}(?:-\d{4})?)"',
+            0.85,
+            requires=("postal", "postcode", "post_code", "zip"),
+        ),
+        # A US ZIP code after the state: "Springfield, MA 01234", a vCard's ";MA;01234;USA" (a capitalised
+        # word before, the city; not "Employee, ID 12345": ID, Idaho, only between semicolons).
+        Pattern(
+            "US ZIP code after the state",
+            r"(?:(?<![A-Za-z])[A-Z][a-z]+, (?!ID )|;)(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI"
+            r"|S[CD]|T[NX]|UT|V[AT]|W[AIVY])[ ;](?P<v>\d{5}(?:-\d{4})?)(?![0-9-])",
+            0.75,
+        ),
     )
     context = (
         "郵便",
