@@ -105,7 +105,8 @@ FINDS = [
     ("passport", "Passport No. MZ7654321", "MZ7654321"),
     ("drivers_license", "運転免許証番号 301234567890", "301234567890"),
     ("health_insurance", "保険者番号 06139998", "06139998"),
-    ("health_insurance", "健康保険証 記号 1234 番号 56", "1234 番号 56"),
+    ("health_insurance", "健康保険証 記号 1234 番号 56", "1234"),
+    ("health_insurance", "健康保険証 記号 1234 番号 56", "56"),  # two values, as the card prints them
     ("birth_date", "生年月日：1985年5月3日", "1985年5月3日"),
     ("birth_date", "生年月日 昭和60年5月3日", "昭和60年5月3日"),
     ("birth_date", "生年月日 S60.5.3", "S60.5.3"),
@@ -341,7 +342,8 @@ FINDS_26 = [
     ("health_insurance", "Insurer No.: 01130012", "01130012"),
     ("health_insurance", "Health insurance: symbol/number 1234-567", "1234-567"),
     ("health_insurance", "健康保険 記号・番号 4394・441", "4394・441"),
-    ("health_insurance", "保険証 記号：12-34 番号：567", "12-34 番号：567"),
+    ("health_insurance", "保険証 記号：12-34 番号：567", "12-34"),
+    ("health_insurance", "保険証 記号：12-34 番号：567", "567"),
     # invoice registration numbers, a kind of their own
     ("invoice_registration", "登録番号：T7000012050002", "T7000012050002"),
     ("invoice_registration", "適格請求書発行事業者 T-7000012050002", "T-7000012050002"),

@@ -4,13 +4,15 @@ and the insured person's symbol and number (記号・番号)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import ClassVar
 
-from mamoru.scan.recognizer import Pattern, Recognizer
+from mamoru.scan.recognizer import Finding, Pattern, Recognizer
 from mamoru.scan.text import NUM_END, digits_only, fold
 
 _SEP = r"[ :：・/]{0,3}"
+_NUMBER_LABEL = re.compile(r"番号")
 
 # A table that has an insurer-number column lays the card out as it is printed: 保険者番号, 記号, 番号
 # (Insurer No., Symbol, Number). Its bare 記号 and 番号 columns are the insured person's symbol and
@@ -110,6 +112,30 @@ class HealthInsuranceRecognizer(Recognizer):
     )
     needs_context = True
     window_before = 30
+
+    def analyze(
+        self,
+        folded: str,
+        original: str | None = None,
+        lowered: str | None = None,
+        shared: dict[str, bool] | None = None,
+    ) -> Iterator[Finding]:
+        """As every recognizer, but 記号 … 番号 … read in one match is two values, as the card prints
+        them: the symbol and the number, each a finding of its own (the label between is neither)."""
+        for finding in super().analyze(folded, original, lowered, shared):
+            value = folded[finding.start : finding.end]
+            label = _NUMBER_LABEL.search(value)
+            if label is None:
+                yield finding
+                continue
+            symbol_end = finding.start + len(value[: label.start()].rstrip(" :：・/"))
+            number_start = finding.start + label.end()
+            while number_start < finding.end and folded[number_start] in " :：・/":
+                number_start += 1
+            if symbol_end > finding.start:
+                yield replace(finding, end=symbol_end)
+            if number_start < finding.end:
+                yield replace(finding, start=number_start)
 
     def validate(self, value: str) -> bool | None:
         digits = digits_only(value)
