@@ -18,6 +18,7 @@ from mamoru.audit.writer import AuditWriter
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import (
+    ActorState,
     CompiledPolicy,
     Request,
     StatutoryException,
@@ -169,19 +170,38 @@ def decide_only(
 ) -> list[Decision]:
     """The decisions, not yet audited: the caller records them (``record``) before it acts on one."""
     actor_state, subject_states = state_for(session, actor, question.subjects, now)
-    request = Request(
-        actor=actor_state,
+    request = _request(
+        question,
+        actor_state,
+        purpose,
+        party_cleared=_party_cleared(session, loaded.policy, question.action, question.recipient, now.date()),
+        opt_out_enabled=opt_out_enabled,
+        referable_confirmed=_referable_confirmed(session, loaded.policy, question),
+    )
+    return decide(compiled(loaded), request, subject_states, now)
+
+
+def _request(
+    question: Question,
+    actor: ActorState,
+    purpose: str,
+    *,
+    party_cleared: bool,
+    opt_out_enabled: bool,
+    referable_confirmed: frozenset[str],
+) -> Request:
+    return Request(
+        actor=actor,
         purpose=purpose,
         categories=tuple(question.categories),
         action=question.action,
         recipient=question.recipient,
         exception=question.exception,
         justification=question.justification,
-        party_cleared=_party_cleared(session, loaded.policy, question.action, question.recipient, now.date()),
+        party_cleared=party_cleared,
         opt_out_enabled=opt_out_enabled,
-        referable_confirmed=_referable_confirmed(session, loaded.policy, question),
+        referable_confirmed=referable_confirmed,
     )
-    return decide(compiled(loaded), request, subject_states, now)
 
 
 def _reads_nothing_more(question: Question) -> bool:
@@ -209,14 +229,11 @@ def decide_cached(
     if found is None:
         return None
     actor_state, subject_states = found
-    request = Request(
-        actor=actor_state,
-        purpose=purpose,
-        categories=tuple(question.categories),
-        action=question.action,
-        recipient=question.recipient,
-        exception=question.exception,
-        justification=question.justification,
+    # what decide_only reads for these questions: cleared (no named party), nothing referable confirmed
+    request = _request(
+        question,
+        actor_state,
+        purpose,
         party_cleared=True,
         opt_out_enabled=opt_out_enabled,
         referable_confirmed=frozenset(),
