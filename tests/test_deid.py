@@ -140,6 +140,10 @@ def ws(
     monkeypatch.setenv("DEID_TEST_URL", _members(tmp_path / "members.db"))
     (settings.home / "datasets").mkdir(exist_ok=True)
     (settings.home / "datasets" / "members.yaml").write_text(MAP, encoding="utf-8")
+    # The first opening's connections end here: a demo copied from this database (PostgreSQL: CREATE
+    # DATABASE … TEMPLATE) needs it to have no other session.
+    workspace.db.dispose()
+    workspace.keystore.dispose()
     return Workspace.open(settings)
 
 

@@ -21,7 +21,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -216,12 +216,56 @@ def test_trusted_proxies_come_from_the_environment_and_bad_ones_are_refused(
 routes_of = api_routes  # every route of ours, those of included routers too
 
 
+#: Routes that run on the event loop: they do no blocking I/O there. The guard's decisions come from the
+#: cached state (a cache miss is read in a worker thread, `guard.service.decide_many_and_record_async`)
+#: and the answer awaits the group commit without holding a thread.
+ON_THE_LOOP = {"/api/v1/decisions", "/api/v1/decisions/batch"}
+
+
 def test_no_route_runs_on_the_event_loop(workspace: Workspace) -> None:
     """Every route is a plain function, which FastAPI runs in its thread pool: a slow database or mail
-    server holds one thread, never the loop that serves /healthz and everyone else."""
+    server holds one thread, never the loop that serves /healthz and everyone else. The guard's two
+    routes are the exception, named above, and what they await is checked here."""
     routes = routes_of(list(create_app(workspace).routes))
     assert len(routes) > 100
-    assert [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)] == []
+    assert {r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)} == ON_THE_LOOP
+
+
+def test_the_guard_routes_answer_while_the_database_is_locked(workspace: Workspace) -> None:
+    """While another connection holds SQLite's write lock, /healthz still answers at once and a cached
+    decision waits for its commit without blocking the loop (it is answered once the lock goes)."""
+    if not workspace.db.url.startswith("sqlite"):
+        pytest.skip("about SQLite's write lock")
+    from mamoru.people.tokens import issue_token
+
+    with workspace.db.session() as session:
+        _, token = issue_token(
+            session,
+            "loop",
+            scopes=["guard"],
+            lifetime=timedelta(hours=1),
+            actor="staff:po01",
+            now=datetime.now(UTC),
+        )
+    headers = {"Authorization": f"Bearer {token}", "X-Mamoru-Purpose": "services"}
+    body = {"subjects": ["s-none"], "categories": ["contact"]}
+    with TestClient(create_app(workspace)) as client:
+        assert client.post("/api/v1/decisions", json=body, headers=headers).status_code == 200  # cached
+        locker = workspace.db.engine.raw_connection()
+        locker.execute("BEGIN IMMEDIATE")
+        answers: list[int] = []
+        asked = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/api/v1/decisions", json=body, headers=headers).status_code
+            )
+        )
+        asked.start()
+        time.sleep(0.3)
+        assert client.get("/healthz").status_code == 200 and not answers  # the loop serves; the answer waits
+        locker.rollback()
+        locker.close()
+        asked.join(timeout=30)
+        assert answers == [200]
 
 
 CDN = re.compile(r"cdn\.|jsdelivr|unpkg|cdnjs|googleapis|//[a-z0-9.-]+/[^\"']*\.(?:js|css)\b", re.IGNORECASE)
