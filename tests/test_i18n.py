@@ -153,3 +153,17 @@ def test_the_printable_incident_report_reads_in_words_and_in_japan_time(lang: st
         assert "2026年12月2日 20時37分" in text and "2026年12月7日" in text and 'lang="ja"' in page
     else:
         assert "2 Dec 2026, 20:37 JST" in text and 'lang="en"' in page
+
+
+def test_every_scan_pattern_reads_in_words_on_a_japanese_page() -> None:
+    """A finding's explanation names the pattern that matched: each name has a Japanese label, so a ja
+    console page never shows the recognizer's English name (nor the column-header shape's)."""
+    from mamoru.scan.recognizers import REGISTERED
+    from mamoru.web.scans import _explained
+
+    ja = catalog("ja")
+    names = {p.name for r in REGISTERED for p in r.patterns} | {"SudachiPy 人名", "item under a record label"}
+    english = [n for n in sorted(names) if _explained(n, ja) == n]
+    assert not english
+    said = _explained("postal_code shape under its header; context word '郵便番号'", ja)
+    assert said == "列の見出しの下の郵便番号の形、前後の語「郵便番号」"

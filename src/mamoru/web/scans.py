@@ -22,22 +22,32 @@ router = APIRouter(prefix="/console/scans", include_in_schema=False)
 Language = Annotated[Lang, Depends(choose_lang)]
 
 
+_HEADER_SHAPE = re.compile(r"([a-z_]+) shape under its header")
 _QUOTED = re.compile(r"^(context|negative) word '(.*)'$")
 
 
 def _explained(text: str, words: dict[str, str]) -> str:
     """A recognizer's explanation (``ten digits; validated; context word '電話'``, kept in English in the
-    report) in the page's words: the pattern's own name, then the check and the words around it."""
+    report) in the page's words: the pattern's name, then the check and the words around it."""
     said = []
     for part in text.split("; "):
         quoted = _QUOTED.match(part)
+        shape = _HEADER_SHAPE.fullmatch(part)
         if part == "validated":
             said.append(words["scan_explain_validated"])
         elif quoted:
             said.append(words[f"scan_explain_{quoted.group(1)}"].format(word=quoted.group(2)))
+        elif shape:
+            kind = words.get(f"scan_entity_{shape.group(1)}", shape.group(1))
+            said.append(words["scan_explain_header_shape"].format(kind=kind))
         else:
-            said.append(part)
+            said.append(words.get("scan_pattern_" + _slug(part), part))
     return words["scan_explain_sep"].join(said)
+
+
+def _slug(name: str) -> str:
+    """The catalog key of a pattern's name (``fixed line, hyphenated`` → ``fixed_line_hyphenated``)."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 @router.get("", response_class=HTMLResponse)
