@@ -78,7 +78,9 @@ class PhoneRecognizer(Recognizer):
             return 8 <= len(digits) <= 15
         if digits.startswith("0120") or digits.startswith("0800"):
             return len(digits) == 10 or (digits.startswith("0800") and len(digits) == 11)
-        if digits[0] != "0":  # North American, from a vCard's TEL field only: [1]NXX NXX XXXX
+        # Every Japanese pattern starts with 0 and "+" was handled above, so only the vCard TEL pattern
+        # reaches here with another first digit: a North American number, [1] NXX NXX XXXX.
+        if digits[0] != "0":
             return len(digits) == 10 or (len(digits) == 11 and digits[0] == "1")
         if len(digits) == 11:
             return digits[:3] in {"050", "070", "080", "090", "020", "060"}
