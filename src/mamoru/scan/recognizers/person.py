@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import warnings
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -95,6 +95,7 @@ _KANJI_RUN = r"[\u4e00-\u9fff々]"
 _TITLED = re.compile(
     rf"(?<!{_KANJI_RUN})(?P<v>{_KANJI_RUN}{{1,4}}(?:[ \u3000][\u4e00-\u9fff々ぁ-ゖ]{{1,3}})?)(?={'|'.join(_TITLES)})"
 )
+_TITLE_WORD = re.compile("|".join(_TITLES))
 # A list of names after a list label, one a line: 出席者：山田、佐藤、鈴木（敬称略）.
 _LIST_LINE = re.compile(
     r"^[ \u3000>]*(?:出席者|参加者|欠席者|出席|参加|宛先|cc|bcc|記録|報告者)[ \u3000]*:[ \u3000]*(?P<rest>[^\n]*)",
@@ -107,6 +108,7 @@ _INTRODUCED = re.compile(
     r"(?=です。|と申します|でございます)",
     re.MULTILINE,
 )
+_INTRODUCTION_WORD = re.compile("です。|と申します|でございます")
 # A reading in brackets after a name: 山田 太郎 様（やまだ たろう）, or a name alone on its line with its
 # reading (a signature: 山田太郎（やまだたろう））; the name before it is yielded too in the second case.
 _KANA_WORD = r"(?:[ぁ-ゖ][ぁ-ゖ-]{0,7}(?:[ \u3000][ぁ-ゖ][ぁ-ゖ-]{0,7})?|[ァ-ヴ][ァ-ヴ-]{0,7}(?:[ \u3000][ァ-ヴ][ァ-ヴ-]{0,7})?)"
@@ -243,6 +245,11 @@ class _Sudachi:
         return self.tokenizer.tokenize(text)
 
 
+# Where a piece's morphemes are: the analysed text's morphemes, the first and past-the-last index of the
+# piece's, and the piece's offset in that text.
+_Read = tuple[Any, int, int, int]
+
+
 def _pieces(line: str) -> Iterator[tuple[int, str]]:
     """Split a long line at sentence ends so that each piece fits Sudachi's input limit."""
     if len(line) * 3 <= _SUDACHI_MAX_BYTES:
@@ -327,6 +334,7 @@ class PersonRecognizer(Recognizer):
             "|".join(re.escape(s) for s in sorted(ORG_SUFFIXES, key=len, reverse=True))
         )
         self._org_before = re.compile("(?:" + "|".join(re.escape(s) for s in ORG_PREFIXES) + r")\s?$")
+        self._seen: dict[str, _Read] = {}  # a piece -> where its morphemes are (`_analysed`)
 
     def warm(self) -> None:
         _Sudachi.get()
@@ -401,13 +409,15 @@ class PersonRecognizer(Recognizer):
         tokenized alone (only these short spans go to the analyser here)."""
         if not KANJI_OR_KATAKANA.search(folded):
             return
-        for m in _TITLED.finditer(folded):
+        # Each search below runs only where the words it needs occur (plain substring tests, far cheaper
+        # than the searches, which start with look-behinds and so cannot skip ahead).
+        for m in _TITLED.finditer(folded) if _TITLE_WORD.search(folded) else ():
             length = self._isolated_name(m.group("v"))
             if length:
                 yield self._finding(
                     m.start("v"), m.start("v") + length, _PLACES[0], 0.85, folded[m.end("v") :][:2]
                 )
-        for line in _LIST_LINE.finditer(folded):
+        for line in _LIST_LINE.finditer(folded) if ":" in folded else ():
             base = line.start("rest")
             for item in _LIST_ITEM.finditer(line.group("rest")):
                 for offset, part in _parts(item.group(0)):
@@ -418,17 +428,18 @@ class PersonRecognizer(Recognizer):
                     if length:
                         at = base + item.start() + offset
                         yield self._finding(at, at + length, _PLACES[1], 0.8)
-        for m in _READING.finditer(folded):
+        bracket = "(" in folded
+        for m in _READING.finditer(folded) if bracket else ():
             if m.group("k"):
                 k = m.group("k")
                 if not self._at_line_end(folded, m.end()) or self._org_after.search(k) or k[-1] in "都道府":
                     continue
                 yield self._finding(m.start("k"), m.end("k"), _PLACES[3], 0.75)
             yield self._finding(m.start("v"), m.end("v"), _PLACES[3], 0.8)
-        for m in _RELATIVE.finditer(folded):
+        for m in _RELATIVE.finditer(folded) if bracket else ():
             if m.group("v").strip() not in _NOT_RELATIVE_NAME:
                 yield self._finding(m.start("v"), m.end("v"), _PLACES[4], 0.75)
-        for m in _INTRODUCED.finditer(folded):
+        for m in _INTRODUCED.finditer(folded) if _INTRODUCTION_WORD.search(folded) else ():
             length = self._isolated_name(m.group("v"))
             if length == len(m.group("v")):
                 yield self._finding(m.start("v"), m.end("v"), _PLACES[2], 0.75)
@@ -486,26 +497,15 @@ class PersonRecognizer(Recognizer):
         if not spans:
             return
         limit = _SUDACHI_MAX_BYTES // 3
-        batch: list[tuple[int, int]] = []
-        size = 0
+        padded: list[tuple[int, str]] = []  # (offset in the text, the span with its padding)
         for start, end in spans:
             if end - start > limit:
                 for offset, piece in _pieces(text[start:end]):
-                    yield from self._names_in(piece, [(0, start + offset)], text, sudachi)
+                    morphemes = sudachi.tokenize(piece)
+                    yield from self._names_in(
+                        (morphemes, 0, len(morphemes), 0), start + offset, text, sudachi
+                    )
                 continue
-            if batch and size + end - start + 1 > limit:
-                yield from self._batch(batch, text, sudachi)
-                batch, size = [], 0
-            batch.append((start, end))
-            size += end - start + 1
-        if batch:
-            yield from self._batch(batch, text, sudachi)
-
-    def _batch(self, spans: list[tuple[int, int]], text: str, sudachi: _Sudachi) -> Iterator[Finding]:
-        joined: list[str] = []
-        places: list[tuple[int, int]] = []  # (offset in the joined piece, offset in the text)
-        at = 0
-        for start, end in spans:
             # Two characters before and one after as written (氏名：林 明美, 氏名: 林 亮介,): the analyser
             # reads 林 as a surname after "：" but as a noun at the start of a line.
             for _ in range(2):
@@ -513,21 +513,46 @@ class PersonRecognizer(Recognizer):
                     start -= 1
             if end < len(text) and text[end] != "\n":
                 end += 1
-            places.append((at, start))
-            joined.append(text[start:end])
-            at += end - start + 1
-        yield from self._names_in("\n".join(joined), places, text, sudachi)
+            padded.append((start, text[start:end]))
+        for (start, _), read in zip(padded, self._analysed([p for _, p in padded], sudachi), strict=True):
+            yield from self._names_in(read, start, text, sudachi)
 
-    def _names_in(
-        self, piece: str, places: list[tuple[int, int]], text: str, sudachi: _Sudachi
-    ) -> Iterator[Finding]:
-        """Names among the morphemes of ``piece``, spans of ``text`` joined by newlines; ``places``
-        maps each span's offset in the piece to its offset in the text."""
-        morphemes = sudachi.tokenize(piece)
-        surname_ids, given_ids, full_ids = sudachi.surname_ids, sudachi.given_ids, sudachi.full_ids
-        n = len(morphemes)
-        keys = [p for p, _ in places]
+    def _analysed(self, pieces: list[str], sudachi: _Sudachi) -> list[_Read]:
+        """The morphemes of each piece, from the analyser or from the pieces already read by this
+        recognizer (the same label, era or word recurs on every row of a table: メールアドレス:, 令和5).
+        The pieces not read yet go to the analyser together, each after a newline (a token of its own, so
+        no name is joined across pieces, and each piece is read the same wherever it stands)."""
+        seen = self._seen
+        if len(seen) > 20_000:
+            seen.clear()
+        unread = [p for p in dict.fromkeys(pieces) if p not in seen]
+        limit = _SUDACHI_MAX_BYTES // 3
         i = 0
+        while i < len(unread):
+            batch: list[str] = []
+            size = 0
+            while i < len(unread) and (not batch or size + len(unread[i]) + 1 <= limit):
+                batch.append(unread[i])
+                size += len(unread[i]) + 1
+                i += 1
+            morphemes = sudachi.tokenize("\n" + "\n".join(batch))
+            count = len(morphemes)
+            at = lo = 1
+            for piece in batch:
+                # The piece's morphemes run up to the next newline's (found by halving: a piece holds
+                # a few morphemes, the batch thousands).
+                hi = bisect_left(range(count), at + len(piece), lo, key=lambda k: morphemes[k].begin())
+                seen[piece] = (morphemes, lo, hi, at)
+                at += len(piece) + 1
+                lo = hi + 1
+        return [seen[p] for p in pieces]
+
+    def _names_in(self, read: _Read, base: int, text: str, sudachi: _Sudachi) -> Iterator[Finding]:
+        """Names among the morphemes ``read[1]:read[2]`` of an analysed text, which hold the piece that
+        starts at ``read[3]`` there and at ``base`` in ``text``."""
+        morphemes, i, n, at = read
+        shift = base - at
+        surname_ids, given_ids, full_ids = sudachi.surname_ids, sudachi.given_ids, sudachi.full_ids
         while i < n:
             m = morphemes[i]
             pos = m.part_of_speech_id()
@@ -540,8 +565,6 @@ class PersonRecognizer(Recognizer):
             if not KANJI_OR_KANA.search(m.surface()):
                 i = j  # an English word the dictionary tags as a name (March, Bank): romaji rules only
                 continue
-            k = bisect_right(keys, start) - 1
-            shift = places[k][1] - places[k][0]
             paired = pos in full_ids
             if is_surname:
                 k = j
