@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 
-from mamoru.scan.recognizer import Finding, Recognizer
+from mamoru.scan.recognizer import Finding, Recognizer, Shared, Vocabulary
 from mamoru.scan.recognizers import REGISTERED
 from mamoru.scan.text import fold
 
@@ -24,6 +24,7 @@ class Analyzer:
         wanted = set(entities) if entities is not None else None
         self.recognizers = [r() for r in recognizers if wanted is None or r.entity in wanted]
         self._rank = {r.name: i for i, r in enumerate(self.recognizers)}
+        self._vocabulary = Vocabulary({w for r in self.recognizers for w in r.gate_words()})
 
     def analyze(self, text: str) -> list[Finding]:
         """Findings in ``text``. A long text is read a block at a time, each cut at a blank line: each
@@ -56,7 +57,7 @@ class Analyzer:
     def _block(self, text: str) -> list[Finding]:
         folded = fold(text)
         lowered = folded.lower()  # for the recognizers' substring tests, made once
-        shared: dict[str, bool] = {}  # the `Pattern.holds` answers for this block
+        shared = Shared(self._vocabulary.present(lowered))  # the gates' words and `holds` answers
         found: list[Finding] = []
         for rec in self.recognizers:
             found.extend(rec.analyze(folded, text, lowered, shared))

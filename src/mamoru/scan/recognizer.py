@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -56,6 +57,34 @@ class Finding:
         return text[self.start : self.end]
 
 
+class Shared:
+    """What the recognizers share about one block of text, each answer found once: which of the words
+    that gate patterns occur in it (`Vocabulary.present`, or None: each gate is then searched), and
+    whether each `Pattern.holds` expression occurs."""
+
+    __slots__ = ("holds", "present")
+
+    def __init__(self, present: AbstractSet[str] | None = None) -> None:
+        self.present = present
+        self.holds: dict[str, bool] = {}
+
+
+class Vocabulary:
+    """Every word that gates a pattern or a recognizer, found in a block in one go: each word is tested
+    as a plain substring, but only where the block holds its first character (Japanese prose holds
+    none of the English words' letters; an English block none of the kanji)."""
+
+    def __init__(self, words: AbstractSet[str]) -> None:
+        self._by_first: dict[str, tuple[str, ...]] = {}
+        for w in sorted(words):
+            self._by_first[w[0]] = (*self._by_first.get(w[0], ()), w)
+        self._firsts = frozenset(self._by_first)
+
+    def present(self, lowered: str) -> set[str]:
+        by_first = self._by_first
+        return {w for ch in self._firsts.intersection(lowered) for w in by_first[ch] if w in lowered}
+
+
 class Recognizer:
     """Base class: a subclass names its entity and patterns; it may add context and validation.
 
@@ -95,13 +124,14 @@ class Recognizer:
         self._negative = words_pattern(self.negative_context)
         self._context_words = tuple({fold(w).lower() for w in self.context})
         self._context_gate = words_pattern(self._context_words) if self.needs_context else None
+        self._context_gate_words = frozenset(self._context_words) if self.needs_context else None
         # Per pattern: the substring test that must pass before it runs, and whether it has a value group.
         self._gates = [words_pattern(p.requires) for p in self.patterns]
         self._holds = [re.compile(p.holds) if p.holds else None for p in self.patterns]
         self._value_group = ["v" in rx.groupindex for _, rx in self._compiled]
         # Everything `analyze` needs for a pattern, in one tuple: read once a call, not once a test.
         self._plan = [
-            (pattern, regex, gate, holds, value_group)
+            (pattern, regex, gate, frozenset(pattern.requires), holds, value_group)
             for (pattern, regex), gate, holds, value_group in zip(
                 self._compiled, self._gates, self._holds, self._value_group, strict=True
             )
@@ -113,6 +143,21 @@ class Recognizer:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    def gate_words(self) -> set[str]:
+        """The words (folded, lower case) this recognizer asks `Shared.present` about."""
+        words = {w for p in self.patterns for w in p.requires}
+        return words | set(self._context_words) if self.needs_context else words
+
+    def gate_open(
+        self, gate: re.Pattern[str] | None, words: AbstractSet[str], lowered: str, shared: Shared | None
+    ) -> bool:
+        """Whether a block may hold a match of a pattern gated by ``words`` (``gate`` their search)."""
+        if gate is None:
+            return True
+        if shared is not None and shared.present is not None:
+            return not shared.present.isdisjoint(words)
+        return gate.search(lowered) is not None
 
     def applies(self, folded: str, lowered: str | None = None) -> bool:
         """A cheap test of the whole text before any pattern runs: a recognizer that needs a context
@@ -139,34 +184,44 @@ class Recognizer:
         folded: str,
         original: str | None = None,
         lowered: str | None = None,
-        shared: dict[str, bool] | None = None,
+        shared: Shared | None = None,
     ) -> Iterable[Finding]:
         """Findings in ``folded`` (offsets hold in ``original`` too: folding keeps every offset).
         ``lowered`` is ``folded.lower()`` when the caller has it already (the analyzer makes it once);
-        ``shared`` keeps, for one text, whether each `Pattern.holds` expression occurs in it.
+        ``shared`` keeps, for one text, which gate words and `Pattern.holds` expressions occur in it.
 
         A list, not a generator: the analyzer calls every recognizer on every block of every text, and a
         plain call with the patterns' tests prepared in ``__init__`` costs a fraction of a generator's."""
         if lowered is None or len(lowered) != len(folded):  # İ lowers to two characters
             lowered = folded.lower()
+        if shared is None:
+            shared = Shared()
+        present = shared.present
         if self._plain_applies:
             gate = self._context_gate
-            if gate is not None and gate.search(lowered) is None:
-                return []
+            if gate is not None:
+                if present is not None:
+                    if self._context_gate_words is None or present.isdisjoint(self._context_gate_words):
+                        return []
+                elif gate.search(lowered) is None:
+                    return []
         elif not self.applies(folded, lowered):
             return []
-        if shared is None:
-            shared = {}
+        known = shared.holds
         found: list[Finding] = []
         score = self._score
         own_span = self._own_span
-        for pattern, regex, words, holds, value_group in self._plan:
-            if words is not None and words.search(lowered) is None:
-                continue
+        for pattern, regex, gate, words, holds, value_group in self._plan:
+            if gate is not None:
+                if present is not None:
+                    if present.isdisjoint(words):
+                        continue
+                elif gate.search(lowered) is None:
+                    continue
             if holds is not None:
-                occurs = shared.get(pattern.holds)
+                occurs = known.get(pattern.holds)
                 if occurs is None:
-                    occurs = shared[pattern.holds] = holds.search(folded) is not None
+                    occurs = known[pattern.holds] = holds.search(folded) is not None
                 if not occurs:
                     continue
             previous_end = 0

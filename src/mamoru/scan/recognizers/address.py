@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import ClassVar
 
-from mamoru.scan.recognizer import Finding, Pattern, Recognizer
+from mamoru.scan.recognizer import Finding, Pattern, Recognizer, Shared
 
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
@@ -108,7 +108,7 @@ class AddressRecognizer(Recognizer):
         folded: str,
         original: str | None = None,
         lowered: str | None = None,
-        shared: dict[str, bool] | None = None,
+        shared: Shared | None = None,
     ) -> Iterator[Finding]:
         """As every recognizer, and a vCard's city (its own field after the street) as one more finding."""
         for finding in super().analyze(folded, original, lowered, shared):

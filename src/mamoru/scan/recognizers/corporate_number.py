@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from mamoru.law import corporate_number
-from mamoru.scan.recognizer import Finding, Pattern, Recognizer
+from mamoru.scan.recognizer import Finding, Pattern, Recognizer, Shared
 from mamoru.scan.text import AFTER_FIRST, LONG_NUMBER, NUM_END, digits_only
 
 
@@ -39,7 +39,7 @@ class CorporateNumberRecognizer(Recognizer):
         folded: str,
         original: str | None = None,
         lowered: str | None = None,
-        shared: dict[str, bool] | None = None,
+        shared: Shared | None = None,
     ) -> Iterator[Finding]:
         """As every recognizer, but a product's barcode (JAN, a GS1 Japan prefix 45 or 49 and a valid
         EAN-13 check digit, as in a product list's 品番 column) is not taken for a Corporate Number

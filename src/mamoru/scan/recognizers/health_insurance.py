@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import ClassVar
 
-from mamoru.scan.recognizer import Finding, Pattern, Recognizer
+from mamoru.scan.recognizer import Finding, Pattern, Recognizer, Shared
 from mamoru.scan.text import NUM_END, digits_only, fold
 
 _SEP = r"[ :：・/]{0,3}"
@@ -118,7 +118,7 @@ class HealthInsuranceRecognizer(Recognizer):
         folded: str,
         original: str | None = None,
         lowered: str | None = None,
-        shared: dict[str, bool] | None = None,
+        shared: Shared | None = None,
     ) -> Iterator[Finding]:
         """As every recognizer, but 記号 … 番号 … read in one match is two values, as the card prints
         them: the symbol and the number, each a finding of its own (the label between is neither)."""

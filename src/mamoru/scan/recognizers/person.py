@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from mamoru.scan.recognizer import Explanation, Finding, Pattern, Recognizer
+from mamoru.scan.recognizer import Explanation, Finding, Pattern, Recognizer, Shared
+from mamoru.scan.recognizers.address import PREFECTURES
 from mamoru.scan.romaji_names import COMPANY_WORDS, GIVEN_NAMES, SURNAMES
 from mamoru.scan.text import KANJI_OR_KATAKANA, words_pattern
 
@@ -335,6 +336,7 @@ class PersonRecognizer(Recognizer):
         )
         self._org_before = re.compile("(?:" + "|".join(re.escape(s) for s in ORG_PREFIXES) + r")\s?$")
         self._seen: dict[str, _Read] = {}  # a piece -> where its morphemes are (`_analysed`)
+        self._may_hold: dict[str, bool] = {}  # a span -> whether it may hold a name (`_may_start_a_name`)
 
     def warm(self) -> None:
         _Sudachi.get()
@@ -344,18 +346,18 @@ class PersonRecognizer(Recognizer):
         folded: str,
         original: str | None = None,
         lowered: str | None = None,
-        shared: dict[str, bool] | None = None,
+        shared: Shared | None = None,
     ) -> Iterator[Finding]:
         text = folded if original is None else original
-        yield from self._patterns(folded, folded.lower() if lowered is None else lowered)
+        yield from self._patterns(folded, folded.lower() if lowered is None else lowered, shared)
         yield from self._sudachi(text)
 
     # --- regular expressions: kana under a label, romaji ------------------------------------------
 
-    def _patterns(self, folded: str, lowered: str) -> Iterator[Finding]:
+    def _patterns(self, folded: str, lowered: str, shared: Shared | None) -> Iterator[Finding]:
         kana, romaji, honorific, kana_label, romaji_label, western, greeted = (
-            (p, rx if gate is None or gate.search(lowered) else None)
-            for (p, rx), gate in zip(self._compiled, self._gates, strict=True)
+            (p, rx if self.gate_open(gate, words, lowered, shared) else None)
+            for p, rx, gate, words, _, _ in self._plan
         )
         if western[1] is not None:
             for m in western[1].finditer(folded):
@@ -481,19 +483,17 @@ class PersonRecognizer(Recognizer):
         text go to the analyser together, one a line (a newline is a token of its own, so no name is
         joined across spans); context (labels, honorifics, lists) is still read from the whole text."""
         sudachi = _Sudachi.get()
-        known = sudachi.known_prefix
-        spans = [
-            m.span()
-            for m in _NAME_SPAN.finditer(text)
-            if (span := m.group(0))[1:]
-            and (
-                known(span[:2])
-                or known(span[:3])
-                or known(span[:4])
-                or (len(span) <= 6 and span[0] in ONE_KANJI_SURNAMES)  # 林知実, 森　浩
-                or _may_hold_a_name(span, sudachi)
-            )
-        ]
+        may = self._may_hold
+        if len(may) > 100_000:
+            may.clear()
+        spans = []
+        for m in _NAME_SPAN.finditer(text):
+            span = m.group(0)
+            hold = may.get(span)
+            if hold is None:
+                hold = may[span] = _may_start_a_name(span, sudachi)
+            if hold:
+                spans.append(m.span())
         if not spans:
             return
         limit = _SUDACHI_MAX_BYTES // 3
@@ -658,6 +658,31 @@ _PLACES = (
 )
 
 
+def _may_start_a_name(span: str, sudachi: _Sudachi) -> bool:
+    """Whether a span of kanji and katakana is worth the analyser: it starts with two to four characters
+    that the dictionary knows as a name, or a common one-kanji surname with a short given name after it
+    (林知実, 森　浩), or a part after a space does (`_may_hold_a_name`)."""
+    if not span[1:]:
+        return False
+    head = _SEPARATOR.split(span, 1)[0]
+    if (
+        head.startswith(PREFECTURES)
+        or head.endswith(_ORG_ENDS)
+        or (len(head) > 4 and head.endswith(_PLACE_ENDS))
+    ):
+        # 福岡県青ヶ島村, 三井住友銀行, 横浜市: a place or a bank, though its first kanji are a surname's;
+        # a name written after it, past a space, is still tried.
+        return _may_hold_a_name(span, sudachi)
+    known = sudachi.known_prefix
+    return (
+        known(span[:2])
+        or known(span[:3])
+        or known(span[:4])
+        or (len(span) <= 6 and span[0] in ONE_KANJI_SURNAMES)
+        or _may_hold_a_name(span, sudachi)
+    )
+
+
 def _may_hold_a_name(span: str, sudachi: _Sudachi) -> bool:
     """A cheap test before the analyser runs (its start is tried by the caller): a part of the span
     after a space or ";" starts with two to four characters that the dictionary knows as a name. Prose
@@ -667,6 +692,8 @@ def _may_hold_a_name(span: str, sudachi: _Sudachi) -> bool:
         return False  # the start was tried already
     known = sudachi.starts_a_name
     for i in (m.end() for m in _SEPARATOR.finditer(span)):
+        if _no_name_part(_SEPARATOR.split(span[i:], 1)[0]):
+            continue  # 三井住友銀行 名古屋支店 普通預金: a branch, not 名古 a name
         if i < size and span[i] in ONE_KANJI_SURNAMES:
             return True  # 特許情報サービス部 林 翼
         for k in (2, 3, 4):
@@ -678,6 +705,27 @@ def _may_hold_a_name(span: str, sudachi: _Sudachi) -> bool:
 
 
 _SEPARATOR = re.compile(r"[ \u3000;]")
+# The ends of a bank's name and of a place's (before a space): a span that starts with one is no name.
+# A surname may end in a place's (中村, 古市), so only a longer run counts (横浜市保土ケ谷区).
+_ORG_ENDS = ("銀行", "支店", "本店", "営業所")
+_PLACE_ENDS = ("市", "区", "郡", "町", "村")
+# The words of a building's name (コーポ鶴ヶ丘, 中川崎ハイツ): a part that starts or ends with one is no name.
+_BUILDING_WORDS = (
+    "ハイツ", "コーポ", "パーク", "アーバン", "クレスト", "パレス", "コート", "シティ", "レジデンス", "マンション",
+    "タワー", "ハイム", "メゾン", "ヒルズ", "ハウス", "プラザ", "テラス", "ガーデン", "荘",
+)  # fmt: skip
+
+
+def _no_name_part(part: str) -> bool:
+    """Whether a part of a span (up to a space) is a place, a bank or a building, though its first
+    characters are a surname's (福岡県青ヶ島村, 三井住友銀行, 横浜市保土ケ谷区, コーポ鶴ヶ丘)."""
+    return (
+        part.startswith(PREFECTURES)
+        or part.endswith(_ORG_ENDS)
+        or (len(part) > 4 and part.endswith(_PLACE_ENDS))
+        or part.startswith(_BUILDING_WORDS)
+        or part.endswith(_BUILDING_WORDS)
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-from mamoru.scan.recognizer import Explanation, Finding, Pattern, Recognizer
+from mamoru.scan.recognizer import Explanation, Finding, Pattern, Recognizer, Shared
 from mamoru.scan.text import fold
 
 TERMS_JA = (
@@ -97,14 +97,16 @@ class SpecialCareRecognizer(Recognizer):
             r"(?<![a-z])(?:" + _alternation(tuple(w.lower() for w in TERMS_EN)) + r")(?![a-z])"
         )
         self._english_gate = self._gates[1]
-        self._gates[1] = re.compile(r"(?!)")  # the base class skips the pattern; analyze runs it
+        self._english_words = frozenset(self.patterns[1].requires)
+        # The base class leaves the English pattern out; analyze runs it.
+        self._plan = [step for step in self._plan if step[0] is not self.patterns[1]]
 
     def analyze(
         self,
         folded: str,
         original: str | None = None,
         lowered: str | None = None,
-        shared: dict[str, bool] | None = None,
+        shared: Shared | None = None,
     ) -> Iterator[Finding]:
         """The terms, and every item of a list under a record label (既往歴：胃潰瘍、不整脈): what a
         record lists there is a condition whether or not the term list knows it."""
@@ -113,7 +115,7 @@ class SpecialCareRecognizer(Recognizer):
         yield from super().analyze(folded, original, lowered, shared)
         pattern = self.patterns[1]
         gate = self._english_gate
-        if gate is not None and gate.search(lowered) is not None:
+        if self.gate_open(gate, self._english_words, lowered, shared):
             # Lowering may change the length (İ): then the pattern runs as written, on the folded text.
             same = len(lowered) == len(folded)
             regex = self._english if same else self._compiled[1][1]
