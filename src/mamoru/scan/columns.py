@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mamoru.scan.analyzer import Analyzer
 from mamoru.scan.mask import mask
@@ -87,6 +88,7 @@ class ColumnClass:
         return sorted(self.cells)
 
 
+@lru_cache(maxsize=4096)
 def header_hint(header: str) -> str | None:
     h = fold(header).strip().lower()
     if not h or any(w in h for w in NOT_PERSONAL_HEADERS):
@@ -119,7 +121,9 @@ def analyze_cells(analyzer: Analyzer, header: str, values: Sequence[str]) -> lis
         if row < 0 or f.start < starts[row]:
             continue  # a finding inside the header label itself
         base = starts[row]
-        out.append((row, replace(f, start=f.start - base, end=f.end - base)))
+        out.append(
+            (row, Finding(f.entity, f.start - base, f.end - base, f.score, f.recognizer, f.explanation))
+        )
     return by_header(header, values, out)
 
 
@@ -175,8 +179,9 @@ def by_header(
         return found
     fitting: list[tuple[int, int, int]] = []
     filled = 0
-    for row, v in enumerate(values):
-        cell = fold(v.replace("\n", " "))
+    # Folded in one go (folding keeps every character's place, and no cell holds a newline any more).
+    cells = fold("\n".join(v.replace("\n", " ") for v in values)).split("\n")
+    for row, cell in enumerate(cells):
         value = cell.strip()
         if not value:
             continue

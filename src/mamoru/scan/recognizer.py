@@ -33,7 +33,10 @@ class Pattern:
     holds: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+# Explanations and findings are values (nothing changes one once made: `dataclasses.replace` makes a
+# new one), but not frozen: a scan makes one of each for every match, and a frozen dataclass takes four
+# times as long to make.
+@dataclass(slots=True, unsafe_hash=True)
 class Explanation:
     """Why a finding has its score: which pattern, what validation said, which context words."""
 
@@ -44,7 +47,7 @@ class Explanation:
     negative_word: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Finding:
     entity: str
     start: int

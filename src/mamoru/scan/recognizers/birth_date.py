@@ -60,11 +60,13 @@ class BirthDateRecognizer(Recognizer):
             "Western year, month, day",
             r"(?:18|19|20)(?<![0-9]\d\d)\d{2}(?:年 ?\d{1,2}月 ?\d{1,2}日|([/.-])\d{1,2}\1\d{1,2})(?![0-9])",
             0.3,
+            requires=("年", "/", ".", "-"),
         ),
         Pattern(
             "Japanese era",
             r"(?:明治|大正|昭和|平成|令和|[MTSHR](?<![A-Za-z][MTSHR])\.? ?)(?:\d{1,2}|元)(?:年 ?\d{1,2}月 ?\d{1,2}日|[./-]\d{1,2}[./-]\d{1,2}(?![0-9]))",
             0.3,
+            requires=("明治", "大正", "昭和", "平成", "令和", "m", "t", "s", "h", "r"),
         ),
         Pattern(
             "day month year",
@@ -82,6 +84,7 @@ class BirthDateRecognizer(Recognizer):
             "month/day/year or day/month/year",
             r"\d(?<![0-9]\d)\d?([/.-])\d{1,2}\1(?:18|19|20)\d{2}(?![0-9])",
             0.3,
+            requires=("/", ".", "-"),
         ),
     )
     context = ("生年月日", "誕生日", "生まれ", "出生", "birth", "born", "dob", "d.o.b", "生年", "bday")

@@ -40,6 +40,7 @@ class PostalCodeRecognizer(Recognizer):
             r"(?:(?<![A-Za-z])[A-Z][a-z]+, (?!ID )|;)(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI"
             r"|S[CD]|T[NX]|UT|V[AT]|W[AIVY])[ ;](?P<v>\d{5}(?:-\d{4})?)(?![0-9-])",
             0.75,
+            requires=(", ", ";"),
         ),
     )
     context = (
