@@ -73,19 +73,49 @@ class Shared:
 
 
 class Vocabulary:
-    """Every word that gates a pattern or a recognizer, found in a block in one go: each word is tested
-    as a plain substring, but only where the block holds its first character (Japanese prose holds
-    none of the English words' letters; an English block none of the kanji)."""
+    """Every word that gates a pattern or a recognizer, found in a block in one go.
+
+    The Japanese words by one search for them all (their first characters are rare enough for the engine
+    to skip from one to the next): a match hides the words inside it (住所 in 現住所) and may hide one
+    that starts inside it and runs on, so those are added or tested alone. The words in Latin letters
+    by plain substring tests, only for the first characters the block holds (a flat search for them all
+    tries every alternative at nearly every letter of English text)."""
 
     def __init__(self, words: AbstractSet[str]) -> None:
-        self._by_first: dict[str, tuple[str, ...]] = {}
-        for w in sorted(words):
-            self._by_first[w[0]] = (*self._by_first.get(w[0], ()), w)
-        self._firsts = frozenset(self._by_first)
+        wide = sorted((w for w in words if not w.isascii()), key=lambda w: (-len(w), w))
+        self._wide = re.compile("|".join(re.escape(w) for w in wide)) if wide else None
+        # For each word: the words inside it, and those that may start inside it and run past its end.
+        self._inside = {v: frozenset(w for w in wide if w != v and w in v) for v in wide}
+        self._overlapping = {
+            v: tuple(
+                w
+                for w in wide
+                if w not in v and any(v.endswith(w[:k]) for k in range(1, min(len(v), len(w))))
+            )
+            for v in wide
+        }
+        narrow: dict[str, list[str]] = {}
+        for w in sorted(w for w in words if w.isascii()):
+            narrow.setdefault(w[0], []).append(w)
+        self._narrow = [(first, tuple(ws)) for first, ws in narrow.items()]
 
     def present(self, lowered: str) -> set[str]:
-        by_first = self._by_first
-        return {w for ch in self._firsts.intersection(lowered) for w in by_first[ch] if w in lowered}
+        found: set[str] = set()
+        for first, words in self._narrow:
+            if first in lowered:
+                for w in words:
+                    if w in lowered:
+                        found.add(w)
+        if self._wide is None:
+            return found
+        for v in set(self._wide.findall(lowered)):
+            found.add(v)
+            found |= self._inside[v]
+            for w in self._overlapping[v]:
+                if w not in found and w in lowered:
+                    found.add(w)
+                    found |= self._inside[w]
+        return found
 
 
 class Recognizer:

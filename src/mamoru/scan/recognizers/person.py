@@ -545,12 +545,11 @@ class PersonRecognizer(Recognizer):
                 size += len(unread[i]) + 1
                 i += 1
             morphemes = sudachi.tokenize("\n" + "\n".join(batch))
-            count = len(morphemes)
+            begins = [m.begin() for m in morphemes]
             at = lo = 1
             for piece in batch:
-                # The piece's morphemes run up to the next newline's (found by halving: a piece holds
-                # a few morphemes, the batch thousands).
-                hi = bisect_left(range(count), at + len(piece), lo, key=lambda k: morphemes[k].begin())
+                # The piece's morphemes run up to the next newline's.
+                hi = bisect_left(begins, at + len(piece), lo)
                 seen[piece] = (morphemes, lo, hi, at)
                 at += len(piece) + 1
                 lo = hi + 1
@@ -610,6 +609,16 @@ class PersonRecognizer(Recognizer):
     def _judge(self, text: str, start: int, end: int, paired: bool) -> Iterator[Finding]:
         after = text[end : end + 8]
         before = text[max(0, start - self.window_before) : start]
+        honorific = self._honorific.match(after.lstrip(" \u3000"))
+        squeezed = _SPACES.sub("", before.lower())  # 氏　　名 as written on a résumé
+        label = self._label.search(squeezed) if self._label is not None else None
+        word: str | None = None
+        line_start = text.rfind("\n", 0, start) + 1
+        listed = _LIST_LABEL.match(text, line_start, start)
+        opening = text[line_start:start].rstrip(" \u3000")
+        introduced = (not opening or opening.endswith(("。", ">"))) and after.startswith(SELF_INTRODUCTION)
+        if not (paired or honorific or label or listed or introduced):
+            return  # a surname alone in prose: most candidates end here, before the tests for companies
         if self._org_after.match(after.lstrip(" \u3000")):
             return
         if self._org_before.search(before) and not (
@@ -619,14 +628,6 @@ class PersonRecognizer(Recognizer):
             return
         if _COMPANY_AHEAD.match(text, end):  # 斉藤水産株式会社, 林ガス有限会社: a company's name
             return
-        honorific = self._honorific.match(after.lstrip(" \u3000"))
-        squeezed = _SPACES.sub("", before.lower())  # 氏　　名 as written on a résumé
-        label = self._label.search(squeezed) if self._label is not None else None
-        word: str | None = None
-        line_start = text.rfind("\n", 0, start) + 1
-        listed = _LIST_LABEL.match(text, line_start, start)
-        opening = text[line_start:start].rstrip(" \u3000")
-        introduced = (not opening or opening.endswith(("。", ">"))) and after.startswith(SELF_INTRODUCTION)
         if paired:
             score = 0.85
         elif honorific or label:
