@@ -42,7 +42,7 @@ _NOT_DIGIT = re.compile(r"[^0-9]+")
 
 def digits_only(value: str) -> str:
     """The ASCII digits of ``value`` (after folding), in order."""
-    return _NOT_DIGIT.sub("", fold(value))
+    return _NOT_DIGIT.sub("", value if value.isascii() else fold(value))
 
 
 def words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
