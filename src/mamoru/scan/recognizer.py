@@ -152,6 +152,7 @@ class Recognizer:
     line_reach: ClassVar[int] = 200
 
     def __init__(self) -> None:
+        self.name: str = type(self).__name__  # read for every finding: an attribute, not a property
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
         self._context = words_pattern(self.context)
         self._negative = words_pattern(self.negative_context)
@@ -172,10 +173,6 @@ class Recognizer:
         self._own_span = type(self).span is not Recognizer.span
         self._validates = type(self).validate is not Recognizer.validate
         self._plain_applies = type(self).applies is Recognizer.applies
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
 
     def gate_words(self) -> set[str]:
         """The words (folded, lower case) this recognizer asks `Shared.present` about."""
