@@ -186,7 +186,8 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
 
 
 def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Reason, str] | None:
-    """Checks that do not depend on the subject; None if the request may go on."""
+    """Checks that do not depend on the subject; None if the request may go on. They read of ``now`` only
+    its date and whether the actor's training has lapsed (``decide_each`` relies on it)."""
     purpose = c.purposes.get(req.purpose)
     if purpose is None:
         return Reason.PURPOSE_UNKNOWN, "purpose.exists"
@@ -323,8 +324,40 @@ def decide(
     c: CompiledPolicy, req: Request, subjects: Sequence[SubjectState], now: datetime
 ) -> list[Decision]:
     """One decision per subject, in order."""
+    return _decide(c, req, subjects, now, _request_denial(c, req, now))
+
+
+def decide_each(
+    c: CompiledPolicy,
+    req: Request,
+    subjects: Sequence[Sequence[SubjectState]],
+    nows: Sequence[datetime],
+) -> list[list[Decision]]:
+    """``decide(c, req, subjects[i], nows[i])`` for each ``i``: the same decisions, each at its own
+    ``now``, with the checks that do not depend on the subject made once for all the asks that fall on
+    the same day with the same state of the actor's training (all that they read of ``now``)."""
+    valid = c.training_valid
+    completed = req.actor.training_completed_at
+    denials: dict[tuple[date, bool], tuple[Reason, str] | None] = {}
+    out = []
+    for states, now in zip(subjects, nows, strict=True):
+        key = (now.date(), completed is None or now - completed > valid)
+        if key in denials:
+            denial = denials[key]
+        else:
+            denial = denials[key] = _request_denial(c, req, now)
+        out.append(_decide(c, req, states, now, denial))
+    return out
+
+
+def _decide(
+    c: CompiledPolicy,
+    req: Request,
+    subjects: Sequence[SubjectState],
+    now: datetime,
+    denial: tuple[Reason, str] | None,
+) -> list[Decision]:
     categories = tuple(req.categories)
-    denial = _request_denial(c, req, now)
     if denial is not None:
         reason, rule = denial
         return [

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
-from mamoru.audit.entry import AuditEvent
-from mamoru.audit.writer import AuditWriter
+from mamoru.audit.entry import AuditEvent, BadAuditEvent
+from mamoru.audit.writer import AuditWriteFailed, AuditWriter
 from mamoru.errors import MamoruError
 from mamoru.guard.decision import Action, Decision
 from mamoru.guard.engine import (
@@ -22,11 +22,13 @@ from mamoru.guard.engine import (
     CompiledPolicy,
     Request,
     StatutoryException,
+    SubjectState,
     compile_policy,
     decide,
+    decide_each,
 )
 from mamoru.guard.state import STAFF_PREFIX as STAFF_PREFIX
-from mamoru.guard.state import cached_state, state_for
+from mamoru.guard.state import CachedStates, cached_state, state_for
 from mamoru.guard.state import load_actor as load_actor
 from mamoru.guard.state import load_subjects as load_subjects
 from mamoru.policy.load import LoadedPolicy
@@ -146,9 +148,10 @@ def _referable_confirmed(session: Session, policy: Policy, question: Question) -
     )
 
 
-@dataclass(frozen=True)
-class Question:
-    """One use of personal data to decide on (what ``decide_and_record`` takes, for many at once)."""
+class Question(NamedTuple):
+    """One use of personal data to decide on (what ``decide_and_record`` takes, for many at once).
+
+    Immutable (a named tuple: one is built for every call of the API)."""
 
     subjects: Sequence[str]
     categories: Sequence[str]
@@ -278,33 +281,15 @@ async def decide_many_and_record_async(
 ) -> list[list[Decision]]:
     """``decide_many_and_record`` for a coroutine: decided on cached state in the event loop when the
     cache holds all of it (otherwise read in a worker thread), and returned once the audit entries are
-    committed by the group-commit writer; no thread and no pooled connection is held while it waits."""
-    stamps = await versions.stamps_async(db.engine)
-    answers: list[list[Decision]] = []
-    for q in questions:
-        decisions = decide_cached(
-            db.engine,
-            loaded,
-            actor=actor,
-            purpose=purpose,
-            question=q,
-            now=now,
-            stamps=stamps,
-            opt_out_enabled=opt_out_enabled,
-        )
-        if decisions is None:
-            answers = await asyncio.to_thread(
-                _decide_in_session, db, loaded, actor, purpose, questions, now, opt_out_enabled
-            )
-            break
-        answers.append(decisions)
-    events = [
-        e
-        for q, decisions in zip(questions, answers, strict=True)
-        for e in audit_events(decisions, q.recipient)
-    ]
-    await writer.submit_async(events)
-    return answers
+    committed by the group-commit writer; no thread and no pooled connection is held while it waits.
+
+    The calls that one event loop makes while it runs are decided together (``_Flush``): the same
+    decisions as one by one, each at its own ``now``, audited with one submission to the writer."""
+    if all(_reads_nothing_more(q) for q in questions):
+        answers = await _flush_for(db, writer).add(loaded, actor, purpose, questions, now, opt_out_enabled)
+        if answers is not None:
+            return answers
+    return await _recorded_in_session(db, loaded, actor, purpose, questions, now, writer, opt_out_enabled)
 
 
 async def decide_and_record_async(
@@ -319,17 +304,293 @@ async def decide_and_record_async(
     opt_out_enabled: bool = False,
 ) -> list[Decision]:
     """One question, as :func:`decide_many_and_record_async` decides and audits it."""
-    (decisions,) = await decide_many_and_record_async(
-        db,
-        loaded,
-        actor=actor,
-        purpose=purpose,
-        questions=[question],
-        now=now,
-        writer=writer,
-        opt_out_enabled=opt_out_enabled,
+    questions = (question,)
+    if _reads_nothing_more(question):
+        answers = await _flush_for(db, writer).add(loaded, actor, purpose, questions, now, opt_out_enabled)
+        if answers is not None:
+            return answers[0]
+    (decisions,) = await _recorded_in_session(
+        db, loaded, actor, purpose, questions, now, writer, opt_out_enabled
     )
     return decisions
+
+
+async def _recorded_in_session(
+    db: Database,
+    loaded: LoadedPolicy,
+    actor: str,
+    purpose: str,
+    questions: Sequence[Question],
+    now: datetime,
+    writer: AuditWriter,
+    opt_out_enabled: bool,
+) -> list[list[Decision]]:
+    """Decided on state read in a worker thread (the cache lacks some of it, or the question needs more
+    than state), and returned once the audit entries are committed."""
+    answers = await asyncio.to_thread(
+        _decide_in_session, db, loaded, actor, purpose, questions, now, opt_out_enabled
+    )
+    events = [
+        e
+        for q, decisions in zip(questions, answers, strict=True)
+        for e in audit_events(decisions, q.recipient)
+    ]
+    await writer.submit_async(events)
+    return answers
+
+
+class _Call:
+    """One call of ``decide_many_and_record_async`` waiting in a flush."""
+
+    __slots__ = ("actor", "answers", "future", "loaded", "now", "opt_out_enabled", "purpose", "questions")
+
+    def __init__(
+        self,
+        loaded: LoadedPolicy,
+        actor: str,
+        purpose: str,
+        questions: Sequence[Question],
+        now: datetime,
+        opt_out_enabled: bool,
+        future: asyncio.Future[list[list[Decision]] | None],
+    ) -> None:
+        self.loaded = loaded
+        self.actor = actor
+        self.purpose = purpose
+        self.questions = questions
+        self.now = now
+        self.opt_out_enabled = opt_out_enabled
+        self.future = future
+        self.answers: list[list[Decision]] = []
+
+
+#: per (event loop, engine, writer): the flush that the calls made now join
+_FLUSHES: dict[tuple[int, int, int], _Flush] = {}
+#: the most calls one flush takes: the writer commits one flush while the loop decides the next
+FLUSH_CALLS = 256
+
+
+def _flush_for(db: Database, writer: AuditWriter) -> _Flush:
+    loop = asyncio.get_running_loop()
+    key = (id(loop), id(db.engine), id(writer))
+    flush = _FLUSHES.get(key)
+    if flush is None or len(flush.calls) >= FLUSH_CALLS:
+        flush = _FLUSHES[key] = _Flush(key, loop, db, writer)
+        loop.call_soon(flush.run)
+    return flush
+
+
+def _fail(calls: Iterable[_Call], error: BaseException) -> None:
+    for call in calls:
+        if not call.future.done():
+            call.future.set_exception(error)
+
+
+class _Flush:
+    """The calls that one event loop made since it last ran this flush, decided together on the cached
+    state: the questions asked with the same actor, purpose, categories, action and policy share one
+    ``Request`` and ``decide_each`` (one decision per subject at each call's own ``now``, the same as
+    ``decide``), and all the decisions go to the writer at once, identical ones merged into one event
+    with every subject and ``counts.calls`` (as the writer merges them). Each call gets its decisions
+    once the writer has committed them; a call whose state is not all cached gets None and reads it."""
+
+    __slots__ = ("calls", "db", "key", "loop", "writer")
+
+    def __init__(
+        self, key: tuple[int, int, int], loop: asyncio.AbstractEventLoop, db: Database, writer: AuditWriter
+    ) -> None:
+        self.key = key
+        self.loop = loop
+        self.db = db
+        self.writer = writer
+        self.calls: list[_Call] = []
+
+    def add(
+        self,
+        loaded: LoadedPolicy,
+        actor: str,
+        purpose: str,
+        questions: Sequence[Question],
+        now: datetime,
+        opt_out_enabled: bool,
+    ) -> asyncio.Future[list[list[Decision]] | None]:
+        future: asyncio.Future[list[list[Decision]] | None] = self.loop.create_future()
+        self.calls.append(_Call(loaded, actor, purpose, questions, now, opt_out_enabled, future))
+        return future
+
+    def run(self) -> None:
+        if _FLUSHES.get(self.key) is self:
+            del _FLUSHES[self.key]
+        stamps = versions.fresh_stamps(self.db.engine, self.loop)
+        if stamps is None:
+            self.loop.create_task(self._run_once_read())
+        else:
+            self._decide(stamps)
+
+    async def _run_once_read(self) -> None:
+        try:
+            stamps = await versions.stamps_async(self.db.engine)
+        except Exception as exc:
+            _fail(self.calls, exc)
+            return
+        self._decide(stamps)
+
+    def _decide(self, stamps: dict[str, str]) -> None:
+        try:
+            decided, events = self._decide_and_audit(CachedStates(self.db.engine, stamps))
+        except Exception as exc:  # a call would have raised it; every call of the flush does
+            _fail(self.calls, exc)
+            return
+        if not events:
+            _answer(decided, None)
+            return
+        try:
+            committed = self.writer.submit_future(events)
+        except Exception as exc:  # the writer is closed
+            _fail(decided, exc)
+            return
+        committed.add_done_callback(lambda done: _answer(decided, done))
+
+    def _decide_and_audit(self, view: CachedStates) -> tuple[list[_Call], list[AuditEvent]]:
+        """The calls decided here and their audit events; the others are answered None (read it)."""
+        groups: dict[tuple[object, ...], _Group] = {}
+        decided: list[_Call] = []
+        for call in self.calls:
+            if call.future.done():  # cancelled: nobody is told this decision, so none is made
+                continue
+            found = view.get_many(call.actor, call.questions, call.now)
+            if found is None:
+                call.future.set_result(None)
+                continue
+            actor_state, states = found
+            decided.append(call)
+            call.answers = [[] for _ in call.questions]
+            for i, q in enumerate(call.questions):
+                key = (
+                    id(call.loaded),
+                    id(actor_state),
+                    call.purpose,
+                    tuple(q.categories),
+                    q.action,
+                    q.recipient,
+                    q.exception,
+                    q.justification,
+                    call.opt_out_enabled,
+                )
+                group = groups.get(key)
+                if group is None:
+                    # what decide_only reads for these questions: cleared (no named party), nothing
+                    # referable confirmed
+                    request = _request(
+                        q,
+                        actor_state,
+                        call.purpose,
+                        party_cleared=True,
+                        opt_out_enabled=call.opt_out_enabled,
+                        referable_confirmed=frozenset(),
+                    )
+                    group = groups[key] = _Group(compiled(call.loaded), request)
+                group.calls.append(call)
+                group.indexes.append(i)
+                group.subjects.append(states[i])
+                group.nows.append(call.now)
+        for group in groups.values():
+            group.answers = decide_each(group.tables, group.request, group.subjects, group.nows)
+            for call, i, decisions in zip(group.calls, group.indexes, group.answers, strict=True):
+                call.answers[i] = decisions
+        try:
+            return decided, [e for group in groups.values() for e in group.events()]
+        except BadAuditEvent:  # some call's subject is not a reference: only that call fails
+            return _events_one_by_one(decided)
+
+
+def _answer(calls: list[_Call], committed: asyncio.Future[list[int]] | None) -> None:
+    """Give each call its decisions, once they are committed."""
+    error = None if committed is None else committed.exception()
+    for call in calls:
+        if call.future.done():
+            continue
+        if error is None:
+            call.future.set_result(call.answers)
+        else:
+            failed = AuditWriteFailed("the audit batch could not be committed")
+            failed.__cause__ = error.__cause__ or error
+            call.future.set_exception(failed)
+
+
+class _Group:
+    """The questions of one flush that share a ``Request``, as parallel lists: the call and the index of
+    each question, its subjects' state and ``now``; then the decisions and the audit events."""
+
+    __slots__ = ("answers", "calls", "indexes", "nows", "request", "subjects", "tables")
+
+    def __init__(self, tables: CompiledPolicy, request: Request) -> None:
+        self.tables = tables
+        self.request = request
+        self.calls: list[_Call] = []
+        self.indexes: list[int] = []
+        self.subjects: list[list[SubjectState]] = []
+        self.nows: list[datetime] = []
+        self.answers: list[list[Decision]] = []
+
+    def events(self) -> list[AuditEvent]:
+        """What ``audit_events`` makes of each question's decisions, merged as the writer merges them:
+        one event per outcome with every subject, and ``counts.calls`` the number of questions."""
+        subjects: dict[tuple[bool, tuple[str, ...], str], list[str]] = {}
+        calls: dict[tuple[bool, tuple[str, ...], str], int] = {}
+        for decisions in self.answers:
+            if len(decisions) == 1:
+                d = decisions[0]
+                key = (d.allow, d.reasons, d.rule)
+                if key in calls:
+                    subjects[key] += d.subjects
+                    calls[key] += 1
+                else:
+                    subjects[key] = list(d.subjects)
+                    calls[key] = 1
+                continue
+            for d in decisions:
+                subjects.setdefault((d.allow, d.reasons, d.rule), []).extend(d.subjects)
+            for key in {(d.allow, d.reasons, d.rule) for d in decisions}:
+                calls[key] = calls.get(key, 0) + 1  # one per question, however many subjects
+        req = self.request
+        objects = tuple(f"category:{c}" for c in req.categories) + (
+            (f"recipient:{req.recipient}",) if req.recipient else ()
+        )
+        return [
+            AuditEvent(
+                actor=req.actor.ref,
+                action=f"decision.{req.action.value}",
+                purpose=req.purpose,
+                subjects=tuple(subjects[key]),
+                objects=objects,
+                decision="allow" if key[0] else "deny",
+                reasons=(*key[1], f"rule:{key[2]}"),
+                policy_version=self.tables.version,
+                counts={"calls": calls[key]} if calls[key] > 1 else {},
+            )
+            for key in subjects
+        ]
+
+
+def _events_one_by_one(calls: list[_Call]) -> tuple[list[_Call], list[AuditEvent]]:
+    """Each call's audit events as ``audit_events`` makes them; a call whose events cannot be made
+    (a subject that is not a reference) gets the error and no answer, the others go on."""
+    kept: list[_Call] = []
+    events: list[AuditEvent] = []
+    for call in calls:
+        try:
+            mine = [
+                e
+                for q, decisions in zip(call.questions, call.answers, strict=True)
+                for e in audit_events(decisions, q.recipient)
+            ]
+        except BadAuditEvent as exc:
+            call.future.set_exception(exc)
+            continue
+        kept.append(call)
+        events += mine
+    return kept, events
 
 
 def decide_many_and_record(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -197,24 +198,65 @@ class _Cache:
 _CACHES: versions.PerEngine[_Cache] = versions.PerEngine(_Cache)
 
 
+class _AsksAbout(Protocol):
+    @property
+    def subjects(self) -> Sequence[str]: ...
+
+
+class CachedStates:
+    """The cache of one engine as of ``stamps`` (current, from ``versions``), synced once for many
+    lookups: no session, no connection, no I/O."""
+
+    __slots__ = ("actors", "subjects")
+
+    def __init__(self, engine: Engine, stamps: dict[str, str]) -> None:
+        cache = _CACHES(engine)
+        cache.sync(stamps)
+        self.actors = cache.actors
+        self.subjects = cache.subjects
+
+    def get(
+        self, actor: str, subject_ids: Sequence[str], now: datetime
+    ) -> tuple[ActorState, list[SubjectState]] | None:
+        """The actor's and the subjects' state at ``now``, or None when any of it would have to be read."""
+        actor_state = self.actors.get((actor, now.date()))
+        if actor_state is None:
+            return None
+        subjects = self.subjects
+        states: list[SubjectState] = []
+        for sid in subject_ids:
+            hit = subjects.get(sid)
+            if hit is None or (hit[1] is not None and hit[1] <= now):
+                return None
+            states.append(hit[0])
+        return actor_state, states
+
+    def get_many(
+        self, actor: str, questions: Sequence[_AsksAbout], now: datetime
+    ) -> tuple[ActorState, list[list[SubjectState]]] | None:
+        """``get`` for the subjects of each question, or None when any of it would have to be read."""
+        actor_state = self.actors.get((actor, now.date()))
+        if actor_state is None:
+            return None
+        subjects = self.subjects
+        each: list[list[SubjectState]] = []
+        for question in questions:
+            states: list[SubjectState] = []
+            for sid in question.subjects:
+                hit = subjects.get(sid)
+                if hit is None or (hit[1] is not None and hit[1] <= now):
+                    return None
+                states.append(hit[0])
+            each.append(states)
+        return actor_state, each
+
+
 def cached_state(
     engine: Engine, actor: str, subject_ids: Sequence[str], now: datetime, stamps: dict[str, str]
 ) -> tuple[ActorState, list[SubjectState]] | None:
     """The actor's and the subjects' state at ``now`` from the cache alone (``stamps``: current, from
     ``versions``), or None when any of it would have to be read: no session, no connection, no I/O."""
-    cache = _CACHES(engine)
-    cache.sync(stamps)
-    actor_state = cache.actors.get((actor, now.date()))
-    if actor_state is None:
-        return None
-    subjects = cache.subjects
-    states: list[SubjectState] = []
-    for sid in subject_ids:
-        hit = subjects.get(sid)
-        if hit is None or (hit[1] is not None and hit[1] <= now):
-            return None
-        states.append(hit[0])
-    return actor_state, states
+    return CachedStates(engine, stamps).get(actor, subject_ids, now)
 
 
 def state_for(

@@ -172,17 +172,27 @@ def _start_refresh(engine: Engine, loop: asyncio.AbstractEventLoop) -> _Refresh:
     return refresh
 
 
-async def stamps_async(engine: Engine) -> dict[str, str]:
-    """:func:`stamps` for a coroutine, without waiting on I/O in the event loop: answered at once while
-    fresh, and read again in a worker thread once half the check interval has passed (so that steady
-    traffic seldom waits); past the interval a caller waits for that read, one read for every waiter."""
+def fresh_stamps(engine: Engine, loop: asyncio.AbstractEventLoop) -> dict[str, str] | None:
+    """The stamps if they are fresh (no I/O: for the event loop ``loop``), else None: the caller awaits
+    :func:`stamps_async`. Once half the check interval has passed, a read starts in a worker thread, so
+    that steady traffic seldom waits."""
     seen = _SEEN(engine)
     age = time.monotonic() - seen.checked_at
     if seen.epoch == _Epoch.value and age < CHECK_SECONDS:
         if age >= CHECK_SECONDS / 2:
-            _start_refresh(engine, asyncio.get_running_loop())
+            _start_refresh(engine, loop)
         return seen.stamps
+    return None
+
+
+async def stamps_async(engine: Engine) -> dict[str, str]:
+    """:func:`stamps` for a coroutine, without waiting on I/O in the event loop: answered at once while
+    fresh (:func:`fresh_stamps`); past the check interval a caller waits for the read in a worker
+    thread, one read for every waiter."""
     loop = asyncio.get_running_loop()
+    fresh = fresh_stamps(engine, loop)
+    if fresh is not None:
+        return fresh
     waiter: asyncio.Future[dict[str, str]] = loop.create_future()
     _start_refresh(engine, loop).waiters.append(waiter)
     return await waiter
