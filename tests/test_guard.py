@@ -565,7 +565,10 @@ def test_deciding_many_at_their_own_moments_is_deciding_each_alone(  # type: ign
         tables = replace(
             tables, purposes={k: replace(p, effective_from=tomorrow) for k, p in tables.purposes.items()}
         )
-    req = replace(req, actor=replace(req.actor, training_completed_at=NOW - timedelta(days=trained_days_ago)))
+    trained = NOW - timedelta(days=trained_days_ago)
+    req = replace(
+        req, actor=replace(req.actor, active=True, pledge_signed=True, training_completed_at=trained)
+    )
     lapses = NOW - timedelta(days=trained_days_ago) + tables.training_valid
     # moments days apart, and a microsecond either side of the training lapsing and of midnight
     nows = [NOW + timedelta(microseconds=us) for us in offsets_us] + [
@@ -580,3 +583,17 @@ def test_deciding_many_at_their_own_moments_is_deciding_each_alone(  # type: ign
     assert decide_each(tables, req, each, nows) == [
         decide(tables, req, states, now) for states, now in zip(each, nows, strict=True)
     ]
+
+
+def test_deciding_many_sees_training_lapse_at_the_microsecond(tables: CompiledPolicy) -> None:
+    lapses = NOW - timedelta(days=1)
+    actor = replace(SALES, training_completed_at=lapses - tables.training_valid)
+    nows = [lapses, lapses + timedelta(microseconds=1), lapses, lapses - timedelta(microseconds=1)]
+    each = decide_each(tables, read(actor), [[CUSTOMER]] * len(nows), nows)
+    assert [d.reasons for (d,) in each] == [
+        (Reason.ALLOWED,),
+        (Reason.TRAINING_LAPSED,),
+        (Reason.ALLOWED,),
+        (Reason.ALLOWED,),
+    ]
+    assert each == [decide(tables, read(actor), [CUSTOMER], now) for now in nows]

@@ -66,7 +66,11 @@ def test_calls_made_together_get_what_each_would_alone_and_the_log_holds_every_o
     for i in range(60):
         actor, purpose, categories, action = ASKED[i % len(ASKED)]
         chosen = [people[i % 6]] if i % 7 else people[: 1 + i % 3]  # some ask about several subjects
-        calls.append((actor, purpose, [Question(chosen, categories, action)] * (1 + (i % 11 == 0))))
+        questions = [Question(chosen, categories, action)]
+        if i % 11 == 0:  # one call, several questions: the same again, and one of another group
+            _, _, other_categories, other_action = ASKED[(i + 2) % len(ASKED)]
+            questions += [questions[0], Question(chosen, other_categories, other_action)]
+        calls.append((actor, purpose, questions))
 
     async def together() -> list[list[list[Decision]]]:
         await asyncio.gather(*(ask(*call) for call in calls[:5]))  # the state read once, then cached

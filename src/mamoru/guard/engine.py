@@ -324,40 +324,8 @@ def decide(
     c: CompiledPolicy, req: Request, subjects: Sequence[SubjectState], now: datetime
 ) -> list[Decision]:
     """One decision per subject, in order."""
-    return _decide(c, req, subjects, now, _request_denial(c, req, now))
-
-
-def decide_each(
-    c: CompiledPolicy,
-    req: Request,
-    subjects: Sequence[Sequence[SubjectState]],
-    nows: Sequence[datetime],
-) -> list[list[Decision]]:
-    """``decide(c, req, subjects[i], nows[i])`` for each ``i``: the same decisions, each at its own
-    ``now``, with the checks that do not depend on the subject made once for all the asks that fall on
-    the same day with the same state of the actor's training (all that they read of ``now``)."""
-    valid = c.training_valid
-    completed = req.actor.training_completed_at
-    denials: dict[tuple[date, bool], tuple[Reason, str] | None] = {}
-    out = []
-    for states, now in zip(subjects, nows, strict=True):
-        key = (now.date(), completed is None or now - completed > valid)
-        if key in denials:
-            denial = denials[key]
-        else:
-            denial = denials[key] = _request_denial(c, req, now)
-        out.append(_decide(c, req, states, now, denial))
-    return out
-
-
-def _decide(
-    c: CompiledPolicy,
-    req: Request,
-    subjects: Sequence[SubjectState],
-    now: datetime,
-    denial: tuple[Reason, str] | None,
-) -> list[Decision]:
     categories = tuple(req.categories)
+    denial = _request_denial(c, req, now)
     if denial is not None:
         reason, rule = denial
         return [
@@ -386,4 +354,62 @@ def _decide(
                 mask if allow else (),
             )
         )
+    return out
+
+
+def decide_each(
+    c: CompiledPolicy,
+    req: Request,
+    subjects: Sequence[Sequence[SubjectState]],
+    nows: Sequence[datetime],
+) -> list[list[Decision]]:
+    """``decide(c, req, subjects[i], nows[i])`` for each ``i``: the same decisions, each at its own
+    ``now``. It is ``decide``'s loop with what does not change from one ask to the next worked out once:
+    the checks that do not depend on the subject, for the asks that fall on the same day with the same
+    state of the actor's training (all that those checks read of ``now``)."""
+    categories = tuple(req.categories)
+    uses_number = not c.my_number.isdisjoint(categories)
+    mask = ("my_number",) if uses_number and req.action is _READ else ()
+    ref, purpose, action, version = req.actor.ref, req.purpose, req.action, c.version
+    completed = req.actor.training_completed_at
+    try:  # lapsed at ``now`` exactly when ``now - completed > training_valid``
+        lapses_at = None if completed is None else completed + c.training_valid
+    except OverflowError:  # beyond the last date there is: never
+        lapses_at = datetime.max.replace(tzinfo=completed.tzinfo if completed else None)
+    denials: dict[tuple[date, bool], tuple[Reason, str] | None] = {}
+    out = []
+    for states, now in zip(subjects, nows, strict=True):
+        today = now.date()
+        key = (today, lapses_at is None or now > lapses_at)
+        if key in denials:
+            denial = denials[key]
+        else:
+            denial = denials[key] = _request_denial(c, req, now)
+        if denial is not None:
+            reason, rule = denial
+            out.append(
+                [
+                    Decision(False, ref, purpose, action, (s.id,), categories, (reason,), rule, version)
+                    for s in states
+                ]
+            )
+            continue
+        decisions = []
+        for s in states:
+            allow, reasons, rule = _subject_verdict(c, req, s, today, uses_number)
+            decisions.append(
+                Decision(
+                    allow,
+                    ref,
+                    purpose,
+                    action,
+                    (s.id,),
+                    categories,
+                    reasons,
+                    rule,
+                    version,
+                    mask if allow else (),
+                )
+            )
+        out.append(decisions)
     return out

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import chain
+from operator import attrgetter
 from typing import NamedTuple
 
 from sqlalchemy import Engine, select
@@ -52,13 +54,22 @@ def compiled(loaded: LoadedPolicy) -> CompiledPolicy:
     return tables
 
 
+_OUTCOME = attrgetter("allow", "reasons", "rule")
+_SUBJECTS = attrgetter("subjects")
+
+
 def audit_events(decisions: Sequence[Decision], recipient: str | None = None) -> list[AuditEvent]:
     """Decisions grouped by outcome: one audit entry per (allow, reasons, rule) with its subjects."""
-    groups: dict[tuple[bool, tuple[str, ...], str], list[str]] = {}
-    for d in decisions:
-        groups.setdefault((d.allow, tuple(d.reasons), d.rule), []).extend(d.subjects)
     if not decisions:
         return []
+    outcomes = list(map(_OUTCOME, decisions))
+    groups: dict[tuple[bool, tuple[str, ...], str], list[str]]
+    if outcomes.count(outcomes[0]) == len(outcomes):  # the usual batch: one outcome for all
+        groups = {outcomes[0]: list(chain.from_iterable(map(_SUBJECTS, decisions)))}
+    else:
+        groups = {}
+        for outcome, d in zip(outcomes, decisions, strict=True):
+            groups.setdefault(outcome, []).extend(d.subjects)
     first = decisions[0]
     objects = tuple(f"category:{c}" for c in first.categories) + (
         (f"recipient:{recipient}",) if recipient else ()
@@ -207,10 +218,13 @@ def _request(
     )
 
 
+_PARTY_ACTIONS = frozenset({Action.ENTRUST, Action.PROVIDE})
+
+
 def _reads_nothing_more(question: Question) -> bool:
     """Whether a question needs nothing but the actor's and subjects' state: no processor supervision
     or recipient check (entrust or provide to a named party) and no referable-data confirmation."""
-    return question.recipient is None or question.action not in (Action.ENTRUST, Action.PROVIDE)
+    return question.recipient is None or question.action not in _PARTY_ACTIONS
 
 
 def decide_cached(
@@ -285,10 +299,10 @@ async def decide_many_and_record_async(
 
     The calls that one event loop makes while it runs are decided together (``_Flush``): the same
     decisions as one by one, each at its own ``now``, audited with one submission to the writer."""
-    if all(_reads_nothing_more(q) for q in questions):
-        answers = await _flush_for(db, writer).add(loaded, actor, purpose, questions, now, opt_out_enabled)
+    if all(q.recipient is None or q.action not in _PARTY_ACTIONS for q in questions):
+        answers = await _join(db, writer, (loaded, actor, purpose, None, questions, now, opt_out_enabled))
         if answers is not None:
-            return answers
+            return answers  # type: ignore[return-value]
     return await _recorded_in_session(db, loaded, actor, purpose, questions, now, writer, opt_out_enabled)
 
 
@@ -304,13 +318,12 @@ async def decide_and_record_async(
     opt_out_enabled: bool = False,
 ) -> list[Decision]:
     """One question, as :func:`decide_many_and_record_async` decides and audits it."""
-    questions = (question,)
-    if _reads_nothing_more(question):
-        answers = await _flush_for(db, writer).add(loaded, actor, purpose, questions, now, opt_out_enabled)
-        if answers is not None:
-            return answers[0]
+    if question.recipient is None or question.action not in _PARTY_ACTIONS:
+        decisions = await _join(db, writer, (loaded, actor, purpose, question, (), now, opt_out_enabled))
+        if decisions is not None:
+            return decisions  # type: ignore[return-value]
     (decisions,) = await _recorded_in_session(
-        db, loaded, actor, purpose, questions, now, writer, opt_out_enabled
+        db, loaded, actor, purpose, (question,), now, writer, opt_out_enabled
     )
     return decisions
 
@@ -339,51 +352,37 @@ async def _recorded_in_session(
     return answers
 
 
-class _Call:
-    """One call of ``decide_many_and_record_async`` waiting in a flush."""
-
-    __slots__ = ("actor", "answers", "future", "loaded", "now", "opt_out_enabled", "purpose", "questions")
-
-    def __init__(
-        self,
-        loaded: LoadedPolicy,
-        actor: str,
-        purpose: str,
-        questions: Sequence[Question],
-        now: datetime,
-        opt_out_enabled: bool,
-        future: asyncio.Future[list[list[Decision]] | None],
-    ) -> None:
-        self.loaded = loaded
-        self.actor = actor
-        self.purpose = purpose
-        self.questions = questions
-        self.now = now
-        self.opt_out_enabled = opt_out_enabled
-        self.future = future
-        self.answers: list[list[Decision]] = []
-
-
-#: per (event loop, engine, writer): the flush that the calls made now join
-_FLUSHES: dict[tuple[int, int, int], _Flush] = {}
+#: one call waiting in a flush: the policy, actor, purpose, its one question (None when it asks many),
+#: its questions (when it asks many), now, and the opt-out setting
+_Ask = tuple[LoadedPolicy, str, str, Question | None, Sequence[Question], datetime, bool]
+#: what a call gets: the decisions on its one question, or on each of its questions
+_Answers = list[Decision] | list[list[Decision]]
+_NOT_YET: list[Decision] = []
+#: per (event loop, database, writer): the flush that the calls made now join
+_FLUSHES: dict[tuple[asyncio.AbstractEventLoop, Database, AuditWriter], _Flush] = {}
 #: the most calls one flush takes: the writer commits one flush while the loop decides the next
 FLUSH_CALLS = 256
 
 
-def _flush_for(db: Database, writer: AuditWriter) -> _Flush:
+def _join(db: Database, writer: AuditWriter, ask: _Ask) -> asyncio.Future[_Answers | None]:
+    """A future of the call's decisions (None: its state is not all cached), once they are committed:
+    on its one question, or on each of its questions."""
     loop = asyncio.get_running_loop()
-    key = (id(loop), id(db.engine), id(writer))
+    key = (loop, db, writer)
     flush = _FLUSHES.get(key)
-    if flush is None or len(flush.calls) >= FLUSH_CALLS:
-        flush = _FLUSHES[key] = _Flush(key, loop, db, writer)
+    if flush is None or len(flush.asks) >= FLUSH_CALLS:
+        flush = _FLUSHES[key] = _Flush(key, db, writer)
         loop.call_soon(flush.run)
-    return flush
+    future: asyncio.Future[_Answers | None] = loop.create_future()
+    flush.futures.append(future)
+    flush.asks.append(ask)
+    return future
 
 
-def _fail(calls: Iterable[_Call], error: BaseException) -> None:
-    for call in calls:
-        if not call.future.done():
-            call.future.set_exception(error)
+def _fail(futures: Iterable[asyncio.Future[_Answers | None]], error: BaseException) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(error)
 
 
 class _Flush:
@@ -394,36 +393,25 @@ class _Flush:
     with every subject and ``counts.calls`` (as the writer merges them). Each call gets its decisions
     once the writer has committed them; a call whose state is not all cached gets None and reads it."""
 
-    __slots__ = ("calls", "db", "key", "loop", "writer")
+    __slots__ = ("answers", "asks", "db", "futures", "key", "writer")
 
     def __init__(
-        self, key: tuple[int, int, int], loop: asyncio.AbstractEventLoop, db: Database, writer: AuditWriter
+        self, key: tuple[asyncio.AbstractEventLoop, Database, AuditWriter], db: Database, writer: AuditWriter
     ) -> None:
         self.key = key
-        self.loop = loop
         self.db = db
         self.writer = writer
-        self.calls: list[_Call] = []
-
-    def add(
-        self,
-        loaded: LoadedPolicy,
-        actor: str,
-        purpose: str,
-        questions: Sequence[Question],
-        now: datetime,
-        opt_out_enabled: bool,
-    ) -> asyncio.Future[list[list[Decision]] | None]:
-        future: asyncio.Future[list[list[Decision]] | None] = self.loop.create_future()
-        self.calls.append(_Call(loaded, actor, purpose, questions, now, opt_out_enabled, future))
-        return future
+        self.futures: list[asyncio.Future[_Answers | None]] = []
+        self.asks: list[_Ask] = []
+        self.answers: list[_Answers | None] = []
 
     def run(self) -> None:
         if _FLUSHES.get(self.key) is self:
             del _FLUSHES[self.key]
-        stamps = versions.fresh_stamps(self.db.engine, self.loop)
+        loop = self.key[0]
+        stamps = versions.fresh_stamps(self.db.engine, loop)
         if stamps is None:
-            self.loop.create_task(self._run_once_read())
+            loop.create_task(self._run_once_read())
         else:
             self._decide(stamps)
 
@@ -431,52 +419,49 @@ class _Flush:
         try:
             stamps = await versions.stamps_async(self.db.engine)
         except Exception as exc:
-            _fail(self.calls, exc)
+            _fail(self.futures, exc)
             return
         self._decide(stamps)
 
     def _decide(self, stamps: dict[str, str]) -> None:
         try:
-            decided, events = self._decide_and_audit(CachedStates(self.db.engine, stamps))
+            events = self._decide_and_audit(CachedStates(self.db.engine, stamps))
         except Exception as exc:  # a call would have raised it; every call of the flush does
-            _fail(self.calls, exc)
+            _fail(self.futures, exc)
             return
         if not events:
-            _answer(decided, None)
+            self._answer(None)
             return
         try:
             committed = self.writer.submit_future(events)
         except Exception as exc:  # the writer is closed
-            _fail(decided, exc)
+            _fail(self.futures, exc)
             return
-        committed.add_done_callback(lambda done: _answer(decided, done))
+        committed.add_done_callback(self._answer)
 
-    def _decide_and_audit(self, view: CachedStates) -> tuple[list[_Call], list[AuditEvent]]:
-        """The calls decided here and their audit events; the others are answered None (read it)."""
+    def _decide_and_audit(self, view: CachedStates) -> list[AuditEvent]:
+        """Decide the calls whose state is cached (the others are answered None: they read it) and
+        return the audit events of their decisions."""
+        actors, lookup = view.actors, view.subjects.lookup
         groups: dict[tuple[object, ...], _Group] = {}
-        decided: list[_Call] = []
-        for call in self.calls:
-            if call.future.done():  # cancelled: nobody is told this decision, so none is made
+        answers: list[_Answers | None] = [None] * len(self.asks)
+        futures = self.futures
+        for n, (loaded, actor, purpose, one, many, now, opt_out) in enumerate(self.asks):
+            if futures[n].done():  # cancelled: nobody is told this decision, so none is made
                 continue
-            found = view.get_many(call.actor, call.questions, call.now)
-            if found is None:
-                call.future.set_result(None)
+            actor_state = actors.get((actor, now.date()))
+            if actor_state is None:
+                futures[n].set_result(None)
                 continue
-            actor_state, states = found
-            decided.append(call)
-            call.answers = [[] for _ in call.questions]
-            for i, q in enumerate(call.questions):
-                key = (
-                    id(call.loaded),
-                    id(actor_state),
-                    call.purpose,
-                    tuple(q.categories),
-                    q.action,
-                    q.recipient,
-                    q.exception,
-                    q.justification,
-                    call.opt_out_enabled,
-                )
+            questions = many if one is None else (one,)
+            found = [lookup(q.subjects, now) for q in questions]
+            if not all(map(all, found)):
+                futures[n].set_result(None)
+                continue
+            answers[n] = _NOT_YET if one is not None else [_NOT_YET] * len(questions)
+            for i, q in enumerate(questions):
+                key: tuple[object, ...] = (id(loaded), id(actor_state), purpose, q.action, q.recipient)
+                key += (q.exception, q.justification, opt_out, *q.categories)
                 group = groups.get(key)
                 if group is None:
                     # what decide_only reads for these questions: cleared (no named party), nothing
@@ -484,50 +469,69 @@ class _Flush:
                     request = _request(
                         q,
                         actor_state,
-                        call.purpose,
+                        purpose,
                         party_cleared=True,
-                        opt_out_enabled=call.opt_out_enabled,
+                        opt_out_enabled=opt_out,
                         referable_confirmed=frozenset(),
                     )
-                    group = groups[key] = _Group(compiled(call.loaded), request)
-                group.calls.append(call)
-                group.indexes.append(i)
-                group.subjects.append(states[i])
-                group.nows.append(call.now)
+                    group = groups[key] = _Group(compiled(loaded), request)
+                group.calls.append(n)
+                group.indexes.append(-1 if one is not None else i)
+                group.subjects.append(found[i])  # type: ignore[arg-type]
+                group.nows.append(now)
         for group in groups.values():
             group.answers = decide_each(group.tables, group.request, group.subjects, group.nows)
-            for call, i, decisions in zip(group.calls, group.indexes, group.answers, strict=True):
-                call.answers[i] = decisions
+            for n, i, decisions in zip(group.calls, group.indexes, group.answers, strict=True):
+                if i < 0:
+                    answers[n] = decisions
+                else:
+                    answers[n][i] = decisions  # type: ignore[index, call-overload]
+        self.answers = answers
         try:
-            return decided, [e for group in groups.values() for e in group.events()]
+            return [e for group in groups.values() for e in group.events()]
         except BadAuditEvent:  # some call's subject is not a reference: only that call fails
-            return _events_one_by_one(decided)
+            return self._events_one_by_one()
 
+    def _events_one_by_one(self) -> list[AuditEvent]:
+        """Each call's audit events as ``audit_events`` makes them; a call whose events cannot be made
+        (a subject that is not a reference) gets the error and no answer, the others go on."""
+        events: list[AuditEvent] = []
+        for n, answers in enumerate(self.answers):
+            if answers is None:
+                continue
+            _, _, _, one, many, _, _ = self.asks[n]
+            asked = [(one, answers)] if one is not None else zip(many, answers, strict=True)
+            try:
+                events += [e for q, decisions in asked for e in audit_events(decisions, q.recipient)]  # type: ignore[arg-type]
+            except BadAuditEvent as exc:
+                self.futures[n].set_exception(exc)
+                self.answers[n] = None
+        return events
 
-def _answer(calls: list[_Call], committed: asyncio.Future[list[int]] | None) -> None:
-    """Give each call its decisions, once they are committed."""
-    error = None if committed is None else committed.exception()
-    for call in calls:
-        if call.future.done():
-            continue
-        if error is None:
-            call.future.set_result(call.answers)
-        else:
-            failed = AuditWriteFailed("the audit batch could not be committed")
-            failed.__cause__ = error.__cause__ or error
-            call.future.set_exception(failed)
+    def _answer(self, committed: asyncio.Future[list[int]] | None) -> None:
+        """Give each call its decisions, once they are committed."""
+        error = None if committed is None else committed.exception()
+        for future, answers in zip(self.futures, self.answers, strict=True):
+            if answers is None or future.done():
+                continue
+            if error is None:
+                future.set_result(answers)
+            else:
+                failed = AuditWriteFailed("the audit batch could not be committed")
+                failed.__cause__ = error.__cause__ or error
+                future.set_exception(failed)
 
 
 class _Group:
-    """The questions of one flush that share a ``Request``, as parallel lists: the call and the index of
-    each question, its subjects' state and ``now``; then the decisions and the audit events."""
+    """The questions of one flush that share a ``Request``, as parallel lists (the call, the question's
+    place in it, its subjects' state, its ``now``), then their decisions and audit events."""
 
     __slots__ = ("answers", "calls", "indexes", "nows", "request", "subjects", "tables")
 
     def __init__(self, tables: CompiledPolicy, request: Request) -> None:
         self.tables = tables
         self.request = request
-        self.calls: list[_Call] = []
+        self.calls: list[int] = []
         self.indexes: list[int] = []
         self.subjects: list[list[SubjectState]] = []
         self.nows: list[datetime] = []
@@ -571,26 +575,6 @@ class _Group:
             )
             for key in subjects
         ]
-
-
-def _events_one_by_one(calls: list[_Call]) -> tuple[list[_Call], list[AuditEvent]]:
-    """Each call's audit events as ``audit_events`` makes them; a call whose events cannot be made
-    (a subject that is not a reference) gets the error and no answer, the others go on."""
-    kept: list[_Call] = []
-    events: list[AuditEvent] = []
-    for call in calls:
-        try:
-            mine = [
-                e
-                for q, decisions in zip(call.questions, call.answers, strict=True)
-                for e in audit_events(decisions, q.recipient)
-            ]
-        except BadAuditEvent as exc:
-            call.future.set_exception(exc)
-            continue
-        kept.append(call)
-        events += mine
-    return kept, events
 
 
 def decide_many_and_record(

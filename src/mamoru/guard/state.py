@@ -174,13 +174,45 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
     return [state for state, _ in load_subjects_until(session, subject_ids, now)]
 
 
+class _Subjects:
+    """The subjects' state kept under one stamp: each with the time it holds until, and apart the states
+    that hold until something is written (most of them), so that a batch is looked up at C speed."""
+
+    __slots__ = ("held", "open")
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[SubjectState, datetime | None]] = {}
+        self.open: dict[str, SubjectState] = {}
+
+    def put(self, loaded: dict[str, tuple[SubjectState, datetime | None]]) -> None:
+        self.held.update(loaded)
+        for sid, (state, until) in loaded.items():
+            if until is None:
+                self.open[sid] = state
+            else:
+                self.open.pop(sid, None)
+
+    def lookup(self, subject_ids: Sequence[str], now: datetime) -> list[SubjectState | None]:
+        """Each subject's state at ``now``, None where it would have to be read."""
+        states: list[SubjectState | None] = list(map(self.open.get, subject_ids))
+        if all(states):
+            return states
+        held = self.held
+        for i, sid in enumerate(subject_ids):
+            if states[i] is None:
+                hit = held.get(sid)
+                if hit is not None and (hit[1] is None or hit[1] > now):
+                    states[i] = hit[0]
+        return states
+
+
 class _Cache:
     __slots__ = ("actors", "actors_stamp", "lock", "subjects", "subjects_stamp")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.actors: dict[tuple[str, date], ActorState] = {}
-        self.subjects: dict[str, tuple[SubjectState, datetime | None]] = {}
+        self.subjects = _Subjects()
         self.actors_stamp = ""
         self.subjects_stamp = ""
 
@@ -191,7 +223,7 @@ class _Cache:
                 if actors != self.actors_stamp:
                     self.actors, self.actors_stamp = {}, actors
                 if subjects != self.subjects_stamp:
-                    self.subjects, self.subjects_stamp = {}, subjects
+                    self.subjects, self.subjects_stamp = _Subjects(), subjects
         return actors, subjects
 
 
@@ -222,14 +254,10 @@ class CachedStates:
         actor_state = self.actors.get((actor, now.date()))
         if actor_state is None:
             return None
-        subjects = self.subjects
-        states: list[SubjectState] = []
-        for sid in subject_ids:
-            hit = subjects.get(sid)
-            if hit is None or (hit[1] is not None and hit[1] <= now):
-                return None
-            states.append(hit[0])
-        return actor_state, states
+        states = self.subjects.lookup(subject_ids, now)
+        if not all(states):
+            return None
+        return actor_state, states  # type: ignore[return-value]
 
     def get_many(
         self, actor: str, questions: Sequence[_AsksAbout], now: datetime
@@ -238,16 +266,12 @@ class CachedStates:
         actor_state = self.actors.get((actor, now.date()))
         if actor_state is None:
             return None
-        subjects = self.subjects
         each: list[list[SubjectState]] = []
         for question in questions:
-            states: list[SubjectState] = []
-            for sid in question.subjects:
-                hit = subjects.get(sid)
-                if hit is None or (hit[1] is not None and hit[1] <= now):
-                    return None
-                states.append(hit[0])
-            each.append(states)
+            states = self.subjects.lookup(question.subjects, now)
+            if not all(states):
+                return None
+            each.append(states)  # type: ignore[arg-type]
         return actor_state, each
 
 
@@ -273,18 +297,10 @@ def state_for(
     actors_stamp, subjects_stamp = cache.sync(versions.stamps(engine))
     key = (actor, now.date())
     actor_state = cache.actors.get(key)
-    states: list[SubjectState | None] = []
-    missing: list[str] = []
-    subjects = cache.subjects
-    for sid in subject_ids:
-        hit = subjects.get(sid)
-        if hit is None or (hit[1] is not None and hit[1] <= now):
-            states.append(None)
-            missing.append(sid)
-        else:
-            states.append(hit[0])
-    if actor_state is not None and not missing:
+    states = cache.subjects.lookup(subject_ids, now)
+    if actor_state is not None and all(states):
         return actor_state, states  # type: ignore[return-value]
+    missing = [sid for sid, state in zip(subject_ids, states, strict=True) if state is None]
     with Session(engine) as fresh:
         if actor_state is None:
             actor_state = load_actor(fresh, actor, now.date())
@@ -292,9 +308,9 @@ def state_for(
                 cache.actors[key] = actor_state
         loaded = dict(zip(missing, load_subjects_until(fresh, missing, now), strict=True)) if missing else {}
     if loaded and cache.subjects_stamp == subjects_stamp:
-        if len(cache.subjects) + len(loaded) > MAX_SUBJECTS:
-            cache.subjects = {}
-        cache.subjects.update(loaded)
+        if len(cache.subjects.held) + len(loaded) > MAX_SUBJECTS:
+            cache.subjects = _Subjects()
+        cache.subjects.put(loaded)
     return actor_state, [
         s if s is not None else loaded[sid][0] for s, sid in zip(states, subject_ids, strict=True)
     ]
