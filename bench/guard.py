@@ -13,7 +13,8 @@
 
 Last line: JSON with ``ratio_vs_pycasbin``, ``p99_us`` (engine), ``product_path_ratio_vs_engine``,
 ``http_ratio_vs_minimal_endpoint``, ``http_p99_ms_32conn``, ``http_errors`` and ``batch_durable_per_s``.
-Knobs: BENCH_GUARD_SECONDS (per measurement, default 3).
+Knobs: BENCH_GUARD_SECONDS (per measurement, default 3); BENCH_GUARD_HTTP=0 leaves out the HTTP part (its
+keys are then null), to profile or compare the in-process product path alone.
 """
 
 from __future__ import annotations
@@ -316,10 +317,11 @@ def main() -> None:
     http: dict[str, dict[str, float]] = {}
     bodies = guard_path.bodies_for(site)
     runs: dict[str, list[dict[str, float]]] = {}
-    for name, serve in (
+    servers = (
         ("mamoru", lambda: guard_path.serve_mamoru(site)),
         ("minimal", guard_path.serve_minimal),
-    ):
+    )
+    for name, serve in servers if os.environ.get("BENCH_GUARD_HTTP", "1") != "0" else ():
         process, port = serve()
         try:
             guard_path.load(port, bodies, site.token, connections=4, seconds=1)  # warm up
@@ -334,15 +336,38 @@ def main() -> None:
     for key, measured in runs.items():
         http[key] = {m: statistics.median(r[m] for r in measured) for m in ("per_s", "p50_ms", "p99_ms")}
         http[key]["errors"] = sum(r["errors"] for r in measured)
-    print("HTTP (one uvicorn process each; POST /api/v1/decisions, one subject; medians of 3):")
-    for key, r in http.items():
-        print(
-            f"  {key:12s} {r['per_s']:8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-            f"errors {int(r['errors'])}"
+    http_keys: dict[str, float | int | None] = dict.fromkeys(
+        (
+            "http_per_s_1conn",
+            "http_per_s_32conn",
+            "minimal_per_s_1conn",
+            "minimal_per_s_32conn",
+            "http_ratio_vs_minimal_endpoint",
+            "http_ratio_vs_minimal_endpoint_1conn",
+            "http_p99_ms_32conn",
+            "http_errors",
         )
-    ratio_32 = http["mamoru_32"]["per_s"] / http["minimal_32"]["per_s"]
-    ratio_1 = http["mamoru_1"]["per_s"] / http["minimal_1"]["per_s"]
-    print(f"  mamoru / minimal endpoint: x{ratio_1:.2f} at 1 connection, x{ratio_32:.2f} at 32")
+    )
+    if http:
+        print("HTTP (one uvicorn process each; POST /api/v1/decisions, one subject; medians of 3):")
+        for key, r in http.items():
+            print(
+                f"  {key:12s} {r['per_s']:8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+                f"errors {int(r['errors'])}"
+            )
+        ratio_32 = http["mamoru_32"]["per_s"] / http["minimal_32"]["per_s"]
+        ratio_1 = http["mamoru_1"]["per_s"] / http["minimal_1"]["per_s"]
+        print(f"  mamoru / minimal endpoint: x{ratio_1:.2f} at 1 connection, x{ratio_32:.2f} at 32")
+        http_keys = {
+            "http_per_s_1conn": round(http["mamoru_1"]["per_s"]),
+            "http_per_s_32conn": round(http["mamoru_32"]["per_s"]),
+            "minimal_per_s_1conn": round(http["minimal_1"]["per_s"]),
+            "minimal_per_s_32conn": round(http["minimal_32"]["per_s"]),
+            "http_ratio_vs_minimal_endpoint": round(ratio_32, 2),
+            "http_ratio_vs_minimal_endpoint_1conn": round(ratio_1, 2),
+            "http_p99_ms_32conn": round(http["mamoru_32"]["p99_ms"], 1),
+            "http_errors": int(http["mamoru_32"]["errors"] + http["mamoru_1"]["errors"]),
+        }
     print(
         json.dumps(
             {
@@ -364,14 +389,7 @@ def main() -> None:
                 "product_path_threads_per_s": round(one),
                 "product_path_threads_ratio_vs_engine": round(one / mamoru_rate, 3),
                 "batch_durable_per_s": round(batch100),
-                "http_per_s_1conn": round(http["mamoru_1"]["per_s"]),
-                "http_per_s_32conn": round(http["mamoru_32"]["per_s"]),
-                "minimal_per_s_1conn": round(http["minimal_1"]["per_s"]),
-                "minimal_per_s_32conn": round(http["minimal_32"]["per_s"]),
-                "http_ratio_vs_minimal_endpoint": round(ratio_32, 2),
-                "http_ratio_vs_minimal_endpoint_1conn": round(ratio_1, 2),
-                "http_p99_ms_32conn": round(http["mamoru_32"]["p99_ms"], 1),
-                "http_errors": int(http["mamoru_32"]["errors"] + http["mamoru_1"]["errors"]),
+                **http_keys,
             }
         )
     )

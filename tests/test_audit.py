@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import tempfile
 import threading
@@ -29,7 +30,7 @@ from mamoru.audit.proofs import (
 from mamoru.audit.query import entries_for
 from mamoru.audit.signing import Signer
 from mamoru.audit.verification import verify
-from mamoru.audit.writer import AuditWriter, merge_decisions
+from mamoru.audit.writer import AuditWriteFailed, AuditWriter, merge_decisions
 from mamoru.store.db import Database
 
 SUBJECT = "0b8f2c1e-5d6a-4e3b-9c7d-1a2b3c4d5e6f"
@@ -338,6 +339,32 @@ def test_identical_decisions_of_one_batch_share_an_entry() -> None:
         one.reasons,
     )
     assert entries[1] is step and entries[2] is other_purpose and entries[3] is step
+
+
+def test_an_event_that_already_merged_calls_merges_on_and_counts_them_all() -> None:
+    one = event(1)
+    merged_before = replace(event(1), subjects=("s-98", "s-99"), counts={"calls": 2})
+    counted_otherwise = replace(event(1), counts={"rows": 2})  # not a number of calls: kept apart
+    entries, where = merge_decisions([one, merged_before, counted_otherwise, merged_before])
+    assert where == [0, 0, 1, 0]
+    assert entries[0].subjects == (*one.subjects, "s-98", "s-99", "s-98", "s-99")
+    assert entries[0].counts == {"calls": 5}
+    assert entries[1] is counted_otherwise
+
+
+def test_a_coroutine_waits_for_the_commit_and_gets_the_error_of_a_failed_batch(tmp_path: Path) -> None:
+    db = fresh_log(tmp_path / "f.db", n=0)
+    writer = AuditWriter(db, index_when_idle=False)
+
+    async def submit() -> list[int]:
+        return await writer.submit_future([replace(event(1), action="request.step")])
+
+    assert asyncio.run(submit()) == [1]
+    with db.engine.begin() as conn:  # a row where the next entry goes: that batch cannot be committed
+        conn.execute(text("INSERT INTO audit_entries (seq, leaf, entry_hash) VALUES (2, x'00', x'00')"))
+    with pytest.raises(AuditWriteFailed):
+        asyncio.run(submit())
+    writer.close()
 
 
 def test_merged_decisions_keep_every_subject_and_call(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from mamoru.guard.engine import (
     SubjectState,
     compile_policy,
     decide,
+    decide_each,
 )
 from mamoru.policy.load import LoadedPolicy
 
@@ -547,3 +548,52 @@ def test_letting_training_lapse_never_turns_deny_into_allow(tables: CompiledPoli
     req, subject = situation
     lapsed = replace(req, actor=replace(req.actor, training_completed_at=NOW - timedelta(days=days)))
     assert not _allowed(tables, lapsed, subject)
+
+
+@given(
+    situations(),
+    st.integers(364, 366),
+    st.lists(st.integers(-3 * 86_400_000_000, 3 * 86_400_000_000), min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_deciding_many_at_their_own_moments_is_deciding_each_alone(  # type: ignore[no-untyped-def]
+    tables: CompiledPolicy, situation, trained_days_ago, offsets_us, purposes_start_tomorrow
+) -> None:
+    req, subject = situation
+    if purposes_start_tomorrow:
+        tomorrow = date(2026, 11, 26)
+        tables = replace(
+            tables, purposes={k: replace(p, effective_from=tomorrow) for k, p in tables.purposes.items()}
+        )
+    trained = NOW - timedelta(days=trained_days_ago)
+    req = replace(
+        req, actor=replace(req.actor, active=True, pledge_signed=True, training_completed_at=trained)
+    )
+    lapses = NOW - timedelta(days=trained_days_ago) + tables.training_valid
+    # moments days apart, and a microsecond either side of the training lapsing and of midnight
+    nows = [NOW + timedelta(microseconds=us) for us in offsets_us] + [
+        lapses,
+        lapses + timedelta(microseconds=1),
+        lapses - timedelta(microseconds=1),
+        datetime(2026, 11, 26, tzinfo=UTC),
+        datetime(2026, 11, 26, tzinfo=UTC) - timedelta(microseconds=1),
+    ]
+    subjects = [[subject], [subject, replace(subject, id="t", erased=True)], []]
+    each = [subjects[i % 3] for i in range(len(nows))]
+    assert decide_each(tables, req, each, nows) == [
+        decide(tables, req, states, now) for states, now in zip(each, nows, strict=True)
+    ]
+
+
+def test_deciding_many_sees_training_lapse_at_the_microsecond(tables: CompiledPolicy) -> None:
+    lapses = NOW - timedelta(days=1)
+    actor = replace(SALES, training_completed_at=lapses - tables.training_valid)
+    nows = [lapses, lapses + timedelta(microseconds=1), lapses, lapses - timedelta(microseconds=1)]
+    each = decide_each(tables, read(actor), [[CUSTOMER]] * len(nows), nows)
+    assert [d.reasons for (d,) in each] == [
+        (Reason.ALLOWED,),
+        (Reason.TRAINING_LAPSED,),
+        (Reason.ALLOWED,),
+        (Reason.ALLOWED,),
+    ]
+    assert each == [decide(tables, read(actor), [CUSTOMER], now) for now in nows]

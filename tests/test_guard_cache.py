@@ -203,3 +203,28 @@ def test_appi_35_the_async_guard_answers_as_the_sync_one_and_honours_a_stop_from
         )
     after_the_check_interval()
     assert ask_async(demo, subject).reasons == (Reason.USE_STOPPED,)
+
+
+def test_past_half_the_check_interval_one_caller_reads_the_stamps_again_while_the_others_go_on(
+    demo: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = demo.db.engine
+    clock = [1000.0]
+    monkeypatch.setattr(versions, "time", type("Clock", (), {"monotonic": staticmethod(lambda: clock[0])}))
+    reads: list[int] = []
+    read = versions._Seen.read
+    monkeypatch.setattr(versions._Seen, "read", lambda seen, e: reads.append(1) or read(seen, e))
+    seen = versions._SEEN(engine)
+    seen.checked_at = -1e18
+    first = versions.stamps(engine)
+    assert len(reads) == 1
+    clock[0] += versions.CHECK_SECONDS * 0.4
+    assert versions.stamps(engine) is first and len(reads) == 1  # fresh: nothing read
+    clock[0] += versions.CHECK_SECONDS * 0.2
+    with seen.lock:  # another caller is reading them: this one goes on with what it has
+        assert versions.stamps(engine) is first and len(reads) == 1
+    versions.stamps(engine)  # past half the interval and nobody reading: this caller reads
+    assert len(reads) == 2
+    clock[0] += versions.CHECK_SECONDS * 1.1
+    versions.stamps(engine)  # past the interval: read before anything is served
+    assert len(reads) == 3

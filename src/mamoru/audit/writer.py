@@ -48,24 +48,39 @@ class _Ticket:
         #: the sequence number of each submitted event's entry, in the order submitted
         self.seqs: list[int] = []
         self.error: BaseException | None = None
-        self.futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        #: per event loop: each waiting coroutine's future, and where its events are in the batch
+        self.futures: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[list[int]], int, int]]] = {}
 
     def settle(self) -> None:
         self.done.set()
         for loop, futures in self.futures.items():
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits there any more
-                loop.call_soon_threadsafe(_settle, futures)
+                loop.call_soon_threadsafe(_settle, self, futures)
 
 
-def _settle(futures: list[asyncio.Future[None]]) -> None:
-    for future in futures:
-        if not future.done():  # a cancelled caller's future is done already
-            future.set_result(None)
+def _settle(ticket: _Ticket, futures: list[tuple[asyncio.Future[list[int]], int, int]]) -> None:
+    error, seqs = ticket.error, ticket.seqs
+    for future, offset, count in futures:
+        if future.done():  # a cancelled caller's future is done already
+            continue
+        if error is None:
+            future.set_result(seqs[offset : offset + count])
+        else:
+            failed = AuditWriteFailed("the audit batch could not be committed")
+            failed.__cause__ = error
+            future.set_exception(failed)
 
 
-#: the fields that must be equal for two decisions to share an entry (all but the subjects)
+#: what a guard decision's entry may count besides its subjects: how many calls it holds
+_CALLS = "calls"
+
+
 def _merge_key(event: AuditEvent) -> tuple[object, ...] | None:
-    if event.decision is None or event.counts or not event.action.startswith("decision."):
+    """The fields that must be equal for two decisions to share an entry (all but the subjects and the
+    number of calls), or None for an event that keeps an entry of its own."""
+    if event.decision is None or not event.action.startswith("decision."):
+        return None
+    if event.counts and (len(event.counts) != 1 or _CALLS not in event.counts):
         return None
     return (
         event.actor,
@@ -80,8 +95,9 @@ def _merge_key(event: AuditEvent) -> tuple[object, ...] | None:
 
 def merge_decisions(batch: Sequence[AuditEvent]) -> tuple[list[AuditEvent], list[int]]:
     """The entries to write for ``batch`` and, for each event of it, the index of its entry: identical
-    decisions become one entry with all their subjects (``counts.calls``: how many); every other event
-    keeps an entry of its own, in the order submitted."""
+    decisions become one entry with all their subjects (``counts.calls``: how many calls, an event
+    that already merged some counting as many); every other event keeps an entry of its own, in the
+    order submitted."""
     entries: list[AuditEvent] = []
     where: list[int] = []
     merged: dict[tuple[object, ...], int] = {}
@@ -112,7 +128,7 @@ def merge_decisions(batch: Sequence[AuditEvent]) -> tuple[list[AuditEvent], list
                 decision=first.decision,
                 reasons=first.reasons,
                 policy_version=first.policy_version,
-                counts={"calls": len(same)},
+                counts={_CALLS: sum(e.counts.get(_CALLS, 1) for e in same)},
             )
     return entries, where
 
@@ -163,7 +179,7 @@ class AuditWriter:
 
     def _enqueue(
         self, events: Sequence[AuditEvent], loop: asyncio.AbstractEventLoop | None = None
-    ) -> tuple[_Ticket, int, asyncio.Future[None] | None]:
+    ) -> tuple[_Ticket, int, asyncio.Future[list[int]] | None]:
         for event in events:
             check_no_personal_values(event)
         with self._cond:
@@ -179,7 +195,7 @@ class AuditWriter:
             future = None
             if loop is not None:
                 future = loop.create_future()
-                ticket.futures.setdefault(loop, []).append(future)
+                ticket.futures.setdefault(loop, []).append((future, offset, len(events)))
             self._cond.notify_all()
         return ticket, offset, future
 
@@ -198,13 +214,17 @@ class AuditWriter:
         ticket.done.wait()
         return self._seqs(ticket, offset, len(events))
 
+    def submit_future(self, events: Sequence[AuditEvent]) -> asyncio.Future[list[int]]:
+        """``submit`` for the running event loop, without waiting: a future of that loop, done with the
+        entries' sequence numbers once the events are committed (or with :class:`AuditWriteFailed`)."""
+        _, _, future = self._enqueue(events, asyncio.get_running_loop())
+        assert future is not None
+        return future
+
     async def submit_async(self, events: Sequence[AuditEvent]) -> list[int]:
         """``submit`` for a coroutine: returns once the events are committed, without holding a thread
         while it waits."""
-        ticket, offset, future = self._enqueue(events, asyncio.get_running_loop())
-        assert future is not None
-        await future
-        return self._seqs(ticket, offset, len(events))
+        return await self.submit_future(events)
 
     def append(self, event: AuditEvent, *, durable: bool = True) -> int | None:
         seqs = self.submit([event], durable=durable)

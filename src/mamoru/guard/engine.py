@@ -186,7 +186,8 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
 
 
 def _request_denial(c: CompiledPolicy, req: Request, now: datetime) -> tuple[Reason, str] | None:
-    """Checks that do not depend on the subject; None if the request may go on."""
+    """Checks that do not depend on the subject; None if the request may go on. They read of ``now`` only
+    its date and whether the actor's training has lapsed (``decide_each`` relies on it)."""
     purpose = c.purposes.get(req.purpose)
     if purpose is None:
         return Reason.PURPOSE_UNKNOWN, "purpose.exists"
@@ -353,4 +354,62 @@ def decide(
                 mask if allow else (),
             )
         )
+    return out
+
+
+def decide_each(
+    c: CompiledPolicy,
+    req: Request,
+    subjects: Sequence[Sequence[SubjectState]],
+    nows: Sequence[datetime],
+) -> list[list[Decision]]:
+    """``decide(c, req, subjects[i], nows[i])`` for each ``i``: the same decisions, each at its own
+    ``now``. It is ``decide``'s loop with what does not change from one ask to the next worked out once:
+    the checks that do not depend on the subject, for the asks that fall on the same day with the same
+    state of the actor's training (all that those checks read of ``now``)."""
+    categories = tuple(req.categories)
+    uses_number = not c.my_number.isdisjoint(categories)
+    mask = ("my_number",) if uses_number and req.action is _READ else ()
+    ref, purpose, action, version = req.actor.ref, req.purpose, req.action, c.version
+    completed = req.actor.training_completed_at
+    try:  # lapsed at ``now`` exactly when ``now - completed > training_valid``
+        lapses_at = None if completed is None else completed + c.training_valid
+    except OverflowError:  # beyond the last date there is: never
+        lapses_at = datetime.max.replace(tzinfo=completed.tzinfo if completed else None)
+    denials: dict[tuple[date, bool], tuple[Reason, str] | None] = {}
+    out = []
+    for states, now in zip(subjects, nows, strict=True):
+        today = now.date()
+        key = (today, lapses_at is None or now > lapses_at)
+        if key in denials:
+            denial = denials[key]
+        else:
+            denial = denials[key] = _request_denial(c, req, now)
+        if denial is not None:
+            reason, rule = denial
+            out.append(
+                [
+                    Decision(False, ref, purpose, action, (s.id,), categories, (reason,), rule, version)
+                    for s in states
+                ]
+            )
+            continue
+        decisions = []
+        for s in states:
+            allow, reasons, rule = _subject_verdict(c, req, s, today, uses_number)
+            decisions.append(
+                Decision(
+                    allow,
+                    ref,
+                    purpose,
+                    action,
+                    (s.id,),
+                    categories,
+                    reasons,
+                    rule,
+                    version,
+                    mask if allow else (),
+                )
+            )
+        out.append(decisions)
     return out

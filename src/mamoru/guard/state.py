@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -173,13 +174,45 @@ def load_subjects(session: Session, subject_ids: Sequence[str], now: datetime) -
     return [state for state, _ in load_subjects_until(session, subject_ids, now)]
 
 
+class _Subjects:
+    """The subjects' state kept under one stamp: each with the time it holds until, and apart the states
+    that hold until something is written (most of them), so that a batch is looked up at C speed."""
+
+    __slots__ = ("held", "open")
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[SubjectState, datetime | None]] = {}
+        self.open: dict[str, SubjectState] = {}
+
+    def put(self, loaded: dict[str, tuple[SubjectState, datetime | None]]) -> None:
+        self.held.update(loaded)
+        for sid, (state, until) in loaded.items():
+            if until is None:
+                self.open[sid] = state
+            else:
+                self.open.pop(sid, None)
+
+    def lookup(self, subject_ids: Sequence[str], now: datetime) -> list[SubjectState | None]:
+        """Each subject's state at ``now``, None where it would have to be read."""
+        states: list[SubjectState | None] = list(map(self.open.get, subject_ids))
+        if all(states):
+            return states
+        held = self.held
+        for i, sid in enumerate(subject_ids):
+            if states[i] is None:
+                hit = held.get(sid)
+                if hit is not None and (hit[1] is None or hit[1] > now):
+                    states[i] = hit[0]
+        return states
+
+
 class _Cache:
     __slots__ = ("actors", "actors_stamp", "lock", "subjects", "subjects_stamp")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.actors: dict[tuple[str, date], ActorState] = {}
-        self.subjects: dict[str, tuple[SubjectState, datetime | None]] = {}
+        self.subjects = _Subjects()
         self.actors_stamp = ""
         self.subjects_stamp = ""
 
@@ -190,11 +223,56 @@ class _Cache:
                 if actors != self.actors_stamp:
                     self.actors, self.actors_stamp = {}, actors
                 if subjects != self.subjects_stamp:
-                    self.subjects, self.subjects_stamp = {}, subjects
+                    self.subjects, self.subjects_stamp = _Subjects(), subjects
         return actors, subjects
 
 
 _CACHES: versions.PerEngine[_Cache] = versions.PerEngine(_Cache)
+
+
+class _AsksAbout(Protocol):
+    @property
+    def subjects(self) -> Sequence[str]: ...
+
+
+class CachedStates:
+    """The cache of one engine as of ``stamps`` (current, from ``versions``), synced once for many
+    lookups: no session, no connection, no I/O."""
+
+    __slots__ = ("actors", "subjects")
+
+    def __init__(self, engine: Engine, stamps: dict[str, str]) -> None:
+        cache = _CACHES(engine)
+        cache.sync(stamps)
+        self.actors = cache.actors
+        self.subjects = cache.subjects
+
+    def get(
+        self, actor: str, subject_ids: Sequence[str], now: datetime
+    ) -> tuple[ActorState, list[SubjectState]] | None:
+        """The actor's and the subjects' state at ``now``, or None when any of it would have to be read."""
+        actor_state = self.actors.get((actor, now.date()))
+        if actor_state is None:
+            return None
+        states = self.subjects.lookup(subject_ids, now)
+        if not all(states):
+            return None
+        return actor_state, states  # type: ignore[return-value]
+
+    def get_many(
+        self, actor: str, questions: Sequence[_AsksAbout], now: datetime
+    ) -> tuple[ActorState, list[list[SubjectState]]] | None:
+        """``get`` for the subjects of each question, or None when any of it would have to be read."""
+        actor_state = self.actors.get((actor, now.date()))
+        if actor_state is None:
+            return None
+        each: list[list[SubjectState]] = []
+        for question in questions:
+            states = self.subjects.lookup(question.subjects, now)
+            if not all(states):
+                return None
+            each.append(states)  # type: ignore[arg-type]
+        return actor_state, each
 
 
 def cached_state(
@@ -202,19 +280,7 @@ def cached_state(
 ) -> tuple[ActorState, list[SubjectState]] | None:
     """The actor's and the subjects' state at ``now`` from the cache alone (``stamps``: current, from
     ``versions``), or None when any of it would have to be read: no session, no connection, no I/O."""
-    cache = _CACHES(engine)
-    cache.sync(stamps)
-    actor_state = cache.actors.get((actor, now.date()))
-    if actor_state is None:
-        return None
-    subjects = cache.subjects
-    states: list[SubjectState] = []
-    for sid in subject_ids:
-        hit = subjects.get(sid)
-        if hit is None or (hit[1] is not None and hit[1] <= now):
-            return None
-        states.append(hit[0])
-    return actor_state, states
+    return CachedStates(engine, stamps).get(actor, subject_ids, now)
 
 
 def state_for(
@@ -231,18 +297,10 @@ def state_for(
     actors_stamp, subjects_stamp = cache.sync(versions.stamps(engine))
     key = (actor, now.date())
     actor_state = cache.actors.get(key)
-    states: list[SubjectState | None] = []
-    missing: list[str] = []
-    subjects = cache.subjects
-    for sid in subject_ids:
-        hit = subjects.get(sid)
-        if hit is None or (hit[1] is not None and hit[1] <= now):
-            states.append(None)
-            missing.append(sid)
-        else:
-            states.append(hit[0])
-    if actor_state is not None and not missing:
+    states = cache.subjects.lookup(subject_ids, now)
+    if actor_state is not None and all(states):
         return actor_state, states  # type: ignore[return-value]
+    missing = [sid for sid, state in zip(subject_ids, states, strict=True) if state is None]
     with Session(engine) as fresh:
         if actor_state is None:
             actor_state = load_actor(fresh, actor, now.date())
@@ -250,9 +308,9 @@ def state_for(
                 cache.actors[key] = actor_state
         loaded = dict(zip(missing, load_subjects_until(fresh, missing, now), strict=True)) if missing else {}
     if loaded and cache.subjects_stamp == subjects_stamp:
-        if len(cache.subjects) + len(loaded) > MAX_SUBJECTS:
-            cache.subjects = {}
-        cache.subjects.update(loaded)
+        if len(cache.subjects.held) + len(loaded) > MAX_SUBJECTS:
+            cache.subjects = _Subjects()
+        cache.subjects.put(loaded)
     return actor_state, [
         s if s is not None else loaded[sid][0] for s, sid in zip(states, subject_ids, strict=True)
     ]

@@ -122,19 +122,36 @@ _SEEN: PerEngine[_Seen] = PerEngine(_Seen)
 
 
 def stamps(engine: Engine, *, check_seconds: float | None = None) -> dict[str, str]:
-    """The current stamp of every area, as of at most ``check_seconds`` ago (or a local commit)."""
+    """The current stamp of every area, as of at most ``check_seconds`` ago (or a local commit).
+
+    Past half the interval, the first caller reads them again while the others go on with the stamps
+    they have (still within the interval), so that steady traffic seldom waits for the read."""
     seen = _SEEN(engine)
     limit = CHECK_SECONDS if check_seconds is None else check_seconds
-    now = time.monotonic()
-    if seen.epoch == _Epoch.value and now - seen.checked_at < limit:
-        return seen.stamps
-    with seen.lock:
-        epoch = _Epoch.value  # read before the query: a commit during it makes the next call look again
-        if seen.epoch == epoch and time.monotonic() - seen.checked_at < limit:
+    if seen.epoch == _Epoch.value:
+        age = time.monotonic() - seen.checked_at
+        if age < limit / 2:
             return seen.stamps
-        current = seen.read(engine)
-        seen.stamps, seen.checked_at, seen.epoch = current, now, epoch
-        return current
+        if age < limit:
+            if not seen.lock.acquire(blocking=False):
+                return seen.stamps
+            try:
+                return _read_if_older(seen, engine, limit / 2)
+            finally:
+                seen.lock.release()
+    with seen.lock:
+        return _read_if_older(seen, engine, limit)
+
+
+def _read_if_older(seen: _Seen, engine: Engine, limit: float) -> dict[str, str]:
+    """Read the stamps unless another caller did within ``limit`` (the caller holds ``seen.lock``)."""
+    epoch = _Epoch.value  # read before the query: a commit during it makes the next call look again
+    now = time.monotonic()
+    if seen.epoch == epoch and now - seen.checked_at < limit:
+        return seen.stamps
+    current = seen.read(engine)
+    seen.stamps, seen.checked_at, seen.epoch = current, now, epoch
+    return current
 
 
 class _Refresh:
@@ -172,17 +189,27 @@ def _start_refresh(engine: Engine, loop: asyncio.AbstractEventLoop) -> _Refresh:
     return refresh
 
 
-async def stamps_async(engine: Engine) -> dict[str, str]:
-    """:func:`stamps` for a coroutine, without waiting on I/O in the event loop: answered at once while
-    fresh, and read again in a worker thread once half the check interval has passed (so that steady
-    traffic seldom waits); past the interval a caller waits for that read, one read for every waiter."""
+def fresh_stamps(engine: Engine, loop: asyncio.AbstractEventLoop) -> dict[str, str] | None:
+    """The stamps if they are fresh (no I/O: for the event loop ``loop``), else None: the caller awaits
+    :func:`stamps_async`. Once half the check interval has passed, a read starts in a worker thread, so
+    that steady traffic seldom waits."""
     seen = _SEEN(engine)
     age = time.monotonic() - seen.checked_at
     if seen.epoch == _Epoch.value and age < CHECK_SECONDS:
         if age >= CHECK_SECONDS / 2:
-            _start_refresh(engine, asyncio.get_running_loop())
+            _start_refresh(engine, loop)
         return seen.stamps
+    return None
+
+
+async def stamps_async(engine: Engine) -> dict[str, str]:
+    """:func:`stamps` for a coroutine, without waiting on I/O in the event loop: answered at once while
+    fresh (:func:`fresh_stamps`); past the check interval a caller waits for the read in a worker
+    thread, one read for every waiter."""
     loop = asyncio.get_running_loop()
+    fresh = fresh_stamps(engine, loop)
+    if fresh is not None:
+        return fresh
     waiter: asyncio.Future[dict[str, str]] = loop.create_future()
     _start_refresh(engine, loop).waiters.append(waiter)
     return await waiter
