@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -88,10 +88,8 @@ async def _answers(
 
 
 @router.post("/decisions", summary="Ask the guard about one use of personal data (one or many subjects)")
-async def post_decisions(
-    body: DecisionRequest, access: GuardAccess, ws: CurrentWorkspace
-) -> list[DecisionOut]:
-    return (await _answers(ws, access, [body]))[0]
+async def post_decisions(body: DecisionRequest, access: GuardAccess, request: Request) -> list[DecisionOut]:
+    return (await _answers(request.app.state.workspace, access, [body]))[0]
 
 
 class BatchRequest(BaseModel):
