@@ -74,6 +74,15 @@ def test_every_personal_data_route_takes_the_access_context(workspace: Workspace
             assert signed_in in _dependencies(route.dependant), route.path
 
 
+def test_the_decisions_route_resolves_nothing_but_its_access_context(workspace: Workspace) -> None:
+    """``POST /api/v1/decisions`` is the call made most: FastAPI resolves each dependency level on every
+    call, so the route takes its access context (which authenticates the token itself) and nothing else."""
+    routes = api_routes(list(create_app(workspace).routes))
+    route = next(r for r in routes if r.path == "/api/v1/decisions")
+    calls = _dependencies(route.dependant) - {route.dependant.call}
+    assert len(calls) == 1 and isinstance(calls.pop(), Access), calls
+
+
 def test_decisions_need_a_valid_token_and_a_context(setup: Setup, workspace: Workspace) -> None:
     client, tokens, _, subject = setup
     token = tokens["sa01"]

@@ -112,9 +112,6 @@ async def current_principal(request: Request) -> Principal:
     return found
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
 class Area:
     """What every API route declares: the area of ``people.permissions`` it belongs to. The app refuses to
     start with an API route that has none (:func:`check_every_route_declares_an_area`)."""
