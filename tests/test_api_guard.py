@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from mamoru.api.deps import Access, api_routes
-from mamoru.api.personal import PERSONAL_DATA
+from mamoru.api.personal import PERSONAL_DATA, DecisionOut, decision_fields
 from mamoru.audit.query import entries_for
 from mamoru.demo import DemoPlan
+from mamoru.guard.decision import Action, Decision, Reason
 from mamoru.ledger.tables import Acquisition
 from mamoru.people.tokens import revoke_token
 from mamoru.server import create_app
@@ -72,6 +74,15 @@ def test_every_personal_data_route_takes_the_access_context(workspace: Workspace
             assert signed_in in _dependencies(route.dependant), route.path
 
 
+def test_the_decisions_route_resolves_nothing_but_its_access_context(workspace: Workspace) -> None:
+    """``POST /api/v1/decisions`` is the call made most: FastAPI resolves each dependency level on every
+    call, so the route takes its access context (which authenticates the token itself) and nothing else."""
+    routes = api_routes(list(create_app(workspace).routes))
+    route = next(r for r in routes if r.path == "/api/v1/decisions")
+    calls = _dependencies(route.dependant) - {route.dependant.call}
+    assert len(calls) == 1 and isinstance(calls.pop(), Access), calls
+
+
 def test_decisions_need_a_valid_token_and_a_context(setup: Setup, workspace: Workspace) -> None:
     client, tokens, _, subject = setup
     token = tokens["sa01"]
@@ -97,6 +108,37 @@ def test_batch_decisions_over_http(setup: Setup) -> None:
     body = {"subjects": [subject, "unknown-subject"], "categories": ["contact"], "action": "read"}
     result = client.post("/api/v1/decisions", json=body, headers=headers(token)).json()
     assert [(d["allow"], d["reasons"]) for d in result] == [(True, ["allowed"]), (False, ["subject_erased"])]
+
+
+def test_the_decisions_answers_are_exactly_the_documented_models(setup: Setup) -> None:
+    """``/decisions`` and ``/decisions/batch`` encode their answers without building ``DecisionOut``s (it
+    was the larger part of a call's serialization): what they send must still be the models' JSON, no
+    field missing or added, whatever the decision (allowed, refused with several reasons, masked)."""
+    client, tokens, _, subject = setup
+    token = tokens["sa01"]
+    one = TypeAdapter(list[DecisionOut])
+    body = {"subjects": [subject, "unknown-subject"], "categories": ["contact"]}
+    sent = client.post("/api/v1/decisions", json=body, headers=headers(token))
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.json() == one.dump_python(one.validate_json(sent.content), mode="json")
+    batch = {"requests": [body, {**body, "action": "erase"}]}
+    many = TypeAdapter(list[list[DecisionOut]])
+    sent = client.post("/api/v1/decisions/batch", json=batch, headers=headers(token))
+    assert sent.json() == many.dump_python(many.validate_json(sent.content), mode="json")
+    refused = Decision(
+        allow=False,
+        actor="staff:sa01",
+        purpose="services",
+        action=Action.READ,
+        subjects=("s-1",),
+        categories=("contact",),
+        reasons=(Reason.PLEDGE_MISSING, Reason.TRAINING_LAPSED),
+        rule="deny",
+        policy_version="1",
+        mask_fields=("email", "phone"),
+    )
+    assert decision_fields(refused) == DecisionOut.of(refused).model_dump(mode="json")
+    assert list(decision_fields(refused)) == list(DecisionOut.model_fields)
 
 
 def test_subject_read_is_guarded_audited_and_decrypts_only_on_allow(

@@ -24,6 +24,10 @@ _installed = False
 #: Twelve digits, ASCII or full-width, optionally split by spaces or hyphens (as people write them).
 _LOOSE = re.compile(r"(?<![0-9０-９])[0-9０-９](?:[ \-‐－ー−]?[0-9０-９]){11}(?![0-9０-９])")
 
+#: What either pattern needs: twelve digits, each after at most one separator. A text without one (an
+#: access-log line, nearly every record) is returned as it is, without running either.
+_MAYBE = re.compile(r"\d(?:[ \-‐－ー−]?\d){11}")
+
 
 #: The token of a status link, raw or percent-encoded, up to the next path separator or query.
 _STATUS_LINK = re.compile(r"(/requests/status/)[^/?#\s\"']+")
@@ -37,7 +41,7 @@ def redact_links(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    if not any(ch.isdigit() for ch in text):
+    if _MAYBE.search(text) is None:
         return text
     for candidate in find_candidates(text):
         text = text.replace(candidate, REDACTED)
@@ -56,7 +60,8 @@ def install() -> None:
             return redact(redact_links(value))
         if isinstance(value, int) and not isinstance(value, bool):
             text = str(value)
-            return redact(text) if redact(text) != text else value
+            redacted = redact(text)
+            return redacted if redacted != text else value
         return value
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:

@@ -150,9 +150,11 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     if workspace.settings.docs_enabled:
         _api_docs(app)
+    # The guard's routes first: each request is matched against the routers in this order, and
+    # ``POST /api/v1/decisions`` is the call made most (no path of the others overlaps them).
+    app.include_router(personal.router)
     app.include_router(v1.router)
     app.include_router(audit.router)
-    app.include_router(personal.router)
     app.include_router(ledger.router)
     app.include_router(ledger.personal_router)
     app.include_router(portal.router)

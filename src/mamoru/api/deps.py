@@ -84,30 +84,32 @@ def _principal_in_session(ws: Workspace, token: str) -> Principal | None:
         return authenticate(session, token, datetime.now(UTC))
 
 
-async def current_principal(request: Request, ws: CurrentWorkspace) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """Who the API token acts as; the only source of the actor (no header can change it).
 
     A token the cache knows to be valid is answered in the event loop; any other is checked in a
     transaction of its own in a worker thread, before the route's: the last use is recorded even when
-    the route fails, and the route's transaction never starts with a write it did not make."""
+    the route fails, and the route's transaction never starts with a write it did not make.
+
+    Called directly by :class:`Permit` and :class:`Access` (not through ``Depends``): each level of
+    FastAPI's dependency tree costs every API call a resolution of its own, and an area is the only one
+    that asks who acts."""
+    workspace: Workspace = request.app.state.workspace
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     found = None
     if scheme.lower() == "bearer":
         token = token.strip()
-        engine = ws.db.engine
+        engine = workspace.db.engine
         found = authenticate_cached(engine, token, datetime.now(UTC), await versions.stamps_async(engine))
         if found is None:
-            found = await run_in_threadpool(_principal_in_session, ws, token)
+            found = await run_in_threadpool(_principal_in_session, workspace, token)
     if found is None:
         raise Unauthenticated(
             "a valid API token is required (Authorization: Bearer mmr_…); it may be unknown, expired or "
             "revoked, or its staff member has left"
         )
     return found
-
-
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 class Area:
@@ -144,8 +146,8 @@ class Permit(Area):
     """The route's area; answers the token's principal once it opens the area (401 without a valid
     token, 403 when its roles or scopes do not open it)."""
 
-    async def __call__(self, principal: CurrentPrincipal) -> Principal:
-        return self.check(principal)
+    async def __call__(self, request: Request) -> Principal:
+        return self.check(await current_principal(request))
 
 
 #: Declared as ``dependencies=[PUBLIC]`` on a route that is open to everyone.
@@ -169,14 +171,14 @@ class Access(Area):
 
     async def __call__(
         self,
-        principal: CurrentPrincipal,
+        request: Request,
         # Optional to FastAPI so that the area is checked first (a refused caller gets 403, not 422);
         # required here: without it the answer is 400.
         purpose: Annotated[
             str | None, Header(alias="X-Mamoru-Purpose", description="Purpose id of the policy (required)")
         ] = None,
     ) -> AccessContext:
-        self.check(principal)
+        principal = self.check(await current_principal(request))
         if purpose is None or not _REF.match(purpose):
             raise BadAccessContext("X-Mamoru-Purpose: a reference of letters, digits and _.:/- is expected")
         return AccessContext(client=f"api:{principal.token}", actor=principal.actor, purpose=purpose)
