@@ -25,7 +25,7 @@ def worker(
     # Its help is HELP["worker"] in mamoru.cli.commands (listed without loading this module).
     import dramatiq
 
-    from mamoru.work.queue import broker_for
+    from mamoru.work.queue import broker_for, use_workspace
     from mamoru.work.scheduler import run_mail_sender, run_scheduler
 
     with opened_workspace() as ws:
@@ -36,6 +36,7 @@ def worker(
             broker = broker_for(url, ws.settings.queue_name)
         except MamoruError as exc:
             raise fail(str(exc)) from None
+        use_workspace(ws)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -54,6 +55,7 @@ def worker(
         while not stop.wait(1.0):
             pass
         runner.stop()
+        use_workspace(None)
         broker.close()
 
 
