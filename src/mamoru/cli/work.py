@@ -25,9 +25,10 @@ def worker(
     # Its help is HELP["worker"] in mamoru.cli.commands (listed without loading this module).
     import dramatiq
 
-    from mamoru.work.queue import broker_for, use_workspace
+    from mamoru.work.queue import broker_for, limit_malloc_arenas, use_workspace
     from mamoru.work.scheduler import run_mail_sender, run_scheduler
 
+    limit_malloc_arenas()  # before any thread of the worker starts
     with opened_workspace() as ws:
         url = ws.settings.broker_url
         if not url:
