@@ -51,3 +51,4 @@ def test_memory_is_released_after_a_task_that_failed(monkeypatch: pytest.MonkeyP
         queue.run_task("test.broken", {})
     assert trimmed == [True]
     real()  # the real one: glibc's malloc_trim where there is one, else nothing
+    queue.limit_malloc_arenas()  # glibc's mallopt where there is one, else nothing
