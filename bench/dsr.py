@@ -40,9 +40,9 @@ BENCH_DSR_REPEAT) erasures each, checked by SQL: the subject's rows deleted or m
 policy says (mamoru: the map's delete/mask/set_null; Fides: a ``null_rewrite`` rule on ``user``),
 every other row unchanged. Before each erasure after the first, the subject's rows are put back as
 built, under the next demo customer's e-mail (mamoru erased the previous person from its own records
-too), and both sides are asked to erase that person. At full size, on the 2-core machine, a run took
-17 minutes with one repetition (Fides: 7 for its 20 concurrent requests, 6.5 for its erasure); three
-take 47 to 54 (34 to 38 with BENCH_DSR_ERASE_REPEAT=1), as Fides' erasure takes 6.5 to 9.
+too), and both sides are asked to erase that person. At full size, on the shared 2-core machine, a
+run with one repetition took 9 to 17 minutes (Fides: 4 to 7 for its 20 concurrent requests, 4 to 9 for
+its erasure); three take about 26 to 54 (19 to 38 with BENCH_DSR_ERASE_REPEAT=1).
 
 Needs PostgreSQL on 127.0.0.1:5432 (BENCH_PG_ADMIN) and Redis on 127.0.0.1:6379 (BENCH_REDIS_URL).
 Last line: JSON summary.
