@@ -30,12 +30,19 @@ Both: the time runs from submission to the package being ready (mamoru: status `
 100,002 at full size) on both sides, else the bench fails (exit 1, ``rows_equal`` false). Memory: the
 peak RSS of every process of the side (server, workers and their children), each process's VmHWM
 (reset through /proc/PID/clear_refs before each measured run, sampled every 0.2 s so that a child that
-exits is counted) summed over the processes: the same rule both sides. One request, then
-BENCH_DSR_CONCURRENT (20) submitted at once; BENCH_DSR_REPEAT (3) repetitions each and the medians.
-An error status (or a worker's traceback) is reported as an error with the side's log folder kept
-(its path is printed), never as a timeout. Then one erasure each, checked by SQL: the subject's rows
-deleted or masked as each side's policy says (mamoru: the map's delete/mask/set_null; Fides: a
-``null_rewrite`` rule on ``user``), every other row unchanged.
+exits is counted) summed over the processes: the same rule both sides; the JSON has it by process
+too, with each process's resident set when the side was ready (idle) and after its runs. On each side,
+BENCH_DSR_REPEAT (3) runs of one request, then as many of BENCH_DSR_CONCURRENT (20) submitted at once
+(the single runs first, so that their memory is one request's and not what a burst left behind), and
+the medians. An error status (or a worker's traceback) is reported as an error with the side's log
+folder kept (its path is printed), never as a timeout. Then BENCH_DSR_ERASE_REPEAT (as many as
+BENCH_DSR_REPEAT) erasures each, checked by SQL: the subject's rows deleted or masked as each side's
+policy says (mamoru: the map's delete/mask/set_null; Fides: a ``null_rewrite`` rule on ``user``),
+every other row unchanged. Before each erasure after the first, the subject's rows are put back as
+built, under the next demo customer's e-mail (mamoru erased the previous person from its own records
+too), and both sides are asked to erase that person. At full size, on the shared 2-core machine, a
+run with one repetition took 9 to 17 minutes (Fides: 4 to 7 for its 20 concurrent requests, 4 to 9 for
+its erasure); three take about 26 to 54 (19 to 38 with BENCH_DSR_ERASE_REPEAT=1).
 
 Needs PostgreSQL on 127.0.0.1:5432 (BENCH_PG_ADMIN) and Redis on 127.0.0.1:6379 (BENCH_REDIS_URL).
 Last line: JSON summary.
@@ -78,6 +85,9 @@ OTHER_ORDERS = int(os.environ.get("BENCH_DSR_ORDERS", "300000"))
 SUBJECT_ORDERS = int(os.environ.get("BENCH_DSR_SUBJECT_ORDERS", "25000"))  # x4 rows each: 100,000
 CONCURRENT = int(os.environ.get("BENCH_DSR_CONCURRENT", "20"))
 REPEAT = int(os.environ.get("BENCH_DSR_REPEAT", "3"))
+#: Erasures a side (each on the subject put back): BENCH_DSR_REPEAT unless told. Fides' takes about 9
+#: minutes at full size, so three of them add 18 minutes to a run.
+ERASE_REPEAT = int(os.environ.get("BENCH_DSR_ERASE_REPEAT", str(REPEAT)))
 TIMEOUT = float(os.environ.get("BENCH_DSR_TIMEOUT", "1800"))  # per measured run, each side
 SKIP_FIDES = os.environ.get("BENCH_DSR_SKIP_FIDES") == "1"
 #: 1: both products as shipped. Otherwise each gets the one setting that its 20 concurrent requests
@@ -114,53 +124,73 @@ def _copy(conn: psycopg.Connection, table: str, columns: str, rows: object) -> N
             copy.write_row(row)
 
 
+# Each table's row ``i`` (customer 1 is the subject, with ``subject`` as its e-mail): what the shop is
+# built from, and what an erasure repetition puts back.
+def _address(i: int) -> tuple[Any, ...]:
+    return (i, i, f"東京都千代田区{i}番", "100-0001")
+
+
+def _customer(i: int, subject: str) -> tuple[Any, ...]:
+    return (i, subject if i == 1 else f"c{i}@example.jp", f"090-{i:08d}", f"顧客{i}", i)
+
+
+def _order(i: int) -> tuple[Any, ...]:
+    return (i, 1 if i <= SUBJECT_ORDERS else 2 + i % (CUSTOMERS - 1), i % 9000, "2026-01-01")
+
+
+def _item(i: int) -> tuple[Any, ...]:
+    return (i, (i - 1) // 2 + 1, f"S{i % 500}")
+
+
+def _ticket(i: int) -> tuple[Any, ...]:
+    return (i, 1 if i <= SUBJECT_ORDERS else 2 + i % (CUSTOMERS - 1), None, "問い合わせ")
+
+
+COLUMNS = {
+    "addresses": "id, customer_id, line, postal_code",
+    "customers": "id, email, phone, full_name, address_id",
+    "orders": "id, customer_id, total_yen, ordered_at",
+    "order_items": "id, order_id, sku",
+    "tickets": "id, customer_id, parent_id, body",
+}
+
+
 def build(url: str, subject: str) -> int:
     """The shop, customer 1 being ``subject``; returns the rows in its five linked tables."""
+    total_orders = SUBJECT_ORDERS + OTHER_ORDERS
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(SCHEMA)
+        _copy(conn, "addresses", COLUMNS["addresses"], map(_address, range(1, CUSTOMERS + 1)))
         _copy(
-            conn,
-            "addresses",
-            "id, customer_id, line, postal_code",
-            ((i, i, f"東京都千代田区{i}番", "100-0001") for i in range(1, CUSTOMERS + 1)),
+            conn, "customers", COLUMNS["customers"], (_customer(i, subject) for i in range(1, CUSTOMERS + 1))
         )
-        _copy(
-            conn,
-            "customers",
-            "id, email, phone, full_name, address_id",
-            (
-                (i, subject if i == 1 else f"c{i}@example.jp", f"090-{i:08d}", f"顧客{i}", i)
-                for i in range(1, CUSTOMERS + 1)
-            ),
-        )
-        total_orders = SUBJECT_ORDERS + OTHER_ORDERS
-        _copy(
-            conn,
-            "orders",
-            "id, customer_id, total_yen, ordered_at",
-            (
-                (i, 1 if i <= SUBJECT_ORDERS else 2 + i % (CUSTOMERS - 1), i % 9000, "2026-01-01")
-                for i in range(1, total_orders + 1)
-            ),
-        )
-        _copy(
-            conn,
-            "order_items",
-            "id, order_id, sku",
-            ((i, (i - 1) // 2 + 1, f"S{i % 500}") for i in range(1, 2 * total_orders + 1)),
-        )
-        subject_tickets = SUBJECT_ORDERS
-        _copy(
-            conn,
-            "tickets",
-            "id, customer_id, parent_id, body",
-            (
-                (i, 1 if i <= subject_tickets else 2 + i % (CUSTOMERS - 1), None, "問い合わせ")
-                for i in range(1, subject_tickets + 50001)
-            ),
-        )
+        _copy(conn, "orders", COLUMNS["orders"], map(_order, range(1, total_orders + 1)))
+        _copy(conn, "order_items", COLUMNS["order_items"], map(_item, range(1, 2 * total_orders + 1)))
+        # the subject's tickets are the first SUBJECT_ORDERS, then 50,000 of other customers'
+        _copy(conn, "tickets", COLUMNS["tickets"], map(_ticket, range(1, SUBJECT_ORDERS + 50001)))
         conn.execute("ANALYZE")
         return int(sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES))  # type: ignore[index]
+
+
+def restore_subject(url: str, subject: str) -> None:
+    """The subject's rows as :func:`build` made them, ``subject`` its e-mail, after an erasure deleted or
+    masked them (an erasure repetition erases them again); nobody else's row is touched."""
+    with psycopg.connect(url) as conn:
+        for table, where in (
+            ("order_items", f"order_id <= {SUBJECT_ORDERS}"),
+            ("tickets", f"id <= {SUBJECT_ORDERS}"),
+            ("orders", f"id <= {SUBJECT_ORDERS}"),
+            ("customers", "id = 1"),
+            ("addresses", "id = 1"),
+        ):
+            conn.execute(f"DELETE FROM {table} WHERE {where}")
+        _copy(conn, "addresses", COLUMNS["addresses"], [_address(1)])
+        _copy(conn, "customers", COLUMNS["customers"], [_customer(1, subject)])
+        _copy(conn, "orders", COLUMNS["orders"], map(_order, range(1, SUBJECT_ORDERS + 1)))
+        _copy(conn, "order_items", COLUMNS["order_items"], map(_item, range(1, 2 * SUBJECT_ORDERS + 1)))
+        _copy(conn, "tickets", COLUMNS["tickets"], map(_ticket, range(1, SUBJECT_ORDERS + 1)))
+    with psycopg.connect(url, autocommit=True) as conn:  # both sides erase from the same clean state
+        conn.execute(f"VACUUM ANALYZE {', '.join(TABLES)}")
 
 
 # What is the subject's, and a fingerprint of everything that is not (an erasure must leave it as it was).
@@ -232,7 +262,9 @@ class Side:
     def __init__(self, name: str, logs: Path) -> None:
         self.name, self.logs = name, logs
         self.roots: list[subprocess.Popen[bytes]] = []
+        self.labels: dict[int, str] = {}  # root pid -> its label (serve, worker, webserver…)
         self.peaks: dict[int, int] = {}  # pid -> VmHWM kB seen since the last reset
+        self.owner: dict[int, str] = {}  # pid -> the label of the root it descends from
         self._read: dict[Path, int] = {}
         self._tracebacks = 0
         self._stop = threading.Event()
@@ -246,6 +278,7 @@ class Side:
         log = (self.logs / f"{label}.log").open("ab")
         process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         self.roots.append(process)
+        self.labels[process.pid] = label
         return process
 
     def log_text(self) -> str:
@@ -263,6 +296,10 @@ class Side:
             return self._tracebacks
 
     def pids(self) -> list[int]:
+        return list(self._tree())
+
+    def _tree(self) -> dict[int, str]:
+        """Every live process of the side and the label of the root it descends from."""
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -271,16 +308,19 @@ class Side:
                 except (OSError, IndexError, ValueError):
                     continue
                 children.setdefault(ppid, []).append(int(entry.name))
-        found: list[int] = []
-        todo = [p.pid for p in self.roots if p.poll() is None]
+        found: dict[int, str] = {}
+        todo = [(p.pid, self.labels[p.pid]) for p in self.roots if p.poll() is None]
         while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, []))
+            pid, label = todo.pop()
+            found[pid] = label
+            todo.extend((child, label) for child in children.get(pid, []))
         return found
 
     def sample(self) -> None:
-        for pid in self.pids():
+        tree = self._tree()
+        with self._lock:
+            self.owner.update(tree)
+        for pid in tree:
             try:
                 text = Path(f"/proc/{pid}/status").read_text()
             except OSError:
@@ -307,6 +347,30 @@ class Side:
         self.sample()
         with self._lock:
             return round(sum(self.peaks.values()) / 1024, 1)
+
+    def peak_by_process(self) -> dict[str, float]:
+        """The same peaks by process: each root's label, its children summed under ``label+children``."""
+        self.sample()
+        out: dict[str, float] = {}
+        with self._lock:
+            for pid, kb in self.peaks.items():
+                label = self.owner.get(pid, "?")
+                key = label if pid in self.labels else f"{label}+children"
+                out[key] = round(out.get(key, 0) + kb / 1024, 1)
+        return dict(sorted(out.items()))
+
+    def rss_by_process(self) -> dict[str, float]:
+        """The resident set now (VmRSS, MB) by process, labelled as in :meth:`peak_by_process`."""
+        out: dict[str, float] = {}
+        for pid, label in self._tree().items():
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            kb = next((int(line.split()[1]) for line in text.splitlines() if line.startswith("VmRSS:")), 0)
+            key = label if pid in self.labels else f"{label}+children"
+            out[key] = round(out.get(key, 0) + kb / 1024, 1)
+        return dict(sorted(out.items()))
 
     def processes(self) -> int:
         return len(self.pids())
@@ -385,11 +449,13 @@ def measure(side: Side, many: int, one: Callable[[], Done]) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=many) as pool:
         results = [f.result() for f in [pool.submit(one) for _ in range(many)]]
     peak = side.peak_mb()
+    by_process = side.peak_by_process()
     phases = {k: round(statistics.median(r[2][k] for r in results), 3) for k in results[0][2] if results}
     return {
         "wall_s": round(max(r[1] for r in results) - t0, 3),
         "rows": [r[0] for r in results],
         "peak_mb": peak,
+        "peak_mb_by_process": by_process,
         "processes": side.processes(),
     } | ({"phases_s": phases} if phases else {})
 
@@ -496,12 +562,13 @@ class Mamoru:
                 raise RunError(f"no code was mailed for {ref}")
             time.sleep(0.1)
 
-    def request(self, kind: str = "disclosure", **extra: object) -> Done:
+    def request(self, kind: str = "disclosure", email: str | None = None, **extra: object) -> Done:
         """One request through the API and the console to its package (rows, ready time, phases)."""
         deadline = time.monotonic() + TIMEOUT
         t0 = time.perf_counter()
         made = self.api.post(
-            "/api/v1/requests", json={"kind": kind, "name": "Bench Subject", "email": self.email, **extra}
+            "/api/v1/requests",
+            json={"kind": kind, "name": "Bench Subject", "email": email or self.email, **extra},
         )
         if made.status_code != 201:
             raise RunError(f"submission answered {made.status_code}: {made.text[:300]}")
@@ -780,11 +847,12 @@ class Fides:
                 )
             )
 
-    def request(self, policy: str = "bench_access") -> Done:
+    def request(self, policy: str = "bench_access", email: str | None = None) -> Done:
         deadline = time.monotonic() + TIMEOUT
         t0 = time.perf_counter()
         made = self.c.post(
-            "/privacy-request", json=[{"identity": {"email": SUBJECT_EMAIL[0]}, "policy_key": policy}]
+            "/privacy-request",
+            json=[{"identity": {"email": email or SUBJECT_EMAIL[0]}, "policy_key": policy}],
         )
         made.raise_for_status()
         succeeded = made.json()["succeeded"]
@@ -844,6 +912,10 @@ def _rows_in(payload: Any) -> int:
 
 
 SUBJECT_EMAIL: list[str] = [""]
+#: The subject's e-mail in each erasure repetition: the first demo customer's (the shop as built), then
+#: the next ones' (mamoru erased the one before from its own records too, so a person it still holds is
+#: asked for; Fides is asked for the same e-mail).
+ERASE_EMAILS: list[str] = []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -854,17 +926,32 @@ def run_side(
     name: str,
     side: Side,
     one: Callable[[], Done],
-    erase: Callable[[], Done],
+    erase: Callable[[str], Done],
     erase_url: str,
     before: dict[str, str],
 ) -> dict[str, Any]:
-    """Repetitions of one request and of CONCURRENT at once, then the erasure and its SQL check."""
-    out: dict[str, Any] = {"single": [], "concurrent": [], "error": None, "logs": str(side.logs)}
+    """REPEAT runs of one request, then REPEAT of CONCURRENT at once, then ERASE_REPEAT erasures, each
+    checked by SQL (the shop's subject put back, under the next demo customer's e-mail, before each one
+    after the first). The single requests run before the concurrent ones so that each single run's
+    memory is that of one request, not what a burst of 20 left behind in the processes (which
+    ``after_mb_by_process`` shows)."""
+    out: dict[str, Any] = {
+        "single": [],
+        "concurrent": [],
+        "erase": [],
+        "error": None,
+        "logs": str(side.logs),
+        "durations_s": {},
+    }
     try:
+        t_part = time.perf_counter()
         for rep in range(REPEAT):
             single = measure(side, 1, one)
             print(f"{name} one request, run {rep + 1}: {json.dumps(single)}", flush=True)
             out["single"].append(single)
+        out["durations_s"]["single"] = round(time.perf_counter() - t_part, 1)
+        t_part = time.perf_counter()
+        for rep in range(REPEAT):
             many = measure(side, CONCURRENT, one)
             print(
                 f"{name} {CONCURRENT} concurrent, run {rep + 1}: "
@@ -872,14 +959,24 @@ def run_side(
                 flush=True,
             )
             out["concurrent"].append(many)
-        t0 = time.perf_counter()
-        out["erase_wall_s"] = round(erase()[1] - t0, 3)
-        out["erase_subject_after"] = subject_state(erase_url)
-        out["erase_others_untouched"] = others_fingerprint(erase_url) == before
-        print(
-            f"{name} erasure: {json.dumps({k: v for k, v in out.items() if k.startswith('erase')})}",
-            flush=True,
-        )
+        out["durations_s"]["concurrent"] = round(time.perf_counter() - t_part, 1)
+        out["after_mb_by_process"] = side.rss_by_process()
+        t_part = time.perf_counter()
+        for rep in range(ERASE_REPEAT):
+            email = ERASE_EMAILS[rep]
+            if rep:
+                restore_subject(erase_url, email)
+            t0 = time.perf_counter()
+            done = erase(email)
+            run = {
+                "wall_s": round(done[1] - t0, 3),
+                "subject_after": subject_state(erase_url),
+                "others_untouched": others_fingerprint(erase_url) == before,
+                "email": email,
+            }
+            print(f"{name} erasure, run {rep + 1}: {json.dumps(run, ensure_ascii=False)}", flush=True)
+            out["erase"].append(run)
+        out["durations_s"]["erasure"] = round(time.perf_counter() - t_part, 1)
     except Exception as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         where = "".join(traceback.format_exc(limit=-4).splitlines(keepends=True)[-12:])
@@ -903,8 +1000,17 @@ def summarize(out: dict[str, Any]) -> dict[str, Any]:
         }
         if out.get("single")
         else None,
+        "runs_wall_s": [r["wall_s"] for r in out.get("single", [])],
+        "runs_peak_mb": [r["peak_mb"] for r in out.get("single", [])],
+        "runs_peak_mb_by_process": [r["peak_mb_by_process"] for r in out.get("single", [])],
+        "concurrent_runs_wall_s": [r["wall_s"] for r in out.get("concurrent", [])],
+        "concurrent_runs_peak_mb": [r["peak_mb"] for r in out.get("concurrent", [])],
+        "idle_mb_by_process": out.get("idle_mb_by_process"),
+        "after_mb_by_process": out.get("after_mb_by_process"),
         "package_rows": rows,
-        "erase_wall_s": out.get("erase_wall_s"),
+        "erase_wall_s": med(out.get("erase", []), "wall_s"),
+        "erase_runs_wall_s": [r["wall_s"] for r in out.get("erase", [])],
+        "durations_s": out.get("durations_s"),
         "error": out.get("error"),
     }
 
@@ -917,8 +1023,12 @@ def main() -> int:
     from mamoru.demo import plan_demo
     from mamoru.policy.load import load_pack
 
-    subject = next(p for p in plan_demo(load_pack().policy, DEMO_SEED).subjects if p.kind == "customer")
-    SUBJECT_EMAIL[0] = subject.values["email"]
+    customers = [p for p in plan_demo(load_pack().policy, DEMO_SEED).subjects if p.kind == "customer"]
+    if len(customers) < ERASE_REPEAT:
+        raise SystemExit(f"BENCH_DSR_ERASE_REPEAT: the demo has {len(customers)} customers to erase")
+    SUBJECT_EMAIL[0] = customers[0].values["email"]
+    ERASE_EMAILS[:] = [c.values["email"] for c in customers[:ERASE_REPEAT]]
+    started = time.perf_counter()
     logs = Path(tempfile.mkdtemp(prefix="bench-dsr-"))
     print(f"logs: {logs}", flush=True)
     result: dict[str, Any] = {}
@@ -932,16 +1042,21 @@ def main() -> int:
             with database("mamoru_bench_dsr_app") as app:
                 m = Mamoru(shop, app, logs / "mamoru")
                 try:
+                    t_setup = time.perf_counter()
                     m.setup()
-                    print(f"mamoru ready: {m.side.processes()} processes", flush=True)
+                    setup_s = round(time.perf_counter() - t_setup, 1)
+                    idle = m.side.rss_by_process()
+                    print(f"mamoru ready: {m.side.processes()} processes, idle RSS MB {idle}", flush=True)
                     mout = run_side(
                         "mamoru",
                         m.side,
                         m.request,
-                        lambda: m.request("erase", grounds=["no_longer_needed"]),
+                        lambda email: m.request("erase", email, grounds=["no_longer_needed"]),
                         shop,
                         before,
                     )
+                    mout["idle_mb_by_process"] = idle
+                    mout["durations_s"] = {"setup": setup_s, **mout["durations_s"]}
                 except Exception as exc:
                     mout = {"error": f"setup: {type(exc).__name__}: {exc}", "logs": str(m.side.logs)}
                     print(f"mamoru ERROR: {mout['error']} (logs kept in {m.side.logs})", flush=True)
@@ -959,11 +1074,23 @@ def main() -> int:
                     with database("fides_bench_app") as fapp:
                         f = Fides(exe, shop_f, fapp, logs / "fides")
                         try:
+                            t_setup = time.perf_counter()
                             f.setup()
-                            print(f"fides ready: {f.side.processes()} processes", flush=True)
-                            fout = run_side(
-                                "fides", f.side, f.request, lambda: f.request("bench_erasure"), shop_f, before
+                            setup_s = round(time.perf_counter() - t_setup, 1)
+                            idle = f.side.rss_by_process()
+                            print(
+                                f"fides ready: {f.side.processes()} processes, idle RSS MB {idle}", flush=True
                             )
+                            fout = run_side(
+                                "fides",
+                                f.side,
+                                f.request,
+                                lambda email: f.request("bench_erasure", email),
+                                shop_f,
+                                before,
+                            )
+                            fout["idle_mb_by_process"] = idle
+                            fout["durations_s"] = {"setup": setup_s, **fout["durations_s"]}
                         except Exception as exc:
                             fout = {"error": f"setup: {type(exc).__name__}: {exc}", "logs": str(f.side.logs)}
                             print(f"fides ERROR: {fout['error']} (logs kept in {f.side.logs})", flush=True)
@@ -971,27 +1098,34 @@ def main() -> int:
                             f.side.stop()
             ms, fs = summarize(mout), summarize(fout)
             rows_equal = ms["package_rows"] == [SUBJECT_ROWS] and fs["package_rows"] == [SUBJECT_ROWS]
-            m_after, f_after = mout.get("erase_subject_after") or {}, fout.get("erase_subject_after") or {}
-            mamoru_erased = bool(
-                m_after
-                and mout.get("erase_others_untouched")
-                and m_after["orders"] == m_after["order_items"] == m_after["tickets"] == 0
-                and m_after["customer"][1] is None
-                and m_after["customer"][0] != SUBJECT_EMAIL[0]
+            m_erase, f_erase = mout.get("erase") or [], fout.get("erase") or []
+            mamoru_erased = len(m_erase) == ERASE_REPEAT and all(
+                run["others_untouched"]
+                and (after := run["subject_after"])["orders"] == after["order_items"] == after["tickets"] == 0
+                and after["customer"][1] is None
+                and after["customer"][0] != run["email"]
+                for run in m_erase
             )
-            fides_erased = bool(
-                f_after
-                and fout.get("erase_others_untouched")
-                and f_after["orders_with_values"] == f_after["order_items_with_values"] == 0
-                and f_after["tickets_with_values"] == 0
-                and f_after["customer"][1] is None
+            fides_erased = len(f_erase) == ERASE_REPEAT and all(
+                run["others_untouched"]
+                and (after := run["subject_after"])["orders_with_values"]
+                == after["order_items_with_values"]
+                == 0
+                and after["tickets_with_values"] == 0
+                and after["customer"][1] is None
+                for run in f_erase
             )
+            m_after = m_erase[-1]["subject_after"] if m_erase else {}
+            f_after = f_erase[-1]["subject_after"] if f_erase else {}
             result = {
                 "benchmark": "dsr",
                 "rows_in_database": rows,
                 "subject_rows_expected": SUBJECT_ROWS,
                 "concurrent_requests": CONCURRENT,
                 "repetitions": REPEAT,
+                "erasure_repetitions": ERASE_REPEAT,
+                "order": f"each side: {REPEAT} single requests, then {REPEAT} x {CONCURRENT} concurrent, "
+                f"then {ERASE_REPEAT} erasures (mamoru first, then Fides)",
                 "memory_rule": "sum of VmHWM over every process of the side (reset before each run)",
                 "settings": "as shipped"
                 if DEFAULTS
@@ -1011,9 +1145,13 @@ def main() -> int:
                 "fides_peak_mb": fs["peak_mb"],
                 "mamoru_concurrent_wall_s": ms["concurrent_wall_s"],
                 "fides_concurrent_wall_s": fs["concurrent_wall_s"],
+                "mamoru_erase_wall_s": ms["erase_wall_s"],
+                "fides_erase_wall_s": fs["erase_wall_s"],
                 "speedup_vs_fides": _ratio(fs["wall_s"], ms["wall_s"], 1),
                 "memory_ratio_vs_fides": _ratio(ms["peak_mb"], fs["peak_mb"], 3),
                 "concurrent_speedup_vs_fides": _ratio(fs["concurrent_wall_s"], ms["concurrent_wall_s"], 1),
+                "erase_speedup_vs_fides": _ratio(fs["erase_wall_s"], ms["erase_wall_s"], 1),
+                "total_s": round(time.perf_counter() - started, 1),
                 "rows_equal": rows_equal,
                 "logs": str(logs),
             }

@@ -91,3 +91,20 @@ def test_a_refusal_commits_what_audited_it_and_any_other_error_rolls_back(
         raise error
     with db.session() as session:
         assert (current_notice(session) is not None) is kept
+
+
+def test_the_revision_is_read_without_alembic_and_two_recorded_revisions_are_refused(
+    db: Database,
+) -> None:
+    from sqlalchemy import text
+
+    from mamoru.errors import ConfigurationError
+
+    assert db.current_revision() == HEAD_REVISION
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('other')"))
+    with pytest.raises(ConfigurationError, match="2 schema revisions"):
+        db.current_revision()
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version WHERE version_num = 'other'"))
+    assert Database("sqlite://").current_revision() is None

@@ -116,3 +116,31 @@ def test_a_script_that_imports_only_what_it_uses_can_open_the_workspace_and_writ
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_server_or_worker_opening_the_workspace_loads_no_migration_tool_no_other_broker_no_emoji_table(
+    settings: Settings,
+) -> None:
+    """`mamoru serve` and `mamoru worker` open the workspace, make the broker and print a few lines:
+    Alembic (with Mako and Pygments behind it) is for migrations, pika for an amqp:// broker and Rich's
+    emoji table for nothing they print; loaded anyway, they held about 10 MB in each process."""
+    import subprocess
+    import sys
+
+    initialize(settings)
+    script = (
+        "import sys\n"
+        "from mamoru.cli.common import out\n"
+        "from mamoru.settings import Settings\n"
+        "from mamoru.work.queue import broker_for\n"
+        "from mamoru.workspace import Workspace\n"
+        "ws = Workspace.open(Settings())\n"
+        "assert ws.db.current_revision()\n"
+        "broker_for('redis://127.0.0.1:6379/15', 'test')\n"  # made, never connected
+        "out.print('ready :smile:')\n"
+        "loaded = {m.split('.')[0] for m in sys.modules} | set(sys.modules)\n"
+        "print(sorted(loaded & {'alembic', 'mako', 'pygments', 'pika', 'rich._emoji_codes'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["ready :smile:", "[]"]

@@ -21,8 +21,10 @@ EXIT_OK = 0
 EXIT_FINDING = 1
 EXIT_BAD_INPUT = 2
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# emoji=False: a ':name:' in what is printed stays as written, and Rich's emoji table (about 2.5 MB) is
+# not loaded into `mamoru serve` and `mamoru worker`, which print a few lines.
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 T = TypeVar("T")
 
 

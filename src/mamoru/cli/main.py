@@ -165,9 +165,10 @@ def serve(
     from mamoru.requests import jobs
     from mamoru.server import create_app
     from mamoru.settings import BASE_URL_PATTERN, served_base_url
-    from mamoru.work.queue import submit
+    from mamoru.work.queue import limit_malloc_arenas, submit
     from mamoru.work.scheduler import run_audit_schedule, run_mail_sender
 
+    limit_malloc_arenas()  # before uvicorn's and the thread pool's threads start
     if base_url is not None and not re.match(BASE_URL_PATTERN, base_url):
         raise typer.BadParameter(
             "give the address people reach, like https://privacy.example.jp", param_hint="--base-url"

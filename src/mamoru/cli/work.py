@@ -25,9 +25,10 @@ def worker(
     # Its help is HELP["worker"] in mamoru.cli.commands (listed without loading this module).
     import dramatiq
 
-    from mamoru.work.queue import broker_for
+    from mamoru.work.queue import broker_for, limit_malloc_arenas, use_workspace
     from mamoru.work.scheduler import run_mail_sender, run_scheduler
 
+    limit_malloc_arenas()  # before any thread of the worker starts
     with opened_workspace() as ws:
         url = ws.settings.broker_url
         if not url:
@@ -36,6 +37,7 @@ def worker(
             broker = broker_for(url, ws.settings.queue_name)
         except MamoruError as exc:
             raise fail(str(exc)) from None
+        use_workspace(ws)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -54,6 +56,7 @@ def worker(
         while not stop.wait(1.0):
             pass
         runner.stop()
+        use_workspace(None)
         broker.close()
 
 

@@ -376,12 +376,18 @@ class SqlConnector:
         queue: deque[tuple[str, list[Key]]] = deque()
 
         def add(table: str, keys: Iterable[Key], owned: bool = True) -> None:
-            keys = list(dict.fromkeys(keys))
-            if owned:
-                found.owned[table].update(keys)
-            new = [k for k in keys if k not in found.keys[table]]
+            # one pass, no copy of ``keys`` (tens of thousands of them for a large subject)
+            known = found.keys.get(table, set())
+            own = found.owned[table] if owned else None
+            new: list[Key] = []
+            for key in keys:
+                if own is not None:
+                    own.add(key)
+                if key not in known:
+                    known.add(key)
+                    new.append(key)
             if new:
-                found.keys[table].update(new)
+                found.keys[table] = known
                 queue.append((table, new))
 
         for t in self.map.tables:
@@ -471,7 +477,7 @@ class SqlConnector:
                 )
             for values_batch in self._batches(columns, values):
                 rows = conn.execute(select(*self._key(there, other)).where(self._in(columns, values_batch)))
-                found += map(tuple, rows.all())
+                found.extend(map(tuple, rows))  # row by row: not every row object of the batch at once
         return found
 
     # --- access --------------------------------------------------------------------------------------

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from mamoru.errors import Refusal
+from mamoru.errors import ConfigurationError, Refusal
 
+#: Alembic's table of the schema's revision (its default name; env.py does not change it).
+VERSION_TABLE = "alembic_version"
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -108,10 +110,17 @@ class Database:
         command.upgrade(alembic_config(self), revision)
 
     def current_revision(self) -> str | None:
-        from alembic.runtime.migration import MigrationContext
-
+        """The schema's revision, read from Alembic's version table (``None``: no schema yet). Read with
+        SQL, not through Alembic's migration context: every process opening the workspace asks this,
+        and loading Alembic (with Mako and Pygments behind it) cost each server and worker about 8 MB
+        of memory for one query."""
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table(VERSION_TABLE):
+                return None
+            found = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+        if len(found) > 1:  # what Alembic's get_current_revision() refuses too
+            raise ConfigurationError(f"the database records {len(found)} schema revisions: {sorted(found)}")
+        return str(found[0]) if found else None
 
     def dispose(self) -> None:
         self.engine.dispose()
