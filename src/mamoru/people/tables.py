@@ -31,8 +31,12 @@ class Staff(Base):
     """
 
     __tablename__ = "staff"
-    #: the register's order, so that one of its pages is read from the index
-    __table_args__ = (Index("ix_staff_department_login", "department", "login"),)
+    __table_args__ = (
+        #: the register's order, so that one of its pages is read from the index
+        Index("ix_staff_department_login", "department", "login"),
+        #: the register sorted by kind (then by id, either way)
+        Index("ix_staff_kind_id", "kind", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
