@@ -36,6 +36,8 @@ class Staff(Base):
         Index("ix_staff_department_login", "department", "login"),
         #: the register sorted by kind (then by id, either way)
         Index("ix_staff_kind_id", "kind", "id"),
+        #: whose training has lapsed (the PMS page, the dashboard) is counted from this index alone
+        Index("ix_staff_training_lapsed", "revoked_at", "training_completed_at", "left_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
