@@ -163,7 +163,7 @@ def serve(
     from mamoru.people.staff import sweep_exits
     from mamoru.policy.service import PolicyNotPublished
     from mamoru.requests import jobs
-    from mamoru.server import create_app
+    from mamoru.server import create_app, settle_heap
     from mamoru.settings import BASE_URL_PATTERN, served_base_url
     from mamoru.work.queue import submit
     from mamoru.work.scheduler import run_audit_schedule, run_mail_sender
@@ -203,7 +203,9 @@ def serve(
         # uvicorn believes X-Forwarded-For from loopback by default; the app decides instead, from the
         # proxies named in the settings (mamoru.web.door.ClientAddress).
         try:
-            uvicorn.run(create_app(ws), host=host, port=port, log_level="info", proxy_headers=False)
+            app = create_app(ws)
+            settle_heap()
+            uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
         finally:
             stop.set()
             sender.join(timeout=ws.settings.smtp_timeout * 4)
