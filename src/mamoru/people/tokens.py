@@ -295,7 +295,9 @@ def list_tokens(session: Session, now: datetime) -> list[TokenView]:
     rows = list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
     # the logins of the tokens' holders only, never the whole register
     holders = {row.staff_id for row in rows if row.staff_id is not None}
-    logins = dict(session.execute(select(Staff.id, Staff.login).where(Staff.id.in_(holders))).tuples().all())
+    logins = {
+        i: login for i, login in session.execute(select(Staff.id, Staff.login).where(Staff.id.in_(holders)))
+    }
     views = []
     for row in rows:
         expired = row.expires_at <= now
