@@ -9,7 +9,15 @@ on SQLite and (when reachable) on PostgreSQL, after the ANALYZE (and on PostgreS
 autovacuum or an operator's schedule would run after such a load. There is no peer: the targets are absolute
 (p50 ≤ 100 ms, p99 ≤ 300 ms per page).
 
-Last line: JSON with, per database and page, ``p50_ms`` and ``p99_ms`` (the medians of three runs).
+Every page of the console is fetched: the dashboard (as most views find it, and ``dashboard_recount``
+with its once-a-minute statistics counted again at every call, the worst case), each list (in its default
+order and sorted, filtered and paged other ways), the PMS page, the data map, scans, data stores,
+de-identification, My Number, purposes, API tokens, one's account, and one subject, request, incident and
+ledger entry. The grown staff are spread over the demo's departments, as an organization's are. Not
+fetched: an inquiry (the demo has none), downloads (exports, letters, packages, report files).
+
+Last line: JSON with the sizes, the targets, per database and page ``p50_ms``, ``p99_ms`` (the medians of
+three runs) and ``ok`` (both targets held), and ``targets_hold`` (every page on every database).
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ DATABASES = os.environ.get("BENCH_CONSOLE_DATABASES", "sqlite,postgresql").split
 PG_ADMIN = os.environ.get("MAMORU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench console password"
 CHUNK = 20_000
+TARGET_P50_MS = 100.0
+TARGET_P99_MS = 300.0
 
 PAGES = {
     "dashboard": "/console/",
@@ -49,6 +59,13 @@ PAGES = {
     "inquiries": "/console/inquiries",
     "pms": "/console/pms",
     "datamap": "/console/datamap",
+    "scans": "/console/scans",
+    "datastores": "/console/datastores",
+    "deid": "/console/deid",
+    "mynumber": "/console/mynumber",
+    "purposes": "/console/purposes",
+    "tokens": "/console/tokens",
+    "account": "/console/account",
     # the lists sorted, filtered and paged another way than their default (issue 23)
     "requests_all": "/console/requests?all=true",
     "requests_kind": "/console/requests?all=true&sort=-kind",
@@ -57,7 +74,36 @@ PAGES = {
     "incidents_all": "/console/incidents?status=all&sort=-aware",
     "people_kind": "/console/people?sort=kind",
     "people_filter": "/console/people?kind=employee&q=bench01",
+    "people_dept": "/console/people?department=sales&sort=-kind",
 }
+#: who opens a page when the protection manager (pm01) may not: My Number is its handlers' alone
+SIGNED_IN_AS = {"mynumber": "hr01"}
+
+
+def detail_pages(ws: Any) -> dict[str, str]:
+    """One of each thing the console opens alone, from the demo's real rows (never a grown copy)."""
+    from mamoru.incidents.tables import Incident
+    from mamoru.ledger.tables import Acquisition, LedgerEntry
+    from mamoru.requests.tables import SubjectRequest
+
+    with ws.db.session() as session:
+        subject = session.scalar(select(Acquisition.subject_id).order_by(Acquisition.id).limit(1))
+        request = session.scalar(
+            select(SubjectRequest.id)
+            .where(~SubjectRequest.ref.startswith("RB-"))
+            .order_by(SubjectRequest.ref)
+        )
+        incident = session.scalar(
+            select(Incident.ref).where(~Incident.ref.startswith("IB-")).order_by(Incident.ref)
+        )
+        entry = session.scalar(select(LedgerEntry.code).order_by(LedgerEntry.code).limit(1))
+    return {
+        "subject": f"/console/subjects/{subject}",
+        "request": f"/console/requests/{request}",
+        "incident": f"/console/incidents/{incident}",
+        "incident_items": f"/console/incidents/{incident}/items",
+        "ledger_entry": f"/console/ledger/{entry}/edit",
+    }
 
 
 def _copies(template: dict[str, Any], count: int, vary: Any) -> Any:
@@ -84,6 +130,7 @@ def grow(ws: Any, now: datetime) -> dict[str, float]:
     spent: dict[str, float] = {}
     with ws.db.session() as session:
         staff = dict(session.execute(select(Staff.__table__).limit(1)).mappings().one())
+        departments = sorted(session.scalars(select(Staff.department).distinct()))
         request = dict(session.execute(select(SubjectRequest.__table__).limit(1)).mappings().one())
         incident = dict(session.execute(select(Incident.__table__).limit(1)).mappings().one())
     staff.pop("id")
@@ -91,6 +138,7 @@ def grow(ws: Any, now: datetime) -> dict[str, float]:
 
     def a_member(row: dict[str, Any], i: int) -> None:
         row["login"] = f"bench{i:06d}"
+        row["department"] = departments[i % len(departments)]
         row["subject_id"] = None
         row["password_hash"] = None
         row["joined_on"] = date(2015, 4, 1) + timedelta(days=i % 3000)
@@ -158,15 +206,24 @@ def sign_in(client: Any, login: str) -> None:
     assert response.status_code == 303, f"sign-in failed: {response.status_code}"
 
 
-def measure(ws: Any) -> dict[str, dict[str, float]]:
+def measure(ws: Any) -> dict[str, dict[str, Any]]:
     from fastapi.testclient import TestClient
 
-    from mamoru.server import create_app
+    from mamoru.pms import dashboard
+    from mamoru.server import create_app, settle_heap
 
-    results: dict[str, dict[str, float]] = {}
-    with TestClient(create_app(ws)) as client:
-        sign_in(client, "pm01")
-        for page, path in PAGES.items():
+    pages = {**PAGES, **detail_pages(ws), "dashboard_recount": PAGES["dashboard"]}
+    results: dict[str, dict[str, Any]] = {}
+    kept = dashboard.STATISTICS_SECONDS
+    app = create_app(ws)
+    with TestClient(app) as pm, TestClient(app) as handler:
+        sign_in(pm, "pm01")
+        sign_in(handler, SIGNED_IN_AS["mynumber"])
+        settle_heap()  # as `mamoru serve` does once the app is built
+        for page, path in pages.items():
+            client = handler if page in SIGNED_IN_AS else pm
+            # the dashboard's statistics counted again at every call: what one view a minute costs
+            dashboard.STATISTICS_SECONDS = 0.0 if page == "dashboard_recount" else kept
             runs: list[tuple[float, float]] = []
             for _ in range(3):
                 assert client.get(path).status_code == 200, page  # warm-up, and a check
@@ -180,18 +237,19 @@ def measure(ws: Any) -> dict[str, dict[str, float]]:
                 times.sort()
                 p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
                 runs.append((statistics.median(times), p99))
-            results[page] = {
-                "p50_ms": round(statistics.median(r[0] for r in runs), 1),
-                "p99_ms": round(statistics.median(r[1] for r in runs), 1),
-            }
+            p50_ms = round(statistics.median(r[0] for r in runs), 1)
+            p99_ms = round(statistics.median(r[1] for r in runs), 1)
+            ok = p50_ms <= TARGET_P50_MS and p99_ms <= TARGET_P99_MS
+            results[page] = {"p50_ms": p50_ms, "p99_ms": p99_ms, "ok": ok}
             print(
-                f"  {page:<14} p50 {results[page]['p50_ms']:>8.1f} ms   p99 {results[page]['p99_ms']:>8.1f} ms",
+                f"  {page:<17} p50 {p50_ms:>8.1f} ms   p99 {p99_ms:>8.1f} ms{'' if ok else '   OVER TARGET'}",
                 flush=True,
             )
+    dashboard.STATISTICS_SECONDS = kept
     return results
 
 
-def run_on(database_url: str | None) -> dict[str, dict[str, float]]:
+def run_on(database_url: str | None) -> dict[str, dict[str, Any]]:
     from mamoru.demo import load_demo
     from mamoru.people.auth import set_password
     from mamoru.settings import Settings
@@ -246,22 +304,30 @@ def main() -> None:
         f"{INCIDENTS:,} incidents; {CALLS} calls a page, three runs",
         flush=True,
     )
-    summary: dict[str, Any] = {}
+    measured: dict[str, dict[str, dict[str, Any]]] = {}
     if "sqlite" in DATABASES:
         print("SQLite:", flush=True)
-        summary["sqlite"] = run_on(None)
+        measured["sqlite"] = run_on(None)
     url = _postgres() if "postgresql" in DATABASES else None
     if url is not None:
         print("PostgreSQL:", flush=True)
         try:
-            summary["postgresql"] = run_on(url)
+            measured["postgresql"] = run_on(url)
         finally:
             _drop(url)
-    worst = max(p["p50_ms"] for db in summary.values() for p in db.values())
-    summary["worst_p50_ms"] = worst
-    summary["worst_p99_ms"] = max(
-        p["p99_ms"] for db in summary.values() if isinstance(db, dict) for p in db.values()
-    )
+    every = [p for db in measured.values() for p in db.values()]
+    summary: dict[str, Any] = {
+        "sizes": {"staff": STAFF, "subjects": SUBJECTS, "requests": REQUESTS, "incidents": INCIDENTS},
+        "calls_per_run": CALLS,
+        "targets": {"p50_ms": TARGET_P50_MS, "p99_ms": TARGET_P99_MS},
+        **measured,
+        "worst_p50_ms": max(p["p50_ms"] for p in every),
+        "worst_p99_ms": max(p["p99_ms"] for p in every),
+        "over_target": sorted(
+            f"{db}:{page}" for db, r in measured.items() for page, p in r.items() if not p["ok"]
+        ),
+        "targets_hold": all(p["ok"] for p in every),
+    }
     print(json.dumps(summary))
 
 

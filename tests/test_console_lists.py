@@ -407,7 +407,7 @@ def _expected(
 ) -> list[str]:
     with ws.db.session() as s:
         rows = [r for r in s.scalars(select(lst.model)) if keep(r)]
-    rows.sort(key=lambda r: getattr(r, lst.tiebreak))
+    rows.sort(key=lambda r: getattr(r, lst.tiebreak), reverse=descending)  # the tiebreak goes the sort's way
     rows.sort(key=lambda r: _null_first(key(r)), reverse=descending)  # stable: ties keep the tiebreak order
     return [lst.mark_of(r) for r in rows[:PER_PAGE]]
 

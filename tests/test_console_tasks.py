@@ -18,7 +18,8 @@ from sqlalchemy import select
 from mamoru.demo import DemoPlan
 from mamoru.incidents import service as incidents
 from mamoru.law.requests import RequestKind
-from mamoru.people.tables import Staff
+from mamoru.people.staff import SUGGESTED, staff_logins
+from mamoru.people.tables import Staff, StaffRole
 from mamoru.pms.tables import ControlRecord
 from mamoru.requests import service as requests_service
 from mamoru.server import create_app
@@ -356,6 +357,33 @@ def test_appi_23_a_control_owner_is_assigned_in_the_browser(
     assert sign_in(client, "am01") == 303
     csrf = csrf_of(client.get("/console/pms").text)
     assert client.post("/console/pms/controls", data={"csrf": csrf}).status_code == 403
+
+
+def test_the_owner_field_suggests_the_staff_with_a_role_never_the_whole_register(
+    client: TestClient, demo: tuple[Workspace, DemoPlan]
+) -> None:
+    """At 100,000 staff the whole register in the owner field's suggestions made the PMS page megabytes
+    (issue 22): it suggests the current staff who hold a role, at most :data:`SUGGESTED`; a login not
+    suggested may still be typed."""
+    ws = demo[0]
+    today = datetime.now(UTC).date()
+    with ws.db.session() as session:
+        session.add(Staff(login="norole01", department="sales", joined_on=today))
+        gone = Staff(login="gone01", department="sales", joined_on=today, revoked_at=datetime.now(UTC))
+        gone.roles = [StaffRole(role="privacy_staff")]
+        session.add(gone)
+    with ws.db.session() as session:
+        holders = sorted(
+            set(session.scalars(select(Staff.login).join(StaffRole).where(Staff.revoked_at.is_(None))))
+        )
+        assert staff_logins(session, limit=2) == holders[:2]
+    assert sign_in(client, "pm01") == 303
+    page = client.get("/console/pms").text
+    found = re.search(r'<datalist id="staff-logins">(.*?)</datalist>', page)
+    assert found is not None
+    suggested = re.findall(r'<option value="([^"]+)">', found.group(1))
+    assert suggested == holders[:SUGGESTED] and "pm01" in suggested
+    assert "norole01" not in suggested and "gone01" not in suggested
 
 
 # --- one's own account ----------------------------------------------------------------------------------

@@ -308,6 +308,23 @@ def test_appi_35_a_subject_in_a_reportable_incident_gets_the_breach_ground_sugge
     assert list(found) == ["s-1"]
 
 
+def test_appi_35_the_breach_ground_is_found_in_sql_for_the_asked_subjects_only(workspace: Workspace) -> None:
+    """The incidents are narrowed in the database (a request's page never reads every incident): an id
+    that is a prefix of another, or that a LIKE would read as a pattern, finds only its own incident, and
+    many ids at once are all looked for."""
+    _open(workspace, affected_count=1, special_care=True, subjects=["s-10", "sx1", "customer:s-7"])
+    _open(workspace, affected_count=1, special_care=True, subjects=["s_1"])
+    many = [f"n-{i}" for i in range(250)]
+    _open(workspace, affected_count=1, special_care=True, subjects=[many[-1]])
+    with workspace.db.session() as session:
+        assert incidents.reportable_subjects(session, ["s-1", "s", "s-7"]) == {}
+        assert list(incidents.reportable_subjects(session, ["s_1"])) == ["s_1"]
+        both = incidents.reportable_subjects(session, ["customer:s-7", "s-10"])
+        assert sorted(both) == ["customer:s-7", "s-10"]
+        assert list(incidents.reportable_subjects(session, many)) == [many[-1]]
+        assert incidents.reportable_subjects(session, []) == {}
+
+
 def test_signals_open_drafts_for_my_number_denials_and_an_unusual_read_volume(workspace: Workspace) -> None:
     from mamoru.audit.chain import append
     from mamoru.audit.entry import AuditEvent

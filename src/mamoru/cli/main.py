@@ -163,7 +163,7 @@ def serve(
     from mamoru.people.staff import sweep_exits
     from mamoru.policy.service import PolicyNotPublished
     from mamoru.requests import jobs
-    from mamoru.server import create_app
+    from mamoru.server import create_app, settle_heap
     from mamoru.settings import BASE_URL_PATTERN, served_base_url
     from mamoru.work.queue import limit_malloc_arenas, submit
     from mamoru.work.scheduler import run_audit_schedule, run_mail_sender
@@ -202,7 +202,7 @@ def serve(
         threading.Thread(target=run_audit_schedule, args=(ws, stop), name="audit", daemon=True).start()
         _reload_on_hangup(ws)
         application = create_app(ws)
-        _freeze_startup_objects()
+        settle_heap()  # start-up's objects out of the collector's full passes (mamoru.server)
         # uvicorn believes X-Forwarded-For from loopback by default; the app decides instead, from the
         # proxies named in the settings (mamoru.web.door.ClientAddress).
         try:
@@ -210,18 +210,6 @@ def serve(
         finally:
             stop.set()
             sender.join(timeout=ws.settings.smtp_timeout * 4)
-
-
-def _freeze_startup_objects() -> None:
-    """Keep what start-up built (modules, the app and its routes, the models, the policy: some 200,000
-    objects) out of the garbage collector's full passes. Otherwise each full pass walks all of them,
-    about 0.1 s with the event loop stopped, every few seconds under load; frozen, a pass walks only
-    what was made since. They live as long as the process anyway (a reloaded policy's old objects are
-    freed by reference counting, as are nearly all)."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
 
 
 def _reload_on_hangup(ws: Any) -> None:

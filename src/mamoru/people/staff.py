@@ -265,6 +265,22 @@ def ensure_protection_manager(session: Session, *, login: str, actor: str) -> st
     return password
 
 
-def staff_logins(session: Session) -> list[str]:
-    """The logins of everyone still working here (for choosing an owner or a person in a form)."""
-    return list(session.scalars(select(Staff.login).where(Staff.revoked_at.is_(None)).order_by(Staff.login)))
+#: How many logins a form suggests at most; any other login may still be typed.
+SUGGESTED = 200
+
+
+def staff_logins(session: Session, *, limit: int = SUGGESTED) -> list[str]:
+    """The logins a form suggests for who answers for something (a control's owner): the staff still
+    working here who hold a console role (the privacy office, auditors, department heads, ...), at most
+    ``limit`` of them by login. Never the whole register: at 100,000 staff that is megabytes on every page
+    and no help to the person choosing; anyone else's login may still be typed."""
+    return list(
+        session.scalars(
+            select(Staff.login)
+            .join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(Staff.revoked_at.is_(None))
+            .group_by(Staff.login)
+            .order_by(Staff.login)
+            .limit(limit)
+        )
+    )

@@ -31,8 +31,14 @@ class Staff(Base):
     """
 
     __tablename__ = "staff"
-    #: the register's order, so that one of its pages is read from the index
-    __table_args__ = (Index("ix_staff_department_login", "department", "login"),)
+    __table_args__ = (
+        #: the register's order, so that one of its pages is read from the index
+        Index("ix_staff_department_login", "department", "login"),
+        #: the register sorted by kind (then by id, either way)
+        Index("ix_staff_kind_id", "kind", "id"),
+        #: whose training has lapsed (the PMS page, the dashboard) is counted from this index alone
+        Index("ix_staff_training_lapsed", "revoked_at", "training_completed_at", "left_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)

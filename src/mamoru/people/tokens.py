@@ -292,9 +292,14 @@ class TokenView:
 
 
 def list_tokens(session: Session, now: datetime) -> list[TokenView]:
-    logins = {staff_id: login for staff_id, login in session.execute(select(Staff.id, Staff.login))}
+    rows = list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
+    # the logins of the tokens' holders only, never the whole register
+    holders = {row.staff_id for row in rows if row.staff_id is not None}
+    logins = {
+        i: login for i, login in session.execute(select(Staff.id, Staff.login).where(Staff.id.in_(holders)))
+    }
     views = []
-    for row in session.scalars(select(ApiClient).order_by(ApiClient.name)):
+    for row in rows:
         expired = row.expires_at <= now
         views.append(
             TokenView(

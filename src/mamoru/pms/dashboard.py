@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import head
@@ -126,9 +126,14 @@ def _count(session: Session, table: type, *where: Any) -> int:
 
 
 def _by_month(session: Session, column: Any, bounds: list[tuple[datetime, datetime]]) -> list[int]:
-    """How many rows have ``column`` in each of the months, in one query over an index range."""
-    counts = [func.count(case((and_(column >= start, column < end), 1))) for start, end in bounds]
-    row = session.execute(select(*counts).where(column >= bounds[0][0], column < bounds[-1][1])).one()
+    """How many rows have ``column`` in each of the months, in one query: a count of one index range a
+    month (SQLite counts a range of the index many times faster than it tests each row against every
+    month)."""
+    counts = [
+        select(func.count()).select_from(column.class_).where(column >= start, column < end).scalar_subquery()
+        for start, end in bounds
+    ]
+    row = session.execute(select(*counts)).one()
     return [int(n or 0) for n in row]
 
 

@@ -17,13 +17,18 @@ from mamoru.store.db import Base, utcnow
 
 class SubjectRequest(Base):
     __tablename__ = "subject_requests"
-    #: the dashboard's open, escalated and late counts read only this index
-    __table_args__ = (Index("ix_subject_requests_status_clock", "status", "escalated_at", "breached_at"),)
+    __table_args__ = (
+        #: the dashboard's open, escalated and late counts read only this index
+        Index("ix_subject_requests_status_clock", "status", "escalated_at", "breached_at"),
+        #: the queue sorted by kind or by status (then by id, either way) reads a page from the index
+        Index("ix_subject_requests_kind_id", "kind", "id"),
+        Index("ix_subject_requests_status_id", "status", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     ref: Mapped[str] = mapped_column(String(24), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(24), index=True)
+    status: Mapped[str] = mapped_column(String(24))
     lang: Mapped[str] = mapped_column(String(2), default="ja")
     channel: Mapped[str] = mapped_column(String(16), default="portal")
     method: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -77,7 +77,9 @@ class ListSpec:
     """What one list may be sorted and filtered by.
 
     ``sorts`` maps a key to the columns it orders by; ``default`` is the key used when none (or an
-    unknown one) is asked for; ``tiebreak`` makes the order total so that pages never overlap.
+    unknown one) is asked for; ``tiebreak`` makes the order total so that pages never overlap, and goes
+    the sort's way (the largest first is the smallest first read backwards), so that one index on
+    (sort column, tiebreak) serves a list both ways.
     ``prefix`` names the parameters (``<prefix>sort``, ``<prefix>page``, …) when a page shows more
     than one list."""
 
@@ -129,14 +131,15 @@ class ListSpec:
         return ListQuery(sort or self.default, filters, search, page, tuple(ignored))
 
     def apply(self, query: Select[Any], asked: ListQuery) -> Select[Any]:
-        """``query`` narrowed by the filters and the search, and ordered by the sort, then the tiebreak."""
+        """``query`` narrowed by the filters and the search, and ordered by the sort, then the tiebreak
+        (both the sort's way)."""
         for name, value in asked.filters.items():
             query = query.where(self.filters[name].clause(value))
         if asked.search and self.search:
             query = query.where(or_(*(c.contains(asked.search, autoescape=True) for c in self.search)))
         columns = self.sorts.get(asked.sort_key) or self.sorts[self.default.lstrip("-")]
-        order = [c.desc() if asked.descending else c.asc() for c in columns]
-        return query.order_by(*order, self.tiebreak)
+        order = [c.desc() if asked.descending else c.asc() for c in (*columns, self.tiebreak)]
+        return query.order_by(*order)
 
 
 def list_page(
