@@ -50,3 +50,11 @@ def test_mn_4_find_candidates_reports_only_valid_twelve_digit_runs() -> None:
 def test_mn_1_statutory_affairs_are_a_closed_list() -> None:
     with pytest.raises(ValueError):
         mynumber.StatutoryAffair("customer_id")
+
+
+def test_twelve_digits_of_another_script_are_no_my_number_and_raise_nothing() -> None:
+    # Arabic-Indic digits are digits to a regular expression's \d but not to the check digit: a log line
+    # holding twelve of them must pass the redaction filter, not fail inside it.
+    arabic = "".join(chr(0x0660 + int(d)) for d in "123456789018")
+    assert mynumber.is_valid(arabic) is False
+    assert mynumber.find_candidates(f"ticket {arabic}") == []

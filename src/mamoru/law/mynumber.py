@@ -15,7 +15,7 @@ from mamoru.law.periods import period_end
 
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)  # applied left to right to the 11 base digits
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー−]")
-_TWELVE_DIGITS = re.compile(r"\d{12}")
+_TWELVE_DIGITS = re.compile(r"[0-9]{12}")  # ASCII: other scripts' digits are no My Number (nor an error)
 
 
 class StatutoryAffair(StrEnum):
