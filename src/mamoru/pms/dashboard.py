@@ -4,12 +4,14 @@ draws them (requests, incidents, the ledger, notices owed, training, processors,
 What needs action is counted at every view (open and late requests, the next ones due, incident clocks,
 processors, notices owed, the audit log). The statistics over the whole organization (the six months'
 charts, the number of people held, whose training has lapsed) are counted at most once every
-:data:`STATISTICS_SECONDS` per process and shown with the time they were counted: at a million people
-they cost more than the rest of the page together, and a minute changes none of them in a way that
-matters."""
+:data:`STATISTICS_SECONDS` per process, behind the pages, and shown with the time they were counted: at a
+million people they cost more than the rest of the page together, and a minute changes none of them in a
+way that matters."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import head
@@ -34,6 +36,8 @@ from mamoru.requests.tables import SubjectRequest
 from mamoru.store import versions
 from mamoru.store.sqlfn import days_between
 from mamoru.transfers.status import processor_status
+
+log = logging.getLogger(__name__)
 
 #: How many months the dashboard's charts go back, this one included.
 MONTHS = 6
@@ -109,13 +113,16 @@ class _Statistics:
 
 
 class _Kept:
-    """The statistics last counted on one database, and when (monotonic seconds)."""
+    """The statistics last counted on one database, and when (monotonic seconds); whether a count runs
+    behind the pages now (one at a time, however many views ask)."""
 
-    __slots__ = ("at", "statistics")
+    __slots__ = ("at", "counting", "lock", "statistics")
 
     def __init__(self) -> None:
         self.at = -1e18
         self.statistics: _Statistics | None = None
+        self.counting = False
+        self.lock = threading.Lock()
 
 
 _STATISTICS: versions.PerEngine[_Kept] = versions.PerEngine(_Kept)
@@ -173,23 +180,54 @@ def _statistics(session: Session, policy: Policy, now: datetime, today: date) ->
 
 
 def statistics(session: Session, policy: Policy, now: datetime, today: date) -> _Statistics:
-    """The statistics part, counted again when older than :data:`STATISTICS_SECONDS`, on another day, or
-    under another training rule."""
+    """The statistics part. Counted in the view when there are none of this day and training rule yet;
+    when those kept are older than :data:`STATISTICS_SECONDS`, they are shown (with the time they were
+    counted) while one count runs behind the pages, on a session of its own, for the next views: a view
+    never waits for a count over a million people just because a minute has passed."""
     engine = versions.engine_of(session)
     kept = _STATISTICS(engine) if engine is not None else None
     last = kept.statistics if kept is not None else None
     if (
-        kept is not None
-        and last is not None
-        and time.monotonic() - kept.at < STATISTICS_SECONDS
-        and last.today == today
-        and last.valid_days == policy.staff.training_valid_days
+        kept is None
+        or engine is None
+        or last is None
+        or last.today != today
+        or last.valid_days != policy.staff.training_valid_days
     ):
-        return last
-    counted = _statistics(session, policy, now, today)
-    if kept is not None:
-        kept.at, kept.statistics = time.monotonic(), counted
-    return counted
+        counted = _statistics(session, policy, now, today)
+        if kept is not None:
+            kept.at, kept.statistics = time.monotonic(), counted
+        return counted
+    if time.monotonic() - kept.at >= STATISTICS_SECONDS:
+        if _in_memory(engine):  # another thread would open another, empty database
+            kept.at, kept.statistics = time.monotonic(), _statistics(session, policy, now, today)
+            return kept.statistics
+        _count_behind(kept, engine, policy, now, today)
+    return last
+
+
+def _in_memory(engine: Engine) -> bool:
+    return engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+def _count_behind(kept: _Kept, engine: Engine, policy: Policy, now: datetime, today: date) -> None:
+    """Start one count of the statistics in a thread of its own, unless one runs already."""
+    with kept.lock:
+        if kept.counting:
+            return
+        kept.counting = True
+
+    def count() -> None:
+        try:
+            with Session(engine) as session:
+                counted = _statistics(session, policy, now, today)
+            kept.at, kept.statistics = time.monotonic(), counted
+        except Exception as exc:  # the kept figures stay; the next view past the interval tries again
+            log.warning("the dashboard's statistics could not be counted: %s", type(exc).__name__)
+        finally:
+            kept.counting = False
+
+    threading.Thread(target=count, name="dashboard-statistics", daemon=True).start()
 
 
 def figures(
