@@ -9,7 +9,9 @@
    (default 1,000) in one event loop, and ``decide_and_record`` from 32 threads, as ratios of the
    engine's rate; ``POST /api/v1/decisions`` through
    ``mamoru serve`` against a minimal FastAPI JSON endpoint served the same way, at 1 and 32 connections
-   (requests/s, p99, errors); and batches of 100 subjects a call, durable.
+   (requests/s, p99, errors; both servers up at once, their rounds alternated); and batches of 100
+   subjects a call, durable. The heap is frozen after start-up, as ``mamoru serve`` does
+   (``server.settle_heap``), before the engines and again before the product path are timed.
 
 Last line: JSON with ``ratio_vs_pycasbin``, ``p99_us`` (engine), ``product_path_ratio_vs_engine``,
 ``http_ratio_vs_minimal_endpoint``, ``http_p99_ms_32conn``, ``http_errors`` and ``batch_durable_per_s``.
@@ -29,6 +31,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import casbin
 from casbin.model.model_fast import FastModel
@@ -38,6 +41,7 @@ from mamoru.guard.decision import Action
 from mamoru.guard.engine import ActorState, Request, SubjectState, compile_policy, decide
 from mamoru.guard.service import audit_events
 from mamoru.policy.model import Policy
+from mamoru.server import settle_heap
 from mamoru.store.db import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -230,6 +234,7 @@ def main() -> None:
             decide(tables, req, [subject], NOW)
         return REQUESTS / (time.perf_counter() - start)
 
+    settle_heap()  # as `mamoru serve` does once built: both engines timed with the start-up heap frozen
     casbin_rate = statistics.median(casbin_once() for _ in range(3))
     mamoru_rate = statistics.median(engine_once() for _ in range(3))
 
@@ -292,6 +297,7 @@ def main() -> None:
 
     seconds = float(os.environ.get("BENCH_GUARD_SECONDS", "3"))
     site = guard_path.make_site()
+    settle_heap()  # the workspace and the demo organization, frozen as `mamoru serve` freezes its own
     callers = int(os.environ.get("BENCH_GUARD_CALLERS", "1000"))
     one_async = statistics.median(
         guard_path.product_path_async(site, callers=callers, seconds=seconds) for _ in range(3)
@@ -321,16 +327,22 @@ def main() -> None:
         ("mamoru", lambda: guard_path.serve_mamoru(site)),
         ("minimal", guard_path.serve_minimal),
     )
-    for name, serve in servers if os.environ.get("BENCH_GUARD_HTTP", "1") != "0" else ():
-        process, port = serve()
-        try:
+    # Both servers up at once and their rounds alternated (mamoru, minimal, mamoru, ...), so that whatever
+    # else the machine does falls on both sides alike.
+    started: list[tuple[str, Any, int]] = []
+    try:
+        for name, serve in servers if os.environ.get("BENCH_GUARD_HTTP", "1") != "0" else ():
+            process, port = serve()
+            started.append((name, process, port))
             guard_path.load(port, bodies, site.token, connections=4, seconds=1)  # warm up
+        for _ in range(3):
             for conns in (1, 32):
-                runs[f"{name}_{conns}"] = [
-                    guard_path.load(port, bodies, site.token, connections=conns, seconds=seconds)
-                    for _ in range(3)
-                ]
-        finally:
+                for name, _, port in started:
+                    runs.setdefault(f"{name}_{conns}", []).append(
+                        guard_path.load(port, bodies, site.token, connections=conns, seconds=seconds)
+                    )
+    finally:
+        for _, process, _ in started:
             process.terminate()
             process.wait(timeout=30)
     for key, measured in runs.items():
