@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from mamoru.api.deps import ERRORS, Access, AccessContext, CurrentWorkspace, DbSession
-from mamoru.guard.decision import Action, Decision
+from mamoru.guard.decision import Action, Decision, answer_fields
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import Question, decide_many_and_record_async, read_fields
 from mamoru.references import Reference
@@ -52,14 +52,7 @@ class DecisionOut(BaseModel):
 def decision_fields(d: Decision) -> dict[str, Any]:
     """A :class:`DecisionOut` as plain data: what ``/decisions`` answers, encoded by orjson without a model
     (on the hot path, building and then serializing one model a subject cost more than the encoding)."""
-    return {
-        "subject": d.subjects[0],
-        "allow": d.allow,
-        "reasons": [r.value for r in d.reasons],
-        "rule": d.rule,
-        "policy_version": d.policy_version,
-        "mask_fields": list(d.mask_fields),
-    }
+    return answer_fields(d)
 
 
 class RefusedOut(BaseModel):

@@ -11,7 +11,7 @@ import typer
 from mamoru.audit.entry import REFERENCE_PATTERN
 from mamoru.cli.commands import HELP
 from mamoru.cli.common import EXIT_FINDING, emit_json, fail, opened_workspace, out
-from mamoru.guard.decision import Action
+from mamoru.guard.decision import Action, answer_fields
 from mamoru.guard.engine import StatutoryException
 from mamoru.guard.service import decide_and_record
 
@@ -51,17 +51,7 @@ def check(
             exception=exception,
             justification=justification,
         )
-    rows = [
-        {
-            "subject": d.subjects[0],
-            "allow": d.allow,
-            "reasons": [r.value for r in d.reasons],
-            "rule": d.rule,
-            "policy_version": d.policy_version,
-            "mask_fields": list(d.mask_fields),
-        }
-        for d in decisions
-    ]
+    rows = [answer_fields(d) for d in decisions]
     if as_json:
         emit_json(rows)
     else:

@@ -69,3 +69,16 @@ class Decision(NamedTuple):
 
     def covers(self, subject_id: str) -> bool:
         return self.allow and subject_id in self.subjects
+
+
+def answer_fields(d: Decision) -> dict[str, object]:
+    """A one-subject decision as the API and the CLI answer it (plain data: subject, allow, reasons,
+    rule, policy version, fields to mask)."""
+    return {
+        "subject": d.subjects[0],
+        "allow": d.allow,
+        "reasons": [r.value for r in d.reasons],
+        "rule": d.rule,
+        "policy_version": d.policy_version,
+        "mask_fields": list(d.mask_fields),
+    }
