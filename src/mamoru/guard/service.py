@@ -11,7 +11,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import NamedTuple
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.audit.chain import append
@@ -30,7 +30,7 @@ from mamoru.guard.engine import (
     decide_each,
 )
 from mamoru.guard.state import STAFF_PREFIX as STAFF_PREFIX
-from mamoru.guard.state import CachedStates, cached_state, state_for
+from mamoru.guard.state import CachedStates, state_for
 from mamoru.guard.state import load_actor as load_actor
 from mamoru.guard.state import load_subjects as load_subjects
 from mamoru.policy.load import LoadedPolicy
@@ -227,37 +227,6 @@ def _reads_nothing_more(question: Question) -> bool:
     return question.recipient is None or question.action not in _PARTY_ACTIONS
 
 
-def decide_cached(
-    engine: Engine,
-    loaded: LoadedPolicy,
-    *,
-    actor: str,
-    purpose: str,
-    question: Question,
-    now: datetime,
-    stamps: dict[str, str],
-    opt_out_enabled: bool = False,
-) -> list[Decision] | None:
-    """``decide_only`` from cached state alone (no session, no I/O), or None when something would have to
-    be read: the caller then decides through a session. The same engine and the same answers."""
-    if not _reads_nothing_more(question):
-        return None
-    found = cached_state(engine, actor, question.subjects, now, stamps)
-    if found is None:
-        return None
-    actor_state, subject_states = found
-    # what decide_only reads for these questions: cleared (no named party), nothing referable confirmed
-    request = _request(
-        question,
-        actor_state,
-        purpose,
-        party_cleared=True,
-        opt_out_enabled=opt_out_enabled,
-        referable_confirmed=frozenset(),
-    )
-    return decide(compiled(loaded), request, subject_states, now)
-
-
 def _decide_in_session(
     db: Database,
     loaded: LoadedPolicy,
@@ -299,7 +268,7 @@ async def decide_many_and_record_async(
 
     The calls that one event loop makes while it runs are decided together (``_Flush``): the same
     decisions as one by one, each at its own ``now``, audited with one submission to the writer."""
-    if all(q.recipient is None or q.action not in _PARTY_ACTIONS for q in questions):
+    if all(_reads_nothing_more(q) for q in questions):
         answers = await _join(db, writer, (loaded, actor, purpose, None, questions, now, opt_out_enabled))
         if answers is not None:
             return answers  # type: ignore[return-value]
@@ -318,7 +287,7 @@ async def decide_and_record_async(
     opt_out_enabled: bool = False,
 ) -> list[Decision]:
     """One question, as :func:`decide_many_and_record_async` decides and audits it."""
-    if question.recipient is None or question.action not in _PARTY_ACTIONS:
+    if _reads_nothing_more(question):
         decisions = await _join(db, writer, (loaded, actor, purpose, question, (), now, opt_out_enabled))
         if decisions is not None:
             return decisions  # type: ignore[return-value]

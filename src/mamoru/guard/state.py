@@ -275,14 +275,6 @@ class CachedStates:
         return actor_state, each
 
 
-def cached_state(
-    engine: Engine, actor: str, subject_ids: Sequence[str], now: datetime, stamps: dict[str, str]
-) -> tuple[ActorState, list[SubjectState]] | None:
-    """The actor's and the subjects' state at ``now`` from the cache alone (``stamps``: current, from
-    ``versions``), or None when any of it would have to be read: no session, no connection, no I/O."""
-    return CachedStates(engine, stamps).get(actor, subject_ids, now)
-
-
 def state_for(
     session: Session, actor: str, subject_ids: Sequence[str], now: datetime
 ) -> tuple[ActorState, list[SubjectState]]:

@@ -158,7 +158,7 @@ class Recognizer:
         self._negative = words_pattern(self.negative_context)
         self._context_words = tuple({fold(w).lower() for w in self.context})
         self._context_gate = words_pattern(self._context_words) if self.needs_context else None
-        self._context_gate_words = frozenset(self._context_words) if self.needs_context else None
+        self._context_gate_words = frozenset(self._context_words)
         # Per pattern: the substring test that must pass before it runs, and whether it has a value group.
         self._gates = [words_pattern(p.requires) for p in self.patterns]
         self._holds = [re.compile(p.holds) if p.holds else None for p in self.patterns]
@@ -226,23 +226,18 @@ class Recognizer:
             lowered = folded.lower()
         if shared is None:
             shared = Shared()
-        present = shared.present
         if self._plain_applies:
-            gate = self._context_gate
-            if gate is not None:
-                if present is not None:
-                    if self._context_gate_words is None or present.isdisjoint(self._context_gate_words):
-                        return []
-                elif gate.search(lowered) is None:
-                    return []
+            if not self.gate_open(self._context_gate, self._context_gate_words, lowered, shared):
+                return []
         elif not self.applies(folded, lowered):
             return []
+        present = shared.present
         known = shared.holds
         found: list[Finding] = []
         score = self._score
         own_span = self._own_span
         for pattern, regex, gate, words, holds, value_group in self._plan:
-            if gate is not None:
+            if gate is not None:  # `gate_open`, written out: it runs for every pattern of every block
                 if present is not None:
                     if present.isdisjoint(words):
                         continue

@@ -79,7 +79,8 @@ class PhoneRecognizer(Recognizer):
         if digits.startswith("0120") or digits.startswith("0800"):
             return len(digits) == 10 or (digits.startswith("0800") and len(digits) == 11)
         # Every Japanese pattern starts with 0 and "+" was handled above, so only the vCard TEL pattern
-        # reaches here with another first digit: a North American number, [1] NXX NXX XXXX.
+        # reaches here with another first digit: a North American number (ten digits, or eleven that
+        # start with its country code 1).
         if digits[0] != "0":
             return len(digits) == 10 or (len(digits) == 11 and digits[0] == "1")
         if len(digits) == 11:
