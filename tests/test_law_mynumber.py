@@ -52,7 +52,7 @@ def test_mn_1_statutory_affairs_are_a_closed_list() -> None:
         mynumber.StatutoryAffair("customer_id")
 
 
-def test_twelve_digits_of_another_script_are_no_my_number_and_raise_nothing() -> None:
+def test_mn_4_twelve_digits_of_another_script_are_no_my_number_and_raise_nothing() -> None:
     # Arabic-Indic digits are digits to a regular expression's \d but not to the check digit: a log line
     # holding twelve of them must pass the redaction filter, not fail inside it.
     arabic = "".join(chr(0x0660 + int(d)) for d in "123456789018")
